@@ -1,0 +1,170 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * xvs_xdp: the steering program attached to every uplink. Parses the frame
+ * (include/xvs/parse.h), looks its destination up in the FDB and sends it to
+ * the switch's AF_XDP socket of the receiving queue, to the host stack, or
+ * drops it. Map layouts and the counter table are in include/xvs/xdp.h.
+ *
+ * Maps are pinned by name (LIBBPF_PIN_BY_NAME) under the pin path the loader
+ * is given (xvsd, or `xdp-loader load -p /sys/fs/bpf/xvs/<switch>`), so all
+ * uplinks of one switch share them and a daemon started later adopts them.
+ */
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+#include <xdp/xdp_helpers.h>
+#include <xvs/parse.h>
+#include <xvs/xdp.h>
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, XVS_FDB_SIZE);
+	__type(key, struct xvs_fdb_key);
+	__type(value, struct xvs_fdb_val);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} xvs_fdb SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, XVS_MAX_PORTS);
+	__type(key, __u32);
+	__type(value, struct xvs_port);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} xvs_ports SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, XVS_MAX_UPLINKS);
+	__type(key, __u32); /* ifindex */
+	__type(value, struct xvs_uplink);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} xvs_uplinks SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_XSKMAP);
+	__uint(max_entries, XVS_MAX_XSKS);
+	__type(key, __u32);
+	__type(value, __u32);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} xvs_xsks SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct xvs_cfg);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} xvs_cfg SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, XVS_STAT_MAX);
+	__type(key, __u32);
+	__type(value, struct xvs_counter);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} xvs_stats SEC(".maps");
+
+/* libxdp metadata: xdp-loader and libxdp both read it. Only XDP_PASS lets a
+ * following program in a dispatcher chain run: what we redirect or drop is
+ * ours. */
+struct {
+	__uint(priority, 10);
+	__uint(XDP_PASS, 1);
+} XDP_RUN_CONFIG(xvs_xdp);
+
+static __always_inline void count(__u32 idx, __u64 bytes)
+{
+	struct xvs_counter *c = bpf_map_lookup_elem(&xvs_stats, &idx);
+
+	if (c) { /* per-CPU: no atomics needed */
+		c->packets++;
+		c->bytes += bytes;
+	}
+}
+
+static __always_inline int finish(enum xvs_reason reason, __u64 bytes)
+{
+	enum xvs_verdict v = xvs_reason_verdict(reason);
+
+	count(XVS_STAT_VERDICT(v), bytes);
+	count(XVS_STAT_REASON(reason), bytes);
+	switch (v) {
+	case XVS_VERDICT_REDIRECT:
+		return XDP_REDIRECT;
+	case XVS_VERDICT_PASS:
+		return XDP_PASS;
+	default:
+		return XDP_DROP;
+	}
+}
+
+static __always_inline __u32 xsk_slot(struct xdp_md *ctx)
+{
+	__u32 ifindex = ctx->ingress_ifindex;
+	struct xvs_uplink *up = bpf_map_lookup_elem(&xvs_uplinks, &ifindex);
+
+	return (up ? up->xsk_base : 0) + ctx->rx_queue_index;
+}
+
+/* Redirect to the switch socket of this queue; `miss` is the reason if the
+ * slot is empty (bpf_redirect_map returns its flags' action then). */
+static __always_inline int to_switch(struct xdp_md *ctx, enum xvs_reason hit,
+				     enum xvs_reason miss, __u64 len)
+{
+	__u64 fallback = xvs_reason_verdict(miss) == XVS_VERDICT_PASS ? XDP_PASS : XDP_DROP;
+
+	if (bpf_redirect_map(&xvs_xsks, xsk_slot(ctx), fallback) == XDP_REDIRECT)
+		return finish(hit, len);
+	finish(miss, len);
+	return (int)fallback;
+}
+
+SEC("xdp.frags")
+int xvs_xdp(struct xdp_md *ctx)
+{
+	void *data = (void *)(long)ctx->data;
+	void *end = (void *)(long)ctx->data_end;
+	__u64 len = bpf_xdp_get_buff_len(ctx);
+	struct xvs_pkt pkt = {};
+	struct xvs_fdb_key key = {};
+	struct xvs_fdb_val *fdb;
+	struct xvs_port *port;
+	struct xvs_cfg *cfg;
+	__u32 zero = 0, flags, mtu, l2len;
+	int r;
+
+	r = xvs_parse(data, end, (__u32)len, &pkt);
+	if (r != XVS_REASON_OK)
+		return finish(r, len);
+
+	cfg = bpf_map_lookup_elem(&xvs_cfg, &zero);
+	flags = cfg ? cfg->flags : 0;
+
+	if (pkt.flags & XVS_PKT_F_MCAST) {
+		if (flags & XVS_CFG_F_FLOOD_TO_HOST)
+			return finish(XVS_REASON_FLOOD_HOST, len);
+		return to_switch(ctx, XVS_REASON_FLOOD, XVS_REASON_NO_XSK_PASS, len);
+	}
+
+	key.vlan = pkt.n_vlan ? pkt.vlan[0] : XVS_VLAN_NONE;
+	__builtin_memcpy(key.mac, pkt.dst, 6);
+	fdb = bpf_map_lookup_elem(&xvs_fdb, &key);
+	if (!fdb) {
+		if (flags & XVS_CFG_F_UNKNOWN_TO_SWITCH)
+			return to_switch(ctx, XVS_REASON_UNKNOWN_SWITCH,
+					 XVS_REASON_NO_XSK_PASS, len);
+		return finish(XVS_REASON_UNKNOWN, len);
+	}
+
+	port = bpf_map_lookup_elem(&xvs_ports, &fdb->port);
+	if (!port || port->kind != XVS_PORT_VHOST)
+		return finish(XVS_REASON_NOT_VM, len);
+
+	mtu = port->mtu ? port->mtu : XVS_DEFAULT_MTU;
+	l2len = XVS_ETH_HLEN + pkt.n_vlan * XVS_VLAN_HLEN;
+	if (len > l2len + mtu)
+		return finish(XVS_REASON_MTU, len);
+
+	return to_switch(ctx, XVS_REASON_TO_VM, XVS_REASON_NO_XSK, len);
+}
+
+char _license[] SEC("license") = "GPL";

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
+# Install what xvs needs to build and test, from Debian 12 packages only.
+# Idempotent: installs only what is missing; runs `apt-get update` at most
+# once per invocation and only when something must be installed.
+set -euo pipefail
+
+PKGS=(
+	# build
+	make gcc clang llvm pkg-config libbpf-dev libxdp-dev libelf-dev zlib1g-dev
+	libyaml-dev libcmocka-dev bpftool linux-libc-dev
+	# run and test
+	xdp-tools iproute2 bats kmod procps psmisc ethtool socat
+	# guests
+	qemu-system-x86 qemu-system-data busybox-static cpio xz-utils
+)
+
+missing=()
+for p in "${PKGS[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
+		missing+=("$p")
+done
+
+if [ "${#missing[@]}" -gt 0 ]; then
+	[ "$(id -u)" -eq 0 ] || { echo "deps: need root to install: ${missing[*]}" >&2; exit 1; }
+	echo "deps: installing ${missing[*]}"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -q
+	apt-get install -y -q --no-install-recommends "${missing[@]}"
+else
+	echo "deps: all packages present"
+fi

@@ -1,0 +1,364 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include "frame.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#define ETYPE_VLAN_OK(t) ((t) == 0x8100 || (t) == 0x88a8)
+
+void frame_init(struct frame *f)
+{
+	memset(f, 0, sizeof(*f));
+}
+
+int frame_parse_mac(const char *s, uint8_t mac[6])
+{
+	unsigned int b[6];
+	char tail;
+	int i;
+
+	if (sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%c", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5],
+		   &tail) != 6)
+		return -EINVAL;
+	for (i = 0; i < 6; i++)
+		mac[i] = (uint8_t)b[i];
+	return 0;
+}
+
+static void fail(struct frame *f, int err)
+{
+	if (!f->err)
+		f->err = err;
+}
+
+/* Reserve n bytes at the end; NULL (and f->err) if they do not fit. */
+static uint8_t *put(struct frame *f, size_t n)
+{
+	uint8_t *p;
+
+	if (f->err)
+		return NULL;
+	if (f->len + n > FRAME_MAX) {
+		fail(f, -ENOSPC);
+		return NULL;
+	}
+	p = f->buf + f->len;
+	memset(p, 0, n);
+	f->len += n;
+	return p;
+}
+
+static void put16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+/* Close the open next-protocol field; `size` says which kind it must be. */
+static void close_next(struct frame *f, int size, unsigned int value)
+{
+	if (f->err)
+		return;
+	if (f->next_size != size) {
+		fail(f, -EPROTO);
+		return;
+	}
+	if (size == 2)
+		put16(f->buf + f->next_off, (uint16_t)value);
+	else
+		f->buf[f->next_off] = (uint8_t)value;
+	f->next_size = 0;
+}
+
+static void open_next(struct frame *f, size_t off, int size)
+{
+	f->next_off = off;
+	f->next_size = size;
+}
+
+void frame_eth(struct frame *f, const uint8_t dst[6], const uint8_t src[6])
+{
+	uint8_t *p = put(f, 14);
+
+	if (!p)
+		return;
+	memcpy(p, dst, 6);
+	memcpy(p + 6, src, 6);
+	open_next(f, f->len - 2, 2);
+}
+
+void frame_vlan(struct frame *f, uint16_t tpid, uint16_t vid)
+{
+	size_t at = f->len;
+	uint8_t *p;
+
+	if (!ETYPE_VLAN_OK(tpid) || vid > 4095)
+		fail(f, -EINVAL);
+	close_next(f, 2, tpid);
+	p = put(f, 4);
+	if (!p)
+		return;
+	put16(p, vid);
+	open_next(f, at + 2, 2);
+}
+
+void frame_ethertype(struct frame *f, uint16_t type)
+{
+	close_next(f, 2, type);
+}
+
+static void put_addr(struct frame *f, int af, const char *s, uint8_t *p)
+{
+	if (inet_pton(af, s, p) != 1)
+		fail(f, -EINVAL);
+}
+
+void frame_ip4(struct frame *f, const char *src, const char *dst, size_t optlen)
+{
+	size_t at = f->len;
+	uint8_t *p;
+
+	if (optlen % 4 || optlen > 40)
+		fail(f, -EINVAL);
+	close_next(f, 2, 0x0800);
+	p = put(f, 20 + optlen);
+	if (!p)
+		return;
+	p[0] = (uint8_t)(0x40 | ((20 + optlen) / 4));
+	p[8] = 64; /* TTL */
+	put_addr(f, AF_INET, src, p + 12);
+	put_addr(f, AF_INET, dst, p + 16);
+	memset(p + 20, 1, optlen); /* NOP options */
+	f->ip_off = at;
+	f->ip_ver = 4;
+	open_next(f, at + 9, 1);
+}
+
+void frame_ip4_frag(struct frame *f, uint16_t offset8, bool more)
+{
+	if (f->ip_ver != 4 || offset8 > 0x1fff) {
+		fail(f, -EINVAL);
+		return;
+	}
+	put16(f->buf + f->ip_off + 6, (uint16_t)(offset8 | (more ? 0x2000 : 0)));
+}
+
+void frame_ip6(struct frame *f, const char *src, const char *dst)
+{
+	size_t at = f->len;
+	uint8_t *p;
+
+	close_next(f, 2, 0x86dd);
+	p = put(f, 40);
+	if (!p)
+		return;
+	p[0] = 0x60;
+	p[7] = 64; /* hop limit */
+	put_addr(f, AF_INET6, src, p + 8);
+	put_addr(f, AF_INET6, dst, p + 24);
+	f->ip_off = at;
+	f->ip_ver = 6;
+	open_next(f, at + 6, 1);
+}
+
+void frame_ip6_ext(struct frame *f, uint8_t type, size_t len)
+{
+	size_t at = f->len, unit = type == 51 ? 4 : 8;
+	uint8_t *p;
+
+	if (len < 8 || len % unit || len / unit - (type == 51 ? 2 : 1) > 255 || type == 44)
+		fail(f, -EINVAL);
+	close_next(f, 1, type);
+	p = put(f, len);
+	if (!p)
+		return;
+	p[1] = (uint8_t)(len / unit - (type == 51 ? 2 : 1));
+	if (type != 51 && len > 8) { /* PadN over the option area */
+		p[2] = 1;
+		p[3] = (uint8_t)(len - 4);
+	}
+	open_next(f, at, 1);
+}
+
+void frame_ip6_frag(struct frame *f, uint16_t offset8, bool more)
+{
+	size_t at = f->len;
+	uint8_t *p;
+
+	if (offset8 > 0x1fff)
+		fail(f, -EINVAL);
+	close_next(f, 1, 44);
+	p = put(f, 8);
+	if (!p)
+		return;
+	put16(p + 2, (uint16_t)((offset8 << 3) | (more ? 1 : 0)));
+	p[7] = 1; /* identification */
+	open_next(f, at, 1);
+}
+
+void frame_ipproto(struct frame *f, uint8_t proto)
+{
+	close_next(f, 1, proto);
+	f->l4proto = proto;
+	f->l4_off = f->len;
+}
+
+static uint8_t *put_l4(struct frame *f, uint8_t proto, size_t len)
+{
+	size_t at = f->len;
+	uint8_t *p;
+
+	close_next(f, 1, proto);
+	p = put(f, len);
+	if (!p)
+		return NULL;
+	f->l4_off = at;
+	f->l4proto = proto;
+	return p;
+}
+
+void frame_udp(struct frame *f, uint16_t sport, uint16_t dport)
+{
+	uint8_t *p = put_l4(f, 17, 8);
+
+	if (!p)
+		return;
+	put16(p, sport);
+	put16(p + 2, dport);
+}
+
+void frame_tcp(struct frame *f, uint16_t sport, uint16_t dport)
+{
+	uint8_t *p = put_l4(f, 6, 20);
+
+	if (!p)
+		return;
+	put16(p, sport);
+	put16(p + 2, dport);
+	p[12] = 5 << 4; /* data offset */
+	p[13] = 0x02; /* SYN */
+	put16(p + 14, 65535);
+}
+
+void frame_icmp(struct frame *f, uint8_t type, uint8_t code)
+{
+	uint8_t *p = put_l4(f, f->ip_ver == 6 ? 58 : 1, 8);
+
+	if (!p)
+		return;
+	p[0] = type;
+	p[1] = code;
+}
+
+void frame_payload(struct frame *f, size_t n, uint32_t seq)
+{
+	uint8_t *p = put(f, n);
+	size_t i;
+
+	if (!p)
+		return;
+	for (i = 0; i < n; i++)
+		p[i] = i < 4 ? (uint8_t)(seq >> (24 - 8 * i)) : (uint8_t)(seq * 31 + i);
+}
+
+int64_t frame_payload_check(const uint8_t *p, size_t n)
+{
+	uint32_t seq;
+	size_t i;
+
+	if (n < 4)
+		return -1;
+	seq = (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+	for (i = 4; i < n; i++)
+		if (p[i] != (uint8_t)(seq * 31 + i))
+			return -1;
+	return seq;
+}
+
+static uint32_t csum_add(uint32_t sum, const uint8_t *p, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i + 1 < n; i += 2)
+		sum += (uint32_t)(p[i] << 8 | p[i + 1]);
+	if (n & 1)
+		sum += (uint32_t)p[n - 1] << 8;
+	return sum;
+}
+
+static uint16_t csum_fold(uint32_t sum)
+{
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)~sum;
+}
+
+/* Checksum of the L4 header and payload with the IPv4/IPv6 pseudo-header. */
+static void l4_csum(struct frame *f, size_t csum_at)
+{
+	size_t l4len = f->len - f->l4_off;
+	uint8_t *ip = f->buf + f->ip_off;
+	uint32_t sum = 0;
+	uint8_t tail[4];
+
+	if (f->ip_ver == 4)
+		sum = csum_add(sum, ip + 12, 8);
+	else
+		sum = csum_add(sum, ip + 8, 32);
+	put16(tail, (uint16_t)(l4len >> 16));
+	put16(tail + 2, (uint16_t)l4len);
+	sum = csum_add(sum, tail, 4);
+	sum += f->l4proto;
+	put16(f->buf + csum_at, 0);
+	sum = csum_add(sum, f->buf + f->l4_off, l4len);
+	put16(f->buf + csum_at, csum_fold(sum));
+}
+
+int frame_finish(struct frame *f)
+{
+	uint8_t *ip = f->buf + f->ip_off;
+
+	if (f->err)
+		return f->err;
+	if (f->next_size == 2) /* plain L2 frame: call it experimental */
+		frame_ethertype(f, 0x88b5);
+	else if (f->next_size == 1)
+		frame_ipproto(f, 59);
+	if (f->ip_ver == 4) {
+		size_t ihl = (size_t)(ip[0] & 0xf) * 4;
+
+		put16(ip + 2, (uint16_t)(f->len - f->ip_off));
+		put16(ip + 10, 0);
+		put16(ip + 10, csum_fold(csum_add(0, ip, ihl)));
+	} else if (f->ip_ver == 6) {
+		put16(ip + 4, (uint16_t)(f->len - f->ip_off - 40));
+	}
+	if (f->ip_ver && f->l4_off) {
+		if (f->l4proto == 17) {
+			put16(f->buf + f->l4_off + 4, (uint16_t)(f->len - f->l4_off));
+			l4_csum(f, f->l4_off + 6);
+		} else if (f->l4proto == 6) {
+			l4_csum(f, f->l4_off + 16);
+		} else if (f->l4proto == 58) {
+			l4_csum(f, f->l4_off + 2);
+		} else if (f->l4proto == 1) {
+			put16(f->buf + f->l4_off + 2, 0);
+			put16(f->buf + f->l4_off + 2,
+			      csum_fold(csum_add(0, f->buf + f->l4_off, f->len - f->l4_off)));
+		}
+	}
+	return f->err ? f->err : (int)f->len;
+}
+
+void frame_resize(struct frame *f, size_t len)
+{
+	if (len > FRAME_MAX) {
+		fail(f, -ENOSPC);
+		return;
+	}
+	if (len > f->len)
+		memset(f->buf + f->len, 0, len - f->len);
+	f->len = len;
+}

@@ -1,0 +1,71 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * frame: build test frames layer by layer, for BPF fixtures, unit tests and
+ * the traffic tools. Each layer fills in the "next protocol" field the
+ * previous one left open, so a test reads like the frame it makes:
+ *
+ *	frame_init(&f);
+ *	frame_eth(&f, dst, src);
+ *	frame_vlan(&f, 0x8100, 10);
+ *	frame_ip4(&f, "10.0.0.1", "10.0.0.2", 0);
+ *	frame_udp(&f, 1000, 2000);
+ *	frame_payload(&f, 64, 0);
+ *	frame_finish(&f);          // lengths and checksums
+ *
+ * Misuse (overflow, a layer that does not fit the previous one, a bad
+ * address) sets f->err; the frame is then unusable and frame_finish()
+ * returns it.
+ */
+#ifndef XVS_TOOLS_FRAME_H
+#define XVS_TOOLS_FRAME_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define FRAME_MAX 16384
+
+struct frame {
+	uint8_t buf[FRAME_MAX];
+	size_t len;
+	int err; /* first error, negative errno */
+	size_t next_off; /* the open "next protocol" field */
+	int next_size; /* its size: 2 (ethertype), 1 (IP protocol), 0 none */
+	size_t ip_off; /* last IP header */
+	int ip_ver; /* 0, 4 or 6 */
+	size_t l4_off; /* last L4 header */
+	uint8_t l4proto;
+};
+
+void frame_init(struct frame *f);
+int frame_parse_mac(const char *s, uint8_t mac[6]);
+
+void frame_eth(struct frame *f, const uint8_t dst[6], const uint8_t src[6]);
+void frame_vlan(struct frame *f, uint16_t tpid, uint16_t vid);
+/* Close an open ethertype with a raw value (ARP, or anything not built). */
+void frame_ethertype(struct frame *f, uint16_t type);
+/* optlen: bytes of IPv4 options (multiple of 4, at most 40; NOPs). */
+void frame_ip4(struct frame *f, const char *src, const char *dst, size_t optlen);
+/* Set the fragment field of the last IPv4 header: offset in 8-byte units. */
+void frame_ip4_frag(struct frame *f, uint16_t offset8, bool more);
+void frame_ip6(struct frame *f, const char *src, const char *dst);
+/* An extension header of `len` bytes (hop-by-hop, routing, dest options:
+ * multiple of 8; AH: multiple of 4). */
+void frame_ip6_ext(struct frame *f, uint8_t type, size_t len);
+void frame_ip6_frag(struct frame *f, uint16_t offset8, bool more);
+/* Close an open IP protocol with a raw value (e.g. GRE, or 59 = none). */
+void frame_ipproto(struct frame *f, uint8_t proto);
+void frame_udp(struct frame *f, uint16_t sport, uint16_t dport);
+void frame_tcp(struct frame *f, uint16_t sport, uint16_t dport);
+/* ICMP for IPv4, ICMPv6 for IPv6. */
+void frame_icmp(struct frame *f, uint8_t type, uint8_t code);
+/* n bytes: a 4-byte big-endian seq, then a pattern derived from it. */
+void frame_payload(struct frame *f, size_t n, uint32_t seq);
+/* Fill in lengths and checksums. Returns the length or f->err. */
+int frame_finish(struct frame *f);
+/* After finish: grow with zero padding, or cut, to exactly len bytes. */
+void frame_resize(struct frame *f, size_t len);
+/* Check a payload made by frame_payload(); returns its seq or -1. */
+int64_t frame_payload_check(const uint8_t *p, size_t n);
+
+#endif /* XVS_TOOLS_FRAME_H */
