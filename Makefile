@@ -41,6 +41,7 @@ UNIT_TESTS  := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(wildcard tests/
 BPF_TESTS   := $(patsubst tests/bpf/%.c,$(BUILD)/tests/bpf/%,$(wildcard tests/bpf/test_*.c))
 
 .PHONY: all deps test demo clean
+.SECONDARY:
 .DEFAULT_GOAL := all
 
 all: $(BPF_OBJS) $(SKELS) $(DAEMONS) $(TOOL_BINS) $(UNIT_TESTS) $(BPF_TESTS)
