@@ -10,7 +10,7 @@ PKGS=(
 	make gcc clang llvm pkg-config libbpf-dev libxdp-dev libelf-dev zlib1g-dev
 	libyaml-dev libcmocka-dev bpftool linux-libc-dev
 	# run and test
-	xdp-tools iproute2 bats kmod procps psmisc ethtool socat
+	xdp-tools iproute2 iputils-ping bats kmod procps psmisc ethtool socat
 	# guests
 	qemu-system-x86 qemu-system-data busybox-static cpio xz-utils
 )

@@ -200,9 +200,10 @@ void frame_ip6_frag(struct frame *f, uint16_t offset8, bool more)
 
 void frame_ipproto(struct frame *f, uint8_t proto)
 {
+	/* a raw protocol number: no L4 header of ours, so no checksum */
 	close_next(f, 1, proto);
 	f->l4proto = proto;
-	f->l4_off = f->len;
+	f->l4_off = 0;
 }
 
 static uint8_t *put_l4(struct frame *f, uint8_t proto, size_t len)

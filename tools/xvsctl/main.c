@@ -16,6 +16,10 @@ static const struct {
 	xvsctl_cmd_fn fn;
 	const char *help;
 } cmds[] = {
+	{ "show", xvsctl_cmd_daemon, "ports, their state and counters ([PORT])" },
+	{ "fdb", xvsctl_cmd_daemon, "the forwarding database" },
+	{ "workers", xvsctl_cmd_daemon, "worker threads and their polling" },
+	{ "reload", xvsctl_cmd_daemon, "re-read the configuration (like SIGHUP)" },
 	{ "xdp", xvsctl_cmd_xdp, "inspect and set the XDP program's maps" },
 };
 
@@ -24,7 +28,9 @@ static void usage(FILE *out)
 	size_t i;
 
 	fprintf(out, "usage: xvsctl [-s|--switch NAME] [-v] COMMAND [ARGS]\n\n"
-		     "  -s, --switch NAME  the switch (default xvs0): maps under /sys/fs/bpf/xvs/NAME\n"
+		     "  -s, --switch NAME  the switch (default xvs0): maps under /sys/fs/bpf/xvs/NAME,\n"
+		     "                     control socket /run/xvs/NAME.ctl\n"
+		     "      --ctl PATH     the control socket, if not the default\n"
 		     "  -v, --verbose      debug output, including libbpf's\n\ncommands:\n");
 	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
 		fprintf(out, "  %-8s %s\n", cmds[i].name, cmds[i].help);
@@ -35,6 +41,7 @@ int main(int argc, char **argv)
 {
 	static const struct option lopts[] = {
 		{ "switch", required_argument, NULL, 's' },
+		{ "ctl", required_argument, NULL, 'S' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
@@ -47,6 +54,9 @@ int main(int argc, char **argv)
 		switch (c) {
 		case 's':
 			o.switch_name = optarg;
+			break;
+		case 'S':
+			o.ctl_path = optarg;
 			break;
 		case 'v':
 			log_set_level(LOG_LVL_DEBUG);

@@ -1,0 +1,1144 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * cfg: load and validate xvsd's YAML configuration (config/README.md).
+ *
+ * The file is operator input. Everything is checked here, before the daemon
+ * acts on any of it, and every error names the file, the line and the dotted
+ * key: "xvs.yaml:12: ports.vm1.vlan: must be an integer 0..4094, got "abc"".
+ *
+ * libyaml's document API gives a node tree that carries line numbers. Each
+ * mapping of the schema is a table (struct section) of the keys allowed
+ * there, each with the function that parses its value into a field of the
+ * struct being filled. Keys are processed in table order, not file order,
+ * so that a value may depend on one parsed before it: port sockets on
+ * switch.socket-dir, static FDB entries on the ports.
+ *
+ * YAML aliases are refused: they would turn the tree into a graph (even a
+ * cycle) and the schema has no use for them. libyaml accepts duplicate keys;
+ * they are refused here.
+ */
+#include "ctl/config.h"
+
+#include <errno.h>
+#include <sched.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <yaml.h>
+
+#include "vhost/vu_proto.h"
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#define FIELD_SIZE(type, field) sizeof(((type *)0)->field)
+
+#define VLAN_MAX 4094
+#define VLAN_UNSET 0xffff /* fdb.static[].vlan not given: the port's VLAN */
+#define MAX_SECTION_KEYS 8
+#define QUOTE_MAX 64 /* a value quoted in an error message, with the NUL */
+
+struct loader {
+	const char *file;
+	yaml_document_t doc;
+	int *refs; /* per node index: how many parents (> 1: an alias) */
+	struct cfg *c; /* being filled */
+	char path[160]; /* dotted key of the value being parsed */
+	size_t path_len;
+	char *err;
+	size_t errlen;
+	long cpus_conf; /* CPUs of this machine, or -1 if unknown */
+};
+
+struct key;
+/* Parse value n into the struct at base (the field is at base + k->off). */
+typedef int key_parse_fn(struct loader *ld, yaml_node_t *n, void *base, const struct key *k);
+
+struct section {
+	const struct key *keys;
+	size_t n_keys;
+};
+
+struct key {
+	const char *name;
+	key_parse_fn *parse;
+	size_t off; /* of the field in the struct being filled */
+	size_t size; /* of that field */
+	unsigned long min, max; /* integers */
+	const char *const *words; /* enums: the spelling of each value, NULL-terminated */
+	const struct section *sub; /* nested mappings */
+	bool required;
+};
+
+/* Errors */
+
+static int line_of(const yaml_node_t *n)
+{
+	return n->start_mark.line < 1000000000 ? (int)n->start_mark.line + 1 : 1000000000;
+}
+
+/* "FILE: message", for problems with the file as a whole. */
+static int __attribute__((format(printf, 3, 4)))
+file_err(struct loader *ld, int ret, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (!ld->err || !ld->errlen)
+		return ret;
+	n = snprintf(ld->err, ld->errlen, "%s: ", ld->file);
+	if (n >= 0 && (size_t)n < ld->errlen) {
+		va_start(ap, fmt);
+		vsnprintf(ld->err + n, ld->errlen - (size_t)n, fmt, ap);
+		va_end(ap);
+	}
+	return ret;
+}
+
+/* "FILE:LINE: KEY: message", KEY being the current path. Returns -EINVAL. */
+static int __attribute__((format(printf, 3, 4)))
+fail(struct loader *ld, int line, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (!ld->err || !ld->errlen)
+		return -EINVAL;
+	n = snprintf(ld->err, ld->errlen, "%s:%d: %s%s", ld->file, line, ld->path,
+		     ld->path_len ? ": " : "");
+	if (n >= 0 && (size_t)n < ld->errlen) {
+		va_start(ap, fmt);
+		vsnprintf(ld->err + n, ld->errlen - (size_t)n, fmt, ap);
+		va_end(ap);
+	}
+	return -EINVAL;
+}
+
+static int out_of_memory(struct loader *ld)
+{
+	return file_err(ld, -ENOMEM, "out of memory");
+}
+
+/* s as a double-quoted, printable, bounded string for an error message. */
+static const char *quote(char *buf, const char *s, size_t len)
+{
+	size_t o = 0, i;
+
+	buf[o++] = '"';
+	for (i = 0; i < len && o + 9 <= QUOTE_MAX; i++) {
+		unsigned char ch = (unsigned char)s[i];
+
+		if (ch == '"' || ch == '\\')
+			o += (size_t)snprintf(buf + o, QUOTE_MAX - o, "\\%c", ch);
+		else if (ch < 0x20 || ch >= 0x7f)
+			o += (size_t)snprintf(buf + o, QUOTE_MAX - o, "\\x%02x", ch);
+		else
+			buf[o++] = (char)ch;
+	}
+	if (i < len) {
+		memcpy(buf + o, "...", 3);
+		o += 3;
+	}
+	buf[o++] = '"';
+	buf[o] = '\0';
+	return buf;
+}
+
+static bool is_null(const yaml_node_t *n)
+{
+	const char *s;
+
+	if (n->type != YAML_SCALAR_NODE || n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
+		return false;
+	s = (const char *)n->data.scalar.value;
+	return !strcmp(s, "") || !strcmp(s, "~") || !strcmp(s, "null") || !strcmp(s, "Null") ||
+	       !strcmp(s, "NULL");
+}
+
+/* What the file has at n, for "got ...". */
+static const char *describe(const yaml_node_t *n, char *buf)
+{
+	switch (n->type) {
+	case YAML_SCALAR_NODE:
+		if (is_null(n))
+			return "nothing";
+		return quote(buf, (const char *)n->data.scalar.value, n->data.scalar.length);
+	case YAML_SEQUENCE_NODE:
+		return "a list";
+	case YAML_MAPPING_NODE:
+		return "a mapping";
+	default:
+		return "nothing";
+	}
+}
+
+/* "must be WHAT, got ..." */
+static int bad(struct loader *ld, const yaml_node_t *n, const char *what)
+{
+	char got[QUOTE_MAX];
+
+	return fail(ld, line_of(n), "must be %s, got %s", what, describe(n, got));
+}
+
+/* Paths: "ports.vm1.vlan", "fdb.static[2].mac" */
+
+static size_t path_key(struct loader *ld, const char *name)
+{
+	size_t mark = ld->path_len;
+	int n = snprintf(ld->path + mark, sizeof(ld->path) - mark, "%s%s", mark ? "." : "", name);
+
+	if (n > 0)
+		ld->path_len = strlen(ld->path);
+	return mark;
+}
+
+static size_t path_index(struct loader *ld, size_t i)
+{
+	size_t mark = ld->path_len;
+	int n = snprintf(ld->path + mark, sizeof(ld->path) - mark, "[%zu]", i);
+
+	if (n > 0)
+		ld->path_len = strlen(ld->path);
+	return mark;
+}
+
+static void path_pop(struct loader *ld, size_t mark)
+{
+	ld->path_len = mark;
+	ld->path[mark] = '\0';
+}
+
+/* Nodes */
+
+/* Node idx as a child of the node being parsed; refuses aliased nodes. */
+static int child(struct loader *ld, int idx, yaml_node_t **out)
+{
+	yaml_node_t *n = yaml_document_get_node(&ld->doc, idx);
+
+	if (!n)
+		return fail(ld, 1, "malformed YAML document");
+	if (ld->refs[idx] > 1)
+		return fail(ld, line_of(n), "YAML anchors and aliases are not supported "
+					    "(this value is used again through an alias)");
+	*out = n;
+	return 0;
+}
+
+/* Count every node's parents; any node with two is the target of an alias. */
+static int count_refs(struct loader *ld)
+{
+	size_t i, count = (size_t)(ld->doc.nodes.top - ld->doc.nodes.start);
+	yaml_node_pair_t *p;
+	yaml_node_item_t *it;
+	yaml_node_t *n;
+
+	ld->refs = calloc(count + 1, sizeof(*ld->refs));
+	if (!ld->refs)
+		return out_of_memory(ld);
+#define REF(idx)                                                                                   \
+	do {                                                                                       \
+		if ((idx) >= 1 && (size_t)(idx) <= count && ld->refs[idx] < 2)                     \
+			ld->refs[idx]++;                                                           \
+	} while (0)
+	REF(1); /* the root */
+	for (i = 0; i < count; i++) {
+		n = &ld->doc.nodes.start[i];
+		if (n->type == YAML_SEQUENCE_NODE) {
+			for (it = n->data.sequence.items.start; it < n->data.sequence.items.top; it++)
+				REF(*it);
+		} else if (n->type == YAML_MAPPING_NODE) {
+			for (p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
+				REF(p->key);
+				REF(p->value);
+			}
+		}
+	}
+#undef REF
+	return 0;
+}
+
+/* The text of scalar n, or NULL if n is not a scalar or contains a NUL. */
+static const char *text(const yaml_node_t *n)
+{
+	const char *s;
+
+	if (n->type != YAML_SCALAR_NODE)
+		return NULL;
+	s = (const char *)n->data.scalar.value;
+	return strlen(s) == n->data.scalar.length ? s : NULL;
+}
+
+static size_t n_pairs(const yaml_node_t *n)
+{
+	return (size_t)(n->data.mapping.pairs.top - n->data.mapping.pairs.start);
+}
+
+static size_t n_items(const yaml_node_t *n)
+{
+	return (size_t)(n->data.sequence.items.top - n->data.sequence.items.start);
+}
+
+/* Mappings */
+
+static int unknown_key(struct loader *ld, const yaml_node_t *kn, const struct section *sec)
+{
+	char allowed[256], got[QUOTE_MAX];
+	size_t i, o = 0;
+	int n;
+
+	if (kn->type != YAML_SCALAR_NODE)
+		return fail(ld, line_of(kn), "keys must be scalars, got %s", describe(kn, got));
+	allowed[0] = '\0';
+	for (i = 0; i < sec->n_keys; i++) {
+		n = snprintf(allowed + o, sizeof(allowed) - o, "%s%s", i ? ", " : "",
+			     sec->keys[i].name);
+		if (n < 0 || (size_t)n >= sizeof(allowed) - o)
+			break;
+		o += (size_t)n;
+	}
+	return fail(ld, line_of(kn), "unknown key %s (allowed here: %s)", describe(kn, got),
+		    allowed);
+}
+
+/* Parse mapping n into base following sec: every key known, none twice. */
+static int walk_map(struct loader *ld, yaml_node_t *n, void *base, const struct section *sec)
+{
+	yaml_node_t *val[MAX_SECTION_KEYS] = { 0 };
+	int key_line[MAX_SECTION_KEYS] = { 0 };
+	const yaml_node_pair_t *p;
+	yaml_node_t *kn, *vn;
+	const char *name;
+	size_t i, mark;
+	int r;
+
+	for (p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
+		r = child(ld, p->key, &kn);
+		if (r)
+			return r;
+		name = text(kn);
+		for (i = 0; name && i < sec->n_keys; i++)
+			if (!strcmp(name, sec->keys[i].name))
+				break;
+		if (!name || i == sec->n_keys)
+			return unknown_key(ld, kn, sec);
+		if (val[i])
+			return fail(ld, line_of(kn), "duplicate key \"%s\" (first at line %d)", name,
+				    key_line[i]);
+		mark = path_key(ld, name);
+		r = child(ld, p->value, &vn);
+		path_pop(ld, mark);
+		if (r)
+			return r;
+		val[i] = vn;
+		key_line[i] = line_of(kn);
+	}
+	for (i = 0; i < sec->n_keys; i++) {
+		const struct key *k = &sec->keys[i];
+
+		if (!val[i]) {
+			if (k->required)
+				return fail(ld, line_of(n), "missing required key \"%s\"", k->name);
+			continue;
+		}
+		mark = path_key(ld, k->name);
+		r = k->parse(ld, val[i], base, k);
+		path_pop(ld, mark);
+		if (r)
+			return r;
+	}
+	return 0;
+}
+
+/* A nested mapping; empty (null) is the same as absent. */
+static int parse_section(struct loader *ld, yaml_node_t *n, void *base, const struct key *k)
+{
+	if (is_null(n))
+		return 0;
+	if (n->type != YAML_MAPPING_NODE)
+		return bad(ld, n, "a mapping");
+	return walk_map(ld, n, (char *)base + k->off, k->sub);
+}
+
+/* Scalars */
+
+static void store_uint(void *dst, size_t size, unsigned long v)
+{
+	uint16_t v16 = (uint16_t)v;
+	uint32_t v32 = (uint32_t)v;
+
+	if (size == sizeof(v16))
+		memcpy(dst, &v16, size);
+	else if (size == sizeof(v32))
+		memcpy(dst, &v32, size);
+}
+
+/* Decimal digits only: no sign, no leading zero (010 is octal in YAML 1.1). */
+static bool to_ulong(const char *s, unsigned long min, unsigned long max, unsigned long *out)
+{
+	unsigned long v = 0;
+
+	if (!s || !*s || (s[0] == '0' && s[1]))
+		return false;
+	for (; *s; s++) {
+		if (*s < '0' || *s > '9')
+			return false;
+		v = v * 10 + (unsigned long)(*s - '0');
+		if (v > max) /* max is far below ULONG_MAX / 10: no overflow */
+			return false;
+	}
+	if (v < min)
+		return false;
+	*out = v;
+	return true;
+}
+
+static int parse_uint(struct loader *ld, yaml_node_t *n, void *base, const struct key *k)
+{
+	unsigned long v;
+	char what[64];
+
+	if (!to_ulong(text(n), k->min, k->max, &v)) {
+		snprintf(what, sizeof(what), "an integer %lu..%lu", k->min, k->max);
+		return bad(ld, n, what);
+	}
+	store_uint((char *)base + k->off, k->size, v);
+	return 0;
+}
+
+static int parse_enum(struct loader *ld, yaml_node_t *n, void *base, const struct key *k)
+{
+	const char *s = text(n);
+	char what[128] = "one of ";
+	size_t i;
+
+	for (i = 0; s && k->words[i]; i++) {
+		if (!strcmp(s, k->words[i])) {
+			store_uint((char *)base + k->off, k->size, i);
+			return 0;
+		}
+	}
+	for (i = 0; k->words[i]; i++) {
+		if (i)
+			strncat(what, "|", sizeof(what) - strlen(what) - 1);
+		strncat(what, k->words[i], sizeof(what) - strlen(what) - 1);
+	}
+	return bad(ld, n, what);
+}
+
+static bool valid_name(const char *s)
+{
+	size_t i;
+
+	if (!s || !*s || strlen(s) >= CFG_NAME_MAX)
+		return false;
+	for (i = 0; s[i]; i++) {
+		char ch = s[i];
+
+		if (!(ch >= 'a' && ch <= 'z') && !(ch >= 'A' && ch <= 'Z') &&
+		    !(ch >= '0' && ch <= '9') && ch != '_' && ch != '-')
+			return false;
+	}
+	return true;
+}
+
+#define NAME_RULE "1 to 31 characters from A-Z a-z 0-9 _ -"
+
+static int parse_name(struct loader *ld, yaml_node_t *n, void *base, const struct key *k)
+{
+	const char *s = text(n);
+
+	if (!valid_name(s))
+		return bad(ld, n, "a name of " NAME_RULE);
+	memcpy((char *)base + k->off, s, strlen(s) + 1);
+	return 0;
+}
+
+/*
+ * A path for a unix socket or its directory: absolute, no NUL, fits
+ * sun_path. A directory loses its trailing slashes, a socket may not have one.
+ */
+static int parse_abs_path(struct loader *ld, yaml_node_t *n, char *dst, size_t size, bool dir)
+{
+	const char *s = text(n);
+	char got[QUOTE_MAX];
+	size_t len;
+
+	if (!s || s[0] != '/')
+		return bad(ld, n, "an absolute path");
+	len = strlen(s);
+	if (dir)
+		while (len > 1 && s[len - 1] == '/')
+			len--;
+	else if (s[len - 1] == '/')
+		return fail(ld, line_of(n), "%s names a directory, not a socket", describe(n, got));
+	if (len >= size)
+		return fail(ld, line_of(n), "%s is %zu bytes long; a unix socket path holds at most %zu",
+			    describe(n, got), len, size - 1);
+	memcpy(dst, s, len);
+	dst[len] = '\0';
+	return 0;
+}
+
+static int parse_sock_path(struct loader *ld, yaml_node_t *n, void *base, const struct key *k)
+{
+	return parse_abs_path(ld, n, (char *)base + k->off, k->size, false);
+}
+
+static int parse_dir(struct loader *ld, yaml_node_t *n, void *base, const struct key *k)
+{
+	return parse_abs_path(ld, n, (char *)base + k->off, k->size, true);
+}
+
+/* switch.control-socket, or its default once switch.name is known. */
+static const char *control_socket(struct cfg *c)
+{
+	if (!c->control_socket[0])
+		snprintf(c->control_socket, sizeof(c->control_socket), "/run/xvs/%s.ctl", c->name);
+	return c->control_socket;
+}
+
+/* datapath.cpus: one worker per entry, pinned to it. */
+static int parse_cpus(struct loader *ld, yaml_node_t *n, void *base, const struct key *k)
+{
+	struct cfg *c = base;
+	yaml_node_item_t *it;
+	yaml_node_t *cn;
+	unsigned long cpu;
+	size_t i, j, mark;
+	int r = 0;
+
+	(void)k;
+	if (is_null(n))
+		return 0;
+	if (n->type != YAML_SEQUENCE_NODE)
+		return bad(ld, n, "a list of CPU numbers");
+	if (n_items(n) == 0)
+		return fail(ld, line_of(n), "must list at least one CPU "
+					    "(leave the key out for one unpinned worker)");
+	if (n_items(n) > CFG_MAX_CPUS)
+		return fail(ld, line_of(n), "lists %zu CPUs; at most %d workers are supported",
+			    n_items(n), CFG_MAX_CPUS);
+
+	for (i = 0, it = n->data.sequence.items.start; it < n->data.sequence.items.top; i++, it++) {
+		mark = path_index(ld, i);
+		r = child(ld, *it, &cn);
+		if (r)
+			goto pop;
+		if (!to_ulong(text(cn), 0, CPU_SETSIZE - 1, &cpu)) {
+			r = bad(ld, cn, "a CPU number");
+			goto pop;
+		}
+		if (ld->cpus_conf > 0 && cpu >= (unsigned long)ld->cpus_conf) {
+			r = fail(ld, line_of(cn), "CPU %lu does not exist (this machine has %ld)", cpu,
+				 ld->cpus_conf);
+			goto pop;
+		}
+		for (j = 0; j < i; j++) {
+			if (c->cpus[j] == (int)cpu) {
+				r = fail(ld, line_of(cn), "CPU %lu is listed twice", cpu);
+				goto pop;
+			}
+		}
+		c->cpus[i] = (int)cpu;
+pop:
+		path_pop(ld, mark);
+		if (r)
+			return r;
+	}
+	c->n_cpus = (int)i;
+	return 0;
+}
+
+/* Ports */
+
+static const char *const port_type_words[] = {
+	[CFG_PORT_VHOST_USER] = "vhost-user",
+	NULL,
+};
+
+static const char *const vu_mode_words[] = {
+	[CFG_VU_SERVER] = "server",
+	[CFG_VU_CLIENT] = "client",
+	NULL,
+};
+
+/* ports.NAME.socket: relative to switch.socket-dir; one port per socket. */
+static int parse_port_socket(struct loader *ld, yaml_node_t *n, void *base, const struct key *k)
+{
+	struct cfg_port *port = base;
+	struct cfg *c = ld->c;
+	const char *s = text(n), *dir = "", *sep = "";
+	char got[QUOTE_MAX], dir_got[QUOTE_MAX];
+	size_t len;
+	int i;
+
+	(void)k;
+	if (!s || !*s)
+		return bad(ld, n, "a socket path");
+	if (s[strlen(s) - 1] == '/')
+		return fail(ld, line_of(n), "%s names a directory, not a socket", describe(n, got));
+	if (s[0] != '/') {
+		dir = c->socket_dir;
+		sep = strcmp(dir, "/") ? "/" : "";
+	}
+	len = strlen(dir) + strlen(sep) + strlen(s);
+	if (len >= sizeof(port->socket))
+		return fail(ld, line_of(n),
+			    "%s%s%s is %zu bytes long; a unix socket path holds at most %zu",
+			    describe(n, got), *dir ? " in socket-dir " : "",
+			    *dir ? quote(dir_got, dir, strlen(dir)) : "", len,
+			    sizeof(port->socket) - 1);
+	snprintf(port->socket, sizeof(port->socket), "%s%s%s", dir, sep, s);
+
+	for (i = 0; i < c->n_ports; i++)
+		if (!strcmp(c->ports[i].socket, port->socket))
+			return fail(ld, line_of(n), "%s is already the socket of port %s (line %d)",
+				    quote(got, port->socket, len), c->ports[i].name,
+				    c->ports[i].line);
+	if (!strcmp(control_socket(c), port->socket))
+		return fail(ld, line_of(n), "%s is the switch's control socket",
+			    quote(got, port->socket, len));
+	return 0;
+}
+
+#define UINT_KEY(type, field, key, lo, hi)                                                         \
+	{                                                                                          \
+		.name = key, .parse = parse_uint, .off = offsetof(type, field),                    \
+		.size = FIELD_SIZE(type, field), .min = lo, .max = hi,                             \
+	}
+#define ENUM_KEY(type, field, key, w)                                                              \
+	{                                                                                          \
+		.name = key, .parse = parse_enum, .off = offsetof(type, field),                    \
+		.size = FIELD_SIZE(type, field), .words = w,                                       \
+	}
+#define STRING_KEY(type, field, key, fn)                                                           \
+	{                                                                                          \
+		.name = key, .parse = fn, .off = offsetof(type, field),                            \
+		.size = FIELD_SIZE(type, field),                                                   \
+	}
+#define SECTION_KEY(key, sec) { .name = key, .parse = parse_section, .sub = &sec }
+#define SECTION(keys) { keys, ARRAY_SIZE(keys) }
+
+static const struct key port_type_key =
+	ENUM_KEY(struct cfg_port, type, "type", port_type_words);
+
+static const struct key vhost_user_keys[] = {
+	port_type_key,
+	{ .name = "socket", .parse = parse_port_socket, .required = true },
+	ENUM_KEY(struct cfg_port, mode, "mode", vu_mode_words),
+	UINT_KEY(struct cfg_port, vlan, "vlan", 0, VLAN_MAX),
+	UINT_KEY(struct cfg_port, mtu, "mtu", 68, 65535),
+	UINT_KEY(struct cfg_port, queues, "queues", 1, VU_MAX_QUEUE_PAIRS),
+};
+
+/* The keys of each port type, indexed by enum cfg_port_type. */
+static const struct section port_sections[] = {
+	[CFG_PORT_VHOST_USER] = SECTION(vhost_user_keys),
+};
+
+static void port_defaults(struct cfg_port *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->mode = CFG_VU_SERVER;
+	p->mtu = 1500;
+	p->queues = 1;
+}
+
+/* ports.NAME: the type first, as it says which other keys exist. */
+static int parse_port(struct loader *ld, yaml_node_t *n, struct cfg_port *port)
+{
+	const yaml_node_pair_t *p, *type = NULL;
+	yaml_node_t *kn, *vn;
+	const char *name;
+	size_t mark;
+	int r;
+
+	if (is_null(n))
+		return fail(ld, line_of(n), "missing required key \"type\"");
+	if (n->type != YAML_MAPPING_NODE)
+		return bad(ld, n, "a mapping");
+	for (p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top && !type; p++) {
+		r = child(ld, p->key, &kn);
+		if (r)
+			return r;
+		name = text(kn);
+		if (name && !strcmp(name, "type"))
+			type = p;
+	}
+	if (!type)
+		return fail(ld, line_of(n), "missing required key \"type\"");
+	mark = path_key(ld, "type");
+	r = child(ld, type->value, &vn);
+	if (!r)
+		r = port_type_key.parse(ld, vn, port, &port_type_key);
+	path_pop(ld, mark);
+	if (r)
+		return r;
+	return walk_map(ld, n, port, &port_sections[port->type]);
+}
+
+static int parse_ports(struct loader *ld, yaml_node_t *n, void *base, const struct key *k)
+{
+	const struct cfg_port *old;
+	const yaml_node_pair_t *p;
+	struct cfg *c = base;
+	struct cfg_port *port;
+	yaml_node_t *kn, *vn;
+	char got[QUOTE_MAX];
+	const char *name;
+	size_t mark;
+	int r;
+
+	(void)k;
+	if (is_null(n) || (n->type == YAML_MAPPING_NODE && !n_pairs(n)))
+		return 0;
+	if (n->type != YAML_MAPPING_NODE)
+		return bad(ld, n, "a mapping of port names to ports");
+	if (n_pairs(n) > CFG_MAX_PORTS)
+		return fail(ld, line_of(n), "%zu ports; at most %d are supported", n_pairs(n),
+			    CFG_MAX_PORTS);
+	c->ports = calloc(n_pairs(n), sizeof(*c->ports));
+	if (!c->ports)
+		return out_of_memory(ld);
+
+	for (p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
+		r = child(ld, p->key, &kn);
+		if (r)
+			return r;
+		name = text(kn);
+		if (!valid_name(name))
+			return fail(ld, line_of(kn), "a port name must be " NAME_RULE ", got %s",
+				    describe(kn, got));
+		old = cfg_find_port(c, name);
+		if (old)
+			return fail(ld, line_of(kn), "port %s is defined twice (first at line %d)",
+				    name, old->line);
+		port = &c->ports[c->n_ports];
+		port_defaults(port);
+		memcpy(port->name, name, strlen(name) + 1);
+		port->line = line_of(kn);
+
+		mark = path_key(ld, name);
+		r = child(ld, p->value, &vn);
+		if (!r)
+			r = parse_port(ld, vn, port);
+		path_pop(ld, mark);
+		if (r)
+			return r;
+		c->n_ports++;
+	}
+	return 0;
+}
+
+/* Static FDB entries */
+
+static int parse_mac(struct loader *ld, yaml_node_t *n, void *base, const struct key *k)
+{
+	struct cfg_fdb_static *e = base;
+	const char *s = text(n);
+	unsigned int hi, lo;
+	int i;
+
+	(void)k;
+	if (!s || strlen(s) != 17)
+		goto bad_mac;
+	for (i = 0; i < 6; i++) {
+		if (i < 5 && s[3 * i + 2] != ':')
+			goto bad_mac;
+		hi = (unsigned char)s[3 * i];
+		lo = (unsigned char)s[3 * i + 1];
+		if (!strchr("0123456789abcdefABCDEF", (int)hi) || !hi ||
+		    !strchr("0123456789abcdefABCDEF", (int)lo) || !lo)
+			goto bad_mac;
+		hi = hi <= '9' ? hi - '0' : (hi | 0x20) - 'a' + 10;
+		lo = lo <= '9' ? lo - '0' : (lo | 0x20) - 'a' + 10;
+		e->mac[i] = (uint8_t)(hi << 4 | lo);
+	}
+	if (e->mac[0] & 1)
+		return fail(ld, line_of(n), "%s is a multicast address; must be unicast", s);
+	if (!(e->mac[0] | e->mac[1] | e->mac[2] | e->mac[3] | e->mac[4] | e->mac[5]))
+		return fail(ld, line_of(n), "must not be the all-zero address");
+	return 0;
+
+bad_mac:
+	return bad(ld, n, "a MAC address such as \"52:54:00:12:34:56\"");
+}
+
+static int parse_static_port(struct loader *ld, yaml_node_t *n, void *base, const struct key *k)
+{
+	struct cfg_fdb_static *e = base;
+	int r = parse_name(ld, n, base, k);
+
+	if (r)
+		return r;
+	if (!cfg_find_port(ld->c, e->port))
+		return fail(ld, line_of(n), "no port named %s in ports", e->port);
+	return 0;
+}
+
+/* Ports are access ports: an entry on another VLAN would send that VLAN's
+ * frames to a port that must never see them. */
+static int parse_static_vlan(struct loader *ld, yaml_node_t *n, void *base, const struct key *k)
+{
+	struct cfg_fdb_static *e = base;
+	const struct cfg_port *port = cfg_find_port(ld->c, e->port);
+	int r = parse_uint(ld, n, base, k);
+
+	if (r)
+		return r;
+	if (port && e->vlan != port->vlan)
+		return fail(ld, line_of(n), "port %s is on vlan %u, not %u", port->name, port->vlan,
+			    e->vlan);
+	return 0;
+}
+
+static const struct key static_keys[] = {
+	{ .name = "mac", .parse = parse_mac, .required = true },
+	{ .name = "port",
+	  .parse = parse_static_port,
+	  .off = offsetof(struct cfg_fdb_static, port),
+	  .size = FIELD_SIZE(struct cfg_fdb_static, port),
+	  .required = true },
+	{ .name = "vlan",
+	  .parse = parse_static_vlan,
+	  .off = offsetof(struct cfg_fdb_static, vlan),
+	  .size = FIELD_SIZE(struct cfg_fdb_static, vlan),
+	  .max = VLAN_MAX },
+};
+
+static const struct section static_section = SECTION(static_keys);
+
+static int cmp_static(const void *a, const void *b, void *arg)
+{
+	const struct cfg_fdb_static *s = arg;
+	int i = *(const int *)a, j = *(const int *)b, r;
+
+	if (s[i].vlan != s[j].vlan)
+		return s[i].vlan < s[j].vlan ? -1 : 1;
+	r = memcmp(s[i].mac, s[j].mac, sizeof(s[i].mac));
+	return r ? r : i - j;
+}
+
+/* No (vlan, mac) twice; sorted, as there may be up to fdb.max-entries. */
+static int check_static_dups(struct loader *ld, const struct cfg *c)
+{
+	const struct cfg_fdb_static *s = c->statics;
+	int i, first = -1, dup = -1;
+	size_t mark;
+	int *order;
+
+	if (c->n_static < 2)
+		return 0;
+	order = malloc((size_t)c->n_static * sizeof(*order));
+	if (!order)
+		return out_of_memory(ld);
+	for (i = 0; i < c->n_static; i++)
+		order[i] = i;
+	qsort_r(order, (size_t)c->n_static, sizeof(*order), cmp_static, c->statics);
+	for (i = 1; i < c->n_static; i++) {
+		const struct cfg_fdb_static *x = &s[order[i - 1]], *y = &s[order[i]];
+
+		if (x->vlan == y->vlan && !memcmp(x->mac, y->mac, sizeof(x->mac)) &&
+		    (dup < 0 || order[i] < dup)) {
+			first = order[i - 1];
+			dup = order[i];
+		}
+	}
+	free(order);
+	if (dup < 0)
+		return 0;
+	mark = path_index(ld, (size_t)dup);
+	fail(ld, s[dup].line, "same vlan and mac as fdb.static[%d] (line %d)", first,
+	     s[first].line);
+	path_pop(ld, mark);
+	return -EINVAL;
+}
+
+static int parse_statics(struct loader *ld, yaml_node_t *n, void *base, const struct key *k)
+{
+	struct cfg *c = base;
+	struct cfg_fdb_static *e;
+	yaml_node_item_t *it;
+	yaml_node_t *en;
+	size_t i, mark;
+	int r = 0;
+
+	(void)k;
+	if (is_null(n) || (n->type == YAML_SEQUENCE_NODE && !n_items(n)))
+		return 0;
+	if (n->type != YAML_SEQUENCE_NODE)
+		return bad(ld, n, "a list of {mac, port, vlan} entries");
+	if (n_items(n) > c->fdb_max)
+		return fail(ld, line_of(n), "%zu entries do not fit in fdb.max-entries (%u)",
+			    n_items(n), c->fdb_max);
+	c->statics = calloc(n_items(n), sizeof(*c->statics));
+	if (!c->statics)
+		return out_of_memory(ld);
+
+	for (i = 0, it = n->data.sequence.items.start; it < n->data.sequence.items.top; i++, it++) {
+		mark = path_index(ld, i);
+		e = &c->statics[i];
+		r = child(ld, *it, &en);
+		if (r)
+			goto pop;
+		if (en->type != YAML_MAPPING_NODE) {
+			r = bad(ld, en, "a mapping {mac, port, vlan}");
+			goto pop;
+		}
+		e->vlan = VLAN_UNSET;
+		e->line = line_of(en);
+		r = walk_map(ld, en, e, &static_section);
+		if (!r && e->vlan == VLAN_UNSET)
+			e->vlan = cfg_find_port(c, e->port)->vlan;
+pop:
+		path_pop(ld, mark);
+		if (r)
+			return r;
+		c->n_static++;
+	}
+	return check_static_dups(ld, c);
+}
+
+/* The schema */
+
+static const char *const log_level_words[] = {
+	[LOG_LVL_ERR] = "error",
+	[LOG_LVL_WARN] = "warning",
+	[LOG_LVL_INFO] = "info",
+	[LOG_LVL_DEBUG] = "debug",
+	NULL,
+};
+
+static const char *const poll_words[] = {
+	[CFG_POLL_ADAPTIVE] = "adaptive",
+	[CFG_POLL_BUSY] = "busy",
+	NULL,
+};
+
+static const struct key switch_keys[] = {
+	STRING_KEY(struct cfg, name, "name", parse_name),
+	ENUM_KEY(struct cfg, log_level, "log-level", log_level_words),
+	STRING_KEY(struct cfg, control_socket, "control-socket", parse_sock_path),
+	STRING_KEY(struct cfg, socket_dir, "socket-dir", parse_dir),
+};
+
+static const struct key datapath_keys[] = {
+	{ .name = "cpus", .parse = parse_cpus },
+	ENUM_KEY(struct cfg, poll, "poll", poll_words),
+	UINT_KEY(struct cfg, idle_us, "idle-us", 1, 1000000),
+};
+
+/* static last: it checks its size against max-entries. */
+static const struct key fdb_keys[] = {
+	UINT_KEY(struct cfg, fdb_aging_s, "aging", 0, 1000000),
+	UINT_KEY(struct cfg, fdb_max, "max-entries", 16, 1048576),
+	{ .name = "static", .parse = parse_statics },
+};
+
+static const struct section switch_section = SECTION(switch_keys);
+static const struct section datapath_section = SECTION(datapath_keys);
+static const struct section fdb_section = SECTION(fdb_keys);
+
+/* In this order: port sockets need switch.socket-dir, fdb.static the ports. */
+static const struct key top_keys[] = {
+	SECTION_KEY("switch", switch_section),
+	SECTION_KEY("datapath", datapath_section),
+	{ .name = "ports", .parse = parse_ports },
+	SECTION_KEY("fdb", fdb_section),
+};
+
+static const struct section top_section = SECTION(top_keys);
+
+_Static_assert(ARRAY_SIZE(top_keys) <= MAX_SECTION_KEYS, "MAX_SECTION_KEYS");
+_Static_assert(ARRAY_SIZE(switch_keys) <= MAX_SECTION_KEYS, "MAX_SECTION_KEYS");
+_Static_assert(ARRAY_SIZE(datapath_keys) <= MAX_SECTION_KEYS, "MAX_SECTION_KEYS");
+_Static_assert(ARRAY_SIZE(fdb_keys) <= MAX_SECTION_KEYS, "MAX_SECTION_KEYS");
+_Static_assert(ARRAY_SIZE(vhost_user_keys) <= MAX_SECTION_KEYS, "MAX_SECTION_KEYS");
+_Static_assert(ARRAY_SIZE(static_keys) <= MAX_SECTION_KEYS, "MAX_SECTION_KEYS");
+_Static_assert(ARRAY_SIZE(port_sections) == ARRAY_SIZE(port_type_words) - 1, "port types");
+
+/* Loading */
+
+static void cfg_defaults(struct cfg *c)
+{
+	int i;
+
+	memset(c, 0, sizeof(*c));
+	strcpy(c->name, "xvs0");
+	c->log_level = LOG_LVL_INFO;
+	strcpy(c->socket_dir, "/run/xvs");
+	c->n_cpus = 1;
+	for (i = 0; i < CFG_MAX_CPUS; i++)
+		c->cpus[i] = -1;
+	c->poll = CFG_POLL_ADAPTIVE;
+	c->idle_us = 200;
+	c->fdb_aging_s = 300;
+	c->fdb_max = 16384;
+}
+
+/* libyaml reports a bad byte by offset only; find its line. */
+static int line_at_offset(FILE *f, size_t offset)
+{
+	size_t i;
+	int line = 1, ch;
+
+	rewind(f);
+	for (i = 0; i < offset && (ch = getc(f)) != EOF; i++)
+		if (ch == '\n')
+			line++;
+	return line;
+}
+
+static int yaml_error(struct loader *ld, const yaml_parser_t *p, FILE *f)
+{
+	const char *problem = p->problem ? p->problem : "unknown problem";
+
+	switch (p->error) {
+	case YAML_MEMORY_ERROR:
+		return out_of_memory(ld);
+	case YAML_READER_ERROR:
+		if (ferror(f))
+			return file_err(ld, -EIO, "cannot read: %s", strerror(errno));
+		return fail(ld, line_at_offset(f, p->problem_offset),
+			    "cannot read: %s (byte %zu)", problem, p->problem_offset);
+	case YAML_SCANNER_ERROR:
+	case YAML_PARSER_ERROR:
+	case YAML_COMPOSER_ERROR:
+		if (p->context)
+			return fail(ld, (int)p->problem_mark.line + 1,
+				    "syntax error: %s (column %zu; %s at line %zu)", problem,
+				    p->problem_mark.column + 1, p->context,
+				    p->context_mark.line + 1);
+		return fail(ld, (int)p->problem_mark.line + 1, "syntax error: %s (column %zu)",
+			    problem, p->problem_mark.column + 1);
+	default:
+		return fail(ld, (int)p->problem_mark.line + 1, "cannot parse: %s", problem);
+	}
+}
+
+/* One document; a second one after "---" is refused rather than ignored. */
+static int load_document(struct loader *ld, yaml_parser_t *parser, FILE *f)
+{
+	yaml_document_t extra;
+	yaml_node_t *root;
+	int r = 0;
+
+	if (!yaml_parser_load(parser, &ld->doc))
+		return yaml_error(ld, parser, f);
+	if (!yaml_parser_load(parser, &extra)) {
+		r = yaml_error(ld, parser, f);
+		goto delete_doc;
+	}
+	root = yaml_document_get_root_node(&extra);
+	if (root)
+		r = fail(ld, line_of(root), "a second YAML document is not allowed");
+	yaml_document_delete(&extra);
+	if (!r)
+		return 0;
+delete_doc:
+	yaml_document_delete(&ld->doc);
+	return r;
+}
+
+static int walk_root(struct loader *ld)
+{
+	yaml_node_t *root;
+	int r;
+
+	r = count_refs(ld);
+	if (r)
+		return r;
+	r = child(ld, 1, &root);
+	if (r)
+		return r;
+	if (root->type != YAML_MAPPING_NODE)
+		return fail(ld, line_of(root), "the configuration must be a mapping, got %s",
+			    root->type == YAML_SEQUENCE_NODE ? "a list" : "a scalar");
+	r = walk_map(ld, root, ld->c, &top_section);
+	if (r)
+		return r;
+	control_socket(ld->c);
+	return 0;
+}
+
+int cfg_load(const char *path, struct cfg *out, char *err, size_t errlen)
+{
+	struct loader ld = { .file = path, .err = err, .errlen = errlen };
+	yaml_parser_t parser;
+	yaml_node_t *root;
+	struct stat st;
+	struct cfg c;
+	FILE *f;
+	int r;
+
+	if (err && errlen)
+		err[0] = '\0';
+	cfg_defaults(&c);
+	ld.c = &c;
+	if (strlen(path) >= sizeof(c.file))
+		return file_err(&ld, -ENAMETOOLONG, "file name too long");
+	strcpy(c.file, path);
+	ld.cpus_conf = sysconf(_SC_NPROCESSORS_CONF);
+
+	f = fopen(path, "re");
+	if (!f) {
+		r = -errno;
+		return file_err(&ld, r, "cannot open: %s", strerror(-r));
+	}
+	if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
+		r = file_err(&ld, -EISDIR, "cannot open: %s", strerror(EISDIR));
+		goto close_file;
+	}
+	if (!yaml_parser_initialize(&parser)) {
+		r = out_of_memory(&ld);
+		goto close_file;
+	}
+	yaml_parser_set_input_file(&parser, f);
+	r = load_document(&ld, &parser, f);
+	if (r)
+		goto delete_parser;
+
+	root = yaml_document_get_root_node(&ld.doc);
+	if (!root || is_null(root)) {
+		r = file_err(&ld, -EINVAL, "empty configuration");
+		goto delete_doc;
+	}
+	r = walk_root(&ld);
+	if (r)
+		cfg_free(&c);
+	else
+		*out = c;
+	free(ld.refs);
+delete_doc:
+	yaml_document_delete(&ld.doc);
+delete_parser:
+	yaml_parser_delete(&parser);
+close_file:
+	fclose(f);
+	return r;
+}
+
+void cfg_free(struct cfg *c)
+{
+	if (!c)
+		return;
+	free(c->ports);
+	c->ports = NULL;
+	c->n_ports = 0;
+	free(c->statics);
+	c->statics = NULL;
+	c->n_static = 0;
+}
+
+const struct cfg_port *cfg_find_port(const struct cfg *c, const char *name)
+{
+	int i;
+
+	if (!c || !name)
+		return NULL;
+	for (i = 0; i < c->n_ports; i++)
+		if (!strcmp(c->ports[i].name, name))
+			return &c->ports[i];
+	return NULL;
+}

@@ -1,0 +1,81 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * cfg: xvsd's YAML configuration (reference: config/README.md). The loader
+ * validates everything before the daemon touches anything; an error names
+ * the file, the line and the key.
+ */
+#ifndef XVS_CONFIG_H
+#define XVS_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ctl/log.h"
+
+#define CFG_NAME_MAX 32 /* port and switch names, with the NUL */
+#define CFG_PATH_MAX 108 /* sun_path */
+#define CFG_MAX_PORTS 254
+#define CFG_MAX_CPUS 64
+
+enum cfg_poll {
+	CFG_POLL_ADAPTIVE, /* busy while traffic flows, sleep on kicks when idle */
+	CFG_POLL_BUSY, /* never sleep */
+};
+
+enum cfg_port_type {
+	CFG_PORT_VHOST_USER,
+};
+
+enum cfg_vu_mode {
+	CFG_VU_SERVER, /* xvsd listens on the socket (QEMU: client) */
+	CFG_VU_CLIENT, /* xvsd connects to QEMU's socket and reconnects */
+};
+
+struct cfg_port {
+	char name[CFG_NAME_MAX];
+	enum cfg_port_type type;
+	char socket[CFG_PATH_MAX];
+	enum cfg_vu_mode mode;
+	uint16_t vlan; /* access VLAN; 0 = untagged */
+	uint32_t mtu; /* L3 MTU, default 1500 */
+	uint16_t queues; /* queue pairs offered, default 1, ≤ VU_MAX_QUEUE_PAIRS */
+	int line; /* where it was defined */
+};
+
+struct cfg_fdb_static {
+	uint8_t mac[6];
+	uint16_t vlan;
+	char port[CFG_NAME_MAX];
+	int line;
+};
+
+struct cfg {
+	char file[CFG_PATH_MAX * 2];
+	char name[CFG_NAME_MAX]; /* switch name, default "xvs0" */
+	enum log_level log_level; /* default info */
+	char control_socket[CFG_PATH_MAX]; /* default /run/xvs/<name>.ctl */
+	char socket_dir[CFG_PATH_MAX]; /* relative port sockets: default /run/xvs */
+	int n_cpus; /* worker threads: one per CPU listed */
+	int cpus[CFG_MAX_CPUS]; /* default: one worker, not pinned (-1) */
+	enum cfg_poll poll; /* default adaptive */
+	uint32_t idle_us; /* adaptive: idle time before sleeping, default 200 */
+	uint32_t fdb_aging_s; /* default 300; 0 = never age */
+	uint32_t fdb_max; /* default 16384 */
+	int n_ports;
+	struct cfg_port *ports;
+	int n_static;
+	struct cfg_fdb_static *statics;
+};
+
+/*
+ * Parse and validate `path`. On error returns a negative errno and writes
+ * "FILE:LINE: KEY: what is wrong" to err (LINE 1-based, KEY the dotted path
+ * such as "ports.vm1.vlan"); *out is untouched. On success the caller owns
+ * *out and frees it with cfg_free().
+ */
+int cfg_load(const char *path, struct cfg *out, char *err, size_t errlen);
+void cfg_free(struct cfg *c);
+const struct cfg_port *cfg_find_port(const struct cfg *c, const char *name);
+
+#endif /* XVS_CONFIG_H */

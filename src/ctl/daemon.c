@@ -1,0 +1,527 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include "ctl/daemon.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/timerfd.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ctl/log.h"
+
+#define TICK_MS 100
+#define BACKOFF_MIN_MS 100
+#define BACKOFF_MAX_MS 5000
+
+/* epoll tags: kind in the high half, port index in the low. */
+enum ev_kind { EV_SIGNAL = 1, EV_TIMER, EV_NOTIFY, EV_CTL, EV_LISTEN, EV_CONN };
+#define EV(kind, idx) ((uint64_t)(kind) << 32 | (uint32_t)(idx))
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static int ep_add(struct xvsd *x, int fd, uint64_t tag)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = tag };
+
+	return epoll_ctl(x->epfd, EPOLL_CTL_ADD, fd, &ev) ? -errno : 0;
+}
+
+static void ep_del(struct xvsd *x, int fd)
+{
+	epoll_ctl(x->epfd, EPOLL_CTL_DEL, fd, NULL);
+}
+
+/* ---- sockets ------------------------------------------------------------- */
+
+static int make_parent_dir(const char *path)
+{
+	char dir[CFG_PATH_MAX];
+	char *slash;
+
+	snprintf(dir, sizeof(dir), "%s", path);
+	slash = strrchr(dir, '/');
+	if (!slash || slash == dir)
+		return 0;
+	*slash = '\0';
+	if (mkdir(dir, 0755) && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+static int unix_addr(const char *path, struct sockaddr_un *sa)
+{
+	memset(sa, 0, sizeof(*sa));
+	sa->sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof(sa->sun_path))
+		return -ENAMETOOLONG;
+	strcpy(sa->sun_path, path);
+	return 0;
+}
+
+/* Listen on a unix socket path. An existing socket file that nobody
+ * answers on is stale and replaced; one that answers is somebody else's;
+ * anything that is not a socket is never removed. */
+int xvsd_listen_unix(const char *path, bool *created)
+{
+	struct sockaddr_un sa;
+	struct stat st;
+	int fd, probe, err;
+
+	err = unix_addr(path, &sa);
+	if (err)
+		return err;
+	err = make_parent_dir(path);
+	if (err)
+		return err;
+	if (!lstat(path, &st)) {
+		if (!S_ISSOCK(st.st_mode))
+			return -EEXIST;
+		probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (probe >= 0 && !connect(probe, (struct sockaddr *)&sa, sizeof(sa))) {
+			close(probe);
+			return -EADDRINUSE;
+		}
+		if (probe >= 0)
+			close(probe);
+		unlink(path);
+	}
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return -errno;
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) || listen(fd, 4)) {
+		err = -errno;
+		close(fd);
+		return err;
+	}
+	*created = true;
+	return fd;
+}
+
+static void vport_schedule_connect(struct vport *v)
+{
+	v->backoff_ms = v->backoff_ms ? v->backoff_ms * 2 : BACKOFF_MIN_MS;
+	if (v->backoff_ms > BACKOFF_MAX_MS)
+		v->backoff_ms = BACKOFF_MAX_MS;
+	v->next_connect_ns = now_ns() + (uint64_t)v->backoff_ms * 1000000ull;
+}
+
+static void vport_connected(struct xvsd *x, struct vport *v, int fd)
+{
+	struct dp_port *p = v->p;
+	int err;
+
+	vu_dev_attach(&p->dev, fd);
+	err = ep_add(x, fd, EV(EV_CONN, p->id));
+	if (err) {
+		log_msg(LOG_LVL_ERR, p->name, "cannot watch connection: %s", strerror(-err));
+		vu_dev_detach(&p->dev);
+		return;
+	}
+	log_msg(LOG_LVL_INFO, p->name, "front-end connected");
+}
+
+static void vport_try_connect(struct xvsd *x, struct vport *v)
+{
+	struct sockaddr_un sa;
+	int fd;
+
+	if (unix_addr(v->socket, &sa))
+		return;
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return;
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa))) {
+		if (!v->connect_failures++ || v->backoff_ms < BACKOFF_MAX_MS)
+			log_msg(LOG_LVL_DEBUG, v->p->name, "connecting to %s: %s", v->socket,
+				strerror(errno));
+		close(fd);
+		vport_schedule_connect(v);
+		return;
+	}
+	v->backoff_ms = 0;
+	v->next_connect_ns = 0;
+	vport_connected(x, v, fd);
+}
+
+static void vport_disconnected(struct xvsd *x, struct vport *v)
+{
+	struct dp_port *p = v->p;
+
+	if (p->dev.fd >= 0)
+		ep_del(x, p->dev.fd);
+	vu_dev_detach(&p->dev);
+	/* addresses behind this port are gone with the guest's state */
+	fdb_flush_port(&x->dp.fdb, p->id, false);
+	if (v->mode == CFG_VU_CLIENT)
+		vport_schedule_connect(v);
+}
+
+static int vport_open(struct xvsd *x, const struct cfg_port *cp)
+{
+	struct dp_port *p = dp_port_add(&x->dp, cp);
+	struct vport *v;
+	int fd, err;
+
+	if (!p)
+		return -ENOSPC;
+	v = &x->vp[p->id];
+	memset(v, 0, sizeof(*v));
+	v->p = p;
+	v->listen_fd = -1;
+	snprintf(v->socket, sizeof(v->socket), "%s", cp->socket);
+	v->mode = cp->mode;
+	if (v->mode == CFG_VU_SERVER) {
+		fd = xvsd_listen_unix(v->socket, &v->created_socket);
+		if (fd < 0) {
+			err = fd;
+			log_msg(LOG_LVL_ERR, p->name, "cannot listen on %s: %s%s", v->socket,
+				strerror(-err),
+				err == -EADDRINUSE ? " (another process serves it)" :
+				err == -EEXIST	   ? " (a file that is not a socket is there)" :
+						     "");
+			goto del_port;
+		}
+		v->listen_fd = fd;
+		err = ep_add(x, fd, EV(EV_LISTEN, p->id));
+		if (err)
+			goto close_listen;
+		log_msg(LOG_LVL_INFO, p->name, "listening on %s", v->socket);
+	} else {
+		log_msg(LOG_LVL_INFO, p->name, "connecting to %s", v->socket);
+		vport_try_connect(x, v);
+	}
+	return 0;
+
+close_listen:
+	close(v->listen_fd);
+	unlink(v->socket);
+del_port:
+	dp_port_del(&x->dp, p);
+	v->p = NULL;
+	return err;
+}
+
+static void vport_close(struct xvsd *x, struct vport *v)
+{
+	struct dp_port *p = v->p;
+
+	if (!p)
+		return;
+	if (p->dev.fd >= 0)
+		ep_del(x, p->dev.fd);
+	if (v->listen_fd >= 0) {
+		ep_del(x, v->listen_fd);
+		close(v->listen_fd);
+		if (v->created_socket)
+			unlink(v->socket);
+	}
+	dp_port_del(&x->dp, p);
+	v->p = NULL;
+}
+
+static void vport_accept(struct xvsd *x, struct vport *v)
+{
+	int fd = accept4(v->listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+
+	if (fd < 0)
+		return;
+	if (v->p->dev.fd >= 0) {
+		log_msg(LOG_LVL_WARN, v->p->name, "refusing a second front-end connection");
+		close(fd);
+		return;
+	}
+	vport_connected(x, v, fd);
+}
+
+/* ---- statics ------------------------------------------------------------- */
+
+static void apply_statics(struct xvsd *x, const struct cfg *c)
+{
+	int i;
+
+	for (i = 0; i < c->n_static; i++) {
+		const struct cfg_fdb_static *s = &c->statics[i];
+		struct dp_port *p = dp_port_find(&x->dp, s->port);
+
+		if (p && fdb_add_static(&x->dp.fdb, fdb_key(s->vlan, s->mac), p->id))
+			log_warn("%s:%d: static FDB entry does not fit its bucket", c->file,
+				 s->line);
+	}
+}
+
+/* ---- events -------------------------------------------------------------- */
+
+static void on_tick(struct xvsd *x)
+{
+	uint64_t t = now_ns(), exp;
+	int i;
+
+	if (read(x->timerfd, &exp, sizeof(exp)) < 0) {
+		/* spurious */
+	}
+	for (i = 0; i < DP_MAX_PORTS; i++) {
+		struct vport *v = &x->vp[i];
+
+		if (v->p && v->mode == CFG_VU_CLIENT && v->p->dev.fd < 0 && t >= v->next_connect_ns)
+			vport_try_connect(x, v);
+	}
+	fdb_tick(&x->dp.fdb, (uint32_t)((t - x->started_ns) / 1000000000ull));
+}
+
+static void on_notify(struct xvsd *x)
+{
+	uint64_t v;
+	int i;
+
+	if (read(x->dp.notify_fd, &v, sizeof(v)) < 0) {
+		/* spurious */
+	}
+	for (i = 0; i < DP_MAX_PORTS; i++)
+		if (x->vp[i].p && vu_dev_check_broken(&x->vp[i].p->dev))
+			vport_disconnected(x, &x->vp[i]);
+}
+
+static void on_signal(struct xvsd *x)
+{
+	struct signalfd_siginfo si;
+
+	while (read(x->sigfd, &si, sizeof(si)) == sizeof(si)) {
+		switch (si.ssi_signo) {
+		case SIGTERM:
+		case SIGINT:
+			log_info("signal %d: shutting down", si.ssi_signo);
+			x->stop = true;
+			break;
+		case SIGHUP:
+			log_info("SIGHUP: reloading %s", x->cfg.file);
+			xvsd_reload(x);
+			break;
+		default:
+			break;
+		}
+	}
+}
+
+int xvsd_run(struct xvsd *x)
+{
+	struct epoll_event ev[32];
+	int n, i, r;
+
+	while (!x->stop) {
+		n = epoll_wait(x->epfd, ev, 32, -1);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			log_err("epoll_wait: %s", strerror(errno));
+			return -errno;
+		}
+		for (i = 0; i < n; i++) {
+			uint32_t kind = (uint32_t)(ev[i].data.u64 >> 32);
+			uint32_t idx = (uint32_t)ev[i].data.u64;
+			struct vport *v = idx < DP_MAX_PORTS ? &x->vp[idx] : NULL;
+
+			switch (kind) {
+			case EV_SIGNAL:
+				on_signal(x);
+				break;
+			case EV_TIMER:
+				on_tick(x);
+				break;
+			case EV_NOTIFY:
+				on_notify(x);
+				break;
+			case EV_CTL:
+				ctl_accept(x);
+				break;
+			case EV_LISTEN:
+				if (v && v->p)
+					vport_accept(x, v);
+				break;
+			case EV_CONN:
+				if (!v || !v->p || v->p->dev.fd < 0)
+					break;
+				r = vu_dev_readable(&v->p->dev);
+				if (r == -ECONNRESET)
+					log_msg(LOG_LVL_INFO, v->p->name, "front-end disconnected");
+				if (r)
+					vport_disconnected(x, v);
+				break;
+			}
+		}
+	}
+	return 0;
+}
+
+/* ---- reload -------------------------------------------------------------- */
+
+static bool port_needs_reopen(const struct cfg_port *a, const struct cfg_port *b)
+{
+	return strcmp(a->socket, b->socket) || a->mode != b->mode || a->queues != b->queues;
+}
+
+int xvsd_reload(struct xvsd *x)
+{
+	struct cfg nc;
+	char err[512];
+	int i, r;
+
+	r = cfg_load(x->cfg.file, &nc, err, sizeof(err));
+	if (r) {
+		log_err("reload failed, keeping the running configuration: %s", err);
+		return r;
+	}
+	if (strcmp(nc.name, x->cfg.name) || strcmp(nc.control_socket, x->cfg.control_socket) ||
+	    nc.n_cpus != x->cfg.n_cpus || memcmp(nc.cpus, x->cfg.cpus, sizeof(nc.cpus)) ||
+	    nc.poll != x->cfg.poll || nc.fdb_max != x->cfg.fdb_max)
+		log_warn("reload: switch name, control socket, datapath and fdb size take effect "
+			 "only after a restart");
+	log_set_level(nc.log_level);
+	x->dp.fdb.aging_s = nc.fdb_aging_s;
+
+	/* ports gone or changed beyond repair */
+	for (i = 0; i < DP_MAX_PORTS; i++) {
+		struct vport *v = &x->vp[i];
+		const struct cfg_port *np, *op;
+
+		if (!v->p)
+			continue;
+		np = cfg_find_port(&nc, v->p->name);
+		op = cfg_find_port(&x->cfg, v->p->name);
+		if (!np || !op || port_needs_reopen(op, np)) {
+			log_msg(LOG_LVL_INFO, v->p->name, np ? "reconfigured: reopening" : "removed");
+			vport_close(x, v);
+			continue;
+		}
+		if (np->vlan != v->p->vlan || np->mtu != v->p->mtu) {
+			v->p->vlan = np->vlan;
+			v->p->mtu = np->mtu;
+			fdb_flush_port(&x->dp.fdb, v->p->id, true);
+			log_msg(LOG_LVL_INFO, v->p->name, "now vlan %u, mtu %u", np->vlan, np->mtu);
+		}
+	}
+	/* static entries are re-applied from scratch below */
+	for (i = 0; i < x->cfg.n_static; i++)
+		fdb_del(&x->dp.fdb, fdb_key(x->cfg.statics[i].vlan, x->cfg.statics[i].mac));
+	/* new ports */
+	for (i = 0; i < nc.n_ports; i++)
+		if (!dp_port_find(&x->dp, nc.ports[i].name) && vport_open(x, &nc.ports[i]) == 0)
+			log_msg(LOG_LVL_INFO, nc.ports[i].name, "added");
+	apply_statics(x, &nc);
+
+	/* keep the restart-only settings of the running config */
+	snprintf(nc.name, sizeof(nc.name), "%s", x->cfg.name);
+	snprintf(nc.control_socket, sizeof(nc.control_socket), "%s", x->cfg.control_socket);
+	nc.n_cpus = x->cfg.n_cpus;
+	memcpy(nc.cpus, x->cfg.cpus, sizeof(nc.cpus));
+	nc.poll = x->cfg.poll;
+	nc.fdb_max = x->cfg.fdb_max;
+	cfg_free(&x->cfg);
+	x->cfg = nc;
+	log_info("reload done: %d ports", nc.n_ports);
+	return 0;
+}
+
+/* ---- set-up -------------------------------------------------------------- */
+
+int xvsd_init(struct xvsd *x, struct cfg *c)
+{
+	struct itimerspec its = { .it_interval = { 0, TICK_MS * 1000000L },
+				  .it_value = { 0, TICK_MS * 1000000L } };
+	sigset_t mask;
+	int i, err;
+
+	memset(x, 0, sizeof(*x));
+	x->cfg = *c;
+	x->epfd = x->sigfd = x->timerfd = x->ctl_fd = -1;
+	x->started_ns = now_ns();
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGHUP);
+	/* blocked before any thread starts, so workers inherit the mask */
+	pthread_sigmask(SIG_BLOCK, &mask, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	x->epfd = epoll_create1(EPOLL_CLOEXEC);
+	x->sigfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+	x->timerfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	if (x->epfd < 0 || x->sigfd < 0 || x->timerfd < 0 ||
+	    timerfd_settime(x->timerfd, 0, &its, NULL)) {
+		err = -errno;
+		goto fail;
+	}
+	err = dp_init(&x->dp, &x->cfg);
+	if (err)
+		goto fail;
+	err = ep_add(x, x->sigfd, EV(EV_SIGNAL, 0));
+	err = err ?: ep_add(x, x->timerfd, EV(EV_TIMER, 0));
+	err = err ?: ep_add(x, x->dp.notify_fd, EV(EV_NOTIFY, 0));
+	if (err)
+		goto fail_dp;
+	err = ctl_open(x);
+	if (err)
+		goto fail_dp;
+	err = ep_add(x, x->ctl_fd, EV(EV_CTL, 0));
+	if (err)
+		goto fail_ctl;
+	for (i = 0; i < x->cfg.n_ports; i++) {
+		err = vport_open(x, &x->cfg.ports[i]);
+		if (err)
+			goto fail_ports;
+	}
+	apply_statics(x, &x->cfg);
+	err = dp_start(&x->dp, &x->cfg);
+	if (err)
+		goto fail_ports;
+	log_info("switch %s: %d ports, %d workers, %s polling", x->cfg.name, x->cfg.n_ports,
+		 x->dp.nworkers, x->cfg.poll == CFG_POLL_BUSY ? "busy" : "adaptive");
+	return 0;
+
+fail_ports:
+	for (i = 0; i < DP_MAX_PORTS; i++)
+		vport_close(x, &x->vp[i]);
+fail_ctl:
+	ctl_close(x);
+fail_dp:
+	dp_destroy(&x->dp);
+fail:
+	if (x->timerfd >= 0)
+		close(x->timerfd);
+	if (x->sigfd >= 0)
+		close(x->sigfd);
+	if (x->epfd >= 0)
+		close(x->epfd);
+	cfg_free(&x->cfg);
+	return err;
+}
+
+void xvsd_fini(struct xvsd *x)
+{
+	int i;
+
+	dp_stop(&x->dp);
+	for (i = 0; i < DP_MAX_PORTS; i++)
+		vport_close(x, &x->vp[i]);
+	ctl_close(x);
+	dp_destroy(&x->dp);
+	close(x->timerfd);
+	close(x->sigfd);
+	close(x->epfd);
+	cfg_free(&x->cfg);
+}

@@ -1,0 +1,344 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Data plane set-up, ports, and the worker loop.
+ *
+ * Polling: a worker polls the TX vrings it owns. In adaptive mode, after
+ * idle_us without work it asks the guests for kicks (vq_kick_enable),
+ * re-checks the rings to close the race with a guest that queued meanwhile,
+ * and sleeps in epoll_wait on the kick eventfds. Kick fds are registered
+ * edge-triggered and never read: the worker only needs to wake, and never
+ * touching the fd means a kick fd closed and reused by the control thread
+ * cannot be misread.
+ */
+#include "dp/dp.h"
+
+#include <errno.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ctl/log.h"
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* ---- kick fds ------------------------------------------------------------ */
+
+static void kick_changed(void *ctx, struct vu_dev *d, int vring, int old_fd, int new_fd)
+{
+	struct dp_port *p = (struct dp_port *)((char *)d - offsetof(struct dp_port, dev));
+	struct dp *dp = ctx;
+	struct dp_worker *w;
+	struct epoll_event ev = { .events = EPOLLIN | EPOLLET };
+
+	if (!(vring & 1))
+		return; /* RX vrings: we never wait for their kicks */
+	w = dp_owner(dp, p, vring);
+	if (old_fd >= 0)
+		epoll_ctl(w->epfd, EPOLL_CTL_DEL, old_fd, NULL);
+	if (new_fd >= 0) {
+		ev.data.u32 = (uint32_t)p->id << 8 | (uint32_t)vring;
+		if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, new_fd, &ev))
+			log_msg(LOG_LVL_ERR, p->name, "cannot watch kick fd: %s", strerror(errno));
+		/* a sleeping owner must start polling the new ring */
+		if (write(w->wake_fd, &(uint64_t){ 1 }, sizeof(uint64_t)) < 0) {
+			/* saturated counter: it is awake */
+		}
+	}
+}
+
+static const struct vu_dev_ops dp_vu_ops = {
+	.kick_changed = kick_changed,
+};
+
+/* ---- ports --------------------------------------------------------------- */
+
+struct dp_port *dp_port_find(struct dp *dp, const char *name)
+{
+	int i;
+
+	for (i = 0; i < dp->nports_hw; i++)
+		if (dp->ports[i] && !strcmp(dp->ports[i]->name, name))
+			return dp->ports[i];
+	return NULL;
+}
+
+struct dp_port *dp_port_add(struct dp *dp, const struct cfg_port *cp)
+{
+	struct dp_port *p;
+	int i;
+
+	for (i = 0; i < DP_MAX_PORTS && dp->ports[i]; i++)
+		;
+	if (i == DP_MAX_PORTS)
+		return NULL;
+	p = aligned_alloc(64, (sizeof(*p) + 63) & ~(size_t)63);
+	if (!p)
+		return NULL;
+	memset(p, 0, sizeof(*p));
+	p->id = (uint16_t)i;
+	snprintf(p->name, sizeof(p->name), "%s", cp->name);
+	p->vlan = cp->vlan;
+	p->mtu = cp->mtu;
+	p->queues = cp->queues;
+	vu_dev_init(&p->dev, p->name, cp->queues, &dp_vu_ops, dp);
+	/* fully built before workers can see it */
+	__atomic_store_n(&dp->ports[i], p, __ATOMIC_RELEASE);
+	if (i >= dp->nports_hw)
+		__atomic_store_n(&dp->nports_hw, (uint16_t)(i + 1), __ATOMIC_RELEASE);
+	return p;
+}
+
+void dp_port_del(struct dp *dp, struct dp_port *p)
+{
+	vu_dev_detach(&p->dev);
+	__atomic_store_n(&dp->ports[p->id], NULL, __ATOMIC_RELEASE);
+	dp_sync(dp); /* nobody holds a pointer to p any more */
+	fdb_flush_port(&dp->fdb, p->id, true);
+	free(p);
+}
+
+/* ---- quiescence ---------------------------------------------------------- */
+
+void dp_wake(struct dp *dp)
+{
+	int i;
+
+	for (i = 0; i < dp->nworkers; i++)
+		if (write(dp->workers[i].wake_fd, &(uint64_t){ 1 }, sizeof(uint64_t)) < 0) {
+			/* saturated: awake */
+		}
+}
+
+void dp_sync(struct dp *dp)
+{
+	uint64_t seen[DP_MAX_WORKERS];
+	int i;
+
+	for (i = 0; i < dp->nworkers; i++)
+		seen[i] = __atomic_load_n(&dp->workers[i].epoch, __ATOMIC_ACQUIRE);
+	for (i = 0; i < dp->nworkers; i++) {
+		struct dp_worker *w = &dp->workers[i];
+
+		if (!w->started)
+			continue;
+		/* a worker asleep holds no pointers; it re-reads on waking */
+		while (__atomic_load_n(&w->epoch, __ATOMIC_ACQUIRE) == seen[i] &&
+		       !__atomic_load_n(&w->sleeping, __ATOMIC_ACQUIRE))
+			sched_yield();
+	}
+}
+
+/* ---- the worker ---------------------------------------------------------- */
+
+/* Call fn on every TX vring this worker owns; returns the sum of results. */
+static int for_owned(struct dp_worker *w, int (*fn)(struct dp_worker *, struct dp_port *, int))
+{
+	struct dp *dp = w->dp;
+	uint16_t i, hw = __atomic_load_n(&dp->nports_hw, __ATOMIC_ACQUIRE);
+	int q, sum = 0;
+
+	for (i = 0; i < hw; i++) {
+		struct dp_port *p = __atomic_load_n(&dp->ports[i], __ATOMIC_ACQUIRE);
+
+		if (!p)
+			continue;
+		for (q = 0; q < p->queues; q++)
+			if (dp_owner(dp, p, 2 * q + 1) == w)
+				sum += fn(w, p, 2 * q + 1);
+	}
+	return sum;
+}
+
+/* Returns 1 if the vring has work (do not sleep), after enabling kicks. */
+static int arm_kick(struct dp_worker *w, struct dp_port *p, int vring)
+{
+	struct vq *vq = &p->dev.vr[vring].vq;
+	int busy = 0;
+
+	(void)w;
+	vq_lock(vq);
+	if (vq->ready)
+		busy = vq_kick_enable(vq) || vq->kick_fd < 0; /* no fd: must poll */
+	vq_unlock(vq);
+	return busy;
+}
+
+static int disarm_kick(struct dp_worker *w, struct dp_port *p, int vring)
+{
+	struct vq *vq = &p->dev.vr[vring].vq;
+
+	(void)w;
+	vq_lock(vq);
+	if (vq->ready)
+		vq_kick_disable(vq);
+	vq_unlock(vq);
+	return 0;
+}
+
+static void worker_sleep(struct dp_worker *w)
+{
+	struct epoll_event ev[16];
+	int n;
+
+	if (for_owned(w, arm_kick))
+		return;
+	__atomic_store_n(&w->sleeping, 1, __ATOMIC_RELEASE);
+	w->sleeps++;
+	if (!__atomic_load_n(&w->dp->stop, __ATOMIC_ACQUIRE)) {
+		/* the timeout is a safety net; a wake-up that finds work on
+		 * timeout is counted, as it would mean a lost kick */
+		n = epoll_wait(w->epfd, ev, 16, 1000);
+		if (n == 0 && for_owned(w, arm_kick))
+			w->wakeups_with_work_on_timeout++;
+		for (int i = 0; i < n; i++)
+			if (ev[i].data.u32 == UINT32_MAX) {
+				uint64_t v;
+
+				if (read(w->wake_fd, &v, sizeof(v)) < 0) {
+					/* nothing to drain */
+				}
+			}
+	}
+	__atomic_store_n(&w->sleeping, 0, __ATOMIC_RELEASE);
+	for_owned(w, disarm_kick);
+}
+
+static void *worker_main(void *arg)
+{
+	struct dp_worker *w = arg;
+	struct dp *dp = w->dp;
+	uint64_t idle_since = 0, idle_ns = (uint64_t)dp->idle_us * 1000;
+	int work;
+
+	if (w->cpu >= 0) {
+		cpu_set_t set;
+
+		CPU_ZERO(&set);
+		CPU_SET(w->cpu, &set);
+		if (pthread_setaffinity_np(pthread_self(), sizeof(set), &set))
+			log_warn("worker %d: cannot pin to CPU %d", w->id, w->cpu);
+	}
+	while (!__atomic_load_n(&dp->stop, __ATOMIC_ACQUIRE)) {
+		__atomic_store_n(&w->epoch, w->epoch + 1, __ATOMIC_RELEASE);
+		w->loops++;
+		work = for_owned(w, dp_tx_burst);
+		if (work || dp->poll == CFG_POLL_BUSY) {
+			idle_since = 0;
+			continue;
+		}
+		if (!idle_since) {
+			idle_since = now_ns();
+		} else if (now_ns() - idle_since >= idle_ns) {
+			worker_sleep(w);
+			idle_since = 0;
+		} else {
+			__builtin_ia32_pause();
+		}
+	}
+	return NULL;
+}
+
+/* ---- set-up -------------------------------------------------------------- */
+
+int dp_init(struct dp *dp, const struct cfg *c)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.u32 = UINT32_MAX };
+	int i, err;
+
+	memset(dp, 0, sizeof(*dp));
+	dp->poll = c->poll;
+	dp->idle_us = c->idle_us;
+	dp->nworkers = c->n_cpus > 0 ? c->n_cpus : 1;
+	err = fdb_init(&dp->fdb, c->fdb_max, c->fdb_aging_s);
+	if (err)
+		return err;
+	dp->notify_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	dp->workers = aligned_alloc(64, sizeof(*dp->workers) * (size_t)dp->nworkers);
+	if (dp->notify_fd < 0 || !dp->workers)
+		goto fail;
+	memset(dp->workers, 0, sizeof(*dp->workers) * (size_t)dp->nworkers);
+	for (i = 0; i < dp->nworkers; i++) {
+		struct dp_worker *w = &dp->workers[i];
+
+		w->dp = dp;
+		w->id = i;
+		w->cpu = c->n_cpus > 0 ? c->cpus[i] : -1;
+		w->epfd = epoll_create1(EPOLL_CLOEXEC);
+		w->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+		if (w->epfd < 0 || w->wake_fd < 0 ||
+		    epoll_ctl(w->epfd, EPOLL_CTL_ADD, w->wake_fd, &ev))
+			goto fail;
+	}
+	return 0;
+fail:
+	err = -errno;
+	dp_destroy(dp);
+	return err ? err : -ENOMEM;
+}
+
+int dp_start(struct dp *dp, const struct cfg *c)
+{
+	int i, err;
+
+	(void)c;
+	for (i = 0; i < dp->nworkers; i++) {
+		err = pthread_create(&dp->workers[i].thread, NULL, worker_main, &dp->workers[i]);
+		if (err) {
+			log_err("cannot start worker %d: %s", i, strerror(err));
+			dp_stop(dp);
+			return -err;
+		}
+		dp->workers[i].started = true;
+	}
+	return 0;
+}
+
+void dp_stop(struct dp *dp)
+{
+	int i;
+
+	__atomic_store_n(&dp->stop, 1, __ATOMIC_RELEASE);
+	dp_wake(dp);
+	for (i = 0; i < dp->nworkers; i++)
+		if (dp->workers[i].started) {
+			pthread_join(dp->workers[i].thread, NULL);
+			dp->workers[i].started = false;
+		}
+}
+
+void dp_destroy(struct dp *dp)
+{
+	int i;
+
+	for (i = 0; i < DP_MAX_PORTS; i++)
+		if (dp->ports[i]) {
+			vu_dev_detach(&dp->ports[i]->dev);
+			free(dp->ports[i]);
+			dp->ports[i] = NULL;
+		}
+	if (dp->workers) {
+		for (i = 0; i < dp->nworkers; i++) {
+			if (dp->workers[i].epfd > 0)
+				close(dp->workers[i].epfd);
+			if (dp->workers[i].wake_fd > 0)
+				close(dp->workers[i].wake_fd);
+		}
+		free(dp->workers);
+		dp->workers = NULL;
+	}
+	if (dp->notify_fd > 0)
+		close(dp->notify_fd);
+	dp->notify_fd = -1;
+	fdb_destroy(&dp->fdb);
+}

@@ -1,0 +1,106 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * dp: the data plane. Ports (vhost-user devices for now), worker threads
+ * that poll the ports' transmit queues, and the switching between them.
+ *
+ *   guest A TX vring ──► worker (owner of A's queue q) ──► FDB ──► guest B RX vring
+ *                              │ learn src                  └─ flood: every port
+ *                              │                                 in A's VLAN but A
+ *
+ * Each TX vring belongs to one worker, fixed by (port, queue); RX vrings
+ * are written by whichever worker has frames for them, under their vq lock.
+ * A copy goes straight from A's buffers into B's: one copy per frame.
+ *
+ * Ports are published in dp->ports[] by the control thread; removal waits
+ * until every worker has passed a quiescent point (dp_sync).
+ */
+#ifndef XVS_DP_H
+#define XVS_DP_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "ctl/config.h"
+#include "dp/fdb.h"
+#include "vhost/vu_dev.h"
+
+#define DP_MAX_PORTS 256
+#define DP_BURST 32
+#define DP_MAX_WORKERS CFG_MAX_CPUS
+
+struct dp_port_stats {
+	uint64_t drop_hairpin; /* destination was the source port */
+	uint64_t drop_dst_down; /* destination not ready, or being reconfigured */
+};
+
+struct dp_port {
+	uint16_t id;
+	char name[CFG_NAME_MAX];
+	uint16_t vlan;
+	uint32_t mtu;
+	uint16_t queues;
+	struct vu_dev dev;
+	struct dp_port_stats st; /* racy counters: updated by workers with relaxed adds */
+};
+
+struct dp;
+
+struct dp_worker {
+	struct dp *dp;
+	int id;
+	int cpu; /* -1: not pinned */
+	pthread_t thread;
+	bool started;
+	int epfd; /* kick fds of its vrings + wake_fd */
+	int wake_fd;
+	uint64_t epoch; /* bumped every loop; read by dp_sync() */
+	int sleeping; /* in epoll_wait: quiescent */
+	/* counters, owned by the worker */
+	uint64_t loops;
+	uint64_t sleeps;
+	uint64_t wakeups_with_work_on_timeout;
+	/* burst scratch, owned by the worker */
+	struct vq_chain chains[DP_BURST];
+	uint16_t dst[DP_BURST];
+	uint32_t len[DP_BURST];
+} __attribute__((aligned(64)));
+
+struct dp {
+	struct dp_port *ports[DP_MAX_PORTS]; /* published with release stores */
+	uint16_t nports_hw; /* high-water mark of used slots */
+	int nworkers;
+	struct dp_worker *workers;
+	struct fdb fdb;
+	enum cfg_poll poll;
+	uint32_t idle_us;
+	int notify_fd; /* eventfd: a worker found a broken device */
+	int stop;
+};
+
+int dp_init(struct dp *dp, const struct cfg *c);
+int dp_start(struct dp *dp, const struct cfg *c);
+void dp_stop(struct dp *dp);
+void dp_destroy(struct dp *dp);
+
+/* Control thread: add a port in a free slot (returns it) / remove one. */
+struct dp_port *dp_port_add(struct dp *dp, const struct cfg_port *cp);
+void dp_port_del(struct dp *dp, struct dp_port *p);
+struct dp_port *dp_port_find(struct dp *dp, const char *name);
+
+/* Wait until every worker has passed a quiescent point. */
+void dp_sync(struct dp *dp);
+/* Wake every sleeping worker (e.g. to re-read the port table). */
+void dp_wake(struct dp *dp);
+
+/* The worker that owns TX vring `vring` of port p. */
+static inline struct dp_worker *dp_owner(struct dp *dp, const struct dp_port *p, int vring)
+{
+	return &dp->workers[((unsigned)p->id * VU_MAX_QUEUE_PAIRS + (unsigned)vring / 2) %
+			    (unsigned)dp->nworkers];
+}
+
+/* fwd.c: process one burst of a port's TX vring; returns frames handled. */
+int dp_tx_burst(struct dp_worker *w, struct dp_port *src, int vring);
+
+#endif /* XVS_DP_H */

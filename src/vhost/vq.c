@@ -1,0 +1,313 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Split virtqueue, device side. Memory ordering follows virtio §2.7.13:
+ * the driver writes a descriptor, then the avail ring entry, then (write
+ * barrier) avail->idx; we load avail->idx with acquire before reading
+ * entries. We write used entries, then publish used->idx with release
+ * (the driver reads idx, then barrier, then entries).
+ */
+#include "vhost/vq.h"
+
+#include <errno.h>
+#include <linux/virtio_net.h>
+#include <string.h>
+#include <sys/eventfd.h>
+
+/* Read a guest-shared value exactly once: the guest may change it under us
+ * and every check must apply to the value we then use. */
+#define READ_ONCE(x) (*(const volatile __typeof__(x) *)&(x))
+
+static uint16_t *used_event_p(const struct vq *vq)
+{
+	return (uint16_t *)&vq->avail->ring[vq->size];
+}
+
+static uint16_t *avail_event_p(const struct vq *vq)
+{
+	return (uint16_t *)&vq->used->ring[vq->size];
+}
+
+int vq_map_rings(struct vq *vq, const struct vu_mem *mem, uint64_t desc_uva,
+		 uint64_t avail_uva, uint64_t used_uva, const char **why)
+{
+	uint64_t n = vq->size;
+
+	if (!n || n & (n - 1) || n > VU_MAX_RING_SIZE) {
+		*why = "ring size is not a power of two up to 32768";
+		return -EINVAL;
+	}
+	if (desc_uva % 16 || avail_uva % 2 || used_uva % 4) {
+		*why = "ring address misaligned";
+		return -EINVAL;
+	}
+	/* the event words after each ring are included */
+	vq->desc = vu_mem_uva(mem, desc_uva, 16 * n);
+	vq->avail = vu_mem_uva(mem, avail_uva, 4 + 2 * n + 2);
+	vq->used = vu_mem_uva(mem, used_uva, 4 + 8 * n + 2);
+	if (!vq->desc || !vq->avail || !vq->used) {
+		vq->desc = NULL;
+		vq->avail = NULL;
+		vq->used = NULL;
+		*why = "ring not inside guest memory";
+		return -EINVAL;
+	}
+	vq->mem = mem;
+	return 0;
+}
+
+int vq_avail_count(struct vq *vq)
+{
+	/* acquire: pairs with the driver's barrier before it bumps avail->idx */
+	uint16_t idx = __atomic_load_n(&vq->avail->idx, __ATOMIC_ACQUIRE);
+	uint16_t n = (uint16_t)(idx - vq->last_avail);
+
+	if (n > vq->size) {
+		vq->err = "avail index more than a ring ahead";
+		return -EFAULT;
+	}
+	return n;
+}
+
+static int violation(struct vq *vq, const char *why)
+{
+	vq->err = why;
+	return -EFAULT;
+}
+
+int vq_pop(struct vq *vq, struct vq_chain *c, bool writable)
+{
+	const struct vring_desc *table = vq->desc;
+	uint32_t max = vq->size, count = 0, i;
+	uint64_t total = 0;
+	bool oversize = false;
+	uint16_t head;
+
+	head = READ_ONCE(vq->avail->ring[vq->last_avail & (vq->size - 1)]);
+	if (head >= vq->size)
+		return violation(vq, "avail ring entry out of range");
+	vq->last_avail++;
+	c->head = head;
+	c->nseg = 0;
+	i = head;
+
+	for (;;) {
+		const volatile struct vring_desc *vd = &table[i];
+		uint64_t addr = vd->addr;
+		uint32_t len = vd->len;
+		uint16_t flags = vd->flags, next = vd->next;
+
+		if (++count > max)
+			return violation(vq, "descriptor chain loops or is longer than its table");
+		if (flags & VRING_DESC_F_INDIRECT) {
+			if (table != vq->desc)
+				return violation(vq, "nested indirect descriptor");
+			if (flags & VRING_DESC_F_NEXT)
+				return violation(vq, "indirect descriptor with NEXT");
+			if (len == 0 || len % sizeof(struct vring_desc))
+				return violation(vq, "indirect table length not a multiple of 16");
+			table = vu_mem_gpa(vq->mem, addr, len);
+			if (!table)
+				return violation(vq, "indirect table outside guest memory");
+			max = len / sizeof(struct vring_desc);
+			count = 0;
+			i = 0;
+			continue;
+		}
+		if (!!(flags & VRING_DESC_F_WRITE) != writable)
+			return violation(vq, writable ? "receive buffer is not device-writable"
+						      : "transmit buffer is device-writable");
+		if (addr + len < addr)
+			return violation(vq, "descriptor address wraps around");
+		total += len;
+		while (len) {
+			void *hva;
+			uint64_t piece = vu_mem_gpa_piece(vq->mem, addr, len, &hva);
+
+			if (!piece)
+				return violation(vq, "descriptor outside guest memory");
+			if (c->nseg == VQ_MAX_SEGS) {
+				oversize = true; /* keep walking: the chain must still be sane */
+			} else {
+				c->seg[c->nseg].base = hva;
+				c->seg[c->nseg].len = (uint32_t)piece;
+				c->nseg++;
+			}
+			addr += piece;
+			len -= (uint32_t)piece;
+		}
+		if (!(flags & VRING_DESC_F_NEXT))
+			break;
+		if (next >= max)
+			return violation(vq, "descriptor next index out of range");
+		i = next;
+	}
+	c->len = total > UINT32_MAX ? UINT32_MAX : (uint32_t)total;
+	return oversize ? -EMSGSIZE : 0;
+}
+
+void vq_flush(struct vq *vq)
+{
+	uint16_t old, new, event;
+	bool notify;
+
+	if (!vq->used_pending)
+		return;
+	new = (uint16_t)(vq->used_idx + vq->used_pending);
+	/* release: entries before idx; pairs with the driver's read barrier
+	 * after it loads used->idx */
+	__atomic_store_n(&vq->used->idx, new, __ATOMIC_RELEASE);
+	vq->used_idx = new;
+	vq->used_pending = 0;
+
+	/* full barrier: our idx store before we read the driver's wish; pairs
+	 * with the barrier in the driver between writing used_event (or
+	 * clearing NO_INTERRUPT) and re-reading used->idx */
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	if (vq->event_idx) {
+		old = vq->signalled_used;
+		notify = !vq->signalled_valid;
+		event = READ_ONCE(*used_event_p(vq));
+		vq->signalled_used = new;
+		vq->signalled_valid = true;
+		notify = notify || vring_need_event(event, new, old);
+	} else {
+		notify = !(READ_ONCE(vq->avail->flags) & VRING_AVAIL_F_NO_INTERRUPT);
+	}
+	if (notify && vq->call_fd >= 0) {
+		eventfd_write(vq->call_fd, 1);
+		vq->st.notifies++;
+	}
+}
+
+bool vq_kick_enable(struct vq *vq)
+{
+	if (vq->event_idx)
+		__atomic_store_n(avail_event_p(vq), vq->last_avail, __ATOMIC_RELAXED);
+	else
+		__atomic_store_n(&vq->used->flags, 0, __ATOMIC_RELAXED);
+	/* full barrier: publish the wish before re-checking the ring; pairs
+	 * with the driver's barrier between avail->idx and reading our flag */
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	return __atomic_load_n(&vq->avail->idx, __ATOMIC_ACQUIRE) != vq->last_avail;
+}
+
+void vq_kick_disable(struct vq *vq)
+{
+	/* With EVENT_IDX a stale avail_event already silences the driver. */
+	if (!vq->event_idx)
+		__atomic_store_n(&vq->used->flags, VRING_USED_F_NO_NOTIFY, __ATOMIC_RELAXED);
+}
+
+uint32_t vq_iov_read(const struct vq_iov *seg, int nseg, uint32_t skip, void *dst, uint32_t n)
+{
+	uint8_t *d = dst;
+	uint32_t done = 0, k;
+	int i;
+
+	for (i = 0; i < nseg && done < n; i++) {
+		if (skip >= seg[i].len) {
+			skip -= seg[i].len;
+			continue;
+		}
+		k = seg[i].len - skip;
+		if (k > n - done)
+			k = n - done;
+		memcpy(d + done, seg[i].base + skip, k);
+		done += k;
+		skip = 0;
+	}
+	return done;
+}
+
+/* Copy up to `n` bytes from src, at the cursor (segment si, offset soff),
+ * into one chain at offset dst_off; advances the cursor; returns bytes
+ * copied. */
+static uint32_t copy_into(const struct vq_chain *c, uint32_t dst_off, const struct vq_iov *src,
+			  int nsrc, int *si, uint32_t *soff, uint32_t n)
+{
+	uint32_t done = 0, k;
+	int d = 0;
+
+	while (d < c->nseg && dst_off >= c->seg[d].len)
+		dst_off -= c->seg[d++].len;
+	while (done < n && d < c->nseg && *si < nsrc) {
+		k = c->seg[d].len - dst_off;
+		if (k > src[*si].len - *soff)
+			k = src[*si].len - *soff;
+		if (k > n - done)
+			k = n - done;
+		memcpy(c->seg[d].base + dst_off, src[*si].base + *soff, k);
+		done += k;
+		dst_off += k;
+		*soff += k;
+		if (dst_off == c->seg[d].len) {
+			d++;
+			dst_off = 0;
+		}
+		if (*soff == src[*si].len) {
+			(*si)++;
+			*soff = 0;
+		}
+	}
+	return done;
+}
+
+static void write_hdr(const struct vq_chain *c, uint8_t hdr_len, uint16_t num_buffers)
+{
+	struct virtio_net_hdr_mrg_rxbuf h = { .num_buffers = num_buffers };
+	struct vq_iov src = { (uint8_t *)&h, hdr_len };
+	uint32_t off = 0;
+	int si = 0;
+
+	copy_into(c, 0, &src, 1, &si, &off, hdr_len);
+}
+
+int vq_enqueue(struct vq *vq, const struct vq_iov *src, int nsrc, uint32_t skip, uint32_t len)
+{
+	/* Chains of one frame: at most VQ_MAX_SEGS buffers (a 9000-byte frame
+	 * takes 6 of Linux's mergeable buffers). */
+	static __thread struct vq_chain chains[VQ_MAX_SEGS];
+	uint32_t left = len, put, room, off;
+	int avail, n = 0, si = 0, r, i;
+	uint32_t soff = skip;
+
+	/* find the starting source segment */
+	while (si < nsrc && soff >= src[si].len)
+		soff -= src[si++].len;
+
+	avail = vq_avail_count(vq);
+	if (avail < 0)
+		return avail;
+
+	do {
+		struct vq_chain *c = &chains[n];
+
+		if (n == avail || n == VQ_MAX_SEGS || (n > 0 && !vq->mrg_rxbuf))
+			goto no_room;
+		r = vq_pop(vq, c, true);
+		n++;
+		if (r == -EMSGSIZE) /* no driver splits a receive buffer so finely */
+			return violation(vq, "receive buffer of more than 64 segments");
+		if (r)
+			return r;
+		off = n == 1 ? vq->hdr_len : 0;
+		if (c->len < off)
+			goto no_room; /* not even room for the header */
+		room = c->len - off;
+		put = copy_into(c, off, src, nsrc, &si, &soff, left < room ? left : room);
+		left -= put;
+		c->len = put + off; /* now: bytes written into this chain */
+	} while (left);
+
+	write_hdr(&chains[0], vq->hdr_len, (uint16_t)n);
+	for (i = 0; i < n; i++)
+		vq_push(vq, chains[i].head, chains[i].len);
+	vq->st.packets++;
+	vq->st.bytes += len;
+	return 0;
+
+no_room:
+	vq_unpop(vq, (uint16_t)n);
+	vq->st.drop_no_buf++;
+	return -ENOBUFS;
+}

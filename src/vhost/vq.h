@@ -1,0 +1,147 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * vq: the device side of a split virtqueue (virtio 1.x §2.7).
+ *
+ * Ownership: the control thread configures a vq (addresses, size, fds,
+ * memory) while holding vq->lock; a worker processes it only while holding
+ * the same lock (taken once per burst). Everything the guest controls —
+ * indices, descriptor ids, flags, addresses, lengths, chain lengths — is
+ * checked here; a violation returns -EFAULT and sets vq->err (a reason),
+ * after which the caller marks the device broken.
+ */
+#ifndef XVS_VQ_H
+#define XVS_VQ_H
+
+#include <linux/virtio_ring.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "vhost/vu_mem.h"
+
+#define VQ_MAX_SEGS 64 /* segments of one frame we gather; more: dropped */
+
+struct vq_iov {
+	uint8_t *base;
+	uint32_t len;
+};
+
+/* A descriptor chain, translated. */
+struct vq_chain {
+	uint16_t head;
+	uint16_t nseg;
+	uint32_t len; /* sum of segment lengths */
+	struct vq_iov seg[VQ_MAX_SEGS];
+};
+
+struct vq_stats {
+	uint64_t packets;
+	uint64_t bytes;
+	uint64_t drop_no_buf; /* RX: guest posted no (large enough) buffer */
+	uint64_t drop_too_big; /* frame larger than the port allows */
+	uint64_t drop_runt; /* TX: shorter than an Ethernet header */
+	uint64_t drop_segs; /* more than VQ_MAX_SEGS segments */
+	uint64_t drop_other; /* e.g. the destination was being reconfigured */
+	uint64_t notifies; /* guest interrupts sent */
+	uint64_t kicks; /* wake-ups by guest kicks */
+};
+
+struct vq {
+	/* Lock: a worker holds it for a burst, the control thread to
+	 * reconfigure. Not a mutex: holders never sleep. */
+	int lock;
+
+	/* Set under lock by the control thread, read by the lock holder. */
+	struct vring_desc *desc;
+	struct vring_avail *avail;
+	struct vring_used *used;
+	const struct vu_mem *mem;
+	uint16_t size; /* power of two, ≤ VU_MAX_RING_SIZE */
+	bool event_idx;
+	bool mrg_rxbuf; /* RX: frames may span several chains */
+	uint8_t hdr_len; /* virtio-net header: 12 (VERSION_1/MRG_RXBUF) or 10 */
+	bool ready; /* started, enabled, mapped, not broken */
+	int call_fd; /* -1: guest polls */
+	int kick_fd;
+
+	/* Owned by the lock holder. */
+	uint16_t last_avail; /* next avail entry to consume */
+	uint16_t used_idx; /* our copy of used->idx, published by vq_flush() */
+	uint16_t used_pending; /* entries written since the last flush */
+	uint16_t signalled_used; /* used idx at the last interrupt */
+	bool signalled_valid;
+	const char *err; /* first guest violation, for the log */
+	struct vq_stats st;
+} __attribute__((aligned(64)));
+
+/* Lock helpers: spinning is bounded by one burst of the holder. */
+static inline bool vq_trylock(struct vq *vq)
+{
+	return !__atomic_test_and_set(&vq->lock, __ATOMIC_ACQUIRE);
+}
+
+static inline void vq_lock(struct vq *vq)
+{
+	while (__atomic_test_and_set(&vq->lock, __ATOMIC_ACQUIRE))
+		__builtin_ia32_pause();
+}
+
+static inline void vq_unlock(struct vq *vq)
+{
+	__atomic_clear(&vq->lock, __ATOMIC_RELEASE);
+}
+
+/* Translate and check ring addresses (front-end VAs) for `size` entries.
+ * Returns 0, or -EINVAL with *why set. Called under lock. */
+int vq_map_rings(struct vq *vq, const struct vu_mem *mem, uint64_t desc_uva,
+		 uint64_t avail_uva, uint64_t used_uva, const char **why);
+
+/* Entries the guest has made available and we have not consumed: 0..size,
+ * or -EFAULT if the guest's index is insane (more than size ahead). */
+int vq_avail_count(struct vq *vq);
+
+/*
+ * Take the next available chain and translate it into `c`. `writable`
+ * says which kind of descriptors this queue must have (RX: device-writable,
+ * TX: device-readable). Returns 0, -EMSGSIZE (more than VQ_MAX_SEGS
+ * segments: the chain is consumed and must be returned with len 0), or
+ * -EFAULT (guest violation; vq->err says what).
+ */
+int vq_pop(struct vq *vq, struct vq_chain *c, bool writable);
+
+/* Give back the last `n` popped chains (RX ran out of room mid-frame). */
+static inline void vq_unpop(struct vq *vq, uint16_t n)
+{
+	vq->last_avail = (uint16_t)(vq->last_avail - n);
+}
+
+/* Queue a used entry; visible to the guest after vq_flush(). */
+static inline void vq_push(struct vq *vq, uint16_t head, uint32_t len)
+{
+	struct vring_used_elem *e = &vq->used->ring[(uint16_t)(vq->used_idx + vq->used_pending) &
+						    (vq->size - 1)];
+
+	e->id = head;
+	e->len = len;
+	vq->used_pending++;
+}
+
+/* Publish pending used entries with one release store and interrupt the
+ * guest if it asked for it. */
+void vq_flush(struct vq *vq);
+
+/* TX queues: ask for / stop kicks (adaptive polling). vq_kick_enable()
+ * returns true if work arrived meanwhile (then do not sleep). */
+bool vq_kick_enable(struct vq *vq);
+void vq_kick_disable(struct vq *vq);
+
+/* RX: copy a frame given as a list of source segments (after skipping
+ * `skip` bytes) into guest buffers, with a virtio-net header in front.
+ * Returns 0, -ENOBUFS (not enough buffers: nothing consumed, counted),
+ * -EFAULT (guest violation). */
+int vq_enqueue(struct vq *vq, const struct vq_iov *src, int nsrc, uint32_t skip, uint32_t len);
+
+/* Gather up to `n` bytes after `skip` from segments into `dst`; returns
+ * the bytes copied. */
+uint32_t vq_iov_read(const struct vq_iov *seg, int nseg, uint32_t skip, void *dst, uint32_t n);
+
+#endif /* XVS_VQ_H */

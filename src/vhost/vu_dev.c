@@ -1,0 +1,652 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * vhost-user device: message reception, validation and one handler per
+ * request (vu_<request>()). The table below says, for each request we
+ * accept, the exact payload size (or a minimum, for variable payloads),
+ * how many fds it may carry and whether it is answered with a reply;
+ * anything else is a protocol violation.
+ */
+#include "vhost/vu_dev.h"
+
+#include <errno.h>
+#include <linux/virtio_config.h>
+#include <linux/virtio_net.h>
+#include <linux/virtio_ring.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "ctl/log.h"
+
+#define BIT(n) (1ull << (n))
+
+uint64_t vu_dev_offered_features(const struct vu_dev *d)
+{
+	uint64_t f = BIT(VIRTIO_F_VERSION_1) | BIT(VIRTIO_NET_F_MRG_RXBUF) |
+		     BIT(VIRTIO_RING_F_EVENT_IDX) | BIT(VIRTIO_RING_F_INDIRECT_DESC) |
+		     BIT(VU_F_PROTOCOL_FEATURES);
+
+	if (d->max_queues > 1)
+		f |= BIT(VIRTIO_NET_F_MQ);
+	return f;
+}
+
+uint64_t vu_dev_offered_protocol_features(void)
+{
+	return BIT(VU_PROTOCOL_F_MQ) | BIT(VU_PROTOCOL_F_REPLY_ACK) | BIT(VU_PROTOCOL_F_STATUS);
+}
+
+static void close_fd(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+}
+
+void vu_dev_init(struct vu_dev *d, const char *name, uint16_t max_queues,
+		 const struct vu_dev_ops *ops, void *ctx)
+{
+	int i;
+
+	memset(d, 0, sizeof(*d));
+	snprintf(d->name, sizeof(d->name), "%s", name);
+	d->fd = -1;
+	d->max_queues = max_queues;
+	d->ops = ops;
+	d->ctx = ctx;
+	for (i = 0; i < VU_MAX_VRINGS; i++) {
+		d->vr[i].vq.call_fd = -1;
+		d->vr[i].vq.kick_fd = -1;
+	}
+}
+
+void vu_dev_attach(struct vu_dev *d, int fd)
+{
+	d->fd = fd;
+	d->got = 0;
+	d->nfds = 0;
+	d->st.connects++;
+}
+
+/* ---- vring state, under the vq lock ---------------------------------- */
+
+static void vring_update_ready(struct vu_dev *d, struct vu_vring *v)
+{
+	v->vq.ready = v->started && v->enabled && v->vq.desc && d->mem &&
+		      !__atomic_load_n(&d->broken, __ATOMIC_RELAXED);
+}
+
+static void set_kick(struct vu_dev *d, int idx, int fd)
+{
+	struct vu_vring *v = &d->vr[idx];
+	int old = v->vq.kick_fd;
+
+	if (old == fd)
+		return;
+	vq_lock(&v->vq);
+	v->vq.kick_fd = fd;
+	vq_unlock(&v->vq);
+	if (d->ops && d->ops->kick_changed)
+		d->ops->kick_changed(d->ctx, d, idx, old, fd);
+	close_fd(&old);
+}
+
+/* Forget every vring and the memory table: a new guest may come. */
+static void dev_reset(struct vu_dev *d)
+{
+	int i, call;
+
+	for (i = 0; i < VU_MAX_VRINGS; i++) {
+		struct vu_vring *v = &d->vr[i];
+
+		set_kick(d, i, -1);
+		vq_lock(&v->vq);
+		call = v->vq.call_fd;
+		v->vq.call_fd = -1;
+		v->vq.ready = false;
+		v->vq.desc = NULL;
+		v->vq.avail = NULL;
+		v->vq.used = NULL;
+		v->vq.mem = NULL;
+		v->vq.size = 0;
+		v->vq.last_avail = v->vq.used_idx = 0;
+		v->vq.used_pending = 0;
+		v->vq.signalled_valid = false;
+		v->vq.err = NULL;
+		vq_unlock(&v->vq);
+		close_fd(&call);
+		v->addr_set = v->started = v->enabled = false;
+	}
+	vu_mem_unmap(d->mem);
+	d->mem = NULL;
+	d->features = 0;
+	d->protocol_features = 0;
+	d->pf_negotiated = false;
+	d->status = 0;
+}
+
+void vu_dev_detach(struct vu_dev *d)
+{
+	int i;
+
+	dev_reset(d);
+	for (i = 0; i < d->nfds; i++)
+		close(d->fds[i]);
+	d->nfds = 0;
+	d->got = 0;
+	if (d->fd >= 0) {
+		close(d->fd);
+		d->st.disconnects++;
+	}
+	d->fd = -1;
+	__atomic_store_n(&d->broken, 0, __ATOMIC_RELAXED);
+	d->broken_why = NULL;
+}
+
+void vu_dev_mark_broken(struct vu_dev *d, const char *why)
+{
+	int i;
+
+	if (__atomic_exchange_n(&d->broken, 1, __ATOMIC_ACQ_REL))
+		return;
+	d->broken_why = why;
+	/* Stop every vring now; the lock holder (us, for one of them) will
+	 * see ready=false from its next burst. */
+	for (i = 0; i < VU_MAX_VRINGS; i++)
+		__atomic_store_n(&d->vr[i].vq.ready, false, __ATOMIC_RELAXED);
+}
+
+bool vu_dev_check_broken(struct vu_dev *d)
+{
+	if (!__atomic_load_n(&d->broken, __ATOMIC_ACQUIRE))
+		return false;
+	log_msg(LOG_LVL_WARN, d->name, "guest error: %s; disconnecting",
+		d->broken_why ? d->broken_why : "unknown");
+	d->st.broken++;
+	return true;
+}
+
+/* ---- handlers ---------------------------------------------------------- */
+
+/* A handler returns 0, a positive reply size (reply in d->msg.p), or a
+ * negative errno with *why set for a violation. */
+typedef int (*vu_handler)(struct vu_dev *d, const char **why);
+
+static int vu_get_features(struct vu_dev *d, const char **why)
+{
+	(void)why;
+	d->msg.p.u64 = vu_dev_offered_features(d);
+	return sizeof(uint64_t);
+}
+
+static int vu_set_features(struct vu_dev *d, const char **why)
+{
+	uint64_t f = d->msg.p.u64;
+	int i;
+
+	if (f & ~vu_dev_offered_features(d)) {
+		*why = "SET_FEATURES acks features that were not offered";
+		return -EPROTO;
+	}
+	d->features = f;
+	for (i = 0; i < VU_MAX_VRINGS; i++) {
+		struct vq *vq = &d->vr[i].vq;
+
+		vq_lock(vq);
+		vq->event_idx = f & BIT(VIRTIO_RING_F_EVENT_IDX);
+		vq->mrg_rxbuf = f & BIT(VIRTIO_NET_F_MRG_RXBUF);
+		vq->hdr_len = (f & (BIT(VIRTIO_F_VERSION_1) | BIT(VIRTIO_NET_F_MRG_RXBUF))) ?
+				      sizeof(struct virtio_net_hdr_mrg_rxbuf) :
+				      sizeof(struct virtio_net_hdr);
+		vq_unlock(vq);
+	}
+	return 0;
+}
+
+static int vu_get_protocol_features(struct vu_dev *d, const char **why)
+{
+	(void)why;
+	d->msg.p.u64 = vu_dev_offered_protocol_features();
+	return sizeof(uint64_t);
+}
+
+static int vu_set_protocol_features(struct vu_dev *d, const char **why)
+{
+	if (d->msg.p.u64 & ~vu_dev_offered_protocol_features()) {
+		*why = "SET_PROTOCOL_FEATURES acks features that were not offered";
+		return -EPROTO;
+	}
+	d->protocol_features = d->msg.p.u64;
+	d->pf_negotiated = true;
+	return 0;
+}
+
+static int vu_set_owner(struct vu_dev *d, const char **why)
+{
+	(void)d;
+	(void)why;
+	return 0;
+}
+
+static int vu_reset_owner(struct vu_dev *d, const char **why)
+{
+	(void)why;
+	dev_reset(d);
+	return 0;
+}
+
+static int vu_get_queue_num(struct vu_dev *d, const char **why)
+{
+	(void)why;
+	d->msg.p.u64 = d->max_queues;
+	return sizeof(uint64_t);
+}
+
+static int vu_set_mem_table(struct vu_dev *d, const char **why)
+{
+	struct vu_mem_table *t = &d->msg.p.mem;
+	struct vu_mem *m, *old;
+	int i, err = 0;
+
+	if (d->msg.hdr.size != 8 + 32 * t->nregions) {
+		*why = "SET_MEM_TABLE size does not match its region count";
+		return -EPROTO;
+	}
+	m = vu_mem_map(t, d->fds, d->nfds, why);
+	if (!m)
+		return -EPROTO;
+	old = d->mem;
+	for (i = 0; i < VU_MAX_VRINGS; i++) {
+		struct vu_vring *v = &d->vr[i];
+
+		vq_lock(&v->vq);
+		if (v->addr_set && !err)
+			err = vq_map_rings(&v->vq, m, v->desc_uva, v->avail_uva, v->used_uva, why);
+		vq_unlock(&v->vq);
+	}
+	/* from here on no vring points into the old table */
+	d->mem = m;
+	for (i = 0; i < VU_MAX_VRINGS; i++) {
+		vq_lock(&d->vr[i].vq);
+		vring_update_ready(d, &d->vr[i]);
+		vq_unlock(&d->vr[i].vq);
+	}
+	vu_mem_unmap(old);
+	return err ? -EPROTO : 0;
+}
+
+static int vring_index(struct vu_dev *d, uint32_t idx, const char **why)
+{
+	if (idx >= 2u * d->max_queues) {
+		*why = "vring index beyond the queues offered";
+		return -EPROTO;
+	}
+	return (int)idx;
+}
+
+static int vu_set_vring_num(struct vu_dev *d, const char **why)
+{
+	int i = vring_index(d, d->msg.p.state.index, why);
+	uint32_t n = d->msg.p.state.num;
+
+	if (i < 0)
+		return i;
+	if (!n || n & (n - 1) || n > VU_MAX_RING_SIZE) {
+		*why = "ring size is not a power of two up to 32768";
+		return -EPROTO;
+	}
+	if (d->vr[i].started) {
+		*why = "SET_VRING_NUM on a running ring";
+		return -EPROTO;
+	}
+	vq_lock(&d->vr[i].vq);
+	d->vr[i].vq.size = (uint16_t)n;
+	d->vr[i].vq.desc = NULL; /* re-mapped for the new size at start */
+	vring_update_ready(d, &d->vr[i]);
+	vq_unlock(&d->vr[i].vq);
+	return 0;
+}
+
+static int vu_set_vring_addr(struct vu_dev *d, const char **why)
+{
+	struct vu_vring_addr *a = &d->msg.p.addr;
+	int i = vring_index(d, a->index, why), err = 0;
+	struct vu_vring *v;
+
+	if (i < 0)
+		return i;
+	if (a->flags) {
+		*why = "SET_VRING_ADDR asks for logging, which was not offered";
+		return -EPROTO;
+	}
+	v = &d->vr[i];
+	vq_lock(&v->vq);
+	v->desc_uva = a->desc_user_addr;
+	v->avail_uva = a->avail_user_addr;
+	v->used_uva = a->used_user_addr;
+	v->addr_set = true;
+	if (d->mem && v->vq.size)
+		err = vq_map_rings(&v->vq, d->mem, v->desc_uva, v->avail_uva, v->used_uva, why);
+	vring_update_ready(d, v);
+	vq_unlock(&v->vq);
+	return err ? -EPROTO : 0;
+}
+
+static int vu_set_vring_base(struct vu_dev *d, const char **why)
+{
+	int i = vring_index(d, d->msg.p.state.index, why);
+	struct vq *vq;
+
+	if (i < 0)
+		return i;
+	if (d->msg.p.state.num > 0xffff) {
+		*why = "SET_VRING_BASE beyond a split ring's index range";
+		return -EPROTO;
+	}
+	vq = &d->vr[i].vq;
+	vq_lock(vq);
+	/* the front-end restores last_avail from the used index, so the two
+	 * start equal (also after a backend restart) */
+	vq->last_avail = vq->used_idx = (uint16_t)d->msg.p.state.num;
+	vq->used_pending = 0;
+	vq->signalled_valid = false;
+	vq_unlock(vq);
+	return 0;
+}
+
+static int vu_get_vring_base(struct vu_dev *d, const char **why)
+{
+	int i = vring_index(d, d->msg.p.state.index, why);
+	struct vu_vring *v;
+
+	if (i < 0)
+		return i;
+	v = &d->vr[i];
+	vq_lock(&v->vq);
+	v->started = false;
+	if (v->vq.ready)
+		vq_flush(&v->vq);
+	vring_update_ready(d, v);
+	d->msg.p.state.num = v->vq.last_avail;
+	vq_unlock(&v->vq);
+	set_kick(d, i, -1);
+	return sizeof(struct vu_vring_state);
+}
+
+/* KICK, CALL, ERR: the index, and either an fd or the no-fd flag. */
+static int vring_fd(struct vu_dev *d, int *idx, int *fd, const char **why)
+{
+	uint64_t v = d->msg.p.u64;
+	bool nofd = v & VU_VRING_NOFD_MASK;
+
+	if (v & ~(uint64_t)(VU_VRING_IDX_MASK | VU_VRING_NOFD_MASK)) {
+		*why = "vring fd message with unknown bits";
+		return -EPROTO;
+	}
+	*idx = vring_index(d, (uint32_t)(v & VU_VRING_IDX_MASK), why);
+	if (*idx < 0)
+		return *idx;
+	if (d->nfds != (nofd ? 0 : 1)) {
+		*why = "vring fd message with a wrong number of fds";
+		return -EPROTO;
+	}
+	*fd = nofd ? -1 : d->fds[0];
+	d->nfds = 0; /* taken */
+	return 0;
+}
+
+static int vu_set_vring_kick(struct vu_dev *d, const char **why)
+{
+	struct vu_vring *v;
+	int i, fd, err;
+
+	err = vring_fd(d, &i, &fd, why);
+	if (err)
+		return err;
+	v = &d->vr[i];
+	set_kick(d, i, fd);
+	vq_lock(&v->vq);
+	v->started = true;
+	/* QEMU sends SET_PROTOCOL_FEATURES (and SET_VRING_ENABLE) before
+	 * SET_FEATURES: either tells us rings wait for SET_VRING_ENABLE */
+	if (!d->pf_negotiated && !(d->features & BIT(VU_F_PROTOCOL_FEATURES)))
+		v->enabled = true;
+	if (v->addr_set && d->mem)
+		err = vq_map_rings(&v->vq, d->mem, v->desc_uva, v->avail_uva, v->used_uva, why);
+	vring_update_ready(d, v);
+	vq_unlock(&v->vq);
+	return err ? -EPROTO : 0;
+}
+
+static int vu_set_vring_call(struct vu_dev *d, const char **why)
+{
+	int i, fd, old, err;
+
+	err = vring_fd(d, &i, &fd, why);
+	if (err)
+		return err;
+	vq_lock(&d->vr[i].vq);
+	old = d->vr[i].vq.call_fd;
+	d->vr[i].vq.call_fd = fd;
+	vq_unlock(&d->vr[i].vq);
+	close_fd(&old);
+	return 0;
+}
+
+static int vu_set_vring_err(struct vu_dev *d, const char **why)
+{
+	int i, fd, err;
+
+	err = vring_fd(d, &i, &fd, why);
+	if (!err)
+		close_fd(&fd); /* we never report vring errors this way */
+	return err;
+}
+
+static int vu_set_vring_enable(struct vu_dev *d, const char **why)
+{
+	int i = vring_index(d, d->msg.p.state.index, why);
+
+	if (i < 0)
+		return i;
+	if (!d->pf_negotiated || d->msg.p.state.num > 1) {
+		*why = "SET_VRING_ENABLE without protocol features or with a value other than 0/1";
+		return -EPROTO;
+	}
+	vq_lock(&d->vr[i].vq);
+	d->vr[i].enabled = d->msg.p.state.num;
+	vring_update_ready(d, &d->vr[i]);
+	vq_unlock(&d->vr[i].vq);
+	return 0;
+}
+
+static int vu_set_status(struct vu_dev *d, const char **why)
+{
+	if (d->msg.p.u64 > 0xff) {
+		*why = "SET_STATUS beyond 8 bits";
+		return -EPROTO;
+	}
+	d->status = (uint8_t)d->msg.p.u64;
+	return 0;
+}
+
+static int vu_get_status(struct vu_dev *d, const char **why)
+{
+	(void)why;
+	d->msg.p.u64 = d->status;
+	return sizeof(uint64_t);
+}
+
+/* Payload size: exact, or (VAR) at least, and checked by the handler. */
+#define VAR 0x80000000u
+
+static const struct {
+	vu_handler fn;
+	uint32_t size;
+	uint8_t max_fds; /* fds it may carry; checked again by the handler */
+	uint64_t needs_pf; /* protocol feature required, 0 if none */
+} handlers[VU_REQ_MAX] = {
+	[VU_REQ_GET_FEATURES] = { vu_get_features, 0, 0, 0 },
+	[VU_REQ_SET_FEATURES] = { vu_set_features, 8, 0, 0 },
+	[VU_REQ_SET_OWNER] = { vu_set_owner, 0, 0, 0 },
+	[VU_REQ_RESET_OWNER] = { vu_reset_owner, 0, 0, 0 },
+	[VU_REQ_SET_MEM_TABLE] = { vu_set_mem_table, VAR | 8, VU_MAX_MEM_REGIONS, 0 },
+	[VU_REQ_SET_VRING_NUM] = { vu_set_vring_num, 8, 0, 0 },
+	[VU_REQ_SET_VRING_ADDR] = { vu_set_vring_addr, 40, 0, 0 },
+	[VU_REQ_SET_VRING_BASE] = { vu_set_vring_base, 8, 0, 0 },
+	[VU_REQ_GET_VRING_BASE] = { vu_get_vring_base, 8, 0, 0 },
+	[VU_REQ_SET_VRING_KICK] = { vu_set_vring_kick, 8, 1, 0 },
+	[VU_REQ_SET_VRING_CALL] = { vu_set_vring_call, 8, 1, 0 },
+	[VU_REQ_SET_VRING_ERR] = { vu_set_vring_err, 8, 1, 0 },
+	[VU_REQ_GET_PROTOCOL_FEATURES] = { vu_get_protocol_features, 0, 0, 0 },
+	[VU_REQ_SET_PROTOCOL_FEATURES] = { vu_set_protocol_features, 8, 0, 0 },
+	[VU_REQ_GET_QUEUE_NUM] = { vu_get_queue_num, 0, 0, BIT(VU_PROTOCOL_F_MQ) },
+	[VU_REQ_SET_VRING_ENABLE] = { vu_set_vring_enable, 8, 0, 0 },
+	[VU_REQ_SET_STATUS] = { vu_set_status, 8, 0, BIT(VU_PROTOCOL_F_STATUS) },
+	[VU_REQ_GET_STATUS] = { vu_get_status, 0, 0, BIT(VU_PROTOCOL_F_STATUS) },
+};
+
+static int send_reply(struct vu_dev *d, uint32_t size)
+{
+	struct iovec iov[2] = {
+		{ &d->msg.hdr, VU_HDR_SIZE },
+		{ &d->msg.p, size },
+	};
+	struct msghdr mh = { .msg_iov = iov, .msg_iovlen = 2 };
+	ssize_t n;
+
+	d->msg.hdr.flags = VU_VERSION | VU_FLAG_REPLY;
+	d->msg.hdr.size = size;
+	n = sendmsg(d->fd, &mh, MSG_NOSIGNAL);
+	return n == (ssize_t)(VU_HDR_SIZE + size) ? 0 : -EIO;
+}
+
+/* A complete message is in d->msg with d->nfds fds. */
+static int dispatch(struct vu_dev *d)
+{
+	uint32_t req = d->msg.hdr.request, size = d->msg.hdr.size;
+	bool need_reply = d->msg.hdr.flags & VU_FLAG_NEED_REPLY;
+	const char *why = NULL;
+	int r, i;
+
+	d->st.messages++;
+	log_msg(LOG_LVL_DEBUG, d->name, "%s (size %u, %d fds)", vu_request_name(req), size,
+		d->nfds);
+	if (req >= VU_REQ_MAX || !handlers[req].fn) {
+		why = "unsupported request";
+		r = -EPROTO;
+	} else if ((handlers[req].size & VAR) ? size < (handlers[req].size & ~VAR) :
+						size != handlers[req].size) {
+		why = "request with a wrong payload size";
+		r = -EPROTO;
+	} else if (d->nfds > handlers[req].max_fds) {
+		why = "request with more fds than it takes";
+		r = -EPROTO;
+	} else if (handlers[req].needs_pf && !(d->protocol_features & handlers[req].needs_pf)) {
+		why = "request needs a protocol feature that was not negotiated";
+		r = -EPROTO;
+	} else {
+		r = handlers[req].fn(d, &why);
+	}
+	for (i = 0; i < d->nfds; i++) /* fds a handler did not take */
+		close(d->fds[i]);
+	d->nfds = 0;
+
+	if (r < 0) {
+		log_msg(LOG_LVL_WARN, d->name, "front-end error in %s (%u): %s; disconnecting",
+			vu_request_name(req), req, why ? why : strerror(-r));
+		d->st.broken++;
+		return r;
+	}
+	if (r > 0)
+		return send_reply(d, (uint32_t)r);
+	if (need_reply && (d->protocol_features & BIT(VU_PROTOCOL_F_REPLY_ACK))) {
+		d->msg.p.u64 = 0;
+		return send_reply(d, sizeof(uint64_t));
+	}
+	return 0;
+}
+
+/* Collect SCM_RIGHTS fds; more than a message may carry is a violation. */
+static int take_fds(struct vu_dev *d, struct msghdr *mh)
+{
+	struct cmsghdr *c;
+	int err = 0;
+
+	if (mh->msg_flags & MSG_CTRUNC)
+		err = -EPROTO;
+	for (c = CMSG_FIRSTHDR(mh); c; c = CMSG_NXTHDR(mh, c)) {
+		int *fds = (int *)CMSG_DATA(c), n, i;
+
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+			continue;
+		n = (int)((c->cmsg_len - CMSG_LEN(0)) / sizeof(int));
+		for (i = 0; i < n; i++) {
+			if (d->nfds < VU_MAX_FDS) {
+				d->fds[d->nfds++] = fds[i];
+			} else {
+				close(fds[i]);
+				err = -EPROTO;
+			}
+		}
+	}
+	return err;
+}
+
+int vu_dev_readable(struct vu_dev *d)
+{
+	char cbuf[CMSG_SPACE(sizeof(int) * VU_MAX_FDS)];
+	struct iovec iov;
+	struct msghdr mh;
+	uint32_t want;
+	ssize_t n;
+	int err;
+
+	for (;;) {
+		/* header first, then exactly the payload it announces */
+		if (d->got < VU_HDR_SIZE) {
+			want = VU_HDR_SIZE;
+			iov.iov_base = (uint8_t *)&d->msg.hdr + d->got;
+		} else {
+			want = VU_HDR_SIZE + d->msg.hdr.size;
+			iov.iov_base = (uint8_t *)&d->msg.p + (d->got - VU_HDR_SIZE);
+		}
+		iov.iov_len = want - d->got;
+		memset(&mh, 0, sizeof(mh));
+		mh.msg_iov = &iov;
+		mh.msg_iovlen = 1;
+		mh.msg_control = cbuf;
+		mh.msg_controllen = sizeof(cbuf);
+		n = recvmsg(d->fd, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+		if (n < 0)
+			return errno == EAGAIN || errno == EINTR ? 0 : -errno;
+		if (n == 0)
+			return -ECONNRESET;
+		err = take_fds(d, &mh);
+		if (err) {
+			log_msg(LOG_LVL_WARN, d->name,
+				"front-end sent more than %d fds with one message; disconnecting",
+				VU_MAX_FDS);
+			return err;
+		}
+		d->got += (uint32_t)n;
+		if (d->got == VU_HDR_SIZE) {
+			if ((d->msg.hdr.flags & VU_VERSION_MASK) != VU_VERSION ||
+			    d->msg.hdr.size > VU_PAYLOAD_MAX) {
+				log_msg(LOG_LVL_WARN, d->name,
+					"front-end message with version %u, size %u (max %zu); "
+					"disconnecting",
+					d->msg.hdr.flags & VU_VERSION_MASK, d->msg.hdr.size,
+					VU_PAYLOAD_MAX);
+				return -EPROTO;
+			}
+		}
+		if (d->got >= VU_HDR_SIZE && d->got == VU_HDR_SIZE + d->msg.hdr.size) {
+			d->got = 0;
+			err = dispatch(d);
+			if (err)
+				return err;
+		}
+	}
+}

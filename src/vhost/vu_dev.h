@@ -1,0 +1,100 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * vu_dev: one vhost-user device (a VM's NIC) on one connection.
+ *
+ * Security model: the front-end (QEMU) and the guest behind it are
+ * untrusted. Every message is checked for version, size and fd count
+ * against a table before its handler runs; handlers check indices, sizes and
+ * addresses; the data path checks everything the guest writes (vq.c). Any
+ * violation marks the device broken: it is logged once, counted, and the
+ * connection is closed — the daemon and the other ports carry on.
+ *
+ * Threads: messages are handled on the control thread. Vrings are shared
+ * with workers through their vq locks (see vq.h).
+ */
+#ifndef XVS_VU_DEV_H
+#define XVS_VU_DEV_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "vhost/vq.h"
+#include "vhost/vu_mem.h"
+#include "vhost/vu_proto.h"
+
+struct vu_dev;
+
+/* What the device tells its owner (the data plane). Called on the control
+ * thread. */
+struct vu_dev_ops {
+	/* A vring's kick fd changed (-1: none); register it for wake-ups. */
+	void (*kick_changed)(void *ctx, struct vu_dev *d, int vring, int old_fd, int new_fd);
+};
+
+struct vu_vring {
+	struct vq vq; /* data path state; see vq.h for ownership */
+	uint64_t desc_uva, avail_uva, used_uva;
+	bool addr_set;
+	bool started; /* kick fd received, not stopped by GET_VRING_BASE */
+	bool enabled; /* SET_VRING_ENABLE (or implied without protocol features) */
+};
+
+struct vu_dev_stats {
+	uint64_t messages;
+	uint64_t connects;
+	uint64_t disconnects;
+	uint64_t broken; /* times it was disconnected for a violation */
+};
+
+struct vu_dev {
+	char name[32]; /* log prefix: the port name */
+	int fd; /* the connection; -1 when none */
+	uint16_t max_queues; /* queue pairs offered */
+
+	/* message being received: header, then its payload (aligned) */
+	struct {
+		struct vu_hdr hdr;
+		union vu_payload p;
+	} msg;
+	uint32_t got; /* bytes of header + payload received */
+	int fds[VU_MAX_FDS];
+	int nfds;
+
+	uint64_t features; /* acked by SET_FEATURES */
+	uint64_t protocol_features;
+	bool pf_negotiated; /* SET_PROTOCOL_FEATURES seen: rings start disabled */
+	uint8_t status;
+	struct vu_mem *mem;
+	struct vu_vring vr[VU_MAX_VRINGS];
+
+	/* set by a worker that found a guest violation; the control thread
+	 * disconnects the device (vu_dev_check_broken) */
+	int broken;
+	const char *broken_why;
+
+	const struct vu_dev_ops *ops;
+	void *ctx;
+	struct vu_dev_stats st;
+};
+
+/* Feature bits offered to the front-end. */
+uint64_t vu_dev_offered_features(const struct vu_dev *d);
+uint64_t vu_dev_offered_protocol_features(void);
+
+void vu_dev_init(struct vu_dev *d, const char *name, uint16_t max_queues,
+		 const struct vu_dev_ops *ops, void *ctx);
+/* A connection was established; the device owns fd from now on. */
+void vu_dev_attach(struct vu_dev *d, int fd);
+/* Read and handle what is available on the connection. Returns 0, or a
+ * negative errno when the connection must be closed (EOF, violation): the
+ * caller then calls vu_dev_detach(). */
+int vu_dev_readable(struct vu_dev *d);
+/* Close the connection and forget all guest state (memory, rings, fds). */
+void vu_dev_detach(struct vu_dev *d);
+
+/* Data path: a worker found a violation on one of the device's vrings. */
+void vu_dev_mark_broken(struct vu_dev *d, const char *why);
+/* Control thread: true if the device was marked broken (it logs once). */
+bool vu_dev_check_broken(struct vu_dev *d);
+
+#endif /* XVS_VU_DEV_H */

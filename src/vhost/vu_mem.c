@@ -1,0 +1,162 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include "vhost/vu_mem.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static uint64_t align_up(uint64_t v, uint64_t a)
+{
+	return (v + a - 1) & ~(a - 1);
+}
+
+static int ranges_overlap(uint64_t a, uint64_t alen, uint64_t b, uint64_t blen)
+{
+	return a < b + blen && b < a + alen;
+}
+
+/* Checks that need no fd: sizes, overflow, overlap. */
+static const char *check_table(const struct vu_mem_table *t, int nfds)
+{
+	uint32_t i, j;
+
+	if (t->nregions == 0 || t->nregions > VU_MAX_MEM_REGIONS)
+		return "region count out of range";
+	if ((int)t->nregions != nfds)
+		return "region count differs from the number of fds";
+	for (i = 0; i < t->nregions; i++) {
+		const struct vu_mem_region *r = &t->regions[i];
+
+		if (r->memory_size == 0)
+			return "empty region";
+		if (r->guest_phys_addr + r->memory_size < r->guest_phys_addr ||
+		    r->userspace_addr + r->memory_size < r->userspace_addr ||
+		    r->mmap_offset + r->memory_size < r->mmap_offset ||
+		    r->memory_size > (1ull << 40))
+			return "region wraps around or is too large";
+		for (j = 0; j < i; j++) {
+			const struct vu_mem_region *o = &t->regions[j];
+
+			if (ranges_overlap(r->guest_phys_addr, r->memory_size, o->guest_phys_addr,
+					   o->memory_size))
+				return "regions overlap in guest-physical space";
+			if (ranges_overlap(r->userspace_addr, r->memory_size, o->userspace_addr,
+					   o->memory_size))
+				return "regions overlap in front-end address space";
+		}
+	}
+	return NULL;
+}
+
+struct vu_mem *vu_mem_map(const struct vu_mem_table *t, const int *fds, int nfds,
+			  const char **why)
+{
+	uint64_t align[VU_MAX_MEM_REGIONS], maxalign = (uint64_t)sysconf(_SC_PAGESIZE);
+	uint64_t total = 0, cursor, foff, lead;
+	struct vu_mem *m;
+	struct stat st;
+	uint8_t *p;
+	uint32_t i;
+	int err;
+
+	*why = check_table(t, nfds);
+	if (*why) {
+		errno = EINVAL;
+		return NULL;
+	}
+	for (i = 0; i < t->nregions; i++) {
+		if (fstat(fds[i], &st)) {
+			*why = "cannot stat a region's fd";
+			return NULL;
+		}
+		/* hugetlbfs reports its page size here; mappings must honour it */
+		align[i] = st.st_blksize > 0 ? (uint64_t)st.st_blksize : maxalign;
+		if (align[i] & (align[i] - 1) || align[i] > (1u << 30)) {
+			*why = "region fd has an odd block size";
+			errno = EINVAL;
+			return NULL;
+		}
+		if (align[i] > maxalign)
+			maxalign = align[i];
+		if ((uint64_t)st.st_size < t->regions[i].mmap_offset + t->regions[i].memory_size &&
+		    S_ISREG(st.st_mode)) {
+			*why = "region extends past the end of its file";
+			errno = EINVAL;
+			return NULL;
+		}
+		lead = t->regions[i].mmap_offset & (align[i] - 1);
+		total += align_up(lead + t->regions[i].memory_size, maxalign);
+	}
+
+	m = calloc(1, sizeof(*m));
+	if (!m) {
+		*why = "out of memory";
+		return NULL;
+	}
+	/* Reserve the whole range (aligned for the largest page size), then
+	 * place each region in it with MAP_FIXED. */
+	m->base_len = total + maxalign;
+	p = mmap(NULL, m->base_len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (p == MAP_FAILED) {
+		*why = "cannot reserve address space";
+		goto free_m;
+	}
+	m->base = p;
+	cursor = align_up((uint64_t)(uintptr_t)p, maxalign) - (uint64_t)(uintptr_t)p;
+
+	for (i = 0; i < t->nregions; i++) {
+		const struct vu_mem_region *r = &t->regions[i];
+		uint64_t len;
+
+		foff = r->mmap_offset & ~(align[i] - 1);
+		lead = r->mmap_offset - foff;
+		len = align_up(lead + r->memory_size, align[i]);
+		if (mmap(m->base + cursor, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED,
+			 fds[i], (off_t)foff) == MAP_FAILED) {
+			*why = "cannot map a region";
+			goto unmap;
+		}
+		m->r[i] = (struct vu_mem_map){
+			.gpa = r->guest_phys_addr,
+			.uva = r->userspace_addr,
+			.size = r->memory_size,
+			.hva = m->base + cursor + lead,
+		};
+		cursor = align_up(cursor + len, maxalign);
+	}
+	m->nregions = (int)t->nregions;
+	return m;
+
+unmap:
+	err = errno;
+	munmap(m->base, m->base_len);
+	errno = err;
+free_m:
+	err = errno;
+	free(m);
+	errno = err;
+	return NULL;
+}
+
+void vu_mem_unmap(struct vu_mem *m)
+{
+	if (!m)
+		return;
+	munmap(m->base, m->base_len);
+	free(m);
+}
+
+void *vu_mem_uva(const struct vu_mem *m, uint64_t uva, uint64_t len)
+{
+	int i;
+
+	for (i = 0; i < m->nregions; i++) {
+		const struct vu_mem_map *r = &m->r[i];
+
+		if (uva >= r->uva && uva - r->uva < r->size && len <= r->size - (uva - r->uva))
+			return r->hva + (uva - r->uva);
+	}
+	return NULL;
+}

@@ -1,0 +1,87 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * vu_mem: a guest's memory table. The regions' fds are mapped one after the
+ * other into a single reserved virtual range, so that the whole of guest RAM
+ * is one contiguous area (the future zero-copy UMEM). Addresses coming from
+ * the guest (guest-physical, in descriptors) or from the front-end (its own
+ * virtual addresses, for ring locations) are translated here, always with
+ * the length they must cover: nothing outside a region is ever returned.
+ *
+ * Immutable once built: a new SET_MEM_TABLE builds a new vu_mem and the
+ * device swaps it in under its vring locks.
+ */
+#ifndef XVS_VU_MEM_H
+#define XVS_VU_MEM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "vhost/vu_proto.h"
+
+struct vu_mem_map {
+	uint64_t gpa; /* guest-physical start */
+	uint64_t uva; /* front-end virtual start */
+	uint64_t size;
+	uint8_t *hva; /* our mapping of the start */
+};
+
+struct vu_mem {
+	int nregions;
+	struct vu_mem_map r[VU_MAX_MEM_REGIONS];
+	uint8_t *base; /* the reserved range */
+	size_t base_len;
+};
+
+/*
+ * Validate a memory table from the wire and map its fds. `fds` holds
+ * `nfds` descriptors; they are not consumed (the caller closes them).
+ * Returns a new table or NULL with errno set and a reason in `why`.
+ */
+struct vu_mem *vu_mem_map(const struct vu_mem_table *t, const int *fds, int nfds,
+			  const char **why);
+void vu_mem_unmap(struct vu_mem *m);
+
+/*
+ * Guest-physical [gpa, gpa + len) → host pointer, if it lies within one
+ * region; otherwise NULL. `*contig` (if given) gets how many bytes from gpa
+ * are contiguous in that region (≥ len on success; a buffer crossing into
+ * the next region is translated piecewise with vu_mem_gpa_piece()).
+ */
+static inline void *vu_mem_gpa(const struct vu_mem *m, uint64_t gpa, uint64_t len)
+{
+	int i;
+
+	for (i = 0; i < m->nregions; i++) {
+		const struct vu_mem_map *r = &m->r[i];
+
+		/* written so that no sum can overflow */
+		if (gpa >= r->gpa && gpa - r->gpa < r->size && len <= r->size - (gpa - r->gpa))
+			return r->hva + (gpa - r->gpa);
+	}
+	return NULL;
+}
+
+/* The longest prefix (≤ len, > 0) of [gpa, gpa + len) inside one region;
+ * 0 if gpa itself is unmapped. */
+static inline uint64_t vu_mem_gpa_piece(const struct vu_mem *m, uint64_t gpa, uint64_t len,
+					void **hva)
+{
+	int i;
+
+	for (i = 0; i < m->nregions; i++) {
+		const struct vu_mem_map *r = &m->r[i];
+		uint64_t off = gpa - r->gpa, room;
+
+		if (gpa < r->gpa || off >= r->size)
+			continue;
+		room = r->size - off;
+		*hva = r->hva + off;
+		return len < room ? len : room;
+	}
+	return 0;
+}
+
+/* Front-end virtual [uva, uva + len) → host pointer, within one region. */
+void *vu_mem_uva(const struct vu_mem *m, uint64_t uva, uint64_t len);
+
+#endif /* XVS_VU_MEM_H */
