@@ -229,9 +229,9 @@ static int child(struct loader *ld, int idx, yaml_node_t **out)
 static int count_refs(struct loader *ld)
 {
 	size_t i, count = (size_t)(ld->doc.nodes.top - ld->doc.nodes.start);
-	yaml_node_pair_t *p;
-	yaml_node_item_t *it;
-	yaml_node_t *n;
+	const yaml_node_pair_t *p;
+	const yaml_node_item_t *it;
+	const yaml_node_t *n;
 
 	ld->refs = calloc(count + 1, sizeof(*ld->refs));
 	if (!ld->refs)
@@ -245,10 +245,12 @@ static int count_refs(struct loader *ld)
 	for (i = 0; i < count; i++) {
 		n = &ld->doc.nodes.start[i];
 		if (n->type == YAML_SEQUENCE_NODE) {
-			for (it = n->data.sequence.items.start; it < n->data.sequence.items.top; it++)
+			it = n->data.sequence.items.start;
+			for (; it < n->data.sequence.items.top; it++)
 				REF(*it);
 		} else if (n->type == YAML_MAPPING_NODE) {
-			for (p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
+			p = n->data.mapping.pairs.start;
+			for (; p < n->data.mapping.pairs.top; p++) {
 				REF(p->key);
 				REF(p->value);
 			}
@@ -323,8 +325,8 @@ static int walk_map(struct loader *ld, yaml_node_t *n, void *base, const struct 
 		if (!name || i == sec->n_keys)
 			return unknown_key(ld, kn, sec);
 		if (val[i])
-			return fail(ld, line_of(kn), "duplicate key \"%s\" (first at line %d)", name,
-				    key_line[i]);
+			return fail(ld, line_of(kn), "duplicate key \"%s\" (first at line %d)",
+				    name, key_line[i]);
 		mark = path_key(ld, name);
 		r = child(ld, p->value, &vn);
 		path_pop(ld, mark);
@@ -473,7 +475,8 @@ static int parse_abs_path(struct loader *ld, yaml_node_t *n, char *dst, size_t s
 	else if (s[len - 1] == '/')
 		return fail(ld, line_of(n), "%s names a directory, not a socket", describe(n, got));
 	if (len >= size)
-		return fail(ld, line_of(n), "%s is %zu bytes long; a unix socket path holds at most %zu",
+		return fail(ld, line_of(n),
+			    "%s is %zu bytes long; a unix socket path holds at most %zu",
 			    describe(n, got), len, size - 1);
 	memcpy(dst, s, len);
 	dst[len] = '\0';
@@ -530,8 +533,8 @@ static int parse_cpus(struct loader *ld, yaml_node_t *n, void *base, const struc
 			goto pop;
 		}
 		if (ld->cpus_conf > 0 && cpu >= (unsigned long)ld->cpus_conf) {
-			r = fail(ld, line_of(cn), "CPU %lu does not exist (this machine has %ld)", cpu,
-				 ld->cpus_conf);
+			r = fail(ld, line_of(cn), "CPU %lu does not exist (this machine has %ld)",
+				 cpu, ld->cpus_conf);
 			goto pop;
 		}
 		for (j = 0; j < i; j++) {
@@ -620,11 +623,13 @@ static int parse_port_socket(struct loader *ld, yaml_node_t *n, void *base, cons
 #define SECTION_KEY(key, sec) { .name = key, .parse = parse_section, .sub = &sec }
 #define SECTION(keys) { keys, ARRAY_SIZE(keys) }
 
-static const struct key port_type_key =
-	ENUM_KEY(struct cfg_port, type, "type", port_type_words);
+/* Every port type has this key; parse_port reads it before the others. */
+#define PORT_TYPE_KEY ENUM_KEY(struct cfg_port, type, "type", port_type_words)
+
+static const struct key port_type_key = PORT_TYPE_KEY;
 
 static const struct key vhost_user_keys[] = {
-	port_type_key,
+	PORT_TYPE_KEY,
 	{ .name = "socket", .parse = parse_port_socket, .required = true },
 	ENUM_KEY(struct cfg_port, mode, "mode", vu_mode_words),
 	UINT_KEY(struct cfg_port, vlan, "vlan", 0, VLAN_MAX),

@@ -387,7 +387,7 @@ int xvsd_reload(struct xvsd *x)
 	}
 	if (strcmp(nc.name, x->cfg.name) || strcmp(nc.control_socket, x->cfg.control_socket) ||
 	    nc.n_cpus != x->cfg.n_cpus || memcmp(nc.cpus, x->cfg.cpus, sizeof(nc.cpus)) ||
-	    nc.poll != x->cfg.poll || nc.fdb_max != x->cfg.fdb_max)
+	    nc.poll != x->cfg.poll || nc.idle_us != x->cfg.idle_us || nc.fdb_max != x->cfg.fdb_max)
 		log_warn("reload: switch name, control socket, datapath and fdb size take effect "
 			 "only after a restart");
 	log_set_level(nc.log_level);
@@ -429,6 +429,7 @@ int xvsd_reload(struct xvsd *x)
 	nc.n_cpus = x->cfg.n_cpus;
 	memcpy(nc.cpus, x->cfg.cpus, sizeof(nc.cpus));
 	nc.poll = x->cfg.poll;
+	nc.idle_us = x->cfg.idle_us;
 	nc.fdb_max = x->cfg.fdb_max;
 	cfg_free(&x->cfg);
 	x->cfg = nc;

@@ -83,6 +83,8 @@ int fdb_lookup(struct fdb *f, uint64_t key)
 	uint16_t port;
 	int i;
 
+	if (!key) /* 0 marks a free slot, never a real entry */
+		return FDB_NO_PORT;
 	for (i = 0; i < FDB_WAYS; i++) {
 		entry_read(&b->e[i], &k, &port);
 		if (k == key)
@@ -165,6 +167,8 @@ int fdb_add_static(struct fdb *f, uint64_t key, uint16_t port)
 {
 	int err;
 
+	if (!learnable(key))
+		return -EINVAL;
 	wlock(f);
 	err = insert(f, key, port, true);
 	wunlock(f);

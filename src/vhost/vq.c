@@ -105,6 +105,10 @@ int vq_pop(struct vq *vq, struct vq_chain *c, bool writable)
 				return violation(vq, "indirect descriptor with NEXT");
 			if (len == 0 || len % sizeof(struct vring_desc))
 				return violation(vq, "indirect table length not a multiple of 16");
+			/* a chain is never longer than the ring (virtio 2.7.5.3.1):
+			 * without this, one pop could walk 2^28 descriptors */
+			if (len / sizeof(struct vring_desc) > vq->size)
+				return violation(vq, "indirect table longer than the ring");
 			table = vu_mem_gpa(vq->mem, addr, len);
 			if (!table)
 				return violation(vq, "indirect table outside guest memory");

@@ -257,23 +257,25 @@ static int vu_set_mem_table(struct vu_dev *d, const char **why)
 	if (!m)
 		return -EPROTO;
 	old = d->mem;
+	/* Every vring is re-pointed into the new table (or cleared, if the
+	 * new table does not cover it) and the table swapped under its lock:
+	 * once this loop is done no vring points into the old one. */
 	for (i = 0; i < VU_MAX_VRINGS; i++) {
 		struct vu_vring *v = &d->vr[i];
+		const char *w = NULL;
 
 		vq_lock(&v->vq);
-		if (v->addr_set && !err)
-			err = vq_map_rings(&v->vq, m, v->desc_uva, v->avail_uva, v->used_uva, why);
+		d->mem = m;
+		if (v->addr_set && v->vq.size &&
+		    vq_map_rings(&v->vq, m, v->desc_uva, v->avail_uva, v->used_uva, &w) && !err) {
+			err = -EPROTO;
+			*why = w;
+		}
+		vring_update_ready(d, v);
 		vq_unlock(&v->vq);
 	}
-	/* from here on no vring points into the old table */
-	d->mem = m;
-	for (i = 0; i < VU_MAX_VRINGS; i++) {
-		vq_lock(&d->vr[i].vq);
-		vring_update_ready(d, &d->vr[i]);
-		vq_unlock(&d->vr[i].vq);
-	}
 	vu_mem_unmap(old);
-	return err ? -EPROTO : 0;
+	return err;
 }
 
 static int vring_index(struct vu_dev *d, uint32_t idx, const char **why)

@@ -86,8 +86,11 @@ struct vu_mem *vu_mem_map(const struct vu_mem_table *t, const int *fds, int nfds
 			errno = EINVAL;
 			return NULL;
 		}
+	}
+	/* sized with the final alignment: every region starts on it */
+	for (i = 0; i < t->nregions; i++) {
 		lead = t->regions[i].mmap_offset & (align[i] - 1);
-		total += align_up(lead + t->regions[i].memory_size, maxalign);
+		total += align_up(align_up(lead + t->regions[i].memory_size, align[i]), maxalign);
 	}
 
 	m = calloc(1, sizeof(*m));
@@ -104,6 +107,8 @@ struct vu_mem *vu_mem_map(const struct vu_mem_table *t, const int *fds, int nfds
 		goto free_m;
 	}
 	m->base = p;
+	/* offsets from base, chosen so that base + cursor is maxalign-aligned
+	 * as an address */
 	cursor = align_up((uint64_t)(uintptr_t)p, maxalign) - (uint64_t)(uintptr_t)p;
 
 	for (i = 0; i < t->nregions; i++) {
@@ -113,6 +118,13 @@ struct vu_mem *vu_mem_map(const struct vu_mem_table *t, const int *fds, int nfds
 		foff = r->mmap_offset & ~(align[i] - 1);
 		lead = r->mmap_offset - foff;
 		len = align_up(lead + r->memory_size, align[i]);
+		/* MAP_FIXED replaces whatever is there: never leave the
+		 * reservation (cannot happen: it was sized for this) */
+		if (cursor + len > m->base_len) {
+			*why = "memory layout overflow";
+			errno = EINVAL;
+			goto unmap;
+		}
 		if (mmap(m->base + cursor, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED,
 			 fds[i], (off_t)foff) == MAP_FAILED) {
 			*why = "cannot map a region";
@@ -124,7 +136,9 @@ struct vu_mem *vu_mem_map(const struct vu_mem_table *t, const int *fds, int nfds
 			.size = r->memory_size,
 			.hva = m->base + cursor + lead,
 		};
-		cursor = align_up(cursor + len, maxalign);
+		cursor = align_up((uint64_t)(uintptr_t)m->base + cursor + len, maxalign) -
+			 (uint64_t)(uintptr_t)m->base;
+
 	}
 	m->nregions = (int)t->nregions;
 	return m;

@@ -1,0 +1,104 @@
+# SPDX-License-Identifier: GPL-2.0-only
+# bats helpers: run xvsd and read its counters.
+#
+#   xvsd_dir                       a short private directory (sun_path is 108 bytes)
+#   xvsd_start CONFIG              start in the background, wait for the control socket
+#   xvsd_stop [SIGNAL]             stop (default TERM), wait; exit status in XVSD_STATUS
+#                                  (128+N when killed by signal N)
+#   xvsd_ctl ARGS...               xvsctl against this daemon
+#   port_field PORT FIELD          FIELD= of the "port PORT" line of `xvsctl show`
+#   queue_field PORT Q FIELD       FIELD= of that port's "queue Q" line
+#   wait_port_state PORT STATE [S] until port_field PORT state = STATE
+#   xvsd_cpu_ticks                 utime+stime of the daemon, in clock ticks
+#   vm_setup_file                  common setup_file of tests with guests: checks,
+#                                  guest image, XVSD_DIR, XVS_TEST_TMP
+#
+# XVSD_DIR holds the config, sockets, control socket (xvs.ctl) and xvsd.log.
+
+xvsd_dir() {
+	if [ -z "${XVSD_DIR:-}" ]; then
+		XVSD_DIR=$(mktemp -d /tmp/xvs-bats.XXXXXX)
+		export XVSD_DIR
+	fi
+	echo "$XVSD_DIR"
+}
+
+xvsd_start() {
+	local cfg=${1:?xvsd_start: CONFIG missing} i
+	rm -f "$XVSD_DIR/xvsd.status" "$XVSD_DIR/xvsd.pid"
+	# a subshell keeps xvsd's exit status (tests may run in another
+	# process than the one that started it, and cannot wait for it)
+	(
+		"$XVS_BIN/xvsd" -c "$cfg" &
+		echo $! >"$XVSD_DIR/xvsd.pid"
+		# bats runs with set -e: a non-zero status must not end us early
+		if wait $!; then echo 0; else echo $?; fi >"$XVSD_DIR/xvsd.status"
+	) >>"$XVSD_DIR/xvsd.log" 2>&1 3>&- &
+	for i in $(seq 100); do
+		[ -s "$XVSD_DIR/xvsd.pid" ] && break
+		sleep 0.01
+	done
+	XVSD_PID=$(cat "$XVSD_DIR/xvsd.pid")
+	export XVSD_PID
+	for i in $(seq 100); do
+		[ -S "$XVSD_DIR/xvs.ctl" ] && xvsd_ctl show >/dev/null 2>&1 && return 0
+		kill -0 "$XVSD_PID" 2>/dev/null || break
+		sleep 0.05
+	done
+	echo "xvsd did not come up; its log:" >&2
+	cat "$XVSD_DIR/xvsd.log" >&2
+	return 1
+}
+
+xvsd_stop() {
+	local sig=${1:-TERM} pid
+	pid=${XVSD_PID:-$(cat "$XVSD_DIR/xvsd.pid" 2>/dev/null)}
+	XVSD_STATUS=
+	[ -n "$pid" ] || return 0
+	kill "-$sig" "$pid" 2>/dev/null || return 0
+	for _ in $(seq 200); do
+		[ -s "$XVSD_DIR/xvsd.status" ] && break
+		sleep 0.05
+	done
+	XVSD_STATUS=$(cat "$XVSD_DIR/xvsd.status" 2>/dev/null)
+	XVSD_PID=
+	rm -f "$XVSD_DIR/xvsd.pid"
+}
+
+xvsd_ctl() {
+	"$XVS_BIN/xvsctl" --ctl "$XVSD_DIR/xvs.ctl" "$@"
+}
+
+port_field() {
+	xvsd_ctl show "$1" | awk -v f="$2" '/^port / { for (i = 1; i <= NF; i++) if (index($i, f "=") == 1) { print substr($i, length(f) + 2); exit } }'
+}
+
+queue_field() {
+	xvsd_ctl show "$1" | awk -v q="$2" -v f="$3" '$1 == "queue" && $2 == q { for (i = 1; i <= NF; i++) if (index($i, f "=") == 1) { print substr($i, length(f) + 2); exit } }'
+}
+
+wait_port_state() {
+	local port=$1 state=$2 secs=${3:-30}
+	wait_until "$secs" test "$(port_field "$port" state)" = "$state" || {
+		echo "port $port is $(port_field "$port" state), not $state, after ${secs}s" >&2
+		xvsd_ctl show >&2
+		tail -20 "$XVSD_DIR/xvsd.log" >&2
+		return 1
+	}
+}
+
+xvsd_cpu_ticks() {
+	awk '{ print $14 + $15 }' "/proc/${XVSD_PID:?}/stat"
+}
+
+# For setup_file of a test file with guests; returns 1 after recording a
+# skip reason (see require_setup_file) when something is missing.
+vm_setup_file() {
+	export BATS_NO_PARALLELIZE_WITHIN_FILE=true
+	require_root && require_cmd qemu-system-x86_64 socat || return 1
+	[ -x "$XVS_BIN/xvsd" ] || { echo "build/bin/xvsd missing: run make" >&2; return 1; }
+	guest_image >/dev/null || return 1
+	xvsd_dir >/dev/null
+	export XVS_TEST_TMP=$XVSD_DIR/g
+	mkdir -p "$XVS_TEST_TMP"
+}

@@ -1,0 +1,804 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Unit tests of the configuration loader (src/ctl/config.c): a config that
+ * sets every key, the defaults, one bad config per rule with the error it
+ * must produce (file, line, key), the shipped examples, and truncated or
+ * corrupted files, which must be refused with a message, never a crash.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "ctl/config.h"
+
+static char dir[64];
+static char file[128]; /* dir/xvs.yaml: errors read "…/xvs.yaml:LINE: …" */
+
+static int setup(void **state)
+{
+	(void)state;
+	snprintf(dir, sizeof(dir), "/tmp/xvs-test-config.XXXXXX");
+	if (!mkdtemp(dir))
+		return -1;
+	snprintf(file, sizeof(file), "%s/xvs.yaml", dir);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	unlink(file);
+	return rmdir(dir);
+}
+
+static void write_bytes(const char *data, size_t len)
+{
+	FILE *f = fopen(file, "w");
+
+	assert_non_null(f);
+	assert_int_equal(fwrite(data, 1, len, f), len);
+	assert_int_equal(fclose(f), 0);
+}
+
+static int load(const char *yaml, struct cfg *c, char *err, size_t errlen)
+{
+	write_bytes(yaml, strlen(yaml));
+	return cfg_load(file, c, err, errlen);
+}
+
+static void load_ok(const char *yaml, struct cfg *c)
+{
+	char err[512];
+	int r = load(yaml, c, err, sizeof(err));
+
+	if (r)
+		print_error("unexpected error: %s\n", err);
+	assert_int_equal(r, 0);
+}
+
+static bool have_two_cpus(void)
+{
+	return sysconf(_SC_NPROCESSORS_CONF) >= 2;
+}
+
+static void every_key(void **state)
+{
+	const struct cfg_port *p;
+	char yaml[2048];
+	struct cfg c;
+
+	(void)state;
+	snprintf(yaml, sizeof(yaml),
+		 "# every key, none at its default\n"
+		 "switch:\n"
+		 "  name: lab-1\n"
+		 "  log-level: debug\n"
+		 "  control-socket: /tmp/xvs/lab.ctl\n"
+		 "  socket-dir: /tmp/xvs/sockets/\n"
+		 "datapath:\n"
+		 "  cpus: %s\n"
+		 "  poll: busy\n"
+		 "  idle-us: 50\n"
+		 "fdb:\n"
+		 "  aging: 0\n"
+		 "  max-entries: 1024\n"
+		 "  static:\n"
+		 "    - { mac: \"52:54:00:00:00:01\", port: vm1 }\n"
+		 "    - mac: 52:54:00:AB:cd:02\n"
+		 "      port: vm_2\n"
+		 "      vlan: 20\n"
+		 "ports:\n"
+		 "  vm1:\n"
+		 "    type: vhost-user\n"
+		 "    socket: vm1.sock\n"
+		 "    mode: server\n"
+		 "    vlan: 10\n"
+		 "    mtu: 9000\n"
+		 "    queues: 4\n"
+		 "  vm_2:\n"
+		 "    type: vhost-user\n"
+		 "    socket: \"/var/lib/vm 2/net0.sock\"\n"
+		 "    mode: client\n"
+		 "    vlan: 20\n"
+		 "    mtu: 68\n"
+		 "    queues: 8\n",
+		 have_two_cpus() ? "[1, 0]" : "[0]");
+	load_ok(yaml, &c);
+
+	assert_string_equal(c.file, file);
+	assert_string_equal(c.name, "lab-1");
+	assert_int_equal(c.log_level, LOG_LVL_DEBUG);
+	assert_string_equal(c.control_socket, "/tmp/xvs/lab.ctl");
+	assert_string_equal(c.socket_dir, "/tmp/xvs/sockets");
+	if (have_two_cpus()) {
+		assert_int_equal(c.n_cpus, 2);
+		assert_int_equal(c.cpus[0], 1);
+		assert_int_equal(c.cpus[1], 0);
+	} else {
+		assert_int_equal(c.n_cpus, 1);
+		assert_int_equal(c.cpus[0], 0);
+	}
+	assert_int_equal(c.poll, CFG_POLL_BUSY);
+	assert_int_equal(c.idle_us, 50);
+	assert_int_equal(c.fdb_aging_s, 0);
+	assert_int_equal(c.fdb_max, 1024);
+
+	assert_int_equal(c.n_ports, 2);
+	p = &c.ports[0];
+	assert_string_equal(p->name, "vm1");
+	assert_int_equal(p->type, CFG_PORT_VHOST_USER);
+	assert_string_equal(p->socket, "/tmp/xvs/sockets/vm1.sock");
+	assert_int_equal(p->mode, CFG_VU_SERVER);
+	assert_int_equal(p->vlan, 10);
+	assert_int_equal(p->mtu, 9000);
+	assert_int_equal(p->queues, 4);
+	assert_int_equal(p->line, 20);
+	p = &c.ports[1];
+	assert_string_equal(p->name, "vm_2");
+	assert_string_equal(p->socket, "/var/lib/vm 2/net0.sock");
+	assert_int_equal(p->mode, CFG_VU_CLIENT);
+	assert_int_equal(p->vlan, 20);
+	assert_int_equal(p->mtu, 68);
+	assert_int_equal(p->queues, 8);
+	assert_int_equal(p->line, 27);
+	assert_ptr_equal(cfg_find_port(&c, "vm_2"), p);
+	assert_null(cfg_find_port(&c, "vm3"));
+
+	assert_int_equal(c.n_static, 2);
+	assert_memory_equal(c.statics[0].mac, "\x52\x54\x00\x00\x00\x01", 6);
+	assert_string_equal(c.statics[0].port, "vm1");
+	assert_int_equal(c.statics[0].vlan, 10); /* the port's */
+	assert_int_equal(c.statics[0].line, 15);
+	assert_memory_equal(c.statics[1].mac, "\x52\x54\x00\xab\xcd\x02", 6);
+	assert_string_equal(c.statics[1].port, "vm_2");
+	assert_int_equal(c.statics[1].vlan, 20);
+	assert_int_equal(c.statics[1].line, 16);
+
+	cfg_free(&c);
+	assert_null(c.ports);
+	assert_null(c.statics);
+	cfg_free(&c); /* twice is harmless */
+}
+
+static void check_defaults(const struct cfg *c)
+{
+	int i;
+
+	assert_string_equal(c->name, "xvs0");
+	assert_int_equal(c->log_level, LOG_LVL_INFO);
+	assert_string_equal(c->control_socket, "/run/xvs/xvs0.ctl");
+	assert_string_equal(c->socket_dir, "/run/xvs");
+	assert_int_equal(c->n_cpus, 1);
+	for (i = 0; i < CFG_MAX_CPUS; i++)
+		assert_int_equal(c->cpus[i], -1);
+	assert_int_equal(c->poll, CFG_POLL_ADAPTIVE);
+	assert_int_equal(c->idle_us, 200);
+	assert_int_equal(c->fdb_aging_s, 300);
+	assert_int_equal(c->fdb_max, 16384);
+	assert_int_equal(c->n_static, 0);
+	assert_null(c->statics);
+}
+
+static void defaults(void **state)
+{
+	static const char *const empty_switches[] = {
+		"{}\n",
+		"switch:\ndatapath:\nfdb:\nports:\n",
+		"switch: {}\ndatapath: {}\nfdb: {static: []}\nports: {}\n",
+		"datapath: {cpus: ~}\nfdb: {static: null}\n",
+	};
+	const struct cfg_port *p;
+	struct cfg c;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(empty_switches) / sizeof(empty_switches[0]); i++) {
+		load_ok(empty_switches[i], &c);
+		check_defaults(&c);
+		assert_int_equal(c.n_ports, 0);
+		assert_null(c.ports);
+		cfg_free(&c);
+	}
+
+	load_ok("ports:\n  vm1: {type: vhost-user, socket: vm1.sock}\n", &c);
+	check_defaults(&c);
+	assert_int_equal(c.n_ports, 1);
+	p = cfg_find_port(&c, "vm1");
+	assert_non_null(p);
+	assert_int_equal(p->type, CFG_PORT_VHOST_USER);
+	assert_string_equal(p->socket, "/run/xvs/vm1.sock");
+	assert_int_equal(p->mode, CFG_VU_SERVER);
+	assert_int_equal(p->vlan, 0);
+	assert_int_equal(p->mtu, 1500);
+	assert_int_equal(p->queues, 1);
+	assert_int_equal(p->line, 2);
+	cfg_free(&c);
+
+	/* The control socket follows the name; quoted numbers are numbers. */
+	load_ok("switch: {name: br-test, socket-dir: /}\n"
+		"ports: {a: {type: vhost-user, socket: a.sock, vlan: \"7\"}}\n",
+		&c);
+	assert_string_equal(c.control_socket, "/run/xvs/br-test.ctl");
+	assert_string_equal(c.ports[0].socket, "/a.sock");
+	assert_int_equal(c.ports[0].vlan, 7);
+	cfg_free(&c);
+}
+
+/* Limits, at the limit: these must load. */
+static void edges(void **state)
+{
+	char yaml[512], name[128];
+	struct cfg c;
+
+	(void)state;
+	/* /run/xvs/ + 98 = 107 bytes, the most sun_path holds */
+	memset(name, 'a', 98);
+	name[98] = '\0';
+	snprintf(yaml, sizeof(yaml), "ports:\n  p: {type: vhost-user, socket: %s}\n", name);
+	load_ok(yaml, &c);
+	assert_int_equal(strlen(c.ports[0].socket), 107);
+	cfg_free(&c);
+
+	load_ok("switch: {name: abcdefghijklmnopqrstuvwxyz01234}\n"
+		"datapath: {idle-us: 1000000}\n"
+		"fdb:\n"
+		"  aging: 1000000\n"
+		"  max-entries: 16\n"
+		"  static: [{mac: \"02:00:00:00:00:01\", port: p, vlan: 4094}]\n"
+		"ports:\n"
+		"  p: {type: vhost-user, socket: p, vlan: 4094, mtu: 65535, queues: 8}\n"
+		"  q: {type: vhost-user, socket: q, vlan: 0, mtu: 68, queues: 1}\n",
+		&c);
+	assert_string_equal(c.name, "abcdefghijklmnopqrstuvwxyz01234");
+	assert_int_equal(c.idle_us, 1000000);
+	assert_int_equal(c.fdb_aging_s, 1000000);
+	assert_int_equal(c.fdb_max, 16);
+	assert_int_equal(c.ports[0].vlan, 4094);
+	assert_int_equal(c.ports[0].mtu, 65535);
+	assert_int_equal(c.ports[0].queues, 8);
+	assert_int_equal(c.statics[0].vlan, 4094);
+	cfg_free(&c);
+
+	/* The same MAC on two VLANs is two entries. */
+	load_ok("fdb:\n"
+		"  static:\n"
+		"    - {mac: \"02:00:00:00:00:01\", port: a}\n"
+		"    - {mac: \"02:00:00:00:00:01\", port: b}\n"
+		"ports:\n"
+		"  a: {type: vhost-user, socket: a, vlan: 1}\n"
+		"  b: {type: vhost-user, socket: b, vlan: 2}\n",
+		&c);
+	assert_int_equal(c.n_static, 2);
+	cfg_free(&c);
+}
+
+struct bad {
+	const char *yaml;
+	const char *want; /* substring of the error */
+};
+
+#define VM1 "ports:\n  vm1: {type: vhost-user, socket: vm1.sock, vlan: 10}\n"
+#define A10 "aaaaaaaaaa"
+#define A50 A10 A10 A10 A10 A10
+#define A100 A50 A50
+#define NAME_RULE "must be a name of 1 to 31 characters from A-Z a-z 0-9 _ -"
+
+static const struct bad bad_configs[] = {
+	/* the document */
+	{ "", "xvs.yaml: empty configuration" },
+	{ "# only a comment\n", "xvs.yaml: empty configuration" },
+	{ "---\n", "xvs.yaml: empty configuration" },
+	{ "~\n", "xvs.yaml: empty configuration" },
+	{ "- a\n- b\n", "xvs.yaml:1: the configuration must be a mapping, got a list" },
+	{ "xvs0\n", "xvs.yaml:1: the configuration must be a mapping, got a scalar" },
+	{ "switch: {}\nbridge: {}\n",
+	  "xvs.yaml:2: unknown key \"bridge\" (allowed here: switch, datapath, ports, fdb)" },
+	{ "switch: {}\nswitch: {}\n", "xvs.yaml:2: duplicate key \"switch\" (first at line 1)" },
+	{ "? [a, b]\n: 1\n", "xvs.yaml:1: keys must be scalars, got a list" },
+	{ "switch: {}\n---\nfdb: {}\n", "xvs.yaml:3: a second YAML document is not allowed" },
+	{ "switch: &s {name: a}\ndatapath: *s\n",
+	  "xvs.yaml:1: switch: YAML anchors and aliases are not supported" },
+	{ "switch: &x {name: *x}\n",
+	  "xvs.yaml:1: switch: YAML anchors and aliases are not supported" },
+	{ "datapath:\n  cpus: [&c 0, *c]\n",
+	  "xvs.yaml:2: datapath.cpus[0]: YAML anchors and aliases are not supported" },
+	{ "ports:\n"
+	  "  &n vm1: {type: vhost-user, socket: a}\n"
+	  "  vm2: {type: vhost-user, socket: *n}\n",
+	  "xvs.yaml:2: ports: YAML anchors and aliases are not supported" },
+	{ VM1 "fdb:\n  static:\n    - &e {mac: \"02:00:00:00:00:01\", port: vm1}\n    - *e\n",
+	  "xvs.yaml:5: fdb.static[0]: YAML anchors and aliases are not supported" },
+	{ "switch: *nope\n", "xvs.yaml:1: syntax error: found undefined alias" },
+	{ "switch:\n  name: x\n   log-level: info\n",
+	  "xvs.yaml:3: syntax error: mapping values are not allowed in this context" },
+	{ "ports:\n  vm1: {type: vhost-user\n",
+	  "xvs.yaml:3: syntax error: did not find expected ',' or '}' (column 1; while parsing a "
+	  "flow mapping at line 2)" },
+	{ "switch:\n\tname: x\n",
+	  "xvs.yaml:2: syntax error: found character that cannot start any token" },
+	{ "switch:\n  name: \"xvs0\n", "xvs.yaml:3: syntax error: found unexpected end of stream" },
+	{ "switch:\n  name: \xff\n", "xvs.yaml:2: cannot read: invalid leading UTF-8 octet" },
+
+	/* switch */
+	{ "switch: [a]\n", "xvs.yaml:1: switch: must be a mapping, got a list" },
+	{ "switch: xvs0\n", "xvs.yaml:1: switch: must be a mapping, got \"xvs0\"" },
+	{ "switch:\n  nmae: x\n",
+	  "xvs.yaml:2: switch: unknown key \"nmae\" (allowed here: name, log-level, "
+	  "control-socket, socket-dir)" },
+	{ "switch:\n  name: a\n  name: b\n",
+	  "xvs.yaml:3: switch: duplicate key \"name\" (first at line 2)" },
+	{ "switch:\n  name: br0.1\n", "xvs.yaml:2: switch.name: " NAME_RULE ", got \"br0.1\"" },
+	{ "switch:\n  name: abcdefghijklmnopqrstuvwxyz012345\n",
+	  "xvs.yaml:2: switch.name: " NAME_RULE ", got \"abcdefghijklmnopqrstuvwxyz012345\"" },
+	{ "switch:\n  name: \"\"\n", "xvs.yaml:2: switch.name: " NAME_RULE ", got \"\"" },
+	{ "switch:\n  name:\n", "switch.name: " NAME_RULE ", got nothing" },
+	{ "switch:\n  name: [a]\n", "xvs.yaml:2: switch.name: " NAME_RULE ", got a list" },
+	{ "switch:\n  name: \"a\\0b\"\n",
+	  "xvs.yaml:2: switch.name: " NAME_RULE ", got \"a\\x00b\"" },
+	{ "switch:\n  name: \"a\\tb\\\"\"\n", "switch.name: " NAME_RULE ", got \"a\\x09b\\\"\"" },
+	{ "switch:\n  log-level: verbose\n",
+	  "xvs.yaml:2: switch.log-level: must be one of error|warning|info|debug, got "
+	  "\"verbose\"" },
+	{ "switch:\n  log-level: {a: 1}\n",
+	  "xvs.yaml:2: switch.log-level: must be one of error|warning|info|debug, got a mapping" },
+	{ "switch:\n  log-level: INFO\n", "switch.log-level: must be one of" },
+	{ "switch:\n  control-socket: run/xvs.ctl\n",
+	  "xvs.yaml:2: switch.control-socket: must be an absolute path, got \"run/xvs.ctl\"" },
+	{ "switch:\n  control-socket: /run/xvs/\n",
+	  "xvs.yaml:2: switch.control-socket: \"/run/xvs/\" names a directory, not a socket" },
+	{ "switch:\n  control-socket: [/a]\n",
+	  "xvs.yaml:2: switch.control-socket: must be an absolute path, got a list" },
+	{ "switch:\n  control-socket: /" A100 "aaaaaaa\n",
+	  "xvs.yaml:2: switch.control-socket: \"/" A50 "aaaa...\" is 108 bytes long; a unix "
+	  "socket path holds at most 107" },
+	{ "switch:\n  socket-dir: run/xvs\n",
+	  "xvs.yaml:2: switch.socket-dir: must be an absolute path, got \"run/xvs\"" },
+	{ "switch:\n  socket-dir: {}\n",
+	  "switch.socket-dir: must be an absolute path, got a mapping" },
+	{ "switch:\n  socket-dir: /" A100 "aaaaaaaaaaaaaa/\n",
+	  "xvs.yaml:2: switch.socket-dir: \"/" A50 "aaaa...\" is 115 bytes long; a unix socket "
+	  "path holds at most 107" },
+	/* /a…a (99 bytes) + /vm1.sock: 108 */
+	{ "switch:\n  socket-dir: /" A50 A10 A10 A10 A10 "aaaaaaaa\n" VM1,
+	  "xvs.yaml:4: ports.vm1.socket: \"vm1.sock\" in socket-dir \"/" A50 "aaaa...\" is 108 "
+	  "bytes long; a unix socket path holds at most 107" },
+
+	/* datapath */
+	{ "datapath: 1\n", "xvs.yaml:1: datapath: must be a mapping, got \"1\"" },
+	{ "datapath:\n  threads: 2\n",
+	  "xvs.yaml:2: datapath: unknown key \"threads\" (allowed here: cpus, poll, idle-us)" },
+	{ "datapath:\n  cpus: 0\n",
+	  "xvs.yaml:2: datapath.cpus: must be a list of CPU numbers, got \"0\"" },
+	{ "datapath:\n  cpus: {0: 1}\n",
+	  "xvs.yaml:2: datapath.cpus: must be a list of CPU numbers, got a mapping" },
+	{ "datapath:\n  cpus: []\n",
+	  "xvs.yaml:2: datapath.cpus: must list at least one CPU (leave the key out for one "
+	  "unpinned worker)" },
+	{ "datapath:\n  cpus:\n    - 0\n    - x\n",
+	  "xvs.yaml:4: datapath.cpus[1]: must be a CPU number, got \"x\"" },
+	{ "datapath:\n  cpus: [-1]\n",
+	  "xvs.yaml:2: datapath.cpus[0]: must be a CPU number, got \"-1\"" },
+	{ "datapath:\n  cpus: [[0]]\n",
+	  "xvs.yaml:2: datapath.cpus[0]: must be a CPU number, got a list" },
+	{ "datapath:\n  cpus: [1024]\n", "datapath.cpus[0]: must be a CPU number, got \"1024\"" },
+	{ "datapath:\n  cpus: [1023]\n",
+	  "xvs.yaml:2: datapath.cpus[0]: CPU 1023 does not exist (this machine has " },
+	{ "datapath:\n  cpus: [0, 0]\n", "xvs.yaml:2: datapath.cpus[1]: CPU 0 is listed twice" },
+	{ "datapath:\n  poll: sometimes\n",
+	  "xvs.yaml:2: datapath.poll: must be one of adaptive|busy, got \"sometimes\"" },
+	{ "datapath:\n  poll: [busy]\n",
+	  "datapath.poll: must be one of adaptive|busy, got a list" },
+	{ "datapath:\n  idle-us: 0\n",
+	  "xvs.yaml:2: datapath.idle-us: must be an integer 1..1000000, got \"0\"" },
+	{ "datapath:\n  idle-us: 1000001\n",
+	  "datapath.idle-us: must be an integer 1..1000000, got \"1000001\"" },
+	{ "datapath:\n  idle-us: 12abc\n",
+	  "datapath.idle-us: must be an integer 1..1000000, got \"12abc\"" },
+	{ "datapath:\n  idle-us: 010\n",
+	  "datapath.idle-us: must be an integer 1..1000000, got \"010\"" },
+	{ "datapath:\n  idle-us: 0x10\n",
+	  "datapath.idle-us: must be an integer 1..1000000, got \"0x10\"" },
+	{ "datapath:\n  idle-us: +5\n",
+	  "datapath.idle-us: must be an integer 1..1000000, got \"+5\"" },
+	{ "datapath:\n  idle-us: 1.5\n",
+	  "datapath.idle-us: must be an integer 1..1000000, got \"1.5\"" },
+	{ "datapath:\n  idle-us: \" 5\"\n",
+	  "datapath.idle-us: must be an integer 1..1000000, got \" 5\"" },
+	{ "datapath:\n  idle-us: 99999999999999999999999999\n",
+	  "datapath.idle-us: must be an integer 1..1000000, got \"99999999999999999999999999\"" },
+	{ "datapath:\n  idle-us:\n",
+	  "datapath.idle-us: must be an integer 1..1000000, got nothing" },
+
+	/* fdb */
+	{ "fdb: []\n", "xvs.yaml:1: fdb: must be a mapping, got a list" },
+	{ "fdb:\n  size: 10\n",
+	  "xvs.yaml:2: fdb: unknown key \"size\" (allowed here: aging, max-entries, static)" },
+	{ "fdb:\n  aging: 1000001\n",
+	  "xvs.yaml:2: fdb.aging: must be an integer 0..1000000, got \"1000001\"" },
+	{ "fdb:\n  aging: -1\n",
+	  "xvs.yaml:2: fdb.aging: must be an integer 0..1000000, got \"-1\"" },
+	{ "fdb:\n  aging: 5m\n",
+	  "xvs.yaml:2: fdb.aging: must be an integer 0..1000000, got \"5m\"" },
+	{ "fdb:\n  max-entries: 15\n",
+	  "xvs.yaml:2: fdb.max-entries: must be an integer 16..1048576, got \"15\"" },
+	{ "fdb:\n  max-entries: 1048577\n",
+	  "xvs.yaml:2: fdb.max-entries: must be an integer 16..1048576, got \"1048577\"" },
+	{ VM1 "fdb:\n  static: {mac: \"52:54:00:00:00:01\", port: vm1}\n",
+	  "xvs.yaml:4: fdb.static: must be a list of {mac, port, vlan} entries, got a mapping" },
+	{ VM1 "fdb:\n  static:\n    - 52:54:00:00:00:01\n",
+	  "xvs.yaml:5: fdb.static[0]: must be a mapping {mac, port, vlan}, got "
+	  "\"52:54:00:00:00:01\"" },
+	{ VM1 "fdb:\n  static:\n    - {mac: \"52:54:00:00:00:01\", port: vm1, vlna: 10}\n",
+	  "xvs.yaml:5: fdb.static[0]: unknown key \"vlna\" (allowed here: mac, port, vlan)" },
+	{ VM1 "fdb:\n  static:\n    - {port: vm1}\n",
+	  "xvs.yaml:5: fdb.static[0]: missing required key \"mac\"" },
+	{ VM1 "fdb:\n  static:\n    - {mac: \"52:54:00:00:00:01\"}\n",
+	  "xvs.yaml:5: fdb.static[0]: missing required key \"port\"" },
+	{ VM1 "fdb:\n  static:\n    - {mac: \"52:54:00:00:00\", port: vm1}\n",
+	  "xvs.yaml:5: fdb.static[0].mac: must be a MAC address such as \"52:54:00:12:34:56\", "
+	  "got \"52:54:00:00:00\"" },
+	{ VM1 "fdb:\n  static:\n    - {mac: \"52:54:00:00:00:0g\", port: vm1}\n",
+	  "fdb.static[0].mac: must be a MAC address such as \"52:54:00:12:34:56\", got "
+	  "\"52:54:00:00:00:0g\"" },
+	{ VM1 "fdb:\n  static:\n    - {mac: \"52-54-00-00-00-01\", port: vm1}\n",
+	  "fdb.static[0].mac: must be a MAC address" },
+	{ VM1 "fdb:\n  static:\n    - {mac: \"52:54:00:00:00:01 \", port: vm1}\n",
+	  "fdb.static[0].mac: must be a MAC address" },
+	{ VM1 "fdb:\n  static:\n    - {mac: [52], port: vm1}\n",
+	  "fdb.static[0].mac: must be a MAC address such as \"52:54:00:12:34:56\", got a list" },
+	{ VM1 "fdb:\n  static:\n    - {mac: \"01:00:5e:00:00:01\", port: vm1}\n",
+	  "xvs.yaml:5: fdb.static[0].mac: 01:00:5e:00:00:01 is a multicast address; must be "
+	  "unicast" },
+	{ VM1 "fdb:\n  static:\n    - {mac: \"ff:ff:ff:ff:ff:ff\", port: vm1}\n",
+	  "fdb.static[0].mac: ff:ff:ff:ff:ff:ff is a multicast address" },
+	{ VM1 "fdb:\n  static:\n    - {mac: \"00:00:00:00:00:00\", port: vm1}\n",
+	  "xvs.yaml:5: fdb.static[0].mac: must not be the all-zero address" },
+	{ VM1 "fdb:\n  static:\n    - {mac: \"52:54:00:00:00:01\", port: vm9}\n",
+	  "xvs.yaml:5: fdb.static[0].port: no port named vm9 in ports" },
+	{ "fdb:\n  static:\n    - {mac: \"52:54:00:00:00:01\", port: vm1}\n",
+	  "xvs.yaml:3: fdb.static[0].port: no port named vm1 in ports" },
+	{ VM1 "fdb:\n  static:\n    - {mac: \"52:54:00:00:00:01\", port: \"vm 1\"}\n",
+	  "xvs.yaml:5: fdb.static[0].port: " NAME_RULE ", got \"vm 1\"" },
+	{ VM1 "fdb:\n  static:\n    - {mac: \"52:54:00:00:00:01\", port: vm1, vlan: 4095}\n",
+	  "xvs.yaml:5: fdb.static[0].vlan: must be an integer 0..4094, got \"4095\"" },
+	{ VM1 "fdb:\n  static:\n    - mac: \"52:54:00:00:00:01\"\n      port: vm1\n      vlan: "
+	  "20\n",
+	  "xvs.yaml:7: fdb.static[0].vlan: port vm1 is on vlan 10, not 20" },
+	{ VM1 "fdb:\n  static:\n    - {mac: \"52:54:00:00:00:0a\", port: vm1}\n    - {mac: "
+	  "\"02:00:00:00:00:01\", port: vm1}\n    - {mac: \"52:54:00:00:00:0A\", port: vm1, "
+	  "vlan: 10}\n",
+	  "xvs.yaml:7: fdb.static[2]: same vlan and mac as fdb.static[0] (line 5)" },
+	{ VM1 "fdb:\n  static:\n"
+	      "    - {mac: \"02:00:00:00:00:0a\", port: vm1}\n"
+	      "    - {mac: \"02:00:00:00:00:0b\", port: vm1}\n"
+	      "    - {mac: \"02:00:00:00:00:0b\", port: vm1}\n"
+	      "    - {mac: \"02:00:00:00:00:0a\", port: vm1}\n",
+	  "xvs.yaml:7: fdb.static[2]: same vlan and mac as fdb.static[1] (line 6)" },
+
+	/* ports */
+	{ "ports: [vm1]\n",
+	  "xvs.yaml:1: ports: must be a mapping of port names to ports, got a list" },
+	{ "ports: vm1\n",
+	  "xvs.yaml:1: ports: must be a mapping of port names to ports, got \"vm1\"" },
+	{ "ports:\n  vm.1: {type: vhost-user, socket: a}\n",
+	  "xvs.yaml:2: ports: a port name must be 1 to 31 characters from A-Z a-z 0-9 _ -, got "
+	  "\"vm.1\"" },
+	{ "ports:\n  [vm1]: {type: vhost-user, socket: a}\n",
+	  "xvs.yaml:2: ports: a port name must be 1 to 31 characters from A-Z a-z 0-9 _ -, got a "
+	  "list" },
+	{ "ports:\n  vm1: {type: vhost-user, socket: a}\n  vm1: {type: vhost-user, socket: b}\n",
+	  "xvs.yaml:3: ports: port vm1 is defined twice (first at line 2)" },
+	{ "ports:\n  vm1:\n  vm2: {type: vhost-user, socket: b}\n",
+	  "ports.vm1: missing required key \"type\"" },
+	{ "ports:\n  vm1: {socket: a}\n", "xvs.yaml:2: ports.vm1: missing required key \"type\"" },
+	{ "ports:\n  vm1: vhost-user\n",
+	  "xvs.yaml:2: ports.vm1: must be a mapping, got \"vhost-user\"" },
+	{ "ports:\n  vm1: [type, vhost-user]\n",
+	  "xvs.yaml:2: ports.vm1: must be a mapping, got a list" },
+	{ "ports:\n  vm1: {type: tap, socket: a}\n",
+	  "xvs.yaml:2: ports.vm1.type: must be one of vhost-user, got \"tap\"" },
+	{ "ports:\n  vm1: {type: [vhost-user], socket: a}\n",
+	  "xvs.yaml:2: ports.vm1.type: must be one of vhost-user, got a list" },
+	{ "ports:\n  vm1:\n    type: vhost-user\n    mtu: 1500\n",
+	  "xvs.yaml:3: ports.vm1: missing required key \"socket\"" },
+	{ "ports:\n  vm1:\n    type: vhost-user\n    socket: a\n    sockets: b\n",
+	  "xvs.yaml:5: ports.vm1: unknown key \"sockets\" (allowed here: type, socket, mode, "
+	  "vlan, mtu, queues)" },
+	{ "ports:\n  vm1:\n    type: vhost-user\n    socket: a\n    vlan: 1\n    vlan: 2\n",
+	  "xvs.yaml:6: ports.vm1: duplicate key \"vlan\" (first at line 5)" },
+	{ "ports:\n  vm1:\n    type: vhost-user\n    socket: a\n    type: vhost-user\n",
+	  "xvs.yaml:5: ports.vm1: duplicate key \"type\" (first at line 3)" },
+	{ "ports:\n  vm1: {type: vhost-user, socket: a, mode: listen}\n",
+	  "xvs.yaml:2: ports.vm1.mode: must be one of server|client, got \"listen\"" },
+	{ "# the example from the reference\n\n\n\n\n\n\n\n\n\nports:\n  vm1: {type: vhost-user, "
+	  "socket: a, vlan: abc}\n",
+	  "xvs.yaml:12: ports.vm1.vlan: must be an integer 0..4094, got \"abc\"" },
+	{ "ports:\n  vm1: {type: vhost-user, socket: a, vlan: 4095}\n",
+	  "xvs.yaml:2: ports.vm1.vlan: must be an integer 0..4094, got \"4095\"" },
+	{ "ports:\n  vm1: {type: vhost-user, socket: a, vlan: -1}\n",
+	  "xvs.yaml:2: ports.vm1.vlan: must be an integer 0..4094, got \"-1\"" },
+	{ "ports:\n  vm1: {type: vhost-user, socket: a, vlan: {}}\n",
+	  "xvs.yaml:2: ports.vm1.vlan: must be an integer 0..4094, got a mapping" },
+	{ "ports:\n  vm1: {type: vhost-user, socket: a, mtu: 67}\n",
+	  "xvs.yaml:2: ports.vm1.mtu: must be an integer 68..65535, got \"67\"" },
+	{ "ports:\n  vm1: {type: vhost-user, socket: a, mtu: 65536}\n",
+	  "xvs.yaml:2: ports.vm1.mtu: must be an integer 68..65535, got \"65536\"" },
+	{ "ports:\n  vm1: {type: vhost-user, socket: a, queues: 0}\n",
+	  "xvs.yaml:2: ports.vm1.queues: must be an integer 1..8, got \"0\"" },
+	{ "ports:\n  vm1: {type: vhost-user, socket: a, queues: 9}\n",
+	  "xvs.yaml:2: ports.vm1.queues: must be an integer 1..8, got \"9\"" },
+	{ "ports:\n  vm1: {type: vhost-user, socket: \"\"}\n",
+	  "xvs.yaml:2: ports.vm1.socket: must be a socket path, got \"\"" },
+	{ "ports:\n  vm1: {type: vhost-user, socket: }\n",
+	  "xvs.yaml:2: ports.vm1.socket: must be a socket path, got nothing" },
+	{ "ports:\n  vm1: {type: vhost-user, socket: [a]}\n",
+	  "xvs.yaml:2: ports.vm1.socket: must be a socket path, got a list" },
+	{ "ports:\n  vm1: {type: vhost-user, socket: vms/}\n",
+	  "xvs.yaml:2: ports.vm1.socket: \"vms/\" names a directory, not a socket" },
+	/* /run/xvs/ + 99 bytes: 108 */
+	{ "ports:\n  vm1:\n    type: vhost-user\n    socket: " A50 A10 A10 A10 A10 "aaaa.sock\n",
+	  "xvs.yaml:4: ports.vm1.socket: \"" A50 "aaaaa...\" in socket-dir \"/run/xvs\" is 108 "
+	  "bytes long; a unix socket path holds at most 107" },
+	{ "ports:\n  vm1:\n    type: vhost-user\n    socket: /var/lib/" A100 ".sock\n",
+	  "xvs.yaml:4: ports.vm1.socket: \"/var/lib/" A10 A10 A10 A10 "aaaaaa...\" is 114 bytes "
+	  "long; a unix socket path holds at most 107" },
+	{ "ports:\n  vm1: {type: vhost-user, socket: a.sock}\n  vm2: {type: vhost-user, socket: "
+	  "/run/xvs/a.sock}\n",
+	  "xvs.yaml:3: ports.vm2.socket: \"/run/xvs/a.sock\" is already the socket of port vm1 "
+	  "(line 2)" },
+	{ "ports:\n  vm1: {type: vhost-user, socket: xvs0.ctl}\n",
+	  "xvs.yaml:2: ports.vm1.socket: \"/run/xvs/xvs0.ctl\" is the switch's control socket" },
+	{ "switch: {control-socket: /tmp/c}\nports:\n  vm1: {type: vhost-user, socket: /tmp/c}\n",
+	  "xvs.yaml:3: ports.vm1.socket: \"/tmp/c\" is the switch's control socket" },
+};
+
+/* Fill with a pattern: a failed load must leave *out exactly as it was. */
+static void poison(struct cfg *c)
+{
+	memset(c, 0x5a, sizeof(*c));
+}
+
+static bool poisoned(const struct cfg *c)
+{
+	const unsigned char *p = (const unsigned char *)c;
+	size_t i;
+
+	for (i = 0; i < sizeof(*c); i++)
+		if (p[i] != 0x5a)
+			return false;
+	return true;
+}
+
+static bool expect_error(const char *yaml, size_t len, const char *want)
+{
+	char err[512];
+	struct cfg c;
+	int r;
+
+	write_bytes(yaml, len);
+	poison(&c);
+	r = cfg_load(file, &c, err, sizeof(err));
+	if (r == 0) {
+		print_error("loaded, but should fail with: %s\n--\n%s--\n", want, yaml);
+		cfg_free(&c);
+		return false;
+	}
+	if (r != -EINVAL || !strstr(err, want) || strncmp(err, file, strlen(file)) ||
+	    !poisoned(&c)) {
+		print_error("r=%d err: %s\nwant: %s\n--\n%s--\n", r, err, want, yaml);
+		return false;
+	}
+	return true;
+}
+
+static void bad_config_table(void **state)
+{
+	const struct bad *b;
+	size_t i, failed = 0;
+
+	(void)state;
+	for (i = 0; i < sizeof(bad_configs) / sizeof(bad_configs[0]); i++) {
+		b = &bad_configs[i];
+		if (!expect_error(b->yaml, strlen(b->yaml), b->want))
+			failed++;
+	}
+	assert_int_equal(failed, 0);
+}
+
+/* Too many of something: generated. */
+static void too_many(void **state)
+{
+	size_t size = 64 * 1024, o;
+	char *yaml = malloc(size);
+	struct cfg c;
+	int i;
+
+	(void)state;
+	assert_non_null(yaml);
+	o = (size_t)snprintf(yaml, size, "ports:\n");
+	for (i = 0; i < CFG_MAX_PORTS + 1; i++)
+		o += (size_t)snprintf(yaml + o, size - o,
+				      "  p%d: {type: vhost-user, socket: p%d}\n", i, i);
+	assert_true(expect_error(yaml, o,
+				 "xvs.yaml:2: ports: 255 ports; at most 254 are supported"));
+	/* ... but 254 is fine */
+	o -= strlen("  p254: {type: vhost-user, socket: p254}\n");
+	yaml[o] = '\0';
+	load_ok(yaml, &c);
+	assert_int_equal(c.n_ports, CFG_MAX_PORTS);
+	cfg_free(&c);
+
+	o = (size_t)snprintf(yaml, size, "datapath:\n  cpus: [0");
+	for (i = 1; i < CFG_MAX_CPUS + 1; i++)
+		o += (size_t)snprintf(yaml + o, size - o, ", %d", i);
+	o += (size_t)snprintf(yaml + o, size - o, "]\n");
+	assert_true(expect_error(yaml, o, "xvs.yaml:2: datapath.cpus: lists 65 CPUs; at most 64 "
+					  "workers are supported"));
+
+	o = (size_t)snprintf(yaml, size, VM1 "fdb:\n  max-entries: 16\n  static:\n");
+	for (i = 0; i < 17; i++)
+		o += (size_t)snprintf(yaml + o, size - o,
+				      "    - {mac: \"02:00:00:00:00:%02x\", port: vm1}\n", i + 1);
+	assert_true(expect_error(yaml, o, "xvs.yaml:6: fdb.static: 17 entries do not fit in "
+					  "fdb.max-entries (16)"));
+	free(yaml);
+}
+
+static void file_errors(void **state)
+{
+	char path[256], err[512];
+	struct cfg c;
+	int r;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/missing.yaml", dir);
+	poison(&c);
+	r = cfg_load(path, &c, err, sizeof(err));
+	assert_int_equal(r, -ENOENT);
+	assert_true(poisoned(&c));
+	snprintf(path, sizeof(path), "%s/missing.yaml: cannot open: No such file or directory",
+		 dir);
+	assert_string_equal(err, path);
+
+	r = cfg_load(dir, &c, err, sizeof(err));
+	assert_int_equal(r, -EISDIR);
+	assert_true(poisoned(&c));
+	assert_non_null(strstr(err, ": cannot open: Is a directory"));
+
+	/* A short buffer truncates the message; no buffer is fine too. */
+	write_bytes("fdb: []\n", 8);
+	memset(err, 'x', sizeof(err));
+	assert_int_equal(cfg_load(file, &c, err, 8), -EINVAL);
+	assert_int_equal(strlen(err), 7);
+	assert_int_equal(err[8], 'x');
+	assert_int_equal(cfg_load(file, &c, NULL, 0), -EINVAL);
+	assert_int_equal(cfg_load("/nonexistent/xvs.yaml", &c, NULL, 0), -ENOENT);
+	assert_true(poisoned(&c));
+
+	memset(path, 'a', sizeof(path) - 1);
+	path[0] = '/';
+	path[sizeof(path) - 1] = '\0';
+	assert_int_equal(cfg_load(path, &c, err, sizeof(err)), -ENAMETOOLONG);
+	assert_non_null(strstr(err, ": file name too long"));
+	assert_true(poisoned(&c));
+
+	cfg_free(NULL);
+	assert_null(cfg_find_port(NULL, "vm1"));
+}
+
+static const char *source_path(char *buf, size_t size, const char *rel)
+{
+	const char *top = getenv("XVS_TOP");
+	const char *me = __FILE__, *cut = strstr(me, "tests/unit/");
+
+	if (top)
+		snprintf(buf, size, "%s/%s", top, rel);
+	else
+		snprintf(buf, size, "%.*s%s", cut ? (int)(cut - me) : 0, me, rel);
+	return buf;
+}
+
+static void examples(void **state)
+{
+	char path[512], err[512];
+	struct cfg c;
+	int r;
+
+	(void)state;
+	r = cfg_load(source_path(path, sizeof(path), "config/xvs.yaml"), &c, err, sizeof(err));
+	if (r)
+		print_error("%s\n", err);
+	assert_int_equal(r, 0);
+	assert_int_equal(c.n_ports, 2);
+	assert_int_equal(c.ports[0].mode, CFG_VU_SERVER);
+	assert_int_equal(c.ports[1].mode, CFG_VU_SERVER);
+	cfg_free(&c);
+
+	r = cfg_load(source_path(path, sizeof(path), "config/examples/vlans.yaml"), &c, err,
+		     sizeof(err));
+	if (r)
+		print_error("%s\n", err);
+	assert_int_equal(r, 0);
+	assert_int_equal(c.n_ports, 3);
+	assert_true(c.n_static >= 1);
+	assert_int_equal(c.poll, CFG_POLL_BUSY);
+	assert_non_null(cfg_find_port(&c, "vm3"));
+	assert_int_equal(cfg_find_port(&c, "vm3")->mode, CFG_VU_CLIENT);
+	cfg_free(&c);
+}
+
+/*
+ * Every prefix of a full config, and every byte of it replaced by a few
+ * troublemakers: each load either succeeds or fails with a message naming
+ * the file. The fuzz harness goes further; this keeps the basics in CI.
+ */
+static void truncated_and_corrupted(void **state)
+{
+	static const char base[] =
+		"switch: {name: xvs1, log-level: warning, socket-dir: /tmp/x}\n"
+		"datapath:\n"
+		"  cpus: [0]\n"
+		"  poll: adaptive\n"
+		"fdb:\n"
+		"  static:\n"
+		"    - {mac: \"52:54:00:00:00:01\", port: vm1}\n"
+		"ports:\n"
+		"  vm1: &a\n"
+		"    type: vhost-user\n"
+		"    socket: \"vm1.sock\"\n"
+		"    vlan: 10\n"
+		"  vm2: {type: vhost-user, socket: vm2.sock, queues: 2}\n";
+	static const char evil[] = { '\0', '\n', ' ', '\t', '[', '{', ':', '-', '*', '&', '"',
+				     '\'', '#', '?', '|', '!', '\\', '\xff', '\xc3' };
+	char buf[sizeof(base)], err[512];
+	size_t len = sizeof(base) - 1, i, j;
+	struct cfg c;
+	int r;
+
+	(void)state;
+	for (i = 0; i <= len; i++) {
+		write_bytes(base, i);
+		r = cfg_load(file, &c, err, sizeof(err));
+		if (!r)
+			cfg_free(&c);
+		else
+			assert_int_equal(strncmp(err, file, strlen(file)), 0);
+	}
+	for (i = 0; i < len; i++) {
+		for (j = 0; j < sizeof(evil); j++) {
+			memcpy(buf, base, len);
+			buf[i] = evil[j];
+			write_bytes(buf, len);
+			r = cfg_load(file, &c, err, sizeof(err));
+			if (!r)
+				cfg_free(&c);
+			else
+				assert_int_equal(strncmp(err, file, strlen(file)), 0);
+		}
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(every_key),
+		cmocka_unit_test(defaults),
+		cmocka_unit_test(edges),
+		cmocka_unit_test(bad_config_table),
+		cmocka_unit_test(too_many),
+		cmocka_unit_test(file_errors),
+		cmocka_unit_test(examples),
+		cmocka_unit_test(truncated_and_corrupted),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}

@@ -1,0 +1,809 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Unit tests of the vhost-user message layer (src/vhost/vu_dev.c). The
+ * test is the front-end: it writes messages (with SCM_RIGHTS fds) into one
+ * end of a socketpair and lets the device read the other end with
+ * vu_dev_readable(). Covers replies, a QEMU-like negotiation that ends
+ * with both rings running (and moving a packet), REPLY_ACK, stopping a
+ * ring, partial messages, every protocol violation the device must refuse,
+ * and that no fd survives detach (every test checks /proc/self/fd).
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/virtio_config.h>
+#include <linux/virtio_net.h>
+#include <poll.h>
+#include <stdbool.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+
+#include "vq_harness.h"
+
+#include "ctl/log.h"
+#include "vhost/vu_dev.h"
+
+#define BIT(n) (1ull << (n))
+#define RING_SIZE 256
+#define NVRINGS 2 /* one queue pair */
+
+struct kick_call {
+	int vring, old_fd, new_fd;
+};
+
+static struct {
+	struct vu_dev d;
+	int fe; /* the front-end's end of the connection */
+	int fd_baseline; /* open fds before the test */
+	struct guest g;
+	struct drv_ring r[NVRINGS];
+	int nkicks;
+	struct kick_call kicks[64];
+} fx;
+
+static void kick_changed(void *ctx, struct vu_dev *d, int vring, int old_fd, int new_fd)
+{
+	(void)ctx;
+	assert_ptr_equal(d, &fx.d);
+	assert_true(fx.nkicks < 64);
+	fx.kicks[fx.nkicks++] = (struct kick_call){ vring, old_fd, new_fd };
+}
+
+static const struct vu_dev_ops ops = { .kick_changed = kick_changed };
+
+static int count_fds(void)
+{
+	DIR *dir = opendir("/proc/self/fd");
+	struct dirent *e;
+	int n = 0;
+
+	if (!dir)
+		return -1;
+	while ((e = readdir(dir)))
+		if (e->d_name[0] != '.')
+			n++;
+	closedir(dir);
+	return n;
+}
+
+static void fx_open(uint16_t queues)
+{
+	int sv[2];
+
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+	vu_dev_init(&fx.d, "vm1", queues, &ops, NULL);
+	vu_dev_attach(&fx.d, sv[1]);
+	fx.fe = sv[0];
+	fx.nkicks = 0;
+}
+
+static void fx_close(void)
+{
+	vu_dev_detach(&fx.d);
+	if (fx.fe >= 0)
+		close(fx.fe);
+	fx.fe = -1;
+}
+
+static int setup(void **state)
+{
+	int i;
+
+	(void)state;
+	log_set_level(LOG_LVL_ERR); /* the violations below are expected */
+	fx.fd_baseline = count_fds();
+	fx_open(1);
+	guest_init(&fx.g, GUEST_RAM_SIZE);
+	guest_add_region(&fx.g, GUEST_GPA, GUEST_RAM_SIZE, 0);
+	for (i = 0; i < NVRINGS; i++)
+		drv_ring_init(&fx.r[i], &fx.g, RING_SIZE);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	int n;
+
+	(void)state;
+	fx_close();
+	guest_fini(&fx.g);
+	n = count_fds();
+	if (n != fx.fd_baseline) {
+		print_error("fd leak: %d open fds, %d before the test\n", n, fx.fd_baseline);
+		return -1;
+	}
+	return 0;
+}
+
+/* ---- the front-end ------------------------------------------------------- */
+
+static void fe_write(const void *buf, size_t len, const int *fds, int nfds)
+{
+	char cbuf[CMSG_SPACE(sizeof(int) * 16)];
+	struct iovec iov = { (void *)buf, len };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+	struct cmsghdr *c;
+
+	assert_true(nfds <= 16);
+	if (nfds) {
+		memset(cbuf, 0, sizeof(cbuf));
+		mh.msg_control = cbuf;
+		mh.msg_controllen = CMSG_SPACE(sizeof(int) * (size_t)nfds);
+		c = CMSG_FIRSTHDR(&mh);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int) * (size_t)nfds);
+		memcpy(CMSG_DATA(c), fds, sizeof(int) * (size_t)nfds);
+	}
+	assert_int_equal(sendmsg(fx.fe, &mh, MSG_NOSIGNAL), (ssize_t)len);
+}
+
+/* Send one message: header (flags given in full) and payload, with fds. */
+static void fe_send_raw(uint32_t req, uint32_t flags, const void *payload, uint32_t size,
+			const int *fds, int nfds)
+{
+	struct vu_msg m;
+
+	assert_true(size <= sizeof(m.p));
+	m.hdr = (struct vu_hdr){ .request = req, .flags = flags, .size = size };
+	if (size)
+		memcpy(&m.p, payload, size);
+	fe_write(&m, VU_HDR_SIZE + size, fds, nfds);
+}
+
+static void fe_send(uint32_t req, const void *payload, uint32_t size, const int *fds, int nfds)
+{
+	fe_send_raw(req, VU_VERSION, payload, size, fds, nfds);
+}
+
+static void fe_send_u64(uint32_t req, uint64_t v)
+{
+	fe_send(req, &v, sizeof(v), NULL, 0);
+}
+
+static void fe_send_state(uint32_t req, uint32_t index, uint32_t num)
+{
+	struct vu_vring_state s = { index, num };
+
+	fe_send(req, &s, sizeof(s), NULL, 0);
+}
+
+/* KICK/CALL: the vring index in the payload, and a new eventfd. */
+static void fe_send_vring_fd(uint32_t req, uint32_t index)
+{
+	uint64_t v = index;
+	int fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+
+	assert_true(fd >= 0);
+	fe_send(req, &v, sizeof(v), &fd, 1);
+	close(fd); /* the device has its own copy now */
+}
+
+static void fe_send_mem_table(const struct vu_mem_table *t, const int *fds, int nfds)
+{
+	fe_send(VU_REQ_SET_MEM_TABLE, t, 8 + 32 * t->nregions, fds, nfds);
+}
+
+/* Let the device read; expect it to carry on. */
+static void dev_ok(void)
+{
+	int r = vu_dev_readable(&fx.d);
+
+	if (r)
+		fail_msg("vu_dev_readable: %d (%s)", r, strerror(-r));
+}
+
+/* Let the device read; expect it to ask for the connection to be closed. */
+static void dev_refuses(int err)
+{
+	assert_int_equal(vu_dev_readable(&fx.d), err);
+}
+
+static bool fe_readable(int timeout_ms)
+{
+	struct pollfd p = { .fd = fx.fe, .events = POLLIN };
+
+	return poll(&p, 1, timeout_ms) == 1;
+}
+
+/* Read one reply to `req` and return its payload size. */
+static uint32_t fe_reply(uint32_t req, union vu_payload *p)
+{
+	struct vu_hdr h;
+
+	assert_true(fe_readable(2000));
+	assert_int_equal(recv(fx.fe, &h, sizeof(h), MSG_WAITALL), sizeof(h));
+	assert_int_equal(h.request, req);
+	assert_int_equal(h.flags, VU_VERSION | VU_FLAG_REPLY);
+	assert_true(h.size <= sizeof(*p));
+	if (h.size)
+		assert_int_equal(recv(fx.fe, p, h.size, MSG_WAITALL), h.size);
+	return h.size;
+}
+
+static uint64_t fe_reply_u64(uint32_t req)
+{
+	union vu_payload p;
+
+	assert_int_equal(fe_reply(req, &p), sizeof(uint64_t));
+	return p.u64;
+}
+
+static void fe_no_reply(void)
+{
+	assert_false(fe_readable(0));
+}
+
+/* ---- a QEMU-like session --------------------------------------------------- */
+
+#define FEATURES                                                                         \
+	(BIT(VIRTIO_F_VERSION_1) | BIT(VIRTIO_NET_F_MRG_RXBUF) |                           \
+	 BIT(VIRTIO_RING_F_EVENT_IDX) | BIT(VU_F_PROTOCOL_FEATURES))
+
+static void send_mem_table_at(uint64_t uva_shift)
+{
+	struct vu_mem_table t;
+
+	guest_table(&fx.g, &t);
+	t.regions[0].userspace_addr += uva_shift;
+	fe_send_mem_table(&t, &fx.g.fd, 1);
+}
+
+static void setup_vring(int i)
+{
+	struct drv_ring *r = &fx.r[i];
+	struct vu_vring_addr a = {
+		.index = (uint32_t)i,
+		.desc_user_addr = gpa_uva(&fx.g, r->desc_gpa),
+		.used_user_addr = gpa_uva(&fx.g, r->used_gpa),
+		.avail_user_addr = gpa_uva(&fx.g, r->avail_gpa),
+	};
+
+	fe_send_state(VU_REQ_SET_VRING_NUM, (uint32_t)i, RING_SIZE);
+	dev_ok();
+	fe_send_state(VU_REQ_SET_VRING_BASE, (uint32_t)i, 0);
+	dev_ok();
+	fe_send(VU_REQ_SET_VRING_ADDR, &a, sizeof(a), NULL, 0);
+	dev_ok();
+	fe_send_vring_fd(VU_REQ_SET_VRING_KICK, (uint32_t)i);
+	dev_ok();
+	fe_send_vring_fd(VU_REQ_SET_VRING_CALL, (uint32_t)i);
+	dev_ok();
+}
+
+/* The order QEMU uses; protocol features `pf` acked. */
+static void negotiate(uint64_t pf)
+{
+	int i;
+
+	fe_send(VU_REQ_GET_FEATURES, NULL, 0, NULL, 0);
+	dev_ok();
+	assert_int_equal(fe_reply_u64(VU_REQ_GET_FEATURES), vu_dev_offered_features(&fx.d));
+	fe_send(VU_REQ_GET_PROTOCOL_FEATURES, NULL, 0, NULL, 0);
+	dev_ok();
+	assert_int_equal(fe_reply_u64(VU_REQ_GET_PROTOCOL_FEATURES),
+			 vu_dev_offered_protocol_features());
+	fe_send_u64(VU_REQ_SET_PROTOCOL_FEATURES, pf);
+	dev_ok();
+	fe_send(VU_REQ_SET_OWNER, NULL, 0, NULL, 0);
+	dev_ok();
+	for (i = 0; i < NVRINGS; i++) {
+		fe_send_state(VU_REQ_SET_VRING_ENABLE, (uint32_t)i, 0);
+		dev_ok();
+	}
+	fe_send_u64(VU_REQ_SET_FEATURES, FEATURES);
+	dev_ok();
+	send_mem_table_at(0);
+	dev_ok();
+	for (i = 0; i < NVRINGS; i++) {
+		setup_vring(i);
+		assert_false(fx.d.vr[i].vq.ready); /* not enabled yet */
+	}
+	for (i = 0; i < NVRINGS; i++) {
+		fe_send_state(VU_REQ_SET_VRING_ENABLE, (uint32_t)i, 1);
+		dev_ok();
+	}
+	fe_no_reply();
+}
+
+/* The guest transmits on vring 1; the device pops it. */
+static void expect_tx_works(void)
+{
+	struct drv_ring *r = &fx.r[1];
+	uint64_t a = guest_alloc(&fx.g, 100, 8);
+	struct vq *vq = &fx.d.vr[1].vq;
+	static struct vq_chain c;
+	uint8_t got[100];
+
+	fill_pattern(gpa_ptr(&fx.g, a), 100, 77);
+	drv_desc(r, 0, a, 100, 0, 0);
+	drv_post(r, 0);
+	vq_lock(vq);
+	assert_int_equal(vq_avail_count(vq), 1);
+	assert_int_equal(vq_pop(vq, &c, false), 0);
+	vq_unlock(vq);
+	assert_int_equal(vq_iov_read(c.seg, c.nseg, 0, got, sizeof(got)), 100);
+	assert_memory_equal(got, gpa_ptr(&fx.g, a), 100);
+}
+
+/* ---- well-behaved front-ends ------------------------------------------------ */
+
+static void get_features(void **state)
+{
+	uint64_t f;
+
+	(void)state;
+	fe_send(VU_REQ_GET_FEATURES, NULL, 0, NULL, 0);
+	dev_ok();
+	f = fe_reply_u64(VU_REQ_GET_FEATURES);
+	assert_true(f & BIT(VIRTIO_F_VERSION_1));
+	assert_true(f & BIT(VIRTIO_NET_F_MRG_RXBUF));
+	assert_true(f & BIT(VIRTIO_RING_F_EVENT_IDX));
+	assert_true(f & BIT(VIRTIO_RING_F_INDIRECT_DESC));
+	assert_true(f & BIT(VU_F_PROTOCOL_FEATURES));
+	assert_false(f & BIT(VIRTIO_NET_F_MQ)); /* one queue pair */
+	fe_no_reply();
+
+	fx_close();
+	fx_open(4);
+	fe_send(VU_REQ_GET_FEATURES, NULL, 0, NULL, 0);
+	dev_ok();
+	assert_true(fe_reply_u64(VU_REQ_GET_FEATURES) & BIT(VIRTIO_NET_F_MQ));
+}
+
+static void full_negotiation(void **state)
+{
+	int i;
+
+	(void)state;
+	negotiate(BIT(VU_PROTOCOL_F_MQ) | BIT(VU_PROTOCOL_F_REPLY_ACK));
+	assert_int_equal(fx.d.features, FEATURES);
+	assert_non_null(fx.d.mem);
+	for (i = 0; i < NVRINGS; i++) {
+		struct vq *vq = &fx.d.vr[i].vq;
+
+		assert_true(vq->ready);
+		assert_int_equal(vq->size, RING_SIZE);
+		assert_true(vq->event_idx);
+		assert_true(vq->mrg_rxbuf);
+		assert_int_equal(vq->hdr_len, 12);
+		assert_true(vq->kick_fd >= 0);
+		assert_true(vq->call_fd >= 0);
+		assert_int_equal(fx.kicks[i].vring, i);
+		assert_int_equal(fx.kicks[i].old_fd, -1);
+		assert_int_equal(fx.kicks[i].new_fd, vq->kick_fd);
+	}
+	assert_int_equal(fx.nkicks, NVRINGS);
+	assert_int_equal(fx.d.st.broken, 0);
+	expect_tx_works();
+}
+
+/* Without protocol features a ring starts when it gets its kick fd. */
+static void legacy_negotiation(void **state)
+{
+	(void)state;
+	fe_send_u64(VU_REQ_SET_FEATURES, BIT(VIRTIO_F_VERSION_1));
+	dev_ok();
+	send_mem_table_at(0);
+	dev_ok();
+	setup_vring(0);
+	setup_vring(1);
+	assert_true(fx.d.vr[0].vq.ready);
+	assert_true(fx.d.vr[1].vq.ready);
+	assert_false(fx.d.vr[1].vq.event_idx);
+	expect_tx_works();
+	fe_send_state(VU_REQ_SET_VRING_ENABLE, 0, 1); /* not negotiated */
+	dev_refuses(-EPROTO);
+}
+
+static void reply_ack(void **state)
+{
+	(void)state;
+	fe_send_raw(VU_REQ_SET_OWNER, VU_VERSION | VU_FLAG_NEED_REPLY, NULL, 0, NULL, 0);
+	dev_ok();
+	fe_no_reply(); /* REPLY_ACK not negotiated yet */
+
+	fe_send_u64(VU_REQ_SET_PROTOCOL_FEATURES, BIT(VU_PROTOCOL_F_REPLY_ACK));
+	dev_ok();
+	fe_send_raw(VU_REQ_SET_OWNER, VU_VERSION | VU_FLAG_NEED_REPLY, NULL, 0, NULL, 0);
+	dev_ok();
+	assert_int_equal(fe_reply_u64(VU_REQ_SET_OWNER), 0);
+	fe_send(VU_REQ_SET_OWNER, NULL, 0, NULL, 0); /* not asked: no ack */
+	dev_ok();
+	fe_no_reply();
+}
+
+static void get_vring_base_stops_ring(void **state)
+{
+	union vu_payload p;
+	int kick;
+
+	(void)state;
+	negotiate(0);
+	expect_tx_works(); /* last_avail 1 */
+	kick = fx.d.vr[1].vq.kick_fd;
+	assert_int_equal(fcntl(kick, F_GETFD), FD_CLOEXEC);
+	fx.nkicks = 0;
+	fe_send_state(VU_REQ_GET_VRING_BASE, 1, 0);
+	dev_ok();
+	assert_int_equal(fe_reply(VU_REQ_GET_VRING_BASE, &p), sizeof(struct vu_vring_state));
+	assert_int_equal(p.state.index, 1);
+	assert_int_equal(p.state.num, 1);
+	assert_false(fx.d.vr[1].vq.ready);
+	assert_false(fx.d.vr[1].started);
+	assert_true(fx.d.vr[0].vq.ready); /* the other ring runs on */
+	assert_int_equal(fx.nkicks, 1);
+	assert_int_equal(fx.kicks[0].vring, 1);
+	assert_int_equal(fx.kicks[0].old_fd, kick);
+	assert_int_equal(fx.kicks[0].new_fd, -1);
+	assert_int_equal(fx.d.vr[1].vq.kick_fd, -1);
+	assert_int_equal(fcntl(kick, F_GETFD), -1); /* closed */
+	assert_int_equal(errno, EBADF);
+}
+
+static void get_queue_num(void **state)
+{
+	(void)state;
+	fx_close();
+	fx_open(3);
+	fe_send_u64(VU_REQ_SET_PROTOCOL_FEATURES, BIT(VU_PROTOCOL_F_MQ));
+	dev_ok();
+	fe_send(VU_REQ_GET_QUEUE_NUM, NULL, 0, NULL, 0);
+	dev_ok();
+	assert_int_equal(fe_reply_u64(VU_REQ_GET_QUEUE_NUM), 3);
+	fe_send_state(VU_REQ_SET_VRING_NUM, 5, RING_SIZE); /* 2 * 3 vrings: fine */
+	dev_ok();
+	fe_send_state(VU_REQ_SET_VRING_NUM, 6, RING_SIZE);
+	dev_refuses(-EPROTO);
+}
+
+/* A header now, its payload later; and a header in two pieces. */
+static void split_message(void **state)
+{
+	struct vu_msg m = { .hdr = { VU_REQ_SET_VRING_NUM, VU_VERSION, 8 } };
+
+	(void)state;
+	m.p.state = (struct vu_vring_state){ 0, 64 };
+	fe_write(&m, VU_HDR_SIZE, NULL, 0);
+	dev_ok();
+	assert_int_equal(fx.d.vr[0].vq.size, 0);
+	fe_write(&m.p, 3, NULL, 0);
+	dev_ok();
+	assert_int_equal(fx.d.vr[0].vq.size, 0);
+	fe_write((uint8_t *)&m.p + 3, 5, NULL, 0);
+	dev_ok();
+	assert_int_equal(fx.d.vr[0].vq.size, 64);
+
+	m.p.state = (struct vu_vring_state){ 1, 128 };
+	fe_write(&m, 5, NULL, 0);
+	dev_ok();
+	fe_write((uint8_t *)&m + 5, VU_HDR_SIZE + 8 - 5, NULL, 0);
+	dev_ok();
+	assert_int_equal(fx.d.vr[1].vq.size, 128);
+	assert_int_equal(fx.d.st.messages, 2);
+}
+
+/* Several messages in one write are all handled by one call. */
+static void back_to_back_messages(void **state)
+{
+	struct vu_msg m[3];
+	uint8_t buf[3 * (VU_HDR_SIZE + 8)];
+	size_t off = 0;
+	int i;
+
+	(void)state;
+	for (i = 0; i < 3; i++) {
+		m[i].hdr = (struct vu_hdr){ VU_REQ_SET_VRING_NUM, VU_VERSION, 8 };
+		m[i].p.state = (struct vu_vring_state){ (uint32_t)(i % 2), 16u << i };
+		memcpy(buf + off, &m[i], VU_HDR_SIZE + 8);
+		off += VU_HDR_SIZE + 8;
+	}
+	fe_write(buf, off, NULL, 0);
+	dev_ok();
+	assert_int_equal(fx.d.st.messages, 3);
+	assert_int_equal(fx.d.vr[0].vq.size, 64);
+	assert_int_equal(fx.d.vr[1].vq.size, 32);
+}
+
+/* Re-sending the memory table (QEMU does on hotplug) remaps running rings. */
+static void mem_table_replaced(void **state)
+{
+	const struct vu_mem *old;
+
+	(void)state;
+	negotiate(0);
+	old = fx.d.mem;
+	send_mem_table_at(0);
+	dev_ok();
+	assert_ptr_not_equal(fx.d.mem, old);
+	assert_ptr_equal(fx.d.vr[0].vq.mem, fx.d.mem);
+	assert_ptr_equal(fx.d.vr[1].vq.mem, fx.d.mem);
+	assert_true(fx.d.vr[1].vq.ready);
+	expect_tx_works();
+}
+
+/*
+ * BUG (src/vhost/vu_dev.c:264-275): when a new memory table does not hold
+ * one ring, the loop stops remapping (`&& !err`) but still installs the new
+ * table and unmaps the old one: every later ring keeps desc/avail/used and
+ * vq->mem pointing into the unmapped table — and stays ready, so a worker
+ * that runs before the control thread detaches touches unmapped memory.
+ */
+static void failed_mem_table_leaves_no_stale_ring(void **state)
+{
+	int i;
+
+	(void)state;
+	negotiate(0);
+	send_mem_table_at(1ull << 30); /* the rings' addresses are not in it */
+	dev_refuses(-EPROTO);
+	for (i = 0; i < NVRINGS; i++) {
+		const struct vq *vq = &fx.d.vr[i].vq;
+
+		if (vq->ready && vq->mem != fx.d.mem)
+			fail_msg("vring %d is ready and still uses the unmapped memory table", i);
+	}
+}
+
+static void detach_closes_everything(void **state)
+{
+	int fds[1 + 2 * NVRINGS], n = 0, i;
+
+	(void)state;
+	negotiate(0);
+	fds[n++] = fx.d.fd;
+	for (i = 0; i < NVRINGS; i++) {
+		fds[n++] = fx.d.vr[i].vq.kick_fd;
+		fds[n++] = fx.d.vr[i].vq.call_fd;
+	}
+	fx.nkicks = 0;
+	vu_dev_detach(&fx.d);
+	for (i = 0; i < n; i++) {
+		assert_int_equal(fcntl(fds[i], F_GETFD), -1);
+		assert_int_equal(errno, EBADF);
+	}
+	assert_int_equal(fx.d.fd, -1);
+	assert_null(fx.d.mem);
+	assert_int_equal(fx.nkicks, NVRINGS); /* the owner forgets the kick fds */
+	for (i = 0; i < NVRINGS; i++) {
+		assert_int_equal(fx.kicks[i].new_fd, -1);
+		assert_false(fx.d.vr[i].vq.ready);
+		assert_int_equal(fx.d.vr[i].vq.call_fd, -1);
+	}
+	assert_int_equal(fx.d.st.disconnects, 1);
+	close(fx.fe);
+	fx.fe = -1;
+	/* the fd count is checked by the teardown */
+}
+
+static void eof(void **state)
+{
+	(void)state;
+	close(fx.fe);
+	fx.fe = -1;
+	dev_refuses(-ECONNRESET);
+}
+
+/* Nothing to read is not an error. */
+static void nothing_to_read(void **state)
+{
+	(void)state;
+	dev_ok();
+	assert_int_equal(fx.d.st.messages, 0);
+}
+
+/* ---- protocol violations ---------------------------------------------------- */
+
+static void refuse_version(void **state)
+{
+	(void)state;
+	fe_send_raw(VU_REQ_GET_FEATURES, 0x2, NULL, 0, NULL, 0);
+	dev_refuses(-EPROTO);
+	fe_no_reply();
+}
+
+static void refuse_version_zero(void **state)
+{
+	(void)state;
+	fe_send_raw(VU_REQ_GET_FEATURES, 0x0, NULL, 0, NULL, 0);
+	dev_refuses(-EPROTO);
+}
+
+static void refuse_oversized_payload(void **state)
+{
+	struct vu_hdr h = { VU_REQ_SET_MEM_TABLE, VU_VERSION, (uint32_t)VU_PAYLOAD_MAX + 1 };
+
+	(void)state;
+	fe_write(&h, sizeof(h), NULL, 0);
+	dev_refuses(-EPROTO);
+}
+
+static void refuse_wrong_size(void **state)
+{
+	uint32_t v = 256;
+
+	(void)state;
+	fe_send(VU_REQ_SET_VRING_NUM, &v, sizeof(v), NULL, 0);
+	dev_refuses(-EPROTO);
+	assert_int_equal(fx.d.vr[0].vq.size, 0);
+}
+
+static void refuse_stray_fd(void **state)
+{
+	int fd = eventfd(0, EFD_CLOEXEC);
+
+	(void)state;
+	fe_send(VU_REQ_GET_FEATURES, NULL, 0, &fd, 1);
+	close(fd);
+	dev_refuses(-EPROTO);
+	fe_no_reply();
+	/* the device closed its copy: checked by the teardown */
+}
+
+static void refuse_unknown_request(void **state)
+{
+	(void)state;
+	fe_send(99, NULL, 0, NULL, 0);
+	dev_refuses(-EPROTO);
+}
+
+static void refuse_unhandled_requests(void **state)
+{
+	static const uint32_t reqs[] = { 0, 26, VU_REQ_SET_LOG_BASE, VU_REQ_GET_CONFIG, 63 };
+	unsigned i;
+
+	(void)state;
+	for (i = 0; i < sizeof(reqs) / sizeof(reqs[0]); i++) {
+		fe_send(reqs[i], NULL, 0, NULL, 0);
+		dev_refuses(-EPROTO);
+	}
+}
+
+static void refuse_unoffered_features(void **state)
+{
+	(void)state;
+	fe_send_u64(VU_REQ_SET_FEATURES, BIT(VIRTIO_F_VERSION_1) | BIT(VIRTIO_NET_F_CSUM));
+	dev_refuses(-EPROTO);
+	fe_send_u64(VU_REQ_SET_FEATURES, BIT(VIRTIO_NET_F_MQ)); /* one queue pair */
+	dev_refuses(-EPROTO);
+	fe_send_u64(VU_REQ_SET_PROTOCOL_FEATURES, BIT(VU_PROTOCOL_F_LOG_SHMFD));
+	dev_refuses(-EPROTO);
+	assert_int_equal(fx.d.features, 0);
+}
+
+static void refuse_vring_index(void **state)
+{
+	(void)state;
+	fe_send_state(VU_REQ_SET_VRING_NUM, NVRINGS, RING_SIZE);
+	dev_refuses(-EPROTO);
+	fe_send_state(VU_REQ_SET_VRING_NUM, UINT32_MAX, RING_SIZE);
+	dev_refuses(-EPROTO);
+	fe_send_vring_fd(VU_REQ_SET_VRING_KICK, NVRINGS);
+	dev_refuses(-EPROTO);
+	fe_send_state(VU_REQ_GET_VRING_BASE, NVRINGS, 0);
+	dev_refuses(-EPROTO);
+	fe_no_reply();
+	assert_int_equal(fx.nkicks, 0);
+}
+
+static void refuse_ring_size(void **state)
+{
+	static const uint32_t bad[] = { 1000, 65536, 0, 3 };
+	unsigned i;
+
+	(void)state;
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		fe_send_state(VU_REQ_SET_VRING_NUM, 0, bad[i]);
+		dev_refuses(-EPROTO);
+	}
+	assert_int_equal(fx.d.vr[0].vq.size, 0);
+	fe_send_state(VU_REQ_SET_VRING_NUM, 0, 32768);
+	dev_ok();
+	assert_int_equal(fx.d.vr[0].vq.size, 32768);
+}
+
+static void refuse_nine_regions(void **state)
+{
+	struct vu_mem_table t;
+
+	(void)state;
+	guest_table(&fx.g, &t);
+	t.nregions = 9; /* sent with 8 regions' worth of payload */
+	fe_send(VU_REQ_SET_MEM_TABLE, &t, sizeof(t), &fx.g.fd, 1);
+	dev_refuses(-EPROTO);
+	assert_null(fx.d.mem);
+}
+
+static void refuse_mem_table_fd_count(void **state)
+{
+	struct vu_mem_table t = { .nregions = 2 };
+	int fds[2] = { fx.g.fd, fx.g.fd };
+
+	(void)state;
+	t.regions[0] = (struct vu_mem_region){ GUEST_GPA, 1 << 20, GUEST_UVA, 0 };
+	t.regions[1] = (struct vu_mem_region){ GUEST_GPA + (1 << 20), 1 << 20,
+					       GUEST_UVA + (1 << 20), 1 << 20 };
+	fe_send_mem_table(&t, fds, 1);
+	dev_refuses(-EPROTO);
+	t.nregions = 1;
+	fe_send_mem_table(&t, fds, 2);
+	dev_refuses(-EPROTO);
+	assert_null(fx.d.mem);
+	t.nregions = 2;
+	fe_send_mem_table(&t, fds, 2); /* and right */
+	dev_ok();
+	assert_non_null(fx.d.mem);
+}
+
+static void refuse_kick_without_fd(void **state)
+{
+	uint64_t v = 0;
+
+	(void)state;
+	fe_send(VU_REQ_SET_VRING_KICK, &v, sizeof(v), NULL, 0);
+	dev_refuses(-EPROTO);
+	assert_false(fx.d.vr[0].started);
+	v = 0 | VU_VRING_NOFD_MASK; /* "no fd" said explicitly: fine */
+	fe_send(VU_REQ_SET_VRING_KICK, &v, sizeof(v), NULL, 0);
+	dev_ok();
+	assert_true(fx.d.vr[0].started);
+	assert_int_equal(fx.d.vr[0].vq.kick_fd, -1);
+}
+
+static void refuse_kick_with_nofd_and_fd(void **state)
+{
+	uint64_t v = VU_VRING_NOFD_MASK;
+	int fd = eventfd(0, EFD_CLOEXEC);
+
+	(void)state;
+	fe_send(VU_REQ_SET_VRING_KICK, &v, sizeof(v), &fd, 1);
+	close(fd);
+	dev_refuses(-EPROTO);
+}
+
+static void refuse_queue_num_without_mq(void **state)
+{
+	(void)state;
+	fe_send(VU_REQ_GET_QUEUE_NUM, NULL, 0, NULL, 0);
+	dev_refuses(-EPROTO);
+	fe_no_reply();
+}
+
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		T(get_features),
+		T(full_negotiation),
+		T(legacy_negotiation),
+		T(reply_ack),
+		T(get_vring_base_stops_ring),
+		T(get_queue_num),
+		T(split_message),
+		T(back_to_back_messages),
+		T(mem_table_replaced),
+		T(failed_mem_table_leaves_no_stale_ring),
+		T(detach_closes_everything),
+		T(eof),
+		T(nothing_to_read),
+		T(refuse_version),
+		T(refuse_version_zero),
+		T(refuse_oversized_payload),
+		T(refuse_wrong_size),
+		T(refuse_stray_fd),
+		T(refuse_unknown_request),
+		T(refuse_unhandled_requests),
+		T(refuse_unoffered_features),
+		T(refuse_vring_index),
+		T(refuse_ring_size),
+		T(refuse_nine_regions),
+		T(refuse_mem_table_fd_count),
+		T(refuse_kick_without_fd),
+		T(refuse_kick_with_nofd_and_fd),
+		T(refuse_queue_num_without_mq),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
