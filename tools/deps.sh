@@ -3,6 +3,9 @@
 # Install what xvs needs to build and test, from Debian 12 packages only.
 # Idempotent: installs only what is missing; runs `apt-get update` at most
 # once per invocation and only when something must be installed.
+#
+#   tools/deps.sh          build, test, demo
+#   tools/deps.sh bench    also the peers benchmarks compare against
 set -euo pipefail
 
 PKGS=(
@@ -14,6 +17,16 @@ PKGS=(
 	# guests
 	qemu-system-x86 qemu-system-data busybox-static cpio xz-utils
 )
+
+# peers for `make bench`: dpdk-testpmd lives in dpdk-dev (dpdk has only the
+# libraries)
+BENCH_PKGS=(dpdk-dev)
+
+case "${1:-}" in
+"") ;;
+bench) PKGS+=("${BENCH_PKGS[@]}") ;;
+*) echo "usage: $0 [bench]" >&2; exit 2 ;;
+esac
 
 missing=()
 for p in "${PKGS[@]}"; do

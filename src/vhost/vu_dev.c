@@ -558,7 +558,6 @@ static int dispatch(struct vu_dev *d)
 	if (r < 0) {
 		log_msg(LOG_LVL_WARN, d->name, "front-end error in %s (%u): %s; disconnecting",
 			vu_request_name(req), req, why ? why : strerror(-r));
-		d->st.broken++;
 		return r;
 	}
 	if (r > 0)
@@ -596,7 +595,18 @@ static int take_fds(struct vu_dev *d, struct msghdr *mh)
 	return err;
 }
 
+static int read_messages(struct vu_dev *d);
+
 int vu_dev_readable(struct vu_dev *d)
+{
+	int r = read_messages(d);
+
+	if (r == -EPROTO) /* every protocol violation, wherever detected */
+		d->st.broken++;
+	return r;
+}
+
+static int read_messages(struct vu_dev *d)
 {
 	char cbuf[CMSG_SPACE(sizeof(int) * VU_MAX_FDS)];
 	struct iovec iov;

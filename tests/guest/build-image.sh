@@ -184,8 +184,8 @@ EOF
 
 build() {
 	local out=$1 work=$2 pkg kver root mod m
-	pkg=$(apt_retry kernel_pkg) && [ -n "$pkg" ] ||
-		die "no linux-image-<version>-amd64 dependency of linux-image-amd64"
+	pkg=$(apt_retry kernel_pkg) || die "apt-cache depends linux-image-amd64 failed"
+	[ -n "$pkg" ] || die "no linux-image-<version>-amd64 dependency of linux-image-amd64"
 	log "downloading $pkg"
 	# Sandbox user root: _apt cannot write into our root-owned temp dir.
 	(cd "$work" && apt_retry apt-get download -q -o APT::Sandbox::User=root "$pkg" >&2)

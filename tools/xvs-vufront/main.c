@@ -1,0 +1,420 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * xvs-vufront: a vhost-user front-end for testing and benchmarking
+ * vhost-user net back-ends without a guest. See README.md.
+ *
+ *	xvs-vufront --connect /tmp/b.sock --expect 100000 --timeout 20 &
+ *	xvs-vufront --connect /tmp/a.sock --send 100000 --rate 200000
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ctl/log.h"
+#include "frame.h"
+#include "vufront.h"
+
+#define VF_DEF_RING 256
+#define VF_DEF_MEM_MIB 64
+#define VF_DEF_SIZE 60
+#define VF_DEF_BURST 32
+#define VF_DEF_RX_BUF (1536 + 12)
+#define VF_DEF_TIMEOUT 10.0
+#define VF_DEF_TX_WAIT_MS 1000
+#define VF_DEF_EVIL_WAIT_MS 1000
+#define VF_DEF_SPIN_US 50
+#define VF_DEF_MAC "02:00:00:00:00:01"
+#define VF_DEF_DST "ff:ff:ff:ff:ff:ff"
+#define VF_EXIT_USAGE 2
+
+enum {
+	OPT_MEM = 256,
+	OPT_REGIONS,
+	OPT_NO_EVENT_IDX,
+	OPT_NO_INDIRECT,
+	OPT_NO_MRG_RXBUF,
+	OPT_MAC,
+	OPT_DST,
+	OPT_RATE,
+	OPT_TX_LAYOUT,
+	OPT_BURST,
+	OPT_DELAY,
+	OPT_TX_WAIT,
+	OPT_RX_BUF,
+	OPT_ECHO,
+	OPT_BUSY,
+	OPT_SPIN,
+	OPT_EVIL,
+	OPT_EVIL_WAIT,
+	OPT_EXPECT_DISCONNECT,
+};
+
+static const struct option vf_lopts[] = {
+	{ "connect", required_argument, NULL, 'c' },
+	{ "listen", required_argument, NULL, 'l' },
+	{ "queues", required_argument, NULL, 'q' },
+	{ "ring-size", required_argument, NULL, 'r' },
+	{ "mem", required_argument, NULL, OPT_MEM },
+	{ "regions", required_argument, NULL, OPT_REGIONS },
+	{ "no-event-idx", no_argument, NULL, OPT_NO_EVENT_IDX },
+	{ "no-indirect", no_argument, NULL, OPT_NO_INDIRECT },
+	{ "no-mrg-rxbuf", no_argument, NULL, OPT_NO_MRG_RXBUF },
+	{ "send", required_argument, NULL, 'n' },
+	{ "size", required_argument, NULL, 's' },
+	{ "mac", required_argument, NULL, OPT_MAC },
+	{ "dst", required_argument, NULL, OPT_DST },
+	{ "rate", required_argument, NULL, OPT_RATE },
+	{ "tx-layout", required_argument, NULL, OPT_TX_LAYOUT },
+	{ "burst", required_argument, NULL, OPT_BURST },
+	{ "delay", required_argument, NULL, OPT_DELAY },
+	{ "tx-wait", required_argument, NULL, OPT_TX_WAIT },
+	{ "rx-buf", required_argument, NULL, OPT_RX_BUF },
+	{ "expect", required_argument, NULL, 'e' },
+	{ "timeout", required_argument, NULL, 't' },
+	{ "echo", no_argument, NULL, OPT_ECHO },
+	{ "busy", no_argument, NULL, OPT_BUSY },
+	{ "spin-us", required_argument, NULL, OPT_SPIN },
+	{ "evil", required_argument, NULL, OPT_EVIL },
+	{ "evil-wait", required_argument, NULL, OPT_EVIL_WAIT },
+	{ "expect-disconnect", optional_argument, NULL, OPT_EXPECT_DISCONNECT },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "help", no_argument, NULL, 'h' },
+	{ 0 },
+};
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"usage: " VF_NAME " (--connect PATH | --listen PATH) [OPTIONS]\n"
+		"\n"
+		"A vhost-user front-end (QEMU + the guest's virtio-net driver) for testing and\n"
+		"benchmarking vhost-user net back-ends. Split virtqueues, one thread.\n"
+		"\n"
+		"Connection and device:\n"
+		"  -c, --connect PATH     connect to a back-end listening on PATH (retried 5 s)\n"
+		"  -l, --listen PATH      listen on PATH, wait for one back-end (QEMU server=on);\n"
+		"                         waits up to --timeout (forever with --timeout 0)\n"
+		"  -q, --queues N         queue pairs, 1..%d (default 1); pair q is RX vring 2q,\n"
+		"                         TX vring 2q+1\n"
+		"  -r, --ring-size N      entries per vring, a power of two 2..32768 (default %d)\n"
+		"      --mem MIB          guest memory in MiB, a shared memfd (default %d)\n"
+		"      --regions N        split guest memory into N regions, 1..%d (default 1);\n"
+		"                         N > 1 places them at non-contiguous guest addresses in\n"
+		"                         reverse order\n"
+		"      --no-event-idx     do not negotiate VIRTIO_RING_F_EVENT_IDX\n"
+		"      --no-indirect      do not negotiate VIRTIO_RING_F_INDIRECT_DESC\n"
+		"      --no-mrg-rxbuf     do not negotiate VIRTIO_NET_F_MRG_RXBUF (then every\n"
+		"                         frame must fit one --rx-buf)\n"
+		"\n"
+		"Traffic (UDP/IPv4 10.0.0.1:1000+queue -> 10.0.0.2:2000, payload seq+pattern):\n"
+		"  -n, --send N           send N frames, spread over the queues (default 0)\n"
+		"  -s, --size BYTES       Ethernet frame size without virtio header or FCS,\n"
+		"                         %d..%d (default %d)\n"
+		"      --mac MAC          own (source) MAC (default " VF_DEF_MAC ")\n"
+		"      --dst MAC          destination MAC (default " VF_DEF_DST ")\n"
+		"      --rate PPS         total send rate over all queues (default 0: unpaced)\n"
+		"      --tx-layout L      single: header and frame in one descriptor (default);\n"
+		"                         split: header descriptor -> frame descriptor;\n"
+		"                         indirect: one descriptor -> a 2-entry indirect table\n"
+		"      --burst N          frames per burst, 1..%d (default %d)\n"
+		"      --delay MS         wait before sending the first frame (default 0)\n"
+		"      --tx-wait MS       a queue whose TX ring stays full this long stops; its\n"
+		"                         unsent frames count as tx_ring_full (default %d)\n"
+		"      --rx-buf BYTES     bytes per RX buffer, virtio-net header included,\n"
+		"                         64..65536 (default %d); one descriptor per buffer\n"
+		"  -e, --expect N         run until N frames were received (and all sent)\n"
+		"  -t, --timeout S        end the run after S seconds, fractions allowed\n"
+		"                         (default %g; 0: no limit)\n"
+		"      --echo             reflect every received frame, MACs swapped (PVP)\n"
+		"      --busy             poll the rings, never sleep on the call eventfds\n"
+		"      --spin-us US       otherwise, poll this long after the last work before\n"
+		"                         arming notifications and sleeping (default %d)\n"
+		"\n"
+		"Robustness (one bad input, then report how the back-end took it):\n"
+		"      --evil MODE        one of the modes below\n"
+		"      --evil-wait MS     watch the back-end this long afterwards (default %d)\n"
+		"      --expect-disconnect[=yes|no]\n"
+		"                         exit 0 only if the back-end closed the socket (yes) or\n"
+		"                         kept it open and answered a probe (no); without it\n"
+		"                         the evil run only reports\n",
+		VF_MAX_QP, VF_DEF_RING, VF_DEF_MEM_MIB, VU_MAX_MEM_REGIONS, VF_FRAME_MIN,
+		VF_FRAME_MAX, VF_DEF_SIZE, VF_BURST_MAX, VF_DEF_BURST, VF_DEF_TX_WAIT_MS,
+		VF_DEF_RX_BUF, VF_DEF_TIMEOUT, VF_DEF_SPIN_US, VF_DEF_EVIL_WAIT_MS);
+	vf_evil_help(out);
+	fprintf(out,
+		"\n"
+		"  -v, --verbose          -v: negotiation details, -vv: every vhost-user message\n"
+		"  -h, --help\n"
+		"\n"
+		"Output: one line on stdout,\n"
+		"  tx_frames= tx_bytes= tx_ring_full= rx_frames= rx_bytes= rx_bad= rx_lost=\n"
+		"  rx_reordered= rx_dup= elapsed_s= tx_pps= rx_pps= kicks= wakeups= used_err=\n"
+		"or, with --evil,\n"
+		"  evil= backend=alive|disconnected probe= ack= tx_used= rx_used= setup_nacks=\n"
+		"Bytes count Ethernet frames without the virtio-net header; rates are measured\n"
+		"from the first to the last burst.\n"
+		"\n"
+		"Exit status: 0 expectations met (all frames sent and completed and --expect\n"
+		"frames received before --timeout; no rx_bad, used_err or tx_ring_full; the\n"
+		"back-end still connected; for --evil: the --expect-disconnect expectation),\n"
+		"1 not met or runtime error, 2 bad usage.\n");
+}
+
+static int bad(const char *opt, const char *what, const char *arg)
+{
+	fprintf(stderr, VF_NAME ": --%s: %s: '%s'\n", opt, what, arg);
+	return -EINVAL;
+}
+
+/* An unsigned decimal number in [min, max]. */
+static int parse_u64(const char *opt, const char *s, uint64_t min, uint64_t max, uint64_t *out)
+{
+	unsigned long long v;
+	char *end;
+
+	errno = 0;
+	if (!*s || *s == '-')
+		return bad(opt, "not a number", s);
+	v = strtoull(s, &end, 10);
+	if (errno || *end)
+		return bad(opt, "not a number", s);
+	if (v < min || v > max) {
+		fprintf(stderr, VF_NAME ": --%s: %llu is outside %llu..%llu\n", opt, v,
+			(unsigned long long)min, (unsigned long long)max);
+		return -ERANGE;
+	}
+	*out = v;
+	return 0;
+}
+
+static int parse_uint(const char *opt, const char *s, unsigned int min, unsigned int max,
+		      unsigned int *out)
+{
+	uint64_t v;
+	int err = parse_u64(opt, s, min, max, &v);
+
+	if (!err)
+		*out = (unsigned int)v;
+	return err;
+}
+
+static int parse_opt(struct vf_opts *o, int c, const char *arg)
+{
+	const char *name = NULL;
+	unsigned int i;
+	uint64_t v;
+	char *end;
+	int err = 0, e;
+
+	for (i = 0; vf_lopts[i].name; i++)
+		if (vf_lopts[i].val == c)
+			name = vf_lopts[i].name;
+	switch (c) {
+	case 'c':
+	case 'l':
+		if (o->path)
+			return bad(name, "only one of --connect and --listen", arg);
+		o->path = arg;
+		o->listen = c == 'l';
+		break;
+	case 'q':
+		return parse_uint(name, arg, 1, VF_MAX_QP, &o->queues);
+	case 'r':
+		err = parse_uint(name, arg, 2, VU_MAX_RING_SIZE, &o->ring_size);
+		if (!err && (o->ring_size & (o->ring_size - 1)))
+			return bad(name, "not a power of two", arg);
+		break;
+	case OPT_MEM:
+		err = parse_u64(name, arg, 1, 1 << 20, &v);
+		o->mem_size = (size_t)v << 20;
+		break;
+	case OPT_REGIONS:
+		return parse_uint(name, arg, 1, VU_MAX_MEM_REGIONS, &o->regions);
+	case OPT_NO_EVENT_IDX:
+		o->no_event_idx = true;
+		break;
+	case OPT_NO_INDIRECT:
+		o->no_indirect = true;
+		break;
+	case OPT_NO_MRG_RXBUF:
+		o->no_mrg_rxbuf = true;
+		break;
+	case 'n':
+		return parse_u64(name, arg, 0, UINT32_MAX * (uint64_t)VF_MAX_QP, &o->send);
+	case 's':
+		err = parse_u64(name, arg, VF_FRAME_MIN, VF_FRAME_MAX, &v);
+		o->size = (uint32_t)v;
+		break;
+	case OPT_MAC:
+	case OPT_DST:
+		if (frame_parse_mac(arg, c == OPT_MAC ? o->mac : o->dst))
+			return bad(name, "not a MAC address (xx:xx:xx:xx:xx:xx)", arg);
+		break;
+	case OPT_RATE:
+		return parse_u64(name, arg, 0, 1000000000, &o->rate);
+	case OPT_TX_LAYOUT:
+		if (!strcmp(arg, "single"))
+			o->layout = VF_TX_SINGLE;
+		else if (!strcmp(arg, "split"))
+			o->layout = VF_TX_SPLIT;
+		else if (!strcmp(arg, "indirect"))
+			o->layout = VF_TX_INDIRECT;
+		else
+			return bad(name, "not single, split or indirect", arg);
+		break;
+	case OPT_BURST:
+		return parse_uint(name, arg, 1, VF_BURST_MAX, &o->burst);
+	case OPT_DELAY:
+		return parse_uint(name, arg, 0, 3600000, &o->delay_ms);
+	case OPT_TX_WAIT:
+		return parse_uint(name, arg, 1, 3600000, &o->tx_wait_ms);
+	case OPT_RX_BUF:
+		err = parse_u64(name, arg, 64, 65536, &v);
+		o->rx_buf = (uint32_t)v;
+		break;
+	case 'e':
+		return parse_u64(name, arg, 0, UINT64_MAX, &o->expect);
+	case 't':
+		errno = 0;
+		o->timeout = strtod(arg, &end);
+		if (errno || *end || !*arg || !(o->timeout >= 0 && o->timeout <= 1e7))
+			return bad(name, "not a number of seconds (0..1e7)", arg);
+		break;
+	case OPT_ECHO:
+		o->echo = true;
+		break;
+	case OPT_BUSY:
+		o->busy = true;
+		break;
+	case OPT_SPIN:
+		return parse_uint(name, arg, 0, 1000000, &o->spin_us);
+	case OPT_EVIL:
+		e = vf_evil_parse(arg);
+		if (e < 0)
+			return bad(name, "unknown mode (see --help)", arg);
+		o->evil = (enum vf_evil)e;
+		break;
+	case OPT_EVIL_WAIT:
+		return parse_uint(name, arg, 0, 600000, &o->evil_wait_ms);
+	case OPT_EXPECT_DISCONNECT:
+		if (!arg || !strcmp(arg, "yes"))
+			o->expect_disconnect = 1;
+		else if (!strcmp(arg, "no"))
+			o->expect_disconnect = 0;
+		else
+			return bad(name, "not yes or no", arg);
+		break;
+	default:
+		return -EINVAL;
+	}
+	return err;
+}
+
+static int parse_args(struct vf_opts *o, int argc, char **argv, int *verbose)
+{
+	int c;
+
+	*o = (struct vf_opts){
+		.queues = 1,
+		.ring_size = VF_DEF_RING,
+		.mem_size = (size_t)VF_DEF_MEM_MIB << 20,
+		.regions = 1,
+		.burst = VF_DEF_BURST,
+		.size = VF_DEF_SIZE,
+		.rx_buf = VF_DEF_RX_BUF,
+		.timeout = VF_DEF_TIMEOUT,
+		.tx_wait_ms = VF_DEF_TX_WAIT_MS,
+		.evil_wait_ms = VF_DEF_EVIL_WAIT_MS,
+		.spin_us = VF_DEF_SPIN_US,
+		.expect_disconnect = -1,
+	};
+	frame_parse_mac(VF_DEF_MAC, o->mac);
+	frame_parse_mac(VF_DEF_DST, o->dst);
+	while ((c = getopt_long(argc, argv, "c:l:q:r:n:s:e:t:vh", vf_lopts, NULL)) != -1) {
+		if (c == 'h') {
+			usage(stdout);
+			exit(0);
+		}
+		if (c == 'v') {
+			(*verbose)++;
+			continue;
+		}
+		if (c == '?' || parse_opt(o, c, optarg))
+			return -EINVAL;
+	}
+	if (optind < argc) {
+		fprintf(stderr, VF_NAME ": unexpected argument '%s'\n", argv[optind]);
+		return -EINVAL;
+	}
+	if (!o->path) {
+		fprintf(stderr, VF_NAME ": --connect PATH or --listen PATH is required\n");
+		return -EINVAL;
+	}
+	if (o->expect_disconnect >= 0 && !o->evil) {
+		fprintf(stderr, VF_NAME ": --expect-disconnect: only with --evil\n");
+		return -EINVAL;
+	}
+	if (o->regions > 1 && o->mem_size / o->regions < (1u << 20)) {
+		fprintf(stderr, VF_NAME ": --regions %u: less than 1 MiB of --mem each\n",
+			o->regions);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	vf_stop = 1;
+}
+
+int main(int argc, char **argv)
+{
+	struct vf_dev d = { .sock = -1, .mem.fd = -1 };
+	struct sigaction sa = { .sa_handler = on_signal };
+	struct vf_opts o;
+	int verbose = 0, err, rc = 1;
+
+	if (parse_args(&o, argc, argv, &verbose)) {
+		fprintf(stderr, "Try '" VF_NAME " --help'.\n");
+		return VF_EXIT_USAGE;
+	}
+	log_set_level(verbose >= 2 ? LOG_LVL_DEBUG : verbose ? LOG_LVL_INFO : LOG_LVL_WARN);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	d.o = &o;
+	d.nqp = o.queues;
+	d.sock = vf_sock_open(&o);
+	if (d.sock < 0)
+		return 1;
+
+	err = vf_negotiate(&d);
+	if (!err)
+		err = vf_traffic_init(&d);
+	if (err && (!o.evil || err == -ENOMEM || err == -EINVAL))
+		goto out;
+	if (!err)
+		err = vf_setup(&d);
+	if (o.evil) {
+		rc = vf_evil_run(&d, err);
+		goto out;
+	}
+	if (err)
+		goto out;
+	log_info("device up: %u queue pair(s), ring %u, header %u bytes", d.nqp, o.ring_size,
+		 d.hdr_len);
+
+	vf_traffic_run(&d);
+	vf_traffic_report(&d);
+	rc = vf_traffic_ok(&d) ? 0 : 1;
+out:
+	vf_traffic_free(&d);
+	close(d.sock);
+	return rc;
+}

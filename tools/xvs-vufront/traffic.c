@@ -1,0 +1,872 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The data path: what the guest's virtio-net driver does, in one thread.
+ *
+ * TX frames are UDP/IPv4 built with tools/lib/frame.h. A payload made by
+ * frame_payload(seq) is the seq, then bytes (seq * 31 + i) mod 256, which
+ * depend on seq mod 256 only: 256 frames are built once, and a frame is
+ * sent by copying the one for seq mod 256 and patching the seq, the UDP
+ * source port (1000 + queue) and the UDP checksum (RFC 1624).
+ *
+ * Per queue pair and loop pass: reclaim used TX slots; receive up to a
+ * burst (check, echo, re-post the buffers: one avail->idx store); send up
+ * to a burst (one avail->idx store, a kick only if the back-end wants it).
+ * When passes find nothing to do for --spin-us, the thread arms the call
+ * eventfds it needs and sleeps in ppoll() (or spins on with --busy).
+ *
+ * Receive checks, per frame: the virtio-net header (no GSO, no flags other
+ * than DATA_VALID), Ethernet/IPv4/UDP lengths, frame_payload_check(). The
+ * sequence is tracked per flow (source MAC + UDP source port, so one per
+ * sending queue): gaps are lost, a late frame seen as lost is reordered
+ * (and no longer lost), one seen before is a duplicate; a frame more than
+ * VF_FLOW_WIN behind starts the flow over (the sender was restarted).
+ */
+#include <errno.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ctl/log.h"
+#include "frame.h"
+#include "vufront.h"
+
+#define VF_NS 1000000000ull
+#define VF_IDLE_MAX_NS 100000000ull /* longest sleep: re-check stalls, socket */
+#define VF_SOCK_CHECK_NS 100000000ull
+#define VF_TMPL_N 256
+#define VF_GAPS_LOGGED 16 /* -vv: the first gaps, while rx_lost is below this */
+#define VF_SLOT_HEAD 64 /* slot: header area, then the frame */
+#define VF_IP_SRC "10.0.0.1"
+#define VF_IP_DST "10.0.0.2"
+#define VF_OFF_IP_LEN 16
+#define VF_OFF_SPORT 34
+#define VF_OFF_UDP_LEN 38
+#define VF_OFF_UDP_CSUM 40
+
+_Static_assert(VF_FRAME_MAX == FRAME_MAX, "frames are built with frame.h");
+
+struct vf_tmpl {
+	uint8_t *frames; /* VF_TMPL_N frames, stride apart: seq mod 256 */
+	uint32_t len, stride;
+};
+
+volatile int vf_stop;
+
+uint64_t vf_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * VF_NS + (uint64_t)ts.tv_nsec;
+}
+
+static inline uint16_t get16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+static inline void put16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+/* ---- setup ---------------------------------------------------------- */
+
+static int tmpl_build(struct vf_dev *d)
+{
+	const struct vf_opts *o = d->o;
+	struct vf_tmpl *t;
+	struct frame *f;
+	unsigned int s;
+	int len, err = 0;
+
+	t = calloc(1, sizeof(*t));
+	f = malloc(sizeof(*f));
+	if (!t || !f)
+		goto err_nomem;
+	t->len = o->size;
+	t->stride = (o->size + VF_CACHE_LINE - 1) / VF_CACHE_LINE * VF_CACHE_LINE;
+	t->frames = malloc((size_t)t->stride * VF_TMPL_N);
+	if (!t->frames)
+		goto err_nomem;
+	for (s = 0; s < VF_TMPL_N; s++) {
+		frame_init(f);
+		frame_eth(f, o->dst, o->mac);
+		frame_ip4(f, VF_IP_SRC, VF_IP_DST, 0);
+		frame_udp(f, VF_SPORT_BASE, VF_DPORT);
+		frame_payload(f, o->size - VF_UDP_PAYLOAD_OFF, s);
+		len = frame_finish(f);
+		if (len != (int)o->size) {
+			err = len < 0 ? len : -EINVAL;
+			log_err("building a %u-byte frame: %s", o->size, strerror(-err));
+			goto err_free;
+		}
+		memcpy(t->frames + (size_t)s * t->stride, f->buf, o->size);
+	}
+	free(f);
+	d->tmpl = t;
+	return 0;
+
+err_nomem:
+	err = -ENOMEM;
+err_free:
+	if (t)
+		free(t->frames);
+	free(t);
+	free(f);
+	return err;
+}
+
+static uint64_t gpa(struct vf_dev *d, const void *p)
+{
+	return vf_mem_gpa(&d->mem, p);
+}
+
+static int txq_init(struct vf_dev *d, unsigned int q)
+{
+	const struct vf_opts *o = d->o;
+	struct vf_txq *tx = &d->qp[q].tx;
+	struct vring_desc *desc;
+	unsigned int s, h;
+	uint8_t *buf;
+	int err;
+
+	err = vf_vq_init(&tx->vq, &d->mem, 2 * q + 1, o->ring_size, d->event_idx, &d->st.kicks);
+	if (err)
+		return err;
+	desc = tx->vq.desc;
+	tx->dps = o->layout == VF_TX_SPLIT ? 2 : 1;
+	tx->nslots = o->ring_size / tx->dps;
+	tx->frame_cap = o->echo && o->size < VF_FRAME_MAX ? VF_FRAME_MAX : o->size;
+	tx->sport = (uint16_t)(VF_SPORT_BASE + q);
+	tx->slots = calloc(tx->nslots, sizeof(*tx->slots));
+	tx->free = calloc(tx->nslots, sizeof(*tx->free));
+	tx->inflight = calloc(tx->nslots, 1);
+	if (!tx->slots || !tx->free || !tx->inflight)
+		return -ENOMEM;
+
+	for (s = 0; s < tx->nslots; s++) {
+		struct vf_slot *sl = &tx->slots[s];
+
+		h = s * tx->dps;
+		buf = vf_mem_alloc(&d->mem, VF_SLOT_HEAD + tx->frame_cap, VF_CACHE_LINE);
+		if (!buf)
+			goto err_mem;
+		/* single: header right before the frame; split and indirect:
+		 * apart, so a back-end that assumes contiguity reads junk. */
+		sl->hdr = o->layout == VF_TX_SINGLE ? buf + VF_SLOT_HEAD - d->hdr_len : buf;
+		sl->frame = buf + VF_SLOT_HEAD;
+		switch (o->layout) {
+		case VF_TX_SINGLE:
+			desc[h] = (struct vring_desc){ .addr = gpa(d, sl->hdr) };
+			break;
+		case VF_TX_SPLIT:
+			desc[h] = (struct vring_desc){ .addr = gpa(d, sl->hdr),
+						       .len = d->hdr_len,
+						       .flags = VRING_DESC_F_NEXT,
+						       .next = (uint16_t)(h + 1) };
+			desc[h + 1] = (struct vring_desc){ .addr = gpa(d, sl->frame) };
+			break;
+		case VF_TX_INDIRECT:
+			sl->ind = vf_mem_alloc(&d->mem, 2 * sizeof(*sl->ind), 16);
+			if (!sl->ind)
+				goto err_mem;
+			sl->ind[0] = (struct vring_desc){ .addr = gpa(d, sl->hdr),
+							  .len = d->hdr_len,
+							  .flags = VRING_DESC_F_NEXT,
+							  .next = 1 };
+			sl->ind[1] = (struct vring_desc){ .addr = gpa(d, sl->frame) };
+			desc[h] = (struct vring_desc){ .addr = gpa(d, sl->ind),
+						       .len = 2 * sizeof(*sl->ind),
+						       .flags = VRING_DESC_F_INDIRECT };
+			break;
+		}
+		tx->free[tx->nslots - 1 - s] = (uint16_t)s; /* pops 0, 1, 2 ... */
+	}
+	tx->nfree = tx->nslots;
+	tx->remaining = o->send / d->nqp + (q < o->send % d->nqp);
+	return 0;
+
+err_mem:
+	log_err("guest memory too small for %u TX slots of %u bytes (raise --mem)", tx->nslots,
+		tx->frame_cap);
+	return -ENOMEM;
+}
+
+static int rxq_init(struct vf_dev *d, unsigned int q)
+{
+	const struct vf_opts *o = d->o;
+	struct vf_rxq *rx = &d->qp[q].rx;
+	uint16_t flags = VRING_DESC_F_WRITE;
+	unsigned int i;
+	int err;
+
+	err = vf_vq_init(&rx->vq, &d->mem, 2 * q, o->ring_size, d->event_idx, &d->st.kicks);
+	if (err)
+		return err;
+	if (o->evil == VF_EVIL_RX_DESC_READONLY)
+		flags = 0;
+	rx->buf_len = o->rx_buf;
+	rx->bufs = calloc(o->ring_size, sizeof(*rx->bufs));
+	rx->inflight = calloc(o->ring_size, 1);
+	rx->repost = calloc(o->ring_size, sizeof(*rx->repost));
+	if (!rx->bufs || !rx->inflight || !rx->repost)
+		return -ENOMEM;
+	/* Linux with MRG_RXBUF: one descriptor per buffer; without it we post
+	 * single descriptors too, so --rx-buf must hold a whole frame. */
+	for (i = 0; i < o->ring_size; i++) {
+		rx->bufs[i] = vf_mem_alloc(&d->mem, rx->buf_len, VF_CACHE_LINE);
+		if (!rx->bufs[i]) {
+			log_err("guest memory too small for %u RX buffers of %u bytes (raise --mem)",
+				o->ring_size, rx->buf_len);
+			return -ENOMEM;
+		}
+		rx->vq.desc[i] = (struct vring_desc){ .addr = gpa(d, rx->bufs[i]),
+						      .len = rx->buf_len,
+						      .flags = flags };
+		rx->inflight[i] = 1;
+		vf_vq_add(&rx->vq, (uint16_t)i);
+	}
+	/* Visible before the back-end starts; the kick (an eventfd count it
+	 * will find once it has the fd) is decided as for any publish. */
+	vf_vq_publish(&rx->vq);
+	return 0;
+}
+
+int vf_traffic_init(struct vf_dev *d)
+{
+	const struct vf_opts *o = d->o;
+	unsigned int q;
+	int err;
+
+	if (o->rx_buf <= d->hdr_len) {
+		log_err("--rx-buf %u: must exceed the %u-byte virtio-net header", o->rx_buf,
+			d->hdr_len);
+		return -EINVAL;
+	}
+	if (o->layout == VF_TX_INDIRECT && !d->indirect && !o->evil) {
+		log_err("--tx-layout indirect: VIRTIO_RING_F_INDIRECT_DESC not negotiated");
+		return -EOPNOTSUPP;
+	}
+	err = vf_mem_init(&d->mem, o->mem_size, o->regions);
+	if (err) {
+		log_err("guest memory (--mem %zu MiB, --regions %u): %s", o->mem_size >> 20,
+			o->regions, strerror(-err));
+		return err;
+	}
+	d->qp = aligned_alloc(VF_CACHE_LINE, sizeof(*d->qp) * d->nqp);
+	d->flows = calloc(VF_FLOWS, sizeof(*d->flows));
+	d->scratch = malloc(VF_RX_SCRATCH);
+	if (!d->qp || !d->flows || !d->scratch)
+		return -ENOMEM;
+	memset(d->qp, 0, sizeof(*d->qp) * d->nqp);
+	for (q = 0; q < d->nqp; q++) {
+		d->qp[q].rx.vq.kickfd = d->qp[q].rx.vq.callfd = -1;
+		d->qp[q].tx.vq.kickfd = d->qp[q].tx.vq.callfd = -1;
+	}
+	err = tmpl_build(d);
+	if (err)
+		return err;
+	for (q = 0; q < d->nqp; q++) {
+		err = rxq_init(d, q);
+		if (err)
+			return err;
+		err = txq_init(d, q);
+		if (err)
+			return err;
+	}
+	log_info("guest memory: %zu MiB in %u region(s), %zu KiB used", d->mem.size >> 20,
+		 d->mem.nregions, d->mem.used >> 10);
+	return 0;
+}
+
+void vf_traffic_free(struct vf_dev *d)
+{
+	unsigned int q;
+
+	for (q = 0; d->qp && q < d->nqp; q++) {
+		struct vf_qp *qp = &d->qp[q];
+
+		vf_vq_close(&qp->rx.vq);
+		vf_vq_close(&qp->tx.vq);
+		free(qp->rx.bufs);
+		free(qp->rx.inflight);
+		free(qp->rx.repost);
+		free(qp->tx.slots);
+		free(qp->tx.free);
+		free(qp->tx.inflight);
+	}
+	free(d->qp);
+	d->qp = NULL;
+	if (d->tmpl)
+		free(d->tmpl->frames);
+	free(d->tmpl);
+	d->tmpl = NULL;
+	free(d->flows);
+	d->flows = NULL;
+	free(d->scratch);
+	d->scratch = NULL;
+	vf_mem_free(&d->mem);
+}
+
+/* ---- TX ------------------------------------------------------------- */
+
+/* Ones' complement update of a checksum for one 16-bit word (RFC 1624). */
+static inline uint32_t csum_replace(uint32_t sum, uint16_t old, uint16_t new_w)
+{
+	return sum + (uint16_t)~old + new_w;
+}
+
+uint32_t vf_tx_fill(struct vf_dev *d, struct vf_txq *tx, unsigned int s, uint32_t seq)
+{
+	const struct vf_tmpl *t = d->tmpl;
+	const uint8_t *src = t->frames + (size_t)(seq & (VF_TMPL_N - 1)) * t->stride;
+	struct vf_slot *sl = &tx->slots[s];
+	uint8_t *p = sl->frame, *pl = p + VF_UDP_PAYLOAD_OFF;
+	uint32_t sum;
+	uint16_t csum;
+
+	memset(sl->hdr, 0, d->hdr_len);
+	memcpy(p, src, t->len);
+	/* The template has sport VF_SPORT_BASE and seq bytes 00 00 00 s. */
+	sum = (uint16_t)~get16(p + VF_OFF_UDP_CSUM);
+	sum = csum_replace(sum, VF_SPORT_BASE, tx->sport);
+	sum = csum_replace(sum, 0, (uint16_t)(seq >> 16));
+	sum = csum_replace(sum, (uint16_t)(seq & 0xff), (uint16_t)seq);
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	csum = (uint16_t)~sum;
+	put16(p + VF_OFF_SPORT, tx->sport);
+	put16(pl, (uint16_t)(seq >> 16));
+	put16(pl + 2, (uint16_t)seq);
+	put16(p + VF_OFF_UDP_CSUM, csum ? csum : 0xffff);
+	return t->len;
+}
+
+void vf_tx_set_len(struct vf_dev *d, struct vf_txq *tx, unsigned int s, uint32_t len)
+{
+	unsigned int h = s * tx->dps;
+
+	switch (d->o->layout) {
+	case VF_TX_SINGLE:
+		tx->vq.desc[h].len = d->hdr_len + len;
+		break;
+	case VF_TX_SPLIT:
+		tx->vq.desc[h + 1].len = len;
+		break;
+	case VF_TX_INDIRECT:
+		tx->slots[s].ind[1].len = len;
+		break;
+	}
+}
+
+static unsigned int tx_reclaim(struct vf_dev *d, struct vf_txq *tx)
+{
+	uint16_t n = vf_vq_used_pending(&tx->vq), i;
+
+	for (i = 0; i < n; i++) {
+		uint32_t id = vf_vq_used_elem(&tx->vq, i)->id, s = id / tx->dps;
+
+		if (unlikely(id % tx->dps || s >= tx->nslots || !tx->inflight[s])) {
+			d->st.used_err++; /* not a head we posted: drop it */
+			continue;
+		}
+		tx->inflight[s] = 0;
+		tx->free[tx->nfree++] = (uint16_t)s;
+	}
+	tx->vq.last_used += n;
+	if (n)
+		tx->full_since = 0;
+	return n;
+}
+
+/* Frames the rate allows now; *next_ns gets when the next one is due.
+ * Time lost to a stall (a full ring, a descheduled thread) is made up for
+ * up to one ring's worth of frames, then forgotten: the rate is never
+ * exceeded by more than that. */
+static uint64_t tx_allowed(const struct vf_dev *d, struct vf_txq *tx, uint64_t now,
+			   uint64_t *next_ns)
+{
+	double rate_q = (double)d->o->rate / d->nqp;
+	uint64_t target, allowed;
+
+	if (!d->o->rate)
+		return UINT64_MAX;
+	if (!tx->rate_t0) {
+		tx->rate_t0 = now;
+		tx->rate_gen = tx->generated;
+	}
+	target = tx->rate_gen + (uint64_t)(rate_q * (double)(now - tx->rate_t0) / VF_NS) + 1;
+	allowed = target > tx->generated ? target - tx->generated : 0;
+	if (allowed > tx->nslots) {
+		tx->rate_t0 = now;
+		tx->rate_gen = tx->generated;
+		allowed = 1;
+	}
+	if (next_ns)
+		*next_ns = tx->rate_t0 +
+			   (uint64_t)((double)(tx->generated - tx->rate_gen) / rate_q * VF_NS);
+	return allowed;
+}
+
+static unsigned int tx_send(struct vf_dev *d, struct vf_txq *tx, uint64_t now)
+{
+	const struct vf_opts *o = d->o;
+	uint64_t n = o->burst, allowed;
+	unsigned int i, s;
+	uint32_t len = 0;
+
+	if (!tx->remaining)
+		return 0;
+	if (!tx->nfree) {
+		if (!tx->full_since) {
+			tx->full_since = now;
+		} else if (now - tx->full_since > (uint64_t)o->tx_wait_ms * 1000000) {
+			log_warn("queue %u: TX ring full for %u ms (avail->idx %u, used->idx %u); "
+				 "%llu frame(s) not sent",
+				 tx->vq.index / 2, o->tx_wait_ms, tx->vq.avail_idx,
+				 __atomic_load_n(&tx->vq.used->idx, __ATOMIC_ACQUIRE),
+				 (unsigned long long)tx->remaining);
+			d->st.tx_ring_full += tx->remaining;
+			tx->remaining = 0;
+			tx->stalled = true;
+		}
+		return 0;
+	}
+	allowed = tx_allowed(d, tx, now, NULL);
+	if (n > allowed)
+		n = allowed;
+	if (n > tx->remaining)
+		n = tx->remaining;
+	if (n > tx->nfree)
+		n = tx->nfree;
+	for (i = 0; i < n; i++) {
+		s = tx->free[--tx->nfree];
+		len = vf_tx_fill(d, tx, s, tx->seq++);
+		vf_tx_set_len(d, tx, s, len);
+		tx->inflight[s] = 1;
+		vf_vq_add(&tx->vq, (uint16_t)(s * tx->dps));
+	}
+	if (!n)
+		return 0;
+	tx->remaining -= n;
+	tx->generated += n;
+	d->st.tx_frames += n;
+	d->st.tx_bytes += n * len;
+	if (!d->st.t_first_tx)
+		d->st.t_first_tx = now;
+	d->st.t_last_tx = now;
+	vf_vq_publish(&tx->vq);
+	return (unsigned int)n;
+}
+
+/* Reflect a received frame (the caller made sure a slot is free). */
+static void tx_echo(struct vf_dev *d, struct vf_txq *tx, const uint8_t *f, uint32_t len)
+{
+	struct vf_slot *sl;
+	unsigned int s;
+
+	if (len > tx->frame_cap || len < VF_ETH_HLEN)
+		return;
+	s = tx->free[--tx->nfree];
+	sl = &tx->slots[s];
+	memset(sl->hdr, 0, d->hdr_len);
+	memcpy(sl->frame, f + 6, 6);
+	memcpy(sl->frame + 6, f, 6);
+	memcpy(sl->frame + 12, f + 12, len - 12);
+	vf_tx_set_len(d, tx, s, len);
+	tx->inflight[s] = 1;
+	vf_vq_add(&tx->vq, (uint16_t)(s * tx->dps));
+	d->st.tx_frames++;
+	d->st.tx_bytes += len;
+}
+
+/* ---- RX ------------------------------------------------------------- */
+
+static struct vf_flow *flow_get(struct vf_dev *d, const uint8_t *mac, uint16_t sport)
+{
+	uint64_t key = (uint64_t)mac[0] << 56 | (uint64_t)mac[1] << 48 |
+		       (uint64_t)mac[2] << 40 | (uint64_t)mac[3] << 32 | (uint64_t)mac[4] << 24 |
+		       (uint64_t)mac[5] << 16 | sport;
+	unsigned int h = (unsigned int)((key * 0x9e3779b97f4a7c15ull) >> 56), i;
+
+	for (i = 0; i < VF_FLOWS; i++) {
+		struct vf_flow *fl = &d->flows[(h + i) & (VF_FLOWS - 1)];
+
+		if (fl->used && fl->key == key)
+			return fl;
+		if (!fl->used) {
+			fl->used = true;
+			fl->key = key; /* every sender starts at seq 0 */
+			return fl;
+		}
+	}
+	return NULL;
+}
+
+static inline void bit_set(uint64_t *b, uint32_t n)
+{
+	b[(n % VF_FLOW_WIN) / 64] |= 1ull << (n % 64);
+}
+
+static inline void bit_clear(uint64_t *b, uint32_t n)
+{
+	b[(n % VF_FLOW_WIN) / 64] &= ~(1ull << (n % 64));
+}
+
+static inline bool bit_test(const uint64_t *b, uint32_t n)
+{
+	return b[(n % VF_FLOW_WIN) / 64] & 1ull << (n % 64);
+}
+
+static void flow_track(struct vf_stats *st, struct vf_flow *fl, uint32_t seq)
+{
+	int32_t ahead = (int32_t)(seq - fl->next);
+	uint32_t behind, s;
+
+	if (ahead >= 0) {
+		if (ahead && st->rx_lost < VF_GAPS_LOGGED)
+			log_dbg("flow %012llx:%u: seq %u..%u missing",
+				(unsigned long long)(fl->key >> 16),
+				(unsigned int)(fl->key & 0xffff), fl->next, seq - 1);
+		st->rx_lost += (uint32_t)ahead;
+		if ((uint32_t)ahead >= VF_FLOW_WIN)
+			memset(fl->seen, 0, sizeof(fl->seen));
+		else
+			for (s = fl->next; s != seq; s++)
+				bit_clear(fl->seen, s);
+		bit_set(fl->seen, seq);
+		fl->next = seq + 1;
+		return;
+	}
+	behind = fl->next - seq;
+	if (behind >= VF_FLOW_WIN) {
+		/* Far behind: the sender started over (a new run against a
+		 * long-lived --echo). A new stream, nothing counted. */
+		memset(fl->seen, 0, sizeof(fl->seen));
+		bit_set(fl->seen, seq);
+		fl->next = seq + 1;
+		return;
+	}
+	if (bit_test(fl->seen, seq)) {
+		st->rx_dup++;
+		return;
+	}
+	/* Late: counted lost when the gap was seen. */
+	bit_set(fl->seen, seq);
+	st->rx_reordered++;
+	if (st->rx_lost)
+		st->rx_lost--;
+}
+
+static void rx_check(struct vf_dev *d, const struct virtio_net_hdr *h, const uint8_t *f,
+		     uint32_t len)
+{
+	struct vf_flow *fl;
+	int64_t seq;
+
+	d->st.rx_frames++;
+	d->st.rx_bytes += len;
+	if (unlikely(h->flags & ~VIRTIO_NET_HDR_F_DATA_VALID ||
+		     h->gso_type != VIRTIO_NET_HDR_GSO_NONE))
+		goto bad;
+	if (unlikely(len < VF_UDP_PAYLOAD_OFF + 4 || get16(f + 12) != 0x0800 || f[14] != 0x45 ||
+		     f[23] != 17 || get16(f + VF_OFF_IP_LEN) != len - VF_ETH_HLEN ||
+		     get16(f + VF_OFF_UDP_LEN) != len - VF_ETH_HLEN - 20))
+		goto bad;
+	seq = frame_payload_check(f + VF_UDP_PAYLOAD_OFF, len - VF_UDP_PAYLOAD_OFF);
+	if (unlikely(seq < 0))
+		goto bad;
+	fl = flow_get(d, f + 6, get16(f + VF_OFF_SPORT));
+	if (fl)
+		flow_track(&d->st, fl, (uint32_t)seq);
+	return;
+bad:
+	d->st.rx_bad++;
+}
+
+/* A used entry we can take: one of our ids, posted, a sane length. */
+static inline bool rx_elem_ok(const struct vf_rxq *rx, uint32_t id, uint32_t len)
+{
+	return id < rx->vq.num && rx->inflight[id] && len <= rx->buf_len;
+}
+
+/* Up to a burst of frames; returns the used entries consumed. */
+static unsigned int rx_burst(struct vf_dev *d, struct vf_qp *qp, unsigned int *nframes)
+{
+	struct vf_rxq *rx = &qp->rx;
+	struct vf_vq *vq = &rx->vq;
+	unsigned int budget = d->o->burst, frames = 0, nrepost = 0, k;
+	uint16_t pending = vf_vq_used_pending(vq), nbufs;
+
+	*nframes = 0;
+	if (!pending)
+		return 0;
+	if (d->o->echo && budget > qp->tx.nfree)
+		budget = qp->tx.nfree; /* back-pressure: leave the rest in the ring */
+	while (pending && frames < budget) {
+		const struct vring_used_elem *e = vf_vq_used_elem(vq, 0);
+		uint32_t id = e->id, len = e->len, flen, total;
+		const struct virtio_net_hdr *h;
+		const uint8_t *f;
+		bool ok = true;
+
+		if (unlikely(!rx_elem_ok(rx, id, len) || len < d->hdr_len)) {
+			d->st.used_err++;
+			if (id < vq->num && rx->inflight[id]) {
+				rx->inflight[id] = 0;
+				rx->repost[nrepost++] = (uint16_t)id;
+			}
+			vq->last_used++;
+			pending--;
+			continue;
+		}
+		h = (const struct virtio_net_hdr *)rx->bufs[id];
+		nbufs = 1;
+		if (d->mrg_rxbuf)
+			nbufs = ((const struct virtio_net_hdr_v1 *)h)->num_buffers;
+		if (unlikely(nbufs > pending && nbufs <= vq->num))
+			break; /* the rest of the frame is not visible yet */
+		if (unlikely(!nbufs || nbufs > pending)) {
+			nbufs = 1;
+			ok = false;
+		}
+		flen = len - d->hdr_len;
+		f = rx->bufs[id] + d->hdr_len;
+		if (nbufs > 1) {
+			/* Only the first buffer has the header (virtio-net 5.1.6.4). */
+			memcpy(d->scratch, f, flen);
+			for (total = flen, k = 1; k < nbufs; k++) {
+				const struct vring_used_elem *ek = vf_vq_used_elem(vq, (uint16_t)k);
+
+				if (!rx_elem_ok(rx, ek->id, ek->len) ||
+				    total + ek->len > VF_RX_SCRATCH) {
+					ok = false;
+					break;
+				}
+				memcpy(d->scratch + total, rx->bufs[ek->id], ek->len);
+				total += ek->len;
+			}
+			f = d->scratch;
+			flen = total;
+		}
+		if (ok) {
+			rx_check(d, h, f, flen);
+			if (d->o->echo)
+				tx_echo(d, &qp->tx, f, flen);
+		} else {
+			d->st.used_err++;
+		}
+		for (k = 0; k < nbufs; k++) {
+			uint32_t ik = vf_vq_used_elem(vq, (uint16_t)k)->id;
+
+			if (ik < vq->num && rx->inflight[ik]) {
+				rx->inflight[ik] = 0;
+				rx->repost[nrepost++] = (uint16_t)ik;
+			}
+		}
+		vq->last_used += nbufs;
+		pending -= nbufs;
+		frames++;
+	}
+	for (k = 0; k < nrepost; k++) {
+		rx->inflight[rx->repost[k]] = 1;
+		vf_vq_add(vq, rx->repost[k]);
+	}
+	vf_vq_publish(vq);
+	if (frames && d->o->echo)
+		vf_vq_publish(&qp->tx.vq);
+	*nframes = frames;
+	return nrepost;
+}
+
+/* Bursts until the ring is empty or a ring's worth was taken: the buffers
+ * go back to the back-end after each burst, not after the whole batch. */
+static unsigned int rx_poll(struct vf_dev *d, struct vf_qp *qp, uint64_t now)
+{
+	unsigned int work = 0, frames = 0, n;
+
+	do {
+		work += rx_burst(d, qp, &n);
+		frames += n;
+	} while (n == d->o->burst && frames < qp->rx.vq.num);
+	if (frames) {
+		if (!d->st.t_first_rx)
+			d->st.t_first_rx = now;
+		d->st.t_last_rx = now;
+	}
+	return work;
+}
+
+/* ---- the loop ------------------------------------------------------- */
+
+static bool run_done(const struct vf_dev *d)
+{
+	const struct vf_opts *o = d->o;
+	unsigned int q;
+
+	if ((o->echo && !o->expect) || (!o->send && !o->expect))
+		return false; /* runs until the timeout or a signal */
+	for (q = 0; q < d->nqp; q++) {
+		const struct vf_txq *tx = &d->qp[q].tx;
+
+		if (tx->remaining || (tx->nfree != tx->nslots && !tx->stalled))
+			return false;
+	}
+	return d->st.rx_frames >= o->expect;
+}
+
+static uint64_t min_u64(uint64_t a, uint64_t b)
+{
+	return a < b ? a : b;
+}
+
+/* Nothing to do: arm the notifications we wait for, re-check, sleep. */
+static void idle_wait(struct vf_dev *d, uint64_t t0, uint64_t now, uint64_t deadline)
+{
+	struct pollfd pfd[1 + 2 * VF_MAX_QP];
+	struct vf_vq *armed[2 * VF_MAX_QP];
+	unsigned int n = 0, na = 0, q, i;
+	uint64_t wake = min_u64(deadline, now + VF_IDLE_MAX_NS), next, v;
+	bool pending = false;
+	struct timespec ts;
+
+	pfd[n++] = (struct pollfd){ .fd = d->sock, .events = POLLIN };
+	for (q = 0; q < d->nqp; q++) {
+		struct vf_qp *qp = &d->qp[q];
+		struct vf_txq *tx = &qp->tx;
+
+		if (!(d->o->echo && !tx->nfree)) {
+			armed[na++] = &qp->rx.vq;
+			pending |= vf_vq_arm(&qp->rx.vq);
+		}
+		/* Completions matter when they free slots we are short of, or
+		 * end a drain; not for every burst the back-end takes. */
+		if (tx->nfree != tx->nslots &&
+		    (tx->nfree < d->o->burst || (!tx->remaining && !d->o->echo))) {
+			armed[na++] = &tx->vq;
+			pending |= vf_vq_arm(&tx->vq);
+		}
+		if (tx->remaining && now < t0)
+			wake = min_u64(wake, t0);
+		else if (tx->remaining && tx->nfree && d->o->rate) {
+			tx_allowed(d, tx, now, &next);
+			wake = min_u64(wake, next);
+		} else if (tx->remaining && !tx->nfree && tx->full_since) {
+			wake = min_u64(wake, tx->full_since +
+						     (uint64_t)d->o->tx_wait_ms * 1000000 + 1);
+		}
+	}
+	for (i = 0; i < na; i++)
+		pfd[n++] = (struct pollfd){ .fd = armed[i]->callfd, .events = POLLIN };
+	if (!pending && wake > now) {
+		ts.tv_sec = (time_t)((wake - now) / VF_NS);
+		ts.tv_nsec = (long)((wake - now) % VF_NS);
+		if (ppoll(pfd, n, &ts, NULL) > 0) {
+			d->st.wakeups++;
+			if (pfd[0].revents)
+				vf_sock_check(d);
+			for (i = 1; i < n; i++)
+				if (pfd[i].revents & POLLIN && read(pfd[i].fd, &v, sizeof(v)) < 0)
+					break; /* EAGAIN: someone else's wakeup, fine */
+		}
+	}
+	for (i = 0; i < na; i++)
+		vf_vq_disarm(armed[i]);
+}
+
+int vf_traffic_run(struct vf_dev *d)
+{
+	const struct vf_opts *o = d->o;
+	uint64_t now = vf_now_ns(), t_send, deadline, last_check, idle_since = 0;
+	unsigned int q, work;
+
+	d->st.t_start = now;
+	t_send = now + (uint64_t)o->delay_ms * 1000000;
+	deadline = o->timeout > 0 ? now + (uint64_t)(o->timeout * VF_NS) : UINT64_MAX;
+	last_check = now;
+	for (;;) {
+		work = 0;
+		for (q = 0; q < d->nqp; q++) {
+			struct vf_qp *qp = &d->qp[q];
+
+			work += tx_reclaim(d, &qp->tx);
+			work += rx_poll(d, qp, now);
+			if (now >= t_send)
+				work += tx_send(d, &qp->tx, now);
+		}
+		now = vf_now_ns();
+		if (now - last_check >= VF_SOCK_CHECK_NS) {
+			vf_sock_check(d);
+			last_check = now;
+		}
+		if (vf_stop || d->disconnected || run_done(d) || now >= deadline)
+			break;
+		if (work || o->busy) {
+			idle_since = 0;
+			continue;
+		}
+		/* Keep polling a little before paying for a sleep and a
+		 * wakeup: at high rates the next frame is microseconds away. */
+		if (!idle_since)
+			idle_since = now;
+		if (now - idle_since < (uint64_t)o->spin_us * 1000)
+			continue;
+		idle_wait(d, t_send, now, deadline);
+		now = vf_now_ns();
+	}
+	d->st.t_end = vf_now_ns();
+	if (d->disconnected) {
+		log_err("the back-end closed the connection");
+	} else if (now >= deadline && !run_done(d) && (o->send || o->expect)) {
+		d->timed_out = true;
+		log_warn("timeout after %.3f s (TX not all completed, or fewer than --expect "
+			 "frames received)",
+			 o->timeout);
+	}
+	return 0;
+}
+
+static double rate_of(uint64_t frames, uint64_t first, uint64_t last, double elapsed)
+{
+	double span = (double)(last - first) / VF_NS;
+
+	if (frames > 1 && span > 0.001)
+		return (double)(frames - 1) / span;
+	return elapsed > 0 ? (double)frames / elapsed : 0;
+}
+
+void vf_traffic_report(const struct vf_dev *d)
+{
+	const struct vf_stats *st = &d->st;
+	double elapsed = (double)(st->t_end - st->t_start) / VF_NS;
+
+	printf("tx_frames=%llu tx_bytes=%llu tx_ring_full=%llu rx_frames=%llu rx_bytes=%llu "
+	       "rx_bad=%llu rx_lost=%llu rx_reordered=%llu rx_dup=%llu elapsed_s=%.3f "
+	       "tx_pps=%.0f rx_pps=%.0f kicks=%llu wakeups=%llu used_err=%llu\n",
+	       (unsigned long long)st->tx_frames, (unsigned long long)st->tx_bytes,
+	       (unsigned long long)st->tx_ring_full, (unsigned long long)st->rx_frames,
+	       (unsigned long long)st->rx_bytes, (unsigned long long)st->rx_bad,
+	       (unsigned long long)st->rx_lost, (unsigned long long)st->rx_reordered,
+	       (unsigned long long)st->rx_dup, elapsed,
+	       rate_of(st->tx_frames, st->t_first_tx, st->t_last_tx, elapsed),
+	       rate_of(st->rx_frames, st->t_first_rx, st->t_last_rx, elapsed),
+	       (unsigned long long)st->kicks, (unsigned long long)st->wakeups,
+	       (unsigned long long)st->used_err);
+	fflush(stdout);
+}
+
+bool vf_traffic_ok(const struct vf_dev *d)
+{
+	const struct vf_stats *st = &d->st;
+	unsigned int q;
+
+	for (q = 0; q < d->nqp; q++)
+		if (d->qp[q].tx.remaining)
+			return false;
+	return !d->disconnected && !d->timed_out && !st->rx_bad && !st->used_err &&
+	       !st->tx_ring_full && st->rx_frames >= d->o->expect;
+}

@@ -1,0 +1,328 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * xvs-vufront: a vhost-user front-end (QEMU plus the guest's virtio-net
+ * driver in one process) for testing and benchmarking vhost-user back-ends.
+ *
+ *	main.c     options, help, the run from connect to the counters line
+ *	mem.c      the guest memory: one memfd, split into regions, GPAs
+ *	proto.c    vhost-user messages and the QEMU-like negotiation
+ *	ring.c     split virtqueue, driver side: publish, kick, used, notify
+ *	traffic.c  TX/RX/echo data path, payload checks, the main loop
+ *	evil.c     deliberate protocol and ring violations
+ *
+ * One thread drives every queue. Everything in struct vf_dev is owned by
+ * that thread; the only memory shared with the back-end is the guest
+ * memory (rings and buffers), accessed through the ring helpers below.
+ */
+#ifndef XVS_VUFRONT_H
+#define XVS_VUFRONT_H
+
+#include <linux/virtio_config.h>
+#include <linux/virtio_net.h>
+#include <linux/virtio_ring.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "vhost/vu_proto.h"
+#include "xvs/compiler.h"
+
+#if __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+#error "xvs-vufront writes virtio 1.x (little-endian) rings in host order"
+#endif
+
+#define VF_NAME "xvs-vufront"
+#define VF_MAX_QP VU_MAX_QUEUE_PAIRS
+#define VF_BURST_MAX 256
+#define VF_CACHE_LINE 64
+#define VF_ETH_HLEN 14
+#define VF_UDP_PAYLOAD_OFF 42 /* Ethernet + IPv4 (no options) + UDP */
+#define VF_FRAME_MIN 60
+#define VF_FRAME_MAX 16384 /* = FRAME_MAX of tools/lib/frame.h */
+#define VF_RX_SCRATCH 65536 /* reassembly of a multi-buffer frame */
+#define VF_SPORT_BASE 1000 /* UDP source port of queue q: base + q */
+#define VF_DPORT 2000
+
+#define VF_EVIL_SETUP 1 /* replaces a message of the normal setup */
+#define VF_EVIL_MSG 2 /* a bad message after the normal setup */
+#define VF_EVIL_DATA 3 /* bad rings or descriptors after the setup */
+
+/* X(enum suffix, name, kind, help) */
+#define VF_EVIL_MODES(X)                                                                           \
+	X(DESC_OOB, "desc-oob", VF_EVIL_DATA, "TX descriptor address outside guest memory")       \
+	X(DESC_LEN_OOB, "desc-len-oob", VF_EVIL_DATA,                                              \
+	  "TX descriptor crossing the end of guest memory")                                \
+	X(DESC_LOOP, "desc-loop", VF_EVIL_DATA, "TX chain whose next points to itself")            \
+	X(CHAIN_TOO_LONG, "chain-too-long", VF_EVIL_DATA,                                          \
+	  "chain of ring-size+1 (indirect; else a full cycle)")                                   \
+	X(INDIRECT_OOB, "indirect-oob", VF_EVIL_DATA, "indirect table outside guest memory")       \
+	X(INDIRECT_BAD_LEN, "indirect-bad-len", VF_EVIL_DATA,                                      \
+	  "indirect table length 20 (not a multiple of 16)")                                      \
+	X(INDIRECT_LEN_ZERO, "indirect-len-zero", VF_EVIL_DATA, "indirect table length 0")         \
+	X(INDIRECT_NESTED, "indirect-nested", VF_EVIL_DATA,                                        \
+	  "VRING_DESC_F_INDIRECT inside an indirect table")                                       \
+	X(AVAIL_IDX_JUMP, "avail-idx-jump", VF_EVIL_DATA,                                          \
+	  "TX avail->idx moved ring-size+10 ahead")                                               \
+	X(AVAIL_RING_OOB, "avail-ring-oob", VF_EVIL_DATA, "TX avail ring entry = ring-size+3")     \
+	X(TX_DESC_WRITEONLY, "tx-desc-writeonly", VF_EVIL_DATA,                                    \
+	  "TX descriptor with VRING_DESC_F_WRITE")                                                \
+	X(RX_DESC_READONLY, "rx-desc-readonly", VF_EVIL_DATA,                                      \
+	  "RX buffers without F_WRITE, then 32 frames sent")                    \
+	X(RING_ADDR_OOB, "ring-addr-oob", VF_EVIL_SETUP,                                           \
+	  "SET_VRING_ADDR (vring 0) outside every region")                             \
+	X(RING_SIZE_NOT_POW2, "ring-size-not-pow2", VF_EVIL_SETUP, "SET_VRING_NUM 1000 (vring 0)") \
+	X(RING_SIZE_HUGE, "ring-size-huge", VF_EVIL_SETUP, "SET_VRING_NUM 65536 (vring 0)")        \
+	X(TOO_MANY_REGIONS, "too-many-regions", VF_EVIL_SETUP,                                     \
+	  "SET_MEM_TABLE, nregions 9 (9 entries, 8 fds)")                                     \
+	X(REGION_FD_COUNT, "region-fd-count", VF_EVIL_SETUP,                                       \
+	  "SET_MEM_TABLE with nregions 2 and 1 fd")                                               \
+	X(BAD_MSG_SIZE, "bad-msg-size", VF_EVIL_MSG, "SET_VRING_NUM with size 4 (4 bytes sent)")   \
+	X(OVERSIZED_MSG, "oversized-msg", VF_EVIL_MSG,                                             \
+	  "SET_VRING_NUM with size 4096 (4096 bytes sent)")                                       \
+	X(STRAY_FDS, "stray-fds", VF_EVIL_MSG, "GET_FEATURES with an eventfd attached")            \
+	X(BAD_QUEUE_INDEX, "bad-queue-index", VF_EVIL_MSG, "SET_VRING_NUM for vring 200")          \
+	X(UNKNOWN_REQUEST, "unknown-request", VF_EVIL_MSG, "request 99 with NEED_REPLY")
+
+enum vf_evil {
+	VF_EVIL_NONE = 0,
+#define VF_X(e, name, kind, help) VF_EVIL_##e,
+	VF_EVIL_MODES(VF_X)
+#undef VF_X
+};
+
+enum vf_layout {
+	VF_TX_SINGLE, /* header + frame in one descriptor */
+	VF_TX_SPLIT, /* header descriptor -> frame descriptor */
+	VF_TX_INDIRECT, /* one descriptor pointing to a 2-entry table */
+};
+
+struct vf_opts {
+	const char *path;
+	bool listen;
+	unsigned int queues;
+	unsigned int ring_size;
+	size_t mem_size;
+	unsigned int regions;
+	bool no_event_idx, no_indirect, no_mrg_rxbuf;
+	unsigned int burst;
+	uint64_t send;
+	uint32_t size;
+	uint8_t mac[6], dst[6];
+	uint64_t rate; /* frames/s over all queues; 0: as fast as possible */
+	enum vf_layout layout;
+	uint32_t rx_buf; /* bytes per RX buffer, virtio-net header included */
+	uint64_t expect;
+	double timeout; /* s; 0: none */
+	unsigned int delay_ms;
+	unsigned int tx_wait_ms;
+	unsigned int spin_us; /* poll this long after the last work, then sleep */
+	bool echo, busy;
+	enum vf_evil evil;
+	unsigned int evil_wait_ms;
+	int expect_disconnect; /* -1: not given, 0: must stay, 1: must close */
+};
+
+/* Guest memory: a memfd mapped once; regions are consecutive slices of it
+ * (host addresses in order), each given its own guest-physical address. */
+struct vf_region {
+	uint64_t gpa;
+	uint64_t size;
+	uint8_t *va;
+	uint64_t offset; /* into the memfd */
+};
+
+struct vf_mem {
+	int fd;
+	uint8_t *base;
+	size_t size;
+	unsigned int nregions;
+	struct vf_region r[VU_MAX_MEM_REGIONS];
+	size_t used; /* bump allocator: bytes handed out from base */
+};
+
+int vf_mem_init(struct vf_mem *m, size_t size, unsigned int nregions);
+void vf_mem_free(struct vf_mem *m);
+/* Zeroed memory inside one region, aligned; NULL when it does not fit. */
+void *vf_mem_alloc(struct vf_mem *m, size_t size, size_t align);
+/* Guest-physical address of a pointer into the memory. */
+uint64_t vf_mem_gpa(const struct vf_mem *m, const void *p);
+/* The highest guest-physical address + 1. */
+uint64_t vf_mem_gpa_end(const struct vf_mem *m);
+
+/* One split virtqueue, driver side. */
+struct vf_vq {
+	struct vring_desc *desc;
+	struct vring_avail *avail;
+	struct vring_used *used;
+	uint16_t *used_event; /* avail->ring[num]: written by us */
+	uint16_t *avail_event; /* used->ring[num]: written by the back-end */
+	unsigned int num; /* power of two */
+	unsigned int index; /* vring number */
+	uint16_t mask;
+	uint16_t avail_idx; /* next avail->idx we will publish */
+	uint16_t kick_old; /* avail->idx at the previous kick decision */
+	uint16_t last_used; /* next used entry to consume */
+	bool event_idx;
+	bool armed; /* used-buffer notifications enabled */
+	int kickfd, callfd;
+	uint64_t *kicks; /* shared counter in vf_stats */
+};
+
+int vf_vq_init(struct vf_vq *vq, struct vf_mem *m, unsigned int index, unsigned int num,
+	       bool event_idx, uint64_t *kicks);
+void vf_vq_close(struct vf_vq *vq);
+/* Make every added entry visible, kick if the back-end asked for it. */
+void vf_vq_publish(struct vf_vq *vq);
+void vf_vq_kick(struct vf_vq *vq);
+/* Enable used-buffer notifications; true if used entries are already
+ * pending (then the caller must not sleep). */
+bool vf_vq_arm(struct vf_vq *vq);
+void vf_vq_disarm(struct vf_vq *vq);
+
+static inline void vf_vq_add(struct vf_vq *vq, uint16_t head)
+{
+	vq->avail->ring[vq->avail_idx & vq->mask] = head;
+	vq->avail_idx++;
+}
+
+/* Used entries ready to consume. */
+static inline uint16_t vf_vq_used_pending(const struct vf_vq *vq)
+{
+	/* Acquire pairs with the back-end's release (or wmb) before its store
+	 * of used->idx: the used elements and the data written into device-
+	 * writable buffers are visible after this load. */
+	return (uint16_t)(__atomic_load_n(&vq->used->idx, __ATOMIC_ACQUIRE) - vq->last_used);
+}
+
+static inline const struct vring_used_elem *vf_vq_used_elem(const struct vf_vq *vq,
+							     uint16_t n)
+{
+	return &vq->used->ring[(uint16_t)(vq->last_used + n) & vq->mask];
+}
+
+struct vf_slot {
+	uint8_t *hdr; /* virtio-net header */
+	uint8_t *frame; /* Ethernet frame */
+	struct vring_desc *ind; /* indirect table (VF_TX_INDIRECT) */
+};
+
+struct vf_txq {
+	struct vf_vq vq;
+	unsigned int dps; /* descriptors per slot: 1, or 2 for VF_TX_SPLIT */
+	unsigned int nslots;
+	struct vf_slot *slots;
+	uint16_t *free; /* stack of free slot numbers */
+	unsigned int nfree;
+	uint8_t *inflight; /* per slot */
+	uint32_t frame_cap;
+	uint32_t seq;
+	uint64_t remaining; /* frames still to generate */
+	uint64_t generated; /* frames generated */
+	uint64_t rate_t0, rate_gen; /* pacing: since rate_t0 (ns), rate_gen was generated */
+	uint64_t full_since; /* ns; 0 when the ring is not full */
+	uint16_t sport;
+	bool stalled; /* gave up: the ring stayed full for --tx-wait */
+} __attribute__((aligned(VF_CACHE_LINE)));
+
+struct vf_rxq {
+	struct vf_vq vq;
+	uint8_t **bufs; /* per descriptor */
+	uint8_t *inflight; /* per descriptor: posted, not yet used */
+	uint16_t *repost; /* ids consumed in this burst */
+	uint32_t buf_len;
+} __attribute__((aligned(VF_CACHE_LINE)));
+
+struct vf_qp {
+	struct vf_rxq rx; /* vring 2q */
+	struct vf_txq tx; /* vring 2q + 1 */
+};
+
+struct vf_stats {
+	uint64_t tx_frames, tx_bytes, tx_ring_full;
+	uint64_t rx_frames, rx_bytes, rx_bad, rx_lost, rx_reordered, rx_dup;
+	uint64_t kicks, wakeups, used_err;
+	uint64_t t_start, t_end, t_first_tx, t_last_tx, t_first_rx, t_last_rx; /* ns */
+};
+
+/* Sequence tracking per flow (source MAC + UDP source port). */
+#define VF_FLOWS 256
+#define VF_FLOW_WIN 4096 /* sequence numbers remembered below the next one */
+struct vf_flow {
+	uint64_t key; /* MAC << 16 | UDP source port */
+	bool used;
+	uint32_t next; /* next expected sequence number */
+	uint64_t seen[VF_FLOW_WIN / 64]; /* bit (seq % WIN): seq arrived */
+};
+
+struct vf_tmpl; /* traffic.c: frames prebuilt with frame.h */
+
+struct vf_dev {
+	const struct vf_opts *o;
+	int sock;
+	bool disconnected; /* the back-end closed the socket */
+	bool timed_out; /* the run ended at --timeout, unfinished */
+	uint64_t features; /* negotiated */
+	uint64_t protocol_features; /* negotiated */
+	unsigned int max_qp; /* from GET_QUEUE_NUM, 1 without MQ */
+	unsigned int hdr_len; /* virtio-net header: 12 (v1 / MRG_RXBUF) or 10 */
+	bool event_idx, indirect, mrg_rxbuf, reply_ack, status;
+	unsigned int nqp;
+	struct vf_mem mem;
+	struct vf_qp *qp; /* nqp entries */
+	struct vf_tmpl *tmpl;
+	struct vf_flow *flows; /* VF_FLOWS entries */
+	uint8_t *scratch; /* VF_RX_SCRATCH bytes */
+	struct vf_stats st;
+	unsigned int setup_nacks; /* evil runs: setup messages refused */
+	/* evil: what the back-end said to the bad message, for the report */
+	char evil_ack[32];
+};
+
+/* proto.c */
+int vf_sock_open(const struct vf_opts *o);
+int vf_msg_send(struct vf_dev *d, uint32_t req, uint32_t flags, const void *payload,
+		uint32_t size, const int *fds, unsigned int nfds);
+/* Raw bytes: header and payload as given (bad sizes for evil.c). */
+int vf_send_raw(struct vf_dev *d, const void *buf, size_t len, const int *fds, unsigned int nfds);
+/* Wait up to timeout_ms for the reply to `req`; other messages are dropped.
+ * -EPIPE when the back-end closed the socket, -ETIMEDOUT. */
+int vf_reply_wait(struct vf_dev *d, uint32_t req, struct vu_msg *m, int timeout_ms);
+/* A message without a reply body; waits for the REPLY_ACK ack when it was
+ * negotiated. *ack gets the ack value (or stays untouched). */
+int vf_req(struct vf_dev *d, uint32_t req, const void *payload, uint32_t size, const int *fds,
+	   unsigned int nfds, uint64_t *ack);
+int vf_negotiate(struct vf_dev *d);
+int vf_setup(struct vf_dev *d);
+/* Is the back-end still there: EOF seen or not, then a GET_FEATURES
+ * round trip. Returns "ok", "eof" or "timeout". */
+const char *vf_probe(struct vf_dev *d, int timeout_ms);
+/* Nonblocking: note EOF on the socket, drop stray messages. */
+void vf_sock_check(struct vf_dev *d);
+
+/* traffic.c */
+int vf_traffic_init(struct vf_dev *d);
+void vf_traffic_free(struct vf_dev *d);
+int vf_traffic_run(struct vf_dev *d);
+void vf_traffic_report(const struct vf_dev *d);
+bool vf_traffic_ok(const struct vf_dev *d);
+/* Fill slot `s` of a TX queue with frame number `seq`; returns its length. */
+uint32_t vf_tx_fill(struct vf_dev *d, struct vf_txq *tx, unsigned int s, uint32_t seq);
+void vf_tx_set_len(struct vf_dev *d, struct vf_txq *tx, unsigned int s, uint32_t len);
+uint64_t vf_now_ns(void);
+extern volatile int vf_stop;
+
+/* evil.c */
+/* The mode called s, or -EINVAL. */
+int vf_evil_parse(const char *s);
+const char *vf_evil_name(enum vf_evil e);
+void vf_evil_help(FILE *out);
+/* Setup hook, before the normal `req` (for vring `vring`) is sent: returns
+ * 1 when the evil variant was sent instead, 0 when the normal message
+ * should go, -EPIPE when the back-end has gone. */
+int vf_evil_setup_hook(struct vf_dev *d, uint32_t req, unsigned int vring);
+/* After the setup: misbehave, watch the back-end, print the report line.
+ * Returns the exit status. */
+int vf_evil_run(struct vf_dev *d, int setup_err);
+
+#endif /* XVS_VUFRONT_H */
