@@ -140,3 +140,20 @@ YAML
 	[ "$XVSD_STATUS" = 0 ]
 	[ ! -e "$XVSD_DIR/socks/a.sock" ] && [ ! -e "$XVSD_DIR/xvs.ctl" ]
 }
+
+@test "busy polling: traffic flows, the worker never sleeps" {
+	local rx
+	config "  a: { type: vhost-user, socket: a.sock }
+  b: { type: vhost-user, socket: b.sock }" "datapath:
+  poll: busy"
+	xvsd_start "$XVSD_DIR/xvs.yaml"
+	[[ $(xvsd_ctl show) == *"poll=busy"* ]]
+	"$XVS_BIN/xvs-vufront" -c "$XVSD_DIR/socks/b.sock" --mac 02:00:00:00:00:0b \
+		--ring-size 4096 --expect 2000 --timeout 20 >"$XVSD_DIR/rx.out" &
+	rx=$!
+	"$XVS_BIN/xvs-vufront" -c "$XVSD_DIR/socks/a.sock" --dst 02:00:00:00:00:0b \
+		--send 2000 --rate 20000 --delay 300
+	wait "$rx" || { cat "$XVSD_DIR/rx.out"; false; }
+	grep -q "rx_frames=2000 .*rx_bad=0" "$XVSD_DIR/rx.out"
+	xvsd_ctl workers | grep -q "sleeps=0 sleeping=0"
+}
