@@ -97,22 +97,14 @@ static __always_inline int finish(enum xvs_reason reason, __u64 bytes)
 	}
 }
 
-static __always_inline __u32 xsk_slot(struct xdp_md *ctx)
-{
-	__u32 ifindex = ctx->ingress_ifindex;
-	struct xvs_uplink *up = bpf_map_lookup_elem(&xvs_uplinks, &ifindex);
-
-	return (up ? up->xsk_base : 0) + ctx->rx_queue_index;
-}
-
 /* Redirect to the switch socket of this queue; `miss` is the reason if the
  * slot is empty (bpf_redirect_map returns its flags' action then). */
-static __always_inline int to_switch(struct xdp_md *ctx, enum xvs_reason hit,
+static __always_inline int to_switch(struct xdp_md *ctx, __u32 xsk_base, enum xvs_reason hit,
 				     enum xvs_reason miss, __u64 len)
 {
 	__u64 fallback = xvs_reason_verdict(miss) == XVS_VERDICT_PASS ? XDP_PASS : XDP_DROP;
 
-	if (bpf_redirect_map(&xvs_xsks, xsk_slot(ctx), fallback) == XDP_REDIRECT)
+	if (bpf_redirect_map(&xvs_xsks, xsk_base + ctx->rx_queue_index, fallback) == XDP_REDIRECT)
 		return finish(hit, len);
 	finish(miss, len);
 	return (int)fallback;
@@ -128,21 +120,28 @@ int xvs_xdp(struct xdp_md *ctx)
 	struct xvs_fdb_key key = {};
 	struct xvs_fdb_val *fdb;
 	struct xvs_port *port;
+	struct xvs_uplink *up;
 	struct xvs_cfg *cfg;
-	__u32 zero = 0, flags, mtu, l2len;
+	__u32 zero = 0, ifindex = ctx->ingress_ifindex, flags, mtu, l2len, base = 0;
 	int r;
 
 	r = xvs_parse(data, end, (__u32)len, &pkt);
 	if (r != XVS_REASON_OK)
 		return finish(r, len);
 
-	cfg = bpf_map_lookup_elem(&xvs_cfg, &zero);
-	flags = cfg ? cfg->flags : 0;
+	up = bpf_map_lookup_elem(&xvs_uplinks, &ifindex);
+	if (up) {
+		flags = up->flags;
+		base = up->xsk_base;
+	} else {
+		cfg = bpf_map_lookup_elem(&xvs_cfg, &zero);
+		flags = cfg ? cfg->flags : 0;
+	}
 
 	if (pkt.flags & XVS_PKT_F_MCAST) {
 		if (flags & XVS_CFG_F_FLOOD_TO_HOST)
 			return finish(XVS_REASON_FLOOD_HOST, len);
-		return to_switch(ctx, XVS_REASON_FLOOD, XVS_REASON_NO_XSK_PASS, len);
+		return to_switch(ctx, base, XVS_REASON_FLOOD, XVS_REASON_NO_XSK_PASS, len);
 	}
 
 	key.vlan = pkt.n_vlan ? pkt.vlan[0] : XVS_VLAN_NONE;
@@ -150,7 +149,7 @@ int xvs_xdp(struct xdp_md *ctx)
 	fdb = bpf_map_lookup_elem(&xvs_fdb, &key);
 	if (!fdb) {
 		if (flags & XVS_CFG_F_UNKNOWN_TO_SWITCH)
-			return to_switch(ctx, XVS_REASON_UNKNOWN_SWITCH,
+			return to_switch(ctx, base, XVS_REASON_UNKNOWN_SWITCH,
 					 XVS_REASON_NO_XSK_PASS, len);
 		return finish(XVS_REASON_UNKNOWN, len);
 	}
@@ -164,7 +163,7 @@ int xvs_xdp(struct xdp_md *ctx)
 	if (len > l2len + mtu)
 		return finish(XVS_REASON_MTU, len);
 
-	return to_switch(ctx, XVS_REASON_TO_VM, XVS_REASON_NO_XSK, len);
+	return to_switch(ctx, base, XVS_REASON_TO_VM, XVS_REASON_NO_XSK, len);
 }
 
 char _license[] SEC("license") = "GPL";

@@ -65,13 +65,17 @@ struct xvs_port {
 };
 _Static_assert(sizeof(struct xvs_port) == 8, "xvs_port layout");
 
-/* Per uplink (keyed by ifindex): where its queues' sockets start in the
- * shared XSKMAP. An uplink without an entry uses slot = rx queue index. */
+/* Per uplink (keyed by ifindex), written by xvsd: where its queues'
+ * sockets start in the shared XSKMAP, and its own xvs_cfg flags. An uplink
+ * without an entry (a program xdp-loader attached, no daemon) uses
+ * slot = rx queue index and the switch-wide flags in xvs_cfg. */
 struct xvs_uplink {
 	__u32 xsk_base;
 	__u32 port;
+	__u32 flags; /* enum xvs_cfg_flags */
+	__u32 pad;
 };
-_Static_assert(sizeof(struct xvs_uplink) == 8, "xvs_uplink layout");
+_Static_assert(sizeof(struct xvs_uplink) == 16, "xvs_uplink layout");
 
 enum xvs_cfg_flags {
 	/* Broadcast/multicast: XDP_PASS to the host (the switch taps its copy

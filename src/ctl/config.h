@@ -25,7 +25,17 @@ enum cfg_poll {
 
 enum cfg_port_type {
 	CFG_PORT_VHOST_USER,
+	CFG_PORT_UPLINK, /* a NIC, through XDP and AF_XDP sockets */
 };
+
+enum cfg_xdp_mode {
+	CFG_XDP_AUTO, /* zerocopy, then native (copy), then skb: first that works */
+	CFG_XDP_ZEROCOPY, /* native XDP, AF_XDP zero-copy */
+	CFG_XDP_NATIVE, /* native XDP, AF_XDP copy */
+	CFG_XDP_SKB, /* generic XDP, AF_XDP copy */
+};
+
+#define CFG_MAX_QUEUE_IDS 64
 
 enum cfg_vu_mode {
 	CFG_VU_SERVER, /* xvsd listens on the socket (QEMU: client) */
@@ -39,8 +49,22 @@ struct cfg_port {
 	enum cfg_vu_mode mode;
 	uint16_t vlan; /* access VLAN; 0 = untagged */
 	uint32_t mtu; /* L3 MTU, default 1500 */
-	uint16_t queues; /* queue pairs offered, default 1, ≤ VU_MAX_QUEUE_PAIRS */
+	uint16_t queues; /* vhost-user: queue pairs offered, default 1, ≤ VU_MAX_QUEUE_PAIRS */
 	int line; /* where it was defined */
+
+	/* uplink ports (type CFG_PORT_UPLINK); vlan must be 0: an uplink is a
+	 * trunk, its untagged frames are VLAN 0 */
+	char ifname[16]; /* interface, required */
+	bool all_queues; /* queues: all (default) */
+	int n_queue_ids; /* queues: [0, 2, ...], distinct, < CFG_MAX_QUEUE_IDS */
+	uint16_t queue_ids[CFG_MAX_QUEUE_IDS];
+	enum cfg_xdp_mode xdp_mode; /* default auto */
+	uint32_t busy_poll_budget; /* SO_BUSY_POLL_BUDGET; 0 = busy polling off (default) */
+	uint32_t busy_poll_us; /* SO_BUSY_POLL, default 20 when budget > 0 */
+	bool host_flood; /* broadcast/multicast also to the host stack, default true */
+	bool host_unknown; /* unknown unicast to the host stack (true, default) or to the VMs */
+	uint32_t ring_size; /* AF_XDP ring entries, power of two 64..16384, default 2048 */
+	uint32_t frame_size; /* UMEM chunk, 2048 or 4096 (default); caps the MTU */
 };
 
 struct cfg_fdb_static {

@@ -89,10 +89,44 @@ static const char *port_state(const struct dp_port *p)
 	return "negotiating";
 }
 
+static void show_uplink(struct xvsd *x, struct out *o, const struct dp_port *p)
+{
+	const struct vport *v = &x->vp[p->id];
+	const struct uplink *up = v->up;
+	int q;
+
+	if (!up) {
+		outf(o, "port %s type=uplink state=down mtu=%u\n", p->name, p->mtu);
+		return;
+	}
+	outf(o,
+	     "port %s type=uplink state=up interface=%s xdp=%s%s afxdp=%s queues=%d slots=%u-%u "
+	     "mtu=%u frame_size=%u host_flood=%d tap_frames=%" PRIu64 " drop_hairpin=%" PRIu64 "\n",
+	     p->name, up->ifname, xprog_mode_name(&up->prog), up->prog.adopted ? ",adopted" : "",
+	     up->zerocopy ? "zero-copy" : "copy", up->nq, up->xsk_base,
+	     up->xsk_base + up->n_rx_queues - 1, p->mtu, up->frame_size, up->host_flood,
+	     up->tap.frames, p->st.drop_hairpin);
+	for (q = 0; q < up->nq; q++) {
+		const struct uplink_qstats *st = &up->q[q].st;
+
+		outf(o,
+		     "  queue %u rx_packets=%" PRIu64 " rx_bytes=%" PRIu64 " rx_drop_runt=%" PRIu64
+		     " tx_packets=%" PRIu64 " tx_bytes=%" PRIu64 " tx_drop_no_frame=%" PRIu64
+		     " wakeups=%" PRIu64 "\n",
+		     up->q[q].qid, st->rx_packets, st->rx_bytes, st->rx_drop_runt, st->tx_packets,
+		     st->tx_bytes, st->tx_drop_no_frame, st->wakeups);
+	}
+}
+
 static void show_port(struct xvsd *x, struct out *o, const struct dp_port *p)
 {
 	const struct vport *v = &x->vp[p->id];
 	int q;
+
+	if (p->type == DP_PORT_UPLINK) {
+		show_uplink(x, o, p);
+		return;
+	}
 
 	outf(o,
 	     "port %s type=vhost-user state=%s mode=%s socket=%s vlan=%u mtu=%u queues=%u "

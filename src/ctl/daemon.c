@@ -171,6 +171,91 @@ static void vport_disconnected(struct xvsd *x, struct vport *v)
 		vport_schedule_connect(v);
 }
 
+/* The XDP program's view of a VM port: frames for it are redirected. */
+static void xdp_port_kind(struct xvsd *x, const struct dp_port *p, bool present)
+{
+	struct xvs_port k = { .kind = present ? XVS_PORT_VHOST : XVS_PORT_NONE, .mtu = p->mtu };
+
+	if (x->maps.ports >= 0 && p->type == DP_PORT_VHOST)
+		xdpmaps__port_set(&x->maps, p->id, &k);
+}
+
+/* First fit for n consecutive XSKMAP slots. */
+static int xsk_alloc(struct xvsd *x, uint32_t n, uint32_t *base)
+{
+	uint32_t b, i;
+
+	for (b = 0; b + n <= XVS_MAX_XSKS; b++) {
+		for (i = 0; i < n && !x->xsk_used[b + i]; i++)
+			;
+		if (i == n) {
+			memset(&x->xsk_used[b], 1, n);
+			*base = b;
+			return 0;
+		}
+	}
+	return -ENOSPC;
+}
+
+static int uplink_port_open(struct xvsd *x, struct vport *v, const struct cfg_port *cp)
+{
+	bool first = x->maps.fdb < 0;
+	struct uplink *up;
+	int n, err, i;
+
+	n = uplink_slots(cp->ifname);
+	if (n <= 0) {
+		log_msg(LOG_LVL_ERR, cp->name, "interface %s: %s", cp->ifname,
+			n ? strerror(-n) : "has no receive queues");
+		return n ? n : -ENODEV;
+	}
+	err = xsk_alloc(x, (uint32_t)n, &v->xsk_base);
+	if (err) {
+		log_msg(LOG_LVL_ERR, cp->name, "no room for %d more AF_XDP sockets", n);
+		return err;
+	}
+	v->xsk_n = (uint32_t)n;
+	err = xprog_prepare_pins(x->cfg.name);
+	up = calloc(1, sizeof(*up));
+	if (err || !up) {
+		err = err ?: -ENOMEM;
+		goto free_slots;
+	}
+	err = uplink_open(up, cp, x->cfg.name, v->p->id, v->xsk_base, &x->maps);
+	if (err)
+		goto free_up;
+	if (first) {
+		/* a fresh start: forget what an earlier run left in the maps */
+		xdpsync_clear(&x->sync, &x->maps);
+		for (i = 0; i < DP_MAX_PORTS; i++)
+			if (x->dp.ports[i])
+				xdp_port_kind(x, x->dp.ports[i], true);
+	}
+	v->up = up;
+	dp_uplink_publish(&x->dp, v->p, up);
+	xdpsync_run(&x->sync, &x->dp, &x->maps, 1);
+	return 0;
+
+free_up:
+	free(up);
+free_slots:
+	memset(&x->xsk_used[v->xsk_base], 0, v->xsk_n);
+	return err;
+}
+
+static void uplink_port_close(struct xvsd *x, struct vport *v)
+{
+	struct uplink *up;
+
+	if (!v->up)
+		return;
+	up = dp_uplink_unpublish(&x->dp, v->p);
+	uplink_close(up, &x->maps);
+	free(up);
+	v->up = NULL;
+	memset(&x->xsk_used[v->xsk_base], 0, v->xsk_n);
+}
+
 static int vport_open(struct xvsd *x, const struct cfg_port *cp)
 {
 	struct dp_port *p = dp_port_add(&x->dp, cp);
@@ -183,6 +268,13 @@ static int vport_open(struct xvsd *x, const struct cfg_port *cp)
 	memset(v, 0, sizeof(*v));
 	v->p = p;
 	v->listen_fd = -1;
+	if (cp->type == CFG_PORT_UPLINK) {
+		err = uplink_port_open(x, v, cp);
+		if (err)
+			goto del_port;
+		return 0;
+	}
+	xdp_port_kind(x, p, true);
 	snprintf(v->socket, sizeof(v->socket), "%s", cp->socket);
 	v->mode = cp->mode;
 	if (v->mode == CFG_VU_SERVER) {
@@ -222,6 +314,8 @@ static void vport_close(struct xvsd *x, struct vport *v)
 
 	if (!p)
 		return;
+	uplink_port_close(x, v);
+	xdp_port_kind(x, p, false);
 	if (p->dev.fd >= 0)
 		ep_del(x, p->dev.fd);
 	if (v->listen_fd >= 0) {
@@ -281,6 +375,7 @@ static void on_tick(struct xvsd *x)
 			vport_try_connect(x, v);
 	}
 	fdb_tick(&x->dp.fdb, (uint32_t)((t - x->started_ns) / 1000000000ull));
+	xdpsync_run(&x->sync, &x->dp, &x->maps, 0);
 }
 
 static void on_notify(struct xvsd *x)
@@ -294,6 +389,8 @@ static void on_notify(struct xvsd *x)
 	for (i = 0; i < DP_MAX_PORTS; i++)
 		if (x->vp[i].p && vu_dev_check_broken(&x->vp[i].p->dev))
 			vport_disconnected(x, &x->vp[i]);
+	/* a worker learned a VM's address: tell the XDP program now */
+	xdpsync_run(&x->sync, &x->dp, &x->maps, 0);
 }
 
 static void on_signal(struct xvsd *x)
@@ -371,6 +468,16 @@ int xvsd_run(struct xvsd *x)
 
 static bool port_needs_reopen(const struct cfg_port *a, const struct cfg_port *b)
 {
+	if (a->type != b->type)
+		return true;
+	if (a->type == CFG_PORT_UPLINK) /* any change: sockets and XDP are redone */
+		return strcmp(a->ifname, b->ifname) || a->all_queues != b->all_queues ||
+		       a->n_queue_ids != b->n_queue_ids ||
+		       memcmp(a->queue_ids, b->queue_ids, sizeof(a->queue_ids)) ||
+		       a->xdp_mode != b->xdp_mode || a->busy_poll_budget != b->busy_poll_budget ||
+		       a->busy_poll_us != b->busy_poll_us || a->host_flood != b->host_flood ||
+		       a->host_unknown != b->host_unknown || a->ring_size != b->ring_size ||
+		       a->frame_size != b->frame_size || a->mtu != b->mtu;
 	return strcmp(a->socket, b->socket) || a->mode != b->mode || a->queues != b->queues;
 }
 
@@ -410,6 +517,7 @@ int xvsd_reload(struct xvsd *x)
 		if (np->vlan != v->p->vlan || np->mtu != v->p->mtu) {
 			v->p->vlan = np->vlan;
 			v->p->mtu = np->mtu;
+			xdp_port_kind(x, v->p, true);
 			fdb_flush_port(&x->dp.fdb, v->p->id, true);
 			log_msg(LOG_LVL_INFO, v->p->name, "now vlan %u, mtu %u", np->vlan, np->mtu);
 		}
@@ -449,6 +557,8 @@ int xvsd_init(struct xvsd *x, struct cfg *c)
 	memset(x, 0, sizeof(*x));
 	x->cfg = *c;
 	x->epfd = x->sigfd = x->timerfd = x->ctl_fd = -1;
+	x->maps.fdb = x->maps.ports = x->maps.uplinks = x->maps.xsks = -1;
+	x->maps.cfg = x->maps.stats = -1;
 	x->started_ns = now_ns();
 
 	sigemptyset(&mask);
@@ -497,6 +607,8 @@ int xvsd_init(struct xvsd *x, struct cfg *c)
 fail_ports:
 	for (i = 0; i < DP_MAX_PORTS; i++)
 		vport_close(x, &x->vp[i]);
+	xdpsync_free(&x->sync);
+	xdpmaps__close(&x->maps);
 fail_ctl:
 	ctl_close(x);
 fail_dp:
@@ -519,6 +631,11 @@ void xvsd_fini(struct xvsd *x)
 	dp_stop(&x->dp);
 	for (i = 0; i < DP_MAX_PORTS; i++)
 		vport_close(x, &x->vp[i]);
+	/* an adopted program stays attached: leave it no stale addresses */
+	if (x->maps.fdb >= 0)
+		xdpsync_clear(&x->sync, &x->maps);
+	xdpsync_free(&x->sync);
+	xdpmaps__close(&x->maps);
 	ctl_close(x);
 	dp_destroy(&x->dp);
 	close(x->timerfd);

@@ -11,7 +11,9 @@
 #include <stdint.h>
 
 #include "ctl/config.h"
+#include "ctl/xdpsync.h"
 #include "dp/dp.h"
+#include "xsk/xdpmaps.h"
 
 /* Connection state of one vhost-user port. */
 struct vport {
@@ -23,6 +25,9 @@ struct vport {
 	uint64_t next_connect_ns; /* client mode: when to try again */
 	uint32_t backoff_ms;
 	uint64_t connect_failures;
+	/* uplinks */
+	struct uplink *up; /* open, published to the workers */
+	uint32_t xsk_base, xsk_n; /* its XSKMAP slots */
 };
 
 struct xvsd {
@@ -33,6 +38,9 @@ struct xvsd {
 	int sigfd;
 	int timerfd;
 	int ctl_fd; /* control socket (listening) */
+	struct xdpmaps maps; /* the XDP program's, once an uplink is open */
+	struct xdpsync sync;
+	uint8_t xsk_used[XVS_MAX_XSKS];
 	bool stop;
 	uint64_t started_ns;
 };

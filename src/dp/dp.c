@@ -88,10 +88,12 @@ struct dp_port *dp_port_add(struct dp *dp, const struct cfg_port *cp)
 	memset(p, 0, sizeof(*p));
 	p->id = (uint16_t)i;
 	snprintf(p->name, sizeof(p->name), "%s", cp->name);
+	p->type = cp->type == CFG_PORT_UPLINK ? DP_PORT_UPLINK : DP_PORT_VHOST;
 	p->vlan = cp->vlan;
 	p->mtu = cp->mtu;
-	p->queues = cp->queues;
-	vu_dev_init(&p->dev, p->name, cp->queues, &dp_vu_ops, dp);
+	/* an uplink's queues count once it is open (dp_uplink_publish) */
+	p->queues = p->type == DP_PORT_VHOST ? cp->queues : 0;
+	vu_dev_init(&p->dev, p->name, p->type == DP_PORT_VHOST ? cp->queues : 1, &dp_vu_ops, dp);
 	/* fully built before workers can see it */
 	__atomic_store_n(&dp->ports[i], p, __ATOMIC_RELEASE);
 	if (i >= dp->nports_hw)
@@ -141,7 +143,7 @@ void dp_sync(struct dp *dp)
 
 /* ---- the worker ---------------------------------------------------------- */
 
-/* Call fn on every TX vring this worker owns; returns the sum of results. */
+/* Call fn on every guest TX vring this worker owns; returns the sum. */
 static int for_owned(struct dp_worker *w, int (*fn)(struct dp_worker *, struct dp_port *, int))
 {
 	struct dp *dp = w->dp;
@@ -151,13 +153,68 @@ static int for_owned(struct dp_worker *w, int (*fn)(struct dp_worker *, struct d
 	for (i = 0; i < hw; i++) {
 		struct dp_port *p = __atomic_load_n(&dp->ports[i], __ATOMIC_ACQUIRE);
 
-		if (!p)
+		if (!p || p->type != DP_PORT_VHOST)
 			continue;
 		for (q = 0; q < p->queues; q++)
 			if (dp_owner(dp, p, 2 * q + 1) == w)
 				sum += fn(w, p, 2 * q + 1);
 	}
 	return sum;
+}
+
+/* One round over the uplink queues (and taps) this worker owns. */
+static int poll_uplinks(struct dp_worker *w)
+{
+	struct dp *dp = w->dp;
+	uint16_t i, hw = __atomic_load_n(&dp->nports_hw, __ATOMIC_ACQUIRE);
+	int q, sum = 0;
+
+	for (i = 0; i < hw; i++) {
+		struct dp_port *p = __atomic_load_n(&dp->ports[i], __ATOMIC_ACQUIRE);
+		struct uplink *up;
+
+		if (!p || p->type != DP_PORT_UPLINK)
+			continue;
+		up = __atomic_load_n(&p->up, __ATOMIC_ACQUIRE);
+		if (!up)
+			continue;
+		for (q = 0; q < up->nq; q++)
+			if (dp_owner(dp, p, 2 * q + 1) == w)
+				sum += dp_uplink_burst(w, p, q);
+		if (dp_owner(dp, p, 1) == w)
+			sum += dp_tap_burst(w, p);
+	}
+	return sum;
+}
+
+void dp_uplink_publish(struct dp *dp, struct dp_port *p, struct uplink *up)
+{
+	struct epoll_event ev = { .events = EPOLLIN };
+	int q;
+
+	for (q = 0; up && q < up->nq; q++) {
+		ev.data.u32 = UINT32_MAX - 1;
+		epoll_ctl(dp_owner(dp, p, 2 * q + 1)->epfd, EPOLL_CTL_ADD, up->q[q].fd, &ev);
+	}
+	if (up && up->tap.fd >= 0)
+		epoll_ctl(dp_owner(dp, p, 1)->epfd, EPOLL_CTL_ADD, up->tap.fd, &ev);
+	p->queues = up ? (uint16_t)up->nq : 0;
+	__atomic_store_n(&p->up, up, __ATOMIC_RELEASE);
+	dp_wake(dp);
+}
+
+struct uplink *dp_uplink_unpublish(struct dp *dp, struct dp_port *p)
+{
+	struct uplink *up = p->up;
+	int q;
+
+	__atomic_store_n(&p->up, NULL, __ATOMIC_RELEASE);
+	dp_sync(dp); /* no worker uses it any more */
+	for (q = 0; up && q < up->nq; q++)
+		epoll_ctl(dp_owner(dp, p, 2 * q + 1)->epfd, EPOLL_CTL_DEL, up->q[q].fd, NULL);
+	if (up && up->tap.fd >= 0)
+		epoll_ctl(dp_owner(dp, p, 1)->epfd, EPOLL_CTL_DEL, up->tap.fd, NULL);
+	return up;
 }
 
 /* Returns 1 if the vring has work (do not sleep), after enabling kicks. */
@@ -202,7 +259,7 @@ static void worker_sleep(struct dp_worker *w)
 		if (n == 0 && for_owned(w, arm_kick))
 			w->wakeups_with_work_on_timeout++;
 		for (int i = 0; i < n; i++)
-			if (ev[i].data.u32 == UINT32_MAX) {
+			if (ev[i].data.u32 == UINT32_MAX) { /* the wake fd */
 				uint64_t v;
 
 				if (read(w->wake_fd, &v, sizeof(v)) < 0) {
@@ -232,7 +289,7 @@ static void *worker_main(void *arg)
 	while (!__atomic_load_n(&dp->stop, __ATOMIC_ACQUIRE)) {
 		__atomic_store_n(&w->epoch, w->epoch + 1, __ATOMIC_RELEASE);
 		w->loops++;
-		work = for_owned(w, dp_tx_burst);
+		work = for_owned(w, dp_tx_burst) + poll_uplinks(w);
 		if (work || dp->poll == CFG_POLL_BUSY) {
 			idle_since = 0;
 			continue;

@@ -24,6 +24,7 @@
 #include "ctl/config.h"
 #include "dp/fdb.h"
 #include "vhost/vu_dev.h"
+#include "xsk/uplink.h"
 
 #define DP_MAX_PORTS 256
 #define DP_BURST 32
@@ -34,13 +35,20 @@ struct dp_port_stats {
 	uint64_t drop_dst_down; /* destination not ready, or being reconfigured */
 };
 
+enum dp_port_type {
+	DP_PORT_VHOST,
+	DP_PORT_UPLINK,
+};
+
 struct dp_port {
 	uint16_t id;
 	char name[CFG_NAME_MAX];
-	uint16_t vlan;
+	enum dp_port_type type;
+	uint16_t vlan; /* vhost: access VLAN; uplink: 0 (a trunk) */
 	uint32_t mtu;
-	uint16_t queues;
-	struct vu_dev dev;
+	uint16_t queues; /* vhost: queue pairs; uplink: sockets (up->nq) */
+	struct vu_dev dev; /* vhost */
+	struct uplink *up; /* uplink: set by the control thread once open */
 	struct dp_port_stats st; /* racy counters: updated by workers with relaxed adds */
 };
 
@@ -60,10 +68,15 @@ struct dp_worker {
 	uint64_t loops;
 	uint64_t sleeps;
 	uint64_t wakeups_with_work_on_timeout;
-	/* burst scratch, owned by the worker */
+	/* burst scratch, owned by the worker: each frame as segments (after
+	 * `skip` bytes of virtio-net header), its VLAN, length, destination */
 	struct vq_chain chains[DP_BURST];
 	uint16_t dst[DP_BURST];
+	uint16_t vlan[DP_BURST];
 	uint32_t len[DP_BURST];
+	struct uplink_frame uf[DP_BURST];
+	int tap_n; /* frames collected from an uplink's tap */
+	struct dp_port *tap_src;
 } __attribute__((aligned(64)));
 
 struct dp {
@@ -88,6 +101,12 @@ struct dp_port *dp_port_add(struct dp *dp, const struct cfg_port *cp);
 void dp_port_del(struct dp *dp, struct dp_port *p);
 struct dp_port *dp_port_find(struct dp *dp, const char *name);
 
+/* Control thread: make an opened uplink visible to the workers (its queue
+ * and tap fds join their owners' wake-up sets) / take it away again,
+ * waiting until no worker uses it; the caller then closes it. */
+void dp_uplink_publish(struct dp *dp, struct dp_port *p, struct uplink *up);
+struct uplink *dp_uplink_unpublish(struct dp *dp, struct dp_port *p);
+
 /* Wait until every worker has passed a quiescent point. */
 void dp_sync(struct dp *dp);
 /* Wake every sleeping worker (e.g. to re-read the port table). */
@@ -100,7 +119,10 @@ static inline struct dp_worker *dp_owner(struct dp *dp, const struct dp_port *p,
 			    (unsigned)dp->nworkers];
 }
 
-/* fwd.c: process one burst of a port's TX vring; returns frames handled. */
+/* fwd.c: process one burst of a port's TX vring / an uplink queue (index
+ * into up->q) / an uplink's broadcast tap; returns frames handled. */
 int dp_tx_burst(struct dp_worker *w, struct dp_port *src, int vring);
+int dp_uplink_burst(struct dp_worker *w, struct dp_port *src, int qi);
+int dp_tap_burst(struct dp_worker *w, struct dp_port *src);
 
 #endif /* XVS_DP_H */

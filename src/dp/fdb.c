@@ -114,8 +114,10 @@ static int insert(struct fdb *f, uint64_t key, uint16_t port, bool is_static)
 		if (e->key == key) {
 			if (e->is_static && !is_static)
 				return -EEXIST; /* learning never overrides config */
-			if (e->port != port)
+			if (e->port != port) {
 				f->st.moved++;
+				f->gen++;
+			}
 			entry_write(e, key, port, is_static, f->now);
 			return 0;
 		}
@@ -132,10 +134,11 @@ static int insert(struct fdb *f, uint64_t key, uint16_t port, bool is_static)
 		f->st.evicted++;
 	entry_write(victim, key, port, is_static, f->now);
 	f->st.learned++;
+	f->gen++;
 	return 0;
 }
 
-void fdb_learn(struct fdb *f, uint64_t key, uint16_t port)
+bool fdb_learn(struct fdb *f, uint64_t key, uint16_t port)
 {
 	struct fdb_bucket *b = bucket(f, key);
 	uint32_t now = __atomic_load_n(&f->now, __ATOMIC_RELAXED);
@@ -144,7 +147,7 @@ void fdb_learn(struct fdb *f, uint64_t key, uint16_t port)
 	int i;
 
 	if (!learnable(key))
-		return;
+		return false;
 	for (i = 0; i < FDB_WAYS; i++) {
 		entry_read(&b->e[i], &k, &p);
 		if (k != key)
@@ -154,13 +157,14 @@ void fdb_learn(struct fdb *f, uint64_t key, uint16_t port)
 			 * busy sender does not keep the line bouncing */
 			if (__atomic_load_n(&b->e[i].seen, __ATOMIC_RELAXED) != now)
 				__atomic_store_n(&b->e[i].seen, now, __ATOMIC_RELAXED);
-			return;
+			return false;
 		}
 		break; /* moved: take the lock */
 	}
 	wlock(f);
-	insert(f, key, port, false);
+	i = insert(f, key, port, false);
 	wunlock(f);
+	return i == 0;
 }
 
 int fdb_add_static(struct fdb *f, uint64_t key, uint16_t port)
@@ -184,6 +188,7 @@ int fdb_del(struct fdb *f, uint64_t key)
 	for (i = 0; i < FDB_WAYS; i++) {
 		if (b->e[i].key == key) {
 			entry_write(&b->e[i], 0, FDB_NO_PORT, false, 0);
+			f->gen++;
 			err = 0;
 		}
 	}
@@ -201,8 +206,10 @@ void fdb_flush_port(struct fdb *f, uint16_t port, bool statics)
 		for (w = 0; w < FDB_WAYS; w++) {
 			struct fdb_entry *e = &f->b[i].e[w];
 
-			if (e->key && e->port == port && (statics || !e->is_static))
+			if (e->key && e->port == port && (statics || !e->is_static)) {
 				entry_write(e, 0, FDB_NO_PORT, false, 0);
+				f->gen++;
+			}
 		}
 	wunlock(f);
 }
@@ -223,6 +230,7 @@ int fdb_tick(struct fdb *f, uint32_t now_s)
 
 			if (e->key && !e->is_static && now_s - seen > f->aging_s) {
 				entry_write(e, 0, FDB_NO_PORT, false, 0);
+				f->gen++;
 				n++;
 			}
 		}

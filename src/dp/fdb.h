@@ -45,6 +45,7 @@ struct fdb {
 	uint32_t aging_s; /* 0: never */
 	uint32_t now; /* the clock, advanced by fdb_tick() */
 	int lock; /* writers */
+	uint64_t gen; /* bumped by every change of an entry's key or port */
 	struct fdb_stats st; /* under lock */
 };
 
@@ -61,8 +62,8 @@ static inline uint64_t fdb_key(uint16_t vlan, const uint8_t mac[6])
 int fdb_lookup(struct fdb *f, uint64_t key);
 /* A frame from `mac` arrived on `port`: learn, refresh or move it.
  * Multicast and all-zero sources are ignored. Lock-free when nothing
- * changes. */
-void fdb_learn(struct fdb *f, uint64_t key, uint16_t port);
+ * changes. Returns true if the entry is new or moved. */
+bool fdb_learn(struct fdb *f, uint64_t key, uint16_t port);
 /* Static entries (config) are never aged or moved by learning. */
 int fdb_add_static(struct fdb *f, uint64_t key, uint16_t port);
 int fdb_del(struct fdb *f, uint64_t key);

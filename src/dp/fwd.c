@@ -1,28 +1,42 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * Switching one burst: pop up to DP_BURST frames from a guest's TX vring,
- * learn their sources, look up their destinations, copy each frame straight
- * into the destination guests' RX buffers (grouped per destination: one
- * lock, one used-ring publication and at most one interrupt per
- * destination and burst), then return the TX buffers in one publication.
+ * Switching one burst. A source — a guest's TX vring, an uplink's AF_XDP
+ * RX ring, or an uplink's broadcast tap — fills the worker's burst arrays
+ * with up to DP_BURST frames (as segments, with their VLAN); switch_burst()
+ * learns the sources, looks up the destinations and delivers, grouped per
+ * destination: one lock, one ring publication and at most one interrupt or
+ * kernel kick per destination and burst.
+ *
+ * VLANs: VM ports are access ports (untagged frames, the port's VLAN);
+ * uplinks are trunks (the outer tag, or 0). A frame from an uplink reaches
+ * VMs without its tag (the tag's 4 bytes are left out of the segments); a
+ * frame from a VM gets its port's tag on the way to an uplink. Uplinks do
+ * not forward to each other.
  */
 #include <errno.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "dp/dp.h"
 
 #define DST_FLOOD 0xfffe
 #define DST_DROP 0xffff
+#define ETH_ALEN_2 12 /* both MACs */
 
-static void signal_broken(struct dp *dp, struct dp_port *p, const char *why)
+static void signal_control(struct dp *dp)
 {
-	vu_dev_mark_broken(&p->dev, why);
 	if (write(dp->notify_fd, &(uint64_t){ 1 }, sizeof(uint64_t)) < 0) {
 		/* the counter is saturated: the control thread is awake anyway */
 	}
 }
 
-/* The RX vring of `dst` for frames from TX queue `q` of their source. */
+static void signal_broken(struct dp *dp, struct dp_port *p, const char *why)
+{
+	vu_dev_mark_broken(&p->dev, why);
+	signal_control(dp);
+}
+
+/* The RX vring of `dst` for frames from queue `q` of their source. */
 static struct vq *rx_vq(struct dp_port *dst, int q)
 {
 	struct vq *vq = &dst->dev.vr[2 * (q % dst->queues)].vq;
@@ -32,9 +46,16 @@ static struct vq *rx_vq(struct dp_port *dst, int q)
 	return vq;
 }
 
-/* Deliver frames i in [from, n) whose destination is `match` to port dst. */
-static void deliver(struct dp_worker *w, struct dp_port *src, struct dp_port *dst, int q,
-		    int from, int n, uint16_t match, uint8_t hdr_len)
+static bool wanted(const struct dp_worker *w, int i, uint16_t match, const struct dp_port *dst)
+{
+	if (w->dst[i] != match)
+		return false;
+	/* a flood from an uplink carries frames of several VLANs */
+	return match != DST_FLOOD || dst->type == DP_PORT_UPLINK || w->vlan[i] == dst->vlan;
+}
+
+static void deliver_vhost(struct dp_worker *w, struct dp_port *src, struct dp_port *dst, int q,
+			  int from, int n, uint16_t match, uint32_t skip)
 {
 	struct vq *vq = rx_vq(dst, q);
 	int i, r;
@@ -43,18 +64,18 @@ static void deliver(struct dp_worker *w, struct dp_port *src, struct dp_port *ds
 	if (!vq->ready) {
 		vq_unlock(vq);
 		for (i = from; i < n; i++)
-			if (w->dst[i] == match)
+			if (wanted(w, i, match, dst))
 				__atomic_fetch_add(&src->st.drop_dst_down, 1, __ATOMIC_RELAXED);
 		return;
 	}
 	for (i = from; i < n; i++) {
-		if (w->dst[i] != match)
+		if (!wanted(w, i, match, dst))
 			continue;
 		if (w->len[i] > dst->mtu + 14u) {
 			vq->st.drop_too_big++;
 			continue;
 		}
-		r = vq_enqueue(vq, w->chains[i].seg, w->chains[i].nseg, hdr_len, w->len[i]);
+		r = vq_enqueue(vq, w->chains[i].seg, w->chains[i].nseg, skip, w->len[i]);
 		if (r == -EFAULT) {
 			signal_broken(w->dp, dst, vq->err);
 			break;
@@ -64,7 +85,60 @@ static void deliver(struct dp_worker *w, struct dp_port *src, struct dp_port *ds
 	vq_unlock(vq);
 }
 
-static void flood(struct dp_worker *w, struct dp_port *src, int q, int n, uint8_t hdr_len)
+struct fill_ctx {
+	struct dp_worker *w;
+	int idx[DP_BURST]; /* burst index of the k-th frame to send */
+	uint32_t skip;
+};
+
+/* Copy frame k into a UMEM buffer, inserting the VLAN tag if it has one. */
+static uint32_t fill_uplink_frame(void *arg, int k, uint8_t *buf, uint32_t room)
+{
+	struct fill_ctx *c = arg;
+	struct dp_worker *w = c->w;
+	int i = c->idx[k];
+	uint32_t len = w->len[i], tag = w->vlan[i] ? 4 : 0;
+	const struct vq_chain *ch = &w->chains[i];
+
+	if (len + tag > room)
+		return 0;
+	if (!tag)
+		return vq_iov_read(ch->seg, ch->nseg, c->skip, buf, len);
+	vq_iov_read(ch->seg, ch->nseg, c->skip, buf, ETH_ALEN_2);
+	buf[12] = 0x81;
+	buf[13] = 0x00;
+	buf[14] = (uint8_t)(w->vlan[i] >> 8);
+	buf[15] = (uint8_t)w->vlan[i];
+	vq_iov_read(ch->seg, ch->nseg, c->skip + ETH_ALEN_2, buf + 16, len - ETH_ALEN_2);
+	return len + tag;
+}
+
+static void deliver_uplink(struct dp_worker *w, struct dp_port *dst, int from, int n,
+			   uint16_t match, uint32_t skip)
+{
+	struct uplink *up = __atomic_load_n(&dst->up, __ATOMIC_ACQUIRE);
+	struct fill_ctx c = { .w = w, .skip = skip };
+	int i, k = 0;
+
+	if (!up || !up->nq)
+		return;
+	for (i = from; i < n; i++)
+		if (wanted(w, i, match, dst))
+			c.idx[k++] = i;
+	if (k)
+		uplink_tx_burst(up, &up->q[w->id % up->nq], k, fill_uplink_frame, &c);
+}
+
+static void deliver(struct dp_worker *w, struct dp_port *src, struct dp_port *dst, int q,
+		    int from, int n, uint16_t match, uint32_t skip)
+{
+	if (dst->type == DP_PORT_UPLINK)
+		deliver_uplink(w, dst, from, n, match, skip);
+	else
+		deliver_vhost(w, src, dst, q, from, n, match, skip);
+}
+
+static void flood(struct dp_worker *w, struct dp_port *src, int q, int n, uint32_t skip)
 {
 	struct dp *dp = w->dp;
 	uint16_t i, hw = __atomic_load_n(&dp->nports_hw, __ATOMIC_ACQUIRE);
@@ -72,38 +146,33 @@ static void flood(struct dp_worker *w, struct dp_port *src, int q, int n, uint8_
 	for (i = 0; i < hw; i++) {
 		struct dp_port *p = __atomic_load_n(&dp->ports[i], __ATOMIC_ACQUIRE);
 
-		if (p && p != src && p->vlan == src->vlan)
-			deliver(w, src, p, q, 0, n, DST_FLOOD, hdr_len);
+		if (!p || p == src)
+			continue;
+		if (p->type == DP_PORT_UPLINK && src->type == DP_PORT_UPLINK)
+			continue;
+		if (p->type == DP_PORT_VHOST && src->type == DP_PORT_VHOST && p->vlan != src->vlan)
+			continue;
+		deliver(w, src, p, q, 0, n, DST_FLOOD, skip);
 	}
 }
 
-/* Classify frame i: learn its source, find its destination. */
-static void classify(struct dp_worker *w, struct dp_port *src, struct vq *txq, int i)
+/* Frame i is in the burst arrays (segments after `skip`, vlan, len): learn
+ * its source, find its destination. Returns true if the switch learned a
+ * new address a VM owns (the XDP program must hear of it). */
+static bool classify(struct dp_worker *w, struct dp_port *src, int i, uint32_t skip)
 {
 	struct vq_chain *c = &w->chains[i];
-	uint8_t eth[12];
+	uint8_t eth[ETH_ALEN_2];
+	bool news;
 	int port;
 
-	if (c->len < txq->hdr_len + 14u) {
-		txq->st.drop_runt++;
-		w->dst[i] = DST_DROP;
-		return;
-	}
-	w->len[i] = c->len - txq->hdr_len;
-	if (w->len[i] > src->mtu + 14u) {
-		txq->st.drop_too_big++;
-		w->dst[i] = DST_DROP;
-		return;
-	}
-	vq_iov_read(c->seg, c->nseg, txq->hdr_len, eth, sizeof(eth));
-	fdb_learn(&w->dp->fdb, fdb_key(src->vlan, eth + 6), src->id);
-	txq->st.packets++;
-	txq->st.bytes += w->len[i];
+	vq_iov_read(c->seg, c->nseg, skip, eth, sizeof(eth));
+	news = fdb_learn(&w->dp->fdb, fdb_key(w->vlan[i], eth + 6), src->id);
 	if (eth[0] & 1) {
 		w->dst[i] = DST_FLOOD;
-		return;
+		return news && src->type == DP_PORT_VHOST;
 	}
-	port = fdb_lookup(&w->dp->fdb, fdb_key(src->vlan, eth));
+	port = fdb_lookup(&w->dp->fdb, fdb_key(w->vlan[i], eth));
 	if (port == FDB_NO_PORT) {
 		w->dst[i] = DST_FLOOD; /* unknown unicast */
 	} else if (port == src->id) {
@@ -112,14 +181,48 @@ static void classify(struct dp_worker *w, struct dp_port *src, struct vq *txq, i
 	} else {
 		w->dst[i] = (uint16_t)port;
 	}
+	return news && src->type == DP_PORT_VHOST;
+}
+
+/* Deliver frames [0, n) of the burst, classified. */
+static void switch_burst(struct dp_worker *w, struct dp_port *src, int q, int n, uint32_t skip)
+{
+	bool any_flood = false, news = false;
+	int i, j;
+
+	for (i = 0; i < n; i++) {
+		if (w->dst[i] == DST_DROP)
+			continue;
+		news |= classify(w, src, i, skip);
+		any_flood |= w->dst[i] == DST_FLOOD;
+	}
+	if (news)
+		signal_control(w->dp);
+	/* unicast, grouped by destination: the first frame of each group
+	 * delivers the whole group */
+	for (i = 0; i < n; i++) {
+		struct dp_port *dst;
+		uint16_t d = w->dst[i];
+
+		if (d >= DST_FLOOD)
+			continue;
+		for (j = 0; j < i && w->dst[j] != d; j++)
+			;
+		if (j < i)
+			continue;
+		dst = __atomic_load_n(&w->dp->ports[d], __ATOMIC_ACQUIRE);
+		if (dst && !(dst->type == DP_PORT_UPLINK && src->type == DP_PORT_UPLINK))
+			deliver(w, src, dst, q, i, n, d, skip);
+	}
+	if (any_flood)
+		flood(w, src, q, n, skip);
 }
 
 int dp_tx_burst(struct dp_worker *w, struct dp_port *src, int vring)
 {
 	struct vq *txq = &src->dev.vr[vring].vq;
-	int avail, n = 0, i, j, r, q = vring / 2;
+	int avail, n = 0, i, r;
 	const char *broken = NULL;
-	bool any_flood = false;
 	uint8_t hdr_len;
 
 	if (!vq_trylock(txq))
@@ -138,39 +241,29 @@ int dp_tx_burst(struct dp_worker *w, struct dp_port *src, int vring)
 		avail = DP_BURST;
 
 	for (n = 0; n < avail; n++) {
-		r = vq_pop(txq, &w->chains[n], false);
+		struct vq_chain *c = &w->chains[n];
+
+		r = vq_pop(txq, c, false);
 		if (r == -EFAULT) {
 			broken = txq->err;
 			break;
 		}
+		w->dst[n] = DST_DROP;
+		w->vlan[n] = src->vlan;
 		if (r == -EMSGSIZE) {
 			txq->st.drop_segs++;
-			w->dst[n] = DST_DROP;
-			continue;
+		} else if (c->len < hdr_len + 14u) {
+			txq->st.drop_runt++;
+		} else if (c->len - hdr_len > src->mtu + 14u) {
+			txq->st.drop_too_big++;
+		} else {
+			w->len[n] = c->len - hdr_len;
+			w->dst[n] = 0; /* to classify */
+			txq->st.packets++;
+			txq->st.bytes += w->len[n];
 		}
-		classify(w, src, txq, n);
-		any_flood |= w->dst[n] == DST_FLOOD;
 	}
-
-	/* unicast, grouped by destination: first frame of each group delivers
-	 * the whole group */
-	for (i = 0; i < n; i++) {
-		struct dp_port *dst;
-		uint16_t d = w->dst[i];
-
-		if (d >= DST_FLOOD)
-			continue;
-		for (j = 0; j < i && w->dst[j] != d; j++)
-			;
-		if (j < i)
-			continue;
-		dst = __atomic_load_n(&w->dp->ports[d], __ATOMIC_ACQUIRE);
-		if (dst)
-			deliver(w, src, dst, q, i, n, d, hdr_len);
-	}
-	if (any_flood)
-		flood(w, src, q, n, hdr_len);
-
+	switch_burst(w, src, vring / 2, n, hdr_len);
 	for (i = 0; i < n; i++)
 		vq_push(txq, w->chains[i].head, 0);
 out:
@@ -180,4 +273,81 @@ out:
 	if (broken)
 		signal_broken(w->dp, src, broken);
 	return n;
+}
+
+/* Describe a frame from an uplink in the burst arrays: its VLAN from the
+ * outer tag, the tag itself left out. */
+static void take_uplink_frame(struct dp_worker *w, int i, const uint8_t *data, uint32_t len,
+			      uint16_t vid)
+{
+	struct vq_chain *c = &w->chains[i];
+	uint16_t type = len >= 14 ? (uint16_t)(data[12] << 8 | data[13]) : 0;
+
+	w->dst[i] = DST_DROP;
+	if (len < 14)
+		return;
+	w->dst[i] = 0;
+	w->vlan[i] = vid;
+	if ((type == 0x8100 || type == 0x88a8) && len >= 18 && !vid) {
+		w->vlan[i] = (uint16_t)((data[14] << 8 | data[15]) & 0xfff);
+		c->seg[0] = (struct vq_iov){ (uint8_t *)data, ETH_ALEN_2 };
+		c->seg[1] = (struct vq_iov){ (uint8_t *)data + 16, len - 16 };
+		c->nseg = 2;
+		w->len[i] = len - 4;
+	} else {
+		c->seg[0] = (struct vq_iov){ (uint8_t *)data, len };
+		c->nseg = 1;
+		w->len[i] = len;
+	}
+}
+
+int dp_uplink_burst(struct dp_worker *w, struct dp_port *src, int qi)
+{
+	struct uplink *up = __atomic_load_n(&src->up, __ATOMIC_ACQUIRE);
+	struct uplink_queue *q;
+	int n, i;
+
+	if (!up || qi >= up->nq)
+		return 0;
+	q = &up->q[qi];
+	n = uplink_rx_peek(q, w->uf, DP_BURST);
+	if (!n)
+		return 0;
+	for (i = 0; i < n; i++) {
+		take_uplink_frame(w, i, w->uf[i].data, w->uf[i].len, 0);
+		if (w->dst[i] == DST_DROP)
+			q->st.rx_drop_runt++;
+	}
+	switch_burst(w, src, q->qid, n, 0);
+	uplink_rx_release(q, w->uf, n);
+	return n;
+}
+
+static void tap_flush(void *arg)
+{
+	struct dp_worker *w = arg;
+
+	if (w->tap_n)
+		switch_burst(w, w->tap_src, 0, w->tap_n, 0);
+	w->tap_n = 0;
+}
+
+static void tap_frame(void *arg, const uint8_t *data, uint32_t len, uint16_t vid)
+{
+	struct dp_worker *w = arg;
+
+	take_uplink_frame(w, w->tap_n++, data, len, vid);
+	if (w->tap_n == DP_BURST)
+		tap_flush(w);
+}
+
+int dp_tap_burst(struct dp_worker *w, struct dp_port *src)
+{
+	struct uplink *up = __atomic_load_n(&src->up, __ATOMIC_ACQUIRE);
+
+	if (!up || up->tap.fd < 0)
+		return 0;
+	w->tap_n = 0;
+	w->tap_src = src;
+	return tap_poll(&up->tap, tap_frame, tap_flush, w);
 }

@@ -407,6 +407,8 @@ static const struct fixture fixtures[] = {
 	{ "broadcast, flood-to-host", b_bcast, IN_UPLINK, 0, FLOOD_HOST, XDP_PASS, R(FLOOD_HOST), 0 },
 	{ "unknown unicast to host", b_udp4_unknown, IN_UPLINK, 0, 0, XDP_PASS, R(UNKNOWN), 0 },
 	{ "unknown unicast, unknown-to-switch", b_udp4_unknown, IN_UPLINK, 1, UNK_SW, XDP_REDIRECT, R(UNKNOWN_SWITCH), UPLINK_XSK_BASE + 1 },
+	{ "broadcast, flood-to-host, no uplink entry", b_bcast, IN_BARE, 0, FLOOD_HOST, XDP_PASS, R(FLOOD_HOST), 0 },
+	{ "unknown, unknown-to-switch, no uplink entry", b_udp4_unknown, IN_BARE, 3, UNK_SW, XDP_REDIRECT, R(UNKNOWN_SWITCH), 3 },
 	{ "to the host's MAC", b_udp4_host, IN_UPLINK, 0, 0, XDP_PASS, R(NOT_VM), 0 },
 	{ "to a MAC behind the uplink", b_udp4_remote, IN_UPLINK, 0, 0, XDP_PASS, R(NOT_VM), 0 },
 	{ "FDB entry on an unused port", b_udp4_idle, IN_UPLINK, 0, 0, XDP_PASS, R(NOT_VM), 0 },
@@ -469,12 +471,22 @@ static void read_stats(struct xvs_counter out[XVS_STAT_MAX])
 	free(pc);
 }
 
-static void set_cfg(__u32 flags)
+/* The flags live in the uplink's own entry for IN_UPLINK and in the
+ * switch-wide xvs_cfg for an interface without one (IN_BARE); each fixture
+ * sets only the one its ingress uses, so a program reading the wrong one
+ * fails. */
+static void set_cfg(enum ingress in, __u32 flags)
 {
-	struct xvs_cfg c = { .flags = flags };
-	__u32 zero = 0;
+	struct xvs_uplink up = { .xsk_base = UPLINK_XSK_BASE, .port = 6 };
+	struct xvs_cfg c = { 0 };
+	__u32 zero = 0, key = (__u32)ifindex[IN_UPLINK];
 
+	if (in == IN_UPLINK)
+		up.flags = flags;
+	else
+		c.flags = flags;
 	assert_int_equal(bpf_map_update_elem(bpf_map__fd(skel->maps.xvs_cfg), &zero, &c, 0), 0);
+	assert_int_equal(bpf_map_update_elem(bpf_map__fd(skel->maps.xvs_uplinks), &key, &up, 0), 0);
 }
 
 static void set_slot(__u32 slot, bool present)
@@ -543,7 +555,7 @@ static void run_fixture(void **state)
 	frame_init(&f);
 	fx->build(&f);
 	assert_int_equal(f.err, 0);
-	set_cfg(fx->cfg);
+	set_cfg(fx->in, fx->cfg);
 
 	if (fx->action == XDP_REDIRECT) {
 		set_slot(fx->slot, true);

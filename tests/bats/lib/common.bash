@@ -174,3 +174,15 @@ xdp_stats_expect() {
 	echo "$out" >&2
 	return 1
 }
+
+# In a subshell about to start a long-lived background process: close every
+# inherited fd above 2. bats keeps pipes on several (3, 11-13, 251...); a
+# daemon holding one keeps bats' output open and the run never ends.
+close_inherited_fds() {
+	local fd n
+	for fd in /proc/$BASHPID/fd/*; do
+		n=${fd##*/}
+		[ "$n" -gt 2 ] 2>/dev/null && eval "exec $n>&-"
+	done
+	return 0
+}

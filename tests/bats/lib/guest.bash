@@ -203,7 +203,10 @@ guest_start() {
 
 	# Not -daemonize: with vhost-user it would block here until a backend
 	# answers. fd 3 is bats' output pipe; a child holding it stalls bats.
-	(exec qemu-system-x86_64 "${args[@]}") </dev/null >"$dir/qemu.log" 2>&1 3>&- &
+	(
+		declare -F close_inherited_fds >/dev/null && close_inherited_fds
+		exec qemu-system-x86_64 "${args[@]}"
+	) </dev/null >"$dir/qemu.log" 2>&1 3>&- &
 	echo $! >"$dir/pid"
 }
 

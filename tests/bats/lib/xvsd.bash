@@ -29,11 +29,12 @@ xvsd_start() {
 	# a subshell keeps xvsd's exit status (tests may run in another
 	# process than the one that started it, and cannot wait for it)
 	(
+		close_inherited_fds
 		"$XVS_BIN/xvsd" -c "$cfg" &
 		echo $! >"$XVSD_DIR/xvsd.pid"
 		# bats runs with set -e: a non-zero status must not end us early
 		if wait $!; then echo 0; else echo $?; fi >"$XVSD_DIR/xvsd.status"
-	) >>"$XVSD_DIR/xvsd.log" 2>&1 3>&- &
+	) >>"$XVSD_DIR/xvsd.log" 2>&1 &
 	for i in $(seq 100); do
 		[ -s "$XVSD_DIR/xvsd.pid" ] && break
 		sleep 0.01
@@ -52,7 +53,9 @@ xvsd_start() {
 
 xvsd_stop() {
 	local sig=${1:-TERM} pid
-	pid=${XVSD_PID:-$(cat "$XVSD_DIR/xvsd.pid" 2>/dev/null)}
+	# the pid file, not XVSD_PID: a test may have restarted xvsd, and its
+	# variables do not reach teardown_file
+	pid=$(cat "$XVSD_DIR/xvsd.pid" 2>/dev/null)
 	XVSD_STATUS=
 	[ -n "$pid" ] || return 0
 	kill "-$sig" "$pid" 2>/dev/null || return 0

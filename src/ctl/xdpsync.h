@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * xdpsync: keep the XDP program's FDB map in step with the switch's FDB:
+ * every address that lives on a VM port is in the map (so frames for it
+ * are redirected to the switch), nothing else is. Runs on the control
+ * thread when the FDB changed (fdb.gen) — workers signal a newly learned
+ * VM address at once, so the map is usually updated before the reply to a
+ * VM's first frame comes back from the wire.
+ */
+#ifndef XVS_XDPSYNC_H
+#define XVS_XDPSYNC_H
+
+#include <stdint.h>
+
+#include "dp/dp.h"
+#include "xsk/xdpmaps.h"
+
+struct xdpsync {
+	uint64_t gen; /* fdb.gen at the last sync */
+	uint32_t n, cap;
+	struct xdpsync_ent {
+		uint64_t key;
+		uint16_t port;
+	} *installed; /* sorted by key */
+	uint64_t updates, deletes, errors;
+};
+
+/* Remove every FDB entry from the map (a fresh start, or shutdown). */
+void xdpsync_clear(struct xdpsync *s, const struct xdpmaps *m);
+/* Bring the map in line with the FDB if it changed (force: regardless). */
+void xdpsync_run(struct xdpsync *s, struct dp *dp, const struct xdpmaps *m, int force);
+void xdpsync_free(struct xdpsync *s);
+
+#endif /* XVS_XDPSYNC_H */
