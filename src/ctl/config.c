@@ -11,7 +11,12 @@
  * there, each with the function that parses its value into a field of the
  * struct being filled. Keys are processed in table order, not file order,
  * so that a value may depend on one parsed before it: port sockets on
- * switch.socket-dir, static FDB entries on the ports.
+ * switch.socket-dir, static FDB entries on the ports, an uplink's MTU on its
+ * frame size.
+ *
+ * Each port type has its own table. A key of another type is refused with
+ * the type it belongs to; a key that a reader might expect but that makes no
+ * sense for the type (vlan on an uplink) has a refusing entry that says why.
  *
  * YAML aliases are refused: they would turn the tree into a graph (even a
  * cycle) and the schema has no use for them. libyaml accepts duplicate keys;
@@ -25,6 +30,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <yaml.h>
@@ -35,8 +41,8 @@
 #define FIELD_SIZE(type, field) sizeof(((type *)0)->field)
 
 #define VLAN_MAX 4094
-#define VLAN_UNSET 0xffff /* fdb.static[].vlan not given: the port's VLAN */
-#define MAX_SECTION_KEYS 8
+#define VLAN_UNSET 0xffff /* fdb.static[].vlan not given: the port's (required for uplinks) */
+#define MAX_SECTION_KEYS 16
 #define QUOTE_MAX 64 /* a value quoted in an error message, with the NUL */
 
 struct loader {
@@ -68,6 +74,8 @@ struct key {
 	unsigned long min, max; /* integers */
 	const char *const *words; /* enums: the spelling of each value, NULL-terminated */
 	const struct section *sub; /* nested mappings */
+	const char *note; /* appended to a "must be ..." error, in parentheses */
+	const char *why; /* refused: the key is an error here, for this reason */
 	bool required;
 };
 
@@ -181,6 +189,16 @@ static int bad(struct loader *ld, const yaml_node_t *n, const char *what)
 	return fail(ld, line_of(n), "must be %s, got %s", what, describe(n, got));
 }
 
+/* bad(), with the key's note if it has one: "must be WHAT, got ... (NOTE)" */
+static int bad_key(struct loader *ld, const yaml_node_t *n, const struct key *k, const char *what)
+{
+	char got[QUOTE_MAX];
+
+	if (!k->note)
+		return bad(ld, n, what);
+	return fail(ld, line_of(n), "must be %s, got %s (%s)", what, describe(n, got), k->note);
+}
+
 /* Paths: "ports.vm1.vlan", "fdb.static[2].mac" */
 
 static size_t path_key(struct loader *ld, const char *name)
@@ -283,6 +301,17 @@ static size_t n_items(const yaml_node_t *n)
 
 /* Mappings */
 
+/* The index of key name in sec, or sec->n_keys. */
+static size_t find_key(const struct section *sec, const char *name)
+{
+	size_t i;
+
+	for (i = 0; name && i < sec->n_keys; i++)
+		if (!strcmp(name, sec->keys[i].name))
+			break;
+	return i;
+}
+
 static int unknown_key(struct loader *ld, const yaml_node_t *kn, const struct section *sec)
 {
 	char allowed[256], got[QUOTE_MAX];
@@ -293,7 +322,9 @@ static int unknown_key(struct loader *ld, const yaml_node_t *kn, const struct se
 		return fail(ld, line_of(kn), "keys must be scalars, got %s", describe(kn, got));
 	allowed[0] = '\0';
 	for (i = 0; i < sec->n_keys; i++) {
-		n = snprintf(allowed + o, sizeof(allowed) - o, "%s%s", i ? ", " : "",
+		if (sec->keys[i].why)
+			continue;
+		n = snprintf(allowed + o, sizeof(allowed) - o, "%s%s", o ? ", " : "",
 			     sec->keys[i].name);
 		if (n < 0 || (size_t)n >= sizeof(allowed) - o)
 			break;
@@ -319,16 +350,15 @@ static int walk_map(struct loader *ld, yaml_node_t *n, void *base, const struct 
 		if (r)
 			return r;
 		name = text(kn);
-		for (i = 0; name && i < sec->n_keys; i++)
-			if (!strcmp(name, sec->keys[i].name))
-				break;
+		i = find_key(sec, name);
 		if (!name || i == sec->n_keys)
 			return unknown_key(ld, kn, sec);
 		if (val[i])
 			return fail(ld, line_of(kn), "duplicate key \"%s\" (first at line %d)",
 				    name, key_line[i]);
 		mark = path_key(ld, name);
-		r = child(ld, p->value, &vn);
+		r = sec->keys[i].why ? fail(ld, line_of(kn), "%s", sec->keys[i].why)
+				     : child(ld, p->value, &vn);
 		path_pop(ld, mark);
 		if (r)
 			return r;
@@ -402,10 +432,48 @@ static int parse_uint(struct loader *ld, yaml_node_t *n, void *base, const struc
 
 	if (!to_ulong(text(n), k->min, k->max, &v)) {
 		snprintf(what, sizeof(what), "an integer %lu..%lu", k->min, k->max);
-		return bad(ld, n, what);
+		return bad_key(ld, n, k, what);
 	}
 	store_uint((char *)base + k->off, k->size, v);
 	return 0;
+}
+
+/* A power of two min..max; "2048 or 4096" when there are only two. */
+static int parse_pow2(struct loader *ld, yaml_node_t *n, void *base, const struct key *k)
+{
+	unsigned long v;
+	char what[64];
+
+	if (!to_ulong(text(n), k->min, k->max, &v) || (v & (v - 1))) {
+		if (k->max == 2 * k->min)
+			snprintf(what, sizeof(what), "%lu or %lu", k->min, k->max);
+		else
+			snprintf(what, sizeof(what), "a power of two %lu..%lu", k->min, k->max);
+		return bad_key(ld, n, k, what);
+	}
+	store_uint((char *)base + k->off, k->size, v);
+	return 0;
+}
+
+/* YAML 1.1's booleans, without y/n and in any case. */
+static int parse_bool(struct loader *ld, yaml_node_t *n, void *base, const struct key *k)
+{
+	static const char *const words[][2] = {
+		{ "false", "true" },
+		{ "no", "yes" },
+		{ "off", "on" },
+	};
+	bool *dst = (bool *)((char *)base + k->off);
+	const char *s = text(n);
+	size_t i;
+
+	for (i = 0; s && i < ARRAY_SIZE(words); i++) {
+		if (!strcasecmp(s, words[i][0]) || !strcasecmp(s, words[i][1])) {
+			*dst = !strcasecmp(s, words[i][1]);
+			return 0;
+		}
+	}
+	return bad_key(ld, n, k, "true or false");
 }
 
 static int parse_enum(struct loader *ld, yaml_node_t *n, void *base, const struct key *k)
@@ -425,7 +493,7 @@ static int parse_enum(struct loader *ld, yaml_node_t *n, void *base, const struc
 			strncat(what, "|", sizeof(what) - strlen(what) - 1);
 		strncat(what, k->words[i], sizeof(what) - strlen(what) - 1);
 	}
-	return bad(ld, n, what);
+	return bad_key(ld, n, k, what);
 }
 
 static bool valid_name(const char *s)
@@ -501,15 +569,75 @@ static const char *control_socket(struct cfg *c)
 	return c->control_socket;
 }
 
+/* Lists of distinct numbers: datapath.cpus, an uplink's queues */
+struct id_rule {
+	const char *noun; /* "CPU 3 is listed twice" */
+	const char *what; /* "must be WHAT" for an item that is not an id */
+	unsigned long max;
+	/* a further check of id v, at node n; may be NULL */
+	int (*check)(struct loader *ld, const yaml_node_t *n, unsigned long v);
+};
+
+/* The items of sequence n into ids[], which holds n_items(n) of them. */
+static int parse_ids(struct loader *ld, yaml_node_t *n, const struct id_rule *rule,
+		     unsigned long *ids)
+{
+	yaml_node_item_t *it;
+	yaml_node_t *in;
+	size_t i, j, mark;
+	int r = 0;
+
+	for (i = 0, it = n->data.sequence.items.start; it < n->data.sequence.items.top; i++, it++) {
+		mark = path_index(ld, i);
+		r = child(ld, *it, &in);
+		if (r)
+			goto pop;
+		if (!to_ulong(text(in), 0, rule->max, &ids[i])) {
+			r = bad(ld, in, rule->what);
+			goto pop;
+		}
+		if (rule->check) {
+			r = rule->check(ld, in, ids[i]);
+			if (r)
+				goto pop;
+		}
+		for (j = 0; j < i; j++) {
+			if (ids[j] == ids[i]) {
+				r = fail(ld, line_of(in), "%s %lu is listed twice", rule->noun,
+					 ids[i]);
+				goto pop;
+			}
+		}
+pop:
+		path_pop(ld, mark);
+		if (r)
+			return r;
+	}
+	return 0;
+}
+
+static int cpu_exists(struct loader *ld, const yaml_node_t *n, unsigned long cpu)
+{
+	if (ld->cpus_conf > 0 && cpu >= (unsigned long)ld->cpus_conf)
+		return fail(ld, line_of(n), "CPU %lu does not exist (this machine has %ld)", cpu,
+			    ld->cpus_conf);
+	return 0;
+}
+
+static const struct id_rule cpu_rule = {
+	.noun = "CPU",
+	.what = "a CPU number",
+	.max = CPU_SETSIZE - 1,
+	.check = cpu_exists,
+};
+
 /* datapath.cpus: one worker per entry, pinned to it. */
 static int parse_cpus(struct loader *ld, yaml_node_t *n, void *base, const struct key *k)
 {
+	unsigned long ids[CFG_MAX_CPUS];
 	struct cfg *c = base;
-	yaml_node_item_t *it;
-	yaml_node_t *cn;
-	unsigned long cpu;
-	size_t i, j, mark;
-	int r = 0;
+	size_t i;
+	int r;
 
 	(void)k;
 	if (is_null(n))
@@ -522,34 +650,12 @@ static int parse_cpus(struct loader *ld, yaml_node_t *n, void *base, const struc
 	if (n_items(n) > CFG_MAX_CPUS)
 		return fail(ld, line_of(n), "lists %zu CPUs; at most %d workers are supported",
 			    n_items(n), CFG_MAX_CPUS);
-
-	for (i = 0, it = n->data.sequence.items.start; it < n->data.sequence.items.top; i++, it++) {
-		mark = path_index(ld, i);
-		r = child(ld, *it, &cn);
-		if (r)
-			goto pop;
-		if (!to_ulong(text(cn), 0, CPU_SETSIZE - 1, &cpu)) {
-			r = bad(ld, cn, "a CPU number");
-			goto pop;
-		}
-		if (ld->cpus_conf > 0 && cpu >= (unsigned long)ld->cpus_conf) {
-			r = fail(ld, line_of(cn), "CPU %lu does not exist (this machine has %ld)",
-				 cpu, ld->cpus_conf);
-			goto pop;
-		}
-		for (j = 0; j < i; j++) {
-			if (c->cpus[j] == (int)cpu) {
-				r = fail(ld, line_of(cn), "CPU %lu is listed twice", cpu);
-				goto pop;
-			}
-		}
-		c->cpus[i] = (int)cpu;
-pop:
-		path_pop(ld, mark);
-		if (r)
-			return r;
-	}
-	c->n_cpus = (int)i;
+	r = parse_ids(ld, n, &cpu_rule, ids);
+	if (r)
+		return r;
+	for (i = 0; i < n_items(n); i++)
+		c->cpus[i] = (int)ids[i];
+	c->n_cpus = (int)n_items(n);
 	return 0;
 }
 
@@ -557,12 +663,21 @@ pop:
 
 static const char *const port_type_words[] = {
 	[CFG_PORT_VHOST_USER] = "vhost-user",
+	[CFG_PORT_UPLINK] = "uplink",
 	NULL,
 };
 
 static const char *const vu_mode_words[] = {
 	[CFG_VU_SERVER] = "server",
 	[CFG_VU_CLIENT] = "client",
+	NULL,
+};
+
+static const char *const xdp_mode_words[] = {
+	[CFG_XDP_AUTO] = "auto",
+	[CFG_XDP_ZEROCOPY] = "zerocopy",
+	[CFG_XDP_NATIVE] = "native",
+	[CFG_XDP_SKB] = "skb",
 	NULL,
 };
 
@@ -605,6 +720,100 @@ static int parse_port_socket(struct loader *ld, yaml_node_t *n, void *base, cons
 	return 0;
 }
 
+/* Uplinks */
+
+#define IFNAME_RULE "1 to 15 characters, none of them / : or white space"
+
+/*
+ * ports.NAME.interface: a Linux interface name as the kernel's
+ * dev_valid_name() has it. Whether it exists is not checked: it may appear
+ * later. One uplink per interface.
+ */
+static int parse_ifname(struct loader *ld, yaml_node_t *n, void *base, const struct key *k)
+{
+	struct cfg_port *port = base;
+	const struct cfg_port *other;
+	const char *s = text(n);
+	int i;
+
+	if (n->type == YAML_SEQUENCE_NODE)
+		return fail(ld, line_of(n), "must be one interface, got a list "
+					    "(define one uplink port per interface)");
+	if (!s || !*s || strlen(s) >= k->size || !strcmp(s, ".") || !strcmp(s, "..") ||
+	    strpbrk(s, "/: \t\n\v\f\r"))
+		return bad(ld, n, "an interface name of " IFNAME_RULE);
+	for (i = 0; i < ld->c->n_ports; i++) {
+		other = &ld->c->ports[i];
+		if (other->type == CFG_PORT_UPLINK && !strcmp(other->ifname, s))
+			return fail(ld, line_of(n),
+				    "interface %s is already the uplink of port %s (line %d)", s,
+				    other->name, other->line);
+	}
+	memcpy(port->ifname, s, strlen(s) + 1);
+	return 0;
+}
+
+static const struct id_rule queue_rule = {
+	.noun = "queue",
+	.what = "a queue id 0..63",
+	.max = CFG_MAX_QUEUE_IDS - 1,
+};
+
+/* ports.NAME.queues of an uplink: "all" or a list of the NIC's queue ids. */
+static int parse_uplink_queues(struct loader *ld, yaml_node_t *n, void *base, const struct key *k)
+{
+	unsigned long ids[CFG_MAX_QUEUE_IDS];
+	struct cfg_port *port = base;
+	const char *s = text(n);
+	size_t i;
+	int r;
+
+	if (is_null(n) || (s && !strcmp(s, "all"))) {
+		port->all_queues = true;
+		return 0;
+	}
+	if (n->type != YAML_SEQUENCE_NODE)
+		return bad_key(ld, n, k, "all or a list of queue ids such as [0, 1]");
+	if (n_items(n) == 0)
+		return fail(ld, line_of(n), "must list at least one queue id (or say all)");
+	if (n_items(n) > CFG_MAX_QUEUE_IDS)
+		return fail(ld, line_of(n), "lists %zu queues; queue ids are 0..%d", n_items(n),
+			    CFG_MAX_QUEUE_IDS - 1);
+	r = parse_ids(ld, n, &queue_rule, ids);
+	if (r)
+		return r;
+	for (i = 0; i < n_items(n); i++)
+		port->queue_ids[i] = (uint16_t)ids[i];
+	port->n_queue_ids = (int)n_items(n);
+	port->all_queues = false;
+	return 0;
+}
+
+/*
+ * What a UMEM frame holds besides the L3 packet: the headroom the kernel
+ * keeps in front of it (XDP_PACKET_HEADROOM), an Ethernet header and two
+ * VLAN tags (802.1ad + 802.1Q).
+ */
+#define XDP_HEADROOM 256
+#define FRAME_L2_LEN (14 + 2 * 4)
+
+/* ports.NAME.mtu of an uplink: bounded by frame-size, parsed before it. */
+static int parse_uplink_mtu(struct loader *ld, yaml_node_t *n, void *base, const struct key *k)
+{
+	struct cfg_port *port = base;
+	struct key fits = *k;
+	unsigned long v;
+
+	fits.max = port->frame_size - XDP_HEADROOM - FRAME_L2_LEN;
+	if (to_ulong(text(n), fits.max + 1, k->max, &v))
+		return fail(ld, line_of(n),
+			    "%lu does not fit in a frame-size of %u: at most %lu, as each frame "
+			    "also holds %d bytes of kernel headroom, an Ethernet header and two "
+			    "VLAN tags (%d bytes)",
+			    v, port->frame_size, fits.max, XDP_HEADROOM, FRAME_L2_LEN);
+	return parse_uint(ld, n, base, &fits);
+}
+
 #define UINT_KEY(type, field, key, lo, hi)                                                         \
 	{                                                                                          \
 		.name = key, .parse = parse_uint, .off = offsetof(type, field),                    \
@@ -620,6 +829,13 @@ static int parse_port_socket(struct loader *ld, yaml_node_t *n, void *base, cons
 		.name = key, .parse = fn, .off = offsetof(type, field),                            \
 		.size = FIELD_SIZE(type, field),                                                   \
 	}
+#define POW2_KEY(type, field, key, lo, hi)                                                         \
+	{                                                                                          \
+		.name = key, .parse = parse_pow2, .off = offsetof(type, field),                    \
+		.size = FIELD_SIZE(type, field), .min = lo, .max = hi,                             \
+	}
+#define BOOL_KEY(type, field, key)                                                                 \
+	{ .name = key, .parse = parse_bool, .off = offsetof(type, field) }
 #define SECTION_KEY(key, sec) { .name = key, .parse = parse_section, .sub = &sec }
 #define SECTION(keys) { keys, ARRAY_SIZE(keys) }
 
@@ -634,20 +850,115 @@ static const struct key vhost_user_keys[] = {
 	ENUM_KEY(struct cfg_port, mode, "mode", vu_mode_words),
 	UINT_KEY(struct cfg_port, vlan, "vlan", 0, VLAN_MAX),
 	UINT_KEY(struct cfg_port, mtu, "mtu", 68, 65535),
-	UINT_KEY(struct cfg_port, queues, "queues", 1, VU_MAX_QUEUE_PAIRS),
+	{
+		.name = "queues",
+		.parse = parse_uint,
+		.off = offsetof(struct cfg_port, queues),
+		.size = FIELD_SIZE(struct cfg_port, queues),
+		.min = 1,
+		.max = VU_MAX_QUEUE_PAIRS,
+		.note = "the number of queue pairs offered to the VM; "
+			"all or a list of queue ids is for uplinks",
+	},
 };
 
-/* The keys of each port type, indexed by enum cfg_port_type. */
-static const struct section port_sections[] = {
-	[CFG_PORT_VHOST_USER] = SECTION(vhost_user_keys),
+/* frame-size before mtu, which must fit in a frame. */
+static const struct key uplink_keys[] = {
+	PORT_TYPE_KEY,
+	{
+		.name = "interface",
+		.parse = parse_ifname,
+		.size = FIELD_SIZE(struct cfg_port, ifname),
+		.required = true,
+	},
+	{
+		.name = "queues",
+		.parse = parse_uplink_queues,
+		.note = "an uplink uses the NIC's own receive queues, all or some; "
+			"a number of queue pairs is for vhost-user ports",
+	},
+	ENUM_KEY(struct cfg_port, xdp_mode, "xdp-mode", xdp_mode_words),
+	UINT_KEY(struct cfg_port, busy_poll_budget, "busy-poll", 0, 1024),
+	UINT_KEY(struct cfg_port, busy_poll_us, "busy-poll-us", 1, 10000),
+	BOOL_KEY(struct cfg_port, host_flood, "host-flood"),
+	BOOL_KEY(struct cfg_port, host_unknown, "host-unknown"),
+	POW2_KEY(struct cfg_port, ring_size, "ring-size", 64, 16384),
+	POW2_KEY(struct cfg_port, frame_size, "frame-size", 2048, 4096),
+	{
+		.name = "mtu",
+		.parse = parse_uplink_mtu,
+		.off = offsetof(struct cfg_port, mtu),
+		.size = FIELD_SIZE(struct cfg_port, mtu),
+		.min = 68,
+		.max = 65535,
+	},
+	{ .name = "vlan",
+	  .why = "an uplink has no vlan: it is a trunk, frames keep their VLAN tags; "
+		 "untagged is VLAN 0" },
 };
 
+static void vhost_user_defaults(struct cfg_port *p)
+{
+	p->mode = CFG_VU_SERVER;
+	p->queues = 1;
+}
+
+static void uplink_defaults(struct cfg_port *p)
+{
+	p->all_queues = true;
+	p->xdp_mode = CFG_XDP_AUTO;
+	p->busy_poll_budget = 0;
+	p->busy_poll_us = 20;
+	p->host_flood = true;
+	p->host_unknown = true;
+	p->ring_size = 2048;
+	p->frame_size = 4096;
+}
+
+/* Indexed by enum cfg_port_type; a port's other fields stay zero. */
+static const struct port_kind {
+	struct section keys;
+	void (*defaults)(struct cfg_port *p);
+} port_kinds[] = {
+	[CFG_PORT_VHOST_USER] = { SECTION(vhost_user_keys), vhost_user_defaults },
+	[CFG_PORT_UPLINK] = { SECTION(uplink_keys), uplink_defaults },
+};
+
+/* Before the type is known. */
 static void port_defaults(struct cfg_port *p)
 {
 	memset(p, 0, sizeof(*p));
-	p->mode = CFG_VU_SERVER;
 	p->mtu = 1500;
-	p->queues = 1;
+}
+
+/* A key of another port type: say whose it is, not just "unknown key". */
+static int other_types_key(struct loader *ld, const yaml_node_t *n, enum cfg_port_type type)
+{
+	const yaml_node_pair_t *p;
+	const char *name;
+	yaml_node_t *kn;
+	size_t t, mark;
+	int r;
+
+	for (p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
+		r = child(ld, p->key, &kn);
+		if (r)
+			return r;
+		name = text(kn);
+		if (!name || find_key(&port_kinds[type].keys, name) < port_kinds[type].keys.n_keys)
+			continue;
+		for (t = 0; t < ARRAY_SIZE(port_kinds); t++) {
+			if (find_key(&port_kinds[t].keys, name) == port_kinds[t].keys.n_keys)
+				continue;
+			mark = path_key(ld, name);
+			r = fail(ld, line_of(kn),
+				 "only ports of type %s have this key (this one is type: %s)",
+				 port_type_words[t], port_type_words[type]);
+			path_pop(ld, mark);
+			return r;
+		}
+	}
+	return 0;
 }
 
 /* ports.NAME: the type first, as it says which other keys exist. */
@@ -680,7 +991,11 @@ static int parse_port(struct loader *ld, yaml_node_t *n, struct cfg_port *port)
 	path_pop(ld, mark);
 	if (r)
 		return r;
-	return walk_map(ld, n, port, &port_sections[port->type]);
+	port_kinds[port->type].defaults(port);
+	r = other_types_key(ld, n, port->type);
+	if (r)
+		return r;
+	return walk_map(ld, n, port, &port_kinds[port->type].keys);
 }
 
 static int parse_ports(struct loader *ld, yaml_node_t *n, void *base, const struct key *k)
@@ -782,8 +1097,9 @@ static int parse_static_port(struct loader *ld, yaml_node_t *n, void *base, cons
 	return 0;
 }
 
-/* Ports are access ports: an entry on another VLAN would send that VLAN's
- * frames to a port that must never see them. */
+/* VM ports are access ports: an entry on another VLAN would send that
+ * VLAN's frames to a port that must never see them. An uplink is a trunk:
+ * any VLAN. */
 static int parse_static_vlan(struct loader *ld, yaml_node_t *n, void *base, const struct key *k)
 {
 	struct cfg_fdb_static *e = base;
@@ -792,7 +1108,7 @@ static int parse_static_vlan(struct loader *ld, yaml_node_t *n, void *base, cons
 
 	if (r)
 		return r;
-	if (port && e->vlan != port->vlan)
+	if (port && port->type != CFG_PORT_UPLINK && e->vlan != port->vlan)
 		return fail(ld, line_of(n), "port %s is on vlan %u, not %u", port->name, port->vlan,
 			    e->vlan);
 	return 0;
@@ -860,6 +1176,19 @@ static int check_static_dups(struct loader *ld, const struct cfg *c)
 	return -EINVAL;
 }
 
+/* No vlan given: the port's, but an uplink carries every VLAN. */
+static int static_default_vlan(struct loader *ld, struct cfg_fdb_static *e)
+{
+	const struct cfg_port *port = cfg_find_port(ld->c, e->port);
+
+	if (port->type == CFG_PORT_UPLINK)
+		return fail(ld, e->line, "missing required key \"vlan\": port %s is an uplink, "
+					 "a trunk; say which VLAN the MAC is on (0: untagged)",
+			    port->name);
+	e->vlan = port->vlan;
+	return 0;
+}
+
 static int parse_statics(struct loader *ld, yaml_node_t *n, void *base, const struct key *k)
 {
 	struct cfg *c = base;
@@ -895,7 +1224,7 @@ static int parse_statics(struct loader *ld, yaml_node_t *n, void *base, const st
 		e->line = line_of(en);
 		r = walk_map(ld, en, e, &static_section);
 		if (!r && e->vlan == VLAN_UNSET)
-			e->vlan = cfg_find_port(c, e->port)->vlan;
+			r = static_default_vlan(ld, e);
 pop:
 		path_pop(ld, mark);
 		if (r)
@@ -960,8 +1289,9 @@ _Static_assert(ARRAY_SIZE(switch_keys) <= MAX_SECTION_KEYS, "MAX_SECTION_KEYS");
 _Static_assert(ARRAY_SIZE(datapath_keys) <= MAX_SECTION_KEYS, "MAX_SECTION_KEYS");
 _Static_assert(ARRAY_SIZE(fdb_keys) <= MAX_SECTION_KEYS, "MAX_SECTION_KEYS");
 _Static_assert(ARRAY_SIZE(vhost_user_keys) <= MAX_SECTION_KEYS, "MAX_SECTION_KEYS");
+_Static_assert(ARRAY_SIZE(uplink_keys) <= MAX_SECTION_KEYS, "MAX_SECTION_KEYS");
 _Static_assert(ARRAY_SIZE(static_keys) <= MAX_SECTION_KEYS, "MAX_SECTION_KEYS");
-_Static_assert(ARRAY_SIZE(port_sections) == ARRAY_SIZE(port_type_words) - 1, "port types");
+_Static_assert(ARRAY_SIZE(port_kinds) == ARRAY_SIZE(port_type_words) - 1, "port types");
 
 /* Loading */
 

@@ -232,6 +232,7 @@ static int uplink_port_open(struct xvsd *x, struct vport *v, const struct cfg_po
 				xdp_port_kind(x, x->dp.ports[i], true);
 	}
 	v->up = up;
+	__atomic_store_n(&x->dp.xdp_fdb_fd, x->maps.fdb, __ATOMIC_RELEASE);
 	dp_uplink_publish(&x->dp, v->p, up);
 	xdpsync_run(&x->sync, &x->dp, &x->maps, 1);
 	return 0;
@@ -631,6 +632,7 @@ void xvsd_fini(struct xvsd *x)
 	dp_stop(&x->dp);
 	for (i = 0; i < DP_MAX_PORTS; i++)
 		vport_close(x, &x->vp[i]);
+	x->dp.xdp_fdb_fd = -1;
 	/* an adopted program stays attached: leave it no stale addresses */
 	if (x->maps.fdb >= 0)
 		xdpsync_clear(&x->sync, &x->maps);

@@ -11,6 +11,7 @@
 #include <xdp/libxdp.h>
 
 static enum log_level cur_level = LOG_LVL_INFO;
+static bool libs_quiet;
 static bool with_time;
 static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
 
@@ -87,8 +88,7 @@ void log_msg(enum log_level lvl, const char *prefix, const char *fmt, ...)
 
 static int libbpf_print(enum libbpf_print_level lvl, const char *fmt, va_list ap)
 {
-	enum log_level l = lvl == LIBBPF_WARN ? LOG_LVL_WARN :
-			   lvl == LIBBPF_INFO ? LOG_LVL_DEBUG : LOG_LVL_DEBUG;
+	enum log_level l = lvl == LIBBPF_WARN && !libs_quiet ? LOG_LVL_WARN : LOG_LVL_DEBUG;
 
 	log_v(l, "libbpf", fmt, ap);
 	return 0;
@@ -96,10 +96,15 @@ static int libbpf_print(enum libbpf_print_level lvl, const char *fmt, va_list ap
 
 static int libxdp_print(enum libxdp_print_level lvl, const char *fmt, va_list ap)
 {
-	enum log_level l = lvl == LIBXDP_WARN ? LOG_LVL_WARN : LOG_LVL_DEBUG;
+	enum log_level l = lvl == LIBXDP_WARN && !libs_quiet ? LOG_LVL_WARN : LOG_LVL_DEBUG;
 
 	log_v(l, "libxdp", fmt, ap);
 	return 0;
+}
+
+void log_libs_quiet(bool quiet)
+{
+	libs_quiet = quiet;
 }
 
 void log_route_libs(void)

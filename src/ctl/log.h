@@ -24,6 +24,10 @@ void log_set_timestamps(bool on);
 /* Route libbpf and libxdp messages into this logger (warnings and up, or
  * everything at debug level). */
 void log_route_libs(void);
+/* While set, library warnings are logged at debug level: for attempts whose
+ * failure the caller handles and reports itself (libxdp trying its
+ * dispatcher before falling back, for one). */
+void log_libs_quiet(bool quiet);
 
 void log_msg(enum log_level lvl, const char *prefix, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));

@@ -317,6 +317,7 @@ int dp_init(struct dp *dp, const struct cfg *c)
 	dp->poll = c->poll;
 	dp->idle_us = c->idle_us;
 	dp->nworkers = c->n_cpus > 0 ? c->n_cpus : 1;
+	dp->xdp_fdb_fd = -1;
 	err = fdb_init(&dp->fdb, c->fdb_max, c->fdb_aging_s);
 	if (err)
 		return err;

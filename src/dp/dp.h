@@ -87,7 +87,8 @@ struct dp {
 	struct fdb fdb;
 	enum cfg_poll poll;
 	uint32_t idle_us;
-	int notify_fd; /* eventfd: a worker found a broken device */
+	int notify_fd; /* eventfd: a worker found a broken device, or news */
+	int xdp_fdb_fd; /* the XDP program's FDB, once an uplink is open; -1 */
 	int stop;
 };
 

@@ -13,6 +13,7 @@
  * frame from a VM gets its port's tag on the way to an uplink. Uplinks do
  * not forward to each other.
  */
+#include <bpf/bpf.h>
 #include <errno.h>
 #include <string.h>
 #include <unistd.h>
@@ -156,6 +157,22 @@ static void flood(struct dp_worker *w, struct dp_port *src, int q, int n, uint32
 	}
 }
 
+/* A VM's new address goes into the XDP program's FDB right away, before
+ * the frame that taught it leaves: the answer from the wire must find it.
+ * One system call per new address, never per frame; the control thread's
+ * sync (xdpsync) does the rest (moves, aging, removal). */
+static void xdp_learn(struct dp *dp, uint16_t vlan, const uint8_t *mac, uint16_t port)
+{
+	int fd = __atomic_load_n(&dp->xdp_fdb_fd, __ATOMIC_RELAXED);
+	struct xvs_fdb_key k = { .vlan = vlan };
+	struct xvs_fdb_val v = { .port = port };
+
+	if (fd < 0)
+		return;
+	memcpy(k.mac, mac, 6);
+	bpf_map_update_elem(fd, &k, &v, BPF_ANY);
+}
+
 /* Frame i is in the burst arrays (segments after `skip`, vlan, len): learn
  * its source, find its destination. Returns true if the switch learned a
  * new address a VM owns (the XDP program must hear of it). */
@@ -168,6 +185,8 @@ static bool classify(struct dp_worker *w, struct dp_port *src, int i, uint32_t s
 
 	vq_iov_read(c->seg, c->nseg, skip, eth, sizeof(eth));
 	news = fdb_learn(&w->dp->fdb, fdb_key(w->vlan[i], eth + 6), src->id);
+	if (news && src->type == DP_PORT_VHOST)
+		xdp_learn(w->dp, w->vlan[i], eth + 6, src->id);
 	if (eth[0] & 1) {
 		w->dst[i] = DST_FLOOD;
 		return news && src->type == DP_PORT_VHOST;

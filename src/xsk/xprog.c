@@ -174,6 +174,10 @@ int xprog_attach(struct xprog *x, const char *switch_name, const char *ifname,
 		goto destroy_skel;
 	}
 	x->skel = skel;
+	/* libxdp tries its multi-program dispatcher first and falls back to
+	 * attaching the program alone; the failed attempt's warnings are noise
+	 * (xprog reports what finally happened) */
+	log_libs_quiet(true);
 	err = -EOPNOTSUPP;
 	if (want != CFG_XDP_SKB) {
 		err = xdp_program__attach(p, x->ifindex, XDP_MODE_NATIVE, 0);
@@ -181,6 +185,7 @@ int xprog_attach(struct xprog *x, const char *switch_name, const char *ifname,
 	}
 	if (err && (want == CFG_XDP_AUTO || want == CFG_XDP_SKB))
 		err = xdp_program__attach(p, x->ifindex, XDP_MODE_SKB, 0);
+	log_libs_quiet(false);
 	if (err) {
 		log_err("%s: cannot attach XDP (%s mode): %s", ifname,
 			want == CFG_XDP_SKB ? "skb" : want == CFG_XDP_AUTO ? "native or skb" : "native",

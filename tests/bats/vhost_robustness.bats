@@ -70,7 +70,7 @@ evil() {
 	[ "$status" -eq 0 ]
 	[[ $output == *"backend=disconnected"* ]]
 	kill -0 "$XVSD_PID"
-	wait_until 5 test "$(port_field evil state)" = down
+	wait_until 5 port_is evil state down
 	b1=$(port_field evil broken)
 	echo "broken: $b0 -> $b1"
 	[ "$b1" -eq $((b0 + 1)) ]
@@ -108,7 +108,7 @@ evil() {
 	"$VF" -c "$XVSD_DIR/evil.sock" --evil rx-desc-readonly --expect-disconnect \
 		--evil-wait 4000 >"$XVSD_DIR/evil.out" &
 	pid=$!
-	wait_until 5 test "$(port_field evil state)" = up
+	wait_until 5 port_is evil state up
 	# a broadcast from g1 is flooded into the evil port's RX ring
 	"$VF" -c "$XVSD_DIR/g1.sock" --send 10 --rate 1000 >/dev/null
 	wait "$pid" || { cat "$XVSD_DIR/evil.out"; false; }

@@ -130,7 +130,7 @@ guest_rx() {
 
 	write_config 10
 	kill -HUP "$XVSD_PID"
-	wait_until 10 test "$(port_field c vlan)" = 10
+	wait_until 10 port_is c vlan 10
 	run guest_run a "ping -c 2 -W 5 10.50.0.3"
 	[ "$status" -eq 0 ]
 }

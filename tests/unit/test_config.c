@@ -169,6 +169,116 @@ static void every_key(void **state)
 	cfg_free(&c); /* twice is harmless */
 }
 
+/* An uplink with every key set, VM ports beside it, static entries on it. */
+static void every_uplink_key(void **state)
+{
+	const struct cfg_port *p;
+	struct cfg c;
+
+	(void)state;
+	load_ok("fdb:\n"
+		"  static:\n"
+		"    - {mac: \"02:00:00:00:00:01\", port: up0, vlan: 20}\n"
+		"    - {mac: \"02:00:00:00:00:01\", port: up1, vlan: 0}\n"
+		"ports:\n"
+		"  up0:\n"
+		"    type: uplink\n"
+		"    interface: eth1\n"
+		"    queues: [3, 0, 1]\n"
+		"    xdp-mode: zerocopy\n"
+		"    busy-poll: 64\n"
+		"    busy-poll-us: 50\n"
+		"    host-flood: false\n"
+		"    host-unknown: no\n"
+		"    ring-size: 4096\n"
+		"    frame-size: 2048\n"
+		"    mtu: 1770\n"
+		"  vm1: {type: vhost-user, socket: vm1.sock, vlan: 10}\n"
+		"  up1: {type: uplink, interface: enp3s0f1.100, xdp-mode: skb, host-flood: On}\n"
+		"  vm2: {type: vhost-user, socket: vm2.sock, vlan: 20}\n",
+		&c);
+	assert_int_equal(c.n_ports, 4);
+	p = &c.ports[0];
+	assert_string_equal(p->name, "up0");
+	assert_int_equal(p->type, CFG_PORT_UPLINK);
+	assert_int_equal(p->line, 6);
+	assert_string_equal(p->ifname, "eth1");
+	assert_false(p->all_queues);
+	assert_int_equal(p->n_queue_ids, 3);
+	assert_int_equal(p->queue_ids[0], 3);
+	assert_int_equal(p->queue_ids[1], 0);
+	assert_int_equal(p->queue_ids[2], 1);
+	assert_int_equal(p->queue_ids[3], 0);
+	assert_int_equal(p->xdp_mode, CFG_XDP_ZEROCOPY);
+	assert_int_equal(p->busy_poll_budget, 64);
+	assert_int_equal(p->busy_poll_us, 50);
+	assert_false(p->host_flood);
+	assert_false(p->host_unknown);
+	assert_int_equal(p->ring_size, 4096);
+	assert_int_equal(p->frame_size, 2048);
+	assert_int_equal(p->mtu, 1770);
+	/* the vhost-user fields stay zero */
+	assert_int_equal(p->vlan, 0);
+	assert_int_equal(p->queues, 0);
+	assert_string_equal(p->socket, "");
+	assert_int_equal(p->mode, 0);
+
+	p = &c.ports[2];
+	assert_string_equal(p->name, "up1");
+	assert_string_equal(p->ifname, "enp3s0f1.100");
+	assert_true(p->all_queues);
+	assert_int_equal(p->n_queue_ids, 0);
+	assert_int_equal(p->xdp_mode, CFG_XDP_SKB);
+	assert_true(p->host_flood);
+	assert_true(p->host_unknown);
+
+	/* a VM port beside uplinks has no uplink fields */
+	p = &c.ports[1];
+	assert_int_equal(p->type, CFG_PORT_VHOST_USER);
+	assert_int_equal(p->vlan, 10);
+	assert_int_equal(p->queues, 1);
+	assert_string_equal(p->ifname, "");
+	assert_false(p->all_queues);
+	assert_false(p->host_flood);
+	assert_false(p->host_unknown);
+	assert_int_equal(p->busy_poll_us, 0);
+	assert_int_equal(p->ring_size, 0);
+	assert_int_equal(p->frame_size, 0);
+
+	assert_int_equal(c.n_static, 2);
+	assert_string_equal(c.statics[0].port, "up0");
+	assert_int_equal(c.statics[0].vlan, 20);
+	assert_string_equal(c.statics[1].port, "up1");
+	assert_int_equal(c.statics[1].vlan, 0);
+	cfg_free(&c);
+}
+
+/* YAML 1.1's spellings, in any case; quoting makes no difference. */
+static void uplink_booleans(void **state)
+{
+	static const char *const words[] = {
+		"false", "False", "FALSE", "no", "NO", "off", "Off", "'no'",
+		"true",	 "True",  "TRUE",  "yes", "Yes", "on", "ON", "\"true\"",
+	};
+	char yaml[256];
+	struct cfg c;
+	size_t i;
+	bool want;
+
+	(void)state;
+	for (i = 0; i < sizeof(words) / sizeof(words[0]); i++) {
+		want = i >= 8;
+		snprintf(yaml, sizeof(yaml),
+			 "ports:\n  up0: {type: uplink, interface: eth1, host-flood: %s, "
+			 "host-unknown: %s}\n",
+			 words[i], words[i]);
+		load_ok(yaml, &c);
+		assert_int_equal(c.ports[0].host_flood, want);
+		assert_int_equal(c.ports[0].host_unknown, want);
+		cfg_free(&c);
+	}
+}
+
 static void check_defaults(const struct cfg *c)
 {
 	int i;
@@ -223,6 +333,35 @@ static void defaults(void **state)
 	assert_int_equal(p->line, 2);
 	cfg_free(&c);
 
+	load_ok("ports:\n  up0: {type: uplink, interface: eth1}\n", &c);
+	p = cfg_find_port(&c, "up0");
+	assert_non_null(p);
+	assert_int_equal(p->type, CFG_PORT_UPLINK);
+	assert_string_equal(p->ifname, "eth1");
+	assert_true(p->all_queues);
+	assert_int_equal(p->n_queue_ids, 0);
+	assert_int_equal(p->xdp_mode, CFG_XDP_AUTO);
+	assert_int_equal(p->busy_poll_budget, 0);
+	assert_int_equal(p->busy_poll_us, 20);
+	assert_true(p->host_flood);
+	assert_true(p->host_unknown);
+	assert_int_equal(p->ring_size, 2048);
+	assert_int_equal(p->frame_size, 4096);
+	assert_int_equal(p->mtu, 1500);
+	assert_int_equal(p->vlan, 0);
+	assert_int_equal(p->queues, 0);
+	assert_string_equal(p->socket, "");
+	cfg_free(&c);
+
+	/* queues left empty is queues left out; busy-poll-us is kept when off */
+	load_ok("ports:\n  up0:\n    type: uplink\n    interface: eth1\n    queues:\n"
+		"    busy-poll-us: 7\n",
+		&c);
+	assert_true(c.ports[0].all_queues);
+	assert_int_equal(c.ports[0].busy_poll_budget, 0);
+	assert_int_equal(c.ports[0].busy_poll_us, 7);
+	cfg_free(&c);
+
 	/* The control socket follows the name; quoted numbers are numbers. */
 	load_ok("switch: {name: br-test, socket-dir: /}\n"
 		"ports: {a: {type: vhost-user, socket: a.sock, vlan: \"7\"}}\n",
@@ -268,6 +407,27 @@ static void edges(void **state)
 	assert_int_equal(c.statics[0].vlan, 4094);
 	cfg_free(&c);
 
+	/* Uplinks at the limits. */
+	load_ok("ports:\n"
+		"  a: {type: uplink, interface: abcdefghijklmno, queues: [63], busy-poll: 1024,\n"
+		"      busy-poll-us: 10000, ring-size: 16384, mtu: 3818}\n"
+		"  b: {type: uplink, interface: \"eth\u00e9\", queues: [0], busy-poll: 1,\n"
+		"      busy-poll-us: 1, ring-size: 64, frame-size: 2048, mtu: 68}\n"
+		"  c: {type: uplink, interface: e.1-x_y@z, frame-size: 2048, mtu: 1770}\n",
+		&c);
+	assert_string_equal(c.ports[0].ifname, "abcdefghijklmno");
+	assert_int_equal(c.ports[0].queue_ids[0], 63);
+	assert_int_equal(c.ports[0].busy_poll_budget, 1024);
+	assert_int_equal(c.ports[0].busy_poll_us, 10000);
+	assert_int_equal(c.ports[0].ring_size, 16384);
+	assert_int_equal(c.ports[0].mtu, 3818);
+	assert_string_equal(c.ports[1].ifname, "eth\xc3\xa9");
+	assert_int_equal(c.ports[1].busy_poll_us, 1);
+	assert_int_equal(c.ports[1].ring_size, 64);
+	assert_int_equal(c.ports[1].mtu, 68);
+	assert_int_equal(c.ports[2].mtu, 1770);
+	cfg_free(&c);
+
 	/* The same MAC on two VLANs is two entries. */
 	load_ok("fdb:\n"
 		"  static:\n"
@@ -291,6 +451,23 @@ struct bad {
 #define A50 A10 A10 A10 A10 A10
 #define A100 A50 A50
 #define NAME_RULE "must be a name of 1 to 31 characters from A-Z a-z 0-9 _ -"
+/* an uplink whose next key is on line 5 */
+#define UP0 "ports:\n  up0:\n    type: uplink\n    interface: eth1\n"
+#define IFNAME_RULE                                                                                \
+	"must be an interface name of 1 to 15 characters, none of them / : or white space"
+#define ONLY_VU "only ports of type vhost-user have this key (this one is type: uplink)"
+#define ONLY_UP "only ports of type uplink have this key (this one is type: vhost-user)"
+#define UP_QUEUES "must be all or a list of queue ids such as [0, 1]"
+#define UP_QUEUES_NOTE                                                                             \
+	"(an uplink uses the NIC's own receive queues, all or some; a number of queue pairs is "   \
+	"for vhost-user ports)"
+#define VU_QUEUES_NOTE                                                                             \
+	"(the number of queue pairs offered to the VM; all or a list of queue ids is for uplinks)"
+#define NO_VLAN                                                                                    \
+	"an uplink has no vlan: it is a trunk, frames keep their VLAN tags; untagged is VLAN 0"
+#define FRAME_WHY                                                                                  \
+	"as each frame also holds 256 bytes of kernel headroom, an Ethernet header and two VLAN "  \
+	"tags (22 bytes)"
 
 static const struct bad bad_configs[] = {
 	/* the document */
@@ -505,9 +682,9 @@ static const struct bad bad_configs[] = {
 	{ "ports:\n  vm1: [type, vhost-user]\n",
 	  "xvs.yaml:2: ports.vm1: must be a mapping, got a list" },
 	{ "ports:\n  vm1: {type: tap, socket: a}\n",
-	  "xvs.yaml:2: ports.vm1.type: must be one of vhost-user, got \"tap\"" },
+	  "xvs.yaml:2: ports.vm1.type: must be one of vhost-user|uplink, got \"tap\"" },
 	{ "ports:\n  vm1: {type: [vhost-user], socket: a}\n",
-	  "xvs.yaml:2: ports.vm1.type: must be one of vhost-user, got a list" },
+	  "xvs.yaml:2: ports.vm1.type: must be one of vhost-user|uplink, got a list" },
 	{ "ports:\n  vm1:\n    type: vhost-user\n    mtu: 1500\n",
 	  "xvs.yaml:3: ports.vm1: missing required key \"socket\"" },
 	{ "ports:\n  vm1:\n    type: vhost-user\n    socket: a\n    sockets: b\n",
@@ -559,6 +736,171 @@ static const struct bad bad_configs[] = {
 	  "xvs.yaml:2: ports.vm1.socket: \"/run/xvs/xvs0.ctl\" is the switch's control socket" },
 	{ "switch: {control-socket: /tmp/c}\nports:\n  vm1: {type: vhost-user, socket: /tmp/c}\n",
 	  "xvs.yaml:3: ports.vm1.socket: \"/tmp/c\" is the switch's control socket" },
+
+	/* uplinks: keys of the other type */
+	{ "ports:\n  up0: {type: uplink}\n",
+	  "xvs.yaml:2: ports.up0: missing required key \"interface\"" },
+	{ "ports:\n  up0: {type: uplink, queues: all}\n",
+	  "xvs.yaml:2: ports.up0: missing required key \"interface\"" },
+	{ UP0 "    socket: up0.sock\n", "xvs.yaml:5: ports.up0.socket: " ONLY_VU },
+	{ UP0 "    mode: client\n", "xvs.yaml:5: ports.up0.mode: " ONLY_VU },
+	{ UP0 "    vlan: 10\n", "xvs.yaml:5: ports.up0.vlan: " NO_VLAN },
+	{ UP0 "    vlan: 0\n", "xvs.yaml:5: ports.up0.vlan: " NO_VLAN },
+	{ UP0 "    vlna: 1\n",
+	  "xvs.yaml:5: ports.up0: unknown key \"vlna\" (allowed here: type, interface, queues, "
+	  "xdp-mode, busy-poll, busy-poll-us, host-flood, host-unknown, ring-size, frame-size, "
+	  "mtu)" },
+	{ UP0 "    mtu: 1500\n    mtu: 1400\n",
+	  "xvs.yaml:6: ports.up0: duplicate key \"mtu\" (first at line 5)" },
+	{ "ports:\n  vm1: {type: vhost-user, socket: a, interface: eth1}\n",
+	  "xvs.yaml:2: ports.vm1.interface: " ONLY_UP },
+	{ "ports:\n  vm1: {type: vhost-user, socket: a, xdp-mode: skb}\n",
+	  "xvs.yaml:2: ports.vm1.xdp-mode: " ONLY_UP },
+	{ "ports:\n  vm1: {type: vhost-user, socket: a, busy-poll: 1}\n",
+	  "xvs.yaml:2: ports.vm1.busy-poll: " ONLY_UP },
+	{ "ports:\n  vm1: {type: vhost-user, socket: a, busy-poll-us: 1}\n",
+	  "xvs.yaml:2: ports.vm1.busy-poll-us: " ONLY_UP },
+	{ "ports:\n  vm1: {type: vhost-user, socket: a, host-flood: true}\n",
+	  "xvs.yaml:2: ports.vm1.host-flood: " ONLY_UP },
+	{ "ports:\n  vm1: {type: vhost-user, socket: a, host-unknown: true}\n",
+	  "xvs.yaml:2: ports.vm1.host-unknown: " ONLY_UP },
+	{ "ports:\n  vm1: {type: vhost-user, socket: a, ring-size: 64}\n",
+	  "xvs.yaml:2: ports.vm1.ring-size: " ONLY_UP },
+	{ "ports:\n  vm1:\n    type: vhost-user\n    socket: a\n    frame-size: 2048\n",
+	  "xvs.yaml:5: ports.vm1.frame-size: " ONLY_UP },
+	{ "ports:\n  vm1: {type: vhost-user, socket: a, queues: all}\n",
+	  "xvs.yaml:2: ports.vm1.queues: must be an integer 1..8, got \"all\" " VU_QUEUES_NOTE },
+	{ "ports:\n  vm1: {type: vhost-user, socket: a, queues: [0, 1]}\n",
+	  "xvs.yaml:2: ports.vm1.queues: must be an integer 1..8, got a list " VU_QUEUES_NOTE },
+
+	/* uplinks: interface */
+	{ UP0 "  up1: {type: uplink, interface: eth1}\n",
+	  "xvs.yaml:5: ports.up1.interface: interface eth1 is already the uplink of port up0 "
+	  "(line 2)" },
+	{ "ports:\n  up0: {type: uplink, interface: eth1}\n  vm1: {type: vhost-user, socket: "
+	  "a}\n  up1:\n    type: uplink\n    interface: \"eth1\"\n",
+	  "xvs.yaml:6: ports.up1.interface: interface eth1 is already the uplink of port up0 "
+	  "(line 2)" },
+	{ "ports:\n  up0: {type: uplink, interface: \"\"}\n",
+	  "xvs.yaml:2: ports.up0.interface: " IFNAME_RULE ", got \"\"" },
+	{ "ports:\n  up0: {type: uplink, interface: }\n",
+	  "xvs.yaml:2: ports.up0.interface: " IFNAME_RULE ", got nothing" },
+	{ "ports:\n  up0: {type: uplink, interface: abcdefghijklmnop}\n",
+	  "xvs.yaml:2: ports.up0.interface: " IFNAME_RULE ", got \"abcdefghijklmnop\"" },
+	{ "ports:\n  up0: {type: uplink, interface: eth/1}\n",
+	  "ports.up0.interface: " IFNAME_RULE ", got \"eth/1\"" },
+	{ "ports:\n  up0: {type: uplink, interface: \"eth 1\"}\n",
+	  "ports.up0.interface: " IFNAME_RULE ", got \"eth 1\"" },
+	{ "ports:\n  up0: {type: uplink, interface: \"eth\\t1\"}\n",
+	  "ports.up0.interface: " IFNAME_RULE ", got \"eth\\x091\"" },
+	{ "ports:\n  up0: {type: uplink, interface: \"eth1\\n\"}\n",
+	  "ports.up0.interface: " IFNAME_RULE ", got \"eth1\\x0a\"" },
+	{ "ports:\n  up0: {type: uplink, interface: \"eth1:0\"}\n",
+	  "ports.up0.interface: " IFNAME_RULE ", got \"eth1:0\"" },
+	{ "ports:\n  up0: {type: uplink, interface: \"eth\\0\"}\n",
+	  "ports.up0.interface: " IFNAME_RULE ", got \"eth\\x00\"" },
+	{ "ports:\n  up0: {type: uplink, interface: .}\n",
+	  "ports.up0.interface: " IFNAME_RULE ", got \".\"" },
+	{ "ports:\n  up0: {type: uplink, interface: ..}\n",
+	  "ports.up0.interface: " IFNAME_RULE ", got \"..\"" },
+	{ "ports:\n  up0: {type: uplink, interface: {eth1: 1}}\n",
+	  "ports.up0.interface: " IFNAME_RULE ", got a mapping" },
+	{ "ports:\n  up0: {type: uplink, interface: [eth1, eth2]}\n",
+	  "xvs.yaml:2: ports.up0.interface: must be one interface, got a list (define one uplink "
+	  "port per interface)" },
+
+	/* uplinks: queues */
+	{ UP0 "    queues: 4\n",
+	  "xvs.yaml:5: ports.up0.queues: " UP_QUEUES ", got \"4\" " UP_QUEUES_NOTE },
+	{ UP0 "    queues: ALL\n", "ports.up0.queues: " UP_QUEUES ", got \"ALL\" " UP_QUEUES_NOTE },
+	{ UP0 "    queues: \"0, 1\"\n", "ports.up0.queues: " UP_QUEUES ", got \"0, 1\"" },
+	{ UP0 "    queues: {0: 1}\n", "ports.up0.queues: " UP_QUEUES ", got a mapping" },
+	{ UP0 "    queues: []\n",
+	  "xvs.yaml:5: ports.up0.queues: must list at least one queue id (or say all)" },
+	{ UP0 "    queues: [0, 1, 0]\n",
+	  "xvs.yaml:5: ports.up0.queues[2]: queue 0 is listed twice" },
+	{ UP0 "    queues:\n      - 2\n      - 1\n      - 2\n",
+	  "xvs.yaml:8: ports.up0.queues[2]: queue 2 is listed twice" },
+	{ UP0 "    queues: [-1]\n",
+	  "xvs.yaml:5: ports.up0.queues[0]: must be a queue id 0..63, got \"-1\"" },
+	{ UP0 "    queues: [0, 64]\n",
+	  "xvs.yaml:5: ports.up0.queues[1]: must be a queue id 0..63, got \"64\"" },
+	{ UP0 "    queues: [1.0]\n", "ports.up0.queues[0]: must be a queue id 0..63, got \"1.0\"" },
+	{ UP0 "    queues: [all]\n", "ports.up0.queues[0]: must be a queue id 0..63, got \"all\"" },
+	{ UP0 "    queues: [[0]]\n", "ports.up0.queues[0]: must be a queue id 0..63, got a list" },
+	{ UP0 "    queues: [~]\n", "ports.up0.queues[0]: must be a queue id 0..63, got nothing" },
+	{ UP0 "    queues: [&q 0, *q]\n",
+	  "xvs.yaml:5: ports.up0.queues[0]: YAML anchors and aliases are not supported" },
+
+	/* uplinks: the other keys */
+	{ UP0 "    xdp-mode: copy\n",
+	  "xvs.yaml:5: ports.up0.xdp-mode: must be one of auto|zerocopy|native|skb, got \"copy\"" },
+	{ UP0 "    xdp-mode: Native\n",
+	  "ports.up0.xdp-mode: must be one of auto|zerocopy|native|skb" },
+	{ UP0 "    busy-poll: 1025\n",
+	  "xvs.yaml:5: ports.up0.busy-poll: must be an integer 0..1024, got \"1025\"" },
+	{ UP0 "    busy-poll: -1\n",
+	  "xvs.yaml:5: ports.up0.busy-poll: must be an integer 0..1024, got \"-1\"" },
+	{ UP0 "    busy-poll: true\n",
+	  "xvs.yaml:5: ports.up0.busy-poll: must be an integer 0..1024, got \"true\"" },
+	{ UP0 "    busy-poll-us: 0\n",
+	  "xvs.yaml:5: ports.up0.busy-poll-us: must be an integer 1..10000, got \"0\"" },
+	{ UP0 "    busy-poll-us: 10001\n",
+	  "xvs.yaml:5: ports.up0.busy-poll-us: must be an integer 1..10000, got \"10001\"" },
+	{ UP0 "    host-flood: maybe\n",
+	  "xvs.yaml:5: ports.up0.host-flood: must be true or false, got \"maybe\"" },
+	{ UP0 "    host-flood: 1\n", "ports.up0.host-flood: must be true or false, got \"1\"" },
+	{ UP0 "    host-flood: y\n", "ports.up0.host-flood: must be true or false, got \"y\"" },
+	{ UP0 "    host-flood: \"\"\n", "ports.up0.host-flood: must be true or false, got \"\"" },
+	{ UP0 "    host-flood:\n", "ports.up0.host-flood: must be true or false, got nothing" },
+	{ UP0 "    host-flood: [true]\n",
+	  "ports.up0.host-flood: must be true or false, got a list" },
+	{ UP0 "    host-flood: \"true\\0\"\n",
+	  "ports.up0.host-flood: must be true or false, got \"true\\x00\"" },
+	{ UP0 "    host-unknown: trueish\n",
+	  "xvs.yaml:5: ports.up0.host-unknown: must be true or false, got \"trueish\"" },
+	{ UP0 "    host-unknown: \"yes please\"\n",
+	  "ports.up0.host-unknown: must be true or false, got \"yes please\"" },
+	{ UP0 "    ring-size: 32\n",
+	  "xvs.yaml:5: ports.up0.ring-size: must be a power of two 64..16384, got \"32\"" },
+	{ UP0 "    ring-size: 32768\n",
+	  "ports.up0.ring-size: must be a power of two 64..16384, got \"32768\"" },
+	{ UP0 "    ring-size: 1000\n",
+	  "ports.up0.ring-size: must be a power of two 64..16384, got \"1000\"" },
+	{ UP0 "    ring-size: 0\n",
+	  "ports.up0.ring-size: must be a power of two 64..16384, got \"0\"" },
+	{ UP0 "    frame-size: 1024\n",
+	  "xvs.yaml:5: ports.up0.frame-size: must be 2048 or 4096, got \"1024\"" },
+	{ UP0 "    frame-size: 3072\n",
+	  "ports.up0.frame-size: must be 2048 or 4096, got \"3072\"" },
+	{ UP0 "    frame-size: 8192\n",
+	  "ports.up0.frame-size: must be 2048 or 4096, got \"8192\"" },
+
+	/* uplinks: the MTU fits a frame */
+	{ UP0 "    mtu: 3819\n",
+	  "xvs.yaml:5: ports.up0.mtu: 3819 does not fit in a frame-size of 4096: at most 3818, "
+	  FRAME_WHY },
+	{ UP0 "    mtu: 9000\n    frame-size: 2048\n",
+	  "xvs.yaml:5: ports.up0.mtu: 9000 does not fit in a frame-size of 2048: at most 1770, "
+	  FRAME_WHY },
+	{ UP0 "    frame-size: 2048\n    mtu: 1771\n",
+	  "xvs.yaml:6: ports.up0.mtu: 1771 does not fit in a frame-size of 2048: at most 1770" },
+	{ UP0 "    mtu: 65535\n", "ports.up0.mtu: 65535 does not fit in a frame-size of 4096" },
+	{ UP0 "    mtu: 65536\n",
+	  "xvs.yaml:5: ports.up0.mtu: must be an integer 68..3818, got \"65536\"" },
+	{ UP0 "    mtu: 67\n",
+	  "xvs.yaml:5: ports.up0.mtu: must be an integer 68..3818, got \"67\"" },
+	{ UP0 "    mtu: jumbo\n", "ports.up0.mtu: must be an integer 68..3818, got \"jumbo\"" },
+
+	/* uplinks: static FDB entries */
+	{ UP0 "fdb:\n  static:\n    - {mac: \"02:00:00:00:00:01\", port: up0}\n",
+	  "xvs.yaml:7: fdb.static[0]: missing required key \"vlan\": port up0 is an uplink, a "
+	  "trunk; say which VLAN the MAC is on (0: untagged)" },
+	{ UP0 "fdb:\n  static:\n    - {mac: \"02:00:00:00:00:01\", port: up0, vlan: 4095}\n",
+	  "xvs.yaml:7: fdb.static[0].vlan: must be an integer 0..4094, got \"4095\"" },
+	{ UP0 "fdb:\n  static:\n    - {mac: \"02:00:00:00:00:01\", port: up0, vlan: 5}\n"
+	      "    - {mac: \"02:00:00:00:00:01\", port: up0, vlan: 5}\n",
+	  "xvs.yaml:8: fdb.static[1]: same vlan and mac as fdb.static[0] (line 7)" },
 };
 
 /* Fill with a pattern: a failed load must leave *out exactly as it was. */
@@ -650,6 +992,20 @@ static void too_many(void **state)
 				      "    - {mac: \"02:00:00:00:00:%02x\", port: vm1}\n", i + 1);
 	assert_true(expect_error(yaml, o, "xvs.yaml:6: fdb.static: 17 entries do not fit in "
 					  "fdb.max-entries (16)"));
+
+	/* every queue id 0..63, in reverse, then one more */
+	o = (size_t)snprintf(yaml, size, UP0 "    queues: [63");
+	for (i = CFG_MAX_QUEUE_IDS - 2; i >= 0; i--)
+		o += (size_t)snprintf(yaml + o, size - o, ", %d", i);
+	snprintf(yaml + o, size - o, "]\n");
+	load_ok(yaml, &c);
+	assert_int_equal(c.ports[0].n_queue_ids, CFG_MAX_QUEUE_IDS);
+	for (i = 0; i < CFG_MAX_QUEUE_IDS; i++)
+		assert_int_equal(c.ports[0].queue_ids[i], CFG_MAX_QUEUE_IDS - 1 - i);
+	cfg_free(&c);
+	o += (size_t)snprintf(yaml + o, size - o, ", 0]\n");
+	assert_true(expect_error(yaml, o, "xvs.yaml:5: ports.up0.queues: lists 65 queues; queue "
+					  "ids are 0..63"));
 	free(yaml);
 }
 
@@ -709,6 +1065,7 @@ static const char *source_path(char *buf, size_t size, const char *rel)
 
 static void examples(void **state)
 {
+	const struct cfg_port *p;
 	char path[512], err[512];
 	struct cfg c;
 	int r;
@@ -734,6 +1091,26 @@ static void examples(void **state)
 	assert_non_null(cfg_find_port(&c, "vm3"));
 	assert_int_equal(cfg_find_port(&c, "vm3")->mode, CFG_VU_CLIENT);
 	cfg_free(&c);
+
+	r = cfg_load(source_path(path, sizeof(path), "config/examples/uplink.yaml"), &c, err,
+		     sizeof(err));
+	if (r)
+		print_error("%s\n", err);
+	assert_int_equal(r, 0);
+	assert_int_equal(c.n_ports, 3);
+	p = cfg_find_port(&c, "up0");
+	assert_non_null(p);
+	assert_int_equal(p->type, CFG_PORT_UPLINK);
+	assert_string_equal(p->ifname, "eth1");
+	assert_true(p->all_queues);
+	assert_true(p->host_flood);
+	assert_true(p->host_unknown);
+	assert_int_equal(cfg_find_port(&c, "vm1")->vlan, 10);
+	assert_int_equal(cfg_find_port(&c, "vm2")->vlan, 20);
+	assert_int_equal(c.n_static, 1);
+	assert_string_equal(c.statics[0].port, "up0");
+	assert_int_equal(c.statics[0].vlan, 10);
+	cfg_free(&c);
 }
 
 /*
@@ -741,30 +1118,16 @@ static void examples(void **state)
  * troublemakers: each load either succeeds or fails with a message naming
  * the file. The fuzz harness goes further; this keeps the basics in CI.
  */
-static void truncated_and_corrupted(void **state)
+static void mangle(const char *base)
 {
-	static const char base[] =
-		"switch: {name: xvs1, log-level: warning, socket-dir: /tmp/x}\n"
-		"datapath:\n"
-		"  cpus: [0]\n"
-		"  poll: adaptive\n"
-		"fdb:\n"
-		"  static:\n"
-		"    - {mac: \"52:54:00:00:00:01\", port: vm1}\n"
-		"ports:\n"
-		"  vm1: &a\n"
-		"    type: vhost-user\n"
-		"    socket: \"vm1.sock\"\n"
-		"    vlan: 10\n"
-		"  vm2: {type: vhost-user, socket: vm2.sock, queues: 2}\n";
 	static const char evil[] = { '\0', '\n', ' ', '\t', '[', '{', ':', '-', '*', '&', '"',
 				     '\'', '#', '?', '|', '!', '\\', '\xff', '\xc3' };
-	char buf[sizeof(base)], err[512];
-	size_t len = sizeof(base) - 1, i, j;
+	size_t len = strlen(base), i, j;
+	char *buf = malloc(len), err[512];
 	struct cfg c;
 	int r;
 
-	(void)state;
+	assert_non_null(buf);
 	for (i = 0; i <= len; i++) {
 		write_bytes(base, i);
 		r = cfg_load(file, &c, err, sizeof(err));
@@ -785,12 +1148,46 @@ static void truncated_and_corrupted(void **state)
 				assert_int_equal(strncmp(err, file, strlen(file)), 0);
 		}
 	}
+	free(buf);
+}
+
+static void truncated_and_corrupted(void **state)
+{
+	(void)state;
+	mangle("switch: {name: xvs1, log-level: warning, socket-dir: /tmp/x}\n"
+	       "datapath:\n"
+	       "  cpus: [0]\n"
+	       "  poll: adaptive\n"
+	       "fdb:\n"
+	       "  static:\n"
+	       "    - {mac: \"52:54:00:00:00:01\", port: vm1}\n"
+	       "ports:\n"
+	       "  vm1: &a\n"
+	       "    type: vhost-user\n"
+	       "    socket: \"vm1.sock\"\n"
+	       "    vlan: 10\n"
+	       "  vm2: {type: vhost-user, socket: vm2.sock, queues: 2}\n");
+	mangle("fdb:\n"
+	       "  static: [{mac: \"02:00:00:00:00:01\", port: up0, vlan: 7}]\n"
+	       "ports:\n"
+	       "  up0:\n"
+	       "    type: uplink\n"
+	       "    interface: eth1\n"
+	       "    queues: [0, 2]\n"
+	       "    xdp-mode: native\n"
+	       "    busy-poll: 16\n"
+	       "    host-flood: off\n"
+	       "    frame-size: 2048\n"
+	       "    mtu: 1500\n"
+	       "  up1: {type: uplink, interface: eth2, queues: all, ring-size: 64}\n");
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(every_key),
+		cmocka_unit_test(every_uplink_key),
+		cmocka_unit_test(uplink_booleans),
 		cmocka_unit_test(defaults),
 		cmocka_unit_test(edges),
 		cmocka_unit_test(bad_config_table),

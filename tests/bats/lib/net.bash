@@ -16,6 +16,7 @@
 # Every file picks its own PREFIX (at most 12 characters, [a-z0-9]) and
 # SUBNET (1..254) so files may run in parallel. Taken:
 #   xdp_loader.bats   xvxdl  11
+#   uplink.bats       xvup   12
 #
 #   net_setup_pair PREFIX SUBNET [ipv6] [queues=N]
 #       create the pair (removing leftovers of a killed run first) and export

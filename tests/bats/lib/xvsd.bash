@@ -8,6 +8,7 @@
 #   xvsd_ctl ARGS...               xvsctl against this daemon
 #   port_field PORT FIELD          FIELD= of the "port PORT" line of `xvsctl show`
 #   queue_field PORT Q FIELD       FIELD= of that port's "queue Q" line
+#   port_is PORT FIELD VALUE       the field has that value (re-read each call)
 #   wait_port_state PORT STATE [S] until port_field PORT state = STATE
 #   xvsd_cpu_ticks                 utime+stime of the daemon, in clock ticks
 #   vm_setup_file                  common setup_file of tests with guests: checks,
@@ -55,7 +56,7 @@ xvsd_stop() {
 	local sig=${1:-TERM} pid
 	# the pid file, not XVSD_PID: a test may have restarted xvsd, and its
 	# variables do not reach teardown_file
-	pid=$(cat "$XVSD_DIR/xvsd.pid" 2>/dev/null)
+	pid=$(cat "$XVSD_DIR/xvsd.pid" 2>/dev/null) || pid=""
 	XVSD_STATUS=
 	[ -n "$pid" ] || return 0
 	kill "-$sig" "$pid" 2>/dev/null || return 0
@@ -63,7 +64,7 @@ xvsd_stop() {
 		[ -s "$XVSD_DIR/xvsd.status" ] && break
 		sleep 0.05
 	done
-	XVSD_STATUS=$(cat "$XVSD_DIR/xvsd.status" 2>/dev/null)
+	XVSD_STATUS=$(cat "$XVSD_DIR/xvsd.status" 2>/dev/null) || XVSD_STATUS=
 	XVSD_PID=
 	rm -f "$XVSD_DIR/xvsd.pid"
 }
@@ -80,9 +81,15 @@ queue_field() {
 	xvsd_ctl show "$1" | awk -v q="$2" -v f="$3" '$1 == "queue" && $2 == q { for (i = 1; i <= NF; i++) if (index($i, f "=") == 1) { print substr($i, length(f) + 2); exit } }'
 }
 
+# port_is PORT FIELD VALUE: true if the port's FIELD is VALUE (for wait_until,
+# which must re-read it on every try)
+port_is() {
+	[ "$(port_field "$1" "$2")" = "$3" ]
+}
+
 wait_port_state() {
 	local port=$1 state=$2 secs=${3:-30}
-	wait_until "$secs" test "$(port_field "$port" state)" = "$state" || {
+	wait_until "$secs" port_is "$port" state "$state" || {
 		echo "port $port is $(port_field "$port" state), not $state, after ${secs}s" >&2
 		xvsd_ctl show >&2
 		tail -20 "$XVSD_DIR/xvsd.log" >&2

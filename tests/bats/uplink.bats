@@ -1,0 +1,186 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# NIC ⇄ VM through the XDP program and AF_XDP sockets (copy path), with an
+# "outside" host in a namespace behind a 4-queue veth pair:
+#
+#   netns xvupns: xvupp 10.99.12.2 ◄═veth═► xvuph 10.99.12.1 (host IP, root ns)
+#                                            │ XDP xvs_xdp → AF_XDP ×4 queues
+#                                          xvsd ── port a: guest a 10.99.12.11
+#                                               └─ port b: guest b 10.99.12.12
+
+load lib/common
+load lib/net
+load lib/guest
+load lib/xvsd
+
+SW=bats-up
+
+write_config() {
+	cat >"$XVSD_DIR/xvs.yaml" <<YAML
+switch:
+  name: $SW
+  control-socket: $XVSD_DIR/xvs.ctl
+  socket-dir: $XVSD_DIR
+ports:
+  up0: { type: uplink, interface: $NET_HOST_IF, xdp-mode: ${1:-auto} }
+  a: { type: vhost-user, socket: a.sock }
+  b: { type: vhost-user, socket: b.sock }
+YAML
+}
+
+file_size_is() {
+	[ "$(stat -c %s "$1" 2>/dev/null)" = "$2" ]
+}
+
+setup_file() {
+	vm_setup_file || return 0
+	require_cmd xdp-loader busybox && bpffs_mount || return 0
+	net_setup_pair xvup 12 queues=4
+	require_xdp_native "$NET_HOST_IF" || return 0
+	net_track bpfpin "/sys/fs/bpf/xvs/$SW"
+	# the outside host takes jumbo frames, so it can send ones over the VMs' MTU
+	net_exec ip link set "$NET_PEER_IF" mtu 9000
+	# a NIC puts complete checksums on the wire; a veth leaves them to an
+	# offload that never happens once XDP hands the frame to AF_XDP
+	net_exec ethtool -K "$NET_PEER_IF" tx off >/dev/null
+	ip link set "$NET_HOST_IF" mtu 9000
+	write_config
+	xvsd_start "$XVSD_DIR/xvs.yaml"
+	guest_start a --vhost-user "$XVSD_DIR/a.sock" --client --ip 10.99.12.11/24 --mac 52:54:00:12:00:0b
+	guest_start b --vhost-user "$XVSD_DIR/b.sock" --client --ip 10.99.12.12/24 --mac 52:54:00:12:00:0c
+	guest_wait_ready a 120
+	guest_wait_ready b 120
+}
+
+teardown_file() {
+	guest_stop_all
+	xvsd_stop TERM
+	xdp-loader unload "${NET_HOST_IF:-none}" --all >/dev/null 2>&1 || true
+	net_teardown
+	[ -n "${XVSD_DIR:-}" ] && rm -rf "$XVSD_DIR"
+}
+
+setup() {
+	require_setup_file
+}
+
+@test "the uplink is up: XDP attached by xvsd, a socket on each of 4 queues" {
+	xvsd_ctl show up0
+	[ "$(port_field up0 state)" = up ]
+	[ "$(port_field up0 queues)" = 4 ]
+	[[ $(port_field up0 xdp) == native* ]]
+	[ "$(port_field up0 afxdp)" = copy ] # veth has no zero-copy
+	xdp-loader status "$NET_HOST_IF" | grep -q xvs_xdp
+}
+
+@test "guests ping the outside host" {
+	run guest_run a "ping -c 3 -W 5 $NET_PEER_IP4"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	run guest_run b "ping -c 3 -W 5 $NET_PEER_IP4"
+	[ "$status" -eq 0 ]
+	# the replies were steered by XDP into the switch
+	[ "$(xdp_stat "$SW" redirect.to_vm)" -ge 6 ]
+}
+
+@test "the outside host pings the guests (its ARP broadcast reaches them through the tap)" {
+	net_exec ip neigh flush dev "$NET_PEER_IF"
+	run net_exec ping -c 3 -W 5 10.99.12.11
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "$(port_field up0 tap_frames)" -ge 1 ]
+}
+
+@test "the uplink's own host IP keeps working" {
+	run net_exec ping -c 3 -W 5 "$NET_HOST_IP4"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "$(xdp_stat "$SW" pass.unknown)" -ge 3 ]
+}
+
+@test "20 MB both ways between a guest and the outside host, intact" {
+	local sum_out sum_in
+	# outside → guest a
+	net_exec dd if=/dev/urandom of="$XVSD_DIR/out.bin" bs=1M count=20 2>/dev/null
+	sum_out=$(md5sum <"$XVSD_DIR/out.bin" | cut -d' ' -f1)
+	guest_run a "(sleep 600 | (nc -l -p 5001 >/tmp/in.bin; touch /tmp/in.done)) >/dev/null 2>&1 &"
+	sleep 0.5
+	net_exec busybox nc 10.99.12.11 5001 <"$XVSD_DIR/out.bin"
+	wait_until 60 guest_run a "test -e /tmp/in.done"
+	[ "$(guest_run a "md5sum /tmp/in.bin" | cut -d' ' -f1)" = "$sum_out" ]
+	# guest a → outside
+	sum_in=$(guest_run a "dd if=/dev/urandom of=/tmp/out.bin bs=1M count=20 2>/dev/null; md5sum /tmp/out.bin" | cut -d' ' -f1)
+	(close_inherited_fds; sleep 600 | net_exec busybox nc -l -p 5002 >"$XVSD_DIR/in.bin") &
+	sleep 0.5
+	guest_run -t 120 a "nc $NET_PEER_IP4 5002 </tmp/out.bin"
+	wait_until 30 file_size_is "$XVSD_DIR/in.bin" 20971520
+	pkill -f "nc -l -p 5002" || true
+	[ "$(md5sum <"$XVSD_DIR/in.bin" | cut -d' ' -f1)" = "$sum_in" ]
+}
+
+@test "traffic arriving on all 4 queues: every queue's socket receives" {
+	local q sport
+	# a frame's RX queue on a veth is its sender's TX queue, picked by flow
+	# hash: many flows reach every queue
+	for sport in $(seq 1000 1063); do
+		net_exec "$XVS_BIN/xvs-inject" -i "$NET_PEER_IF" --dst 52:54:00:12:00:0b \
+			--ip4 "$NET_PEER_IP4,10.99.12.11" --udp "$sport,9" -c 4 >/dev/null
+	done
+	xvsd_ctl show up0
+	for q in 0 1 2 3; do
+		[ "$(queue_field up0 "$q" rx_packets)" -gt 0 ]
+	done
+}
+
+@test "frames over the VM's MTU are dropped and counted, not truncated" {
+	local before rx0
+	before=$(xdp_stat "$SW" drop.mtu)
+	rx0=$(guest_run a "cat /sys/class/net/eth0/statistics/rx_packets")
+	net_exec "$XVS_BIN/xvs-inject" -i "$NET_PEER_IF" --dst 52:54:00:12:00:0b \
+		--ip4 "$NET_PEER_IP4,10.99.12.11" --udp 7,9 --size 2000 -c 5
+	[ "$(xdp_stat "$SW" drop.mtu)" -eq $((before + 5)) ]
+	[ "$(guest_run a "cat /sys/class/net/eth0/statistics/rx_packets")" -lt $((rx0 + 5)) ]
+}
+
+@test "program attached by xvsd: gone after xvsd stops" {
+	xvsd_stop TERM
+	[ "$XVSD_STATUS" = 0 ]
+	! xdp-loader status "$NET_HOST_IF" | grep -q xvs_xdp
+}
+
+@test "program loaded by xdp-loader first: adopted, traffic flows, still attached after xvsd stops" {
+	xvsd_stop TERM
+	xdp-loader unload "$NET_HOST_IF" --all >/dev/null 2>&1 || true
+	xdp-loader load -m native -p "/sys/fs/bpf/xvs/$SW" "$NET_HOST_IF" "$XVS_ROOT/build/bpf/xvs_xdp.bpf.o"
+	xvsd_start "$XVSD_DIR/xvs.yaml"
+	[[ $(port_field up0 xdp) == *adopted* ]]
+	wait_port_state a up 30
+	run guest_run a "ping -c 3 -W 5 $NET_PEER_IP4"
+	[ "$status" -eq 0 ]
+	xvsd_stop TERM
+	xdp-loader status "$NET_HOST_IF" | grep -q xvs_xdp
+	# and it no longer steers anything to the gone switch
+	[ -z "$(xvsctl -s "$SW" xdp fdb list | tail -n +2)" ]
+	xdp-loader unload "$NET_HOST_IF" --all
+	xvsd_start "$XVSD_DIR/xvs.yaml"
+}
+
+@test "another program on the interface: clear error, nothing changed" {
+	xvsd_stop TERM
+	xdp-loader unload "$NET_HOST_IF" --all >/dev/null 2>&1 || true
+	# libxdp's default AF_XDP program stands for a foreign one; it has no
+	# multi-buffer support, which a veth refuses above a page-sized MTU
+	net_exec ip link set "$NET_PEER_IF" mtu 1500
+	ip link set "$NET_HOST_IF" mtu 1500
+	xdp-loader load -m native "$NET_HOST_IF" "$(ls /usr/lib/*/bpf/xsk_def_xdp_prog.o | head -1)"
+	run "$XVS_BIN/xvsd" -c "$XVSD_DIR/xvs.yaml"
+	echo "$output"
+	[ "$status" -eq 1 ]
+	[[ $output == *"is attached and it is not xvs's"* ]]
+	run xdp-loader status "$NET_HOST_IF"
+	[[ $output == *xsk_def_prog* ]] && [[ $output != *xvs_xdp* ]]
+	xdp-loader unload "$NET_HOST_IF" --all
+	ip link set "$NET_HOST_IF" mtu 9000
+	net_exec ip link set "$NET_PEER_IF" mtu 9000
+}
