@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ctl/linkmon.h"
 #include "ctl/log.h"
 
 #define TICK_MS 100
@@ -23,7 +24,7 @@
 #define BACKOFF_MAX_MS 5000
 
 /* epoll tags: kind in the high half, port index in the low. */
-enum ev_kind { EV_SIGNAL = 1, EV_TIMER, EV_NOTIFY, EV_CTL, EV_LISTEN, EV_CONN };
+enum ev_kind { EV_SIGNAL = 1, EV_TIMER, EV_NOTIFY, EV_CTL, EV_LISTEN, EV_CONN, EV_LINK };
 #define EV(kind, idx) ((uint64_t)(kind) << 32 | (uint32_t)(idx))
 
 static uint64_t now_ns(void)
@@ -257,6 +258,72 @@ static void uplink_port_close(struct xvsd *x, struct vport *v)
 	memset(&x->xsk_used[v->xsk_base], 0, v->xsk_n);
 }
 
+/* Open an uplink whose interface may come and go: a missing interface is
+ * waited for (the port stays down); anything else is an error. */
+static int uplink_port_try(struct xvsd *x, struct vport *v, const struct cfg_port *cp)
+{
+	const struct linkmon_link *l = x->lm ? linkmon_get(x->lm, cp->ifname) : NULL;
+	int err;
+
+	if (l && !l->ifindex) {
+		if (!v->up_logged_wait)
+			log_msg(LOG_LVL_WARN, cp->name, "interface %s does not exist (yet): "
+				"the port stays down until it appears", cp->ifname);
+		v->up_logged_wait = true;
+		return 0;
+	}
+	err = uplink_port_open(x, v, cp);
+	if (!err)
+		v->up_logged_wait = false;
+	return err;
+}
+
+static void uplink_port_reopen(struct xvsd *x, struct vport *v, const char *why)
+{
+	const struct cfg_port *cp = cfg_find_port(&x->cfg, v->p->name);
+
+	log_msg(LOG_LVL_INFO, v->p->name, "%s: reopening the uplink", why);
+	uplink_port_close(x, v);
+	if (cp && uplink_port_try(x, v, cp))
+		log_msg(LOG_LVL_ERR, v->p->name, "cannot reopen the uplink; it stays down "
+			"until the interface changes again");
+}
+
+/* linkmon: one of the uplinks' interfaces changed. */
+static void on_link_event(void *ctx, enum linkmon_event ev, const struct linkmon_link *now,
+			  const struct linkmon_link *before)
+{
+	struct xvsd *x = ctx;
+	int i;
+
+	for (i = 0; i < DP_MAX_PORTS; i++) {
+		struct vport *v = &x->vp[i];
+
+		if (!v->p || v->p->type != DP_PORT_UPLINK || strcmp(v->ifname, now->name))
+			continue;
+		switch (ev) {
+		case LINKMON_GONE:
+			if (v->up) {
+				log_msg(LOG_LVL_WARN, v->p->name, "interface %s is gone: port down",
+					now->name);
+				uplink_port_close(x, v);
+			}
+			break;
+		case LINKMON_NEW:
+			uplink_port_reopen(x, v, "interface appeared");
+			break;
+		case LINKMON_CHANGED:
+			if (before->num_rx_queues != now->num_rx_queues)
+				uplink_port_reopen(x, v, "queue count changed");
+			else if (!v->up)
+				uplink_port_reopen(x, v, "interface changed");
+			else if (before->running != now->running)
+				log_msg(LOG_LVL_INFO, v->p->name, "link %s", now->running ? "up" : "down");
+			break;
+		}
+	}
+}
+
 static int vport_open(struct xvsd *x, const struct cfg_port *cp)
 {
 	struct dp_port *p = dp_port_add(&x->dp, cp);
@@ -270,9 +337,18 @@ static int vport_open(struct xvsd *x, const struct cfg_port *cp)
 	v->p = p;
 	v->listen_fd = -1;
 	if (cp->type == CFG_PORT_UPLINK) {
-		err = uplink_port_open(x, v, cp);
-		if (err)
+		snprintf(v->ifname, sizeof(v->ifname), "%s", cp->ifname);
+		if (x->lm) {
+			err = linkmon_watch(x->lm, cp->ifname);
+			if (err && err != -EEXIST)
+				goto del_port;
+		}
+		err = uplink_port_try(x, v, cp);
+		if (err) {
+			if (x->lm)
+				linkmon_unwatch(x->lm, cp->ifname);
 			goto del_port;
+		}
 		return 0;
 	}
 	xdp_port_kind(x, p, true);
@@ -316,6 +392,8 @@ static void vport_close(struct xvsd *x, struct vport *v)
 	if (!p)
 		return;
 	uplink_port_close(x, v);
+	if (p->type == DP_PORT_UPLINK && x->lm)
+		linkmon_unwatch(x->lm, v->ifname);
 	xdp_port_kind(x, p, false);
 	if (p->dev.fd >= 0)
 		ep_del(x, p->dev.fd);
@@ -361,6 +439,23 @@ static void apply_statics(struct xvsd *x, const struct cfg *c)
 
 /* ---- events -------------------------------------------------------------- */
 
+/* `ethtool -L` changes how many queues an interface uses without a link
+ * notification: look once a second. */
+static void check_uplink_queues(struct xvsd *x)
+{
+	int i, n;
+
+	for (i = 0; i < DP_MAX_PORTS; i++) {
+		struct vport *v = &x->vp[i];
+
+		if (!v->up)
+			continue;
+		n = uplink_slots(v->ifname);
+		if (n > 0 && (uint32_t)n != v->up->n_rx_queues)
+			uplink_port_reopen(x, v, "queue count changed");
+	}
+}
+
 static void on_tick(struct xvsd *x)
 {
 	uint64_t t = now_ns(), exp;
@@ -377,6 +472,8 @@ static void on_tick(struct xvsd *x)
 	}
 	fdb_tick(&x->dp.fdb, (uint32_t)((t - x->started_ns) / 1000000000ull));
 	xdpsync_run(&x->sync, &x->dp, &x->maps, 0);
+	if (++x->ticks % (1000 / TICK_MS) == 0)
+		check_uplink_queues(x);
 }
 
 static void on_notify(struct xvsd *x)
@@ -445,6 +542,9 @@ int xvsd_run(struct xvsd *x)
 				break;
 			case EV_CTL:
 				ctl_accept(x);
+				break;
+			case EV_LINK:
+				linkmon_process(x->lm);
 				break;
 			case EV_LISTEN:
 				if (v && v->p)
@@ -592,6 +692,11 @@ int xvsd_init(struct xvsd *x, struct cfg *c)
 	err = ep_add(x, x->ctl_fd, EV(EV_CTL, 0));
 	if (err)
 		goto fail_ctl;
+	err = linkmon_open(&x->lm, on_link_event, x);
+	if (err || (err = ep_add(x, linkmon_fd(x->lm), EV(EV_LINK, 0)))) {
+		log_err("cannot watch network interfaces: %s", strerror(-err));
+		goto fail_ctl;
+	}
 	for (i = 0; i < x->cfg.n_ports; i++) {
 		err = vport_open(x, &x->cfg.ports[i]);
 		if (err)
@@ -611,6 +716,9 @@ fail_ports:
 	xdpsync_free(&x->sync);
 	xdpmaps__close(&x->maps);
 fail_ctl:
+	if (x->lm)
+		linkmon_close(x->lm);
+	x->lm = NULL;
 	ctl_close(x);
 fail_dp:
 	dp_destroy(&x->dp);
@@ -638,6 +746,7 @@ void xvsd_fini(struct xvsd *x)
 		xdpsync_clear(&x->sync, &x->maps);
 	xdpsync_free(&x->sync);
 	xdpmaps__close(&x->maps);
+	linkmon_close(x->lm);
 	ctl_close(x);
 	dp_destroy(&x->dp);
 	close(x->timerfd);

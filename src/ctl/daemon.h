@@ -27,6 +27,8 @@ struct vport {
 	uint64_t connect_failures;
 	/* uplinks */
 	struct uplink *up; /* open, published to the workers */
+	char ifname[16]; /* watched by linkmon */
+	bool up_logged_wait; /* "waiting for the interface" said once */
 	uint32_t xsk_base, xsk_n; /* its XSKMAP slots */
 };
 
@@ -38,11 +40,13 @@ struct xvsd {
 	int sigfd;
 	int timerfd;
 	int ctl_fd; /* control socket (listening) */
+	struct linkmon *lm; /* uplink interfaces: removed, re-created, changed */
 	struct xdpmaps maps; /* the XDP program's, once an uplink is open */
 	struct xdpsync sync;
 	uint8_t xsk_used[XVS_MAX_XSKS];
 	bool stop;
 	uint64_t started_ns;
+	uint64_t ticks;
 };
 
 /* Set up everything from a loaded config (which the daemon takes over);
