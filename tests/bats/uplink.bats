@@ -7,7 +7,8 @@
 #   netns xvupns: xvupp 10.99.12.2 ◄═veth═► xvuph 10.99.12.1 (host IP, root ns)
 #                                            │ XDP xvs_xdp → AF_XDP ×4 queues
 #                                          xvsd ── port a: guest a 10.99.12.11
-#                                               └─ port b: guest b 10.99.12.12
+#                                               ├─ port b: guest b 10.99.12.12
+#   xvupp.10 10.99.13.2 (VLAN 10 on the wire) ─── port c (VLAN 10): guest c 10.99.13.11
 
 load lib/common
 load lib/net
@@ -26,6 +27,7 @@ ports:
   up0: { type: uplink, interface: $NET_HOST_IF, xdp-mode: ${1:-auto} }
   a: { type: vhost-user, socket: a.sock }
   b: { type: vhost-user, socket: b.sock }
+  c: { type: vhost-user, socket: c.sock, vlan: 10 }
 YAML
 }
 
@@ -42,6 +44,11 @@ outside_settings() {
 	# offload that never happens once XDP hands the frame to AF_XDP
 	net_exec ethtool -K "$NET_PEER_IF" tx off >/dev/null
 	ip link set "$NET_HOST_IF" mtu 9000
+	# VLAN 10 of the outside host, where the kernel has 802.1Q
+	if net_exec ip link add link "$NET_PEER_IF" name "$NET_PEER_IF.10" type vlan id 10 2>/dev/null; then
+		net_exec ip addr add 10.99.13.2/24 dev "$NET_PEER_IF.10"
+		net_exec ip link set "$NET_PEER_IF.10" up
+	fi
 }
 
 file_size_is() {
@@ -60,8 +67,10 @@ setup_file() {
 	xvsd_start "$XVSD_DIR/xvs.yaml"
 	guest_start a --vhost-user "$XVSD_DIR/a.sock" --client --ip 10.99.12.11/24 --mac 52:54:00:12:00:0b
 	guest_start b --vhost-user "$XVSD_DIR/b.sock" --client --ip 10.99.12.12/24 --mac 52:54:00:12:00:0c
+	guest_start c --vhost-user "$XVSD_DIR/c.sock" --client --ip 10.99.13.11/24 --mac 52:54:00:13:00:0b
 	guest_wait_ready a 120
 	guest_wait_ready b 120
+	guest_wait_ready c 120
 }
 
 teardown_file() {
@@ -93,6 +102,56 @@ setup() {
 	[ "$status" -eq 0 ]
 	# the replies were steered by XDP into the switch
 	[ "$(xdp_stat "$SW" redirect.to_vm)" -ge 6 ]
+}
+
+guest_rx() {
+	guest_run "$1" "cat /sys/class/net/eth0/statistics/rx_packets"
+}
+
+udp_noports() {
+	guest_run "$1" "awk '/^Udp:/ { n++; if (n == 1) for (i = 1; i <= NF; i++) if (\$i == \"NoPorts\") f = i; if (n == 2) print \$f }' /proc/net/snmp"
+}
+
+@test "VLANs from the wire: tag 10 reaches the VLAN 10 guest untagged; tag 20 and untagged do not" {
+	local c0 a0 u0
+	# c speaks first, so that the switch and XDP know its address in VLAN 10
+	guest_run c "arping -c 1 -w 2 -I eth0 10.99.13.99 >/dev/null" || true
+	wait_until 5 xvsd_ctl fdb | grep -qE '^10 +52:54:00:13:00:0b +c '
+	c0=$(guest_rx c) a0=$(guest_rx a)
+	inject() {
+		net_exec "$XVS_BIN/xvs-inject" -i "$NET_PEER_IF" --dst 52:54:00:13:00:0b "$@" \
+			--ip4 10.99.13.2,10.99.13.11 --udp 7,9 -c 5 >/dev/null
+	}
+	# to a closed UDP port: counted by c's UDP stack (NoPorts) only if the
+	# frames arrived untagged (a tag would stop them at L2)
+	u0=$(udp_noports c)
+	inject --vlan 10
+	wait_until 5 test "$(udp_noports c)" -ge $((u0 + 5))
+	c0=$(guest_rx c)
+	inject --vlan 20
+	inject
+	sleep 0.5
+	echo "c rx $c0 -> $(guest_rx c), a rx $a0 -> $(guest_rx a)"
+	[ "$(guest_rx c)" -eq "$c0" ]
+	[ "$(guest_rx a)" -lt $((a0 + 5)) ]
+}
+
+@test "VLANs end to end: a guest in VLAN 10 reaches the outside host's VLAN 10; untagged guests do not" {
+	net_exec ip link show "$NET_PEER_IF.10" >/dev/null 2>&1 ||
+		skip "the kernel has no 802.1Q (CONFIG_VLAN_8021Q): no VLAN interface for the outside host"
+	run guest_run c "ping -c 3 -W 5 10.99.13.2"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	# the outside host's VLAN 10 answers a broadcast from its side too
+	net_exec ip neigh flush dev "$NET_PEER_IF.10"
+	run net_exec ping -c 2 -W 5 10.99.13.11
+	[ "$status" -eq 0 ]
+	# guest a is untagged: VLAN 10 is not its segment
+	guest_run a "ip addr add 10.99.13.12/24 dev eth0"
+	run guest_run a "ping -c 2 -W 2 10.99.13.2"
+	guest_run a "ip addr del 10.99.13.12/24 dev eth0"
+	[ "$status" -ne 0 ]
+	xvsd_ctl fdb | grep -E '^10 +52:54:00:13:00:0b +c '
 }
 
 @test "the outside host pings the guests (its ARP broadcast reaches them through the tap)" {
