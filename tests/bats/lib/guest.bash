@@ -208,6 +208,14 @@ guest_start() {
 		exec qemu-system-x86_64 "${args[@]}"
 	) </dev/null >"$dir/qemu.log" 2>&1 3>&- &
 	echo $! >"$dir/pid"
+	# the subshell is bash until it has closed its fds and exec'ed QEMU;
+	# guests are recognised by QEMU's command line, so wait for the exec
+	local i
+	for i in $(seq 200); do
+		grep -q qemu-system "/proc/$!/cmdline" 2>/dev/null && break
+		kill -0 $! 2>/dev/null || break
+		sleep 0.01
+	done
 }
 
 guest_wait_ready() {
