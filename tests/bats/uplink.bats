@@ -169,24 +169,30 @@ udp_noports() {
 	[ "$(xdp_stat "$SW" pass.unknown)" -ge 3 ]
 }
 
-@test "20 MB both ways between a guest and the outside host, intact" {
-	local sum_out sum_in
-	# outside → guest a
+# xfer GUEST GUEST_IP PORT: 20 MB outside → guest and guest → outside, md5 compared.
+xfer() {
+	local g=$1 ip=$2 port=$3 sum_out sum_in
 	net_exec dd if=/dev/urandom of="$XVSD_DIR/out.bin" bs=1M count=20 2>/dev/null
 	sum_out=$(md5sum <"$XVSD_DIR/out.bin" | cut -d' ' -f1)
-	guest_run a "(sleep 600 | (nc -l -p 5001 >/tmp/in.bin; touch /tmp/in.done)) >/dev/null 2>&1 &"
+	guest_run "$g" "rm -f /tmp/in.bin /tmp/in.done; (sleep 600 | (nc -l -p $port >/tmp/in.bin; touch /tmp/in.done)) >/dev/null 2>&1 &"
 	sleep 0.5
-	net_exec busybox nc 10.99.12.11 5001 <"$XVSD_DIR/out.bin"
-	wait_until 60 guest_run a "test -e /tmp/in.done"
-	[ "$(guest_run a "md5sum /tmp/in.bin" | cut -d' ' -f1)" = "$sum_out" ]
-	# guest a → outside
-	sum_in=$(guest_run a "dd if=/dev/urandom of=/tmp/out.bin bs=1M count=20 2>/dev/null; md5sum /tmp/out.bin" | cut -d' ' -f1)
-	(close_inherited_fds; sleep 600 | net_exec busybox nc -l -p 5002 >"$XVSD_DIR/in.bin") &
+	net_exec busybox nc "$ip" "$port" <"$XVSD_DIR/out.bin"
+	wait_until 60 guest_run "$g" "test -e /tmp/in.done"
+	[ "$(guest_run "$g" "md5sum /tmp/in.bin" | cut -d' ' -f1)" = "$sum_out" ]
+
+	sum_in=$(guest_run "$g" "dd if=/dev/urandom of=/tmp/out.bin bs=1M count=20 2>/dev/null; md5sum /tmp/out.bin" | cut -d' ' -f1)
+	rm -f "$XVSD_DIR/in.bin"
+	(close_inherited_fds; sleep 600 | net_exec busybox nc -l -p $((port + 1)) >"$XVSD_DIR/in.bin") &
 	sleep 0.5
-	guest_run -t 120 a "nc $NET_PEER_IP4 5002 </tmp/out.bin"
+	guest_run -t 120 "$g" "nc $NET_PEER_IP4 $((port + 1)) </tmp/out.bin"
 	wait_until 30 file_size_is "$XVSD_DIR/in.bin" 20971520
-	pkill -f "nc -l -p 5002" || true
+	pkill -f "nc -l -p $((port + 1))" || true
 	[ "$(md5sum <"$XVSD_DIR/in.bin" | cut -d' ' -f1)" = "$sum_in" ]
+}
+
+@test "20 MB both ways between each guest and the outside host, intact" {
+	xfer a 10.99.12.11 5001
+	xfer b 10.99.12.12 5003
 }
 
 @test "traffic arriving on all 4 queues: every queue's socket receives" {
