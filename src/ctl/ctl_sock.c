@@ -110,11 +110,12 @@ static void show_uplink(struct xvsd *x, struct out *o, const struct dp_port *p)
 		const struct uplink_qstats *st = &up->q[q].st;
 
 		outf(o,
-		     "  queue %u rx_packets=%" PRIu64 " rx_bytes=%" PRIu64 " rx_drop_runt=%" PRIu64
-		     " tx_packets=%" PRIu64 " tx_bytes=%" PRIu64 " tx_drop_no_frame=%" PRIu64
-		     " wakeups=%" PRIu64 "\n",
-		     up->q[q].qid, st->rx_packets, st->rx_bytes, st->rx_drop_runt, st->tx_packets,
-		     st->tx_bytes, st->tx_drop_no_frame, st->wakeups);
+		     "  queue %u busy_poll=%d rx_packets=%" PRIu64 " rx_bytes=%" PRIu64
+		     " rx_drop_runt=%" PRIu64 " tx_packets=%" PRIu64 " tx_bytes=%" PRIu64
+		     " tx_drop_no_frame=%" PRIu64 " wakeups=%" PRIu64 "\n",
+		     up->q[q].qid, up->q[q].busy_poll, st->rx_packets, st->rx_bytes,
+		     st->rx_drop_runt, st->tx_packets, st->tx_bytes, st->tx_drop_no_frame,
+		     st->wakeups);
 	}
 }
 
