@@ -1236,14 +1236,6 @@ pop:
 
 /* The schema */
 
-static const char *const log_level_words[] = {
-	[LOG_LVL_ERR] = "error",
-	[LOG_LVL_WARN] = "warning",
-	[LOG_LVL_INFO] = "info",
-	[LOG_LVL_DEBUG] = "debug",
-	NULL,
-};
-
 static const char *const poll_words[] = {
 	[CFG_POLL_ADAPTIVE] = "adaptive",
 	[CFG_POLL_BUSY] = "busy",
@@ -1252,7 +1244,7 @@ static const char *const poll_words[] = {
 
 static const struct key switch_keys[] = {
 	STRING_KEY(struct cfg, name, "name", parse_name),
-	ENUM_KEY(struct cfg, log_level, "log-level", log_level_words),
+	ENUM_KEY(struct cfg, log_level, "log-level", log_level_names),
 	STRING_KEY(struct cfg, control_socket, "control-socket", parse_sock_path),
 	STRING_KEY(struct cfg, socket_dir, "socket-dir", parse_dir),
 };

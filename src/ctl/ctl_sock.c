@@ -21,11 +21,9 @@
 #include "ctl/daemon.h"
 #include "ctl/log.h"
 
-static bool ctl_created;
-
 int ctl_open(struct xvsd *x)
 {
-	int fd = xvsd_listen_unix(x->cfg.control_socket, &ctl_created);
+	int fd = xvsd_listen_unix(x->cfg.control_socket, &x->ctl_created);
 
 	if (fd < 0) {
 		log_err("control socket %s: %s%s", x->cfg.control_socket, strerror(-fd),
@@ -42,7 +40,7 @@ void ctl_close(struct xvsd *x)
 		return;
 	close(x->ctl_fd);
 	x->ctl_fd = -1;
-	if (ctl_created)
+	if (x->ctl_created)
 		unlink(x->cfg.control_socket);
 }
 
@@ -101,11 +99,12 @@ static void show_uplink(struct xvsd *x, struct out *o, const struct dp_port *p)
 	}
 	outf(o,
 	     "port %s type=uplink state=up interface=%s xdp=%s%s afxdp=%s queues=%d slots=%u-%u "
-	     "mtu=%u frame_size=%u host_flood=%d tap_frames=%" PRIu64 " drop_hairpin=%" PRIu64 "\n",
+	     "mtu=%u frame_size=%u host_flood=%d tap_frames=%" PRIu64 " drop_hairpin=%" PRIu64
+	     " drop_too_big=%" PRIu64 "\n",
 	     p->name, up->ifname, xprog_mode_name(&up->prog), up->prog.adopted ? ",adopted" : "",
 	     up->zerocopy ? "zero-copy" : "copy", up->nq, up->xsk_base,
 	     up->xsk_base + up->n_rx_queues - 1, p->mtu, up->frame_size, up->host_flood,
-	     up->tap.frames, p->st.drop_hairpin);
+	     up->tap.frames, p->st.drop_hairpin, p->st.drop_too_big);
 	for (q = 0; q < up->nq; q++) {
 		const struct uplink_qstats *st = &up->q[q].st;
 

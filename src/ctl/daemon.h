@@ -40,6 +40,7 @@ struct xvsd {
 	int sigfd;
 	int timerfd;
 	int ctl_fd; /* control socket (listening) */
+	bool ctl_created; /* we made its file: remove it on exit */
 	struct linkmon *lm; /* uplink interfaces: removed, re-created, changed */
 	struct xdpmaps maps; /* the XDP program's, once an uplink is open */
 	struct xdpsync sync;

@@ -6,7 +6,6 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-#include <strings.h>
 #include <time.h>
 #include <xdp/libxdp.h>
 
@@ -15,11 +14,12 @@ static bool libs_quiet;
 static bool with_time;
 static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
 
-static const char *const level_names[] = {
+const char *const log_level_names[] = {
 	[LOG_LVL_ERR] = "error",
 	[LOG_LVL_WARN] = "warning",
 	[LOG_LVL_INFO] = "info",
 	[LOG_LVL_DEBUG] = "debug",
+	NULL,
 };
 
 void log_set_level(enum log_level lvl)
@@ -30,19 +30,6 @@ void log_set_level(enum log_level lvl)
 void log_set_timestamps(bool on)
 {
 	with_time = on;
-}
-
-int log_parse_level(const char *s, enum log_level *lvl)
-{
-	unsigned int i;
-
-	for (i = 0; i < sizeof(level_names) / sizeof(level_names[0]); i++) {
-		if (!strcasecmp(s, level_names[i])) {
-			*lvl = (enum log_level)i;
-			return 0;
-		}
-	}
-	return -1;
 }
 
 static void log_v(enum log_level lvl, const char *prefix, const char *fmt, va_list ap)
@@ -63,7 +50,7 @@ static void log_v(enum log_level lvl, const char *prefix, const char *fmt, va_li
 		r = snprintf(line + n, sizeof(line) - n, ".%03ldZ ", ts.tv_nsec / 1000000);
 		n += r > 0 ? (size_t)r : 0;
 	}
-	r = snprintf(line + n, sizeof(line) - n, "%s: %s%s", level_names[lvl],
+	r = snprintf(line + n, sizeof(line) - n, "%s: %s%s", log_level_names[lvl],
 		     prefix ? prefix : "", prefix ? ": " : "");
 	n += r > 0 ? (size_t)r : 0;
 	if (n < sizeof(line))

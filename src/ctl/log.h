@@ -17,8 +17,10 @@ enum log_level {
 	LOG_LVL_DEBUG,
 };
 
+/* "error", "warning", "info", "debug", indexed by level; NULL-terminated. */
+extern const char *const log_level_names[];
+
 void log_set_level(enum log_level lvl);
-int log_parse_level(const char *s, enum log_level *lvl);
 /* Also prefix lines with a timestamp (the daemon); off for CLI tools. */
 void log_set_timestamps(bool on);
 /* Route libbpf and libxdp messages into this logger (warnings and up, or

@@ -33,6 +33,7 @@
 struct dp_port_stats {
 	uint64_t drop_hairpin; /* destination was the source port */
 	uint64_t drop_dst_down; /* destination not ready, or being reconfigured */
+	uint64_t drop_too_big; /* uplink: frame (with its VLAN tag) over a UMEM frame */
 };
 
 enum dp_port_type {

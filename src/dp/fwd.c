@@ -92,7 +92,8 @@ struct fill_ctx {
 	uint32_t skip;
 };
 
-/* Copy frame k into a UMEM buffer, inserting the VLAN tag if it has one. */
+/* Copy frame k into a UMEM buffer (it fits: deliver_uplink checked),
+ * inserting the VLAN tag if it has one. */
 static uint32_t fill_uplink_frame(void *arg, int k, uint8_t *buf, uint32_t room)
 {
 	struct fill_ctx *c = arg;
@@ -101,8 +102,7 @@ static uint32_t fill_uplink_frame(void *arg, int k, uint8_t *buf, uint32_t room)
 	uint32_t len = w->len[i], tag = w->vlan[i] ? 4 : 0;
 	const struct vq_chain *ch = &w->chains[i];
 
-	if (len + tag > room)
-		return 0;
+	(void)room;
 	if (!tag)
 		return vq_iov_read(ch->seg, ch->nseg, c->skip, buf, len);
 	vq_iov_read(ch->seg, ch->nseg, c->skip, buf, ETH_ALEN_2);
@@ -123,9 +123,14 @@ static void deliver_uplink(struct dp_worker *w, struct dp_port *dst, int from, i
 
 	if (!up || !up->nq)
 		return;
-	for (i = from; i < n; i++)
-		if (wanted(w, i, match, dst))
+	for (i = from; i < n; i++) {
+		if (!wanted(w, i, match, dst))
+			continue;
+		if (w->len[i] + (w->vlan[i] ? 4u : 0u) > up->frame_size)
+			__atomic_fetch_add(&dst->st.drop_too_big, 1, __ATOMIC_RELAXED);
+		else
 			c.idx[k++] = i;
+	}
 	if (k)
 		uplink_tx_burst(up, &up->q[w->id % up->nq], k, fill_uplink_frame, &c);
 }

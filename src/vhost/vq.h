@@ -40,9 +40,7 @@ struct vq_stats {
 	uint64_t drop_too_big; /* frame larger than the port allows */
 	uint64_t drop_runt; /* TX: shorter than an Ethernet header */
 	uint64_t drop_segs; /* more than VQ_MAX_SEGS segments */
-	uint64_t drop_other; /* e.g. the destination was being reconfigured */
 	uint64_t notifies; /* guest interrupts sent */
-	uint64_t kicks; /* wake-ups by guest kicks */
 };
 
 struct vq {

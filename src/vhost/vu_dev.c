@@ -249,7 +249,8 @@ static int vu_set_mem_table(struct vu_dev *d, const char **why)
 	struct vu_mem *m, *old;
 	int i, err = 0;
 
-	if (d->msg.hdr.size != 8 + 32 * t->nregions) {
+	if (t->nregions == 0 || t->nregions > VU_MAX_MEM_REGIONS ||
+	    d->msg.hdr.size != 8 + 32 * t->nregions) {
 		*why = "SET_MEM_TABLE size does not match its region count";
 		return -EPROTO;
 	}

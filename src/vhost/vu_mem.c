@@ -161,16 +161,3 @@ void vu_mem_unmap(struct vu_mem *m)
 	munmap(m->base, m->base_len);
 	free(m);
 }
-
-void *vu_mem_uva(const struct vu_mem *m, uint64_t uva, uint64_t len)
-{
-	int i;
-
-	for (i = 0; i < m->nregions; i++) {
-		const struct vu_mem_map *r = &m->r[i];
-
-		if (uva >= r->uva && uva - r->uva < r->size && len <= r->size - (uva - r->uva))
-			return r->hva + (uva - r->uva);
-	}
-	return NULL;
-}

@@ -41,24 +41,28 @@ struct vu_mem *vu_mem_map(const struct vu_mem_table *t, const int *fds, int nfds
 			  const char **why);
 void vu_mem_unmap(struct vu_mem *m);
 
-/*
- * Guest-physical [gpa, gpa + len) → host pointer, if it lies within one
- * region; otherwise NULL. `*contig` (if given) gets how many bytes from gpa
- * are contiguous in that region (≥ len on success; a buffer crossing into
- * the next region is translated piecewise with vu_mem_gpa_piece()).
- */
-static inline void *vu_mem_gpa(const struct vu_mem *m, uint64_t gpa, uint64_t len)
+/* [addr, addr + len) → host pointer if it lies within one region, else
+ * NULL; addr is guest-physical, or (uva) a front-end virtual address. */
+static inline void *vu_mem_xlate(const struct vu_mem *m, uint64_t addr, uint64_t len, int uva)
 {
 	int i;
 
 	for (i = 0; i < m->nregions; i++) {
 		const struct vu_mem_map *r = &m->r[i];
+		uint64_t base = uva ? r->uva : r->gpa;
 
 		/* written so that no sum can overflow */
-		if (gpa >= r->gpa && gpa - r->gpa < r->size && len <= r->size - (gpa - r->gpa))
-			return r->hva + (gpa - r->gpa);
+		if (addr >= base && addr - base < r->size && len <= r->size - (addr - base))
+			return r->hva + (addr - base);
 	}
 	return NULL;
+}
+
+/* Guest-physical [gpa, gpa + len) → host pointer (a buffer crossing into
+ * the next region is translated piecewise with vu_mem_gpa_piece()). */
+static inline void *vu_mem_gpa(const struct vu_mem *m, uint64_t gpa, uint64_t len)
+{
+	return vu_mem_xlate(m, gpa, len, 0);
 }
 
 /* The longest prefix (≤ len, > 0) of [gpa, gpa + len) inside one region;
@@ -82,6 +86,9 @@ static inline uint64_t vu_mem_gpa_piece(const struct vu_mem *m, uint64_t gpa, ui
 }
 
 /* Front-end virtual [uva, uva + len) → host pointer, within one region. */
-void *vu_mem_uva(const struct vu_mem *m, uint64_t uva, uint64_t len);
+static inline void *vu_mem_uva(const struct vu_mem *m, uint64_t uva, uint64_t len)
+{
+	return vu_mem_xlate(m, uva, len, 1);
+}
 
 #endif /* XVS_VU_MEM_H */

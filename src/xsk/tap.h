@@ -21,7 +21,6 @@ struct tap {
 	uint32_t nblocks;
 	uint32_t cur; /* next block to look at */
 	uint64_t frames;
-	uint64_t drops; /* kernel-side drops (ring full), from PACKET_STATISTICS */
 };
 
 int tap_open(struct tap *t, int ifindex);

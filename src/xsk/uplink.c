@@ -345,14 +345,10 @@ int uplink_tx_burst(struct uplink *u, struct uplink_queue *q, int n, uplink_fill
 		k = 0; /* cannot happen: the ring holds as many as there are frames */
 	q->st.tx_drop_no_frame += (uint64_t)n - k;
 	for (i = 0; i < (int)k; i++) {
-		uint64_t addr = q->free[q->nfree - 1];
-		struct xdp_desc *d;
+		uint64_t addr = q->free[--q->nfree];
+		struct xdp_desc *d = xsk_ring_prod__tx_desc(&q->tx, idx + sent);
 
 		len = fill(ctx, i, q->area + addr, u->frame_size);
-		if (!len)
-			continue;
-		q->nfree--;
-		d = xsk_ring_prod__tx_desc(&q->tx, idx + sent);
 		d->addr = addr;
 		d->len = len;
 		sent++;
@@ -360,11 +356,8 @@ int uplink_tx_burst(struct uplink *u, struct uplink_queue *q, int n, uplink_fill
 		q->st.tx_bytes += len;
 	}
 	if (k) {
-		/* descriptors reserved but unused are given back by submitting
-		 * only what was filled: the producer index moves by `sent` */
-		q->tx.cached_prod -= k - sent;
 		xsk_ring_prod__submit(&q->tx, sent);
-		if (sent && xsk_ring_prod__needs_wakeup(&q->tx))
+		if (xsk_ring_prod__needs_wakeup(&q->tx))
 			kick(q);
 	}
 	tx_unlock(q);

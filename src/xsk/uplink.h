@@ -30,7 +30,6 @@ struct uplink_qstats {
 	uint64_t rx_drop_runt; /* shorter than an Ethernet header */
 	uint64_t tx_packets, tx_bytes;
 	uint64_t tx_drop_no_frame; /* no free UMEM frame */
-	uint64_t tx_drop_too_big; /* larger than a UMEM frame */
 	uint64_t wakeups; /* sendto/recvfrom kicks (need_wakeup) */
 };
 
@@ -93,8 +92,9 @@ int uplink_rx_peek(struct uplink_queue *q, struct uplink_frame *f, int max);
 void uplink_rx_release(struct uplink_queue *q, const struct uplink_frame *f, int n);
 
 /* Send up to n frames on q (takes q->tx_lock). fill() writes frame i into a
- * UMEM buffer of `room` bytes and returns its length (0: skip it). Frames
- * without a free UMEM buffer are dropped and counted. Returns frames sent. */
+ * UMEM buffer of `room` (u->frame_size) bytes and returns its length; the
+ * caller only offers frames that fit. Frames without a free UMEM buffer are
+ * dropped and counted. Returns frames sent. */
 typedef uint32_t (*uplink_fill_fn)(void *ctx, int i, uint8_t *buf, uint32_t room);
 int uplink_tx_burst(struct uplink *u, struct uplink_queue *q, int n, uplink_fill_fn fill,
 		    void *ctx);

@@ -25,6 +25,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "args.h"
 #include "frame.h"
 
 #define INJ_MAX_VLANS 3
@@ -201,24 +202,14 @@ static int bad(const char *opt, const char *fmt, const char *arg)
 static int parse_num(const char *opt, const char *s, int base, unsigned long min,
 		     unsigned long max, unsigned long *out)
 {
-	unsigned long v;
-	char *end;
+	uint64_t v = 0;
+	int err = args_u64(s, base, min, max, &v);
 
-	while (*s == ' ')
-		s++;
-	if (!*s || *s == '-' || *s == '+')
-		goto invalid;
-	errno = 0;
-	v = strtoul(s, &end, base);
-	if (errno || *end || v < min || v > max)
-		goto invalid;
-	*out = v;
-	return 0;
-
-invalid:
-	fprintf(stderr, "xvs-inject: %s: '%s' is not a number in %lu..%lu%s\n", opt, s, min, max,
-		base == 16 ? " (hex)" : "");
-	return -EINVAL;
+	*out = (unsigned long)v;
+	if (err)
+		fprintf(stderr, "xvs-inject: %s: '%s' is not a number in %lu..%lu%s\n", opt, s,
+			min, max, base == 16 ? " (hex)" : "");
+	return err ? -EINVAL : 0;
 }
 
 /* Split "A,B" into a and b (b may be absent if !need_b). */

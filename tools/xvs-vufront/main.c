@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "ctl/log.h"
+#include "args.h"
 #include "frame.h"
 #include "vufront.h"
 
@@ -173,22 +174,14 @@ static int bad(const char *opt, const char *what, const char *arg)
 /* An unsigned decimal number in [min, max]. */
 static int parse_u64(const char *opt, const char *s, uint64_t min, uint64_t max, uint64_t *out)
 {
-	unsigned long long v;
-	char *end;
+	int err = args_u64(s, 10, min, max, out);
 
-	errno = 0;
-	if (!*s || *s == '-')
+	if (err == -EINVAL)
 		return bad(opt, "not a number", s);
-	v = strtoull(s, &end, 10);
-	if (errno || *end)
-		return bad(opt, "not a number", s);
-	if (v < min || v > max) {
-		fprintf(stderr, VF_NAME ": --%s: %llu is outside %llu..%llu\n", opt, v,
+	if (err)
+		fprintf(stderr, VF_NAME ": --%s: %s is outside %llu..%llu\n", opt, s,
 			(unsigned long long)min, (unsigned long long)max);
-		return -ERANGE;
-	}
-	*out = v;
-	return 0;
+	return err;
 }
 
 static int parse_uint(const char *opt, const char *s, unsigned int min, unsigned int max,

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "args.h"
 #include "frame.h"
 #include "xsk/xdpmaps.h"
 #include "xvsctl.h"
@@ -37,14 +38,9 @@ static int usage_err(const char *fmt, const char *arg)
 /* Parse an unsigned number in [0, max]; -1 if it is not one. */
 static long parse_num(const char *s, long max)
 {
-	char *end;
-	long v;
+	uint64_t v;
 
-	errno = 0;
-	v = strtol(s, &end, 0);
-	if (errno || end == s || *end || v < 0 || v > max)
-		return -1;
-	return v;
+	return args_u64(s, 0, 0, (uint64_t)max, &v) ? -1 : (long)v;
 }
 
 static int fail(const char *what, int err)
