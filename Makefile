@@ -40,7 +40,7 @@ TOOL_BINS   := $(TOOLS:%=$(BUILD)/bin/%)
 UNIT_TESTS  := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(wildcard tests/unit/test_*.c))
 BPF_TESTS   := $(patsubst tests/bpf/%.c,$(BUILD)/tests/bpf/%,$(wildcard tests/bpf/test_*.c))
 
-.PHONY: all deps test demo clean
+.PHONY: all deps test demo bench clean
 .SECONDARY:
 .DEFAULT_GOAL := all
 
@@ -56,6 +56,11 @@ test: deps
 demo: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)bash tools/demo/demo.sh
+
+bench:
+	$(Q)bash tools/deps.sh bench
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)bash tools/bench/run.sh $(BENCH_ARGS)
 
 $(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c
 	@mkdir -p $(@D)
