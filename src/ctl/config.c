@@ -36,6 +36,7 @@
 #include <yaml.h>
 
 #include "vhost/vu_proto.h"
+#include "xsk/uplink.h" /* what a UMEM frame carries */
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #define FIELD_SIZE(type, field) sizeof(((type *)0)->field)
@@ -789,28 +790,25 @@ static int parse_uplink_queues(struct loader *ld, yaml_node_t *n, void *base, co
 	return 0;
 }
 
-/*
- * What a UMEM frame holds besides the L3 packet: the headroom the kernel
- * keeps in front of it (XDP_PACKET_HEADROOM), an Ethernet header and two
- * VLAN tags (802.1ad + 802.1Q).
- */
-#define XDP_HEADROOM 256
-#define FRAME_L2_LEN (14 + 2 * 4)
-
-/* ports.NAME.mtu of an uplink: bounded by frame-size, parsed before it. */
+/* ports.NAME.mtu of an uplink: bounded by what UPLINK_MAX_FRAGS UMEM frames
+ * of frame-size (parsed before it) can carry; whether one frame must do
+ * (no multi-buffer AF_XDP) is known only when the port opens. */
 static int parse_uplink_mtu(struct loader *ld, yaml_node_t *n, void *base, const struct key *k)
 {
 	struct cfg_port *port = base;
 	struct key fits = *k;
 	unsigned long v;
 
-	fits.max = port->frame_size - XDP_HEADROOM - FRAME_L2_LEN;
+	fits.max = UPLINK_MAX_FRAGS * (port->frame_size - UPLINK_RX_HEADROOM) - UPLINK_L2_LEN;
+	if (fits.max > k->max)
+		fits.max = k->max;
 	if (to_ulong(text(n), fits.max + 1, k->max, &v))
 		return fail(ld, line_of(n),
-			    "%lu does not fit in a frame-size of %u: at most %lu, as each frame "
-			    "also holds %d bytes of kernel headroom, an Ethernet header and two "
-			    "VLAN tags (%d bytes)",
-			    v, port->frame_size, fits.max, XDP_HEADROOM, FRAME_L2_LEN);
+			    "%lu does not fit in %d frames of frame-size %u: at most %lu, as each "
+			    "frame also holds %d bytes of kernel headroom, and the packet an "
+			    "Ethernet header and two VLAN tags (%d bytes)",
+			    v, UPLINK_MAX_FRAGS, port->frame_size, fits.max, UPLINK_RX_HEADROOM,
+			    UPLINK_L2_LEN);
 	return parse_uint(ld, n, base, &fits);
 }
 
@@ -882,6 +880,7 @@ static const struct key uplink_keys[] = {
 	UINT_KEY(struct cfg_port, busy_poll_us, "busy-poll-us", 1, 10000),
 	BOOL_KEY(struct cfg_port, host_flood, "host-flood"),
 	BOOL_KEY(struct cfg_port, host_unknown, "host-unknown"),
+	BOOL_KEY(struct cfg_port, multi_buffer, "multi-buffer"),
 	POW2_KEY(struct cfg_port, ring_size, "ring-size", 64, 16384),
 	POW2_KEY(struct cfg_port, frame_size, "frame-size", 2048, 4096),
 	{
@@ -911,6 +910,7 @@ static void uplink_defaults(struct cfg_port *p)
 	p->busy_poll_us = 20;
 	p->host_flood = true;
 	p->host_unknown = true;
+	p->multi_buffer = true;
 	p->ring_size = 2048;
 	p->frame_size = 4096;
 }

@@ -65,6 +65,8 @@ struct cfg_port {
 	bool host_unknown; /* unknown unicast to the host stack (true, default) or to the VMs */
 	uint32_t ring_size; /* AF_XDP ring entries, power of two 64..16384, default 2048 */
 	uint32_t frame_size; /* UMEM chunk, 2048 or 4096 (default); caps the MTU */
+	bool multi_buffer; /* frames over several UMEM chunks (XDP_USE_SG) where the
+			      kernel allows it (true, default) */
 };
 
 struct cfg_fdb_static {

@@ -98,23 +98,29 @@ static void show_uplink(struct xvsd *x, struct out *o, const struct dp_port *p)
 		return;
 	}
 	outf(o,
-	     "port %s type=uplink state=up interface=%s xdp=%s%s afxdp=%s queues=%d slots=%u-%u "
-	     "mtu=%u frame_size=%u host_flood=%d tap_frames=%" PRIu64 " drop_hairpin=%" PRIu64
+	     "port %s type=uplink state=up interface=%s xdp=%s%s afxdp=%s multi_buffer=%d queues=%d "
+	     "slots=%u-%u mtu=%u mtu_configured=%u frame_size=%u host_flood=%d tap_frames=%" PRIu64 " drop_hairpin=%" PRIu64
 	     " drop_too_big=%" PRIu64 "\n",
 	     p->name, up->ifname, xprog_mode_name(&up->prog), up->prog.adopted ? ",adopted" : "",
-	     up->zerocopy ? "zero-copy" : "copy", up->nq, up->xsk_base,
-	     up->xsk_base + up->n_rx_queues - 1, p->mtu, up->frame_size, up->host_flood,
+	     up->zerocopy ? "zero-copy" : "copy", up->sg, up->nq, up->xsk_base,
+	     up->xsk_base + up->n_rx_queues - 1, up->mtu, p->mtu, up->frame_size, up->host_flood,
 	     up->tap.frames, p->st.drop_hairpin, p->st.drop_too_big);
 	for (q = 0; q < up->nq; q++) {
 		const struct uplink_qstats *st = &up->q[q].st;
+		struct xdp_statistics ks;
 
+		uplink_kernel_stats(&up->q[q], &ks);
 		outf(o,
 		     "  queue %u busy_poll=%d rx_packets=%" PRIu64 " rx_bytes=%" PRIu64
-		     " rx_drop_runt=%" PRIu64 " tx_packets=%" PRIu64 " tx_bytes=%" PRIu64
-		     " tx_drop_no_frame=%" PRIu64 " wakeups=%" PRIu64 "\n",
+		     " rx_drop_runt=%" PRIu64 " rx_drop_frags=%" PRIu64 " tx_packets=%" PRIu64
+		     " tx_bytes=%" PRIu64 " tx_drop_no_frame=%" PRIu64 " wakeups=%" PRIu64
+		     " kernel_rx_dropped=%" PRIu64 " kernel_rx_ring_full=%" PRIu64
+		     " kernel_fill_empty=%" PRIu64 " kernel_tx_invalid=%" PRIu64 "\n",
 		     up->q[q].qid, up->q[q].busy_poll, st->rx_packets, st->rx_bytes,
-		     st->rx_drop_runt, st->tx_packets, st->tx_bytes, st->tx_drop_no_frame,
-		     st->wakeups);
+		     st->rx_drop_runt, st->rx_drop_frags, st->tx_packets, st->tx_bytes,
+		     st->tx_drop_no_frame, st->wakeups, (uint64_t)ks.rx_dropped,
+		     (uint64_t)ks.rx_ring_full, (uint64_t)ks.rx_fill_ring_empty_descs,
+		     (uint64_t)ks.tx_invalid_descs);
 	}
 }
 

@@ -578,7 +578,8 @@ static bool port_needs_reopen(const struct cfg_port *a, const struct cfg_port *b
 		       a->xdp_mode != b->xdp_mode || a->busy_poll_budget != b->busy_poll_budget ||
 		       a->busy_poll_us != b->busy_poll_us || a->host_flood != b->host_flood ||
 		       a->host_unknown != b->host_unknown || a->ring_size != b->ring_size ||
-		       a->frame_size != b->frame_size || a->mtu != b->mtu;
+		       a->frame_size != b->frame_size || a->mtu != b->mtu ||
+		       a->multi_buffer != b->multi_buffer;
 	return strcmp(a->socket, b->socket) || a->mode != b->mode || a->queues != b->queues;
 }
 

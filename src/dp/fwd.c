@@ -89,29 +89,49 @@ static void deliver_vhost(struct dp_worker *w, struct dp_port *src, struct dp_po
 struct fill_ctx {
 	struct dp_worker *w;
 	int idx[DP_BURST]; /* burst index of the k-th frame to send */
+	uint32_t len[DP_BURST]; /* its length on the wire */
 	uint32_t skip;
+	uint32_t frame_size; /* of the uplink's UMEM buffers */
 };
 
-/* Copy frame k into a UMEM buffer (it fits: deliver_uplink checked),
- * inserting the VLAN tag if it has one. */
-static uint32_t fill_uplink_frame(void *arg, int k, uint8_t *buf, uint32_t room)
+_Static_assert(DP_BURST <= UPLINK_BURST, "a burst must fit one uplink_tx_burst()");
+_Static_assert(UPLINK_MAX_FRAGS < VQ_MAX_SEGS, "an uplink frame's fragments, its tag cut, are segments");
+
+/* Copy `len` bytes of a chain, from `skip` on, to byte `at` of a frame laid
+ * over UMEM buffers of `fs` bytes each. */
+static void copy_out(const struct vq_chain *ch, uint32_t skip, uint32_t len, uint8_t *const *buf,
+		     uint32_t fs, uint32_t at)
+{
+	while (len) {
+		uint32_t off = at % fs, n = fs - off < len ? fs - off : len;
+
+		vq_iov_read(ch->seg, ch->nseg, skip, buf[at / fs] + off, n);
+		skip += n;
+		at += n;
+		len -= n;
+	}
+}
+
+/* Write frame k into its UMEM buffers, inserting the VLAN tag if it has
+ * one (the first 16 bytes are in the first buffer: frame_size >= 2048). */
+static void fill_uplink_frame(void *arg, int k, uint8_t *const *buf, int nbuf)
 {
 	struct fill_ctx *c = arg;
 	struct dp_worker *w = c->w;
 	int i = c->idx[k];
-	uint32_t len = w->len[i], tag = w->vlan[i] ? 4 : 0;
 	const struct vq_chain *ch = &w->chains[i];
 
-	(void)room;
-	if (!tag)
-		return vq_iov_read(ch->seg, ch->nseg, c->skip, buf, len);
-	vq_iov_read(ch->seg, ch->nseg, c->skip, buf, ETH_ALEN_2);
-	buf[12] = 0x81;
-	buf[13] = 0x00;
-	buf[14] = (uint8_t)(w->vlan[i] >> 8);
-	buf[15] = (uint8_t)w->vlan[i];
-	vq_iov_read(ch->seg, ch->nseg, c->skip + ETH_ALEN_2, buf + 16, len - ETH_ALEN_2);
-	return len + tag;
+	(void)nbuf;
+	if (!w->vlan[i]) {
+		copy_out(ch, c->skip, w->len[i], buf, c->frame_size, 0);
+		return;
+	}
+	copy_out(ch, c->skip, ETH_ALEN_2, buf, c->frame_size, 0);
+	buf[0][12] = 0x81;
+	buf[0][13] = 0x00;
+	buf[0][14] = (uint8_t)(w->vlan[i] >> 8);
+	buf[0][15] = (uint8_t)w->vlan[i];
+	copy_out(ch, c->skip + ETH_ALEN_2, w->len[i] - ETH_ALEN_2, buf, c->frame_size, 16);
 }
 
 static void deliver_uplink(struct dp_worker *w, struct dp_port *dst, int from, int n,
@@ -123,16 +143,19 @@ static void deliver_uplink(struct dp_worker *w, struct dp_port *dst, int from, i
 
 	if (!up || !up->nq)
 		return;
+	c.frame_size = up->frame_size;
 	for (i = from; i < n; i++) {
 		if (!wanted(w, i, match, dst))
 			continue;
-		if (w->len[i] + (w->vlan[i] ? 4u : 0u) > up->frame_size)
+		if (w->len[i] > up->mtu + 14u) {
 			__atomic_fetch_add(&dst->st.drop_too_big, 1, __ATOMIC_RELAXED);
-		else
-			c.idx[k++] = i;
+			continue;
+		}
+		c.len[k] = w->len[i] + (w->vlan[i] ? 4u : 0u);
+		c.idx[k++] = i;
 	}
 	if (k)
-		uplink_tx_burst(up, &up->q[w->id % up->nq], k, fill_uplink_frame, &c);
+		uplink_tx_burst(up, &up->q[w->id % up->nq], k, c.len, fill_uplink_frame, &c);
 }
 
 static void deliver(struct dp_worker *w, struct dp_port *src, struct dp_port *dst, int q,
@@ -299,37 +322,42 @@ out:
 	return n;
 }
 
-/* Describe a frame from an uplink in the burst arrays: its VLAN from the
- * outer tag, the tag itself left out. */
-static void take_uplink_frame(struct dp_worker *w, int i, const uint8_t *data, uint32_t len,
-			      uint16_t vid)
+/* Describe a frame from an uplink, already in chains[i].seg, in the burst
+ * arrays: its VLAN from the outer tag, the tag itself left out (cut from the
+ * first segment, which holds at least the Ethernet header and the tag in
+ * all but pathological zero-copy layouts; those count as runts). Returns
+ * false for a runt. */
+static bool take_uplink_frame(struct dp_worker *w, int i, uint32_t len, uint16_t vid)
 {
 	struct vq_chain *c = &w->chains[i];
-	uint16_t type = len >= 14 ? (uint16_t)(data[12] << 8 | data[13]) : 0;
+	uint8_t *d = c->seg[0].base;
+	uint32_t l0 = c->seg[0].len;
+	uint16_t type = l0 >= 14 ? (uint16_t)(d[12] << 8 | d[13]) : 0;
 
 	w->dst[i] = DST_DROP;
-	if (len < 14)
-		return;
-	w->dst[i] = 0;
+	if (l0 < 14)
+		return false;
 	w->vlan[i] = vid;
-	if ((type == 0x8100 || type == 0x88a8) && len >= 18 && !vid) {
-		w->vlan[i] = (uint16_t)((data[14] << 8 | data[15]) & 0xfff);
-		c->seg[0] = (struct vq_iov){ (uint8_t *)data, ETH_ALEN_2 };
-		c->seg[1] = (struct vq_iov){ (uint8_t *)data + 16, len - 16 };
-		c->nseg = 2;
+	w->len[i] = len;
+	if ((type == 0x8100 || type == 0x88a8) && !vid) {
+		if (l0 < 18 || c->nseg == VQ_MAX_SEGS)
+			return false;
+		w->vlan[i] = (uint16_t)((d[14] << 8 | d[15]) & 0xfff);
+		memmove(&c->seg[2], &c->seg[1], (c->nseg - 1u) * sizeof(c->seg[0]));
+		c->seg[0].len = ETH_ALEN_2;
+		c->seg[1] = (struct vq_iov){ d + 16, l0 - 16 };
+		c->nseg++;
 		w->len[i] = len - 4;
-	} else {
-		c->seg[0] = (struct vq_iov){ (uint8_t *)data, len };
-		c->nseg = 1;
-		w->len[i] = len;
 	}
+	w->dst[i] = 0;
+	return true;
 }
 
 int dp_uplink_burst(struct dp_worker *w, struct dp_port *src, int qi)
 {
 	struct uplink *up = __atomic_load_n(&src->up, __ATOMIC_ACQUIRE);
 	struct uplink_queue *q;
-	int n, i;
+	int n, i, k;
 
 	if (!up || qi >= up->nq)
 		return 0;
@@ -338,12 +366,19 @@ int dp_uplink_burst(struct dp_worker *w, struct dp_port *src, int qi)
 	if (!n)
 		return 0;
 	for (i = 0; i < n; i++) {
-		take_uplink_frame(w, i, w->uf[i].data, w->uf[i].len, 0);
-		if (w->dst[i] == DST_DROP)
+		struct vq_chain *c = &w->chains[i];
+
+		w->dst[i] = DST_DROP;
+		if (!w->uf[i].nfrag)
+			continue;
+		for (k = 0; k < w->uf[i].nfrag; k++)
+			c->seg[k].base = uplink_frag(q, &w->uf[i], k, &c->seg[k].len);
+		c->nseg = w->uf[i].nfrag;
+		if (!take_uplink_frame(w, i, w->uf[i].len, 0))
 			q->st.rx_drop_runt++;
 	}
 	switch_burst(w, src, q->qid, n, 0);
-	uplink_rx_release(q, w->uf, n);
+	uplink_rx_release(q);
 	return n;
 }
 
@@ -360,7 +395,9 @@ static void tap_frame(void *arg, const uint8_t *data, uint32_t len, uint16_t vid
 {
 	struct dp_worker *w = arg;
 
-	take_uplink_frame(w, w->tap_n++, data, len, vid);
+	w->chains[w->tap_n].seg[0] = (struct vq_iov){ (uint8_t *)data, len };
+	w->chains[w->tap_n].nseg = 1;
+	take_uplink_frame(w, w->tap_n++, len, vid);
 	if (w->tap_n == DP_BURST)
 		tap_flush(w);
 }

@@ -14,6 +14,14 @@
 
 #include "ctl/log.h"
 
+/* multi-buffer AF_XDP (Linux 6.6); Debian 12's UAPI headers predate it */
+#ifndef XDP_USE_SG
+#define XDP_USE_SG (1 << 4)
+#endif
+#ifndef XDP_PKT_CONTD
+#define XDP_PKT_CONTD (1 << 0)
+#endif
+
 #ifndef SO_PREFER_BUSY_POLL
 #define SO_PREFER_BUSY_POLL 69
 #endif
@@ -36,6 +44,16 @@ int uplink_slots(const char *ifname)
 		n += !strncmp(e->d_name, "rx-", 3);
 	closedir(d);
 	return n;
+}
+
+int uplink_kernel_stats(const struct uplink_queue *q, struct xdp_statistics *st)
+{
+	socklen_t len = sizeof(*st);
+
+	memset(st, 0, sizeof(*st));
+	if (q->fd < 0)
+		return -EBADF;
+	return getsockopt(q->fd, SOL_XDP, XDP_STATISTICS, st, &len) ? -errno : 0;
 }
 
 static void queue_close(struct uplink_queue *q)
@@ -61,7 +79,7 @@ static void kick(struct uplink_queue *q)
 }
 
 static int queue_open(struct uplink *u, struct uplink_queue *q, uint16_t qid,
-		      const struct cfg_port *cp, bool try_zc)
+		      const struct cfg_port *cp, bool try_zc, bool try_sg)
 {
 	struct xsk_umem_config ucfg = {
 		.fill_size = u->ring_size,
@@ -91,11 +109,13 @@ static int queue_open(struct uplink *u, struct uplink_queue *q, uint16_t qid,
 	err = xsk_umem__create(&q->umem, q->area, q->area_len, &q->fq, &q->cq, &ucfg);
 	if (err)
 		goto fail;
-	scfg.bind_flags = XDP_USE_NEED_WAKEUP | (try_zc ? XDP_ZEROCOPY : XDP_COPY);
+	scfg.bind_flags = XDP_USE_NEED_WAKEUP | (try_zc ? XDP_ZEROCOPY : XDP_COPY) |
+			  (try_sg ? XDP_USE_SG : 0);
 	err = xsk_socket__create(&q->xsk, u->ifname, qid, q->umem, &q->rx, &q->tx, &scfg);
 	if (err)
 		goto fail;
 	q->fd = xsk_socket__fd(q->xsk);
+	q->sg = try_sg;
 
 	/* the first half of the frames receive, the second half transmit */
 	if (xsk_ring_prod__reserve(&q->fq, u->ring_size, &idx) != u->ring_size) {
@@ -128,6 +148,29 @@ fail:
 	return err < 0 ? err : -err;
 }
 
+/* The first queue finds the mode: zero-copy before copy (with `auto`),
+ * each with multi-buffer before without. */
+static int queue_open_first(struct uplink *u, struct uplink_queue *q, uint16_t qid,
+			    const struct cfg_port *cp, bool *zc, bool *sg)
+{
+	int err;
+
+	for (;;) {
+		*sg = cp->multi_buffer;
+		err = queue_open(u, q, qid, cp, *zc, *sg);
+		if (err && *sg && (err == -EINVAL || err == -EOPNOTSUPP)) {
+			log_info("%s: no multi-buffer AF_XDP in %s mode (%s)", u->ifname,
+				 *zc ? "zero-copy" : "copy", strerror(-err));
+			*sg = false;
+			err = queue_open(u, q, qid, cp, *zc, *sg);
+		}
+		if (!err || !*zc || cp->xdp_mode != CFG_XDP_AUTO)
+			return err;
+		log_info("%s: no AF_XDP zero-copy (%s): using copy mode", u->ifname, strerror(-err));
+		*zc = false;
+	}
+}
+
 static int register_queues(struct uplink *u, const struct xdpmaps *maps)
 {
 	int i;
@@ -141,13 +184,32 @@ static int register_queues(struct uplink *u, const struct xdpmaps *maps)
 	return 0;
 }
 
+/* The MTU the uplink can carry: a frame in one UMEM buffer (after the
+ * kernel's RX headroom), or in UPLINK_MAX_FRAGS of them with multi-buffer. */
+static uint32_t uplink_mtu(const struct uplink *u, uint32_t want)
+{
+	uint32_t room = u->frame_size - UPLINK_RX_HEADROOM;
+	uint32_t max = (u->sg ? UPLINK_MAX_FRAGS * room : room) - UPLINK_L2_LEN;
+
+	if (want <= max)
+		return want;
+	if (u->sg)
+		log_warn("%s: mtu %u needs more than %d UMEM buffers a frame: capped at %u",
+			 u->ifname, want, UPLINK_MAX_FRAGS, max);
+	else
+		log_warn("%s: mtu %u needs multi-buffer AF_XDP (XDP_USE_SG), which this kernel "
+			 "or driver lacks in %s mode: capped at %u",
+			 u->ifname, want, u->zerocopy ? "zero-copy" : "copy", max);
+	return max;
+}
+
 int uplink_open(struct uplink *u, const struct cfg_port *cp, const char *switch_name,
 		uint16_t port, uint32_t xsk_base, struct xdpmaps *maps)
 {
 	struct xvs_port kind = { .kind = XVS_PORT_UPLINK, .mtu = cp->mtu };
 	struct xvs_uplink entry;
 	int nrx, i, err;
-	bool zc;
+	bool zc, sg = false;
 
 	memset(u, 0, sizeof(*u));
 	u->tap.fd = -1;
@@ -188,18 +250,17 @@ int uplink_open(struct uplink *u, const struct cfg_port *cp, const char *switch_
 	}
 	memset(u->q, 0, sizeof(*u->q) * (size_t)u->nq);
 
-	/* zero-copy where the driver has it, else copy; one mode for all */
+	/* zero-copy where the driver has it, else copy; multi-buffer where the
+	 * kernel (6.6+) and the mode allow it, else the MTU is capped; the
+	 * first queue decides, the others must follow */
 	zc = u->prog.native && cp->xdp_mode != CFG_XDP_NATIVE && cp->xdp_mode != CFG_XDP_SKB;
 	for (i = 0; i < u->nq; i++) {
 		uint16_t qid = cp->all_queues ? (uint16_t)i : cp->queue_ids[i];
 
-		err = queue_open(u, &u->q[i], qid, cp, zc);
-		if (err && zc && i == 0 && cp->xdp_mode == CFG_XDP_AUTO) {
-			log_info("%s: no AF_XDP zero-copy (%s): using copy mode", u->ifname,
-				 strerror(-err));
-			zc = false;
-			err = queue_open(u, &u->q[i], qid, cp, zc);
-		}
+		if (i == 0)
+			err = queue_open_first(u, &u->q[i], qid, cp, &zc, &sg);
+		else
+			err = queue_open(u, &u->q[i], qid, cp, zc, sg);
 		if (err) {
 			log_err("%s: queue %u: cannot create an AF_XDP socket (%s mode): %s",
 				u->ifname, qid, zc ? "zero-copy" : "copy", strerror(-err));
@@ -208,6 +269,9 @@ int uplink_open(struct uplink *u, const struct cfg_port *cp, const char *switch_
 		}
 	}
 	u->zerocopy = zc;
+	u->sg = sg;
+	u->mtu = uplink_mtu(u, cp->mtu);
+	kind.mtu = u->mtu;
 
 	err = register_queues(u, maps);
 	if (err)
@@ -230,10 +294,10 @@ int uplink_open(struct uplink *u, const struct cfg_port *cp, const char *switch_
 			goto unregister;
 		}
 	}
-	log_info("%s: XDP %s%s, AF_XDP %s, %d queue%s, slots %u-%u", u->ifname,
+	log_info("%s: XDP %s%s, AF_XDP %s%s, %d queue%s, slots %u-%u, mtu %u", u->ifname,
 		 xprog_mode_name(&u->prog), u->prog.adopted ? " (adopted)" : "",
-		 u->zerocopy ? "zero-copy" : "copy", u->nq, u->nq == 1 ? "" : "s", xsk_base,
-		 xsk_base + u->n_rx_queues - 1);
+		 u->zerocopy ? "zero-copy" : "copy", u->sg ? " multi-buffer" : "", u->nq,
+		 u->nq == 1 ? "" : "s", xsk_base, xsk_base + u->n_rx_queues - 1, u->mtu);
 	return 0;
 
 unregister:
@@ -273,8 +337,9 @@ void uplink_close(struct uplink *u, struct xdpmaps *maps)
 
 int uplink_rx_peek(struct uplink_queue *q, struct uplink_frame *f, int max)
 {
-	uint32_t idx, i, n;
+	uint32_t idx, i, n, nf = 0, start = 0;
 
+	q->rx_ndesc = 0;
 	n = xsk_ring_cons__peek(&q->rx, (uint32_t)max, &idx);
 	if (!n) {
 		if (q->busy_poll || xsk_ring_prod__needs_wakeup(&q->fq)) {
@@ -285,30 +350,61 @@ int uplink_rx_peek(struct uplink_queue *q, struct uplink_frame *f, int max)
 		}
 		return 0;
 	}
+	/* frames end at a descriptor without XDP_PKT_CONTD */
 	for (i = 0; i < n; i++) {
 		const struct xdp_desc *d = xsk_ring_cons__rx_desc(&q->rx, idx + i);
 
-		f[i].addr = d->addr;
-		f[i].data = xsk_umem__get_data(q->area, d->addr);
-		f[i].len = d->len;
+		if (i == start) {
+			f[nf].desc = idx + i;
+			f[nf].len = 0;
+		}
+		f[nf].len += d->len;
+		if (d->options & XDP_PKT_CONTD)
+			continue;
+		f[nf].nfrag = (uint16_t)(i + 1 - start);
+		if (f[nf].nfrag > UPLINK_MAX_FRAGS) {
+			q->st.rx_drop_frags++;
+			f[nf].nfrag = 0;
+		}
 		q->st.rx_packets++;
-		q->st.rx_bytes += d->len;
+		q->st.rx_bytes += f[nf].len;
+		nf++;
+		start = i + 1;
 	}
-	return (int)n;
+	if (start < n) {
+		if (nf) {
+			/* the rest of the last frame is beyond what we peeked */
+			xsk_ring_cons__cancel(&q->rx, n - start);
+			n = start;
+		} else {
+			/* a frame longer than a burst of descriptors: the
+			 * kernel does not make them; drop it, never stall */
+			q->st.rx_drop_frags++;
+			f[0].nfrag = 0;
+			nf = 1;
+		}
+	}
+	q->rx_idx = idx;
+	q->rx_ndesc = n;
+	return (int)nf;
 }
 
-void uplink_rx_release(struct uplink_queue *q, const struct uplink_frame *f, int n)
+void uplink_rx_release(struct uplink_queue *q)
 {
-	uint32_t idx, i;
+	uint32_t idx, i, n = q->rx_ndesc;
 
-	xsk_ring_cons__release(&q->rx, (uint32_t)n);
-	/* the same frames go back to the fill ring: it has room for them,
-	 * as they came out of it */
-	if (xsk_ring_prod__reserve(&q->fq, (uint32_t)n, &idx) != (uint32_t)n)
+	if (!n)
 		return;
-	for (i = 0; i < (uint32_t)n; i++)
-		*xsk_ring_prod__fill_addr(&q->fq, idx + i) = xsk_umem__extract_addr(f[i].addr);
-	xsk_ring_prod__submit(&q->fq, (uint32_t)n);
+	/* the same frames go back to the fill ring, before the RX entries
+	 * that name them are released; it has room, they came out of it */
+	if (xsk_ring_prod__reserve(&q->fq, n, &idx) == n) {
+		for (i = 0; i < n; i++)
+			*xsk_ring_prod__fill_addr(&q->fq, idx + i) = xsk_umem__extract_addr(
+				xsk_ring_cons__rx_desc(&q->rx, q->rx_idx + i)->addr);
+		xsk_ring_prod__submit(&q->fq, n);
+	}
+	xsk_ring_cons__release(&q->rx, n);
+	q->rx_ndesc = 0;
 }
 
 /* Under tx_lock: take back the frames the kernel has sent. */
@@ -332,34 +428,49 @@ static void tx_unlock(struct uplink_queue *q)
 	__atomic_clear(&q->tx_lock, __ATOMIC_RELEASE);
 }
 
-int uplink_tx_burst(struct uplink *u, struct uplink_queue *q, int n, uplink_fill_fn fill,
-		    void *ctx)
+int uplink_tx_burst(struct uplink *u, struct uplink_queue *q, int n, const uint32_t *len,
+		    uplink_fill_fn fill, void *ctx)
 {
-	uint32_t idx, k, sent = 0, len;
-	int i;
+	uint32_t fs = u->frame_size, idx, need = 0, nd[UPLINK_BURST], d = 0, j;
+	uint8_t *buf[UPLINK_MAX_FRAGS];
+	int i, k;
 
+	if (n <= 0)
+		return 0;
 	tx_lock(q);
 	reap(q, u->ring_size);
-	k = (uint32_t)n < q->nfree ? (uint32_t)n : q->nfree;
-	if (k && xsk_ring_prod__reserve(&q->tx, k, &idx) != k)
-		k = 0; /* cannot happen: the ring holds as many as there are frames */
-	q->st.tx_drop_no_frame += (uint64_t)n - k;
-	for (i = 0; i < (int)k; i++) {
-		uint64_t addr = q->free[--q->nfree];
-		struct xdp_desc *d = xsk_ring_prod__tx_desc(&q->tx, idx + sent);
+	/* as many whole frames as there are free buffers */
+	for (k = 0; k < n; k++) {
+		nd[k] = (len[k] + fs - 1) / fs;
+		if (need + nd[k] > q->nfree)
+			break;
+		need += nd[k];
+	}
+	q->st.tx_drop_no_frame += (uint64_t)(n - k);
+	/* the ring holds as many descriptors as there are buffers: no
+	 * shortage here */
+	if (!k || xsk_ring_prod__reserve(&q->tx, need, &idx) != need) {
+		tx_unlock(q);
+		return 0;
+	}
+	for (i = 0; i < k; i++) {
+		for (j = 0; j < nd[i]; j++) {
+			uint64_t addr = q->free[--q->nfree];
+			struct xdp_desc *desc = xsk_ring_prod__tx_desc(&q->tx, idx + d++);
+			uint32_t left = len[i] - j * fs;
 
-		len = fill(ctx, i, q->area + addr, u->frame_size);
-		d->addr = addr;
-		d->len = len;
-		sent++;
+			buf[j] = q->area + addr;
+			desc->addr = addr;
+			desc->len = left < fs ? left : fs;
+			desc->options = j + 1 < nd[i] ? XDP_PKT_CONTD : 0;
+		}
+		fill(ctx, i, buf, (int)nd[i]);
 		q->st.tx_packets++;
-		q->st.tx_bytes += len;
+		q->st.tx_bytes += len[i];
 	}
-	if (k) {
-		xsk_ring_prod__submit(&q->tx, sent);
-		if (xsk_ring_prod__needs_wakeup(&q->tx))
-			kick(q);
-	}
+	xsk_ring_prod__submit(&q->tx, need);
+	if (xsk_ring_prod__needs_wakeup(&q->tx))
+		kick(q);
 	tx_unlock(q);
-	return (int)sent;
+	return k;
 }

@@ -25,11 +25,22 @@
 #include "xsk/xdpmaps.h"
 #include "xsk/xprog.h"
 
+/* Descriptors one frame may take on a ring (multi-buffer): the kernel's
+ * MAX_SKB_FRAGS, the copy path's limit. */
+#define UPLINK_MAX_FRAGS 17
+/* Frames one uplink_tx_burst() takes at most (n <= UPLINK_BURST). */
+#define UPLINK_BURST 64
+/* What a frame holds besides its MTU: Ethernet header and two VLAN tags;
+ * and the headroom the kernel keeps in front of a received frame. */
+#define UPLINK_L2_LEN (14 + 2 * 4)
+#define UPLINK_RX_HEADROOM 256
+
 struct uplink_qstats {
 	uint64_t rx_packets, rx_bytes;
 	uint64_t rx_drop_runt; /* shorter than an Ethernet header */
+	uint64_t rx_drop_frags; /* more descriptors than UPLINK_MAX_FRAGS */
 	uint64_t tx_packets, tx_bytes;
-	uint64_t tx_drop_no_frame; /* no free UMEM frame */
+	uint64_t tx_drop_no_frame; /* not enough free UMEM frames */
 	uint64_t wakeups; /* sendto/recvfrom kicks (need_wakeup) */
 };
 
@@ -37,6 +48,7 @@ struct uplink_queue {
 	/* RX side: the owning worker */
 	struct xsk_ring_cons rx;
 	struct xsk_ring_prod fq;
+	uint32_t rx_idx, rx_ndesc; /* peeked, not yet released */
 	/* TX side: under tx_lock */
 	int tx_lock;
 	struct xsk_ring_prod tx;
@@ -51,6 +63,7 @@ struct uplink_queue {
 	uint8_t *area;
 	size_t area_len;
 	bool busy_poll;
+	bool sg; /* bound with XDP_USE_SG: frames span several UMEM frames */
 	struct uplink_qstats st; /* rx_*: owner; tx_*: under tx_lock */
 } __attribute__((aligned(64)));
 
@@ -59,6 +72,8 @@ struct uplink {
 	uint16_t port; /* switch port id */
 	struct xprog prog;
 	bool zerocopy; /* AF_XDP mode obtained */
+	bool sg; /* multi-buffer on every queue */
+	uint32_t mtu; /* in effect: the configured one, or less without sg */
 	uint32_t frame_size;
 	uint32_t ring_size;
 	uint32_t xsk_base; /* first XSKMAP slot of this interface */
@@ -80,23 +95,49 @@ int uplink_open(struct uplink *u, const struct cfg_port *cp, const char *switch_
 void uplink_close(struct uplink *u, struct xdpmaps *maps);
 /* How many XSKMAP slots an interface needs (its RX queue count). */
 int uplink_slots(const char *ifname);
+/* The kernel's counters of a queue's socket (what it dropped before the
+ * switch saw it: RX ring full, fill ring empty, frames it could not place). */
+int uplink_kernel_stats(const struct uplink_queue *q, struct xdp_statistics *st);
 
-/* Worker side. Returns frames received; fills frames[] with pointers and
- * lengths into the UMEM, valid until uplink_rx_release(). */
+/*
+ * Worker side. uplink_rx_peek() describes up to `max` received frames in f[]
+ * (a frame is 1..UPLINK_MAX_FRAGS descriptors in a row on the RX ring; the
+ * kernel publishes a frame's descriptors together). They stay valid until
+ * uplink_rx_release(), which gives their UMEM frames back to the fill ring.
+ */
 struct uplink_frame {
-	uint8_t *data;
-	uint32_t len;
-	uint64_t addr;
+	uint32_t desc; /* RX ring index of its first descriptor */
+	uint16_t nfrag; /* 0: dropped (runt or too many fragments) */
+	uint32_t len; /* over all fragments */
 };
 int uplink_rx_peek(struct uplink_queue *q, struct uplink_frame *f, int max);
-void uplink_rx_release(struct uplink_queue *q, const struct uplink_frame *f, int n);
+void uplink_rx_release(struct uplink_queue *q);
 
-/* Send up to n frames on q (takes q->tx_lock). fill() writes frame i into a
- * UMEM buffer of `room` (u->frame_size) bytes and returns its length; the
- * caller only offers frames that fit. Frames without a free UMEM buffer are
- * dropped and counted. Returns frames sent. */
-typedef uint32_t (*uplink_fill_fn)(void *ctx, int i, uint8_t *buf, uint32_t room);
-int uplink_tx_burst(struct uplink *u, struct uplink_queue *q, int n, uplink_fill_fn fill,
-		    void *ctx);
+/* Fragment k of a peeked frame: its bytes and length. */
+static inline uint8_t *uplink_frag(const struct uplink_queue *q, const struct uplink_frame *f,
+				   int k, uint32_t *len)
+{
+	const struct xdp_desc *d = xsk_ring_cons__rx_desc(&q->rx, f->desc + (uint32_t)k);
+
+	*len = d->len;
+	return (uint8_t *)xsk_umem__get_data(q->area, d->addr);
+}
+
+/*
+ * Send up to n frames of len[i] bytes on q (takes q->tx_lock). fill() writes
+ * frame i into nbuf UMEM buffers of u->frame_size bytes each (the last one
+ * partly): more than one only with u->sg; the caller offers only frames of
+ * at most uplink_tx_max(u) bytes. Frames without enough free UMEM buffers
+ * are dropped and counted. Returns frames sent.
+ */
+typedef void (*uplink_fill_fn)(void *ctx, int i, uint8_t *const *buf, int nbuf);
+int uplink_tx_burst(struct uplink *u, struct uplink_queue *q, int n, const uint32_t *len,
+		    uplink_fill_fn fill, void *ctx);
+
+/* Largest Ethernet frame (with up to two VLAN tags) the uplink sends. */
+static inline uint32_t uplink_tx_max(const struct uplink *u)
+{
+	return u->mtu + UPLINK_L2_LEN;
+}
 
 #endif /* XVS_UPLINK_H */

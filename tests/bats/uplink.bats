@@ -9,6 +9,9 @@
 #                                          xvsd ── port a: guest a 10.99.12.11
 #                                               ├─ port b: guest b 10.99.12.12
 #   xvupp.10 10.99.13.2 (VLAN 10 on the wire) ─── port c (VLAN 10): guest c 10.99.13.11
+#
+# MTUs: the uplink 9000 (jumbo frames over several UMEM frames: multi-buffer
+# AF_XDP), port a 1500, port b 9100 (over the uplink's), both veth ends 9500.
 
 load lib/common
 load lib/net
@@ -24,9 +27,10 @@ switch:
   control-socket: $XVSD_DIR/xvs.ctl
   socket-dir: $XVSD_DIR
 ports:
-  up0: { type: uplink, interface: $NET_HOST_IF, xdp-mode: ${1:-auto}, busy-poll: ${2:-0} }
+  up0: { type: uplink, interface: $NET_HOST_IF, xdp-mode: ${1:-auto}, busy-poll: ${2:-0},
+         mtu: 9000, multi-buffer: ${3:-true} }
   a: { type: vhost-user, socket: a.sock }
-  b: { type: vhost-user, socket: b.sock }
+  b: { type: vhost-user, socket: b.sock, mtu: 9100 }
   c: { type: vhost-user, socket: c.sock, vlan: 10 }
 YAML
 }
@@ -38,12 +42,13 @@ make_outside() {
 }
 
 outside_settings() {
-	# the outside host takes jumbo frames, so it can send ones over the VMs' MTU
-	net_exec ip link set "$NET_PEER_IF" mtu 9000
+	# the outside host takes jumbo frames, so it can send ones over the
+	# uplink's and the VMs' MTU
+	net_exec ip link set "$NET_PEER_IF" mtu 9500
 	# a NIC puts complete checksums on the wire; a veth leaves them to an
 	# offload that never happens once XDP hands the frame to AF_XDP
 	net_exec ethtool -K "$NET_PEER_IF" tx off >/dev/null
-	ip link set "$NET_HOST_IF" mtu 9000
+	ip link set "$NET_HOST_IF" mtu 9500
 	# VLAN 10 of the outside host, where the kernel has 802.1Q
 	if net_exec ip link add link "$NET_PEER_IF" name "$NET_PEER_IF.10" type vlan id 10 2>/dev/null; then
 		net_exec ip addr add 10.99.13.2/24 dev "$NET_PEER_IF.10"
@@ -219,6 +224,71 @@ xfer() {
 	[ "$(guest_run a "cat /sys/class/net/eth0/statistics/rx_packets")" -lt $((rx0 + 5)) ]
 }
 
+@test "jumbo frames through multi-buffer AF_XDP: 9000-byte pings both ways, 20 MB at MTU 9000" {
+	xvsd_ctl show up0
+	[ "$(port_field up0 multi_buffer)" = 1 ]
+	[ "$(port_field up0 mtu)" = 9000 ]
+	guest_run b "ip link set eth0 mtu 9000"
+	# a 9014-byte frame spans three 4096-byte UMEM frames (each after 256
+	# bytes of kernel headroom) on the way in and three on the way out
+	run guest_run b "ping -c 3 -W 5 -s 8972 $NET_PEER_IP4"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	run net_exec ping -c 3 -W 5 -s 8972 -M do 10.99.12.12
+	echo "$output"
+	[ "$status" -eq 0 ]
+	xfer b 10.99.12.12 5005
+	xvsd_ctl show up0
+	for q in 0 1 2 3; do
+		[ "$(queue_field up0 "$q" rx_drop_frags)" = 0 ]
+		[ "$(queue_field up0 "$q" kernel_rx_dropped)" = 0 ]
+	done
+}
+
+@test "jumbo frames over the uplink's MTU are dropped and counted both ways" {
+	local before rx0
+	# to the wire: port b takes 9100, the uplink 9000
+	guest_run b "ip link set eth0 mtu 9100"
+	before=$(port_field up0 drop_too_big)
+	run guest_run b "ping -c 2 -W 2 -s 9050 $NET_PEER_IP4"
+	[ "$status" -ne 0 ]
+	[ "$(port_field up0 drop_too_big)" -eq $((before + 2)) ]
+	# from the wire: over b's MTU, XDP drops them
+	before=$(xdp_stat "$SW" drop.mtu)
+	rx0=$(guest_rx b)
+	net_exec "$XVS_BIN/xvs-inject" -i "$NET_PEER_IF" --dst 52:54:00:12:00:0c \
+		--ip4 "$NET_PEER_IP4,10.99.12.12" --udp 7,9 --size 9200 -c 5
+	[ "$(xdp_stat "$SW" drop.mtu)" -eq $((before + 5)) ]
+	[ "$(guest_rx b)" -lt $((rx0 + 5)) ]
+	guest_run b "ip link set eth0 mtu 1500"
+}
+
+@test "multi-buffer off: the MTU is capped to one UMEM frame and the cap reported" {
+	xvsd_stop TERM
+	write_config auto 0 false
+	xvsd_start "$XVSD_DIR/xvs.yaml"
+	xvsd_ctl show up0
+	[ "$(port_field up0 multi_buffer)" = 0 ]
+	[ "$(port_field up0 mtu)" = 3818 ]
+	[ "$(port_field up0 mtu_configured)" = 9000 ]
+	grep -q "$NET_HOST_IF: mtu 9000 needs multi-buffer AF_XDP.*capped at 3818" "$XVSD_DIR/xvsd.log"
+	wait_port_state b up 30
+	guest_run b "ip link set eth0 mtu 9000"
+	run guest_run b "ping -c 2 -W 2 -s 8972 $NET_PEER_IP4"
+	[ "$status" -ne 0 ]
+	[ "$(port_field up0 drop_too_big)" -eq 2 ]
+	# 3790 + 28 = 3818 bytes: the largest packet that fits one frame
+	run guest_run b "ping -c 2 -W 5 -s 3790 $NET_PEER_IP4"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	guest_run b "ip link set eth0 mtu 1500"
+	xvsd_stop TERM
+	write_config
+	xvsd_start "$XVSD_DIR/xvs.yaml"
+	wait_port_state a up 30
+	wait_port_state b up 30
+}
+
 @test "link down and up: the port stays, traffic resumes" {
 	ip link set "$NET_HOST_IF" down
 	run guest_run a "ping -c 1 -W 2 $NET_PEER_IP4"
@@ -310,6 +380,6 @@ xfer() {
 	run xdp-loader status "$NET_HOST_IF"
 	[[ $output == *xsk_def_prog* ]] && [[ $output != *xvs_xdp* ]]
 	xdp-loader unload "$NET_HOST_IF" --all
-	ip link set "$NET_HOST_IF" mtu 9000
-	net_exec ip link set "$NET_PEER_IF" mtu 9000
+	ip link set "$NET_HOST_IF" mtu 9500
+	net_exec ip link set "$NET_PEER_IF" mtu 9500
 }

@@ -410,22 +410,22 @@ static void edges(void **state)
 	/* Uplinks at the limits. */
 	load_ok("ports:\n"
 		"  a: {type: uplink, interface: abcdefghijklmno, queues: [63], busy-poll: 1024,\n"
-		"      busy-poll-us: 10000, ring-size: 16384, mtu: 3818}\n"
+		"      busy-poll-us: 10000, ring-size: 16384, mtu: 65258}\n"
 		"  b: {type: uplink, interface: \"eth\u00e9\", queues: [0], busy-poll: 1,\n"
 		"      busy-poll-us: 1, ring-size: 64, frame-size: 2048, mtu: 68}\n"
-		"  c: {type: uplink, interface: e.1-x_y@z, frame-size: 2048, mtu: 1770}\n",
+		"  c: {type: uplink, interface: e.1-x_y@z, frame-size: 2048, mtu: 30442}\n",
 		&c);
 	assert_string_equal(c.ports[0].ifname, "abcdefghijklmno");
 	assert_int_equal(c.ports[0].queue_ids[0], 63);
 	assert_int_equal(c.ports[0].busy_poll_budget, 1024);
 	assert_int_equal(c.ports[0].busy_poll_us, 10000);
 	assert_int_equal(c.ports[0].ring_size, 16384);
-	assert_int_equal(c.ports[0].mtu, 3818);
+	assert_int_equal(c.ports[0].mtu, 65258);
 	assert_string_equal(c.ports[1].ifname, "eth\xc3\xa9");
 	assert_int_equal(c.ports[1].busy_poll_us, 1);
 	assert_int_equal(c.ports[1].ring_size, 64);
 	assert_int_equal(c.ports[1].mtu, 68);
-	assert_int_equal(c.ports[2].mtu, 1770);
+	assert_int_equal(c.ports[2].mtu, 30442);
 	cfg_free(&c);
 
 	/* The same MAC on two VLANs is two entries. */
@@ -466,8 +466,8 @@ struct bad {
 #define NO_VLAN                                                                                    \
 	"an uplink has no vlan: it is a trunk, frames keep their VLAN tags; untagged is VLAN 0"
 #define FRAME_WHY                                                                                  \
-	"as each frame also holds 256 bytes of kernel headroom, an Ethernet header and two VLAN "  \
-	"tags (22 bytes)"
+	"as each frame also holds 256 bytes of kernel headroom, and the packet an Ethernet "      \
+	"header and two VLAN tags (22 bytes)"
 
 static const struct bad bad_configs[] = {
 	/* the document */
@@ -748,7 +748,8 @@ static const struct bad bad_configs[] = {
 	{ UP0 "    vlan: 0\n", "xvs.yaml:5: ports.up0.vlan: " NO_VLAN },
 	{ UP0 "    vlna: 1\n",
 	  "xvs.yaml:5: ports.up0: unknown key \"vlna\" (allowed here: type, interface, queues, "
-	  "xdp-mode, busy-poll, busy-poll-us, host-flood, host-unknown, ring-size, frame-size, "
+	  "xdp-mode, busy-poll, busy-poll-us, host-flood, host-unknown, multi-buffer, ring-size, "
+	  "frame-size, "
 	  "mtu)" },
 	{ UP0 "    mtu: 1500\n    mtu: 1400\n",
 	  "xvs.yaml:6: ports.up0: duplicate key \"mtu\" (first at line 5)" },
@@ -876,21 +877,20 @@ static const struct bad bad_configs[] = {
 	{ UP0 "    frame-size: 8192\n",
 	  "ports.up0.frame-size: must be 2048 or 4096, got \"8192\"" },
 
-	/* uplinks: the MTU fits a frame */
-	{ UP0 "    mtu: 3819\n",
-	  "xvs.yaml:5: ports.up0.mtu: 3819 does not fit in a frame-size of 4096: at most 3818, "
-	  FRAME_WHY },
-	{ UP0 "    mtu: 9000\n    frame-size: 2048\n",
-	  "xvs.yaml:5: ports.up0.mtu: 9000 does not fit in a frame-size of 2048: at most 1770, "
-	  FRAME_WHY },
-	{ UP0 "    frame-size: 2048\n    mtu: 1771\n",
-	  "xvs.yaml:6: ports.up0.mtu: 1771 does not fit in a frame-size of 2048: at most 1770" },
-	{ UP0 "    mtu: 65535\n", "ports.up0.mtu: 65535 does not fit in a frame-size of 4096" },
+	/* uplinks: the MTU fits UPLINK_MAX_FRAGS frames */
+	{ UP0 "    mtu: 65259\n",
+	  "xvs.yaml:5: ports.up0.mtu: 65259 does not fit in 17 frames of frame-size 4096: at most "
+	  "65258, " FRAME_WHY },
+	{ UP0 "    mtu: 30443\n    frame-size: 2048\n",
+	  "xvs.yaml:5: ports.up0.mtu: 30443 does not fit in 17 frames of frame-size 2048: at most "
+	  "30442, " FRAME_WHY },
+	{ UP0 "    frame-size: 2048\n    mtu: 30443\n",
+	  "xvs.yaml:6: ports.up0.mtu: 30443 does not fit in 17 frames of frame-size 2048" },
 	{ UP0 "    mtu: 65536\n",
-	  "xvs.yaml:5: ports.up0.mtu: must be an integer 68..3818, got \"65536\"" },
+	  "xvs.yaml:5: ports.up0.mtu: must be an integer 68..65258, got \"65536\"" },
 	{ UP0 "    mtu: 67\n",
-	  "xvs.yaml:5: ports.up0.mtu: must be an integer 68..3818, got \"67\"" },
-	{ UP0 "    mtu: jumbo\n", "ports.up0.mtu: must be an integer 68..3818, got \"jumbo\"" },
+	  "xvs.yaml:5: ports.up0.mtu: must be an integer 68..65258, got \"67\"" },
+	{ UP0 "    mtu: jumbo\n", "ports.up0.mtu: must be an integer 68..65258, got \"jumbo\"" },
 
 	/* uplinks: static FDB entries */
 	{ UP0 "fdb:\n  static:\n    - {mac: \"02:00:00:00:00:01\", port: up0}\n",
