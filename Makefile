@@ -8,7 +8,8 @@
 #
 # Layout: bpf/*.bpf.c → build/bpf/*.bpf.o + *.skel.h; src/<module>/*.c →
 # build/libxvs.a; src/xvsd.c → build/bin/xvsd; tools/<name>/*.c →
-# build/bin/<name>; tests/{unit,bpf}/test_*.c → build/tests/...
+# build/bin/<name> (also tools/bench/<name>/*.c); tests/{unit,bpf}/test_*.c →
+# build/tests/...
 
 BUILD   ?= build
 CC      ?= gcc
@@ -36,7 +37,8 @@ LIB       := $(BUILD)/libxvs.a
 DAEMON_SRCS := $(wildcard src/*.c)
 DAEMONS     := $(DAEMON_SRCS:src/%.c=$(BUILD)/bin/%)
 TOOLS       := $(patsubst tools/%/main.c,%,$(wildcard tools/*/main.c))
-TOOL_BINS   := $(TOOLS:%=$(BUILD)/bin/%)
+BENCH_TOOLS := $(patsubst tools/bench/%/main.c,%,$(wildcard tools/bench/*/main.c))
+TOOL_BINS   := $(TOOLS:%=$(BUILD)/bin/%) $(BENCH_TOOLS:%=$(BUILD)/bin/%)
 UNIT_TESTS  := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(wildcard tests/unit/test_*.c))
 BPF_TESTS   := $(patsubst tests/bpf/%.c,$(BUILD)/tests/bpf/%,$(wildcard tests/bpf/test_*.c))
 
@@ -89,12 +91,13 @@ $(BUILD)/bin/%: $(BUILD)/obj/src/%.o $(LIB)
 	$(Q)$(CC) $(XCFLAGS) $^ $(LDLIBS) -o $@
 
 define tool_rule
-$(BUILD)/bin/$(1): $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard tools/$(1)/*.c)) $(LIB)
+$(BUILD)/bin/$(1): $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard $(2)/*.c)) $(LIB)
 	@mkdir -p $$(@D)
 	@echo "  LINK    $$@"
 	$(Q)$$(CC) $$(XCFLAGS) $$^ $$(LDLIBS) -o $$@
 endef
-$(foreach t,$(TOOLS),$(eval $(call tool_rule,$(t))))
+$(foreach t,$(TOOLS),$(eval $(call tool_rule,$(t),tools/$(t))))
+$(foreach t,$(BENCH_TOOLS),$(eval $(call tool_rule,$(t),tools/bench/$(t))))
 
 $(BUILD)/tests/%: $(BUILD)/obj/tests/%.o $(LIB)
 	@mkdir -p $(@D)

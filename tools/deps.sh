@@ -12,6 +12,8 @@ PKGS=(
 	# build
 	make gcc clang llvm pkg-config libbpf-dev libxdp-dev libelf-dev zlib1g-dev
 	libyaml-dev libcmocka-dev bpftool linux-libc-dev
+	# the hot-path microbenchmark: callgrind and its client requests
+	valgrind
 	# run and test
 	xdp-tools iproute2 iputils-ping bats kmod procps psmisc ethtool socat
 	# guests

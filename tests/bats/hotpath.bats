@@ -1,0 +1,33 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# The forwarder's hot path in one process (tools/bench/xvs-hotpath): every
+# frame arrives, and the instructions per frame under callgrind stay within
+# 10% of tools/bench/hotpath.baseline — a regression guard that does not
+# depend on the machine's speed or load.
+
+load lib/common
+
+@test "xvs-hotpath forwards every frame VM to VM (64, 512 and 1518-byte frames)" {
+	local s
+	for s in 60 508 1514; do
+		run "$XVS_BIN/xvs-hotpath" -n 200000 -s "$s"
+		echo "$output"
+		[ "$status" -eq 0 ]
+		[[ $output == "frames=200000 size=$s "* ]]
+	done
+}
+
+@test "xvs-hotpath refuses bad sizes" {
+	run "$XVS_BIN/xvs-hotpath" -s 59
+	[ "$status" -eq 2 ]
+	[[ $output == *"-s: a frame size 60..2036"* ]]
+}
+
+@test "instructions per frame on the hot path: within 10% of the baseline" {
+	require_cmd valgrind
+	run "$XVS_ROOT/tools/bench/hotpath.sh" --check
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "$(grep -c 'ir_per_frame=[0-9]* baseline=[0-9]' <<<"$output")" -eq 3 ]
+}

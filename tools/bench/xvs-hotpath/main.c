@@ -1,0 +1,254 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * xvs-hotpath: the forwarder's hot path alone, VM → VM, in one process.
+ *
+ * Two vhost ports of a real `struct dp` share one "guest RAM" (a memfd the
+ * switch maps through vu_mem_map(), as it maps QEMU's). This program is
+ * both guests' driver: it keeps port a's TX vring full of frames for port
+ * b's MAC and port b's RX vring full of buffers, and calls dp_tx_burst()
+ * — the worker's burst, unchanged — until N frames went through. There is
+ * no kernel in the loop: no kicks (the switch polls), no interrupts
+ * (used_event is kept far ahead), no threads.
+ *
+ * Under `valgrind --tool=callgrind --collect-atstart=no` only the switch's
+ * part is counted (CALLGRIND_TOGGLE_COLLECT around dp_tx_burst), so the
+ * instruction count per frame is reproducible to the instruction and
+ * independent of the machine: tools/bench/hotpath.sh reports it.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <linux/virtio_net.h>
+#include <linux/virtio_ring.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+#include <valgrind/callgrind.h>
+
+#include "args.h"
+#include "dp/dp.h"
+#include "frame.h"
+
+#define RING 256
+#define BUF 2048 /* RX buffer and TX slot */
+#define HDR 12 /* virtio-net header with VERSION_1 */
+#define RAM (8u << 20)
+#define UVA 0x7f0000000000ull /* the "front-end" address of RAM offset 0 */
+
+static const uint8_t mac_a[6] = { 2, 0, 0, 0, 0, 0xa };
+static const uint8_t mac_b[6] = { 2, 0, 0, 0, 0, 0xb };
+
+struct ram {
+	int fd;
+	uint8_t *p; /* the driver's view */
+	uint64_t brk;
+};
+
+struct drv {
+	struct vring_desc *desc;
+	struct vring_avail *avail;
+	struct vring_used *used;
+	uint64_t desc_off, avail_off, used_off;
+	uint16_t avail_idx, used_seen;
+};
+
+static uint64_t ram_alloc(struct ram *r, uint64_t len)
+{
+	uint64_t at = (r->brk + 63) & ~63ull;
+
+	r->brk = at + len;
+	if (r->brk > RAM) {
+		fprintf(stderr, "xvs-hotpath: guest RAM too small\n");
+		exit(1);
+	}
+	return at;
+}
+
+/* A driver ring and its device side on `vq`. */
+static void ring_setup(struct ram *r, struct drv *d, struct vq *vq, const struct vu_mem *mem,
+		       bool writable)
+{
+	const char *why = NULL;
+	uint16_t i;
+
+	d->desc_off = ram_alloc(r, 16 * RING);
+	d->avail_off = ram_alloc(r, 4 + 2 * RING + 2);
+	d->used_off = ram_alloc(r, 4 + 8 * RING + 2);
+	d->desc = (void *)(r->p + d->desc_off);
+	d->avail = (void *)(r->p + d->avail_off);
+	d->used = (void *)(r->p + d->used_off);
+	/* one fixed buffer per descriptor, GPA = RAM offset */
+	for (i = 0; i < RING; i++) {
+		d->desc[i].addr = ram_alloc(r, BUF);
+		d->desc[i].len = BUF;
+		d->desc[i].flags = writable ? VRING_DESC_F_WRITE : 0;
+	}
+	vq->size = RING;
+	vq->event_idx = true;
+	vq->mrg_rxbuf = true;
+	vq->hdr_len = HDR;
+	vq->call_fd = -1;
+	vq->kick_fd = -1;
+	if (vq_map_rings(vq, mem, UVA + d->desc_off, UVA + d->avail_off, UVA + d->used_off,
+			 &why)) {
+		fprintf(stderr, "xvs-hotpath: %s\n", why);
+		exit(1);
+	}
+	vq->ready = true;
+}
+
+/* Make `n` heads available again (in the order they came back). */
+static void post(struct drv *d, const uint16_t *heads, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		d->avail->ring[(uint16_t)(d->avail_idx + i) % RING] = heads[i];
+	d->avail_idx = (uint16_t)(d->avail_idx + n);
+	__atomic_store_n(&d->avail->idx, d->avail_idx, __ATOMIC_RELEASE);
+	/* used_event far ahead: the device never wants to interrupt us */
+	d->avail->ring[RING] = (uint16_t)(d->avail_idx + 0x8000);
+}
+
+/* Take the used entries back; returns how many, heads in `heads`. */
+static int reap(struct drv *d, uint16_t *heads)
+{
+	uint16_t end = __atomic_load_n(&d->used->idx, __ATOMIC_ACQUIRE);
+	int n = 0;
+
+	for (; d->used_seen != end; d->used_seen++)
+		heads[n++] = (uint16_t)d->used->ring[d->used_seen % RING].id;
+	return n;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: xvs-hotpath [-n FRAMES] [-s BYTES]\n"
+		   "  -n FRAMES  frames to forward (1000000)\n"
+		   "  -s BYTES   Ethernet frame size without FCS, 60..%d (60)\n"
+		   "Output: frames=N size=S ns_per_frame=X (switch only, wall clock)\n",
+		BUF - HDR);
+}
+
+int main(int argc, char **argv)
+{
+	struct cfg c = { .fdb_max = 1024, .fdb_aging_s = 300, .idle_us = 200 };
+	struct cfg_port cp = { .type = CFG_PORT_VHOST_USER, .mtu = 9000, .queues = 1 };
+	uint64_t frames = 1000000, size = 60, done = 0, ns = 0, rx = 0;
+	struct vu_mem_table t = { .nregions = 1 };
+	struct drv tx_a = { 0 }, rx_b = { 0 }, rx_a = { 0 };
+	uint16_t heads[RING];
+	struct dp_port *a, *b;
+	const char *why = NULL;
+	struct vu_mem *mem;
+	struct timespec t0, t1;
+	struct ram r = { 0 };
+	static struct frame f;
+	struct dp dp;
+	int opt, i, n;
+
+	while ((opt = getopt(argc, argv, "n:s:h")) != -1) {
+		switch (opt) {
+		case 'n':
+			if (args_u64(optarg, 10, 1, UINT64_MAX / 2, &frames)) {
+				fprintf(stderr, "xvs-hotpath: -n: a number of frames, got \"%s\"\n",
+					optarg);
+				return 2;
+			}
+			break;
+		case 's':
+			if (args_u64(optarg, 10, 60, BUF - HDR, &size)) {
+				fprintf(stderr, "xvs-hotpath: -s: a frame size 60..%d, got \"%s\"\n",
+					BUF - HDR, optarg);
+				return 2;
+			}
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+
+	r.fd = memfd_create("xvs-hotpath", MFD_CLOEXEC);
+	if (r.fd < 0 || ftruncate(r.fd, RAM)) {
+		perror("xvs-hotpath: memfd");
+		return 1;
+	}
+	r.p = mmap(NULL, RAM, PROT_READ | PROT_WRITE, MAP_SHARED, r.fd, 0);
+	if (r.p == MAP_FAILED) {
+		perror("xvs-hotpath: mmap");
+		return 1;
+	}
+	t.regions[0] = (struct vu_mem_region){ .guest_phys_addr = 0, .memory_size = RAM,
+					       .userspace_addr = UVA, .mmap_offset = 0 };
+	mem = vu_mem_map(&t, &r.fd, 1, &why);
+	if (!mem || dp_init(&dp, &c)) {
+		fprintf(stderr, "xvs-hotpath: setup failed: %s\n", why ? why : strerror(errno));
+		return 1;
+	}
+	snprintf(cp.name, sizeof(cp.name), "a");
+	a = dp_port_add(&dp, &cp);
+	snprintf(cp.name, sizeof(cp.name), "b");
+	b = dp_port_add(&dp, &cp);
+	if (!a || !b)
+		return 1;
+	ring_setup(&r, &tx_a, &a->dev.vr[1].vq, mem, false);
+	ring_setup(&r, &rx_b, &b->dev.vr[0].vq, mem, true);
+	ring_setup(&r, &rx_a, &a->dev.vr[0].vq, mem, true);
+
+	/* b has spoken once: the switch knows where its MAC is */
+	fdb_learn(&dp.fdb, fdb_key(0, mac_b), b->id);
+
+	/* every TX slot holds the same UDP frame a → b after its header */
+	frame_init(&f);
+	frame_eth(&f, mac_b, mac_a);
+	frame_ip4(&f, "10.0.0.1", "10.0.0.2", 0);
+	frame_udp(&f, 1000, 2000);
+	frame_payload(&f, size - 42, 0);
+	if (frame_finish(&f) != (int)size)
+		return 1;
+	for (i = 0; i < RING; i++) {
+		uint8_t *slot = r.p + tx_a.desc[i].addr;
+
+		memset(slot, 0, HDR);
+		memcpy(slot + HDR, f.buf, size);
+		tx_a.desc[i].len = (uint32_t)(HDR + size);
+		heads[i] = (uint16_t)i;
+	}
+	post(&tx_a, heads, RING);
+	post(&rx_b, heads, RING);
+
+	while (done < frames) {
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		CALLGRIND_TOGGLE_COLLECT;
+		n = dp_tx_burst(&dp.workers[0], a, 1);
+		CALLGRIND_TOGGLE_COLLECT;
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		ns += (uint64_t)((t1.tv_sec - t0.tv_sec) * 1000000000L + t1.tv_nsec - t0.tv_nsec);
+		done += (uint64_t)n;
+		/* the guests: b's RX buffers and a's TX slots go round again */
+		n = reap(&rx_b, heads);
+		rx += (uint64_t)n;
+		post(&rx_b, heads, n);
+		n = reap(&tx_a, heads);
+		post(&tx_a, heads, n);
+	}
+	if (rx != done || b->dev.vr[0].vq.st.drop_no_buf) {
+		fprintf(stderr, "xvs-hotpath: %" PRIu64 " frames sent, %" PRIu64 " received\n",
+			done, rx);
+		return 1;
+	}
+	printf("frames=%" PRIu64 " size=%" PRIu64 " ns_per_frame=%.1f\n", done, size,
+	       (double)ns / (double)done);
+	dp_port_del(&dp, a);
+	dp_port_del(&dp, b);
+	dp_destroy(&dp);
+	vu_mem_unmap(mem);
+	return 0;
+}
