@@ -201,25 +201,47 @@ static void xdp_learn(struct dp *dp, uint16_t vlan, const uint8_t *mac, uint16_t
 	bpf_map_update_elem(fd, &k, &v, BPF_ANY);
 }
 
+/* The FDB's answers for the previous frame of the burst: a burst mostly
+ * repeats one flow, so most frames need neither a learn nor a lookup. */
+struct memo {
+	uint64_t src; /* last source learned (0: none, never learnable) */
+	uint64_t dst; /* last destination looked up (UINT64_MAX: none) */
+	int dst_port;
+};
+
 /* Frame i is in the burst arrays (segments after `skip`, vlan, len): learn
  * its source, find its destination. Returns true if the switch learned a
  * new address a VM owns (the XDP program must hear of it). */
-static bool classify(struct dp_worker *w, struct dp_port *src, int i, uint32_t skip)
+static bool classify(struct dp_worker *w, struct dp_port *src, int i, uint32_t skip,
+		     struct memo *m)
 {
 	struct vq_chain *c = &w->chains[i];
 	uint8_t eth[ETH_ALEN_2];
-	bool news;
+	bool news = false;
+	uint64_t key;
 	int port;
 
-	vq_iov_read(c->seg, c->nseg, skip, eth, sizeof(eth));
-	news = fdb_learn(&w->dp->fdb, fdb_key(w->vlan[i], eth + 6), src->id);
-	if (news && src->type == DP_PORT_VHOST)
-		xdp_learn(w->dp, w->vlan[i], eth + 6, src->id);
+	if (c->seg[0].len >= skip + ETH_ALEN_2)
+		memcpy(eth, c->seg[0].base + skip, ETH_ALEN_2);
+	else
+		vq_iov_read(c->seg, c->nseg, skip, eth, sizeof(eth));
+	key = fdb_key(w->vlan[i], eth + 6);
+	if (key != m->src) {
+		m->src = key;
+		news = fdb_learn(&w->dp->fdb, key, src->id);
+		if (news && src->type == DP_PORT_VHOST)
+			xdp_learn(w->dp, w->vlan[i], eth + 6, src->id);
+	}
 	if (eth[0] & 1) {
 		w->dst[i] = DST_FLOOD;
 		return news && src->type == DP_PORT_VHOST;
 	}
-	port = fdb_lookup(&w->dp->fdb, fdb_key(w->vlan[i], eth));
+	key = fdb_key(w->vlan[i], eth);
+	if (key != m->dst) {
+		m->dst = key;
+		m->dst_port = fdb_lookup(&w->dp->fdb, key);
+	}
+	port = m->dst_port;
 	if (port == FDB_NO_PORT) {
 		w->dst[i] = DST_FLOOD; /* unknown unicast */
 	} else if (port == src->id) {
@@ -234,13 +256,14 @@ static bool classify(struct dp_worker *w, struct dp_port *src, int i, uint32_t s
 /* Deliver frames [0, n) of the burst, classified. */
 static void switch_burst(struct dp_worker *w, struct dp_port *src, int q, int n, uint32_t skip)
 {
+	struct memo m = { .src = 0, .dst = UINT64_MAX };
 	bool any_flood = false, news = false;
 	int i, j;
 
 	for (i = 0; i < n; i++) {
 		if (w->dst[i] == DST_DROP)
 			continue;
-		news |= classify(w, src, i, skip);
+		news |= classify(w, src, i, skip, &m);
 		any_flood |= w->dst[i] == DST_FLOOD;
 	}
 	if (news)

@@ -65,7 +65,16 @@ int vq_avail_count(struct vq *vq)
 		vq->err = "avail index more than a ring ahead";
 		return -EFAULT;
 	}
+	vq->avail_cache = idx;
 	return n;
+}
+
+/* Entries available as last seen, if at least `want`; else look again. */
+static int avail_at_least(struct vq *vq, uint16_t want)
+{
+	uint16_t n = (uint16_t)(vq->avail_cache - vq->last_avail);
+
+	return n >= want ? n : vq_avail_count(vq);
 }
 
 static int violation(struct vq *vq, const char *why)
@@ -89,6 +98,26 @@ int vq_pop(struct vq *vq, struct vq_chain *c, bool writable)
 	c->head = head;
 	c->nseg = 0;
 	i = head;
+
+	/* fast path: one descriptor, one region; anything else (or a guest
+	 * changing it under us) takes the full walk below */
+	{
+		const volatile struct vring_desc *vd = &table[head];
+		uint64_t addr = vd->addr;
+		uint32_t len = vd->len;
+		uint16_t flags = vd->flags;
+		void *hva;
+
+		if (!(flags & (VRING_DESC_F_NEXT | VRING_DESC_F_INDIRECT)) &&
+		    !!(flags & VRING_DESC_F_WRITE) == writable &&
+		    (hva = vu_mem_gpa(vq->mem, addr, len))) {
+			c->seg[0].base = hva;
+			c->seg[0].len = len;
+			c->nseg = 1;
+			c->len = len;
+			return 0;
+		}
+	}
 
 	for (;;) {
 		const volatile struct vring_desc *vd = &table[i];
@@ -263,7 +292,10 @@ static void write_hdr(const struct vq_chain *c, uint8_t hdr_len, uint16_t num_bu
 	uint32_t off = 0;
 	int si = 0;
 
-	copy_into(c, 0, &src, 1, &si, &off, hdr_len);
+	if (c->seg[0].len >= hdr_len)
+		memcpy(c->seg[0].base, &h, hdr_len); /* the usual case */
+	else
+		copy_into(c, 0, &src, 1, &si, &off, hdr_len);
 }
 
 int vq_enqueue(struct vq *vq, const struct vq_iov *src, int nsrc, uint32_t skip, uint32_t len)
@@ -279,13 +311,19 @@ int vq_enqueue(struct vq *vq, const struct vq_iov *src, int nsrc, uint32_t skip,
 	while (si < nsrc && soff >= src[si].len)
 		soff -= src[si++].len;
 
-	avail = vq_avail_count(vq);
+	avail = avail_at_least(vq, 1);
 	if (avail < 0)
 		return avail;
 
 	do {
 		struct vq_chain *c = &chains[n];
 
+		if (n == avail && n > 0) { /* the cache may lag: look again */
+			r = avail_at_least(vq, 1);
+			if (r < 0)
+				return r;
+			avail = n + r;
+		}
 		if (n == avail || n == VQ_MAX_SEGS || (n > 0 && !vq->mrg_rxbuf))
 			goto no_room;
 		r = vq_pop(vq, c, true);
@@ -298,7 +336,13 @@ int vq_enqueue(struct vq *vq, const struct vq_iov *src, int nsrc, uint32_t skip,
 		if (c->len < off)
 			goto no_room; /* not even room for the header */
 		room = c->len - off;
-		put = copy_into(c, off, src, nsrc, &si, &soff, left < room ? left : room);
+		if (si < nsrc && src[si].len - soff >= left && c->seg[0].len >= off + left) {
+			/* the usual case: one piece into one buffer */
+			memcpy(c->seg[0].base + off, src[si].base + soff, left);
+			put = left;
+		} else {
+			put = copy_into(c, off, src, nsrc, &si, &soff, left < room ? left : room);
+		}
 		left -= put;
 		c->len = put + off; /* now: bytes written into this chain */
 	} while (left);

@@ -63,6 +63,8 @@ struct vq {
 
 	/* Owned by the lock holder. */
 	uint16_t last_avail; /* next avail entry to consume */
+	uint16_t avail_cache; /* avail->idx when last read: the guest's line is
+				 read once per ring's worth, not per frame */
 	uint16_t used_idx; /* our copy of used->idx, published by vq_flush() */
 	uint16_t used_pending; /* entries written since the last flush */
 	uint16_t signalled_used; /* used idx at the last interrupt */

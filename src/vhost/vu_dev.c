@@ -110,7 +110,7 @@ static void dev_reset(struct vu_dev *d)
 		v->vq.used = NULL;
 		v->vq.mem = NULL;
 		v->vq.size = 0;
-		v->vq.last_avail = v->vq.used_idx = 0;
+		v->vq.last_avail = v->vq.used_idx = v->vq.avail_cache = 0;
 		v->vq.used_pending = 0;
 		v->vq.signalled_valid = false;
 		v->vq.err = NULL;
@@ -351,7 +351,7 @@ static int vu_set_vring_base(struct vu_dev *d, const char **why)
 	vq_lock(vq);
 	/* the front-end restores last_avail from the used index, so the two
 	 * start equal (also after a backend restart) */
-	vq->last_avail = vq->used_idx = (uint16_t)d->msg.p.state.num;
+	vq->last_avail = vq->used_idx = vq->avail_cache = (uint16_t)d->msg.p.state.num;
 	vq->used_pending = 0;
 	vq->signalled_valid = false;
 	vq_unlock(vq);
