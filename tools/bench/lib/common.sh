@@ -1,0 +1,184 @@
+# SPDX-License-Identifier: GPL-2.0-only
+# Shared by tools/bench/run.sh and the switch drivers (sw_*.sh):
+# logging, the list of things to undo, CPU accounting, the frontends.
+#
+#   log MSG / warn MSG / die MSG        to stderr (and the run's log)
+#   track KIND ARG                      remember something cleanup_all undoes:
+#                                       pid, netns, link, umount, hugepages, bpfpin
+#   cleanup_all                         undo everything tracked, newest first
+#   bg NAME CMD...                      start CMD in the background, stdout to
+#                                       $LOGS/NAME.out, stderr to $LOGS/NAME.err;
+#                                       sets BG_PID and tracks it
+#   stop_pid PID [SIG]                  signal, wait up to 5 s, then SIGKILL
+#   wait_file_match FILE REGEX SECS     until FILE has a line matching REGEX
+#   cpu_snap                            "t_ns cpu0_busy cpu0_total cpu0_steal
+#                                       cpu1_busy cpu1_total cpu1_steal sw_ns"
+#                                       (sw_ns: run time of every thread of
+#                                       $SW_PID, from schedstat)
+#   fe_sock PORT                        the socket a frontend uses for a port
+#   fe_start NAME PORT ARGS...          xvs-vufront on CPU 0 (bg); waits until
+#                                       its device is up
+#   kv FILE KEY                         value of KEY= in a key=value line
+
+log() { echo "bench: $*" >&2; }
+warn() { echo "bench: warning: $*" >&2; }
+die() {
+	echo "bench: error: $*" >&2
+	exit 1
+}
+
+CLEANUP_LIST=()
+
+track() {
+	CLEANUP_LIST+=("$1 $2")
+}
+
+stop_pid() {
+	local pid=$1 sig=${2:-TERM} i
+
+	kill -0 "$pid" 2>/dev/null || return 0
+	kill "-$sig" "$pid" 2>/dev/null || true
+	for ((i = 0; i < 50; i++)); do
+		kill -0 "$pid" 2>/dev/null || return 0
+		# a zombie child of ours: reap it
+		if [ "$(awk '{ print $3 }' "/proc/$pid/stat" 2>/dev/null)" = Z ]; then
+			wait "$pid" 2>/dev/null || true
+			return 0
+		fi
+		sleep 0.1
+	done
+	kill -KILL "$pid" 2>/dev/null || true
+	wait "$pid" 2>/dev/null || true
+}
+
+cleanup_all() {
+	local i kind arg
+
+	for ((i = ${#CLEANUP_LIST[@]} - 1; i >= 0; i--)); do
+		kind=${CLEANUP_LIST[i]%% *}
+		arg=${CLEANUP_LIST[i]#* }
+		case $kind in
+		pid) stop_pid "$arg" ;;
+		fn) "$arg" || true ;;
+		netns) ip netns del "$arg" 2>/dev/null || true ;;
+		link) ip link del "$arg" 2>/dev/null || true ;;
+		umount) umount "$arg" 2>/dev/null || true ;;
+		hugepages) echo "$arg" >/proc/sys/vm/nr_hugepages 2>/dev/null || true ;;
+		bpfpin)
+			case $arg in
+			/sys/fs/bpf/?*) rm -rf -- "$arg" ;;
+			esac
+			;;
+		esac
+	done
+	CLEANUP_LIST=()
+}
+
+# untrack KIND ARG: forget an entry (the thing was undone already)
+untrack() {
+	local i
+
+	for i in "${!CLEANUP_LIST[@]}"; do
+		if [ "${CLEANUP_LIST[i]}" = "$1 $2" ]; then
+			unset 'CLEANUP_LIST[i]'
+		fi
+	done
+	CLEANUP_LIST=("${CLEANUP_LIST[@]}")
+	return 0
+}
+
+bg() {
+	local name=$1
+
+	shift
+	"$@" >"$LOGS/$name.out" 2>"$LOGS/$name.err" </dev/null &
+	BG_PID=$!
+	track pid "$BG_PID"
+}
+
+# bg_stop PID [SIG]: stop a process started with bg and forget it
+bg_stop() {
+	stop_pid "$1" "${2:-TERM}"
+	untrack pid "$1"
+}
+
+wait_file_match() {
+	local file=$1 re=$2 secs=$3 i
+
+	for ((i = 0; i < secs * 20; i++)); do
+		grep -qE -- "$re" "$file" 2>/dev/null && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
+kv() {
+	tr ' ' '\n' <"$1" 2>/dev/null | awk -F= -v k="$2" '$1 == k { print $2; exit }'
+}
+
+# Run time in ns of all threads of a process (schedstat: exact, unlike
+# the 10 ms ticks of /proc/PID/stat).
+proc_ns() {
+	local pid=$1
+
+	[ -n "$pid" ] && [ -d "/proc/$pid/task" ] || {
+		echo 0
+		return
+	}
+	cat /proc/"$pid"/task/*/schedstat 2>/dev/null | awk '{ s += $1 } END { printf "%.0f\n", s }'
+}
+
+# busy, total and stolen ticks of cpu0 and cpu1 from /proc/stat (busy:
+# user, nice, system, irq, softirq; steal: time the hypervisor ran someone
+# else on our vCPU)
+cpu_snap() {
+	local t sw
+
+	t=$(date +%s%N)
+	sw=$(proc_ns "${SW_PID:-}")
+	awk -v t="$t" -v sw="$sw" '
+		$1 == "cpu0" || $1 == "cpu1" {
+			busy = $2 + $3 + $4 + $7 + $8
+			tot = busy + $5 + $6 + $9
+			out = out " " busy " " tot " " $9
+		}
+		END { print t out " " sw }' /proc/stat
+}
+
+# cpu_delta SNAP0 SNAP1: "window_s cpu0_frac cpu1_frac sw_cpu_s steal0 steal1";
+# busy fractions are of the time not stolen
+cpu_delta() {
+	awk -v a="$1" -v b="$2" 'BEGIN {
+		split(a, x, " "); split(b, y, " ")
+		w = (y[1] - x[1]) / 1e9
+		for (c = 0; c < 2; c++) {
+			i = 2 + 3 * c
+			busy = y[i] - x[i]; tot = y[i + 1] - x[i + 1]; st = y[i + 2] - x[i + 2]
+			f[c] = tot - st > 0 ? busy / (tot - st) : 0
+			s[c] = tot > 0 ? st / tot : 0
+		}
+		printf "%.4f %.4f %.4f %.6f %.4f %.4f\n", w, f[0], f[1], (y[8] - x[8]) / 1e9, s[0], s[1]
+	}'
+}
+
+fe_sock() {
+	echo "$SOCKDIR/$1"
+}
+
+# fe_start NAME PORT ARGS...: an xvs-vufront on the frontends' CPU, its
+# stdout in $LOGS/NAME.out; returns when the device is up (sets BG_PID).
+# FE_RT=1 gives it real-time priority (a receiver sharing the CPU with a
+# sender: it must run as soon as frames arrive, or its ring overflows).
+fe_start() {
+	local name=$1 port=$2 pre=(taskset -c "$FE_CPU")
+
+	shift 2
+	[ "${FE_RT:-0}" = 1 ] && pre+=(chrt -f 10)
+	bg "$name" "${pre[@]}" "$VUFRONT" -c "$(fe_sock "$port")" -r "$RING" --mem "$FE_MEM" -v "$@"
+	if ! wait_file_match "$LOGS/$name.err" 'device up' 15; then
+		warn "frontend $name did not come up on $(fe_sock "$port"):"
+		tail -5 "$LOGS/$name.err" >&2
+		bg_stop "$BG_PID" KILL
+		return 1
+	fi
+}

@@ -1,0 +1,443 @@
+# SPDX-License-Identifier: GPL-2.0-only
+# The scenarios. Each trial appends one JSON object to $TRIALS; report.py
+# turns them into medians, ratios and the "limited by" column.
+#
+#   run_switch SW RUN       every selected scenario for one switch, one run:
+#                           the vm topology (vm2vm, pvp, loop, eff, idle),
+#                           then the uplink topology (nic2vm, vm2nic)
+#
+# Frontends: xvs-vufront on $FE_CPU (a receiver sharing the CPU with a sender
+# gets SCHED_FIFO so that it drains its ring as frames arrive); for "loop",
+# DPDK testpmd with two virtio-user ports. The switch runs on $SW_CPU.
+#
+# Sizes are frame sizes with FCS, as usual (64, 512, 1518): the frontends
+# build frames 4 bytes shorter (60, 508, 1514), and Gbit/s count the size
+# with FCS (no preamble or inter-frame gap).
+
+SIZES_VM2VM=(64 512 1518)
+SIZES_PVP=(64 1518)
+SIZES_NIC=(64 1518)
+SIZES_LOOP=(64 1518)
+EFF_RATE=100000 # frames/s at 64 B: below every switch's and frontend's limit
+ZL_STEPS=5
+
+declare -A RATE_GUESS=()
+declare -A ZL_DONE=()
+
+group_on() {
+	[[ ,$GROUPS_SEL, == *",$1,"* ]]
+}
+
+# jrec KEY VALUE ...: one JSON object on $TRIALS (numbers and null bare, the
+# rest quoted); values from $(trial_fields) must not be empty or contain spaces
+jrec() {
+	local out="" k v
+
+	while [ $# -ge 2 ]; do
+		k=$1 v=$2
+		shift 2
+		if [[ $v =~ ^-?[0-9]+(\.[0-9]+)?(e[-+]?[0-9]+)?$ ]] || [ "$v" = null ]; then
+			out+="\"$k\": $v, "
+		else
+			v=${v//\\/\\\\}
+			v=${v//\"/\\\"}
+			out+="\"$k\": \"$v\", "
+		fi
+	done
+	echo "{${out%, }}" >>"$TRIALS"
+}
+
+# record_na SW SCENARIO REASON: the switch could not run it
+record_na() {
+	jrec run "${RUN:-1}" switch "$1" scenario "$2" na "$3"
+	warn "$1: $2: n/a: $3"
+}
+
+# frames for about DURATION seconds at the rate seen last time
+frames_for() {
+	local key=$1 def=$2 r
+
+	r=${RATE_GUESS[$key]:-$def}
+	awk -v r="$r" -v d="$DURATION" 'BEGIN { n = r * d; if (n < 20000) n = 20000; printf "%d\n", n }'
+}
+
+remember_rate() {
+	local key=$1 r=$2
+
+	awk -v r="$r" 'BEGIN { exit !(r > 1000) }' && RATE_GUESS[$key]=$r
+	return 0
+}
+
+default_rate() {
+	case $1 in
+	64) echo 1500000 ;;
+	512) echo 1000000 ;;
+	*) echo 500000 ;;
+	esac
+}
+
+# window_begin / window_end: CPU snapshots around a measurement; sets
+# W_S (seconds), C0 / C1 (busy fraction of the frontend / switch CPU),
+# SWCPU_S (switch process CPU-seconds), SWBUSY (its own busy fraction or "")
+window_begin() {
+	"${SW}_mark"
+	SNAP0=$(cpu_snap)
+}
+
+window_end() {
+	local d
+
+	SNAP1=$(cpu_snap)
+	d=$(cpu_delta "$SNAP0" "$SNAP1")
+	read -r W_S C0 C1 SWCPU_S ST0 ST1 <<<"$d"
+	SWBUSY=$("${SW}_busy" "$W_S" 2>/dev/null || true)
+}
+
+# common fields of a trial record
+trial_fields() {
+	echo run "$RUN" switch "$SW" window_s "$W_S" cpu_fe "$C0" cpu_sw_core "$C1" \
+		sw_cpu_s "$SWCPU_S" sw_busy "${SWBUSY:-null}" steal_fe "$ST0" steal_sw "$ST1"
+}
+
+stop_fe() {
+	local pid=$1
+
+	kill -INT "$pid" 2>/dev/null || true
+	bg_stop "$pid"
+}
+
+# ---- VM -> VM ---------------------------------------------------------------
+
+# trial_vm2vm SIZE [RATE]: sender on a -> receiver on b. Unpaced: the
+# maximum rate; with RATE, paced (zero-loss search, efficiency).
+# Sets T_RX (frames received), T_LOST, T_PPS.
+trial_vm2vm() {
+	local size=$1 rate=${2:-0} scen=${3:-vm2vm} n rx tx key args=()
+
+	key=$SW/$scen/$size
+	if [ "$rate" -gt 0 ]; then
+		n=$(awk -v r="$rate" -v d="$DURATION" 'BEGIN { printf "%d\n", r * d }')
+		args=(--rate "$rate")
+	else
+		n=$(frames_for "$key" "$(default_rate "$size")")
+	fi
+	FE_RT=1 fe_start rx b --mac "$MAC_B" --timeout 0 || return 1
+	rx=$BG_PID
+	window_begin
+	taskset -c "$FE_CPU" "$VUFRONT" -c "$(fe_sock a)" -r "$RING" --mem "$FE_MEM" \
+		--mac "$MAC_A" --dst "$MAC_B" --size $((size - 4)) --send "$n" "${args[@]}" \
+		--timeout $((DURATION * 4 + 5)) >"$LOGS/tx.out" 2>"$LOGS/tx.err" || true
+	window_end
+	sleep 0.3
+	stop_fe "$rx"
+	tx=$(kv "$LOGS/tx.out" tx_frames)
+	T_RX=$(kv "$LOGS/rx.out" rx_frames)
+	T_PPS=$(kv "$LOGS/rx.out" rx_pps)
+	if [ -z "$tx" ] || [ -z "$T_RX" ]; then
+		warn "$SW $scen $size: no counters from the frontends"
+		tail -3 "$LOGS/tx.err" "$LOGS/rx.err" >&2
+		return 1
+	fi
+	T_LOST=$((tx > T_RX ? tx - T_RX : 0))
+	[ "$rate" -eq 0 ] && remember_rate "$key" "$T_PPS"
+	jrec $(trial_fields) scenario "$scen" size "$size" offered "$rate" sent "$tx" \
+		received "$T_RX" lost "$T_LOST" pps "$T_PPS" \
+		rx_bad "$(kv "$LOGS/rx.out" rx_bad)" rx_lost_gaps "$(kv "$LOGS/rx.out" rx_lost)" \
+		tx_pps "$(kv "$LOGS/tx.out" tx_pps)" frames_switched "$T_RX"
+}
+
+# zero-loss rate: binary search between 0 and the measured maximum
+zero_loss_vm2vm() {
+	local size=$1 max=$2 lo=0 hi best=0 mid i
+
+	hi=$(awk -v m="$max" 'BEGIN { printf "%d\n", m * 1.02 }')
+	for ((i = 0; i < ZL_STEPS; i++)); do
+		mid=$(((lo + hi) / 2))
+		[ "$i" -eq 0 ] && mid=$(awk -v m="$max" 'BEGIN { printf "%d\n", m * 0.98 }')
+		trial_vm2vm "$size" "$mid" vm2vm-zl-probe || return 1
+		if [ "$T_LOST" -eq 0 ]; then
+			best=$mid
+			lo=$mid
+		else
+			hi=$mid
+		fi
+	done
+	jrec run "$RUN" switch "$SW" scenario vm2vm-zl size "$size" pps "$best" \
+		note "highest paced rate of $ZL_STEPS probes with 0 frames lost"
+}
+
+# ---- PVP ------------------------------------------------------------------
+
+# generator on a sends to b, where an echo returns every frame; the switch
+# forwards each frame twice. Rate: round trips per second at the generator.
+trial_pvp() {
+	local size=$1 n echo tx rx pps lost key=$SW/pvp/$1
+
+	n=$(frames_for "$key" "$(($(default_rate "$size") / 2))")
+	FE_RT=1 fe_start echo b --mac "$MAC_B" --echo --timeout 0 || return 1
+	echo=$BG_PID
+	window_begin
+	taskset -c "$FE_CPU" "$VUFRONT" -c "$(fe_sock a)" -r "$RING" --mem "$FE_MEM" \
+		--mac "$MAC_A" --dst "$MAC_B" --size $((size - 4)) --send "$n" --expect "$n" \
+		--timeout $((DURATION * 4 + 5)) >"$LOGS/gen.out" 2>"$LOGS/gen.err" || true
+	window_end
+	stop_fe "$echo"
+	tx=$(kv "$LOGS/gen.out" tx_frames)
+	rx=$(kv "$LOGS/gen.out" rx_frames)
+	pps=$(kv "$LOGS/gen.out" rx_pps)
+	[ -n "$tx" ] && [ -n "$rx" ] || {
+		warn "$SW pvp $size: no counters from the generator"
+		tail -3 "$LOGS/gen.err" "$LOGS/echo.err" >&2
+		return 1
+	}
+	lost=$((tx > rx ? tx - rx : 0))
+	remember_rate "$key" "$pps"
+	jrec $(trial_fields) scenario pvp size "$size" offered 0 sent "$tx" received "$rx" \
+		lost "$lost" pps "$pps" rx_bad "$(kv "$LOGS/gen.out" rx_bad)" \
+		frames_switched $((rx * 2))
+}
+
+# ---- loop: DPDK virtio-user as the frontend --------------------------------
+
+# testpmd with two virtio-user ports (a, b) in io forwarding on the
+# frontend CPU; "start tx_first 16" puts 512 frames in each direction, which
+# then circulate: each pass crosses the switch once. Rate: frames the switch
+# forwarded per second (both directions). Closed loop: no offered load, no
+# loss figure; frames the switch drops leave the loop and lower the rate.
+trial_loop() {
+	local size=$1 fe_fd pid from tot c0 i
+
+	rm -f "$WORK/fe.in"
+	mkfifo "$WORK/fe.in"
+	exec {fe_fd}<>"$WORK/fe.in"
+	taskset -c "$FE_CPU" stdbuf -oL dpdk-testpmd --lcores "0@$FE_CPU,1@$FE_CPU" --no-huge -m 1024 \
+		--no-pci --file-prefix xvsbench-fe \
+		--vdev "net_virtio_user0,path=$(fe_sock a),queues=1,queue_size=$RING" \
+		--vdev "net_virtio_user1,path=$(fe_sock b),queues=1,queue_size=$RING" -- \
+		-i --forward-mode=io --rxd="$RING" --txd="$RING" --burst=32 \
+		--eth-peer="0,$MAC_B" --eth-peer="1,$MAC_A" --txpkts=$((size - 4)) \
+		--record-burst-stats <"$WORK/fe.in" >"$LOGS/fe-testpmd.out" 2>&1 &
+	pid=$!
+	track pid "$pid"
+	if ! wait_file_match "$LOGS/fe-testpmd.out" 'testpmd>' 20; then
+		warn "$SW loop $size: the virtio-user frontend did not come up"
+		tail -5 "$LOGS/fe-testpmd.out" >&2
+		exec {fe_fd}>&-
+		bg_stop "$pid" KILL
+		return 1
+	fi
+	echo "start tx_first 16" >&"$fe_fd"
+	sleep 0.5
+	echo "clear fwd stats all" >&"$fe_fd"
+	sleep 0.05
+	window_begin
+	sleep "$DURATION"
+	from=$(stat -c %s "$LOGS/fe-testpmd.out")
+	echo "show fwd stats all" >&"$fe_fd"
+	window_end
+	for ((i = 0; i < 40; i++)); do
+		tail -c +"$((from + 1))" "$LOGS/fe-testpmd.out" | grep -q 'Accumulated forward' && break
+		sleep 0.05
+	done
+	sleep 0.1
+	# RX-packets of the accumulated section; empty-poll share of RX bursts
+	read -r tot c0 < <(tail -c +"$((from + 1))" "$LOGS/fe-testpmd.out" | awk '
+		/Accumulated forward statistics/ { acc = 1 }
+		acc && /RX-packets:/ && !got { tot = $2; got = 1 }
+		/RX-bursts :/ {
+			n = $3; sub(/\[/, "", $4); sub(/%/, "", $4)
+			if ($6 == "0") { e += n * $4 / 100 } ; all += n
+		}
+		END { printf "%d %.4f\n", tot, (all > 0 ? e / all : 0) }')
+	echo "stop" >&"$fe_fd"
+	echo "quit" >&"$fe_fd"
+	for ((i = 0; i < 60; i++)); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.05
+	done
+	exec {fe_fd}>&-
+	bg_stop "$pid"
+	cat "$LOGS/fe-testpmd.out" >>"$LOGS/fe-testpmd.all.log"
+	[ "${tot:-0}" -gt 0 ] || {
+		warn "$SW loop $size: no frames circulated"
+		return 1
+	}
+	jrec $(trial_fields) scenario loop size "$size" offered 0 received "$tot" \
+		pps "$(awk -v n="$tot" -v w="$W_S" 'BEGIN { printf "%.0f\n", n / w }')" \
+		fe_empty_polls "$c0" frames_switched "$tot"
+}
+
+# ---- efficiency and idle -------------------------------------------------------
+
+trial_eff() {
+	local tag=$1
+
+	trial_vm2vm 64 "$EFF_RATE" "eff$tag"
+}
+
+trial_idle() {
+	local tag=$1 a b
+
+	fe_start idle-a a --mac "$MAC_A" --timeout 0 || return 1
+	a=$BG_PID
+	fe_start idle-b b --mac "$MAC_B" --timeout 0 || { stop_fe "$a"; return 1; }
+	b=$BG_PID
+	sleep 0.5
+	window_begin
+	sleep "$DURATION"
+	window_end
+	stop_fe "$a"
+	stop_fe "$b"
+	jrec $(trial_fields) scenario "idle$tag" frames_switched 0
+}
+
+# ---- uplink ---------------------------------------------------------------
+
+trial_nic2vm() {
+	local size=$1 rx gen
+
+	FE_RT=1 fe_start rx a --mac "$MAC_B" --timeout 0 || return 1
+	rx=$BG_PID
+	window_begin
+	ip netns exec "$NS" taskset -c "$FE_CPU" "$XDPGEN" gen -i "$PEER_IF" --dst "$MAC_B" \
+		--src "$PEER_MAC" --size $((size - 4)) --duration "$DURATION" \
+		>"$LOGS/gen.out" 2>"$LOGS/gen.err" || true
+	window_end
+	sleep 0.3
+	stop_fe "$rx"
+	gen=$(kv "$LOGS/gen.out" gen_frames)
+	T_RX=$(kv "$LOGS/rx.out" rx_frames)
+	[ -n "$gen" ] && [ -n "$T_RX" ] || {
+		warn "$SW nic2vm $size: no counters"
+		tail -3 "$LOGS/gen.err" "$LOGS/rx.err" >&2
+		return 1
+	}
+	jrec $(trial_fields) scenario nic2vm size "$size" offered 0 sent "$gen" \
+		received "$T_RX" lost $((gen > T_RX ? gen - T_RX : 0)) \
+		pps "$(kv "$LOGS/rx.out" rx_pps)" gen_pps "$(kv "$LOGS/gen.out" gen_pps)" \
+		rx_bad "$(kv "$LOGS/rx.out" rx_bad)" frames_switched "$T_RX"
+}
+
+trial_vm2nic() {
+	local size=$1 sink n tx got txpps key=$SW/vm2nic/$1
+
+	n=$(frames_for "$key" "$(default_rate "$size")")
+	bg sink ip netns exec "$NS" "$XDPGEN" sink -i "$PEER_IF"
+	sink=$BG_PID
+	wait_file_match "$LOGS/sink.err" '^ready' 10 || {
+		warn "$SW vm2nic: the sink did not attach"
+		cat "$LOGS/sink.err" >&2
+		bg_stop "$sink" KILL
+		return 1
+	}
+	window_begin
+	taskset -c "$FE_CPU" "$VUFRONT" -c "$(fe_sock a)" -r "$RING" --mem "$FE_MEM" \
+		--mac "$MAC_A" --dst "$PEER_MAC" --size $((size - 4)) --send "$n" \
+		--timeout $((DURATION * 4 + 5)) >"$LOGS/tx.out" 2>"$LOGS/tx.err" || true
+	window_end
+	sleep 0.3
+	kill -INT "$sink" 2>/dev/null || true
+	bg_stop "$sink"
+	tx=$(kv "$LOGS/tx.out" tx_frames)
+	txpps=$(kv "$LOGS/tx.out" tx_pps)
+	got=$(kv "$LOGS/sink.out" sink_frames)
+	[ -n "$tx" ] && [ -n "$got" ] || {
+		warn "$SW vm2nic $size: no counters"
+		tail -3 "$LOGS/tx.err" "$LOGS/sink.err" >&2
+		return 1
+	}
+	# delivered rate: the sender's rate scaled by the share that arrived
+	T_PPS=$(awk -v p="$txpps" -v t="$tx" -v g="$got" 'BEGIN { printf "%.0f\n", (t > 0 ? p * g / t : 0) }')
+	remember_rate "$key" "$T_PPS"
+	jrec $(trial_fields) scenario vm2nic size "$size" offered 0 sent "$tx" received "$got" \
+		lost $((tx > got ? tx - got : 0)) pps "$T_PPS" tx_pps "$txpps" frames_switched "$got"
+}
+
+# ---- one switch, one run -----------------------------------------------------
+
+# try SCENARIO CMD...: run a trial; on failure record n/a (with the reason
+# in the logs) and go on
+try() {
+	local scen=$1
+
+	shift
+	"$@" || record_na "$SW" "$scen" "trial failed (run $RUN, see logs/run.log)"
+	return 0
+}
+
+run_switch() {
+	SW=$1 RUN=$2
+	local s max
+
+	if group_on vm2vm || group_on pvp || group_on loop || group_on eff || group_on idle; then
+		if ! "${SW}_start" vm; then
+			record_na "$SW" vm-topology "switch did not start (run $RUN, see logs)"
+			"${SW}_stop" 2>/dev/null || true
+		else
+			if group_on vm2vm; then
+				for s in "${SIZES_VM2VM[@]}"; do
+					try "vm2vm-$s" trial_vm2vm "$s"
+				done
+				if [ "$ZERO_LOSS" = 1 ] && [ "$RUN" = 1 ]; then
+					for s in 64 1518; do
+						max=${RATE_GUESS[$SW/vm2vm/$s]:-}
+						[ -n "$max" ] && try "vm2vm-zl-$s" zero_loss_vm2vm "$s" "${max%.*}"
+					done
+				fi
+			fi
+			if group_on pvp; then
+				for s in "${SIZES_PVP[@]}"; do
+					try "pvp-$s" trial_pvp "$s"
+				done
+			fi
+			if group_on loop; then
+				for s in "${SIZES_LOOP[@]}"; do
+					try "loop-$s" trial_loop "$s"
+				done
+			fi
+			if group_on eff; then
+				try eff trial_eff ""
+			fi
+			if group_on idle; then
+				try idle trial_idle ""
+			fi
+			# the idle-saving configuration: xvs poll adaptive, OVS
+			# pmd-maxsleep; testpmd has none
+			if { group_on eff || group_on idle || group_on vm2vm; } &&
+				"${SW}_powersave" on 2>/dev/null; then
+				sleep 0.2
+				if group_on vm2vm; then
+					for s in 64 1518; do
+						try "vm2vm-ps-$s" trial_vm2vm "$s" 0 vm2vm-ps
+					done
+				fi
+				group_on eff && try eff-ps trial_eff "-ps"
+				group_on idle && try idle-ps trial_idle "-ps"
+				"${SW}_powersave" off 2>/dev/null || true
+			elif [ "$RUN" = 1 ]; then
+				group_on vm2vm && record_na "$SW" vm2vm-ps "no idle-saving option"
+				group_on eff && record_na "$SW" eff-ps "no idle-saving option"
+				group_on idle && record_na "$SW" idle-ps "no idle-saving option"
+			fi
+			"${SW}_stop"
+		fi
+	fi
+	if group_on nic2vm || group_on vm2nic; then
+		if ! "${SW}_start" up; then
+			record_na "$SW" up-topology "switch did not start with the uplink (run $RUN, see logs)"
+			"${SW}_stop" 2>/dev/null || true
+		else
+			if group_on nic2vm; then
+				for s in "${SIZES_NIC[@]}"; do
+					try "nic2vm-$s" trial_nic2vm "$s"
+				done
+			fi
+			if group_on vm2nic; then
+				for s in "${SIZES_NIC[@]}"; do
+					try "vm2nic-$s" trial_vm2nic "$s"
+				done
+			fi
+			"${SW}_stop"
+		fi
+	fi
+}

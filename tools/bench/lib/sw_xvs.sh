@@ -1,0 +1,110 @@
+# SPDX-License-Identifier: GPL-2.0-only
+# Switch driver: xvs (build/bin/xvsd). Interface shared by sw_*.sh:
+#
+#   <sw>_start TOPO     vm: vhost-user ports a, b; up: uplink $HOST_IF + port a.
+#                       Sets SW_PID (the process whose CPU is the switch's).
+#   <sw>_mark           start of a measurement window (reset busy counters)
+#   <sw>_busy WINDOW_S  after it: the switch's own busy fraction, or "" if
+#                       it cannot tell
+#   <sw>_powersave on|off   its idle-saving option, if it has one (else 1)
+#   <sw>_stop
+#
+# xvs: one worker pinned to the switch CPU. Rate rows: poll: busy, like the
+# PMD peers (run.sh --xvs-poll adaptive to change); idle-saving rows: poll:
+# adaptive (xvs's default: polls while traffic flows, sleeps after idle-us
+# = 200 µs without any). Static FDB entries for the frontends' MACs, so no
+# frame is flooded while the switch learns.
+
+XVS_NAME=xvsbench
+
+xvs_config() {
+	local topo=$1
+
+	cat <<YAML
+switch:
+  name: $XVS_NAME
+  control-socket: $WORK/xvs.ctl
+  socket-dir: $SOCKDIR
+  log-level: warning
+datapath:
+  cpus: [$SW_CPU]
+  poll: $XVS_POLL
+fdb:
+  static:
+    - { mac: "$MAC_A", port: a }
+YAML
+	if [ "$topo" = vm ]; then
+		cat <<YAML
+    - { mac: "$MAC_B", port: b }
+ports:
+  a: { type: vhost-user, socket: a }
+  b: { type: vhost-user, socket: b }
+YAML
+	else
+		cat <<YAML
+    - { mac: "$MAC_B", port: a }
+    - { mac: "$PEER_MAC", port: up0, vlan: 0 }
+ports:
+  up0: { type: uplink, interface: $HOST_IF, xdp-mode: native, queues: all, busy-poll: 0 }
+  a: { type: vhost-user, socket: a }
+YAML
+	fi
+}
+
+xvs_start() {
+	local topo=$1 i
+
+	XVS_TOPO=$topo
+	xvs_config "$topo" >"$LOGS/xvs-$topo.yaml"
+	bg "xvsd-$topo" taskset -c "$SW_CPU" "$XVSD" -c "$LOGS/xvs-$topo.yaml"
+	SW_PID=$BG_PID
+	track bpfpin "/sys/fs/bpf/xvs/$XVS_NAME"
+	for ((i = 0; i < 100; i++)); do
+		"$XVSCTL" --ctl "$WORK/xvs.ctl" show >/dev/null 2>&1 && break
+		kill -0 "$SW_PID" 2>/dev/null || break
+		sleep 0.05
+	done
+	if ! "$XVSCTL" --ctl "$WORK/xvs.ctl" show >"$LOGS/xvs-$topo.show" 2>&1; then
+		warn "xvsd did not come up:"
+		tail -5 "$LOGS/xvsd-$topo.err" >&2
+		return 1
+	fi
+	if [ "$topo" = up ] && ! grep -q '^port up0 .*state=up' "$LOGS/xvs-$topo.show"; then
+		warn "xvs uplink up0 is not up:"
+		cat "$LOGS/xvs-$topo.show" >&2
+		return 1
+	fi
+}
+
+xvs_mark() { :; }
+
+xvs_busy() { echo ""; }
+
+# on: restart with poll: adaptive (the poll mode needs a restart); off: back
+# to the rate rows' mode
+xvs_powersave() {
+	local want=$XVS_POLL_RATE
+
+	[ "$1" = on ] && want=adaptive
+	[ "$want" = "$XVS_POLL" ] && return 0
+	xvs_stop
+	XVS_POLL=$want
+	xvs_start "$XVS_TOPO"
+}
+
+xvs_stop() {
+	"$XVSCTL" --ctl "$WORK/xvs.ctl" show >>"$LOGS/xvs.show" 2>&1 || true
+	"$XVSCTL" --ctl "$WORK/xvs.ctl" workers >>"$LOGS/xvs.show" 2>&1 || true
+	bg_stop "$SW_PID"
+	rm -rf "/sys/fs/bpf/xvs/$XVS_NAME"
+	SW_PID=
+}
+
+xvs_describe() {
+	cat <<EOF
+xvsd -c FILE (taskset -c $SW_CPU); datapath.cpus [$SW_CPU], poll $XVS_POLL;
+vhost-user ports in server mode, static FDB entries for the frontends'
+MACs; uplink: xdp-mode native, AF_XDP copy mode (veth), ring-size 2048,
+frame-size 4096, busy-poll 0.
+EOF
+}

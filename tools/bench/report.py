@@ -1,0 +1,340 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0-only
+"""Turn a `make bench` results directory into the table, CSV, JSON and PNG.
+
+    report.py RESULTS_DIR
+
+Reads meta.json and trials.jsonl (one object per trial, written by
+tools/bench/lib/scenarios.sh); writes table.md, results.csv, results.json and
+results.png (when matplotlib is there). Medians over runs; the "limited by"
+verdict is computed from the medians of measured CPU use, with the rules in
+tools/bench/README.md (and `limiter()` below).
+"""
+import csv
+import json
+import os
+import statistics
+import sys
+
+SWITCHES = ["xvs", "ovs", "testpmd"]
+NAMES = {"xvs": "xvs", "ovs": "OVS-DPDK", "testpmd": "testpmd"}
+SAT = 0.90  # a CPU busy at least this share of the window is saturated
+
+# (scenario, size) in table order, with a label and the kind of figure
+ROWS = [
+    ("vm2vm", 64, "VM→VM 64 B", "rate"),
+    ("vm2vm", 512, "VM→VM 512 B", "rate"),
+    ("vm2vm", 1518, "VM→VM 1518 B", "rate"),
+    ("vm2vm-zl", 64, "VM→VM 64 B, zero-loss rate", "zl"),
+    ("vm2vm-zl", 1518, "VM→VM 1518 B, zero-loss rate", "zl"),
+    ("loop", 64, "VM→VM 64 B, DPDK virtio-user loop", "rate"),
+    ("loop", 1518, "VM→VM 1518 B, DPDK virtio-user loop", "rate"),
+    ("nic2vm", 64, "NIC→VM 64 B", "rate"),
+    ("nic2vm", 1518, "NIC→VM 1518 B", "rate"),
+    ("vm2nic", 64, "VM→NIC 64 B", "rate"),
+    ("vm2nic", 1518, "VM→NIC 1518 B", "rate"),
+    ("pvp", 64, "PVP 64 B (round trips)", "rate"),
+    ("pvp", 1518, "PVP 1518 B (round trips)", "rate"),
+    ("vm2vm-ps", 64, "VM→VM 64 B, idle-saving option on", "rate"),
+    ("vm2vm-ps", 1518, "VM→VM 1518 B, idle-saving option on", "rate"),
+    ("eff", 64, "efficiency: CPU-s per Mframe at {rate} kpps, 64 B", "eff"),
+    ("eff-ps", 64, "efficiency, idle-saving option on", "eff"),
+    ("idle", None, "idle: switch CPU, guests connected", "idle"),
+    ("idle-ps", None, "idle, idle-saving option on", "idle"),
+]
+
+
+def median(xs):
+    xs = [x for x in xs if x is not None]
+    return statistics.median(xs) if xs else None
+
+
+def load(resdir):
+    with open(os.path.join(resdir, "meta.json")) as f:
+        meta = json.load(f)
+    trials = []
+    with open(os.path.join(resdir, "trials.jsonl")) as f:
+        for n, line in enumerate(f, 1):
+            line = line.strip()
+            if not line:
+                continue
+            try:
+                trials.append(json.loads(line))
+            except json.JSONDecodeError as e:
+                print(f"report: trials.jsonl:{n}: {e}", file=sys.stderr)
+    return meta, trials
+
+
+def limiter(scen, m):
+    """What limited a figure, from measured CPU use (medians)."""
+    if scen in ("eff", "eff-ps", "idle", "idle-ps", "vm2vm-zl"):
+        return ""
+    if scen == "loop":
+        e = m.get("fe_empty_polls")
+        if e is None:
+            return "?"
+        if e >= 0.5:
+            return "switch"
+        if e <= 0.1:
+            return "frontend"
+        return "both"
+    fe = m.get("cpu_fe")
+    busy = m.get("sw_busy")
+    swcpu = m.get("sw_cpu")
+    if fe is None:
+        return "?"
+    fe_name = "generator" if scen == "nic2vm" else "frontends"
+    if fe < SAT:
+        # the frontends waited: for the switch's CPU, or (neither side
+        # saturated) for its notifications and batching
+        if busy is not None and busy < SAT:
+            return "switch (wakeups, not CPU)"
+        return "switch"
+    if busy is not None:
+        return f"{fe_name}+switch" if busy >= SAT else fe_name
+    if swcpu is not None and swcpu < SAT:
+        return fe_name
+    return f"{fe_name} (switch load not reported)"
+
+
+def aggregate(trials):
+    """(scen, size, switch) -> medians and the list of runs"""
+    groups = {}
+    na = {}
+    for t in trials:
+        sw, scen = t.get("switch"), t.get("scenario")
+        if "na" in t:
+            na.setdefault((sw, scen), t["na"])
+            continue
+        if scen in ("vm2vm-zl-probe",):
+            continue
+        groups.setdefault((scen, t.get("size"), sw), []).append(t)
+    out = {}
+    for key, ts in groups.items():
+        scen, size, sw = key
+        m = {"runs": len(ts)}
+        for f in ("pps", "cpu_fe", "cpu_sw_core", "sw_busy", "fe_empty_polls", "window_s"):
+            m[f] = median([t.get(f) for t in ts])
+        m["pps_min"] = min((t.get("pps") or 0) for t in ts)
+        m["pps_max"] = max((t.get("pps") or 0) for t in ts)
+        # of the time the switch CPU was not stolen by the hypervisor
+        m["sw_cpu"] = median([t["sw_cpu_s"] / (t["window_s"] * (1 - (t.get("steal_sw") or 0)))
+                              for t in ts if t.get("sw_cpu_s") is not None and t.get("window_s")])
+        m["steal"] = median([max(t.get("steal_fe") or 0, t.get("steal_sw") or 0) for t in ts
+                             if "steal_fe" in t])
+        m["loss"] = median([t["lost"] / t["sent"] for t in ts if t.get("sent")])
+        m["ns_per_frame"] = median([t["sw_cpu_s"] * 1e9 / t["frames_switched"] for t in ts
+                                    if t.get("frames_switched") and t.get("sw_cpu_s") is not None])
+        m["cpu_s_per_mframe"] = median([t["sw_cpu_s"] / (t["frames_switched"] / 1e6) for t in ts
+                                        if t.get("frames_switched") and t.get("sw_cpu_s") is not None])
+        if size and m["pps"] is not None:
+            m["gbps"] = m["pps"] * size * 8 / 1e9
+        m["limited_by"] = limiter(scen, m)
+        out[key] = m
+    return out, na
+
+
+def na_reason(na, sw, scen, size):
+    for k in (f"{scen}-{size}" if size else scen, scen, "all",
+              "up-topology" if scen in ("nic2vm", "vm2nic") else "vm-topology"):
+        if (sw, k) in na:
+            return na[(sw, k)]
+    return None
+
+
+def value(kind, m):
+    if kind == "rate":
+        return m.get("pps")
+    if kind == "zl":
+        return m.get("pps")
+    if kind == "eff":
+        return m.get("cpu_s_per_mframe")
+    if kind == "idle":
+        return m.get("sw_cpu")
+    return None
+
+
+def fmt(kind, m, size):
+    v = value(kind, m)
+    if v is None:
+        return "–"
+    if kind in ("rate", "zl"):
+        s = f"{v / 1e6:.2f} Mpps"
+        if size:
+            s += f", {v * size * 8 / 1e9:.2f} Gb/s"
+        return s
+    if kind == "eff":
+        return f"{v:.2f} CPU-s/Mf"
+    return f"{v * 100:.1f} % of a core"
+
+
+def build(resdir):
+    meta, trials = load(resdir)
+    agg, na = aggregate(trials)
+    present = [s for s in SWITCHES if any(k[2] == s for k in agg) or any(k[0] == s for k in na)]
+    eff_rate = next((t.get("offered") for t in trials if t.get("scenario") == "eff"), 200000)
+    rows = []
+    for scen, size, label, kind in ROWS:
+        label = label.format(rate=int((eff_rate or 0) / 1000))
+        row = {"scenario": scen, "size": size, "label": label, "kind": kind, "switches": {}}
+        seen = False
+        for sw in SWITCHES:
+            m = agg.get((scen, size, sw))
+            if m:
+                seen = True
+                row["switches"][sw] = m
+            else:
+                r = na_reason(na, sw, scen, size)
+                if r:
+                    row["switches"][sw] = {"na": r}
+        if not seen:
+            continue
+        xv = value(kind, row["switches"].get("xvs", {})) if "na" not in row["switches"].get("xvs", {"na": 1}) else None
+        for peer in ("ovs", "testpmd"):
+            pm = row["switches"].get(peer)
+            pv = value(kind, pm) if pm and "na" not in pm else None
+            row[f"xvs/{peer}"] = xv / pv if xv is not None and pv else None
+        rows.append(row)
+    return meta, rows, present
+
+
+def write_table(resdir, meta, rows, present):
+    L = []
+    L.append(f"Benchmark {meta.get('date', '')} — {meta.get('machine', '')}")
+    L.append(f"xvs {meta.get('xvs_commit', '')}, xvs polling {meta.get('xvs_poll', '')}, "
+             f"{meta.get('runs')} run(s) × {meta.get('duration_s')} s per trial, medians; "
+             f"switch on CPU {meta.get('switch_cpu')}, frontends/generator on CPU {meta.get('frontend_cpu')}.")
+    L.append("Ratios are xvs ÷ peer: above 1 xvs is faster for rates; for CPU rows (efficiency, idle) "
+             "below 1 xvs uses less.")
+    L.append("")
+    hdr = ["scenario"] + [NAMES[s] for s in SWITCHES] + ["xvs/OVS", "xvs/testpmd", "limited by (xvs; OVS; testpmd)"]
+    L.append("| " + " | ".join(hdr) + " |")
+    L.append("|" + "---|" * len(hdr))
+    for r in rows:
+        cells = [r["label"]]
+        lim = []
+        for sw in SWITCHES:
+            m = r["switches"].get(sw)
+            if m is None:
+                cells.append("not run")
+                lim.append("–")
+            elif "na" in m:
+                cells.append("n/a: " + m["na"])
+                lim.append("–")
+            else:
+                c = fmt(r["kind"], m, r["size"])
+                if m.get("loss"):
+                    c += f" (loss {m['loss'] * 100:.2g} %)"
+                cells.append(c)
+                lim.append(m.get("limited_by") or "–")
+        for peer in ("ovs", "testpmd"):
+            x = r.get(f"xvs/{peer}")
+            cells.append(f"{x:.2f}" if x is not None else "–")
+        cells.append("; ".join(lim) if any(x != "–" for x in lim) else "–")
+        L.append("| " + " | ".join(cells) + " |")
+    L.append("")
+    L.append("Details (medians): switch CPU = CPU time of the switch's processes ÷ window; "
+             "switch core = everything on the switch's CPU (incl. softirq); own busy = cycles "
+             "doing work as the switch reports them (OVS pmd-stats, testpmd busy cycles); "
+             "ns/frame = switch CPU time ÷ frames switched; CPU shares are of the time the "
+             "hypervisor did not steal (stolen: the larger of the two vCPUs' stolen share).")
+    L.append("")
+    h2 = ["scenario", "switch", "runs", "Mpps (min–max)", "loss", "frontend CPU", "switch CPU",
+          "switch core", "own busy", "ns/frame", "stolen"]
+    L.append("| " + " | ".join(h2) + " |")
+    L.append("|" + "---|" * len(h2))
+    for r in rows:
+        for sw in SWITCHES:
+            m = r["switches"].get(sw)
+            if not m or "na" in m:
+                continue
+
+            def pct(v):
+                return f"{v * 100:.0f} %" if v is not None else "–"
+            mp = (f"{m['pps'] / 1e6:.3f} ({m['pps_min'] / 1e6:.3f}–{m['pps_max'] / 1e6:.3f})"
+                  if m.get("pps") is not None else "–")
+            L.append("| " + " | ".join([
+                r["label"], NAMES[sw], str(m["runs"]), mp,
+                f"{m['loss'] * 100:.3g} %" if m.get("loss") is not None else "–",
+                pct(m.get("cpu_fe")), pct(m.get("sw_cpu")), pct(m.get("cpu_sw_core")),
+                pct(m.get("sw_busy")),
+                f"{m['ns_per_frame']:.0f}" if m.get("ns_per_frame") else "–",
+                pct(m.get("steal")),
+            ]) + " |")
+    text = "\n".join(L) + "\n"
+    with open(os.path.join(resdir, "table.md"), "w") as f:
+        f.write(text)
+
+
+def write_csv_json(resdir, meta, rows):
+    fields = ["scenario", "size", "switch", "runs", "pps", "pps_min", "pps_max", "gbps", "loss",
+              "cpu_fe", "sw_cpu", "cpu_sw_core", "sw_busy", "fe_empty_polls", "steal", "ns_per_frame",
+              "cpu_s_per_mframe", "limited_by", "na", "xvs_ratio"]
+    with open(os.path.join(resdir, "results.csv"), "w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=fields, extrasaction="ignore")
+        w.writeheader()
+        for r in rows:
+            for sw, m in r["switches"].items():
+                d = dict(m)
+                d.update(scenario=r["scenario"], size=r["size"] or "", switch=sw)
+                if sw != "xvs":
+                    d["xvs_ratio"] = r.get(f"xvs/{sw}")
+                w.writerow(d)
+    with open(os.path.join(resdir, "results.json"), "w") as f:
+        json.dump({"meta": meta, "rows": rows}, f, indent=1, default=str)
+
+
+def write_png(resdir, meta, rows):
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        print("report: matplotlib missing (python3-matplotlib): no results.png", file=sys.stderr)
+        return
+    rate_rows = [r for r in rows if r["kind"] in ("rate", "zl")]
+    cpu_rows = [r for r in rows if r["kind"] in ("idle", "eff")]
+    colors = {"xvs": "#2a7ab9", "ovs": "#e08a2c", "testpmd": "#6a9f3a"}
+    fig, axes = plt.subplots(2, 1, figsize=(13, 9), gridspec_kw={"height_ratios": [3, 1.4]})
+    for ax, rs, unit in ((axes[0], rate_rows, "Mpps"), (axes[1], cpu_rows, "")):
+        width = 0.27
+        for i, sw in enumerate(SWITCHES):
+            xs, ys = [], []
+            for j, r in enumerate(rs):
+                m = r["switches"].get(sw)
+                v = value(r["kind"], m) if m and "na" not in m else None
+                if v is None:
+                    continue
+                if r["kind"] in ("rate", "zl"):
+                    v = v / 1e6
+                elif r["kind"] == "idle":
+                    v = v * 100
+                xs.append(j + (i - 1) * width)
+                ys.append(v)
+            ax.bar(xs, ys, width, label=NAMES[sw], color=colors[sw])
+        ax.set_xticks(range(len(rs)))
+        ax.set_xticklabels([r["label"].replace(", ", ",\n") for r in rs], fontsize=7, rotation=0)
+        ax.grid(axis="y", alpha=0.3)
+    axes[0].set_ylabel("Mpps (higher is better)")
+    axes[1].set_ylabel("idle: % of a core\neff: CPU-s per Mframe\n(lower is better)")
+    axes[0].legend()
+    axes[0].set_title(f"xvs vs OVS-DPDK vs testpmd — {meta.get('date', '')[:10]} — {meta.get('machine', '')}",
+                      fontsize=8)
+    fig.tight_layout()
+    fig.savefig(os.path.join(resdir, "results.png"), dpi=110)
+
+
+def main():
+    if len(sys.argv) != 2:
+        print("usage: report.py RESULTS_DIR", file=sys.stderr)
+        return 2
+    resdir = sys.argv[1]
+    meta, rows, present = build(resdir)
+    write_table(resdir, meta, rows, present)
+    write_csv_json(resdir, meta, rows)
+    write_png(resdir, meta, rows)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,305 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * xdpgen: the wire of `make bench`'s uplink scenarios, because Debian's
+ * xdp-trafficgen and xdp-bench (xdp-tools 1.3.1) do not load on kernels
+ * without the xdp_redirect_map tracepoints (6.x).
+ *
+ *   xdpgen gen  -i IFACE --dst MAC [--size N] [--rate PPS] [--count N | --duration S]
+ *   xdpgen sink -i IFACE
+ *
+ * gen: live-frame XDP generator. The frame (UDP/IPv4 10.0.0.1:1000 ->
+ * 10.0.0.2:2000, built like xvs-vufront's, payload seq 0, so its receiver
+ * verifies every frame and counts repeats as rx_dup) is handed to
+ * BPF_PROG_TEST_RUN with BPF_F_TEST_XDP_LIVE_FRAMES; the program returns
+ * XDP_TX, so the kernel transmits it out of IFACE `repeat` times without a
+ * copy to or from userspace. All the work happens in this process's
+ * syscalls and the softirqs they raise, on this process's CPU. Prints
+ *   gen_frames=N elapsed_s=S gen_pps=R
+ *
+ * sink: attaches a counting XDP_DROP program to IFACE (native mode), prints
+ * "ready" on stderr, and on SIGINT/SIGTERM detaches and prints
+ *   sink_frames=N sink_bytes=N
+ * (bytes: Ethernet frames without FCS).
+ *
+ * The BPF object is xdpgen.bpf.o next to this binary (or --obj PATH).
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <libgen.h>
+#include <limits.h>
+#include <linux/if_link.h>
+#include <net/if.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "args.h"
+#include "frame.h"
+
+#define GEN_MAX_SIZE 3800 /* one page with XDP headroom and skb_shared_info */
+#define GEN_CHUNK_UNPACED 65536
+#define GEN_TICK_NS 200000ull /* paced: one syscall per 200 us */
+#define NS 1000000000ull
+
+static volatile sig_atomic_t stop;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * NS + (uint64_t)ts.tv_nsec;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: xdpgen gen -i IFACE [--dst MAC] [--src MAC] [--size N] [--rate PPS]\n"
+		"                  [--count N] [--duration S] [--obj PATH]\n"
+		"       xdpgen sink -i IFACE [--obj PATH]\n"
+		"  --size: Ethernet bytes without FCS, 60..%d (60)\n"
+		"  --rate: frames per second, 0 = as fast as the kernel takes them (0)\n"
+		"  --count / --duration: stop after N frames / S seconds (10 s)\n",
+		GEN_MAX_SIZE);
+}
+
+static int open_obj(const char *path, const char *argv0, struct bpf_object **obj)
+{
+	char buf[PATH_MAX], self[PATH_MAX];
+	ssize_t n;
+	int err;
+
+	if (!path) {
+		n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+		if (n < 0)
+			snprintf(self, sizeof(self), "%s", argv0);
+		else
+			self[n] = 0;
+		snprintf(buf, sizeof(buf), "%s/xdpgen.bpf.o", dirname(self));
+		path = buf;
+	}
+	*obj = bpf_object__open_file(path, NULL);
+	err = libbpf_get_error(*obj);
+	if (err) {
+		fprintf(stderr, "xdpgen: cannot open %s: %s\n", path, strerror(-err));
+		return err;
+	}
+	err = bpf_object__load(*obj);
+	if (err) {
+		fprintf(stderr, "xdpgen: cannot load %s: %s\n", path, strerror(-err));
+		bpf_object__close(*obj);
+	}
+	return err;
+}
+
+static int run_gen(struct bpf_object *obj, int ifindex, const struct frame *f, uint64_t rate,
+		   uint64_t count, double duration)
+{
+	struct bpf_program *prog = bpf_object__find_program_by_name(obj, "xdpgen_tx");
+	struct xdp_md ctx = { .data_end = (__u32)f->len, .ingress_ifindex = (__u32)ifindex };
+	uint64_t t0, t, end, sent = 0, due, n;
+	int fd, err;
+
+	if (!prog) {
+		fprintf(stderr, "xdpgen: program xdpgen_tx missing from the object\n");
+		return -ENOENT;
+	}
+	fd = bpf_program__fd(prog);
+	t0 = now_ns();
+	end = duration > 0 ? t0 + (uint64_t)(duration * (double)NS) : UINT64_MAX;
+	for (t = t0; !stop && t < end && sent < count; t = now_ns()) {
+		if (rate) {
+			due = (uint64_t)((double)rate * (double)(t - t0) / (double)NS) + 1;
+			if (due <= sent) {
+				struct timespec ts = { 0, (long)GEN_TICK_NS };
+
+				nanosleep(&ts, NULL);
+				continue;
+			}
+			n = due - sent;
+		} else {
+			n = GEN_CHUNK_UNPACED;
+		}
+		if (n > count - sent)
+			n = count - sent;
+		LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = f->buf, .data_size_in = (__u32)f->len,
+			    .ctx_in = &ctx, .ctx_size_in = sizeof(ctx), .repeat = (__u32)n,
+			    .flags = BPF_F_TEST_XDP_LIVE_FRAMES, .batch_size = 64);
+		err = bpf_prog_test_run_opts(fd, &opts);
+		if (err) {
+			fprintf(stderr, "xdpgen: BPF_PROG_TEST_RUN (live frames) on ifindex %d: %s\n",
+				ifindex, strerror(errno));
+			return -errno;
+		}
+		sent += n;
+	}
+	t = now_ns();
+	printf("gen_frames=%llu elapsed_s=%.3f gen_pps=%.0f\n", (unsigned long long)sent,
+	       (double)(t - t0) / (double)NS, t > t0 ? (double)sent * (double)NS / (double)(t - t0) : 0);
+	fflush(stdout);
+	return 0;
+}
+
+static int run_sink(struct bpf_object *obj, int ifindex)
+{
+	struct bpf_program *prog = bpf_object__find_program_by_name(obj, "xdpgen_sink");
+	struct bpf_map *map = bpf_object__find_map_by_name(obj, "xdpgen_count");
+	int ncpu = libbpf_num_possible_cpus(), err, i;
+	unsigned long long tot[2] = { 0, 0 };
+	__u64 *v;
+	__u32 k;
+
+	if (!prog || !map || ncpu <= 0) {
+		fprintf(stderr, "xdpgen: program xdpgen_sink or map xdpgen_count missing\n");
+		return -ENOENT;
+	}
+	err = bpf_xdp_attach(ifindex, bpf_program__fd(prog), XDP_FLAGS_DRV_MODE, NULL);
+	if (err) {
+		fprintf(stderr, "xdpgen: attaching the sink (native XDP) to ifindex %d: %s\n",
+			ifindex, strerror(-err));
+		return err;
+	}
+	fprintf(stderr, "ready\n");
+	while (!stop)
+		pause();
+	bpf_xdp_detach(ifindex, XDP_FLAGS_DRV_MODE, NULL);
+	v = calloc((size_t)ncpu, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	for (k = 0; k < 2; k++) {
+		if (bpf_map__lookup_elem(map, &k, sizeof(k), v, sizeof(*v) * (size_t)ncpu, 0))
+			continue;
+		for (i = 0; i < ncpu; i++)
+			tot[k] += v[i];
+	}
+	free(v);
+	printf("sink_frames=%llu sink_bytes=%llu\n", tot[0], tot[1]);
+	fflush(stdout);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "iface", required_argument, NULL, 'i' },  { "dst", required_argument, NULL, 'd' },
+		{ "src", required_argument, NULL, 's' },    { "size", required_argument, NULL, 'S' },
+		{ "rate", required_argument, NULL, 'r' },   { "count", required_argument, NULL, 'n' },
+		{ "duration", required_argument, NULL, 't' }, { "obj", required_argument, NULL, 'o' },
+		{ "help", no_argument, NULL, 'h' },         { NULL, 0, NULL, 0 },
+	};
+	const char *mode, *ifname = NULL, *objpath = NULL;
+	uint8_t dst[6] = { 2, 0, 0, 0, 0, 2 }, src[6] = { 2, 0, 0, 0, 0, 1 };
+	uint64_t size = 60, rate = 0, count = UINT64_MAX;
+	double duration = 0;
+	struct sigaction sa = { .sa_handler = on_signal };
+	struct bpf_object *obj;
+	static struct frame f;
+	int c, ifindex, err;
+	char *end;
+
+	if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
+		usage(argc < 2 ? stderr : stdout);
+		return argc < 2 ? 2 : 0;
+	}
+	mode = argv[1];
+	if (strcmp(mode, "gen") && strcmp(mode, "sink")) {
+		fprintf(stderr, "xdpgen: unknown mode '%s' (gen or sink)\n", mode);
+		return 2;
+	}
+	optind = 2;
+	while ((c = getopt_long(argc, argv, "i:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'i':
+			ifname = optarg;
+			break;
+		case 'd':
+		case 's':
+			if (frame_parse_mac(optarg, c == 'd' ? dst : src)) {
+				fprintf(stderr, "xdpgen: --%s: not a MAC address: '%s'\n",
+					c == 'd' ? "dst" : "src", optarg);
+				return 2;
+			}
+			break;
+		case 'S':
+			if (args_u64(optarg, 10, 60, GEN_MAX_SIZE, &size)) {
+				fprintf(stderr, "xdpgen: --size: want 60..%d, got '%s'\n",
+					GEN_MAX_SIZE, optarg);
+				return 2;
+			}
+			break;
+		case 'r':
+		case 'n':
+			if (args_u64(optarg, 10, c == 'n', UINT32_MAX * 64ull,
+				     c == 'r' ? &rate : &count)) {
+				fprintf(stderr, "xdpgen: --%s: not a count: '%s'\n",
+					c == 'r' ? "rate" : "count", optarg);
+				return 2;
+			}
+			break;
+		case 't':
+			duration = strtod(optarg, &end);
+			if (*end || !(duration > 0)) {
+				fprintf(stderr, "xdpgen: --duration: want seconds > 0, got '%s'\n",
+					optarg);
+				return 2;
+			}
+			break;
+		case 'o':
+			objpath = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (!ifname || optind != argc) {
+		usage(stderr);
+		return 2;
+	}
+	ifindex = (int)if_nametoindex(ifname);
+	if (!ifindex) {
+		fprintf(stderr, "xdpgen: no interface '%s'\n", ifname);
+		return 1;
+	}
+	if (count == UINT64_MAX && duration == 0)
+		duration = 10;
+
+	frame_init(&f);
+	frame_eth(&f, dst, src);
+	frame_ip4(&f, "10.0.0.1", "10.0.0.2", 0);
+	frame_udp(&f, 1000, 2000);
+	frame_payload(&f, size - 42, 0);
+	if (frame_finish(&f) < 0) {
+		fprintf(stderr, "xdpgen: cannot build a %llu-byte frame\n", (unsigned long long)size);
+		return 1;
+	}
+
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	libbpf_set_print(NULL);
+	if (open_obj(objpath, argv[0], &obj))
+		return 1;
+	if (!strcmp(mode, "gen"))
+		err = run_gen(obj, ifindex, &f, rate, count, duration);
+	else
+		err = run_sink(obj, ifindex);
+	bpf_object__close(obj);
+	return err ? 1 : 0;
+}
