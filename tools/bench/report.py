@@ -83,7 +83,7 @@ def limiter(scen, m):
     swcpu = m.get("sw_cpu")
     if fe is None:
         return "?"
-    fe_name = "generator" if scen == "nic2vm" else "frontends"
+    fe_name = "frontend CPU"
     if fe < SAT:
         # the frontends waited: for the switch's CPU, or (neither side
         # saturated) for its notifications and batching
