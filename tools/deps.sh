@@ -21,8 +21,8 @@ PKGS=(
 )
 
 # peers for `make bench`: dpdk-testpmd lives in dpdk-dev (dpdk has only the
-# libraries)
-BENCH_PKGS=(dpdk-dev)
+# libraries); OVS with DPDK (ovs-vswitchd-dpdk); matplotlib for the plot
+BENCH_PKGS=(dpdk-dev openvswitch-switch-dpdk python3 python3-matplotlib)
 
 case "${1:-}" in
 "") ;;

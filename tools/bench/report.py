@@ -66,10 +66,13 @@ def load(resdir):
 
 
 def limiter(scen, m):
-    """What limited a figure, from measured CPU use (medians)."""
+    """What limited a figure, from measured CPU use (medians); the labels are
+    explained in tools/bench/README.md."""
     if scen in ("eff", "eff-ps", "idle", "idle-ps", "vm2vm-zl"):
         return ""
     if scen == "loop":
+        # the frontend testpmd polls: the share of its polls that found
+        # nothing says how much it waited for the switch
         e = m.get("fe_empty_polls")
         if e is None:
             return "?"
@@ -80,21 +83,17 @@ def limiter(scen, m):
         return "both"
     fe = m.get("cpu_fe")
     busy = m.get("sw_busy")
-    swcpu = m.get("sw_cpu")
     if fe is None:
         return "?"
-    fe_name = "frontend CPU"
     if fe < SAT:
         # the frontends waited: for the switch's CPU, or (neither side
         # saturated) for its notifications and batching
         if busy is not None and busy < SAT:
-            return "switch (wakeups, not CPU)"
+            return "switch wakeups"
         return "switch"
-    if busy is not None:
-        return f"{fe_name}+switch" if busy >= SAT else fe_name
-    if swcpu is not None and swcpu < SAT:
-        return fe_name
-    return f"{fe_name} (switch load not reported)"
+    if busy is None:
+        return "frontend?"
+    return "both" if busy >= SAT else "frontend"
 
 
 def aggregate(trials):
@@ -295,7 +294,7 @@ def write_png(resdir, meta, rows):
     rate_rows = [r for r in rows if r["kind"] in ("rate", "zl")]
     cpu_rows = [r for r in rows if r["kind"] in ("idle", "eff")]
     colors = {"xvs": "#2a7ab9", "ovs": "#e08a2c", "testpmd": "#6a9f3a"}
-    fig, axes = plt.subplots(2, 1, figsize=(13, 9), gridspec_kw={"height_ratios": [3, 1.4]})
+    fig, axes = plt.subplots(2, 1, figsize=(12, 9), gridspec_kw={"height_ratios": [3, 1.4]})
     for ax, rs, unit in ((axes[0], rate_rows, "Mpps"), (axes[1], cpu_rows, "")):
         width = 0.27
         for i, sw in enumerate(SWITCHES):
@@ -313,10 +312,13 @@ def write_png(resdir, meta, rows):
                 ys.append(v)
             ax.bar(xs, ys, width, label=NAMES[sw], color=colors[sw])
         ax.set_xticks(range(len(rs)))
-        ax.set_xticklabels([r["label"].replace(", ", ",\n") for r in rs], fontsize=7, rotation=0)
+        ax.set_xticklabels([f"{r['scenario']} {r['size'] or ''}".strip() for r in rs], fontsize=8,
+                           rotation=30, ha="right")
         ax.grid(axis="y", alpha=0.3)
     axes[0].set_ylabel("Mpps (higher is better)")
     axes[1].set_ylabel("idle: % of a core\neff: CPU-s per Mframe\n(lower is better)")
+    fig.text(0.01, 0.005, "scenarios: see table.md; -zl zero-loss rate, loop DPDK virtio-user frontend, "
+             "-ps idle-saving option on", fontsize=7)
     axes[0].legend()
     axes[0].set_title(f"xvs vs OVS-DPDK vs testpmd — {meta.get('date', '')[:10]} — {meta.get('machine', '')}",
                       fontsize=8)
