@@ -509,5 +509,11 @@ run_switch() {
 			fi
 			"${SW}_stop"
 		fi
+		# the next switch must find the uplink as we made it
+		if ip link show "$HOST_IF" 2>/dev/null | grep -q 'prog/xdp'; then
+			warn "$SW left an XDP program on $HOST_IF; detaching it"
+			ip link set dev "$HOST_IF" xdp off 2>/dev/null || true
+			ip link set dev "$HOST_IF" xdpgeneric off 2>/dev/null || true
+		fi
 	fi
 }

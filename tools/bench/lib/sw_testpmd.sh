@@ -37,7 +37,17 @@ _tp_wait_output() {
 	return 1
 }
 
+# start, once more if the first attempt did not reach its prompt (seen once
+# in a dozen uplink starts, right after OVS had left the same veth)
 testpmd_start() {
+	testpmd_start_once "$1" && return 0
+	warn "testpmd: trying once more"
+	testpmd_stop 2>/dev/null || true
+	sleep 1
+	testpmd_start_once "$1"
+}
+
+testpmd_start_once() {
 	local topo=$1 vdevs=() i
 
 	if [ "$topo" = vm ]; then
@@ -59,13 +69,17 @@ testpmd_start() {
 	SW_PID=$!
 	track pid "$SW_PID"
 	track fn testpmd_close_fd
-	for ((i = 0; i < 200; i++)); do
+	for ((i = 0; i < 400; i++)); do
 		grep -q 'testpmd>' "$LOGS/testpmd.out" 2>/dev/null && break
 		kill -0 "$SW_PID" 2>/dev/null || break
 		sleep 0.05
 	done
 	if ! grep -q 'testpmd>' "$LOGS/testpmd.out" 2>/dev/null; then
-		warn "testpmd did not come up:"
+		warn "testpmd did not come up within 20 s (logs/testpmd-failed.log):"
+		{
+			cat "$LOGS/testpmd.out"
+			ip -d link show "$HOST_IF"
+		} >>"$LOGS/testpmd-failed.log" 2>&1
 		tail -8 "$LOGS/testpmd.out" >&2
 		return 1
 	fi
