@@ -129,7 +129,9 @@ ovs_powersave() {
 ovs_stop() {
 	[ -n "${OVS_DIR:-}" ] || return 0
 	ovs_appctl dpif-netdev/pmd-stats-show >>"$LOGS/ovs.pmd-stats" 2>&1 || true
-	ovs_appctl exit >/dev/null 2>&1 || true
+	# --cleanup: release datapath resources, i.e. the afxdp port's XDP
+	# program (plain "exit" leaves it attached, for a restart)
+	ovs_appctl exit --cleanup >/dev/null 2>&1 || true
 	[ -n "${SW_PID:-}" ] && bg_stop "$SW_PID"
 	ovs-appctl -t "$OVS_DIR/ovsdb.ctl" exit >/dev/null 2>&1 || true
 	[ -n "${OVSDB_PID:-}" ] && bg_stop "$OVSDB_PID"
