@@ -73,10 +73,14 @@ struct dp_port *dp_port_find(struct dp *dp, const char *name)
 	return NULL;
 }
 
+_Static_assert(VU_MAX_QUEUE_PAIRS <= DP_MAX_PORT_QUEUES && UPLINK_MAX_QUEUES <= DP_MAX_PORT_QUEUES,
+	       "every queue of a port has an owner entry");
+_Static_assert(DP_MAX_WORKERS <= 256, "worker ids fit owner[]");
+
 struct dp_port *dp_port_add(struct dp *dp, const struct cfg_port *cp)
 {
 	struct dp_port *p;
-	int i;
+	int i, q;
 
 	for (i = 0; i < DP_MAX_PORTS && dp->ports[i]; i++)
 		;
@@ -93,6 +97,9 @@ struct dp_port *dp_port_add(struct dp *dp, const struct cfg_port *cp)
 	p->mtu = cp->mtu;
 	/* an uplink's queues count once it is open (dp_uplink_publish) */
 	p->queues = p->type == DP_PORT_VHOST ? cp->queues : 0;
+	for (q = 0; q < DP_MAX_PORT_QUEUES; q++)
+		p->owner[q] = (uint8_t)(((unsigned)i * VU_MAX_QUEUE_PAIRS + (unsigned)q) %
+					(unsigned)dp->nworkers);
 	vu_dev_init(&p->dev, p->name, p->type == DP_PORT_VHOST ? cp->queues : 1, &dp_vu_ops, dp);
 	/* fully built before workers can see it */
 	__atomic_store_n(&dp->ports[i], p, __ATOMIC_RELEASE);
@@ -127,6 +134,12 @@ void dp_sync(struct dp *dp)
 	uint64_t seen[DP_MAX_WORKERS];
 	int i;
 
+	/* full barrier: the caller's unpublishing store is visible before we
+	 * read the epochs; pairs with the workers' seq_cst epoch store, so a
+	 * worker that starts a loop after our read sees the new state (a
+	 * store-load pair: release/acquire alone would let both sides read
+	 * the old values) */
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	for (i = 0; i < dp->nworkers; i++)
 		seen[i] = __atomic_load_n(&dp->workers[i].epoch, __ATOMIC_ACQUIRE);
 	for (i = 0; i < dp->nworkers; i++) {
@@ -156,7 +169,7 @@ static int for_owned(struct dp_worker *w, int (*fn)(struct dp_worker *, struct d
 		if (!p || p->type != DP_PORT_VHOST)
 			continue;
 		for (q = 0; q < p->queues; q++)
-			if (dp_owner(dp, p, 2 * q + 1) == w)
+			if (p->owner[q] == w->id)
 				sum += fn(w, p, 2 * q + 1);
 	}
 	return sum;
@@ -179,9 +192,9 @@ static int poll_uplinks(struct dp_worker *w)
 		if (!up)
 			continue;
 		for (q = 0; q < up->nq; q++)
-			if (dp_owner(dp, p, 2 * q + 1) == w)
+			if (p->owner[q] == w->id)
 				sum += dp_uplink_burst(w, p, q);
-		if (dp_owner(dp, p, 1) == w)
+		if (p->owner[0] == w->id)
 			sum += dp_tap_burst(w, p);
 	}
 	return sum;
@@ -267,7 +280,7 @@ static void worker_sleep(struct dp_worker *w)
 				}
 			}
 	}
-	__atomic_store_n(&w->sleeping, 0, __ATOMIC_RELEASE);
+	__atomic_store_n(&w->sleeping, 0, __ATOMIC_SEQ_CST); /* as the epoch: see dp_sync */
 	for_owned(w, disarm_kick);
 }
 
@@ -287,7 +300,9 @@ static void *worker_main(void *arg)
 			log_warn("worker %d: cannot pin to CPU %d", w->id, w->cpu);
 	}
 	while (!__atomic_load_n(&dp->stop, __ATOMIC_ACQUIRE)) {
-		__atomic_store_n(&w->epoch, w->epoch + 1, __ATOMIC_RELEASE);
+		/* seq_cst: a full barrier before this loop reads the port
+		 * table (see dp_sync) */
+		__atomic_store_n(&w->epoch, w->epoch + 1, __ATOMIC_SEQ_CST);
 		w->loops++;
 		work = for_owned(w, dp_tx_burst) + poll_uplinks(w);
 		if (work || dp->poll == CFG_POLL_BUSY) {

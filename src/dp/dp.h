@@ -29,6 +29,7 @@
 #define DP_MAX_PORTS 256
 #define DP_BURST 32
 #define DP_MAX_WORKERS CFG_MAX_CPUS
+#define DP_MAX_PORT_QUEUES 64 /* queue pairs of a VM, sockets of an uplink */
 
 struct dp_port_stats {
 	uint64_t drop_hairpin; /* destination was the source port */
@@ -50,6 +51,7 @@ struct dp_port {
 	uint16_t queues; /* vhost: queue pairs; uplink: sockets (up->nq) */
 	struct vu_dev dev; /* vhost */
 	struct uplink *up; /* uplink: set by the control thread once open */
+	uint8_t owner[DP_MAX_PORT_QUEUES]; /* worker of each queue (dp_owner) */
 	struct dp_port_stats st; /* racy counters: updated by workers with relaxed adds */
 };
 
@@ -114,11 +116,11 @@ void dp_sync(struct dp *dp);
 /* Wake every sleeping worker (e.g. to re-read the port table). */
 void dp_wake(struct dp *dp);
 
-/* The worker that owns TX vring `vring` of port p. */
+/* The worker that owns TX vring `vring` of port p (queue pairs spread
+ * over the workers, fixed when the port is added). */
 static inline struct dp_worker *dp_owner(struct dp *dp, const struct dp_port *p, int vring)
 {
-	return &dp->workers[((unsigned)p->id * VU_MAX_QUEUE_PAIRS + (unsigned)vring / 2) %
-			    (unsigned)dp->nworkers];
+	return &dp->workers[p->owner[vring / 2]];
 }
 
 /* fwd.c: process one burst of a port's TX vring / an uplink queue (index

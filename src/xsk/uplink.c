@@ -233,6 +233,12 @@ int uplink_open(struct uplink *u, const struct cfg_port *cp, const char *switch_
 	}
 	u->n_rx_queues = (uint32_t)nrx;
 	u->nq = cp->all_queues ? nrx : cp->n_queue_ids;
+	if (u->nq > UPLINK_MAX_QUEUES) {
+		log_err("%s: %d queues: at most %d sockets an uplink; list the queues to use "
+			"(queues: [0, 1, ...]) and steer traffic to them",
+			u->ifname, u->nq, UPLINK_MAX_QUEUES);
+		return -E2BIG;
+	}
 	for (i = 0; !cp->all_queues && i < cp->n_queue_ids; i++)
 		if (cp->queue_ids[i] >= nrx) {
 			log_err("%s: queue %u configured, the interface has %d", u->ifname,

@@ -28,6 +28,8 @@
 /* Descriptors one frame may take on a ring (multi-buffer): the kernel's
  * MAX_SKB_FRAGS, the copy path's limit. */
 #define UPLINK_MAX_FRAGS 17
+/* Sockets of one uplink at most (queue ids are < CFG_MAX_QUEUE_IDS too). */
+#define UPLINK_MAX_QUEUES 64
 /* Frames one uplink_tx_burst() takes at most (n <= UPLINK_BURST). */
 #define UPLINK_BURST 64
 /* What a frame holds besides its MTU: Ethernet header and two VLAN tags;
