@@ -1253,6 +1253,7 @@ static const struct key datapath_keys[] = {
 	{ .name = "cpus", .parse = parse_cpus },
 	ENUM_KEY(struct cfg, poll, "poll", poll_words),
 	UINT_KEY(struct cfg, idle_us, "idle-us", 1, 1000000),
+	UINT_KEY(struct cfg, max_nap_us, "max-nap-us", 0, 10000),
 };
 
 /* static last: it checks its size against max-entries. */
@@ -1300,6 +1301,7 @@ static void cfg_defaults(struct cfg *c)
 		c->cpus[i] = -1;
 	c->poll = CFG_POLL_ADAPTIVE;
 	c->idle_us = 200;
+	c->max_nap_us = 50;
 	c->fdb_aging_s = 300;
 	c->fdb_max = 16384;
 }

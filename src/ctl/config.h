@@ -86,6 +86,7 @@ struct cfg {
 	int cpus[CFG_MAX_CPUS]; /* default: one worker, not pinned (-1) */
 	enum cfg_poll poll; /* default adaptive */
 	uint32_t idle_us; /* adaptive: idle time before sleeping, default 200 */
+	uint32_t max_nap_us; /* adaptive: longest nap under light load (0: none), default 50 */
 	uint32_t fdb_aging_s; /* default 300; 0 = never age */
 	uint32_t fdb_max; /* default 16384 */
 	int n_ports;

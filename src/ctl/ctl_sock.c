@@ -209,10 +209,16 @@ static void cmd_workers(struct xvsd *x, struct out *o)
 	for (i = 0; i < x->dp.nworkers; i++) {
 		struct dp_worker *w = &x->dp.workers[i];
 
+		uint64_t busy = w->busy_ns, idle = w->idle_ns, nap = w->nap_ns, sleep = w->sleep_ns;
+		uint64_t all = busy + idle + nap + sleep;
+
 		outf(o,
-		     "worker %d cpu=%d loops=%" PRIu64 " sleeps=%" PRIu64
-		     " sleeping=%d lost_kicks=%" PRIu64 "\n",
-		     i, w->cpu, w->loops, w->sleeps, w->sleeping, w->wakeups_with_work_on_timeout);
+		     "worker %d cpu=%d busy=%.1f%% loops=%" PRIu64 " busy_loops=%" PRIu64
+		     " busy_ns=%" PRIu64 " idle_ns=%" PRIu64 " nap_ns=%" PRIu64 " sleep_ns=%" PRIu64
+		     " naps=%" PRIu64 " sleeps=%" PRIu64 " sleeping=%d lost_kicks=%" PRIu64 "\n",
+		     i, w->cpu, all ? 100.0 * (double)busy / (double)all : 0.0, w->loops,
+		     w->busy_loops, busy, idle, nap, sleep, w->naps, w->sleeps, w->sleeping,
+		     w->wakeups_with_work_on_timeout);
 	}
 }
 

@@ -596,7 +596,8 @@ int xvsd_reload(struct xvsd *x)
 	}
 	if (strcmp(nc.name, x->cfg.name) || strcmp(nc.control_socket, x->cfg.control_socket) ||
 	    nc.n_cpus != x->cfg.n_cpus || memcmp(nc.cpus, x->cfg.cpus, sizeof(nc.cpus)) ||
-	    nc.poll != x->cfg.poll || nc.idle_us != x->cfg.idle_us || nc.fdb_max != x->cfg.fdb_max)
+	    nc.poll != x->cfg.poll || nc.idle_us != x->cfg.idle_us ||
+	    nc.max_nap_us != x->cfg.max_nap_us || nc.fdb_max != x->cfg.fdb_max)
 		log_warn("reload: switch name, control socket, datapath and fdb size take effect "
 			 "only after a restart");
 	log_set_level(nc.log_level);
@@ -640,6 +641,7 @@ int xvsd_reload(struct xvsd *x)
 	memcpy(nc.cpus, x->cfg.cpus, sizeof(nc.cpus));
 	nc.poll = x->cfg.poll;
 	nc.idle_us = x->cfg.idle_us;
+	nc.max_nap_us = x->cfg.max_nap_us;
 	nc.fdb_max = x->cfg.fdb_max;
 	cfg_free(&x->cfg);
 	x->cfg = nc;

@@ -67,8 +67,15 @@ struct dp_worker {
 	int wake_fd;
 	uint64_t epoch; /* bumped every loop; read by dp_sync() */
 	int sleeping; /* in epoll_wait: quiescent */
-	/* counters, owned by the worker */
+	/* counters, owned by the worker (read racily by the control thread);
+	 * the four times add up to the worker's life */
 	uint64_t loops;
+	uint64_t busy_loops; /* loops that moved frames */
+	uint64_t busy_ns; /* in loops that moved frames */
+	uint64_t idle_ns; /* in loops that found nothing */
+	uint64_t nap_ns; /* adaptive: in naps under light load */
+	uint64_t sleep_ns; /* adaptive: asleep on kicks */
+	uint64_t naps;
 	uint64_t sleeps;
 	uint64_t wakeups_with_work_on_timeout;
 	/* burst scratch, owned by the worker: each frame as segments (after
@@ -90,6 +97,7 @@ struct dp {
 	struct fdb fdb;
 	enum cfg_poll poll;
 	uint32_t idle_us;
+	uint32_t max_nap_us;
 	int notify_fd; /* eventfd: a worker found a broken device, or news */
 	int xdp_fdb_fd; /* the XDP program's FDB, once an uplink is open; -1 */
 	int stop;

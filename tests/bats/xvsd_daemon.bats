@@ -141,19 +141,66 @@ YAML
 	[ ! -e "$XVSD_DIR/socks/a.sock" ] && [ ! -e "$XVSD_DIR/xvs.ctl" ]
 }
 
-@test "busy polling: traffic flows, the worker never sleeps" {
+# send_a_to_b RATE: 2000 frames from a to b at RATE frames/s; all must arrive
+send_a_to_b() {
 	local rx
+
+	"$XVS_BIN/xvs-vufront" -c "$XVSD_DIR/socks/b.sock" --mac 02:00:00:00:00:0b \
+		--ring-size 4096 --expect 2000 --timeout 20 >"$XVSD_DIR/rx.out" &
+	rx=$!
+	"$XVS_BIN/xvs-vufront" -c "$XVSD_DIR/socks/a.sock" --dst 02:00:00:00:00:0b \
+		--send 2000 --rate "$1" --delay 300
+	wait "$rx" || { cat "$XVSD_DIR/rx.out"; false; }
+	grep -q "rx_frames=2000 .*rx_bad=0" "$XVSD_DIR/rx.out"
+}
+
+@test "busy polling: traffic flows, the worker never sleeps" {
 	config "  a: { type: vhost-user, socket: a.sock }
   b: { type: vhost-user, socket: b.sock }" "datapath:
   poll: busy"
 	xvsd_start "$XVSD_DIR/xvs.yaml"
 	[[ $(xvsd_ctl show) == *"poll=busy"* ]]
-	"$XVS_BIN/xvs-vufront" -c "$XVSD_DIR/socks/b.sock" --mac 02:00:00:00:00:0b \
-		--ring-size 4096 --expect 2000 --timeout 20 >"$XVSD_DIR/rx.out" &
-	rx=$!
-	"$XVS_BIN/xvs-vufront" -c "$XVSD_DIR/socks/a.sock" --dst 02:00:00:00:00:0b \
-		--send 2000 --rate 20000 --delay 300
-	wait "$rx" || { cat "$XVSD_DIR/rx.out"; false; }
-	grep -q "rx_frames=2000 .*rx_bad=0" "$XVSD_DIR/rx.out"
-	xvsd_ctl workers | grep -q "sleeps=0 sleeping=0"
+	send_a_to_b 20000
+	xvsd_ctl workers | grep -q "naps=0 sleeps=0 sleeping=0"
+	# every loop that moved frames is counted as busy, with its time
+	[ "$(worker_field busy_loops)" -gt 0 ] && [ "$(worker_field busy_ns)" -gt 0 ]
+}
+
+# worker_field NAME: the value of NAME=... for worker 0 in `xvsctl workers`
+worker_field() {
+	xvsd_ctl workers | sed -n "s/^worker 0 .* $1=\([0-9]*\).*/\1/p"
+}
+
+@test "adaptive polling: light traffic naps and loses nothing, idle sleeps, time adds up" {
+	local t0 t1 sum
+	config "  a: { type: vhost-user, socket: a.sock }
+  b: { type: vhost-user, socket: b.sock }" "datapath:
+  poll: adaptive
+  max-nap-us: 100"
+	t0=$(date +%s%N)
+	xvsd_start "$XVSD_DIR/xvs.yaml"
+	send_a_to_b 5000
+	# one frame every 200 µs: loops find less than half a burst and nap
+	[ "$(worker_field naps)" -gt 0 ] && [ "$(worker_field nap_ns)" -gt 0 ]
+	[ "$(worker_field busy_loops)" -gt 0 ]
+	# then nothing: the worker sleeps on kicks
+	sleep 0.5
+	[ "$(worker_field sleeps)" -gt 0 ] && [ "$(worker_field sleep_ns)" -gt 0 ]
+	xvsd_ctl workers
+	# busy, idle, nap and sleep time cover the worker's life: no more than
+	# the daemon's, and most of it
+	sum=$(xvsd_ctl workers | awk '/^worker 0 / { for (i = 1; i <= NF; i++) if ($i ~ /^(busy|idle|nap|sleep)_ns=/) { split($i, kv, "="); s += kv[2] } } END { printf "%d", s }')
+	t1=$(date +%s%N)
+	echo "accounted $sum ns of $((t1 - t0)) ns"
+	[ "$sum" -le $((t1 - t0)) ] && [ "$sum" -ge $(((t1 - t0) / 2)) ]
+}
+
+@test "adaptive polling with max-nap-us: 0 never naps" {
+	config "  a: { type: vhost-user, socket: a.sock }
+  b: { type: vhost-user, socket: b.sock }" "datapath:
+  max-nap-us: 0"
+	xvsd_start "$XVSD_DIR/xvs.yaml"
+	send_a_to_b 5000
+	[ "$(worker_field naps)" -eq 0 ] && [ "$(worker_field nap_ns)" -eq 0 ]
+	[ "$(worker_field busy_loops)" -gt 0 ]
 }

@@ -88,6 +88,7 @@ static void every_key(void **state)
 		 "  cpus: %s\n"
 		 "  poll: busy\n"
 		 "  idle-us: 50\n"
+		 "  max-nap-us: 0\n"
 		 "fdb:\n"
 		 "  aging: 0\n"
 		 "  max-entries: 1024\n"
@@ -129,6 +130,7 @@ static void every_key(void **state)
 	}
 	assert_int_equal(c.poll, CFG_POLL_BUSY);
 	assert_int_equal(c.idle_us, 50);
+	assert_int_equal(c.max_nap_us, 0);
 	assert_int_equal(c.fdb_aging_s, 0);
 	assert_int_equal(c.fdb_max, 1024);
 
@@ -141,7 +143,7 @@ static void every_key(void **state)
 	assert_int_equal(p->vlan, 10);
 	assert_int_equal(p->mtu, 9000);
 	assert_int_equal(p->queues, 4);
-	assert_int_equal(p->line, 20);
+	assert_int_equal(p->line, 21);
 	p = &c.ports[1];
 	assert_string_equal(p->name, "vm_2");
 	assert_string_equal(p->socket, "/var/lib/vm 2/net0.sock");
@@ -149,7 +151,7 @@ static void every_key(void **state)
 	assert_int_equal(p->vlan, 20);
 	assert_int_equal(p->mtu, 68);
 	assert_int_equal(p->queues, 8);
-	assert_int_equal(p->line, 27);
+	assert_int_equal(p->line, 28);
 	assert_ptr_equal(cfg_find_port(&c, "vm_2"), p);
 	assert_null(cfg_find_port(&c, "vm3"));
 
@@ -157,11 +159,11 @@ static void every_key(void **state)
 	assert_memory_equal(c.statics[0].mac, "\x52\x54\x00\x00\x00\x01", 6);
 	assert_string_equal(c.statics[0].port, "vm1");
 	assert_int_equal(c.statics[0].vlan, 10); /* the port's */
-	assert_int_equal(c.statics[0].line, 15);
+	assert_int_equal(c.statics[0].line, 16);
 	assert_memory_equal(c.statics[1].mac, "\x52\x54\x00\xab\xcd\x02", 6);
 	assert_string_equal(c.statics[1].port, "vm_2");
 	assert_int_equal(c.statics[1].vlan, 20);
-	assert_int_equal(c.statics[1].line, 16);
+	assert_int_equal(c.statics[1].line, 17);
 
 	cfg_free(&c);
 	assert_null(c.ports);
@@ -292,6 +294,7 @@ static void check_defaults(const struct cfg *c)
 		assert_int_equal(c->cpus[i], -1);
 	assert_int_equal(c->poll, CFG_POLL_ADAPTIVE);
 	assert_int_equal(c->idle_us, 200);
+	assert_int_equal(c->max_nap_us, 50);
 	assert_int_equal(c->fdb_aging_s, 300);
 	assert_int_equal(c->fdb_max, 16384);
 	assert_int_equal(c->n_static, 0);
@@ -388,7 +391,7 @@ static void edges(void **state)
 	cfg_free(&c);
 
 	load_ok("switch: {name: abcdefghijklmnopqrstuvwxyz01234}\n"
-		"datapath: {idle-us: 1000000}\n"
+		"datapath: {idle-us: 1000000, max-nap-us: 10000}\n"
 		"fdb:\n"
 		"  aging: 1000000\n"
 		"  max-entries: 16\n"
@@ -399,6 +402,7 @@ static void edges(void **state)
 		&c);
 	assert_string_equal(c.name, "abcdefghijklmnopqrstuvwxyz01234");
 	assert_int_equal(c.idle_us, 1000000);
+	assert_int_equal(c.max_nap_us, 10000);
 	assert_int_equal(c.fdb_aging_s, 1000000);
 	assert_int_equal(c.fdb_max, 16);
 	assert_int_equal(c.ports[0].vlan, 4094);
@@ -552,7 +556,7 @@ static const struct bad bad_configs[] = {
 	/* datapath */
 	{ "datapath: 1\n", "xvs.yaml:1: datapath: must be a mapping, got \"1\"" },
 	{ "datapath:\n  threads: 2\n",
-	  "xvs.yaml:2: datapath: unknown key \"threads\" (allowed here: cpus, poll, idle-us)" },
+	  "xvs.yaml:2: datapath: unknown key \"threads\" (allowed here: cpus, poll, idle-us, max-nap-us)" },
 	{ "datapath:\n  cpus: 0\n",
 	  "xvs.yaml:2: datapath.cpus: must be a list of CPU numbers, got \"0\"" },
 	{ "datapath:\n  cpus: {0: 1}\n",
@@ -574,6 +578,10 @@ static const struct bad bad_configs[] = {
 	  "xvs.yaml:2: datapath.poll: must be one of adaptive|busy, got \"sometimes\"" },
 	{ "datapath:\n  poll: [busy]\n",
 	  "datapath.poll: must be one of adaptive|busy, got a list" },
+	{ "datapath:\n  max-nap-us: 10001\n",
+	  "xvs.yaml:2: datapath.max-nap-us: must be an integer 0..10000, got \"10001\"" },
+	{ "datapath:\n  max-nap-us: -1\n",
+	  "datapath.max-nap-us: must be an integer 0..10000, got \"-1\"" },
 	{ "datapath:\n  idle-us: 0\n",
 	  "xvs.yaml:2: datapath.idle-us: must be an integer 1..1000000, got \"0\"" },
 	{ "datapath:\n  idle-us: 1000001\n",

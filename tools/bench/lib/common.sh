@@ -27,6 +27,10 @@ die() {
 	exit 1
 }
 
+# idle-saving rows: the longest sleep between polls, the same for every
+# switch that has the option (xvs max-nap-us, OVS pmd-maxsleep)
+MAX_SLEEP_US=200
+
 CLEANUP_LIST=()
 
 track() {

@@ -123,7 +123,7 @@ ovs_busy() {
 }
 
 ovs_powersave() {
-	ovs_vsctl set Open_vSwitch . other_config:pmd-maxsleep="$([ "$1" = on ] && echo 200 || echo 0)"
+	ovs_vsctl set Open_vSwitch . other_config:pmd-maxsleep="$([ "$1" = on ] && echo "$MAX_SLEEP_US" || echo 0)"
 }
 
 ovs_stop() {

@@ -11,8 +11,9 @@
 #
 # xvs: one worker pinned to the switch CPU. Rate rows: poll: busy, like the
 # PMD peers (run.sh --xvs-poll adaptive to change); idle-saving rows: poll:
-# adaptive (xvs's default: polls while traffic flows, sleeps after idle-us
-# = 200 µs without any). Static FDB entries for the frontends' MACs, so no
+# adaptive (xvs's default: polls while traffic flows, naps up to max-nap-us
+# = $MAX_SLEEP_US under light load — the same as OVS's pmd-maxsleep here —
+# and sleeps after idle-us = 200 µs without any). Static FDB entries for the frontends' MACs, so no
 # frame is flooded while the switch learns.
 
 XVS_NAME=xvsbench
@@ -29,6 +30,7 @@ switch:
 datapath:
   cpus: [$SW_CPU]
   poll: $XVS_POLL
+  max-nap-us: $MAX_SLEEP_US
 fdb:
   static:
     - { mac: "$MAC_A", port: a }
@@ -76,9 +78,33 @@ xvs_start() {
 	fi
 }
 
-xvs_mark() { :; }
+# "busy_ns total_ns" of the worker (xvsctl workers: busy, idle, nap and
+# sleep time add up to its life)
+_xvs_times() {
+	"$XVSCTL" --ctl "$WORK/xvs.ctl" workers 2>/dev/null | awk '
+		/^worker 0 / {
+			for (i = 1; i <= NF; i++) {
+				split($i, kv, "=")
+				if (kv[1] ~ /^(busy|idle|nap|sleep)_ns$/) t += kv[2]
+				if (kv[1] == "busy_ns") b = kv[2]
+			}
+			printf "%.0f %.0f\n", b, t
+		}'
+}
 
-xvs_busy() { echo ""; }
+xvs_mark() { XVS_MARK=$(_xvs_times); }
+
+# busy time / all time of the worker since xvs_mark: loops that moved
+# frames, against loops that found nothing, naps and sleeps
+xvs_busy() {
+	local now
+
+	now=$(_xvs_times)
+	[ -n "$now" ] && [ -n "${XVS_MARK:-}" ] || return 0
+	awk -v a="$XVS_MARK" -v b="$now" 'BEGIN {
+		split(a, x, " "); split(b, y, " ")
+		if (y[2] > x[2]) printf "%.4f\n", (y[1] - x[1]) / (y[2] - x[2]) }'
+}
 
 # on: restart with poll: adaptive (the poll mode needs a restart); off: back
 # to the rate rows' mode
@@ -102,7 +128,8 @@ xvs_stop() {
 
 xvs_describe() {
 	cat <<EOF
-xvsd -c FILE (taskset -c $SW_CPU); datapath.cpus [$SW_CPU], poll $XVS_POLL;
+xvsd -c FILE (taskset -c $SW_CPU); datapath.cpus [$SW_CPU], poll $XVS_POLL
+(idle-saving rows: adaptive, max-nap-us $MAX_SLEEP_US);
 vhost-user ports in server mode, static FDB entries for the frontends'
 MACs; uplink: xdp-mode native, AF_XDP copy mode (veth), ring-size 2048,
 frame-size 4096, busy-poll 0.
