@@ -664,6 +664,31 @@ static void rx_legacy_header(void **state)
 	assert_memory_equal(p + 10, frame, 60);
 }
 
+/* A chain whose first descriptor is shorter than the header: the header
+ * continues in the next one, and the frame right after it. */
+static void rx_header_split_over_descriptors(void **state)
+{
+	uint8_t frame[60];
+	struct vq_iov src = { frame, sizeof(frame) };
+	uint64_t a = rx_buf(5), b = rx_buf(200);
+	uint8_t *pa = gpa_ptr(&fx.g, a), *pb = gpa_ptr(&fx.g, b);
+	struct virtio_net_hdr_mrg_rxbuf want = { .num_buffers = 1 };
+
+	(void)state;
+	fill_pattern(frame, sizeof(frame), 33);
+	drv_desc(&fx.r, 0, a, 5, VRING_DESC_F_WRITE | VRING_DESC_F_NEXT, 1);
+	drv_desc(&fx.r, 1, b, 200, VRING_DESC_F_WRITE, 0);
+	drv_post(&fx.r, 0);
+	assert_int_equal(vq_enqueue(&fx.vq, &src, 1, 0, sizeof(frame)), 0);
+	vq_flush(&fx.vq);
+	expect_used(0, 0, 12 + 60);
+	assert_memory_equal(pa, &want, 5);
+	assert_int_equal(pa[5], 0xee); /* nothing past the 5-byte buffer */
+	assert_memory_equal(pb, (uint8_t *)&want + 5, 7);
+	assert_memory_equal(pb + 7, frame, 60);
+	assert_int_equal(pb[67], 0xee);
+}
+
 static void rx_mergeable_spans_three_buffers(void **state)
 {
 	static uint8_t frame[4000];
@@ -1066,6 +1091,7 @@ int main(void)
 		T1(fault_after_max_segments),
 		T1(rx_frame_fits_one_buffer),
 		T1(rx_legacy_header),
+		T1(rx_header_split_over_descriptors),
 		T1(rx_mergeable_spans_three_buffers),
 		T1(rx_too_big_without_mergeable),
 		T1(rx_no_buffers),
