@@ -58,8 +58,22 @@ static void kick_changed(void *ctx, struct vu_dev *d, int vring, int old_fd, int
 	}
 }
 
+/* A TX ring ready with kicks off: its owner may be asleep, with kicks
+ * asked for on the rings it had; wake it to poll this one too. */
+static void vring_ready(void *ctx, struct vu_dev *d, int vring)
+{
+	struct dp_port *p = (struct dp_port *)((char *)d - offsetof(struct dp_port, dev));
+
+	if (!(vring & 1))
+		return;
+	if (write(dp_owner(ctx, p, vring)->wake_fd, &(uint64_t){ 1 }, sizeof(uint64_t)) < 0) {
+		/* saturated counter: it is awake */
+	}
+}
+
 static const struct vu_dev_ops dp_vu_ops = {
 	.kick_changed = kick_changed,
+	.vring_ready = vring_ready,
 };
 
 /* ---- ports --------------------------------------------------------------- */

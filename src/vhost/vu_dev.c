@@ -71,10 +71,23 @@ void vu_dev_attach(struct vu_dev *d, int fd)
 
 /* ---- vring state, under the vq lock ---------------------------------- */
 
+/* A ring that becomes ready starts with the guest's notifications off:
+ * the switch polls (a TX ring's owner asks for kicks only before it
+ * sleeps; an RX ring's are never needed), and a guest that kicks every
+ * burst spends a system call on each. Without EVENT_IDX only the flag
+ * says so; with it, the stale avail_event does. The owner is told, so
+ * that a sleeping one starts polling the ring. */
 static void vring_update_ready(struct vu_dev *d, struct vu_vring *v)
 {
+	bool was = v->vq.ready;
+
 	v->vq.ready = v->started && v->enabled && v->vq.desc && d->mem &&
 		      !__atomic_load_n(&d->broken, __ATOMIC_RELAXED);
+	if (v->vq.ready && !was) {
+		vq_kick_disable(&v->vq);
+		if (d->ops && d->ops->vring_ready)
+			d->ops->vring_ready(d->ctx, d, (int)(v - d->vr));
+	}
 }
 
 static void set_kick(struct vu_dev *d, int idx, int fd)

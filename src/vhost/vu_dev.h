@@ -29,6 +29,9 @@ struct vu_dev;
 struct vu_dev_ops {
 	/* A vring's kick fd changed (-1: none); register it for wake-ups. */
 	void (*kick_changed)(void *ctx, struct vu_dev *d, int vring, int old_fd, int new_fd);
+	/* A vring became ready, with notifications off; called under its
+	 * vq lock (must not take it). */
+	void (*vring_ready)(void *ctx, struct vu_dev *d, int vring);
 };
 
 struct vu_vring {

@@ -378,7 +378,8 @@ xfer() {
 	[ "$status" -eq 1 ]
 	[[ $output == *"is attached and it is not xvs's"* ]]
 	run xdp-loader status "$NET_HOST_IF"
-	[[ $output == *xsk_def_prog* ]] && [[ $output != *xvs_xdp* ]]
+	[[ $output == *xsk_def_prog* ]]
+	[[ $output != *xvs_xdp* ]]
 	xdp-loader unload "$NET_HOST_IF" --all
 	ip link set "$NET_HOST_IF" mtu 9500
 	net_exec ip link set "$NET_PEER_IF" mtu 9500

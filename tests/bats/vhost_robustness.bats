@@ -139,5 +139,6 @@ evil() {
 	wait "$rx" || { cat "$XVSD_DIR/rx.out"; xvsd_ctl show; false; }
 	cat "$XVSD_DIR/rx.out"
 	grep -q "rx_frames=$n .*rx_bad=0 rx_lost=0" "$XVSD_DIR/rx.out"
-	[ "$(port_field g1 broken)" = 0 ] && [ "$(port_field g2 broken)" = 0 ]
+	[ "$(port_field g1 broken)" = 0 ]
+	[ "$(port_field g2 broken)" = 0 ]
 }

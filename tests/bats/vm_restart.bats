@@ -62,7 +62,8 @@ setup() {
 	guest_run -t 120 a "taskset 1 ping -c 20 -i 0.05 -q 10.51.0.2 >/dev/null & taskset 2 ping -c 20 -i 0.05 -q 10.51.0.2 >/dev/null & nc 10.51.0.2 5000 </tmp/blob; wait"
 	wait_until 60 guest_run b "test -e /tmp/blob.done"
 	sum_b=$(guest_run b "md5sum /tmp/blob" | cut -d' ' -f1)
-	[ -n "$sum_a" ] && [ "$sum_a" = "$sum_b" ]
+	[ -n "$sum_a" ]
+	[ "$sum_a" = "$sum_b" ]
 	xvsd_ctl show a
 	for q in 0 1; do
 		[ "$(queue_field a "$q" enabled)" = 1/1 ]

@@ -83,11 +83,13 @@ guest_rx() {
 	wait_until 60 guest_run b "test -e /tmp/blob.done"
 	sum_b=$(guest_run b "md5sum /tmp/blob" | cut -d' ' -f1)
 	echo "sent $sum_a received $sum_b"
-	[ -n "$sum_a" ] && [ "$sum_a" = "$sum_b" ]
+	[ -n "$sum_a" ]
+	[ "$sum_a" = "$sum_b" ]
 	# the bulk went through port a's receive side and port b's transmit side
 	[ "$(queue_field a 0 rx_bytes)" -gt 20000000 ]
 	[ "$(queue_field b 0 tx_bytes)" -gt 20000000 ]
-	[ "$(port_field a broken)" = 0 ] && [ "$(port_field b broken)" = 0 ]
+	[ "$(port_field a broken)" = 0 ]
+	[ "$(port_field b broken)" = 0 ]
 }
 
 @test "an ARP broadcast reaches every guest in the VLAN" {
@@ -159,13 +161,15 @@ guest_rx() {
 	echo "xvsd used $((t1 - t0)) ticks in 10 s at $hz Hz: ${pct}% of a core"
 	xvsd_ctl workers
 	[ "$pct" -lt 5 ]
-	[ "$(port_field a state)" = up ] && [ "$(port_field c state)" = up ]
+	[ "$(port_field a state)" = up ]
+	[ "$(port_field c state)" = up ]
 }
 
 @test "SIGTERM: clean exit, sockets removed" {
 	xvsd_stop TERM
 	echo "status $XVSD_STATUS"
 	[ "$XVSD_STATUS" = 0 ]
-	[ ! -e "$XVSD_DIR/a.sock" ] && [ ! -e "$XVSD_DIR/xvs.ctl" ]
+	[ ! -e "$XVSD_DIR/a.sock" ]
+	[ ! -e "$XVSD_DIR/xvs.ctl" ]
 	grep -q "stopped" "$XVSD_DIR/xvsd.log"
 }

@@ -50,7 +50,8 @@ YAML
 	echo "$output"
 	[ "$status" -eq 1 ]
 	[[ $output == *"xvs.yaml:11: ports.b.vlan:"* ]]
-	[ ! -e "$XVSD_DIR/socks" ] && [ ! -e "$XVSD_DIR/xvs.ctl" ]
+	[ ! -e "$XVSD_DIR/socks" ]
+	[ ! -e "$XVSD_DIR/xvs.ctl" ]
 }
 
 @test "a missing config file is a clear error" {
@@ -138,20 +139,28 @@ YAML
 	xvsd_start "$XVSD_DIR/xvs.yaml"
 	xvsd_stop INT
 	[ "$XVSD_STATUS" = 0 ]
-	[ ! -e "$XVSD_DIR/socks/a.sock" ] && [ ! -e "$XVSD_DIR/xvs.ctl" ]
+	[ ! -e "$XVSD_DIR/socks/a.sock" ]
+	[ ! -e "$XVSD_DIR/xvs.ctl" ]
 }
 
-# send_a_to_b RATE: 2000 frames from a to b at RATE frames/s; all must arrive
+# send_a_to_b RATE [N [FRONTEND-OPTION...]]: N (2000) frames from a to b at
+# RATE frames/s; all must arrive. The sender's report: $XVSD_DIR/tx.out
 send_a_to_b() {
-	local rx
+	local rate=$1 n=${2:-2000} rx
+	shift $(($# < 2 ? $# : 2))
 
 	"$XVS_BIN/xvs-vufront" -c "$XVSD_DIR/socks/b.sock" --mac 02:00:00:00:00:0b \
-		--ring-size 4096 --expect 2000 --timeout 20 >"$XVSD_DIR/rx.out" &
+		--ring-size 4096 --expect "$n" --timeout 20 "$@" >"$XVSD_DIR/rx.out" &
 	rx=$!
 	"$XVS_BIN/xvs-vufront" -c "$XVSD_DIR/socks/a.sock" --dst 02:00:00:00:00:0b \
-		--send 2000 --rate "$1" --delay 300
+		--send "$n" --rate "$rate" --delay 300 "$@" >"$XVSD_DIR/tx.out"
 	wait "$rx" || { cat "$XVSD_DIR/rx.out"; false; }
-	grep -q "rx_frames=2000 .*rx_bad=0" "$XVSD_DIR/rx.out"
+	grep -q "rx_frames=$n .*rx_bad=0" "$XVSD_DIR/rx.out"
+}
+
+# kicks OUT-FILE: the kicks a frontend made
+kicks() {
+	sed -n 's/.* kicks=\([0-9]*\) .*/\1/p' "$1"
 }
 
 @test "busy polling: traffic flows, the worker never sleeps" {
@@ -163,7 +172,8 @@ send_a_to_b() {
 	send_a_to_b 20000
 	xvsd_ctl workers | grep -q "naps=0 sleeps=0 sleeping=0"
 	# every loop that moved frames is counted as busy, with its time
-	[ "$(worker_field busy_loops)" -gt 0 ] && [ "$(worker_field busy_ns)" -gt 0 ]
+	[ "$(worker_field busy_loops)" -gt 0 ]
+	[ "$(worker_field busy_ns)" -gt 0 ]
 }
 
 # worker_field NAME: the value of NAME=... for worker 0 in `xvsctl workers`
@@ -181,18 +191,50 @@ worker_field() {
 	xvsd_start "$XVSD_DIR/xvs.yaml"
 	send_a_to_b 5000
 	# one frame every 200 µs: loops find less than half a burst and nap
-	[ "$(worker_field naps)" -gt 0 ] && [ "$(worker_field nap_ns)" -gt 0 ]
+	[ "$(worker_field naps)" -gt 0 ]
+	[ "$(worker_field nap_ns)" -gt 0 ]
 	[ "$(worker_field busy_loops)" -gt 0 ]
 	# then nothing: the worker sleeps on kicks
 	sleep 0.5
-	[ "$(worker_field sleeps)" -gt 0 ] && [ "$(worker_field sleep_ns)" -gt 0 ]
+	[ "$(worker_field sleeps)" -gt 0 ]
+	[ "$(worker_field sleep_ns)" -gt 0 ]
 	xvsd_ctl workers
 	# busy, idle, nap and sleep time cover the worker's life: no more than
 	# the daemon's, and most of it
 	sum=$(xvsd_ctl workers | awk '/^worker 0 / { for (i = 1; i <= NF; i++) if ($i ~ /^(busy|idle|nap|sleep)_ns=/) { split($i, kv, "="); s += kv[2] } } END { printf "%d", s }')
 	t1=$(date +%s%N)
 	echo "accounted $sum ns of $((t1 - t0)) ns"
-	[ "$sum" -le $((t1 - t0)) ] && [ "$sum" -ge $(((t1 - t0) / 2)) ]
+	[ "$sum" -le $((t1 - t0)) ]
+	[ "$sum" -ge $(((t1 - t0) / 2)) ]
+}
+
+@test "guests without EVENT_IDX do not kick a polling switch; a sleeping one they do" {
+	config "  a: { type: vhost-user, socket: a.sock }
+  b: { type: vhost-user, socket: b.sock }" "datapath:
+  poll: busy"
+	xvsd_start "$XVSD_DIR/xvs.yaml"
+	send_a_to_b 20000 2000 --no-event-idx
+	cat "$XVSD_DIR/tx.out" "$XVSD_DIR/rx.out"
+	# used->flags says NO_NOTIFY from the start: not one kick per burst
+	# (2000 without it), at most one before the flag was seen
+	[ "$(kicks "$XVSD_DIR/tx.out")" -le 1 ]
+	[ "$(kicks "$XVSD_DIR/rx.out")" -le 1 ]
+	xvsd_stop
+
+	config "  a: { type: vhost-user, socket: a.sock }
+  b: { type: vhost-user, socket: b.sock }" "datapath:
+  poll: adaptive"
+	xvsd_start "$XVSD_DIR/xvs.yaml"
+	sleep 0.3 # no ring yet: asleep
+	send_a_to_b 5000 200 --no-event-idx
+	# the sender connects to a sleeping switch: the ring's owner is woken
+	# when the ring is ready, polls, then asks for kicks before it sleeps
+	# again; nothing waits for the 1 s safety timeout
+	xvsd_ctl workers | grep -q "lost_kicks=0"
+	[ "$(worker_field sleeps)" -gt 0 ]
+	# the first frame came 300 ms after the set-up (--delay): to a worker
+	# asleep with kicks asked for
+	[ "$(kicks "$XVSD_DIR/tx.out")" -ge 1 ]
 }
 
 @test "adaptive polling with max-nap-us: 0 never naps" {
@@ -201,6 +243,7 @@ worker_field() {
   max-nap-us: 0"
 	xvsd_start "$XVSD_DIR/xvs.yaml"
 	send_a_to_b 5000
-	[ "$(worker_field naps)" -eq 0 ] && [ "$(worker_field nap_ns)" -eq 0 ]
+	[ "$(worker_field naps)" -eq 0 ]
+	[ "$(worker_field nap_ns)" -eq 0 ]
 	[ "$(worker_field busy_loops)" -gt 0 ]
 }

@@ -40,6 +40,7 @@ static struct {
 	struct drv_ring r[NVRINGS];
 	int nkicks;
 	struct kick_call kicks[64];
+	int nready[NVRINGS]; /* vring_ready calls per vring */
 } fx;
 
 static void kick_changed(void *ctx, struct vu_dev *d, int vring, int old_fd, int new_fd)
@@ -50,7 +51,16 @@ static void kick_changed(void *ctx, struct vu_dev *d, int vring, int old_fd, int
 	fx.kicks[fx.nkicks++] = (struct kick_call){ vring, old_fd, new_fd };
 }
 
-static const struct vu_dev_ops ops = { .kick_changed = kick_changed };
+static void vring_ready(void *ctx, struct vu_dev *d, int vring)
+{
+	(void)ctx;
+	assert_ptr_equal(d, &fx.d);
+	assert_in_range(vring, 0, NVRINGS - 1);
+	assert_true(d->vr[vring].vq.ready);
+	fx.nready[vring]++;
+}
+
+static const struct vu_dev_ops ops = { .kick_changed = kick_changed, .vring_ready = vring_ready };
 
 static int count_fds(void)
 {
@@ -76,6 +86,7 @@ static void fx_open(uint16_t queues)
 	vu_dev_attach(&fx.d, sv[1]);
 	fx.fe = sv[0];
 	fx.nkicks = 0;
+	memset(fx.nready, 0, sizeof(fx.nready));
 }
 
 static void fx_close(void)
@@ -375,6 +386,8 @@ static void full_negotiation(void **state)
 		assert_int_equal(fx.kicks[i].new_fd, vq->kick_fd);
 	}
 	assert_int_equal(fx.nkicks, NVRINGS);
+	for (i = 0; i < NVRINGS; i++)
+		assert_int_equal(fx.nready[i], 1); /* told once, when enabled */
 	assert_int_equal(fx.d.st.broken, 0);
 	expect_tx_works();
 }
@@ -392,6 +405,11 @@ static void legacy_negotiation(void **state)
 	assert_true(fx.d.vr[0].vq.ready);
 	assert_true(fx.d.vr[1].vq.ready);
 	assert_false(fx.d.vr[1].vq.event_idx);
+	/* without EVENT_IDX the flag silences the guest: the switch polls */
+	assert_int_equal(fx.d.vr[0].vq.used->flags, VRING_USED_F_NO_NOTIFY);
+	assert_int_equal(fx.d.vr[1].vq.used->flags, VRING_USED_F_NO_NOTIFY);
+	assert_int_equal(fx.nready[0], 1);
+	assert_int_equal(fx.nready[1], 1);
 	expect_tx_works();
 	fe_send_state(VU_REQ_SET_VRING_ENABLE, 0, 1); /* not negotiated */
 	dev_refuses(-EPROTO);
@@ -425,6 +443,7 @@ static void get_vring_base_stops_ring(void **state)
 	kick = fx.d.vr[1].vq.kick_fd;
 	assert_int_equal(fcntl(kick, F_GETFD), FD_CLOEXEC);
 	fx.nkicks = 0;
+	memset(fx.nready, 0, sizeof(fx.nready));
 	fe_send_state(VU_REQ_GET_VRING_BASE, 1, 0);
 	dev_ok();
 	assert_int_equal(fe_reply(VU_REQ_GET_VRING_BASE, &p), sizeof(struct vu_vring_state));
@@ -558,6 +577,7 @@ static void detach_closes_everything(void **state)
 		fds[n++] = fx.d.vr[i].vq.call_fd;
 	}
 	fx.nkicks = 0;
+	memset(fx.nready, 0, sizeof(fx.nready));
 	vu_dev_detach(&fx.d);
 	for (i = 0; i < n; i++) {
 		assert_int_equal(fcntl(fds[i], F_GETFD), -1);
