@@ -162,9 +162,12 @@ static void cmd_show(struct xvsd *x, struct out *o, const char *arg)
 
 	for (i = 0; i < DP_MAX_PORTS; i++)
 		n += x->dp.ports[i] != NULL;
-	if (!arg || !*arg)
-		outf(o, "switch %s ports=%d workers=%d poll=%s\n", x->cfg.name, n,
-		     x->dp.nworkers, x->cfg.poll == CFG_POLL_BUSY ? "busy" : "adaptive");
+	if ((!arg || !*arg) && x->cfg.poll == CFG_POLL_BUSY)
+		outf(o, "switch %s ports=%d workers=%d poll=busy\n", x->cfg.name, n,
+		     x->dp.nworkers);
+	else if (!arg || !*arg)
+		outf(o, "switch %s ports=%d workers=%d poll=adaptive idle_us=%u max_nap_us=%u\n",
+		     x->cfg.name, n, x->dp.nworkers, x->dp.idle_us, x->dp.max_nap_us);
 	for (i = 0; i < DP_MAX_PORTS; i++) {
 		struct dp_port *p = x->dp.ports[i];
 

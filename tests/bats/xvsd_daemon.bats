@@ -189,6 +189,7 @@ worker_field() {
   max-nap-us: 100"
 	t0=$(date +%s%N)
 	xvsd_start "$XVSD_DIR/xvs.yaml"
+	[[ $(xvsd_ctl show) == *"poll=adaptive idle_us=200 max_nap_us=100"* ]]
 	send_a_to_b 5000
 	# one frame every 200 µs: loops find less than half a burst and nap
 	[ "$(worker_field naps)" -gt 0 ]
