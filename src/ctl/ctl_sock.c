@@ -162,12 +162,14 @@ static void cmd_show(struct xvsd *x, struct out *o, const char *arg)
 
 	for (i = 0; i < DP_MAX_PORTS; i++)
 		n += x->dp.ports[i] != NULL;
-	if ((!arg || !*arg) && x->cfg.poll == CFG_POLL_BUSY)
-		outf(o, "switch %s ports=%d workers=%d poll=busy\n", x->cfg.name, n,
-		     x->dp.nworkers);
-	else if (!arg || !*arg)
-		outf(o, "switch %s ports=%d workers=%d poll=adaptive idle_us=%u max_nap_us=%u\n",
-		     x->cfg.name, n, x->dp.nworkers, x->dp.idle_us, x->dp.max_nap_us);
+	if (!arg || !*arg) {
+		outf(o, "switch %s ports=%d workers=%d poll=", x->cfg.name, n, x->dp.nworkers);
+		if (x->cfg.poll == CFG_POLL_BUSY)
+			outf(o, "busy\n");
+		else
+			outf(o, "adaptive idle_us=%u max_nap_us=%u\n", x->dp.idle_us,
+			     x->dp.max_nap_us);
+	}
 	for (i = 0; i < DP_MAX_PORTS; i++) {
 		struct dp_port *p = x->dp.ports[i];
 
@@ -211,7 +213,6 @@ static void cmd_workers(struct xvsd *x, struct out *o)
 
 	for (i = 0; i < x->dp.nworkers; i++) {
 		struct dp_worker *w = &x->dp.workers[i];
-
 		uint64_t busy = w->busy_ns, idle = w->idle_ns, nap = w->nap_ns, sleep = w->sleep_ns;
 		uint64_t all = busy + idle + nap + sleep;
 

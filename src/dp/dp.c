@@ -35,9 +35,22 @@ static uint64_t now_ns(void)
 
 /* ---- kick fds ------------------------------------------------------------ */
 
+/* Wake a worker sleeping in epoll_wait (it re-reads its rings). */
+static void worker_wake(struct dp_worker *w)
+{
+	if (write(w->wake_fd, &(uint64_t){ 1 }, sizeof(uint64_t)) < 0) {
+		/* saturated counter: it is awake anyway */
+	}
+}
+
+static struct dp_port *port_of(struct vu_dev *d)
+{
+	return (struct dp_port *)((char *)d - offsetof(struct dp_port, dev));
+}
+
 static void kick_changed(void *ctx, struct vu_dev *d, int vring, int old_fd, int new_fd)
 {
-	struct dp_port *p = (struct dp_port *)((char *)d - offsetof(struct dp_port, dev));
+	struct dp_port *p = port_of(d);
 	struct dp *dp = ctx;
 	struct dp_worker *w;
 	struct epoll_event ev = { .events = EPOLLIN | EPOLLET };
@@ -52,9 +65,7 @@ static void kick_changed(void *ctx, struct vu_dev *d, int vring, int old_fd, int
 		if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, new_fd, &ev))
 			log_msg(LOG_LVL_ERR, p->name, "cannot watch kick fd: %s", strerror(errno));
 		/* a sleeping owner must start polling the new ring */
-		if (write(w->wake_fd, &(uint64_t){ 1 }, sizeof(uint64_t)) < 0) {
-			/* saturated counter: it is awake */
-		}
+		worker_wake(w);
 	}
 }
 
@@ -62,13 +73,8 @@ static void kick_changed(void *ctx, struct vu_dev *d, int vring, int old_fd, int
  * asked for on the rings it had; wake it to poll this one too. */
 static void vring_ready(void *ctx, struct vu_dev *d, int vring)
 {
-	struct dp_port *p = (struct dp_port *)((char *)d - offsetof(struct dp_port, dev));
-
-	if (!(vring & 1))
-		return;
-	if (write(dp_owner(ctx, p, vring)->wake_fd, &(uint64_t){ 1 }, sizeof(uint64_t)) < 0) {
-		/* saturated counter: it is awake */
-	}
+	if (vring & 1)
+		worker_wake(dp_owner(ctx, port_of(d), vring));
 }
 
 static const struct vu_dev_ops dp_vu_ops = {
@@ -139,9 +145,7 @@ void dp_wake(struct dp *dp)
 	int i;
 
 	for (i = 0; i < dp->nworkers; i++)
-		if (write(dp->workers[i].wake_fd, &(uint64_t){ 1 }, sizeof(uint64_t)) < 0) {
-			/* saturated: awake */
-		}
+		worker_wake(&dp->workers[i]);
 }
 
 void dp_sync(struct dp *dp)

@@ -307,16 +307,14 @@ static void write_hdr(const struct vq_chain *c, uint8_t hdr_len, uint16_t num_bu
 	uint32_t off = 0;
 	int si = 0;
 
-	if (c->seg[0].len >= 12 && hdr_len == 12) {
-		memcpy(d, &(uint64_t){ 0 }, 8); /* flags .. csum_start */
-		memcpy(d + 8, &(uint32_t){ 0 }, 2); /* csum_offset */
-		memcpy(d + 10, &num_buffers, 2);
-	} else if (c->seg[0].len >= 10 && hdr_len == 10) {
-		memcpy(d, &(uint64_t){ 0 }, 8);
-		memcpy(d + 8, &(uint16_t){ 0 }, 2);
-	} else {
+	if (c->seg[0].len < hdr_len || (hdr_len != 10 && hdr_len != 12)) {
 		copy_into(c, 0, &src, 1, &si, &off, hdr_len);
+		return;
 	}
+	memcpy(d, &(uint64_t){ 0 }, 8); /* flags .. csum_start */
+	memcpy(d + 8, &(uint16_t){ 0 }, 2); /* csum_offset */
+	if (hdr_len == 12)
+		memcpy(d + 10, &num_buffers, 2);
 }
 
 int vq_enqueue(struct vq *vq, const struct vq_iov *src, int nsrc, uint32_t skip, uint32_t len)

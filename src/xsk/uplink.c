@@ -237,7 +237,7 @@ int uplink_open(struct uplink *u, const struct cfg_port *cp, const char *switch_
 		log_err("%s: %d queues: at most %d sockets an uplink; list the queues to use "
 			"(queues: [0, 1, ...]) and steer traffic to them",
 			u->ifname, u->nq, UPLINK_MAX_QUEUES);
-		return -E2BIG;
+		return -ENOSPC;
 	}
 	for (i = 0; !cp->all_queues && i < cp->n_queue_ids; i++)
 		if (cp->queue_ids[i] >= nrx) {

@@ -143,6 +143,21 @@ YAML
 	[ ! -e "$XVSD_DIR/xvs.ctl" ]
 }
 
+@test "an uplink with more queues than sockets an uplink takes: clear error, nothing attached" {
+	ip link add xvsq65a numtxqueues 65 numrxqueues 65 type veth peer name xvsq65b
+	ip link set xvsq65a up
+	ip link set xvsq65b up
+	config "  up0: { type: uplink, interface: xvsq65a, queues: all }"
+	# (a timeout: an xvsd that accepted it would run in the foreground)
+	run timeout 20 "$XVS_BIN/xvsd" -c "$XVSD_DIR/xvs.yaml"
+	ip link show xvsq65a >"$XVSD_DIR/link"
+	ip link del xvsq65a
+	echo "$output"
+	[ "$status" -eq 1 ]
+	[[ $output == *"xvsq65a: 65 queues: at most 64 sockets an uplink; list the queues to use"* ]]
+	[[ $(cat "$XVSD_DIR/link") != *xdp* ]]
+}
+
 # send_a_to_b RATE [N [FRONTEND-OPTION...]]: N (2000) frames from a to b at
 # RATE frames/s; all must arrive. The sender's report: $XVSD_DIR/tx.out
 send_a_to_b() {
