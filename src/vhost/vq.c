@@ -84,12 +84,12 @@ static int violation(struct vq *vq, const char *why)
 	return -EFAULT;
 }
 
-int vq_pop(struct vq *vq, struct vq_chain *c, bool writable)
+int vq_pop_budget(struct vq *vq, struct vq_chain *c, bool writable, uint32_t *budget)
 {
 	const struct vring_desc *table = vq->desc;
 	uint32_t max = vq->size, count = 0, i;
+	bool full = *budget >= VQ_MAX_DESC, oversize = false, indirect = false;
 	uint64_t total = 0;
-	bool oversize = false;
 	uint16_t head;
 
 	head = READ_ONCE(vq->avail->ring[vq->last_avail & (vq->size - 1)]);
@@ -102,7 +102,7 @@ int vq_pop(struct vq *vq, struct vq_chain *c, bool writable)
 
 	/* fast path: one descriptor, one region; anything else (or a guest
 	 * changing it under us) takes the full walk below */
-	{
+	if (*budget) {
 		const volatile struct vring_desc *vd = &table[head];
 		uint64_t addr = vd->addr;
 		uint32_t len = vd->len;
@@ -112,6 +112,7 @@ int vq_pop(struct vq *vq, struct vq_chain *c, bool writable)
 		if (!(flags & (VRING_DESC_F_NEXT | VRING_DESC_F_INDIRECT)) &&
 		    !!(flags & VRING_DESC_F_WRITE) == writable &&
 		    (hva = vu_mem_gpa(vq->mem, addr, len))) {
+			(*budget)--;
 			c->seg[0].base = hva;
 			c->seg[0].len = len;
 			c->nseg = 1;
@@ -120,28 +121,43 @@ int vq_pop(struct vq *vq, struct vq_chain *c, bool writable)
 		}
 	}
 
+	/* Every descriptor read is charged to the budget, whatever its length
+	 * and whichever table it is in: the walk ends after VQ_MAX_DESC reads
+	 * at the latest, cycles and zero-length padding included. */
 	for (;;) {
 		const volatile struct vring_desc *vd = &table[i];
-		uint64_t addr = vd->addr;
-		uint32_t len = vd->len;
-		uint16_t flags = vd->flags, next = vd->next;
+		uint64_t addr;
+		uint32_t len;
+		uint16_t flags, next;
 
 		if (++count > max)
 			return violation(vq, "descriptor chain loops or is longer than its table");
+		if (!*budget) {
+			if (full)
+				return violation(vq, "descriptor chain of more than 256 descriptors");
+			return -ENOBUFS;
+		}
+		(*budget)--;
+		addr = vd->addr;
+		len = vd->len;
+		flags = vd->flags;
+		next = vd->next;
 		if (flags & VRING_DESC_F_INDIRECT) {
-			if (table != vq->desc)
+			/* by state, not by table address: a guest may point an
+			 * indirect table at the ring's own table */
+			if (indirect)
 				return violation(vq, "nested indirect descriptor");
 			if (flags & VRING_DESC_F_NEXT)
 				return violation(vq, "indirect descriptor with NEXT");
 			if (len == 0 || len % sizeof(struct vring_desc))
 				return violation(vq, "indirect table length not a multiple of 16");
-			/* a chain is never longer than the ring (virtio 2.7.5.3.1):
-			 * without this, one pop could walk 2^28 descriptors */
+			/* a chain is never longer than the ring (virtio 2.7.5.3.1) */
 			if (len / sizeof(struct vring_desc) > vq->size)
 				return violation(vq, "indirect table longer than the ring");
 			table = vu_mem_gpa(vq->mem, addr, len);
 			if (!table)
 				return violation(vq, "indirect table outside guest memory");
+			indirect = true;
 			max = len / sizeof(struct vring_desc);
 			count = 0;
 			i = 0;
@@ -179,6 +195,13 @@ int vq_pop(struct vq *vq, struct vq_chain *c, bool writable)
 	return oversize ? -EMSGSIZE : 0;
 }
 
+int vq_pop(struct vq *vq, struct vq_chain *c, bool writable)
+{
+	uint32_t budget = VQ_MAX_DESC;
+
+	return vq_pop_budget(vq, c, writable, &budget);
+}
+
 void vq_flush(struct vq *vq)
 {
 	uint16_t old, new, event;
@@ -208,8 +231,11 @@ void vq_flush(struct vq *vq)
 		notify = !(READ_ONCE(vq->avail->flags) & VRING_AVAIL_F_NO_INTERRUPT);
 	}
 	if (notify && vq->call_fd >= 0) {
-		eventfd_write(vq->call_fd, 1);
-		vq->st.notifies++;
+		/* non-blocking (see vu_dev): a full counter fails at once */
+		if (eventfd_write(vq->call_fd, 1))
+			vq->st.irq_fail++;
+		else
+			vq->st.notifies++;
 	}
 }
 
@@ -322,9 +348,22 @@ int vq_enqueue(struct vq *vq, const struct vq_iov *src, int nsrc, uint32_t skip,
 	/* Chains of one frame: at most VQ_MAX_SEGS buffers (a 9000-byte frame
 	 * takes 6 of Linux's mergeable buffers). */
 	static __thread struct vq_chain chains[VQ_MAX_SEGS];
-	uint32_t left = len, put, room, off;
+	uint32_t left = len, put, room, off, budget = VQ_MAX_DESC;
 	int avail, n = 0, si = 0, r, i;
 	uint32_t soff = skip;
+
+	/* Room is known to be short: a frame no shorter than one that did not
+	 * fit fails at once until the guest posts more buffers. Without this,
+	 * every frame flooded to a guest that posts useless buffers would walk
+	 * up to VQ_MAX_DESC of its descriptors, on the sender's worker. */
+	if (vq->nobuf) {
+		if (len >= vq->nobuf_len &&
+		    __atomic_load_n(&vq->avail->idx, __ATOMIC_ACQUIRE) == vq->nobuf_idx) {
+			vq->st.drop_no_buf++;
+			return -ENOBUFS;
+		}
+		vq->nobuf = false;
+	}
 
 	/* find the starting source segment */
 	while (si < nsrc && soff >= src[si].len)
@@ -345,8 +384,10 @@ int vq_enqueue(struct vq *vq, const struct vq_iov *src, int nsrc, uint32_t skip,
 		}
 		if (n == avail || n == VQ_MAX_SEGS || (n > 0 && !vq->mrg_rxbuf))
 			goto no_room;
-		r = vq_pop(vq, c, true);
+		r = vq_pop_budget(vq, c, true, &budget);
 		n++;
+		if (r == -ENOBUFS) /* the frame's descriptor budget is spent */
+			goto no_room;
 		if (r == -EMSGSIZE) /* no driver splits a receive buffer so finely */
 			return violation(vq, "receive buffer of more than 64 segments");
 		if (r)
@@ -355,7 +396,10 @@ int vq_enqueue(struct vq *vq, const struct vq_iov *src, int nsrc, uint32_t skip,
 		if (c->len < off)
 			goto no_room; /* not even room for the header */
 		room = c->len - off;
-		if (si < nsrc && src[si].len - soff >= left && c->seg[0].len >= off + left) {
+		/* nseg first: a chain of zero-length descriptors has no
+		 * segment, and seg[0] would be left over from another frame */
+		if (c->nseg && si < nsrc && src[si].len - soff >= left &&
+		    c->seg[0].len >= off + left) {
 			/* the usual case: one piece into one buffer */
 			memcpy(c->seg[0].base + off, src[si].base + soff, left);
 			put = left;
@@ -375,6 +419,13 @@ int vq_enqueue(struct vq *vq, const struct vq_iov *src, int nsrc, uint32_t skip,
 
 no_room:
 	vq_unpop(vq, (uint16_t)n);
+	/* Out of posted buffers: what was looked at ends at avail_cache (just
+	 * re-read), and more posted since clears this at the next frame.
+	 * Otherwise the chains at the head decided it; later ones cannot help. */
+	vq->nobuf = true;
+	vq->nobuf_idx = n == avail ? vq->avail_cache
+				   : __atomic_load_n(&vq->avail->idx, __ATOMIC_ACQUIRE);
+	vq->nobuf_len = len;
 	vq->st.drop_no_buf++;
 	return -ENOBUFS;
 }

@@ -19,6 +19,12 @@
 #include "vhost/vu_mem.h"
 
 #define VQ_MAX_SEGS 64 /* segments of one frame we gather; more: dropped */
+/* Descriptors read for one chain (TX) or one frame (RX, all its chains
+ * together), the indirect hop and zero-length descriptors included. Linux
+ * needs at most MAX_SKB_FRAGS + 2 for a chain and one per mergeable
+ * buffer; DPDK stops at 256 too. A longer chain is a violation; a frame
+ * whose chains run past it on RX is dropped for want of buffers. */
+#define VQ_MAX_DESC 256
 
 struct vq_iov {
 	uint8_t *base;
@@ -41,6 +47,7 @@ struct vq_stats {
 	uint64_t drop_runt; /* TX: shorter than an Ethernet header */
 	uint64_t drop_segs; /* more than VQ_MAX_SEGS segments */
 	uint64_t notifies; /* guest interrupts sent */
+	uint64_t irq_fail; /* interrupts the call eventfd refused (full) */
 };
 
 struct vq {
@@ -69,6 +76,12 @@ struct vq {
 	uint16_t used_pending; /* entries written since the last flush */
 	uint16_t signalled_used; /* used idx at the last interrupt */
 	bool signalled_valid;
+	/* RX: a frame of nobuf_len bytes found no room in what the guest had
+	 * posted up to avail index nobuf_idx: until the guest posts more, a
+	 * frame as long fails without walking those buffers again */
+	bool nobuf;
+	uint16_t nobuf_idx;
+	uint32_t nobuf_len;
 	const char *err; /* first guest violation, for the log */
 	struct vq_stats st;
 } __attribute__((aligned(64)));
@@ -104,9 +117,16 @@ int vq_avail_count(struct vq *vq);
  * says which kind of descriptors this queue must have (RX: device-writable,
  * TX: device-readable). Returns 0, -EMSGSIZE (more than VQ_MAX_SEGS
  * segments: the chain is consumed and must be returned with len 0), or
- * -EFAULT (guest violation; vq->err says what).
+ * -EFAULT (guest violation, such as a chain of more than VQ_MAX_DESC
+ * descriptors; vq->err says what).
  */
 int vq_pop(struct vq *vq, struct vq_chain *c, bool writable);
+
+/* vq_pop() charging every descriptor read to *budget (VQ_MAX_DESC for a
+ * fresh one). A chain that exhausts a full budget is a violation; one that
+ * exhausts what an earlier chain left returns -ENOBUFS (consumed: unpop
+ * it with the others). */
+int vq_pop_budget(struct vq *vq, struct vq_chain *c, bool writable, uint32_t *budget);
 
 /* Give back the last `n` popped chains (RX ran out of room mid-frame). */
 static inline void vq_unpop(struct vq *vq, uint16_t n)
@@ -126,7 +146,8 @@ static inline void vq_push(struct vq *vq, uint16_t head, uint32_t len)
 }
 
 /* Publish pending used entries with one release store and interrupt the
- * guest if it asked for it. */
+ * guest if it asked for it. The call fd is non-blocking (vu_dev makes it
+ * so): a full eventfd is counted in irq_fail, never waited for. */
 void vq_flush(struct vq *vq);
 
 /* TX queues: ask for / stop kicks (adaptive polling). vq_kick_enable()

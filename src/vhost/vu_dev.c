@@ -9,6 +9,7 @@
 #include "vhost/vu_dev.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/virtio_config.h>
 #include <linux/virtio_net.h>
 #include <linux/virtio_ring.h>
@@ -53,6 +54,7 @@ void vu_dev_init(struct vu_dev *d, const char *name, uint16_t max_queues,
 	snprintf(d->name, sizeof(d->name), "%s", name);
 	d->fd = -1;
 	d->max_queues = max_queues;
+	d->max_mem = VU_DEFAULT_MAX_MEM;
 	d->ops = ops;
 	d->ctx = ctx;
 	for (i = 0; i < VU_MAX_VRINGS; i++) {
@@ -126,6 +128,7 @@ static void dev_reset(struct vu_dev *d)
 		v->vq.last_avail = v->vq.used_idx = v->vq.avail_cache = 0;
 		v->vq.used_pending = 0;
 		v->vq.signalled_valid = false;
+		v->vq.nobuf = false;
 		v->vq.err = NULL;
 		vq_unlock(&v->vq);
 		close_fd(&call);
@@ -172,6 +175,15 @@ void vu_dev_mark_broken(struct vu_dev *d, const char *why)
 
 bool vu_dev_check_broken(struct vu_dev *d)
 {
+	static const char gone[] = "guest memory went away (SIGBUS): the front-end shrank "
+				   "or removed a region";
+
+	if (d->mem && vu_mem_faulted(d->mem)) {
+		/* whatever a worker made of the zeros, this is the cause */
+		vu_dev_mark_broken(d, gone);
+		d->broken_why = gone;
+		d->st.mem_faults++;
+	}
 	if (!__atomic_load_n(&d->broken, __ATOMIC_ACQUIRE))
 		return false;
 	log_msg(LOG_LVL_WARN, d->name, "guest error: %s; disconnecting",
@@ -260,11 +272,25 @@ static int vu_set_mem_table(struct vu_dev *d, const char **why)
 {
 	struct vu_mem_table *t = &d->msg.p.mem;
 	struct vu_mem *m, *old;
+	uint64_t total = 0;
 	int i, err = 0;
 
 	if (t->nregions == 0 || t->nregions > VU_MAX_MEM_REGIONS ||
 	    d->msg.hdr.size != 8 + 32 * t->nregions) {
 		*why = "SET_MEM_TABLE size does not match its region count";
+		return -EPROTO;
+	}
+	for (i = 0; i < (int)t->nregions; i++) {
+		/* each ≤ 2^40 once vu_mem_map checked it; checked here first,
+		 * so the sum cannot overflow either */
+		if (t->regions[i].memory_size > d->max_mem || total > d->max_mem) {
+			total = UINT64_MAX;
+			break;
+		}
+		total += t->regions[i].memory_size;
+	}
+	if (total > d->max_mem) {
+		*why = "guest memory over the port's limit (max-guest-memory)";
 		return -EPROTO;
 	}
 	m = vu_mem_map(t, d->fds, d->nfds, why);
@@ -337,6 +363,10 @@ static int vu_set_vring_addr(struct vu_dev *d, const char **why)
 		return -EPROTO;
 	}
 	v = &d->vr[i];
+	if (v->started) {
+		*why = "SET_VRING_ADDR on a running ring";
+		return -EPROTO;
+	}
 	vq_lock(&v->vq);
 	v->desc_uva = a->desc_user_addr;
 	v->avail_uva = a->avail_user_addr;
@@ -360,6 +390,10 @@ static int vu_set_vring_base(struct vu_dev *d, const char **why)
 		*why = "SET_VRING_BASE beyond a split ring's index range";
 		return -EPROTO;
 	}
+	if (d->vr[i].started) {
+		*why = "SET_VRING_BASE on a running ring";
+		return -EPROTO;
+	}
 	vq = &d->vr[i].vq;
 	vq_lock(vq);
 	/* the front-end restores last_avail from the used index, so the two
@@ -367,6 +401,7 @@ static int vu_set_vring_base(struct vu_dev *d, const char **why)
 	vq->last_avail = vq->used_idx = vq->avail_cache = (uint16_t)d->msg.p.state.num;
 	vq->used_pending = 0;
 	vq->signalled_valid = false;
+	vq->nobuf = false;
 	vq_unlock(vq);
 	return 0;
 }
@@ -388,6 +423,43 @@ static int vu_get_vring_base(struct vu_dev *d, const char **why)
 	vq_unlock(&v->vq);
 	set_kick(d, i, -1);
 	return sizeof(struct vu_vring_state);
+}
+
+/* What a front-end hands over as a kick or call fd must be an eventfd:
+ * a pipe or a socket could block the worker that writes it, or make the
+ * switch read from somebody else's file. */
+static bool is_eventfd(int fd)
+{
+	char path[40], link[32];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	n = readlink(path, link, sizeof(link) - 1);
+	if (n < 0)
+		return false;
+	link[n] = '\0';
+	return !strcmp(link, "anon_inode:[eventfd]");
+}
+
+/* A call fd is written under the vring lock: it must never block. The
+ * file description is shared with the front-end; QEMU creates its
+ * notifiers non-blocking anyway, and an irqfd does not care. */
+static int take_eventfd(int fd, const char *req, const char **why)
+{
+	int fl;
+
+	if (fd < 0)
+		return 0;
+	if (!is_eventfd(fd)) {
+		*why = req;
+		return -EPROTO;
+	}
+	fl = fcntl(fd, F_GETFL);
+	if (fl < 0 || (!(fl & O_NONBLOCK) && fcntl(fd, F_SETFL, fl | O_NONBLOCK))) {
+		*why = "cannot make a vring eventfd non-blocking";
+		return -EPROTO;
+	}
+	return 0;
 }
 
 /* KICK, CALL, ERR: the index, and either an fd or the no-fd flag. */
@@ -415,11 +487,15 @@ static int vring_fd(struct vu_dev *d, int *idx, int *fd, const char **why)
 static int vu_set_vring_kick(struct vu_dev *d, const char **why)
 {
 	struct vu_vring *v;
-	int i, fd, err;
+	int i, fd = -1, err;
 
 	err = vring_fd(d, &i, &fd, why);
-	if (err)
+	if (!err)
+		err = take_eventfd(fd, "SET_VRING_KICK fd is not an eventfd", why);
+	if (err) {
+		close_fd(&fd);
 		return err;
+	}
 	v = &d->vr[i];
 	set_kick(d, i, fd);
 	vq_lock(&v->vq);
@@ -437,11 +513,15 @@ static int vu_set_vring_kick(struct vu_dev *d, const char **why)
 
 static int vu_set_vring_call(struct vu_dev *d, const char **why)
 {
-	int i, fd, old, err;
+	int i, fd = -1, old, err;
 
 	err = vring_fd(d, &i, &fd, why);
-	if (err)
+	if (!err)
+		err = take_eventfd(fd, "SET_VRING_CALL fd is not an eventfd", why);
+	if (err) {
+		close_fd(&fd);
 		return err;
+	}
 	vq_lock(&d->vr[i].vq);
 	old = d->vr[i].vq.call_fd;
 	d->vr[i].vq.call_fd = fd;
@@ -627,9 +707,9 @@ static int read_messages(struct vu_dev *d)
 	struct msghdr mh;
 	uint32_t want;
 	ssize_t n;
-	int err;
+	int err, budget = VU_MSG_BUDGET;
 
-	for (;;) {
+	while (budget) {
 		/* header first, then exactly the payload it announces */
 		if (d->got < VU_HDR_SIZE) {
 			want = VU_HDR_SIZE;
@@ -670,9 +750,11 @@ static int read_messages(struct vu_dev *d)
 		}
 		if (d->got >= VU_HDR_SIZE && d->got == VU_HDR_SIZE + d->msg.hdr.size) {
 			d->got = 0;
+			budget--;
 			err = dispatch(d);
 			if (err)
 				return err;
 		}
 	}
+	return 0;
 }

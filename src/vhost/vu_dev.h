@@ -47,12 +47,20 @@ struct vu_dev_stats {
 	uint64_t connects;
 	uint64_t disconnects;
 	uint64_t broken; /* times it was disconnected for a violation */
+	uint64_t mem_faults; /* guest memory that went away under us (SIGBUS) */
 };
+
+/* Guest memory a port may map unless configured otherwise. */
+#define VU_DEFAULT_MAX_MEM (128ull << 30)
+/* Messages handled per vu_dev_readable() call: one front-end streaming
+ * requests cannot keep the control thread from the other ports. */
+#define VU_MSG_BUDGET 32
 
 struct vu_dev {
 	char name[32]; /* log prefix: the port name */
 	int fd; /* the connection; -1 when none */
 	uint16_t max_queues; /* queue pairs offered */
+	uint64_t max_mem; /* bytes of guest memory accepted (all regions) */
 
 	/* message being received: header, then its payload (aligned) */
 	struct {
@@ -88,16 +96,18 @@ void vu_dev_init(struct vu_dev *d, const char *name, uint16_t max_queues,
 		 const struct vu_dev_ops *ops, void *ctx);
 /* A connection was established; the device owns fd from now on. */
 void vu_dev_attach(struct vu_dev *d, int fd);
-/* Read and handle what is available on the connection. Returns 0, or a
- * negative errno when the connection must be closed (EOF, violation): the
- * caller then calls vu_dev_detach(). */
+/* Read and handle what is available on the connection, at most
+ * VU_MSG_BUDGET messages (the caller's level-triggered poll comes back for
+ * the rest). Returns 0, or a negative errno when the connection must be
+ * closed (EOF, violation): the caller then calls vu_dev_detach(). */
 int vu_dev_readable(struct vu_dev *d);
 /* Close the connection and forget all guest state (memory, rings, fds). */
 void vu_dev_detach(struct vu_dev *d);
 
 /* Data path: a worker found a violation on one of the device's vrings. */
 void vu_dev_mark_broken(struct vu_dev *d, const char *why);
-/* Control thread: true if the device was marked broken (it logs once). */
+/* Control thread: true if the device was marked broken, or its memory
+ * went away (see vu_mem.h); it logs once. */
 bool vu_dev_check_broken(struct vu_dev *d);
 
 #endif /* XVS_VU_DEV_H */

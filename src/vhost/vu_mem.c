@@ -2,10 +2,109 @@
 #include "vhost/vu_mem.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+/* ---- SIGBUS guard -------------------------------------------------------- */
+
+/* Every live table, for the signal handler: a slot is claimed under
+ * guard_mu and published with a release store of its table; the handler
+ * only reads (acquire). A table is unpublished before it is unmapped, and
+ * no thread touches guest memory after that (the device swapped it out
+ * under its vring locks first). Two tables per port at most (a swap). */
+#define GUARD_SLOTS 1024
+
+static struct vu_mem *guard_slot[GUARD_SLOTS];
+static pthread_mutex_t guard_mu = PTHREAD_MUTEX_INITIALIZER;
+static int guard_notify_fd = -1;
+static int guard_installed;
+
+static void guard_add(struct vu_mem *m)
+{
+	int i;
+
+	pthread_mutex_lock(&guard_mu);
+	for (i = 0; i < GUARD_SLOTS; i++)
+		if (!guard_slot[i]) {
+			/* the table is complete before the handler can see it */
+			__atomic_store_n(&guard_slot[i], m, __ATOMIC_RELEASE);
+			break;
+		}
+	pthread_mutex_unlock(&guard_mu);
+}
+
+static void guard_del(struct vu_mem *m)
+{
+	int i;
+
+	pthread_mutex_lock(&guard_mu);
+	for (i = 0; i < GUARD_SLOTS; i++)
+		if (guard_slot[i] == m)
+			__atomic_store_n(&guard_slot[i], NULL, __ATOMIC_RELEASE);
+	pthread_mutex_unlock(&guard_mu);
+}
+
+/* Async-signal-safe: loads, mmap, write. */
+static void on_sigbus(int sig, siginfo_t *si, void *uc)
+{
+	uint8_t *a = si->si_addr;
+	int i, r, saved = errno;
+
+	(void)uc;
+	for (i = 0; i < GUARD_SLOTS; i++) {
+		struct vu_mem *m = __atomic_load_n(&guard_slot[i], __ATOMIC_ACQUIRE);
+
+		if (!m || a < m->base || a >= m->base + m->base_len)
+			continue;
+		for (r = 0; r < m->nregions; r++) {
+			if (a < m->map_start[r] || a >= m->map_start[r] + m->map_len[r])
+				continue;
+			/* the region is gone for good: zeros in its place */
+			if (mmap(m->map_start[r], m->map_len[r], PROT_READ | PROT_WRITE,
+				 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_NORESERVE, -1,
+				 0) == MAP_FAILED)
+				break;
+			__atomic_store_n(&m->faulted, 1, __ATOMIC_RELEASE);
+			if (guard_notify_fd >= 0 &&
+			    write(guard_notify_fd, &(uint64_t){ 1 }, sizeof(uint64_t)) < 0) {
+				/* saturated: the control thread is awake anyway */
+			}
+			errno = saved;
+			return;
+		}
+	}
+	/* not guest memory (or not containable): die of it as before, on
+	 * return (a fault repeats) or now (a signal somebody sent) */
+	signal(sig, SIG_DFL);
+	if (si->si_code <= 0)
+		raise(sig);
+	errno = saved;
+}
+
+int vu_mem_guard_install(int notify_fd)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = on_sigbus;
+	sa.sa_flags = SA_SIGINFO | SA_RESTART;
+	sigemptyset(&sa.sa_mask);
+	guard_notify_fd = notify_fd;
+	if (__atomic_load_n(&guard_installed, __ATOMIC_ACQUIRE))
+		return 0;
+	if (sigaction(SIGBUS, &sa, NULL))
+		return -errno;
+	__atomic_store_n(&guard_installed, 1, __ATOMIC_RELEASE);
+	return 0;
+}
+
+/* ---- tables -------------------------------------------------------------- */
 
 static uint64_t align_up(uint64_t v, uint64_t a)
 {
@@ -59,7 +158,7 @@ struct vu_mem *vu_mem_map(const struct vu_mem_table *t, const int *fds, int nfds
 	struct stat st;
 	uint8_t *p;
 	uint32_t i;
-	int err;
+	int err, seals;
 
 	*why = check_table(t, nfds);
 	if (*why) {
@@ -107,6 +206,7 @@ struct vu_mem *vu_mem_map(const struct vu_mem_table *t, const int *fds, int nfds
 		goto free_m;
 	}
 	m->base = p;
+	m->sealed = true;
 	/* offsets from base, chosen so that base + cursor is maxalign-aligned
 	 * as an address */
 	cursor = align_up((uint64_t)(uintptr_t)p, maxalign) - (uint64_t)(uintptr_t)p;
@@ -136,11 +236,18 @@ struct vu_mem *vu_mem_map(const struct vu_mem_table *t, const int *fds, int nfds
 			.size = r->memory_size,
 			.hva = m->base + cursor + lead,
 		};
+		m->map_start[i] = m->base + cursor;
+		m->map_len[i] = len;
+		m->total += r->memory_size;
+		seals = fcntl(fds[i], F_GET_SEALS);
+		if (seals < 0 || !(seals & F_SEAL_SHRINK))
+			m->sealed = false;
 		cursor = align_up((uint64_t)(uintptr_t)m->base + cursor + len, maxalign) -
 			 (uint64_t)(uintptr_t)m->base;
 
 	}
 	m->nregions = (int)t->nregions;
+	guard_add(m);
 	return m;
 
 unmap:
@@ -158,6 +265,7 @@ void vu_mem_unmap(struct vu_mem *m)
 {
 	if (!m)
 		return;
+	guard_del(m);
 	munmap(m->base, m->base_len);
 	free(m);
 }

@@ -9,10 +9,20 @@
  *
  * Immutable once built: a new SET_MEM_TABLE builds a new vu_mem and the
  * device swaps it in under its vring locks.
+ *
+ * Memory that goes away: a front-end can shrink a region's file after we
+ * mapped it (memfds without F_SEAL_SHRINK, tmpfs and hugetlbfs files can
+ * all be truncated), and the next access to it raises SIGBUS. With
+ * vu_mem_guard_install() the daemon contains it: the SIGBUS handler maps
+ * anonymous memory over the faulting region (the access then reads zeros;
+ * writes land in memory the guest no longer sees), flags the table
+ * (vu_mem_faulted) and wakes the control thread, which disconnects the
+ * port. A SIGBUS anywhere else is re-raised as before.
  */
 #ifndef XVS_VU_MEM_H
 #define XVS_VU_MEM_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -30,6 +40,12 @@ struct vu_mem {
 	struct vu_mem_map r[VU_MAX_MEM_REGIONS];
 	uint8_t *base; /* the reserved range */
 	size_t base_len;
+	/* each region's whole mapping (page-aligned), for the SIGBUS guard */
+	uint8_t *map_start[VU_MAX_MEM_REGIONS];
+	size_t map_len[VU_MAX_MEM_REGIONS];
+	uint64_t total; /* bytes of guest memory */
+	bool sealed; /* no region can shrink (F_SEAL_SHRINK on every fd) */
+	int faulted; /* set by the SIGBUS guard */
 };
 
 /*
@@ -40,6 +56,18 @@ struct vu_mem {
 struct vu_mem *vu_mem_map(const struct vu_mem_table *t, const int *fds, int nfds,
 			  const char **why);
 void vu_mem_unmap(struct vu_mem *m);
+
+/* Install the process-wide SIGBUS guard (idempotent); notify_fd (an
+ * eventfd, or -1) is written when it contains a fault. Returns 0 or a
+ * negative errno. */
+int vu_mem_guard_install(int notify_fd);
+
+/* True once an access to this table raised SIGBUS (the guard contained
+ * it). */
+static inline bool vu_mem_faulted(const struct vu_mem *m)
+{
+	return __atomic_load_n(&m->faulted, __ATOMIC_ACQUIRE);
+}
 
 /* [addr, addr + len) → host pointer if it lies within one region, else
  * NULL; addr is guest-physical, or (uva) a front-end virtual address. */

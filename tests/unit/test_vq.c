@@ -538,6 +538,73 @@ static void fault_nested_indirect(void **state)
 	expect_fault(vq_pop(&fx.vq, &fx.c, false), "nested indirect");
 }
 
+/*
+ * Regression (issue 10): an indirect descriptor whose table is the ring's
+ * own descriptor table. Nesting was detected by comparing the table with
+ * vq->desc, so the walk re-entered the ring's table at every hop, reset its
+ * count and looped forever under the vq lock.
+ */
+static void fault_indirect_is_ring_table(void **state)
+{
+	(void)state;
+	drv_desc(&fx.r, 0, fx.r.desc_gpa, 16 * RING_SIZE, VRING_DESC_F_INDIRECT, 0);
+	drv_post(&fx.r, 0);
+	expect_fault(vq_pop(&fx.vq, &fx.c, false), "nested indirect");
+}
+
+/* The same through a second table that points back at the first. */
+static void fault_indirect_back_to_table(void **state)
+{
+	uint64_t t = guest_alloc(&fx.g, 32, 16), a = data_buf(8, 30);
+	struct vring_desc *tab = gpa_ptr(&fx.g, t);
+
+	(void)state;
+	tab[0] = (struct vring_desc){ a, 8, VRING_DESC_F_NEXT, 1 };
+	tab[1] = (struct vring_desc){ t, 32, VRING_DESC_F_INDIRECT, 0 };
+	drv_desc(&fx.r, 0, t, 32, VRING_DESC_F_INDIRECT, 0);
+	drv_post(&fx.r, 0);
+	expect_fault(vq_pop(&fx.vq, &fx.c, false), "nested indirect");
+}
+
+/*
+ * Regression (issue 10): zero-length descriptors were never charged, and an
+ * indirect table restarted the count: a chain could cost the ring's size
+ * plus a table as long. Every read is charged now: the indirect hop plus
+ * 256 zero-length entries is one over the budget.
+ */
+static void fault_zero_length_descriptors_over_budget(void **state)
+{
+	uint64_t t = guest_alloc(&fx.g, 16 * RING_SIZE, 16), a = data_buf(8, 31);
+	struct vring_desc *tab = gpa_ptr(&fx.g, t);
+	uint16_t i;
+
+	(void)state;
+	_Static_assert(RING_SIZE == VQ_MAX_DESC, "the table is as long as the budget");
+	for (i = 0; i < RING_SIZE - 1; i++)
+		tab[i] = (struct vring_desc){ a, 0, VRING_DESC_F_NEXT, (uint16_t)(i + 1) };
+	tab[RING_SIZE - 1] = (struct vring_desc){ a, 8, 0, 0 };
+	drv_desc(&fx.r, 0, t, 16 * RING_SIZE, VRING_DESC_F_INDIRECT, 0);
+	drv_post(&fx.r, 0);
+	expect_fault(vq_pop(&fx.vq, &fx.c, false), "more than 256 descriptors");
+}
+
+/* One less is fine: 255 table entries behind the indirect hop. */
+static void zero_length_descriptors_within_budget(void **state)
+{
+	uint64_t t = guest_alloc(&fx.g, 16 * (RING_SIZE - 1), 16), a = data_buf(8, 32);
+	struct vring_desc *tab = gpa_ptr(&fx.g, t);
+	uint16_t i;
+
+	(void)state;
+	for (i = 0; i < RING_SIZE - 2; i++)
+		tab[i] = (struct vring_desc){ a, 0, VRING_DESC_F_NEXT, (uint16_t)(i + 1) };
+	tab[RING_SIZE - 2] = (struct vring_desc){ a, 8, 0, 0 };
+	drv_desc(&fx.r, 0, t, 16 * (RING_SIZE - 1), VRING_DESC_F_INDIRECT, 0);
+	drv_post(&fx.r, 0);
+	assert_int_equal(vq_pop(&fx.vq, &fx.c, false), 0);
+	assert_int_equal(fx.c.len, 8);
+}
+
 static void fault_indirect_with_next(void **state)
 {
 	uint64_t t = guest_alloc(&fx.g, 16, 16), a = data_buf(8, 27);
@@ -736,6 +803,118 @@ static void rx_too_big_without_mergeable(void **state)
 	assert_int_equal(vq_enqueue(&fx.vq, &src, 1, 0, 1000), 0);
 	vq_flush(&fx.vq);
 	expect_used(0, 0, 1012);
+}
+
+/*
+ * Regression (issue 10): a frame that found no room made every later frame
+ * walk the same buffers again (up to 64 chains, popped and given back), on
+ * the sender's worker. Now the walk is not repeated until the guest posts
+ * more: the descriptors are made insane after the first failure, and the
+ * second attempt must not see them.
+ */
+static void rx_no_room_not_walked_again(void **state)
+{
+	static uint8_t frame[1000];
+	struct vq_iov src = { frame, sizeof(frame) };
+
+	(void)state;
+	fx.vq.mrg_rxbuf = true;
+	post_rx(0, 100);
+	post_rx(1, 100);
+	assert_int_equal(vq_enqueue(&fx.vq, &src, 1, 0, sizeof(frame)), -ENOBUFS);
+	drv_desc(&fx.r, 0, GUEST_GPA + GUEST_RAM_SIZE, 100, VRING_DESC_F_WRITE, 0);
+	assert_int_equal(vq_enqueue(&fx.vq, &src, 1, 0, sizeof(frame)), -ENOBUFS);
+	assert_int_equal(vq_enqueue(&fx.vq, &src, 1, 0, sizeof(frame)), -ENOBUFS);
+	assert_null(fx.vq.err);
+	assert_int_equal(fx.vq.st.drop_no_buf, 3);
+	assert_int_equal(fx.vq.last_avail, 0);
+	/* the guest posts more: the next frame looks again, and finds the lie */
+	post_rx(2, 100);
+	expect_fault(vq_enqueue(&fx.vq, &src, 1, 0, sizeof(frame)), "outside guest memory");
+}
+
+/* A shorter frame is still tried: it may fit where the longer did not. */
+static void rx_no_room_shorter_frame_fits(void **state)
+{
+	static uint8_t frame[1000];
+	struct vq_iov src = { frame, sizeof(frame) };
+
+	(void)state;
+	fx.vq.mrg_rxbuf = true;
+	post_rx(0, 100);
+	assert_int_equal(vq_enqueue(&fx.vq, &src, 1, 0, sizeof(frame)), -ENOBUFS);
+	assert_int_equal(vq_enqueue(&fx.vq, &src, 1, 0, 60), 0);
+	vq_flush(&fx.vq);
+	expect_used(0, 0, 72);
+}
+
+/*
+ * Regression (issue 10): one frame's chains together are charged one
+ * budget. Useless buffers (indirect tables of 8 zero-length entries) make
+ * the frame fail once the budget is spent, well before chain 35, whose
+ * table is outside guest memory: the old walk went on to it (64 chains).
+ */
+static void rx_descriptor_budget_per_frame(void **state)
+{
+	uint8_t frame[60] = { 0 };
+	struct vq_iov src = { frame, sizeof(frame) };
+	uint64_t z = rx_buf(8);
+	uint16_t i, k;
+
+	(void)state;
+	fx.vq.mrg_rxbuf = true;
+	post_rx(0, 12); /* room for the header only */
+	for (i = 1; i < 40; i++) {
+		uint64_t t = guest_alloc(&fx.g, 8 * 16, 16);
+		struct vring_desc *tab = gpa_ptr(&fx.g, t);
+
+		for (k = 0; k < 8; k++)
+			tab[k] = (struct vring_desc){ z, 0, VRING_DESC_F_WRITE | (k < 7 ? VRING_DESC_F_NEXT : 0),
+						      (uint16_t)(k + 1) };
+		drv_desc(&fx.r, i, i == 35 ? GUEST_GPA + GUEST_RAM_SIZE : t, 8 * 16,
+			 VRING_DESC_F_INDIRECT, 0);
+		drv_post(&fx.r, i);
+	}
+	assert_int_equal(vq_enqueue(&fx.vq, &src, 1, 0, sizeof(frame)), -ENOBUFS);
+	assert_null(fx.vq.err);
+	assert_int_equal(fx.vq.last_avail, 0);
+	assert_int_equal(fx.vq.st.drop_no_buf, 1);
+}
+
+/*
+ * Regression (issue 10): a receive chain of zero-length descriptors has no
+ * segment; the one-piece fast path looked at its seg[0] all the same, left
+ * over from an earlier frame, and wrote the frame into that buffer — one
+ * the guest had already been given back.
+ */
+static void rx_empty_chain_writes_nothing_stale(void **state)
+{
+	static uint8_t big[2000], small[60];
+	struct vq_iov src = { big, sizeof(big) };
+	uint64_t b1, b5, z = rx_buf(8);
+	uint8_t *p;
+	uint32_t i;
+
+	(void)state;
+	fx.vq.mrg_rxbuf = true;
+	post_rx(0, RX_BUF);
+	b1 = post_rx(1, RX_BUF);
+	assert_int_equal(vq_enqueue(&fx.vq, &src, 1, 0, sizeof(big)), 0);
+	vq_flush(&fx.vq);
+	p = gpa_ptr(&fx.g, b1);
+	memset(p, 0xaa, RX_BUF); /* the guest has it back and uses it */
+	post_rx(2, 12);
+	drv_desc(&fx.r, 3, z, 0, VRING_DESC_F_WRITE | VRING_DESC_F_NEXT, 4);
+	drv_desc(&fx.r, 4, z, 0, VRING_DESC_F_WRITE, 0);
+	drv_post(&fx.r, 3);
+	b5 = post_rx(5, RX_BUF);
+	fill_pattern(small, sizeof(small), 34);
+	src = (struct vq_iov){ small, sizeof(small) };
+	assert_int_equal(vq_enqueue(&fx.vq, &src, 1, 0, sizeof(small)), 0);
+	for (i = 0; i < RX_BUF; i++)
+		if (p[i] != 0xaa)
+			fail_msg("byte %u of a returned buffer was written", i);
+	assert_memory_equal(gpa_ptr(&fx.g, b5), small, sizeof(small));
 }
 
 static void rx_no_buffers(void **state)
@@ -1084,6 +1263,10 @@ int main(void)
 		T1(fault_indirect_outside_memory),
 		T1(fault_indirect_bad_length),
 		T1(fault_nested_indirect),
+		T1(fault_indirect_is_ring_table),
+		T1(fault_indirect_back_to_table),
+		T1(fault_zero_length_descriptors_over_budget),
+		T1(zero_length_descriptors_within_budget),
 		T1(fault_indirect_with_next),
 		T1(fault_write_only_on_tx),
 		T1(fault_read_only_on_rx),
@@ -1095,6 +1278,10 @@ int main(void)
 		T1(rx_mergeable_spans_three_buffers),
 		T1(rx_too_big_without_mergeable),
 		T1(rx_no_buffers),
+		T1(rx_no_room_not_walked_again),
+		T1(rx_empty_chain_writes_nothing_stale),
+		T1(rx_no_room_shorter_frame_fits),
+		T1(rx_descriptor_budget_per_frame),
 		T1(rx_buffer_smaller_than_header),
 		T1(rx_rollback_when_ring_runs_out),
 		T1(rx_segments_with_skip),

@@ -790,6 +790,169 @@ static void refuse_queue_num_without_mq(void **state)
 	fe_no_reply();
 }
 
+/* ---- issue 10: what a hostile front-end hands over ---------------------------- */
+
+static void send_vring_fd_of(uint32_t req, uint32_t index, int fd)
+{
+	uint64_t v = index;
+
+	fe_send(req, &v, sizeof(v), &fd, 1);
+}
+
+/*
+ * Regression: a call fd was written under the vring lock, whatever it was;
+ * a pipe (or a socket) could block the worker. Kick and call fds must be
+ * eventfds.
+ */
+static void refuse_call_not_eventfd(void **state)
+{
+	int p[2];
+
+	(void)state;
+	assert_int_equal(pipe2(p, O_CLOEXEC), 0);
+	send_vring_fd_of(VU_REQ_SET_VRING_CALL, 0, p[1]);
+	close(p[0]);
+	close(p[1]);
+	dev_refuses(-EPROTO);
+	assert_int_equal(fx.d.vr[0].vq.call_fd, -1);
+}
+
+static void refuse_kick_not_eventfd(void **state)
+{
+	int fd = memfd_create("xvs-test-kick", MFD_CLOEXEC);
+
+	(void)state;
+	assert_true(fd >= 0);
+	send_vring_fd_of(VU_REQ_SET_VRING_KICK, 0, fd);
+	close(fd);
+	dev_refuses(-EPROTO);
+	assert_false(fx.d.vr[0].started);
+}
+
+/*
+ * Regression: a blocking eventfd one short of its maximum made the next
+ * interrupt block the worker forever (under the vring lock). The device
+ * makes call fds non-blocking; a full one is counted, not waited for.
+ */
+static void full_call_fd_never_blocks(void **state)
+{
+	int fd = eventfd(0, EFD_CLOEXEC); /* blocking, as a hostile front-end gives it */
+	struct vq *vq = &fx.d.vr[0].vq;
+
+	(void)state;
+	assert_true(fd >= 0);
+	assert_int_equal(eventfd_write(fd, 0xfffffffffffffffeull), 0);
+	negotiate(0);
+	send_vring_fd_of(VU_REQ_SET_VRING_CALL, 0, fd);
+	dev_ok();
+	assert_true(fcntl(vq->call_fd, F_GETFL) & O_NONBLOCK);
+	alarm(10); /* the old code blocks here: end the test instead of hanging */
+	vq_lock(vq);
+	vq_push(vq, 0, 0);
+	vq_flush(vq);
+	vq_unlock(vq);
+	alarm(0);
+	assert_int_equal(vq->st.irq_fail, 1);
+	assert_int_equal(vq->st.notifies, 0);
+	close(fd);
+}
+
+/* Regression: SET_VRING_BASE / SET_VRING_ADDR rewrote a running ring. */
+static void refuse_vring_base_on_running_ring(void **state)
+{
+	(void)state;
+	negotiate(0);
+	fe_send_state(VU_REQ_SET_VRING_BASE, 1, 100);
+	dev_refuses(-EPROTO);
+}
+
+static void refuse_vring_addr_on_running_ring(void **state)
+{
+	struct vu_vring_addr a = {
+		.index = 1,
+		.desc_user_addr = gpa_uva(&fx.g, fx.r[0].desc_gpa),
+		.used_user_addr = gpa_uva(&fx.g, fx.r[0].used_gpa),
+		.avail_user_addr = gpa_uva(&fx.g, fx.r[0].avail_gpa),
+	};
+
+	(void)state;
+	negotiate(0);
+	fe_send(VU_REQ_SET_VRING_ADDR, &a, sizeof(a), NULL, 0);
+	dev_refuses(-EPROTO);
+}
+
+/* A stopped ring may be set again (QEMU does, after GET_VRING_BASE). */
+static void vring_base_after_stop(void **state)
+{
+	(void)state;
+	negotiate(0);
+	fe_send_state(VU_REQ_GET_VRING_BASE, 1, 0);
+	dev_ok();
+	fe_reply(VU_REQ_GET_VRING_BASE, &(union vu_payload){ 0 });
+	fe_send_state(VU_REQ_SET_VRING_BASE, 1, 100);
+	dev_ok();
+	assert_int_equal(fx.d.vr[1].vq.last_avail, 100);
+}
+
+/* Regression: no cap on a port's guest memory (sparse 1 TiB regions). */
+static void refuse_memory_over_limit(void **state)
+{
+	(void)state;
+	fx.d.max_mem = GUEST_RAM_SIZE - 1;
+	send_mem_table_at(0);
+	dev_refuses(-EPROTO);
+	assert_null(fx.d.mem);
+}
+
+static void memory_at_limit(void **state)
+{
+	(void)state;
+	fx.d.max_mem = GUEST_RAM_SIZE;
+	send_mem_table_at(0);
+	dev_ok();
+	assert_non_null(fx.d.mem);
+	assert_int_equal(fx.d.mem->total, GUEST_RAM_SIZE);
+}
+
+/*
+ * Regression: one front-end streaming cheap requests kept the control
+ * thread in its read loop. A call handles VU_MSG_BUDGET messages; the
+ * rest waits for the next round of the control thread's poll.
+ */
+static void message_budget_per_call(void **state)
+{
+	int i;
+
+	(void)state;
+	for (i = 0; i < 100; i++)
+		fe_send(VU_REQ_SET_OWNER, NULL, 0, NULL, 0);
+	dev_ok();
+	assert_int_equal(fx.d.st.messages, VU_MSG_BUDGET);
+	for (i = 0; i < 10 && fx.d.st.messages < 100; i++)
+		dev_ok();
+	assert_int_equal(fx.d.st.messages, 100);
+	assert_int_equal(i, (100 + VU_MSG_BUDGET - 1) / VU_MSG_BUDGET - 1);
+}
+
+/* Memory that goes away under a running device: the port breaks, with
+ * that reason, and nothing else happens (see test_vu_mem for the guard). */
+static void shrunk_memory_breaks_the_port(void **state)
+{
+	volatile uint16_t *idx;
+
+	(void)state;
+	assert_int_equal(vu_mem_guard_install(-1), 0);
+	negotiate(0);
+	assert_false(vu_dev_check_broken(&fx.d));
+	idx = &fx.d.vr[1].vq.avail->idx;
+	assert_int_equal(ftruncate(fx.g.fd, 0), 0);
+	assert_int_equal(*idx, 0); /* SIGBUS, contained */
+	assert_true(vu_dev_check_broken(&fx.d));
+	assert_non_null(strstr(fx.d.broken_why, "SIGBUS"));
+	assert_int_equal(fx.d.st.mem_faults, 1);
+	assert_false(fx.d.vr[1].vq.ready);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
@@ -823,6 +986,16 @@ int main(void)
 		T(refuse_kick_without_fd),
 		T(refuse_kick_with_nofd_and_fd),
 		T(refuse_queue_num_without_mq),
+		T(refuse_call_not_eventfd),
+		T(refuse_kick_not_eventfd),
+		T(full_call_fd_never_blocks),
+		T(refuse_vring_base_on_running_ring),
+		T(refuse_vring_addr_on_running_ring),
+		T(vring_base_after_stop),
+		T(refuse_memory_over_limit),
+		T(memory_at_limit),
+		T(message_budget_per_call),
+		T(shrunk_memory_breaks_the_port),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

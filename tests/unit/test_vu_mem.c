@@ -6,12 +6,15 @@
  * helpers never return a range that is not wholly inside one region.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -365,6 +368,67 @@ static struct vu_mem *boundary_table(int *fd)
 	return map_ok(&t, fds, 3);
 }
 
+/* ---- memory that goes away -------------------------------------------------- */
+
+/*
+ * Regression (issue 10): a front-end that shrinks its memfd after
+ * SET_MEM_TABLE turned the next access into SIGBUS and killed the daemon.
+ * With the guard, the access reads zeros, the table is flagged, the notify
+ * fd is written, and the process lives on.
+ */
+static void shrunk_region_is_contained(void **state)
+{
+	struct vu_mem_table t = { .nregions = 2 };
+	int fds[2] = { pattern_fd(64 * KIB, 11), pattern_fd(64 * KIB, 12) };
+	int efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	volatile const uint8_t *p, *q;
+	struct pollfd pfd = { .fd = efd, .events = POLLIN };
+	struct vu_mem *m;
+
+	(void)state;
+	assert_true(efd >= 0);
+	assert_int_equal(vu_mem_guard_install(efd), 0);
+	t.regions[0] = region(0, 64 * KIB, 0x10000000, 0);
+	t.regions[1] = region(64 * KIB, 64 * KIB, 0x20000000, 0);
+	m = map_ok(&t, fds, 2);
+	assert_false(m->sealed);
+	assert_int_equal(m->total, 128 * KIB);
+	p = vu_mem_gpa(m, 100, 1);
+	q = vu_mem_gpa(m, 64 * KIB + 100, 1);
+	assert_int_equal(*p, file_byte(11, 100));
+	assert_int_equal(ftruncate(fds[0], 0), 0); /* the front-end takes it away */
+	assert_int_equal(*p, 0); /* would be SIGBUS */
+	assert_true(vu_mem_faulted(m));
+	assert_int_equal(poll(&pfd, 1, 0), 1);
+	assert_int_equal(*q, file_byte(12, 100)); /* the other region is untouched */
+	vu_mem_unmap(m);
+	close(fds[0]);
+	close(fds[1]);
+	close(efd);
+	vu_mem_guard_install(-1);
+}
+
+/* A sealed memfd cannot shrink: the table says so (xvsctl show). */
+static void sealed_region(void **state)
+{
+	struct vu_mem_table t = { .nregions = 1 };
+	int fd = memfd_create("xvs-test-sealed", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	struct vu_mem *m;
+
+	(void)state;
+	assert_true(fd >= 0);
+	assert_int_equal(ftruncate(fd, 64 * KIB), 0);
+	assert_int_equal(fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW), 0);
+	t.regions[0] = region(0, 64 * KIB, 0x10000000, 0);
+	m = map_ok(&t, &fd, 1);
+	assert_true(m->sealed);
+	assert_int_equal(ftruncate(fd, 0), -1);
+	assert_int_equal(errno, EPERM);
+	assert_false(vu_mem_faulted(m));
+	vu_mem_unmap(m);
+	close(fd);
+}
+
 static void gpa_boundaries(void **state)
 {
 	struct vu_mem *m;
@@ -471,6 +535,8 @@ int main(void)
 		cmocka_unit_test(gpa_boundaries),
 		cmocka_unit_test(gpa_piece_boundaries),
 		cmocka_unit_test(uva_boundaries),
+		cmocka_unit_test(shrunk_region_is_contained),
+		cmocka_unit_test(sealed_region),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
