@@ -900,6 +900,8 @@ static void vhost_user_defaults(struct cfg_port *p)
 {
 	p->mode = CFG_VU_SERVER;
 	p->queues = 1;
+	p->max_macs = 64;
+	p->max_guest_memory = 128ull << 30;
 }
 
 static void uplink_defaults(struct cfg_port *p)
@@ -1304,6 +1306,10 @@ static void cfg_defaults(struct cfg *c)
 	c->max_nap_us = 50;
 	c->fdb_aging_s = 300;
 	c->fdb_max = 16384;
+	c->control_socket_gid = -1;
+	c->control_socket_mode = 0660;
+	c->socket_gid = -1;
+	c->socket_mode = 0660;
 }
 
 /* libyaml reports a bad byte by offset only; find its line. */

@@ -51,6 +51,13 @@ struct cfg_port {
 	uint32_t mtu; /* L3 MTU, default 1500 */
 	uint16_t queues; /* vhost-user: queue pairs offered, default 1, ≤ VU_MAX_QUEUE_PAIRS */
 	int line; /* where it was defined */
+	/* addresses the switch learns on this port at most ("max-macs"): a VM
+	 * port 64 by default, an uplink 0 = no limit; frames from addresses
+	 * past it are forwarded but not learned, and counted */
+	uint32_t max_macs;
+
+	/* vhost-user ports */
+	uint64_t max_guest_memory; /* bytes, "max-guest-memory", default 128 GiB */
 
 	/* uplink ports (type CFG_PORT_UPLINK); vlan must be 0: an uplink is a
 	 * trunk, its untagged frames are VLAN 0 */
@@ -76,12 +83,22 @@ struct cfg_fdb_static {
 	int line;
 };
 
+#define CFG_MAX_PROTECTED 64
+
 struct cfg {
 	char file[CFG_PATH_MAX * 2];
 	char name[CFG_NAME_MAX]; /* switch name, default "xvs0" */
 	enum log_level log_level; /* default info */
 	char control_socket[CFG_PATH_MAX]; /* default /run/xvs/<name>.ctl */
 	char socket_dir[CFG_PATH_MAX]; /* relative port sockets: default /run/xvs */
+	/* who may connect: the control socket's and the vhost-user server
+	 * sockets' group (a name or a gid, "control-socket-group" and
+	 * "socket-group"; -1: the daemon's own) and mode ("control-socket-mode",
+	 * "socket-mode", octal, default 0660) */
+	int64_t control_socket_gid;
+	uint32_t control_socket_mode;
+	int64_t socket_gid;
+	uint32_t socket_mode;
 	int n_cpus; /* worker threads: one per CPU listed */
 	int cpus[CFG_MAX_CPUS]; /* default: one worker, not pinned (-1) */
 	enum cfg_poll poll; /* default adaptive */
@@ -93,6 +110,10 @@ struct cfg {
 	struct cfg_port *ports;
 	int n_static;
 	struct cfg_fdb_static *statics;
+	/* fdb.protected-macs: addresses no VM port may send from (gateways,
+	 * routers); the uplinks' own addresses are protected anyway */
+	int n_protected;
+	uint8_t protected_macs[CFG_MAX_PROTECTED][6];
 };
 
 /*
