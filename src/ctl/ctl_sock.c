@@ -1,8 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * The control socket: xvsctl connects, sends one command line, reads the
- * answer until the daemon closes. Served on the control thread; a client
- * gets one second to send its line and to take the answer.
+ * answer until the daemon closes. Served on the control thread without
+ * ever blocking it: each client is a slot in the daemon's epoll, read and
+ * written as far as it goes, and cut off CTL_DEADLINE_MS after it
+ * connected, sent or not. A client that trickles a byte at a time holds a
+ * slot, not the thread.
+ *
+ * Who may do what: whoever can connect (the socket's mode and group, see
+ * switch.control-socket-mode/-group) may read (show, fdb, workers);
+ * commands that change the switch (reload) are taken only from uid 0 or
+ * the daemon's own uid, as SO_PEERCRED tells.
  *
  * Counters are from the switch's point of view: a port's "rx" is what the
  * switch received from the VM (the guest's transmit queue), "tx" what it
@@ -14,8 +22,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
-#include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "ctl/daemon.h"
@@ -23,7 +32,12 @@
 
 int ctl_open(struct xvsd *x)
 {
-	int fd = xvsd_listen_unix(x->cfg.control_socket, &x->ctl_created);
+	int fd = xvsd_listen_unix(x->cfg.control_socket, x->cfg.control_socket_mode,
+				  x->cfg.control_socket_gid, &x->ctl_created);
+	int i;
+
+	for (i = 0; i < CTL_MAX_CLIENTS; i++)
+		x->ctl[i].fd = -1;
 
 	if (fd < 0) {
 		log_err("control socket %s: %s%s", x->cfg.control_socket, strerror(-fd),
@@ -34,8 +48,23 @@ int ctl_open(struct xvsd *x)
 	return 0;
 }
 
+static void client_free(struct xvsd *x, struct ctl_client *c)
+{
+	if (c->fd < 0)
+		return;
+	epoll_ctl(x->epfd, EPOLL_CTL_DEL, c->fd, NULL);
+	close(c->fd);
+	free(c->out);
+	memset(c, 0, sizeof(*c));
+	c->fd = -1;
+}
+
 void ctl_close(struct xvsd *x)
 {
+	int i;
+
+	for (i = 0; i < CTL_MAX_CLIENTS; i++)
+		client_free(x, &x->ctl[i]);
 	if (x->ctl_fd < 0)
 		return;
 	close(x->ctl_fd);
@@ -100,11 +129,12 @@ static void show_uplink(struct xvsd *x, struct out *o, const struct dp_port *p)
 	outf(o,
 	     "port %s type=uplink state=up interface=%s xdp=%s%s afxdp=%s multi_buffer=%d queues=%d "
 	     "slots=%u-%u mtu=%u mtu_configured=%u frame_size=%u host_flood=%d tap_frames=%" PRIu64 " drop_hairpin=%" PRIu64
-	     " drop_too_big=%" PRIu64 "\n",
+	     " drop_too_big=%" PRIu64 " macs=%u learn_limit=%" PRIu64 "\n",
 	     p->name, up->ifname, xprog_mode_name(&up->prog), up->prog.adopted ? ",adopted" : "",
 	     up->zerocopy ? "zero-copy" : "copy", up->sg, up->nq, up->xsk_base,
 	     up->xsk_base + up->n_rx_queues - 1, up->mtu, p->mtu, up->frame_size, up->host_flood,
-	     up->tap.frames, p->st.drop_hairpin, p->st.drop_too_big);
+	     up->tap.frames, p->st.drop_hairpin, p->st.drop_too_big,
+	     fdb_port_learned(&x->dp.fdb, p->id), p->st.learn_limit);
 	for (q = 0; q < up->nq; q++) {
 		const struct uplink_qstats *st = &up->q[q].st;
 		struct xdp_statistics ks;
@@ -137,10 +167,15 @@ static void show_port(struct xvsd *x, struct out *o, const struct dp_port *p)
 	outf(o,
 	     "port %s type=vhost-user state=%s mode=%s socket=%s vlan=%u mtu=%u queues=%u "
 	     "connects=%" PRIu64 " disconnects=%" PRIu64 " broken=%" PRIu64
-	     " features=0x%" PRIx64 " drop_hairpin=%" PRIu64 " drop_dst_down=%" PRIu64 "\n",
+	     " features=0x%" PRIx64 " memory_mib=%" PRIu64 " memory_sealed=%s mem_faults=%" PRIu64
+	     " macs=%u drop_hairpin=%" PRIu64 " drop_dst_down=%" PRIu64 " drop_vlan_tagged=%" PRIu64
+	     " drop_src_protected=%" PRIu64 " learn_limit=%" PRIu64 "\n",
 	     p->name, port_state(p), v->mode == CFG_VU_SERVER ? "server" : "client", v->socket,
 	     p->vlan, p->mtu, p->queues, p->dev.st.connects, p->dev.st.disconnects,
-	     p->dev.st.broken, p->dev.features, p->st.drop_hairpin, p->st.drop_dst_down);
+	     p->dev.st.broken, p->dev.features, p->dev.mem ? p->dev.mem->total >> 20 : 0,
+	     !p->dev.mem ? "-" : p->dev.mem->sealed ? "yes" : "no", p->dev.st.mem_faults,
+	     fdb_port_learned(&x->dp.fdb, p->id), p->st.drop_hairpin, p->st.drop_dst_down,
+	     p->st.drop_vlan_tagged, p->st.drop_src_protected, p->st.learn_limit);
 	for (q = 0; q < p->queues; q++) {
 		const struct vq *rx = &p->dev.vr[2 * q + 1].vq; /* guest TX: switch rx */
 		const struct vq *tx = &p->dev.vr[2 * q].vq;
@@ -149,10 +184,12 @@ static void show_port(struct xvsd *x, struct out *o, const struct dp_port *p)
 		     "  queue %d enabled=%d/%d rx_packets=%" PRIu64 " rx_bytes=%" PRIu64
 		     " rx_drop_runt=%" PRIu64 " rx_drop_too_big=%" PRIu64 " rx_drop_segs=%" PRIu64
 		     " tx_packets=%" PRIu64 " tx_bytes=%" PRIu64 " tx_drop_no_buf=%" PRIu64
-		     " tx_drop_too_big=%" PRIu64 " tx_irqs=%" PRIu64 " rx_irqs=%" PRIu64 "\n",
+		     " tx_drop_too_big=%" PRIu64 " tx_irqs=%" PRIu64 " rx_irqs=%" PRIu64
+		     " tx_irq_fail=%" PRIu64 " rx_irq_fail=%" PRIu64 "\n",
 		     q, rx->ready, tx->ready, rx->st.packets, rx->st.bytes, rx->st.drop_runt,
 		     rx->st.drop_too_big, rx->st.drop_segs, tx->st.packets, tx->st.bytes,
-		     tx->st.drop_no_buf, tx->st.drop_too_big, tx->st.notifies, rx->st.notifies);
+		     tx->st.drop_no_buf, tx->st.drop_too_big, tx->st.notifies, rx->st.notifies,
+		     tx->st.irq_fail, rx->st.irq_fail);
 	}
 }
 
@@ -163,7 +200,11 @@ static void cmd_show(struct xvsd *x, struct out *o, const char *arg)
 	for (i = 0; i < DP_MAX_PORTS; i++)
 		n += x->dp.ports[i] != NULL;
 	if (!arg || !*arg) {
-		outf(o, "switch %s ports=%d workers=%d poll=", x->cfg.name, n, x->dp.nworkers);
+		outf(o,
+		     "switch %s ports=%d workers=%d ctl_commands=%" PRIu64 " ctl_timed_out=%" PRIu64
+		     " ctl_refused_busy=%" PRIu64 " ctl_denied=%" PRIu64 " poll=",
+		     x->cfg.name, n, x->dp.nworkers, x->ctl_st.commands, x->ctl_st.timed_out,
+		     x->ctl_st.refused_busy, x->ctl_st.denied);
 		if (x->cfg.poll == CFG_POLL_BUSY)
 			outf(o, "busy\n");
 		else
@@ -203,8 +244,11 @@ static void cmd_fdb(struct xvsd *x, struct out *o)
 
 	outf(o, "vlan mac               port             type    age\n");
 	fdb_foreach(&x->dp.fdb, fdb_line, &c);
-	outf(o, "# learned=%" PRIu64 " moved=%" PRIu64 " evicted=%" PRIu64 " aged=%" PRIu64 "\n",
-	     x->dp.fdb.st.learned, x->dp.fdb.st.moved, x->dp.fdb.st.evicted, x->dp.fdb.st.aged);
+	outf(o,
+	     "# learned=%" PRIu64 " moved=%" PRIu64 " evicted=%" PRIu64 " aged=%" PRIu64
+	     " limited=%" PRIu64 " protected_refused=%" PRIu64 " protected=%u\n",
+	     x->dp.fdb.st.learned, x->dp.fdb.st.moved, x->dp.fdb.st.evicted, x->dp.fdb.st.aged,
+	     x->dp.fdb.st.limited, x->dp.fdb.st.protected_refused, x->dp.fdb.nprotected);
 }
 
 static void cmd_workers(struct xvsd *x, struct out *o)
@@ -226,47 +270,156 @@ static void cmd_workers(struct xvsd *x, struct out *o)
 	}
 }
 
-void ctl_accept(struct xvsd *x)
+static uint64_t mono_ns(void)
 {
-	struct timeval tv = { .tv_sec = 1 };
-	struct out o = { 0 };
-	char line[256], *arg;
-	ssize_t n;
-	size_t off = 0;
-	int fd;
+	struct timespec ts;
 
-	fd = accept4(x->ctl_fd, NULL, NULL, SOCK_CLOEXEC);
-	if (fd < 0)
-		return;
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-	while (off < sizeof(line) - 1) {
-		n = recv(fd, line + off, sizeof(line) - 1 - off, 0);
-		if (n <= 0)
-			break;
-		off += (size_t)n;
-		if (memchr(line, '\n', off))
-			break;
-	}
-	line[off] = '\0';
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static bool may_change(const struct ctl_client *c)
+{
+	return c->uid == 0 || c->uid == (uint32_t)geteuid();
+}
+
+static void run_command(struct xvsd *x, struct ctl_client *c, struct out *o)
+{
+	char *line = c->line, *arg;
+
 	line[strcspn(line, "\r\n")] = '\0';
 	arg = strchr(line, ' ');
 	if (arg)
 		*arg++ = '\0';
+	x->ctl_st.commands++;
 
-	if (!strcmp(line, "show"))
-		cmd_show(x, &o, arg);
-	else if (!strcmp(line, "fdb"))
-		cmd_fdb(x, &o);
-	else if (!strcmp(line, "workers"))
-		cmd_workers(x, &o);
-	else if (!strcmp(line, "reload"))
-		outf(&o, xvsd_reload(x) ? "error: reload failed, see the log\n" : "ok\n");
-	else
-		outf(&o, "error: unknown command '%s' (show [PORT], fdb, workers, reload)\n", line);
+	if (!strcmp(line, "show")) {
+		cmd_show(x, o, arg);
+	} else if (!strcmp(line, "fdb")) {
+		cmd_fdb(x, o);
+	} else if (!strcmp(line, "workers")) {
+		cmd_workers(x, o);
+	} else if (!strcmp(line, "reload")) {
+		if (!may_change(c)) {
+			x->ctl_st.denied++;
+			log_warn("control: reload from uid %u refused", c->uid);
+			outf(o, "error: permission denied: reload needs uid 0 or the daemon's "
+				"uid %u\n", (unsigned)geteuid());
+		} else {
+			outf(o, xvsd_reload(x) ? "error: reload failed, see the log\n" : "ok\n");
+		}
+	} else {
+		outf(o, "error: unknown command '%s' (show [PORT], fdb, workers, reload)\n", line);
+	}
+}
 
-	if (o.buf && send(fd, o.buf, o.len, MSG_NOSIGNAL) < 0)
-		log_dbg("control client went away: %s", strerror(errno));
-	free(o.buf);
-	close(fd);
+/* Send what the socket takes; true when all is sent (or it went away). */
+static bool client_send(struct ctl_client *c)
+{
+	ssize_t n;
+
+	while (c->out_sent < c->out_len) {
+		n = send(c->fd, c->out + c->out_sent, c->out_len - c->out_sent,
+			 MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return false;
+		if (n <= 0) {
+			log_dbg("control client went away: %s", strerror(errno));
+			return true;
+		}
+		c->out_sent += (size_t)n;
+	}
+	return true;
+}
+
+void ctl_accept(struct xvsd *x)
+{
+	struct epoll_event ev = { .events = EPOLLIN };
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+	struct ctl_client *c = NULL;
+	int fd, i;
+
+	/* a burst of connections: take what is queued, each once */
+	while ((fd = accept4(x->ctl_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK)) >= 0) {
+		for (i = 0, c = NULL; i < CTL_MAX_CLIENTS && !c; i++)
+			if (x->ctl[i].fd < 0)
+				c = &x->ctl[i];
+		if (!c || getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len)) {
+			if (!c)
+				x->ctl_st.refused_busy++;
+			close(fd);
+			continue;
+		}
+		memset(c, 0, sizeof(*c));
+		c->fd = fd;
+		c->uid = cred.uid;
+		c->deadline_ns = mono_ns() + CTL_DEADLINE_MS * 1000000ull;
+		ev.data.u64 = EV(EV_CTL_CLIENT, c - x->ctl);
+		if (epoll_ctl(x->epfd, EPOLL_CTL_ADD, fd, &ev))
+			client_free(x, c);
+	}
+}
+
+void ctl_client_event(struct xvsd *x, int slot, uint32_t events)
+{
+	struct ctl_client *c = slot >= 0 && slot < CTL_MAX_CLIENTS ? &x->ctl[slot] : NULL;
+	struct epoll_event ev = { .events = EPOLLOUT };
+	struct out o = { 0 };
+	ssize_t n;
+
+	if (!c || c->fd < 0)
+		return;
+	if (c->out) { /* answering */
+		if (client_send(c))
+			client_free(x, c);
+		return;
+	}
+	if (events & (EPOLLERR | EPOLLHUP) && !(events & EPOLLIN)) {
+		client_free(x, c);
+		return;
+	}
+	for (;;) {
+		n = recv(c->fd, c->line + c->got, sizeof(c->line) - 1 - c->got, MSG_DONTWAIT);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return; /* the rest later, before the deadline */
+		if (n <= 0)
+			break; /* EOF without a newline: take what came */
+		c->got += (size_t)n;
+		if (memchr(c->line, '\n', c->got) || c->got == sizeof(c->line) - 1)
+			break;
+	}
+	c->line[c->got] = '\0';
+	run_command(x, c, &o);
+	if (!o.buf) {
+		client_free(x, c);
+		return;
+	}
+	c->out = o.buf;
+	c->out_len = o.len;
+	if (client_send(c)) {
+		client_free(x, c);
+		return;
+	}
+	/* the rest when the client reads */
+	ev.data.u64 = EV(EV_CTL_CLIENT, slot);
+	if (epoll_ctl(x->epfd, EPOLL_CTL_MOD, c->fd, &ev))
+		client_free(x, c);
+}
+
+void ctl_expire(struct xvsd *x, uint64_t now)
+{
+	int i;
+
+	for (i = 0; i < CTL_MAX_CLIENTS; i++)
+		if (x->ctl[i].fd >= 0 && now >= x->ctl[i].deadline_ns) {
+			x->ctl_st.timed_out++;
+			log_dbg("control client (uid %u) cut off after %d ms", x->ctl[i].uid,
+				CTL_DEADLINE_MS);
+			client_free(x, &x->ctl[i]);
+		}
 }

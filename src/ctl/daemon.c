@@ -7,7 +7,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <net/if.h>
 #include <sys/epoll.h>
+#include <sys/ioctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -23,9 +25,8 @@
 #define BACKOFF_MIN_MS 100
 #define BACKOFF_MAX_MS 5000
 
-/* epoll tags: kind in the high half, port index in the low. */
-enum ev_kind { EV_SIGNAL = 1, EV_TIMER, EV_NOTIFY, EV_CTL, EV_LISTEN, EV_CONN, EV_LINK };
-#define EV(kind, idx) ((uint64_t)(kind) << 32 | (uint32_t)(idx))
+
+static void update_protected(struct xvsd *x, const struct cfg *c);
 
 static uint64_t now_ns(void)
 {
@@ -74,14 +75,17 @@ static int unix_addr(const char *path, struct sockaddr_un *sa)
 	return 0;
 }
 
-/* Listen on a unix socket path. An existing socket file that nobody
- * answers on is stale and replaced; one that answers is somebody else's;
- * anything that is not a socket is never removed. */
-int xvsd_listen_unix(const char *path, bool *created)
+/* Listen on a unix socket path, created with exactly `mode` and, if
+ * gid >= 0, that group (bound under a umask that leaves it private until
+ * then). An existing socket file that nobody answers on is stale and
+ * replaced; one that answers is somebody else's; anything that is not a
+ * socket is never removed. */
+int xvsd_listen_unix(const char *path, uint32_t mode, int64_t gid, bool *created)
 {
 	struct sockaddr_un sa;
 	struct stat st;
 	int fd, probe, err;
+	mode_t old;
 
 	err = unix_addr(path, &sa);
 	if (err)
@@ -104,8 +108,18 @@ int xvsd_listen_unix(const char *path, bool *created)
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0)
 		return -errno;
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) || listen(fd, 4)) {
+	/* only the control thread creates files: the umask is ours here */
+	old = umask(0177);
+	err = bind(fd, (struct sockaddr *)&sa, sizeof(sa)) ? -errno : 0;
+	umask(old);
+	if (err) {
+		close(fd);
+		return err;
+	}
+	if ((gid >= 0 && chown(path, (uid_t)-1, (gid_t)gid)) || chmod(path, (mode_t)mode) ||
+	    listen(fd, 16)) {
 		err = -errno;
+		unlink(path);
 		close(fd);
 		return err;
 	}
@@ -233,6 +247,7 @@ static int uplink_port_open(struct xvsd *x, struct vport *v, const struct cfg_po
 				xdp_port_kind(x, x->dp.ports[i], true);
 	}
 	v->up = up;
+	update_protected(x, &x->cfg);
 	__atomic_store_n(&x->dp.xdp_fdb_fd, x->maps.fdb, __ATOMIC_RELEASE);
 	dp_uplink_publish(&x->dp, v->p, up);
 	xdpsync_run(&x->sync, &x->dp, &x->maps, 1);
@@ -321,6 +336,8 @@ static void on_link_event(void *ctx, enum linkmon_event ev, const struct linkmon
 				log_msg(LOG_LVL_INFO, v->p->name, "link %s", now->running ? "up" : "down");
 			break;
 		}
+		/* its address may be new */
+		update_protected(x, &x->cfg);
 	}
 }
 
@@ -355,7 +372,8 @@ static int vport_open(struct xvsd *x, const struct cfg_port *cp)
 	snprintf(v->socket, sizeof(v->socket), "%s", cp->socket);
 	v->mode = cp->mode;
 	if (v->mode == CFG_VU_SERVER) {
-		fd = xvsd_listen_unix(v->socket, &v->created_socket);
+		fd = xvsd_listen_unix(v->socket, x->cfg.socket_mode, x->cfg.socket_gid,
+				      &v->created_socket);
 		if (fd < 0) {
 			err = fd;
 			log_msg(LOG_LVL_ERR, p->name, "cannot listen on %s: %s%s", v->socket,
@@ -421,6 +439,51 @@ static void vport_accept(struct xvsd *x, struct vport *v)
 	vport_connected(x, v, fd);
 }
 
+/* ---- protected addresses ---------------------------------------------------- */
+
+/* An interface's MAC as 48 bits, or 0. */
+static uint64_t if_mac(const char *ifname)
+{
+	struct ifreq ifr;
+	uint64_t mac = 0;
+	int fd, i;
+
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return 0;
+	memset(&ifr, 0, sizeof(ifr));
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
+	if (!ioctl(fd, SIOCGIFHWADDR, &ifr))
+		for (i = 0; i < 6; i++)
+			mac = mac << 8 | (uint8_t)ifr.ifr_hwaddr.sa_data[i];
+	close(fd);
+	return mac;
+}
+
+/* No VM port may send from an uplink's own address (the host's, on that
+ * segment) or from one the config protects (gateways): the XDP program
+ * would send the host's traffic to that VM. Called when the config or an
+ * uplink changes. */
+static void update_protected(struct xvsd *x, const struct cfg *c)
+{
+	uint64_t macs[FDB_MAX_PROTECTED];
+	uint32_t n = 0;
+	int i, j;
+
+	for (i = 0; i < c->n_protected && n < FDB_MAX_PROTECTED; i++) {
+		uint64_t m = 0;
+
+		for (j = 0; j < 6; j++)
+			m = m << 8 | c->protected_macs[i][j];
+		macs[n++] = m;
+	}
+	for (i = 0; i < DP_MAX_PORTS && n < FDB_MAX_PROTECTED; i++)
+		if (x->vp[i].p && x->vp[i].p->type == DP_PORT_UPLINK && x->vp[i].ifname[0] &&
+		    (macs[n] = if_mac(x->vp[i].ifname)))
+			n++;
+	fdb_set_protected(&x->dp.fdb, macs, n);
+}
+
 /* ---- statics ------------------------------------------------------------- */
 
 static void apply_statics(struct xvsd *x, const struct cfg *c)
@@ -470,6 +533,7 @@ static void on_tick(struct xvsd *x)
 		if (v->p && v->mode == CFG_VU_CLIENT && v->p->dev.fd < 0 && t >= v->next_connect_ns)
 			vport_try_connect(x, v);
 	}
+	ctl_expire(x, t);
 	fdb_tick(&x->dp.fdb, (uint32_t)((t - x->started_ns) / 1000000000ull));
 	xdpsync_run(&x->sync, &x->dp, &x->maps, 0);
 	if (++x->ticks % (1000 / TICK_MS) == 0)
@@ -543,6 +607,9 @@ int xvsd_run(struct xvsd *x)
 			case EV_CTL:
 				ctl_accept(x);
 				break;
+			case EV_CTL_CLIENT:
+				ctl_client_event(x, (int)idx, ev[i].events);
+				break;
 			case EV_LINK:
 				linkmon_process(x->lm);
 				break;
@@ -597,9 +664,11 @@ int xvsd_reload(struct xvsd *x)
 	if (strcmp(nc.name, x->cfg.name) || strcmp(nc.control_socket, x->cfg.control_socket) ||
 	    nc.n_cpus != x->cfg.n_cpus || memcmp(nc.cpus, x->cfg.cpus, sizeof(nc.cpus)) ||
 	    nc.poll != x->cfg.poll || nc.idle_us != x->cfg.idle_us ||
-	    nc.max_nap_us != x->cfg.max_nap_us || nc.fdb_max != x->cfg.fdb_max)
-		log_warn("reload: switch name, control socket, datapath and fdb size take effect "
-			 "only after a restart");
+	    nc.max_nap_us != x->cfg.max_nap_us || nc.fdb_max != x->cfg.fdb_max ||
+	    nc.control_socket_mode != x->cfg.control_socket_mode ||
+	    nc.control_socket_gid != x->cfg.control_socket_gid)
+		log_warn("reload: switch name, control socket (and its access), datapath and fdb "
+			 "size take effect only after a restart");
 	log_set_level(nc.log_level);
 	x->dp.fdb.aging_s = nc.fdb_aging_s;
 
@@ -617,6 +686,7 @@ int xvsd_reload(struct xvsd *x)
 			vport_close(x, v);
 			continue;
 		}
+		dp_port_configure(&x->dp, v->p, np);
 		if (np->vlan != v->p->vlan || np->mtu != v->p->mtu) {
 			v->p->vlan = np->vlan;
 			v->p->mtu = np->mtu;
@@ -628,11 +698,14 @@ int xvsd_reload(struct xvsd *x)
 	/* static entries are re-applied from scratch below */
 	for (i = 0; i < x->cfg.n_static; i++)
 		fdb_del(&x->dp.fdb, fdb_key(x->cfg.statics[i].vlan, x->cfg.statics[i].mac));
-	/* new ports */
+	/* new ports, with the new sockets' access */
+	x->cfg.socket_mode = nc.socket_mode;
+	x->cfg.socket_gid = nc.socket_gid;
 	for (i = 0; i < nc.n_ports; i++)
 		if (!dp_port_find(&x->dp, nc.ports[i].name) && vport_open(x, &nc.ports[i]) == 0)
 			log_msg(LOG_LVL_INFO, nc.ports[i].name, "added");
 	apply_statics(x, &nc);
+	update_protected(x, &nc);
 
 	/* keep the restart-only settings of the running config */
 	snprintf(nc.name, sizeof(nc.name), "%s", x->cfg.name);
@@ -643,6 +716,8 @@ int xvsd_reload(struct xvsd *x)
 	nc.idle_us = x->cfg.idle_us;
 	nc.max_nap_us = x->cfg.max_nap_us;
 	nc.fdb_max = x->cfg.fdb_max;
+	nc.control_socket_mode = x->cfg.control_socket_mode;
+	nc.control_socket_gid = x->cfg.control_socket_gid;
 	cfg_free(&x->cfg);
 	x->cfg = nc;
 	log_info("reload done: %d ports", nc.n_ports);
@@ -661,6 +736,8 @@ int xvsd_init(struct xvsd *x, struct cfg *c)
 	memset(x, 0, sizeof(*x));
 	x->cfg = *c;
 	x->epfd = x->sigfd = x->timerfd = x->ctl_fd = -1;
+	for (i = 0; i < CTL_MAX_CLIENTS; i++)
+		x->ctl[i].fd = -1;
 	x->maps.fdb = x->maps.ports = x->maps.uplinks = x->maps.xsks = -1;
 	x->maps.cfg = x->maps.stats = -1;
 	x->started_ns = now_ns();
@@ -684,6 +761,13 @@ int xvsd_init(struct xvsd *x, struct cfg *c)
 	err = dp_init(&x->dp, &x->cfg);
 	if (err)
 		goto fail;
+	/* a front-end that shrinks guest memory under us breaks its port
+	 * only (vu_mem.h) */
+	err = vu_mem_guard_install(x->dp.notify_fd);
+	if (err) {
+		log_err("cannot install the SIGBUS guard: %s", strerror(-err));
+		goto fail_dp;
+	}
 	err = ep_add(x, x->sigfd, EV(EV_SIGNAL, 0));
 	err = err ?: ep_add(x, x->timerfd, EV(EV_TIMER, 0));
 	err = err ?: ep_add(x, x->dp.notify_fd, EV(EV_NOTIFY, 0));
@@ -706,6 +790,7 @@ int xvsd_init(struct xvsd *x, struct cfg *c)
 			goto fail_ports;
 	}
 	apply_statics(x, &x->cfg);
+	update_protected(x, &x->cfg);
 	err = dp_start(&x->dp, &x->cfg);
 	if (err)
 		goto fail_ports;

@@ -32,6 +32,28 @@ struct vport {
 	uint32_t xsk_base, xsk_n; /* its XSKMAP slots */
 };
 
+/* A control connection being served (see ctl_sock.c). */
+#define CTL_MAX_CLIENTS 16
+#define CTL_DEADLINE_MS 2000 /* to send the command line and take the answer */
+#define CTL_LINE_MAX 256
+
+struct ctl_client {
+	int fd; /* -1: free slot */
+	uint32_t uid; /* SO_PEERCRED */
+	uint64_t deadline_ns;
+	size_t got; /* bytes of the command line */
+	char line[CTL_LINE_MAX];
+	char *out; /* the answer, being sent */
+	size_t out_len, out_sent;
+};
+
+struct ctl_stats {
+	uint64_t commands;
+	uint64_t refused_busy; /* all CTL_MAX_CLIENTS slots taken */
+	uint64_t timed_out;
+	uint64_t denied; /* state-changing command from another user */
+};
+
 struct xvsd {
 	struct cfg cfg;
 	struct dp dp;
@@ -41,6 +63,8 @@ struct xvsd {
 	int timerfd;
 	int ctl_fd; /* control socket (listening) */
 	bool ctl_created; /* we made its file: remove it on exit */
+	struct ctl_client ctl[CTL_MAX_CLIENTS];
+	struct ctl_stats ctl_st;
 	struct linkmon *lm; /* uplink interfaces: removed, re-created, changed */
 	struct xdpmaps maps; /* the XDP program's, once an uplink is open */
 	struct xdpsync sync;
@@ -63,11 +87,29 @@ int xvsd_reload(struct xvsd *x);
 /* Listen on a unix socket path, replacing a stale socket file (nobody
  * answers) but never anything else. Returns the fd or a negative errno;
  * *created says we made the file. */
-int xvsd_listen_unix(const char *path, bool *created);
+int xvsd_listen_unix(const char *path, uint32_t mode, int64_t gid, bool *created);
 
 /* ctl_sock.c */
+/* ctl_sock.c. Clients are served without blocking, on the control
+ * thread's epoll (tag kind EV_CTL_CLIENT, index = slot); each has
+ * CTL_DEADLINE_MS in all. */
 int ctl_open(struct xvsd *x);
 void ctl_accept(struct xvsd *x);
+void ctl_client_event(struct xvsd *x, int slot, uint32_t events);
+void ctl_expire(struct xvsd *x, uint64_t now_ns); /* from the tick */
 void ctl_close(struct xvsd *x);
+
+/* epoll tags: kind in the high half, an index in the low. */
+enum ev_kind {
+	EV_SIGNAL = 1,
+	EV_TIMER,
+	EV_NOTIFY,
+	EV_CTL,
+	EV_LISTEN,
+	EV_CONN,
+	EV_LINK,
+	EV_CTL_CLIENT,
+};
+#define EV(kind, idx) ((uint64_t)(kind) << 32 | (uint32_t)(idx))
 
 #endif /* XVS_DAEMON_H */

@@ -3,6 +3,7 @@
 
 #include <bpf/bpf.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -17,6 +18,11 @@ static void to_map_key(uint64_t key, struct xvs_fdb_key *k)
 		k->mac[i] = (uint8_t)(key >> (40 - 8 * i));
 }
 
+static uint64_t from_map_key(const struct xvs_fdb_key *k)
+{
+	return fdb_key(k->vlan, k->mac);
+}
+
 void xdpsync_clear(struct xdpsync *s, const struct xdpmaps *m)
 {
 	struct xvs_fdb_key next;
@@ -25,7 +31,7 @@ void xdpsync_clear(struct xdpsync *s, const struct xdpmaps *m)
 	while (!bpf_map_get_next_key(m->fdb, NULL, &next))
 		if (bpf_map_delete_elem(m->fdb, &next))
 			break;
-	s->n = 0;
+	s->nhave = 0;
 	s->gen = 0;
 }
 
@@ -36,6 +42,23 @@ struct collect {
 	int err;
 };
 
+static int grow(struct xdpsync_ent **v, uint32_t *cap, uint32_t need)
+{
+	uint32_t c = *cap ? *cap : 64;
+	struct xdpsync_ent *nv;
+
+	if (need <= *cap)
+		return 0;
+	while (c < need)
+		c *= 2;
+	nv = realloc(*v, c * sizeof(*nv));
+	if (!nv)
+		return -ENOMEM;
+	*v = nv;
+	*cap = c;
+	return 0;
+}
+
 static int collect_vm(void *arg, const struct fdb_entry *e)
 {
 	struct collect *c = arg;
@@ -43,16 +66,9 @@ static int collect_vm(void *arg, const struct fdb_entry *e)
 
 	if (!p || p->type != DP_PORT_VHOST)
 		return 0;
-	if (c->n == c->cap) {
-		uint32_t cap = c->cap ? 2 * c->cap : 64;
-		struct xdpsync_ent *v = realloc(c->v, cap * sizeof(*v));
-
-		if (!v) {
-			c->err = -ENOMEM;
-			return 1;
-		}
-		c->v = v;
-		c->cap = cap;
+	if (grow(&c->v, &c->cap, c->n + 1)) {
+		c->err = -ENOMEM;
+		return 1;
 	}
 	c->v[c->n].key = e->key;
 	c->v[c->n].port = e->port;
@@ -67,6 +83,50 @@ static int cmp_ent(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+#define BATCH 1024
+
+/* Read the whole map into s->have (sorted): batched where the kernel can,
+ * one key at a time where it cannot. */
+static int read_map(struct xdpsync *s, int fd)
+{
+	static struct xvs_fdb_key keys[BATCH];
+	static struct xvs_fdb_val vals[BATCH];
+	struct xvs_fdb_key k, next;
+	struct xvs_fdb_val v;
+	uint32_t in = 0, out = 0, n, i;
+	bool first = true;
+	int r;
+
+	s->nhave = 0;
+	for (;;) {
+		n = BATCH;
+		r = bpf_map_lookup_batch(fd, first ? NULL : &in, &out, keys, vals, &n, NULL);
+		if (r && r != -ENOENT && errno != ENOENT)
+			break; /* no batch ops: the slow way below */
+		if (grow(&s->have, &s->cap, s->nhave + n))
+			return -ENOMEM;
+		for (i = 0; i < n; i++)
+			s->have[s->nhave++] = (struct xdpsync_ent){ from_map_key(&keys[i]),
+								    (uint16_t)vals[i].port };
+		if (r) /* ENOENT: that was the last batch */
+			goto sort;
+		in = out;
+		first = false;
+	}
+	s->nhave = 0;
+	for (r = bpf_map_get_next_key(fd, NULL, &next); !r;
+	     k = next, r = bpf_map_get_next_key(fd, &k, &next)) {
+		if (bpf_map_lookup_elem(fd, &next, &v))
+			continue; /* deleted meanwhile */
+		if (grow(&s->have, &s->cap, s->nhave + 1))
+			return -ENOMEM;
+		s->have[s->nhave++] = (struct xdpsync_ent){ from_map_key(&next), (uint16_t)v.port };
+	}
+sort:
+	qsort(s->have, s->nhave, sizeof(*s->have), cmp_ent);
+	return 0;
+}
+
 void xdpsync_run(struct xdpsync *s, struct dp *dp, const struct xdpmaps *m, int force)
 {
 	uint64_t gen = __atomic_load_n(&dp->fdb.gen, __ATOMIC_RELAXED);
@@ -77,6 +137,12 @@ void xdpsync_run(struct xdpsync *s, struct dp *dp, const struct xdpmaps *m, int 
 
 	if (m->fdb < 0 || (!force && gen == s->gen))
 		return;
+	/* the map first, then the FDB: an address a worker adds to both in
+	 * between is in neither snapshot and left alone, never deleted */
+	if (read_map(s, m->fdb)) {
+		s->errors++;
+		return;
+	}
 	fdb_foreach(&dp->fdb, collect_vm, &c);
 	if (c.err) {
 		s->errors++;
@@ -84,39 +150,40 @@ void xdpsync_run(struct xdpsync *s, struct dp *dp, const struct xdpmaps *m, int 
 		return;
 	}
 	qsort(c.v, c.n, sizeof(*c.v), cmp_ent);
-	/* merge the wanted set (c.v) with what is installed (s->installed) */
-	while (i < c.n || j < s->n) {
-		if (j == s->n || (i < c.n && c.v[i].key < s->installed[j].key) ||
-		    (i < c.n && c.v[i].key == s->installed[j].key &&
-		     c.v[i].port != s->installed[j].port)) {
+	/* merge the wanted set (c.v) with what the map holds (s->have) */
+	while (i < c.n || j < s->nhave) {
+		if (j == s->nhave || (i < c.n && c.v[i].key < s->have[j].key)) {
 			to_map_key(c.v[i].key, &k);
 			v = (struct xvs_fdb_val){ .port = c.v[i].port };
 			if (bpf_map_update_elem(m->fdb, &k, &v, BPF_ANY))
 				s->errors++;
 			else
 				s->updates++;
-			if (j < s->n && c.v[i].key == s->installed[j].key)
-				j++;
 			i++;
-		} else if (i == c.n || s->installed[j].key < c.v[i].key) {
-			to_map_key(s->installed[j].key, &k);
+		} else if (i == c.n || s->have[j].key < c.v[i].key) {
+			to_map_key(s->have[j].key, &k);
 			bpf_map_delete_elem(m->fdb, &k);
 			s->deletes++;
 			j++;
-		} else { /* the same */
+		} else { /* the same key */
+			if (c.v[i].port != s->have[j].port) {
+				to_map_key(c.v[i].key, &k);
+				v = (struct xvs_fdb_val){ .port = c.v[i].port };
+				if (bpf_map_update_elem(m->fdb, &k, &v, BPF_ANY))
+					s->errors++;
+				else
+					s->updates++;
+			}
 			i++;
 			j++;
 		}
 	}
-	free(s->installed);
-	s->installed = c.v;
-	s->n = c.n;
-	s->cap = c.cap;
+	free(c.v);
 	s->gen = gen;
 }
 
 void xdpsync_free(struct xdpsync *s)
 {
-	free(s->installed);
+	free(s->have);
 	memset(s, 0, sizeof(*s));
 }

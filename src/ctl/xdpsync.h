@@ -6,6 +6,10 @@
  * thread when the FDB changed (fdb.gen) — workers signal a newly learned
  * VM address at once, so the map is usually updated before the reply to a
  * VM's first frame comes back from the wire.
+ *
+ * The map is an exact mirror: each sync reads the map back (batched) and
+ * compares it with the FDB, so addresses a worker put there that were
+ * evicted or aged before the next sync are removed too.
  */
 #ifndef XVS_XDPSYNC_H
 #define XVS_XDPSYNC_H
@@ -15,13 +19,15 @@
 #include "dp/dp.h"
 #include "xsk/xdpmaps.h"
 
+struct xdpsync_ent {
+	uint64_t key;
+	uint16_t port;
+};
+
 struct xdpsync {
 	uint64_t gen; /* fdb.gen at the last sync */
-	uint32_t n, cap;
-	struct xdpsync_ent {
-		uint64_t key;
-		uint16_t port;
-	} *installed; /* sorted by key */
+	struct xdpsync_ent *have; /* the map's content, sorted by key */
+	uint32_t nhave, cap;
 	uint64_t updates, deletes, errors;
 };
 

@@ -98,6 +98,14 @@ _Static_assert(VU_MAX_QUEUE_PAIRS <= DP_MAX_PORT_QUEUES && UPLINK_MAX_QUEUES <= 
 	       "every queue of a port has an owner entry");
 _Static_assert(DP_MAX_WORKERS <= 256, "worker ids fit owner[]");
 
+void dp_port_configure(struct dp *dp, struct dp_port *p, const struct cfg_port *cp)
+{
+	if (cp->max_guest_memory)
+		p->dev.max_mem = cp->max_guest_memory; /* from the next memory table */
+	/* a VM may not pose as the host or a gateway; an uplink carries them */
+	fdb_set_port(&dp->fdb, p->id, cp->max_macs, p->type == DP_PORT_VHOST);
+}
+
 struct dp_port *dp_port_add(struct dp *dp, const struct cfg_port *cp)
 {
 	struct dp_port *p;
@@ -122,6 +130,7 @@ struct dp_port *dp_port_add(struct dp *dp, const struct cfg_port *cp)
 		p->owner[q] = (uint8_t)(((unsigned)i * VU_MAX_QUEUE_PAIRS + (unsigned)q) %
 					(unsigned)dp->nworkers);
 	vu_dev_init(&p->dev, p->name, p->type == DP_PORT_VHOST ? cp->queues : 1, &dp_vu_ops, dp);
+	dp_port_configure(dp, p, cp);
 	/* fully built before workers can see it */
 	__atomic_store_n(&dp->ports[i], p, __ATOMIC_RELEASE);
 	if (i >= dp->nports_hw)

@@ -35,6 +35,12 @@ struct dp_port_stats {
 	uint64_t drop_hairpin; /* destination was the source port */
 	uint64_t drop_dst_down; /* destination not ready, or being reconfigured */
 	uint64_t drop_too_big; /* uplink: frame (with its VLAN tag) over a UMEM frame */
+	uint64_t drop_vlan_tagged; /* VM: a frame already tagged (802.1Q/ad), sent
+				      from an access port: VLAN hopping */
+	uint64_t drop_src_protected; /* VM: sent from a protected address (an
+					uplink's, a gateway's) */
+	uint64_t learn_limit; /* frames from addresses past the port's max-macs:
+				 forwarded, not learned */
 };
 
 enum dp_port_type {
@@ -81,6 +87,10 @@ struct dp_worker {
 	/* burst scratch, owned by the worker: each frame as segments (after
 	 * `skip` bytes of virtio-net header), its VLAN, length, destination */
 	struct vq_chain chains[DP_BURST];
+	/* a guest's frame's Ethernet header, copied once: what is checked and
+	 * switched on is what goes to the wire (the guest may rewrite its
+	 * buffer meanwhile) */
+	uint8_t hdr[DP_BURST][14];
 	uint16_t dst[DP_BURST];
 	uint16_t vlan[DP_BURST];
 	uint32_t len[DP_BURST];
@@ -111,6 +121,9 @@ void dp_destroy(struct dp *dp);
 /* Control thread: add a port in a free slot (returns it) / remove one. */
 struct dp_port *dp_port_add(struct dp *dp, const struct cfg_port *cp);
 void dp_port_del(struct dp *dp, struct dp_port *p);
+/* Control thread: the options a running port can take from a reload
+ * (guest memory cap, MAC limit). */
+void dp_port_configure(struct dp *dp, struct dp_port *p, const struct cfg_port *cp);
 struct dp_port *dp_port_find(struct dp *dp, const char *name);
 
 /* Control thread: make an opened uplink visible to the workers (its queue

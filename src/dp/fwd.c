@@ -23,6 +23,15 @@
 #define DST_FLOOD 0xfffe
 #define DST_DROP 0xffff
 #define ETH_ALEN_2 12 /* both MACs */
+#define ETH_HLEN 14
+
+#define unlikely(x) __builtin_expect(!!(x), 0)
+
+/* Ethertypes of a VLAN tag: 802.1Q, 802.1ad, and the pre-standard QinQ. */
+static inline bool is_vlan_tpid(uint16_t type)
+{
+	return type == 0x8100 || type == 0x88a8 || type == 0x9100;
+}
 
 static void signal_control(struct dp *dp)
 {
@@ -112,26 +121,29 @@ static void copy_out(const struct vq_chain *ch, uint32_t skip, uint32_t len, uin
 	}
 }
 
-/* Write frame k into its UMEM buffers, inserting the VLAN tag if it has
- * one (the first 16 bytes are in the first buffer: frame_size >= 2048). */
+/* Write frame k, a guest's, into its UMEM buffers: the Ethernet header
+ * from the worker's copy (the one that was checked), the VLAN tag if it
+ * has one, then the rest from guest memory (the first 18 bytes are in the
+ * first buffer: frame_size >= 2048). */
 static void fill_uplink_frame(void *arg, int k, uint8_t *const *buf, int nbuf)
 {
 	struct fill_ctx *c = arg;
 	struct dp_worker *w = c->w;
 	int i = c->idx[k];
-	const struct vq_chain *ch = &w->chains[i];
+	const uint8_t *h = w->hdr[i];
+	uint32_t at = ETH_HLEN;
 
 	(void)nbuf;
-	if (!w->vlan[i]) {
-		copy_out(ch, c->skip, w->len[i], buf, c->frame_size, 0);
-		return;
+	memcpy(buf[0], h, ETH_ALEN_2);
+	if (w->vlan[i]) {
+		buf[0][12] = 0x81;
+		buf[0][13] = 0x00;
+		buf[0][14] = (uint8_t)(w->vlan[i] >> 8);
+		buf[0][15] = (uint8_t)w->vlan[i];
+		at += 4;
 	}
-	copy_out(ch, c->skip, ETH_ALEN_2, buf, c->frame_size, 0);
-	buf[0][12] = 0x81;
-	buf[0][13] = 0x00;
-	buf[0][14] = (uint8_t)(w->vlan[i] >> 8);
-	buf[0][15] = (uint8_t)w->vlan[i];
-	copy_out(ch, c->skip + ETH_ALEN_2, w->len[i] - ETH_ALEN_2, buf, c->frame_size, 16);
+	memcpy(buf[0] + at - 2, h + ETH_ALEN_2, 2);
+	copy_out(&w->chains[i], c->skip + ETH_HLEN, w->len[i] - ETH_HLEN, buf, c->frame_size, at);
 }
 
 static void deliver_uplink(struct dp_worker *w, struct dp_port *dst, int from, int n,
@@ -205,6 +217,7 @@ static void xdp_learn(struct dp *dp, uint16_t vlan, const uint8_t *mac, uint16_t
  * repeats one flow, so most frames need neither a learn nor a lookup. */
 struct memo {
 	uint64_t src; /* last source learned (0: none, never learnable) */
+	int src_verdict; /* what fdb_learn() said of it */
 	uint64_t dst; /* last destination looked up (UINT64_MAX: none) */
 	int dst_port;
 };
@@ -216,21 +229,33 @@ static bool classify(struct dp_worker *w, struct dp_port *src, int i, uint32_t s
 		     struct memo *m)
 {
 	struct vq_chain *c = &w->chains[i];
-	uint8_t eth[ETH_ALEN_2];
+	uint8_t buf[ETH_ALEN_2];
+	const uint8_t *eth = buf;
 	bool news = false;
 	uint64_t key;
 	int port;
 
-	if (c->seg[0].len >= skip + ETH_ALEN_2)
-		memcpy(eth, c->seg[0].base + skip, ETH_ALEN_2);
+	if (src->type == DP_PORT_VHOST)
+		eth = w->hdr[i]; /* the copy dp_tx_burst checked */
+	else if (c->seg[0].len >= skip + ETH_ALEN_2)
+		memcpy(buf, c->seg[0].base + skip, ETH_ALEN_2);
 	else
-		vq_iov_read(c->seg, c->nseg, skip, eth, sizeof(eth));
+		vq_iov_read(c->seg, c->nseg, skip, buf, sizeof(buf));
 	key = fdb_key(w->vlan[i], eth + 6);
 	if (key != m->src) {
 		m->src = key;
-		news = fdb_learn(&w->dp->fdb, key, src->id);
+		m->src_verdict = fdb_learn(&w->dp->fdb, key, src->id);
+		news = m->src_verdict > 0;
 		if (news && src->type == DP_PORT_VHOST)
 			xdp_learn(w->dp, w->vlan[i], eth + 6, src->id);
+	}
+	if (unlikely(m->src_verdict < 0)) {
+		if (m->src_verdict == -EPERM) { /* a VM posing as the host or a gateway */
+			__atomic_fetch_add(&src->st.drop_src_protected, 1, __ATOMIC_RELAXED);
+			w->dst[i] = DST_DROP;
+			return false;
+		}
+		__atomic_fetch_add(&src->st.learn_limit, 1, __ATOMIC_RELAXED);
 	}
 	if (eth[0] & 1) {
 		w->dst[i] = DST_FLOOD;
@@ -288,6 +313,15 @@ static void switch_burst(struct dp_worker *w, struct dp_port *src, int q, int n,
 		flood(w, src, q, n, skip);
 }
 
+/* Copy a guest frame's Ethernet header (the frame is at least that long). */
+static inline void take_hdr(uint8_t *h, const struct vq_chain *c, uint32_t hdr_len)
+{
+	if (c->seg[0].len >= hdr_len + ETH_HLEN)
+		memcpy(h, c->seg[0].base + hdr_len, ETH_HLEN);
+	else
+		vq_iov_read(c->seg, c->nseg, hdr_len, h, ETH_HLEN);
+}
+
 int dp_tx_burst(struct dp_worker *w, struct dp_port *src, int vring)
 {
 	struct vq *txq = &src->dev.vr[vring].vq;
@@ -326,11 +360,15 @@ int dp_tx_burst(struct dp_worker *w, struct dp_port *src, int vring)
 			txq->st.drop_runt++;
 		} else if (c->len - hdr_len > src->mtu + 14u) {
 			txq->st.drop_too_big++;
+		} else if (take_hdr(w->hdr[n], c, hdr_len),
+			   unlikely(is_vlan_tpid((uint16_t)(w->hdr[n][12] << 8 | w->hdr[n][13])))) {
+			/* an access port's frames are untagged: a tag of the
+			 * guest's own would pass to the trunk as its VLAN */
+			__atomic_fetch_add(&src->st.drop_vlan_tagged, 1, __ATOMIC_RELAXED);
 		} else {
-			/* classify() reads the Ethernet header next, the copy
-			 * the rest: lines the guest's CPU just wrote. Start
-			 * both loads now, overlapping the burst's misses. */
-			__builtin_prefetch(c->seg[0].base);
+			/* the copy reads the rest: lines the guest's CPU just
+			 * wrote. Start the load now, overlapping the burst's
+			 * misses. */
 			if (c->seg[0].len > 64)
 				__builtin_prefetch(c->seg[0].base + 64);
 			w->len[n] = c->len - hdr_len;

@@ -360,6 +360,12 @@ int uplink_rx_peek(struct uplink_queue *q, struct uplink_frame *f, int max)
 	for (i = 0; i < n; i++) {
 		const struct xdp_desc *d = xsk_ring_cons__rx_desc(&q->rx, idx + i);
 
+		if (q->rx_in_drop) { /* the tail of a frame dropped whole */
+			if (!(d->options & XDP_PKT_CONTD))
+				q->rx_in_drop = false;
+			start = i + 1;
+			continue;
+		}
 		if (i == start) {
 			f[nf].desc = idx + i;
 			f[nf].len = 0;
@@ -378,17 +384,23 @@ int uplink_rx_peek(struct uplink_queue *q, struct uplink_frame *f, int max)
 		start = i + 1;
 	}
 	if (start < n) {
-		if (nf) {
+		if (start > 0) {
 			/* the rest of the last frame is beyond what we peeked */
 			xsk_ring_cons__cancel(&q->rx, n - start);
 			n = start;
 		} else {
-			/* a frame longer than a burst of descriptors: the
-			 * kernel does not make them; drop it, never stall */
+			/* a frame longer than a burst of descriptors (the kernel
+			 * makes none that long): drop it whole, its tail in the
+			 * next bursts too, and never stall */
 			q->st.rx_drop_frags++;
-			f[0].nfrag = 0;
-			nf = 1;
+			q->rx_in_drop = true;
 		}
+	}
+	if (!nf && n) {
+		/* descriptors to give back, and no frame: one empty entry, so
+		 * that the caller releases them */
+		f[0].nfrag = 0;
+		nf = 1;
 	}
 	q->rx_idx = idx;
 	q->rx_ndesc = n;

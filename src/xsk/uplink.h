@@ -51,6 +51,7 @@ struct uplink_queue {
 	struct xsk_ring_cons rx;
 	struct xsk_ring_prod fq;
 	uint32_t rx_idx, rx_ndesc; /* peeked, not yet released */
+	bool rx_in_drop; /* discarding the rest of a frame too long to keep */
 	/* TX side: under tx_lock */
 	int tx_lock;
 	struct xsk_ring_prod tx;

@@ -271,10 +271,9 @@ static void eviction_spares_statics(void **state)
 	assert_int_equal(fdb_lookup(&f, key(2, 4)), 4);
 }
 
-/* The bucket of a key, computed as fdb.c does. */
 static uint32_t bucket_of(uint64_t k)
 {
-	return (uint32_t)((k * 0x9e3779b97f4a7c15ull) >> 40) & f.mask;
+	return fdb_bucket_index(&f, k);
 }
 
 /* In a big table only the full bucket loses an entry. */
@@ -521,6 +520,114 @@ static void race_moves_never_miss(void **state)
 	assert_true(f.st.moved > 0);
 }
 
+/* ---- a guest that picks its source addresses (issue 10) ---------------------- */
+
+/*
+ * Regression: buckets came from an unkeyed multiplicative hash, so a guest
+ * could compute addresses that share a bucket and evict any victim. Two
+ * tables now place the same keys differently (each has a random key).
+ */
+static void hash_is_keyed(void **state)
+{
+	struct fdb g;
+	uint32_t i, same = 0;
+
+	(void)state;
+	init(16384, 0);
+	assert_int_equal(fdb_init(&g, 16384, 0), 0);
+	for (i = 0; i < 1000; i++)
+		same += fdb_bucket_index(&f, key(1, i)) == fdb_bucket_index(&g, key(1, i));
+	fdb_destroy(&g);
+	/* 4096 buckets: chance agreement is ~1000/4096 */
+	assert_true(same < 20);
+}
+
+/* Regression: a port could fill the table with addresses of its own. */
+static void port_limit(void **state)
+{
+	uint32_t i;
+	int learned = 0, limited = 0, r;
+
+	(void)state;
+	init(16384, 10);
+	fdb_set_port(&f, 1, 64, true);
+	for (i = 0; i < 20000; i++) {
+		r = fdb_learn(&f, key(0, i), 1);
+		learned += r == 1;
+		limited += r == -ENOSPC;
+	}
+	assert_int_equal(learned, 64);
+	assert_int_equal(limited, 20000 - 64);
+	assert_int_equal(fdb_port_learned(&f, 1), 64);
+	assert_int_equal(entries(), 64);
+	assert_int_equal(f.st.limited, 20000 - 64);
+	/* the ones it has stay and refresh; another port is not limited */
+	assert_int_equal(fdb_learn(&f, key(0, 5), 1), 0);
+	assert_int_equal(fdb_lookup(&f, key(0, 5)), 1);
+	assert_int_equal(fdb_learn(&f, key(0, 30000), 2), 1);
+	/* an address moving in counts against the limit too */
+	assert_int_equal(fdb_learn(&f, key(0, 30000), 1), -ENOSPC);
+	assert_int_equal(fdb_lookup(&f, key(0, 30000)), 2);
+	/* aged out, the port learns again */
+	fdb_tick(&f, 20);
+	assert_int_equal(fdb_port_learned(&f, 1), 0);
+	assert_int_equal(fdb_learn(&f, key(0, 40000), 1), 1);
+	assert_int_equal(fdb_port_learned(&f, 1), 1);
+}
+
+/* The per-port count follows every way an entry goes: delete, flush,
+ * eviction, a move away, static entries not counted. */
+static void port_count_follows_entries(void **state)
+{
+	(void)state;
+	init(16, 0);
+	fdb_set_port(&f, 1, 1000, true);
+	assert_int_equal(fdb_learn(&f, key(0, 1), 1), 1);
+	assert_int_equal(fdb_learn(&f, key(0, 2), 1), 1);
+	assert_int_equal(fdb_learn(&f, key(0, 3), 1), 1);
+	assert_int_equal(fdb_port_learned(&f, 1), 3);
+	assert_int_equal(fdb_del(&f, key(0, 1)), 0);
+	assert_int_equal(fdb_port_learned(&f, 1), 2);
+	assert_int_equal(fdb_learn(&f, key(0, 2), 2), 1); /* moved away */
+	assert_int_equal(fdb_port_learned(&f, 1), 1);
+	assert_int_equal(fdb_port_learned(&f, 2), 1);
+	assert_int_equal(fdb_add_static(&f, key(0, 9), 1), 0);
+	assert_int_equal(fdb_port_learned(&f, 1), 1);
+	fdb_flush_port(&f, 1, false);
+	assert_int_equal(fdb_port_learned(&f, 1), 0);
+	assert_int_equal(fdb_lookup(&f, key(0, 9)), 1); /* the static one stays */
+}
+
+/* Regression: a VM sending from the uplink's or the gateway's address was
+ * learned, and the XDP program then sent the host's traffic to it. */
+static void protected_addresses(void **state)
+{
+	const uint8_t gw[6] = { 0x52, 0x54, 0x00, 0xaa, 0xbb, 0xcc };
+	uint64_t mac = fdb_key(0, gw);
+
+	(void)state;
+	init(1024, 0);
+	fdb_set_port(&f, 1, 64, true); /* a VM */
+	fdb_set_port(&f, 7, 0, false); /* an uplink */
+	assert_int_equal(fdb_learn(&f, key_of(5, gw), 1), 1); /* before it is protected */
+	assert_int_equal(fdb_set_protected(&f, &mac, 1), 0);
+	assert_int_equal(fdb_lookup(&f, key_of(5, gw)), FDB_NO_PORT); /* removed */
+	assert_true(fdb_is_protected(&f, key_of(9, gw)));
+	/* in every VLAN */
+	assert_int_equal(fdb_learn(&f, key_of(0, gw), 1), -EPERM);
+	assert_int_equal(fdb_learn(&f, key_of(100, gw), 1), -EPERM);
+	assert_int_equal(fdb_lookup(&f, key_of(0, gw)), FDB_NO_PORT);
+	assert_int_equal(f.st.protected_refused, 2);
+	/* it lives behind the uplink, and no VM takes it over */
+	assert_int_equal(fdb_learn(&f, key_of(0, gw), 7), 1);
+	assert_int_equal(fdb_learn(&f, key_of(0, gw), 1), -EPERM);
+	assert_int_equal(fdb_lookup(&f, key_of(0, gw)), 7);
+	/* other addresses are learned as ever */
+	assert_int_equal(fdb_learn(&f, key(0, 1), 1), 1);
+	assert_int_equal(fdb_set_protected(&f, NULL, 0), 0);
+	assert_int_equal(fdb_learn(&f, key_of(0, gw), 1), 1);
+}
+
 #define T(fn) cmocka_unit_test_teardown(fn, teardown)
 
 int main(void)
@@ -543,6 +650,10 @@ int main(void)
 		T(foreach_visits_every_entry),
 		T(race_evict_move_age),
 		T(race_moves_never_miss),
+		T(hash_is_keyed),
+		T(port_limit),
+		T(port_count_follows_entries),
+		T(protected_addresses),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -192,6 +192,60 @@ static void rx_endless_frame_is_dropped_not_stalled(void **state)
 	assert_int_equal(f->fq.prod, 4);
 }
 
+/*
+ * Regression (issue 10): a frame of more descriptors than a burst was
+ * dropped by its head only; the next burst took its tail for a frame of
+ * its own. Now the whole frame is dropped (counted once) and the frame
+ * after it is intact.
+ */
+static void rx_long_frame_dropped_whole(void **state)
+{
+	struct fixture *f = *state;
+	struct uplink_frame fr[4];
+	int n;
+
+	kernel_rx(f, 0, 6, 100, true); /* six descriptors, bursts of four */
+	kernel_rx(f, 6, 1, 60, true);
+	n = uplink_rx_peek(&f->q, fr, 4);
+	assert_int_equal(n, 1);
+	assert_int_equal(fr[0].nfrag, 0);
+	uplink_rx_release(&f->q);
+	assert_int_equal(f->rx.cons, 4);
+	n = uplink_rx_peek(&f->q, fr, 4);
+	assert_int_equal(n, 1);
+	assert_int_equal(fr[0].nfrag, 1); /* the next frame, not the tail */
+	assert_int_equal(fr[0].len, 60);
+	uplink_rx_release(&f->q);
+	assert_int_equal(f->rx.cons, 7);
+	assert_int_equal(f->fq.prod, 7); /* the tail's frames went back too */
+	assert_int_equal(f->q.st.rx_drop_frags, 1);
+	assert_int_equal(f->q.st.rx_packets, 1);
+}
+
+/* A tail that fills a whole burst by itself: no frame, released all the same. */
+static void rx_tail_alone_in_a_burst(void **state)
+{
+	struct fixture *f = *state;
+	struct uplink_frame fr[4];
+	int n;
+
+	kernel_rx(f, 0, 9, 100, true);
+	n = uplink_rx_peek(&f->q, fr, 4);
+	assert_int_equal(n, 1);
+	uplink_rx_release(&f->q);
+	n = uplink_rx_peek(&f->q, fr, 4);
+	assert_int_equal(n, 1);
+	assert_int_equal(fr[0].nfrag, 0);
+	uplink_rx_release(&f->q);
+	n = uplink_rx_peek(&f->q, fr, 4);
+	assert_int_equal(n, 1);
+	assert_int_equal(fr[0].nfrag, 0);
+	uplink_rx_release(&f->q);
+	assert_int_equal(f->rx.cons, 9);
+	assert_int_equal(f->q.st.rx_drop_frags, 1);
+	assert_int_equal(uplink_rx_peek(&f->q, fr, 4), 0);
+}
+
 static void rx_empty_ring(void **state)
 {
 	struct fixture *f = *state;
@@ -274,6 +328,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(rx_frame_cut_by_the_burst_waits, setup, teardown),
 		cmocka_unit_test_setup_teardown(rx_endless_frame_is_dropped_not_stalled, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(rx_long_frame_dropped_whole, setup, teardown),
+		cmocka_unit_test_setup_teardown(rx_tail_alone_in_a_burst, setup, teardown),
 		cmocka_unit_test_setup_teardown(rx_empty_ring, setup, teardown),
 		cmocka_unit_test_setup_teardown(tx_splits_over_frames, setup, teardown),
 		cmocka_unit_test_setup_teardown(tx_short_of_frames_drops_whole_frames, setup,
