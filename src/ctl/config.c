@@ -24,7 +24,9 @@
  */
 #include "ctl/config.h"
 
+#include <ctype.h>
 #include <errno.h>
+#include <grp.h>
 #include <sched.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -45,6 +47,8 @@
 #define VLAN_UNSET 0xffff /* fdb.static[].vlan not given: the port's (required for uplinks) */
 #define MAX_SECTION_KEYS 16
 #define QUOTE_MAX 64 /* a value quoted in an error message, with the NUL */
+#define GID_MAX 4294967294UL /* (gid_t)-1 is "no group" to chown() */
+#define GROUP_BUF_MAX (1 << 20) /* getgrnam_r's buffer grows up to this */
 
 struct loader {
 	const char *file;
@@ -72,7 +76,7 @@ struct key {
 	key_parse_fn *parse;
 	size_t off; /* of the field in the struct being filled */
 	size_t size; /* of that field */
-	unsigned long min, max; /* integers */
+	unsigned long min, max; /* integers; sizes: in MiB */
 	const char *const *words; /* enums: the spelling of each value, NULL-terminated */
 	const struct section *sub; /* nested mappings */
 	const char *note; /* appended to a "must be ..." error, in parentheses */
@@ -409,16 +413,17 @@ static void store_uint(void *dst, size_t size, unsigned long v)
 /* Decimal digits only: no sign, no leading zero (010 is octal in YAML 1.1). */
 static bool to_ulong(const char *s, unsigned long min, unsigned long max, unsigned long *out)
 {
-	unsigned long v = 0;
+	unsigned long v = 0, d;
 
 	if (!s || !*s || (s[0] == '0' && s[1]))
 		return false;
 	for (; *s; s++) {
 		if (*s < '0' || *s > '9')
 			return false;
-		v = v * 10 + (unsigned long)(*s - '0');
-		if (v > max) /* max is far below ULONG_MAX / 10: no overflow */
+		d = (unsigned long)(*s - '0');
+		if (d > max || v > (max - d) / 10) /* v * 10 + d > max, without overflow */
 			return false;
+		v = v * 10 + d;
 	}
 	if (v < min)
 		return false;
@@ -495,6 +500,153 @@ static int parse_enum(struct loader *ld, yaml_node_t *n, void *base, const struc
 		strncat(what, k->words[i], sizeof(what) - strlen(what) - 1);
 	}
 	return bad_key(ld, n, k, what);
+}
+
+/* The binary units of sizes: units[i] is 1 << (10 * (i + 1)). */
+static const char units[] = "KMGT";
+
+/* bytes as the largest binary unit that divides it: "64M", "64T", "1000" */
+static const char *size_str(char *buf, size_t len, uint64_t bytes)
+{
+	int i;
+
+	for (i = 3; i >= 0; i--) {
+		if (bytes && !(bytes & ((1ull << (10 * (i + 1))) - 1))) {
+			snprintf(buf, len, "%llu%c", (unsigned long long)(bytes >> (10 * (i + 1))),
+				 units[i]);
+			return buf;
+		}
+	}
+	snprintf(buf, len, "%llu", (unsigned long long)bytes);
+	return buf;
+}
+
+/*
+ * A size in bytes into a uint64_t: decimal digits (no leading zero, as for
+ * integers), then nothing (bytes) or a binary unit K, M, G or T, or KiB,
+ * MiB, GiB or TiB, in any case. The key's min and max are in MiB.
+ */
+static int parse_size(struct loader *ld, yaml_node_t *n, void *base, const struct key *k)
+{
+	uint64_t min = (uint64_t)k->min << 20, max = (uint64_t)k->max << 20, v = 0, d;
+	uint64_t *dst = (uint64_t *)((char *)base + k->off);
+	const char *s = text(n), *digits, *unit;
+	char what[96], lo[24], hi[24];
+	unsigned int shift = 0;
+
+	if (!s || (s[0] == '0' && s[1]))
+		goto bad_size;
+	for (digits = s; *s >= '0' && *s <= '9'; s++) {
+		d = (uint64_t)(*s - '0');
+		if (v > (max - d) / 10) /* v * 10 + d > max */
+			goto bad_size;
+		v = v * 10 + d;
+	}
+	if (s == digits)
+		goto bad_size;
+	if (*s) {
+		unit = strchr(units, toupper((unsigned char)*s)); /* *s is not NUL */
+		if (!unit)
+			goto bad_size;
+		shift = 10 * (unsigned int)(unit - units + 1);
+		s++;
+		if (!strcasecmp(s, "iB"))
+			s += 2;
+		if (*s)
+			goto bad_size;
+	}
+	if (v > max >> shift || v << shift < min)
+		goto bad_size;
+	*dst = v << shift;
+	return 0;
+
+bad_size:
+	snprintf(what, sizeof(what), "a size such as 128G or 512M, %s..%s",
+		 size_str(lo, sizeof(lo), min), size_str(hi, sizeof(hi), max));
+	return bad_key(ld, n, k, what);
+}
+
+/*
+ * Permission bits of a socket into a uint32_t: octal digits, with or
+ * without a leading 0 ("0660", "660"; a YAML integer written 0660 arrives
+ * as the text "0660"). Only the bits of 0777; the owner keeps read and write.
+ */
+static int parse_mode(struct loader *ld, yaml_node_t *n, void *base, const struct key *k)
+{
+	uint32_t *dst = (uint32_t *)((char *)base + k->off);
+	const char *s = text(n);
+	uint32_t v = 0;
+
+	if (!s || !*s)
+		goto bad_mode;
+	for (; *s; s++) {
+		if (*s < '0' || *s > '7')
+			goto bad_mode;
+		v = v * 8 + (uint32_t)(*s - '0');
+		if (v > 0777)
+			goto bad_mode;
+	}
+	if ((v & 0600) != 0600)
+		return fail(ld, line_of(n),
+			    "%04o takes read and write away from the owner (xvsd's user); the mode "
+			    "must include 0600",
+			    v);
+	*dst = v;
+	return 0;
+
+bad_mode:
+	return bad_key(ld, n, k, "permission bits in octal such as 0660, at most 0777");
+}
+
+/* The gid of group name, through NSS (/etc/group, or LDAP and the like). */
+static int lookup_group(struct loader *ld, const yaml_node_t *n, const char *name, int64_t *gid)
+{
+	long hint = sysconf(_SC_GETGR_R_SIZE_MAX);
+	size_t size = hint > 0 && hint < GROUP_BUF_MAX ? (size_t)hint : 16384;
+	struct group grp, *found = NULL;
+	char *buf = NULL, *bigger, got[QUOTE_MAX];
+	int r;
+
+	for (;;) {
+		bigger = realloc(buf, size);
+		if (!bigger) {
+			free(buf);
+			return out_of_memory(ld);
+		}
+		buf = bigger;
+		r = getgrnam_r(name, &grp, buf, size, &found);
+		if (r != ERANGE || size >= GROUP_BUF_MAX)
+			break;
+		size *= 2;
+	}
+	if (found)
+		*gid = grp.gr_gid;
+	free(buf);
+	if (found)
+		return 0;
+	/* getgrnam_r(3): these mean "no such group" on one system or another */
+	if (!r || r == ENOENT || r == ESRCH || r == EBADF || r == EPERM)
+		return fail(ld, line_of(n), "no group named %s on this machine",
+			    describe(n, got));
+	return fail(ld, line_of(n), "cannot look up group %s: %s", describe(n, got),
+		    strerror(r));
+}
+
+/* A group into an int64_t: a name, resolved now, or a gid (digits only). */
+static int parse_group(struct loader *ld, yaml_node_t *n, void *base, const struct key *k)
+{
+	int64_t *dst = (int64_t *)((char *)base + k->off);
+	const char *s = text(n);
+	unsigned long gid;
+
+	if (!s || !*s)
+		return bad_key(ld, n, k, "a group name or a gid");
+	if (s[strspn(s, "0123456789")])
+		return lookup_group(ld, n, s, dst);
+	if (!to_ulong(s, 0, GID_MAX, &gid))
+		return bad_key(ld, n, k, "a group name or a gid 0..4294967294");
+	*dst = (int64_t)gid;
+	return 0;
 }
 
 static bool valid_name(const char *s)
@@ -832,6 +984,16 @@ static int parse_uplink_mtu(struct loader *ld, yaml_node_t *n, void *base, const
 		.name = key, .parse = parse_pow2, .off = offsetof(type, field),                    \
 		.size = FIELD_SIZE(type, field), .min = lo, .max = hi,                             \
 	}
+/* lo and hi in MiB */
+#define SIZE_KEY(type, field, key, lo, hi)                                                         \
+	{                                                                                          \
+		.name = key, .parse = parse_size, .off = offsetof(type, field),                    \
+		.size = FIELD_SIZE(type, field), .min = lo, .max = hi,                             \
+	}
+#define MODE_KEY(type, field, key)                                                                 \
+	{ .name = key, .parse = parse_mode, .off = offsetof(type, field) }
+#define GROUP_KEY(type, field, key)                                                                \
+	{ .name = key, .parse = parse_group, .off = offsetof(type, field) }
 #define BOOL_KEY(type, field, key)                                                                 \
 	{ .name = key, .parse = parse_bool, .off = offsetof(type, field) }
 #define SECTION_KEY(key, sec) { .name = key, .parse = parse_section, .sub = &sec }
@@ -839,6 +1001,14 @@ static int parse_uplink_mtu(struct loader *ld, yaml_node_t *n, void *base, const
 
 /* Every port type has this key; parse_port reads it before the others. */
 #define PORT_TYPE_KEY ENUM_KEY(struct cfg_port, type, "type", port_type_words)
+
+#define MAX_MACS_KEY                                                                               \
+	{                                                                                          \
+		.name = "max-macs", .parse = parse_uint,                                           \
+		.off = offsetof(struct cfg_port, max_macs),                                        \
+		.size = FIELD_SIZE(struct cfg_port, max_macs), .min = 0, .max = 65536,             \
+		.note = "0: no limit",                                                             \
+	}
 
 static const struct key port_type_key = PORT_TYPE_KEY;
 
@@ -858,6 +1028,9 @@ static const struct key vhost_user_keys[] = {
 		.note = "the number of queue pairs offered to the VM; "
 			"all or a list of queue ids is for uplinks",
 	},
+	MAX_MACS_KEY,
+	/* 64M..64T */
+	SIZE_KEY(struct cfg_port, max_guest_memory, "max-guest-memory", 64, 64ul << 20),
 };
 
 /* frame-size before mtu, which must fit in a frame. */
@@ -891,6 +1064,7 @@ static const struct key uplink_keys[] = {
 		.min = 68,
 		.max = 65535,
 	},
+	MAX_MACS_KEY,
 	{ .name = "vlan",
 	  .why = "an uplink has no vlan: it is a trunk, frames keep their VLAN tags; "
 		 "untagged is VLAN 0" },
@@ -915,6 +1089,7 @@ static void uplink_defaults(struct cfg_port *p)
 	p->multi_buffer = true;
 	p->ring_size = 2048;
 	p->frame_size = 4096;
+	p->max_macs = 0;
 }
 
 /* Indexed by enum cfg_port_type; a port's other fields stay zero. */
@@ -1053,16 +1228,15 @@ static int parse_ports(struct loader *ld, yaml_node_t *n, void *base, const stru
 	return 0;
 }
 
-/* Static FDB entries */
+/* MAC addresses: fdb.static, fdb.protected-macs */
 
-static int parse_mac(struct loader *ld, yaml_node_t *n, void *base, const struct key *k)
+/* "xx:xx:xx:xx:xx:xx" in either case into mac[]: unicast, not all-zero. */
+static int mac_of(struct loader *ld, const yaml_node_t *n, uint8_t mac[6])
 {
-	struct cfg_fdb_static *e = base;
 	const char *s = text(n);
 	unsigned int hi, lo;
 	int i;
 
-	(void)k;
 	if (!s || strlen(s) != 17)
 		goto bad_mac;
 	for (i = 0; i < 6; i++) {
@@ -1075,17 +1249,65 @@ static int parse_mac(struct loader *ld, yaml_node_t *n, void *base, const struct
 			goto bad_mac;
 		hi = hi <= '9' ? hi - '0' : (hi | 0x20) - 'a' + 10;
 		lo = lo <= '9' ? lo - '0' : (lo | 0x20) - 'a' + 10;
-		e->mac[i] = (uint8_t)(hi << 4 | lo);
+		mac[i] = (uint8_t)(hi << 4 | lo);
 	}
-	if (e->mac[0] & 1)
+	if (mac[0] & 1)
 		return fail(ld, line_of(n), "%s is a multicast address; must be unicast", s);
-	if (!(e->mac[0] | e->mac[1] | e->mac[2] | e->mac[3] | e->mac[4] | e->mac[5]))
+	if (!(mac[0] | mac[1] | mac[2] | mac[3] | mac[4] | mac[5]))
 		return fail(ld, line_of(n), "must not be the all-zero address");
 	return 0;
 
 bad_mac:
 	return bad(ld, n, "a MAC address such as \"52:54:00:12:34:56\"");
 }
+
+static int parse_mac(struct loader *ld, yaml_node_t *n, void *base, const struct key *k)
+{
+	return mac_of(ld, n, (uint8_t *)base + k->off);
+}
+
+/* fdb.protected-macs: distinct addresses, at most CFG_MAX_PROTECTED. */
+static int parse_protected(struct loader *ld, yaml_node_t *n, void *base, const struct key *k)
+{
+	int line[CFG_MAX_PROTECTED];
+	struct cfg *c = base;
+	yaml_node_item_t *it;
+	yaml_node_t *in;
+	size_t i, j, mark;
+	uint8_t *mac;
+	int r = 0;
+
+	(void)k;
+	if (is_null(n) || (n->type == YAML_SEQUENCE_NODE && !n_items(n)))
+		return 0;
+	if (n->type != YAML_SEQUENCE_NODE)
+		return bad(ld, n, "a list of MAC addresses such as [\"02:00:5e:00:01:01\"]");
+	if (n_items(n) > CFG_MAX_PROTECTED)
+		return fail(ld, line_of(n), "lists %zu addresses; at most %d can be protected",
+			    n_items(n), CFG_MAX_PROTECTED);
+
+	for (i = 0, it = n->data.sequence.items.start; it < n->data.sequence.items.top; i++, it++) {
+		mark = path_index(ld, i);
+		mac = c->protected_macs[i];
+		r = child(ld, *it, &in);
+		if (!r)
+			r = mac_of(ld, in, mac);
+		for (j = 0; !r && j < i; j++)
+			if (!memcmp(c->protected_macs[j], mac, 6))
+				r = fail(ld, line_of(in),
+					 "%02x:%02x:%02x:%02x:%02x:%02x is listed twice (first as "
+					 "fdb.protected-macs[%zu], line %d)",
+					 mac[0], mac[1], mac[2], mac[3], mac[4], mac[5], j, line[j]);
+		path_pop(ld, mark);
+		if (r)
+			return r;
+		line[i] = line_of(in);
+		c->n_protected++;
+	}
+	return 0;
+}
+
+/* Static FDB entries */
 
 static int parse_static_port(struct loader *ld, yaml_node_t *n, void *base, const struct key *k)
 {
@@ -1117,7 +1339,11 @@ static int parse_static_vlan(struct loader *ld, yaml_node_t *n, void *base, cons
 }
 
 static const struct key static_keys[] = {
-	{ .name = "mac", .parse = parse_mac, .required = true },
+	{ .name = "mac",
+	  .parse = parse_mac,
+	  .off = offsetof(struct cfg_fdb_static, mac),
+	  .size = FIELD_SIZE(struct cfg_fdb_static, mac),
+	  .required = true },
 	{ .name = "port",
 	  .parse = parse_static_port,
 	  .off = offsetof(struct cfg_fdb_static, port),
@@ -1248,7 +1474,11 @@ static const struct key switch_keys[] = {
 	STRING_KEY(struct cfg, name, "name", parse_name),
 	ENUM_KEY(struct cfg, log_level, "log-level", log_level_names),
 	STRING_KEY(struct cfg, control_socket, "control-socket", parse_sock_path),
+	GROUP_KEY(struct cfg, control_socket_gid, "control-socket-group"),
+	MODE_KEY(struct cfg, control_socket_mode, "control-socket-mode"),
 	STRING_KEY(struct cfg, socket_dir, "socket-dir", parse_dir),
+	GROUP_KEY(struct cfg, socket_gid, "socket-group"),
+	MODE_KEY(struct cfg, socket_mode, "socket-mode"),
 };
 
 static const struct key datapath_keys[] = {
@@ -1258,11 +1488,12 @@ static const struct key datapath_keys[] = {
 	UINT_KEY(struct cfg, max_nap_us, "max-nap-us", 0, 10000),
 };
 
-/* static last: it checks its size against max-entries. */
+/* static after max-entries: it checks its size against it. */
 static const struct key fdb_keys[] = {
 	UINT_KEY(struct cfg, fdb_aging_s, "aging", 0, 1000000),
 	UINT_KEY(struct cfg, fdb_max, "max-entries", 16, 1048576),
 	{ .name = "static", .parse = parse_statics },
+	{ .name = "protected-macs", .parse = parse_protected },
 };
 
 static const struct section switch_section = SECTION(switch_keys);

@@ -6,6 +6,7 @@
  * corrupted files, which must be refused with a message, never a crash.
  */
 #include <errno.h>
+#include <grp.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -84,6 +85,10 @@ static void every_key(void **state)
 		 "  log-level: debug\n"
 		 "  control-socket: /tmp/xvs/lab.ctl\n"
 		 "  socket-dir: /tmp/xvs/sockets/\n"
+		 "  control-socket-group: 1234\n"
+		 "  control-socket-mode: \"0600\"\n"
+		 "  socket-group: \"0\"\n"
+		 "  socket-mode: 0666\n"
 		 "datapath:\n"
 		 "  cpus: %s\n"
 		 "  poll: busy\n"
@@ -97,6 +102,9 @@ static void every_key(void **state)
 		 "    - mac: 52:54:00:AB:cd:02\n"
 		 "      port: vm_2\n"
 		 "      vlan: 20\n"
+		 "  protected-macs:\n"
+		 "    - \"02:00:5e:00:01:01\"\n"
+		 "    - 52:54:00:AB:cd:FF\n"
 		 "ports:\n"
 		 "  vm1:\n"
 		 "    type: vhost-user\n"
@@ -105,13 +113,17 @@ static void every_key(void **state)
 		 "    vlan: 10\n"
 		 "    mtu: 9000\n"
 		 "    queues: 4\n"
+		 "    max-macs: 0\n"
+		 "    max-guest-memory: 1T\n"
 		 "  vm_2:\n"
 		 "    type: vhost-user\n"
 		 "    socket: \"/var/lib/vm 2/net0.sock\"\n"
 		 "    mode: client\n"
 		 "    vlan: 20\n"
 		 "    mtu: 68\n"
-		 "    queues: 8\n",
+		 "    queues: 8\n"
+		 "    max-macs: 65536\n"
+		 "    max-guest-memory: 512MiB\n",
 		 have_two_cpus() ? "[1, 0]" : "[0]");
 	load_ok(yaml, &c);
 
@@ -120,6 +132,10 @@ static void every_key(void **state)
 	assert_int_equal(c.log_level, LOG_LVL_DEBUG);
 	assert_string_equal(c.control_socket, "/tmp/xvs/lab.ctl");
 	assert_string_equal(c.socket_dir, "/tmp/xvs/sockets");
+	assert_int_equal(c.control_socket_gid, 1234);
+	assert_int_equal(c.control_socket_mode, 0600);
+	assert_int_equal(c.socket_gid, 0);
+	assert_int_equal(c.socket_mode, 0666);
 	if (have_two_cpus()) {
 		assert_int_equal(c.n_cpus, 2);
 		assert_int_equal(c.cpus[0], 1);
@@ -143,7 +159,9 @@ static void every_key(void **state)
 	assert_int_equal(p->vlan, 10);
 	assert_int_equal(p->mtu, 9000);
 	assert_int_equal(p->queues, 4);
-	assert_int_equal(p->line, 21);
+	assert_int_equal(p->max_macs, 0);
+	assert_int_equal(p->max_guest_memory, 1ull << 40);
+	assert_int_equal(p->line, 28);
 	p = &c.ports[1];
 	assert_string_equal(p->name, "vm_2");
 	assert_string_equal(p->socket, "/var/lib/vm 2/net0.sock");
@@ -151,7 +169,9 @@ static void every_key(void **state)
 	assert_int_equal(p->vlan, 20);
 	assert_int_equal(p->mtu, 68);
 	assert_int_equal(p->queues, 8);
-	assert_int_equal(p->line, 28);
+	assert_int_equal(p->max_macs, 65536);
+	assert_int_equal(p->max_guest_memory, 512ull << 20);
+	assert_int_equal(p->line, 37);
 	assert_ptr_equal(cfg_find_port(&c, "vm_2"), p);
 	assert_null(cfg_find_port(&c, "vm3"));
 
@@ -159,11 +179,15 @@ static void every_key(void **state)
 	assert_memory_equal(c.statics[0].mac, "\x52\x54\x00\x00\x00\x01", 6);
 	assert_string_equal(c.statics[0].port, "vm1");
 	assert_int_equal(c.statics[0].vlan, 10); /* the port's */
-	assert_int_equal(c.statics[0].line, 16);
+	assert_int_equal(c.statics[0].line, 20);
 	assert_memory_equal(c.statics[1].mac, "\x52\x54\x00\xab\xcd\x02", 6);
 	assert_string_equal(c.statics[1].port, "vm_2");
 	assert_int_equal(c.statics[1].vlan, 20);
-	assert_int_equal(c.statics[1].line, 17);
+	assert_int_equal(c.statics[1].line, 21);
+
+	assert_int_equal(c.n_protected, 2);
+	assert_memory_equal(c.protected_macs[0], "\x02\x00\x5e\x00\x01\x01", 6);
+	assert_memory_equal(c.protected_macs[1], "\x52\x54\x00\xab\xcd\xff", 6);
 
 	cfg_free(&c);
 	assert_null(c.ports);
@@ -195,6 +219,7 @@ static void every_uplink_key(void **state)
 		"    ring-size: 4096\n"
 		"    frame-size: 2048\n"
 		"    mtu: 1770\n"
+		"    max-macs: 100\n"
 		"  vm1: {type: vhost-user, socket: vm1.sock, vlan: 10}\n"
 		"  up1: {type: uplink, interface: enp3s0f1.100, xdp-mode: skb, host-flood: On}\n"
 		"  vm2: {type: vhost-user, socket: vm2.sock, vlan: 20}\n",
@@ -219,7 +244,9 @@ static void every_uplink_key(void **state)
 	assert_int_equal(p->ring_size, 4096);
 	assert_int_equal(p->frame_size, 2048);
 	assert_int_equal(p->mtu, 1770);
+	assert_int_equal(p->max_macs, 100);
 	/* the vhost-user fields stay zero */
+	assert_int_equal(p->max_guest_memory, 0);
 	assert_int_equal(p->vlan, 0);
 	assert_int_equal(p->queues, 0);
 	assert_string_equal(p->socket, "");
@@ -233,6 +260,7 @@ static void every_uplink_key(void **state)
 	assert_int_equal(p->xdp_mode, CFG_XDP_SKB);
 	assert_true(p->host_flood);
 	assert_true(p->host_unknown);
+	assert_int_equal(p->max_macs, 0);
 
 	/* a VM port beside uplinks has no uplink fields */
 	p = &c.ports[1];
@@ -289,6 +317,10 @@ static void check_defaults(const struct cfg *c)
 	assert_int_equal(c->log_level, LOG_LVL_INFO);
 	assert_string_equal(c->control_socket, "/run/xvs/xvs0.ctl");
 	assert_string_equal(c->socket_dir, "/run/xvs");
+	assert_int_equal(c->control_socket_gid, -1);
+	assert_int_equal(c->control_socket_mode, 0660);
+	assert_int_equal(c->socket_gid, -1);
+	assert_int_equal(c->socket_mode, 0660);
 	assert_int_equal(c->n_cpus, 1);
 	for (i = 0; i < CFG_MAX_CPUS; i++)
 		assert_int_equal(c->cpus[i], -1);
@@ -299,6 +331,7 @@ static void check_defaults(const struct cfg *c)
 	assert_int_equal(c->fdb_max, 16384);
 	assert_int_equal(c->n_static, 0);
 	assert_null(c->statics);
+	assert_int_equal(c->n_protected, 0);
 }
 
 static void defaults(void **state)
@@ -308,6 +341,8 @@ static void defaults(void **state)
 		"switch:\ndatapath:\nfdb:\nports:\n",
 		"switch: {}\ndatapath: {}\nfdb: {static: []}\nports: {}\n",
 		"datapath: {cpus: ~}\nfdb: {static: null}\n",
+		"fdb: {protected-macs: []}\n",
+		"fdb:\n  protected-macs:\n",
 	};
 	const struct cfg_port *p;
 	struct cfg c;
@@ -333,6 +368,8 @@ static void defaults(void **state)
 	assert_int_equal(p->vlan, 0);
 	assert_int_equal(p->mtu, 1500);
 	assert_int_equal(p->queues, 1);
+	assert_int_equal(p->max_macs, 64);
+	assert_int_equal(p->max_guest_memory, 128ull << 30);
 	assert_int_equal(p->line, 2);
 	cfg_free(&c);
 
@@ -351,8 +388,10 @@ static void defaults(void **state)
 	assert_int_equal(p->ring_size, 2048);
 	assert_int_equal(p->frame_size, 4096);
 	assert_int_equal(p->mtu, 1500);
+	assert_int_equal(p->max_macs, 0);
 	assert_int_equal(p->vlan, 0);
 	assert_int_equal(p->queues, 0);
+	assert_int_equal(p->max_guest_memory, 0);
 	assert_string_equal(p->socket, "");
 	cfg_free(&c);
 
@@ -445,6 +484,108 @@ static void edges(void **state)
 	cfg_free(&c);
 }
 
+/* max-guest-memory: every spelling of a size, and both ends of the range. */
+static void sizes(void **state)
+{
+	static const struct {
+		const char *text;
+		uint64_t bytes;
+	} ok[] = {
+		{ "128G", 128ull << 30 },
+		{ "512M", 512ull << 20 },
+		{ "1T", 1ull << 40 },
+		{ "1t", 1ull << 40 },
+		{ "64m", 64ull << 20 },
+		{ "2g", 2ull << 30 },
+		{ "1048576k", 1ull << 30 },
+		{ "65536K", 64ull << 20 },
+		{ "512MiB", 512ull << 20 },
+		{ "512mib", 512ull << 20 },
+		{ "2GIB", 2ull << 30 },
+		{ "3GiB", 3ull << 30 },
+		{ "1TiB", 1ull << 40 },
+		{ "65536KiB", 64ull << 20 },
+		{ "\"4G\"", 4ull << 30 },
+		{ "'1000M'", 1000ull << 20 },
+		{ "1073741825", (1ull << 30) + 1 }, /* bytes */
+		{ "64M", 64ull << 20 },
+		{ "67108864", 64ull << 20 },
+		{ "64T", 64ull << 40 },
+		{ "65536G", 64ull << 40 },
+		{ "70368744177664", 64ull << 40 },
+	};
+	char yaml[256];
+	struct cfg c;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		snprintf(yaml, sizeof(yaml),
+			 "ports:\n  vm1: {type: vhost-user, socket: a, max-guest-memory: %s}\n",
+			 ok[i].text);
+		load_ok(yaml, &c);
+		if (c.ports[0].max_guest_memory != ok[i].bytes)
+			print_error("%s: %llu bytes, want %llu\n", ok[i].text,
+				    (unsigned long long)c.ports[0].max_guest_memory,
+				    (unsigned long long)ok[i].bytes);
+		assert_true(c.ports[0].max_guest_memory == ok[i].bytes);
+		cfg_free(&c);
+	}
+}
+
+/* switch.*-group and *-mode: every form that loads. */
+static void socket_access(void **state)
+{
+	static const struct {
+		const char *text;
+		uint32_t mode;
+	} modes[] = {
+		{ "0660", 0660 }, { "\"0660\"", 0660 }, { "660", 0660 },   { "'0600'", 0600 },
+		{ "600", 0600 },  { "0777", 0777 },	 { "0700", 0700 },   { "00640", 0640 },
+		{ "0606", 0606 }, { "\"0770\"", 0770 }, { "000660", 0660 },
+	};
+	const struct group *g = getgrgid(getgid());
+	char yaml[512], name[128];
+	struct cfg c;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
+		snprintf(yaml, sizeof(yaml),
+			 "switch: {control-socket-mode: %s, socket-mode: %s}\n", modes[i].text,
+			 modes[i].text);
+		load_ok(yaml, &c);
+		assert_int_equal(c.control_socket_mode, modes[i].mode);
+		assert_int_equal(c.socket_mode, modes[i].mode);
+		cfg_free(&c);
+	}
+
+	/* gids need not exist; the largest is the one below (gid_t)-1 */
+	load_ok("switch:\n  control-socket-group: 0\n  socket-group: \"4294967294\"\n", &c);
+	assert_int_equal(c.control_socket_gid, 0);
+	assert_true(c.socket_gid == 4294967294LL);
+	cfg_free(&c);
+	load_ok("switch: {socket-group: 987654}\n", &c);
+	assert_int_equal(c.control_socket_gid, -1);
+	assert_true(c.socket_gid == 987654);
+	cfg_free(&c);
+
+	/* a name: resolved when the file is loaded */
+	if (!g) {
+		print_message("no group entry for gid %u: names not tested\n", (unsigned)getgid());
+		return;
+	}
+	snprintf(name, sizeof(name), "%s", g->gr_name);
+	snprintf(yaml, sizeof(yaml), "switch:\n  control-socket-group: %s\n  socket-group: \"%s\"\n",
+		 name, name);
+	load_ok(yaml, &c);
+	assert_true(c.control_socket_gid == (int64_t)getgid());
+	assert_true(c.socket_gid == (int64_t)getgid());
+	assert_int_equal(c.control_socket_mode, 0660);
+	assert_int_equal(c.socket_mode, 0660);
+	cfg_free(&c);
+}
+
 struct bad {
 	const char *yaml;
 	const char *want; /* substring of the error */
@@ -469,6 +610,11 @@ struct bad {
 	"(the number of queue pairs offered to the VM; all or a list of queue ids is for uplinks)"
 #define NO_VLAN                                                                                    \
 	"an uplink has no vlan: it is a trunk, frames keep their VLAN tags; untagged is VLAN 0"
+#define SIZE_RULE "must be a size such as 128G or 512M, 64M..64T"
+#define MODE_RULE "must be permission bits in octal such as 0660, at most 0777"
+#define NO_OWNER_RW                                                                                \
+	"takes read and write away from the owner (xvsd's user); the mode must include 0600"
+#define VM1_MEM "ports:\n  vm1:\n    type: vhost-user\n    socket: a\n    max-guest-memory: "
 #define FRAME_WHY                                                                                  \
 	"as each frame also holds 256 bytes of kernel headroom, and the packet an Ethernet "      \
 	"header and two VLAN tags (22 bytes)"
@@ -514,7 +660,8 @@ static const struct bad bad_configs[] = {
 	{ "switch: xvs0\n", "xvs.yaml:1: switch: must be a mapping, got \"xvs0\"" },
 	{ "switch:\n  nmae: x\n",
 	  "xvs.yaml:2: switch: unknown key \"nmae\" (allowed here: name, log-level, "
-	  "control-socket, socket-dir)" },
+	  "control-socket, control-socket-group, control-socket-mode, socket-dir, socket-group, "
+	  "socket-mode)" },
 	{ "switch:\n  name: a\n  name: b\n",
 	  "xvs.yaml:3: switch: duplicate key \"name\" (first at line 2)" },
 	{ "switch:\n  name: br0.1\n", "xvs.yaml:2: switch.name: " NAME_RULE ", got \"br0.1\"" },
@@ -548,6 +695,43 @@ static const struct bad bad_configs[] = {
 	{ "switch:\n  socket-dir: /" A100 "aaaaaaaaaaaaaa/\n",
 	  "xvs.yaml:2: switch.socket-dir: \"/" A50 "aaaa...\" is 115 bytes long; a unix socket "
 	  "path holds at most 107" },
+	/* switch: who may connect */
+	{ "switch:\n  socket-group: xvs-no-such-group\n",
+	  "xvs.yaml:2: switch.socket-group: no group named \"xvs-no-such-group\" on this machine" },
+	{ "switch:\n  control-socket-group: \"-1\"\n",
+	  "xvs.yaml:2: switch.control-socket-group: no group named \"-1\" on this machine" },
+	{ "switch:\n  control-socket-group: 4294967295\n",
+	  "xvs.yaml:2: switch.control-socket-group: must be a group name or a gid 0..4294967294, "
+	  "got \"4294967295\"" },
+	{ "switch:\n  socket-group: 0100\n",
+	  "xvs.yaml:2: switch.socket-group: must be a group name or a gid 0..4294967294, got "
+	  "\"0100\"" },
+	{ "switch:\n  socket-group: \"\"\n",
+	  "xvs.yaml:2: switch.socket-group: must be a group name or a gid, got \"\"" },
+	{ "switch:\n  socket-group:\n",
+	  "xvs.yaml:2: switch.socket-group: must be a group name or a gid, got nothing" },
+	{ "switch:\n  socket-group: [kvm]\n",
+	  "xvs.yaml:2: switch.socket-group: must be a group name or a gid, got a list" },
+	{ "switch:\n  socket-group: \"kvm\\0\"\n",
+	  "xvs.yaml:2: switch.socket-group: must be a group name or a gid, got \"kvm\\x00\"" },
+	{ "switch:\n  socket-mode: 0668\n",
+	  "xvs.yaml:2: switch.socket-mode: " MODE_RULE ", got \"0668\"" },
+	{ "switch:\n  socket-mode: 01660\n",
+	  "xvs.yaml:2: switch.socket-mode: " MODE_RULE ", got \"01660\"" },
+	{ "switch:\n  socket-mode: 4660\n", "switch.socket-mode: " MODE_RULE ", got \"4660\"" },
+	{ "switch:\n  socket-mode: 0x1b0\n", "switch.socket-mode: " MODE_RULE ", got \"0x1b0\"" },
+	{ "switch:\n  socket-mode: rw-rw----\n",
+	  "switch.socket-mode: " MODE_RULE ", got \"rw-rw----\"" },
+	{ "switch:\n  socket-mode: \"\"\n", "switch.socket-mode: " MODE_RULE ", got \"\"" },
+	{ "switch:\n  socket-mode: [0660]\n", "switch.socket-mode: " MODE_RULE ", got a list" },
+	{ "switch:\n  control-socket-mode:\n",
+	  "xvs.yaml:2: switch.control-socket-mode: " MODE_RULE ", got nothing" },
+	{ "switch:\n  control-socket-mode: \"0460\"\n",
+	  "xvs.yaml:2: switch.control-socket-mode: 0460 " NO_OWNER_RW },
+	{ "switch:\n  socket-mode: 0066\n", "xvs.yaml:2: switch.socket-mode: 0066 " NO_OWNER_RW },
+	{ "switch:\n  socket-mode: 500\n", "xvs.yaml:2: switch.socket-mode: 0500 " NO_OWNER_RW },
+	{ "switch:\n  socket-mode: 0\n", "xvs.yaml:2: switch.socket-mode: 0000 " NO_OWNER_RW },
+
 	/* /a…a (99 bytes) + /vm1.sock: 108 */
 	{ "switch:\n  socket-dir: /" A50 A10 A10 A10 A10 "aaaaaaaa\n" VM1,
 	  "xvs.yaml:4: ports.vm1.socket: \"vm1.sock\" in socket-dir \"/" A50 "aaaa...\" is 108 "
@@ -606,7 +790,8 @@ static const struct bad bad_configs[] = {
 	/* fdb */
 	{ "fdb: []\n", "xvs.yaml:1: fdb: must be a mapping, got a list" },
 	{ "fdb:\n  size: 10\n",
-	  "xvs.yaml:2: fdb: unknown key \"size\" (allowed here: aging, max-entries, static)" },
+	  "xvs.yaml:2: fdb: unknown key \"size\" (allowed here: aging, max-entries, static, "
+	  "protected-macs)" },
 	{ "fdb:\n  aging: 1000001\n",
 	  "xvs.yaml:2: fdb.aging: must be an integer 0..1000000, got \"1000001\"" },
 	{ "fdb:\n  aging: -1\n",
@@ -668,6 +853,37 @@ static const struct bad bad_configs[] = {
 	      "    - {mac: \"02:00:00:00:00:0b\", port: vm1}\n"
 	      "    - {mac: \"02:00:00:00:00:0a\", port: vm1}\n",
 	  "xvs.yaml:7: fdb.static[2]: same vlan and mac as fdb.static[1] (line 6)" },
+	{ "fdb:\n  protected-macs: \"02:00:5e:00:01:01\"\n",
+	  "xvs.yaml:2: fdb.protected-macs: must be a list of MAC addresses such as "
+	  "[\"02:00:5e:00:01:01\"], got \"02:00:5e:00:01:01\"" },
+	{ "fdb:\n  protected-macs: {mac: \"02:00:5e:00:01:01\"}\n",
+	  "xvs.yaml:2: fdb.protected-macs: must be a list of MAC addresses such as "
+	  "[\"02:00:5e:00:01:01\"], got a mapping" },
+	{ "fdb:\n  protected-macs:\n    - \"02:00:5e:00:01:01\"\n    - \"02:00:5e:00:01\"\n",
+	  "xvs.yaml:4: fdb.protected-macs[1]: must be a MAC address such as "
+	  "\"52:54:00:12:34:56\", got \"02:00:5e:00:01\"" },
+	{ "fdb:\n  protected-macs: [[\"02:00:5e:00:01:01\"]]\n",
+	  "xvs.yaml:2: fdb.protected-macs[0]: must be a MAC address such as "
+	  "\"52:54:00:12:34:56\", got a list" },
+	{ "fdb:\n  protected-macs: [~]\n",
+	  "fdb.protected-macs[0]: must be a MAC address such as \"52:54:00:12:34:56\", got "
+	  "nothing" },
+	{ "fdb:\n  protected-macs: [\"33:33:00:00:00:01\"]\n",
+	  "xvs.yaml:2: fdb.protected-macs[0]: 33:33:00:00:00:01 is a multicast address; must be "
+	  "unicast" },
+	{ "fdb:\n  protected-macs: [\"FF:FF:FF:FF:FF:FF\"]\n",
+	  "xvs.yaml:2: fdb.protected-macs[0]: FF:FF:FF:FF:FF:FF is a multicast address; must be "
+	  "unicast" },
+	{ "fdb:\n  protected-macs: [\"00:00:00:00:00:00\"]\n",
+	  "xvs.yaml:2: fdb.protected-macs[0]: must not be the all-zero address" },
+	{ "fdb:\n  protected-macs:\n"
+	  "    - \"02:00:5e:00:01:01\"\n"
+	  "    - \"52:54:00:00:00:01\"\n"
+	  "    - \"02:00:5E:00:01:01\"\n",
+	  "xvs.yaml:5: fdb.protected-macs[2]: 02:00:5e:00:01:01 is listed twice (first as "
+	  "fdb.protected-macs[0], line 3)" },
+	{ "fdb:\n  protected-macs:\n    - &m \"02:00:5e:00:01:01\"\n    - *m\n",
+	  "xvs.yaml:3: fdb.protected-macs[0]: YAML anchors and aliases are not supported" },
 
 	/* ports */
 	{ "ports: [vm1]\n",
@@ -697,7 +913,7 @@ static const struct bad bad_configs[] = {
 	  "xvs.yaml:3: ports.vm1: missing required key \"socket\"" },
 	{ "ports:\n  vm1:\n    type: vhost-user\n    socket: a\n    sockets: b\n",
 	  "xvs.yaml:5: ports.vm1: unknown key \"sockets\" (allowed here: type, socket, mode, "
-	  "vlan, mtu, queues)" },
+	  "vlan, mtu, queues, max-macs, max-guest-memory)" },
 	{ "ports:\n  vm1:\n    type: vhost-user\n    socket: a\n    vlan: 1\n    vlan: 2\n",
 	  "xvs.yaml:6: ports.vm1: duplicate key \"vlan\" (first at line 5)" },
 	{ "ports:\n  vm1:\n    type: vhost-user\n    socket: a\n    type: vhost-user\n",
@@ -721,6 +937,47 @@ static const struct bad bad_configs[] = {
 	  "xvs.yaml:2: ports.vm1.queues: must be an integer 1..8, got \"0\"" },
 	{ "ports:\n  vm1: {type: vhost-user, socket: a, queues: 9}\n",
 	  "xvs.yaml:2: ports.vm1.queues: must be an integer 1..8, got \"9\"" },
+	{ "ports:\n  vm1: {type: vhost-user, socket: a, max-macs: 65537}\n",
+	  "xvs.yaml:2: ports.vm1.max-macs: must be an integer 0..65536, got \"65537\" (0: no "
+	  "limit)" },
+	{ "ports:\n  vm1: {type: vhost-user, socket: a, max-macs: -1}\n",
+	  "xvs.yaml:2: ports.vm1.max-macs: must be an integer 0..65536, got \"-1\" (0: no limit)" },
+	{ "ports:\n  vm1: {type: vhost-user, socket: a, max-macs: unlimited}\n",
+	  "ports.vm1.max-macs: must be an integer 0..65536, got \"unlimited\" (0: no limit)" },
+	/* max-guest-memory: the form */
+	{ VM1_MEM "128X\n", "xvs.yaml:5: ports.vm1.max-guest-memory: " SIZE_RULE ", got \"128X\"" },
+	{ VM1_MEM "128GB\n",
+	  "xvs.yaml:5: ports.vm1.max-guest-memory: " SIZE_RULE ", got \"128GB\"" },
+	{ VM1_MEM "128Gi\n", "ports.vm1.max-guest-memory: " SIZE_RULE ", got \"128Gi\"" },
+	{ VM1_MEM "128GiBs\n", "ports.vm1.max-guest-memory: " SIZE_RULE ", got \"128GiBs\"" },
+	{ VM1_MEM "128P\n", "ports.vm1.max-guest-memory: " SIZE_RULE ", got \"128P\"" },
+	{ VM1_MEM "\"128 G\"\n", "ports.vm1.max-guest-memory: " SIZE_RULE ", got \"128 G\"" },
+	{ VM1_MEM "\"128G \"\n", "ports.vm1.max-guest-memory: " SIZE_RULE ", got \"128G \"" },
+	{ VM1_MEM "1.5G\n", "ports.vm1.max-guest-memory: " SIZE_RULE ", got \"1.5G\"" },
+	{ VM1_MEM "-1G\n", "ports.vm1.max-guest-memory: " SIZE_RULE ", got \"-1G\"" },
+	{ VM1_MEM "+1G\n", "ports.vm1.max-guest-memory: " SIZE_RULE ", got \"+1G\"" },
+	{ VM1_MEM "G\n", "ports.vm1.max-guest-memory: " SIZE_RULE ", got \"G\"" },
+	{ VM1_MEM "0128G\n", "ports.vm1.max-guest-memory: " SIZE_RULE ", got \"0128G\"" },
+	{ VM1_MEM "0x80000000\n",
+	  "ports.vm1.max-guest-memory: " SIZE_RULE ", got \"0x80000000\"" },
+	{ VM1_MEM "\"\"\n", "ports.vm1.max-guest-memory: " SIZE_RULE ", got \"\"" },
+	{ VM1_MEM "\n", "ports.vm1.max-guest-memory: " SIZE_RULE ", got nothing" },
+	{ VM1_MEM "[1G]\n", "ports.vm1.max-guest-memory: " SIZE_RULE ", got a list" },
+	{ VM1_MEM "\"1G\\0\"\n", "ports.vm1.max-guest-memory: " SIZE_RULE ", got \"1G\\x00\"" },
+	/* max-guest-memory: the range */
+	{ VM1_MEM "63M\n", "xvs.yaml:5: ports.vm1.max-guest-memory: " SIZE_RULE ", got \"63M\"" },
+	{ VM1_MEM "65535K\n", "ports.vm1.max-guest-memory: " SIZE_RULE ", got \"65535K\"" },
+	{ VM1_MEM "67108863\n", "ports.vm1.max-guest-memory: " SIZE_RULE ", got \"67108863\"" },
+	{ VM1_MEM "0\n", "ports.vm1.max-guest-memory: " SIZE_RULE ", got \"0\"" },
+	{ VM1_MEM "0G\n", "ports.vm1.max-guest-memory: " SIZE_RULE ", got \"0G\"" },
+	{ VM1_MEM "65T\n", "xvs.yaml:5: ports.vm1.max-guest-memory: " SIZE_RULE ", got \"65T\"" },
+	{ VM1_MEM "65537G\n", "ports.vm1.max-guest-memory: " SIZE_RULE ", got \"65537G\"" },
+	{ VM1_MEM "70368744177665\n",
+	  "ports.vm1.max-guest-memory: " SIZE_RULE ", got \"70368744177665\"" },
+	{ VM1_MEM "18446744073709551616\n",
+	  "ports.vm1.max-guest-memory: " SIZE_RULE ", got \"18446744073709551616\"" },
+	{ VM1_MEM "17179869184T\n",
+	  "ports.vm1.max-guest-memory: " SIZE_RULE ", got \"17179869184T\"" },
 	{ "ports:\n  vm1: {type: vhost-user, socket: \"\"}\n",
 	  "xvs.yaml:2: ports.vm1.socket: must be a socket path, got \"\"" },
 	{ "ports:\n  vm1: {type: vhost-user, socket: }\n",
@@ -754,11 +1011,14 @@ static const struct bad bad_configs[] = {
 	{ UP0 "    mode: client\n", "xvs.yaml:5: ports.up0.mode: " ONLY_VU },
 	{ UP0 "    vlan: 10\n", "xvs.yaml:5: ports.up0.vlan: " NO_VLAN },
 	{ UP0 "    vlan: 0\n", "xvs.yaml:5: ports.up0.vlan: " NO_VLAN },
+	{ UP0 "    max-guest-memory: 128G\n", "xvs.yaml:5: ports.up0.max-guest-memory: " ONLY_VU },
+	{ UP0 "    max-macs: 65537\n",
+	  "xvs.yaml:5: ports.up0.max-macs: must be an integer 0..65536, got \"65537\" (0: no "
+	  "limit)" },
 	{ UP0 "    vlna: 1\n",
 	  "xvs.yaml:5: ports.up0: unknown key \"vlna\" (allowed here: type, interface, queues, "
 	  "xdp-mode, busy-poll, busy-poll-us, host-flood, host-unknown, multi-buffer, ring-size, "
-	  "frame-size, "
-	  "mtu)" },
+	  "frame-size, mtu, max-macs)" },
 	{ UP0 "    mtu: 1500\n    mtu: 1400\n",
 	  "xvs.yaml:6: ports.up0: duplicate key \"mtu\" (first at line 5)" },
 	{ "ports:\n  vm1: {type: vhost-user, socket: a, interface: eth1}\n",
@@ -1014,6 +1274,19 @@ static void too_many(void **state)
 	o += (size_t)snprintf(yaml + o, size - o, ", 0]\n");
 	assert_true(expect_error(yaml, o, "xvs.yaml:5: ports.up0.queues: lists 65 queues; queue "
 					  "ids are 0..63"));
+
+	/* CFG_MAX_PROTECTED protected MACs load; one more does not */
+	o = (size_t)snprintf(yaml, size, "fdb:\n  protected-macs:\n");
+	for (i = 0; i < CFG_MAX_PROTECTED; i++)
+		o += (size_t)snprintf(yaml + o, size - o, "    - \"02:00:00:00:01:%02x\"\n", i);
+	load_ok(yaml, &c);
+	assert_int_equal(c.n_protected, CFG_MAX_PROTECTED);
+	for (i = 0; i < CFG_MAX_PROTECTED; i++)
+		assert_int_equal(c.protected_macs[i][5], i);
+	cfg_free(&c);
+	o += (size_t)snprintf(yaml + o, size - o, "    - \"02:00:00:00:02:00\"\n");
+	assert_true(expect_error(yaml, o, "xvs.yaml:3: fdb.protected-macs: lists 65 addresses; "
+					  "at most 64 can be protected"));
 	free(yaml);
 }
 
@@ -1086,6 +1359,8 @@ static void examples(void **state)
 	assert_int_equal(c.n_ports, 2);
 	assert_int_equal(c.ports[0].mode, CFG_VU_SERVER);
 	assert_int_equal(c.ports[1].mode, CFG_VU_SERVER);
+	assert_int_equal(c.socket_mode, 0660);
+	assert_int_equal(c.socket_gid, -1);
 	cfg_free(&c);
 
 	r = cfg_load(source_path(path, sizeof(path), "config/examples/vlans.yaml"), &c, err,
@@ -1098,6 +1373,9 @@ static void examples(void **state)
 	assert_int_equal(c.poll, CFG_POLL_BUSY);
 	assert_non_null(cfg_find_port(&c, "vm3"));
 	assert_int_equal(cfg_find_port(&c, "vm3")->mode, CFG_VU_CLIENT);
+	assert_int_equal(cfg_find_port(&c, "vm1")->max_macs, 4);
+	assert_true(cfg_find_port(&c, "vm1")->max_guest_memory == 16ull << 30);
+	assert_int_equal(cfg_find_port(&c, "vm2")->max_macs, 64);
 	cfg_free(&c);
 
 	r = cfg_load(source_path(path, sizeof(path), "config/examples/uplink.yaml"), &c, err,
@@ -1118,6 +1396,9 @@ static void examples(void **state)
 	assert_int_equal(c.n_static, 1);
 	assert_string_equal(c.statics[0].port, "up0");
 	assert_int_equal(c.statics[0].vlan, 10);
+	assert_int_equal(c.n_protected, 1);
+	assert_memory_equal(c.protected_macs[0], c.statics[0].mac, 6);
+	assert_int_equal(p->max_macs, 0);
 	cfg_free(&c);
 }
 
@@ -1162,18 +1443,22 @@ static void mangle(const char *base)
 static void truncated_and_corrupted(void **state)
 {
 	(void)state;
-	mangle("switch: {name: xvs1, log-level: warning, socket-dir: /tmp/x}\n"
+	mangle("switch: {name: xvs1, log-level: warning, socket-dir: /tmp/x, socket-mode: 0660,\n"
+	       "         socket-group: 0}\n"
 	       "datapath:\n"
 	       "  cpus: [0]\n"
 	       "  poll: adaptive\n"
 	       "fdb:\n"
 	       "  static:\n"
 	       "    - {mac: \"52:54:00:00:00:01\", port: vm1}\n"
+	       "  protected-macs: [\"02:00:00:00:00:01\", \"02:00:00:00:00:02\"]\n"
 	       "ports:\n"
 	       "  vm1: &a\n"
 	       "    type: vhost-user\n"
 	       "    socket: \"vm1.sock\"\n"
 	       "    vlan: 10\n"
+	       "    max-guest-memory: 64G\n"
+	       "    max-macs: 16\n"
 	       "  vm2: {type: vhost-user, socket: vm2.sock, queues: 2}\n");
 	mangle("fdb:\n"
 	       "  static: [{mac: \"02:00:00:00:00:01\", port: up0, vlan: 7}]\n"
@@ -1198,6 +1483,8 @@ int main(void)
 		cmocka_unit_test(uplink_booleans),
 		cmocka_unit_test(defaults),
 		cmocka_unit_test(edges),
+		cmocka_unit_test(sizes),
+		cmocka_unit_test(socket_access),
 		cmocka_unit_test(bad_config_table),
 		cmocka_unit_test(too_many),
 		cmocka_unit_test(file_errors),
