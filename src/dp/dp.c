@@ -287,7 +287,7 @@ static int disarm_kick(struct dp_worker *w, struct dp_port *p, int vring)
 static void worker_sleep(struct dp_worker *w)
 {
 	struct epoll_event ev[16];
-	int n;
+	int n = -1;
 
 	if (for_owned(w, arm_kick))
 		return;
@@ -297,8 +297,6 @@ static void worker_sleep(struct dp_worker *w)
 		/* the timeout is a safety net; a wake-up that finds work on
 		 * timeout is counted, as it would mean a lost kick */
 		n = epoll_wait(w->epfd, ev, 16, 1000);
-		if (n == 0 && for_owned(w, arm_kick))
-			w->wakeups_with_work_on_timeout++;
 		for (int i = 0; i < n; i++)
 			if (ev[i].data.u32 == UINT32_MAX) { /* the wake fd */
 				uint64_t v;
@@ -308,7 +306,13 @@ static void worker_sleep(struct dp_worker *w)
 				}
 			}
 	}
-	__atomic_store_n(&w->sleeping, 0, __ATOMIC_SEQ_CST); /* as the epoch: see dp_sync */
+	/* Awake before touching any port again: dp_sync takes a sleeping
+	 * worker for one that holds no pointers, and may free a port the
+	 * moment after it looked. (seq_cst, as the epoch: see dp_sync) */
+	__atomic_store_n(&w->sleeping, 0, __ATOMIC_SEQ_CST);
+	/* a wake-up on timeout that finds work means a lost kick */
+	if (n == 0 && for_owned(w, arm_kick))
+		w->wakeups_with_work_on_timeout++;
 	for_owned(w, disarm_kick);
 }
 
