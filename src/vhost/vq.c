@@ -84,46 +84,53 @@ static int violation(struct vq *vq, const char *why)
 	return -EFAULT;
 }
 
-int vq_pop_budget(struct vq *vq, struct vq_chain *c, bool writable, uint32_t *budget)
+/* The next avail entry's head, consumed; -EFAULT if out of range. */
+static inline int pop_head(struct vq *vq, struct vq_chain *c)
 {
-	const struct vring_desc *table = vq->desc;
-	uint32_t max = vq->size, count = 0, i;
-	bool full = *budget >= VQ_MAX_DESC, oversize = false, indirect = false;
-	uint64_t total = 0;
-	uint16_t head;
+	uint16_t head = READ_ONCE(vq->avail->ring[vq->last_avail & (vq->size - 1)]);
 
-	head = READ_ONCE(vq->avail->ring[vq->last_avail & (vq->size - 1)]);
 	if (head >= vq->size)
 		return violation(vq, "avail ring entry out of range");
 	vq->last_avail++;
 	c->head = head;
 	c->nseg = 0;
-	i = head;
+	return 0;
+}
 
-	/* fast path: one descriptor, one region; anything else (or a guest
-	 * changing it under us) takes the full walk below */
-	if (*budget) {
-		const volatile struct vring_desc *vd = &table[head];
-		uint64_t addr = vd->addr;
-		uint32_t len = vd->len;
-		uint16_t flags = vd->flags;
-		void *hva;
+/* The usual chain: one descriptor, one region. Anything else (or a guest
+ * changing it under us) is left to walk(). */
+static inline bool pop_fast(struct vq *vq, struct vq_chain *c, bool writable)
+{
+	const volatile struct vring_desc *vd = &vq->desc[c->head];
+	uint64_t addr = vd->addr;
+	uint32_t len = vd->len;
+	uint16_t flags = vd->flags;
+	void *hva;
 
-		if (!(flags & (VRING_DESC_F_NEXT | VRING_DESC_F_INDIRECT)) &&
-		    !!(flags & VRING_DESC_F_WRITE) == writable &&
-		    (hva = vu_mem_gpa(vq->mem, addr, len))) {
-			(*budget)--;
-			c->seg[0].base = hva;
-			c->seg[0].len = len;
-			c->nseg = 1;
-			c->len = len;
-			return 0;
-		}
-	}
+	if ((flags & (VRING_DESC_F_NEXT | VRING_DESC_F_INDIRECT)) ||
+	    !!(flags & VRING_DESC_F_WRITE) != writable || !(hva = vu_mem_gpa(vq->mem, addr, len)))
+		return false;
+	c->seg[0].base = hva;
+	c->seg[0].len = len;
+	c->nseg = 1;
+	c->len = len;
+	return true;
+}
 
-	/* Every descriptor read is charged to the budget, whatever its length
-	 * and whichever table it is in: the walk ends after VQ_MAX_DESC reads
-	 * at the latest, cycles and zero-length padding included. */
+/*
+ * The whole walk from c->head. Every descriptor read is charged to the
+ * budget, whatever its length and whichever table it is in: the walk ends
+ * after VQ_MAX_DESC reads at the latest, cycles and zero-length padding
+ * included. `full`: the budget was a whole one (running out is then the
+ * chain's fault, a violation).
+ */
+static int walk(struct vq *vq, struct vq_chain *c, bool writable, uint32_t *budget, bool full)
+{
+	const struct vring_desc *table = vq->desc;
+	uint32_t max = vq->size, count = 0, i = c->head;
+	bool oversize = false, indirect = false;
+	uint64_t total = 0;
+
 	for (;;) {
 		const volatile struct vring_desc *vd = &table[i];
 		uint64_t addr;
@@ -198,8 +205,25 @@ int vq_pop_budget(struct vq *vq, struct vq_chain *c, bool writable, uint32_t *bu
 int vq_pop(struct vq *vq, struct vq_chain *c, bool writable)
 {
 	uint32_t budget = VQ_MAX_DESC;
+	int r = pop_head(vq, c);
 
-	return vq_pop_budget(vq, c, writable, &budget);
+	if (r || pop_fast(vq, c, writable))
+		return r;
+	return walk(vq, c, writable, &budget, true);
+}
+
+int vq_pop_budget(struct vq *vq, struct vq_chain *c, bool writable, uint32_t *budget)
+{
+	bool full = *budget >= VQ_MAX_DESC;
+	int r = pop_head(vq, c);
+
+	if (r)
+		return r;
+	if (*budget && pop_fast(vq, c, writable)) {
+		(*budget)--;
+		return 0;
+	}
+	return walk(vq, c, writable, budget, full);
 }
 
 void vq_flush(struct vq *vq)
