@@ -52,6 +52,9 @@ enum {
 	OPT_EVIL,
 	OPT_EVIL_WAIT,
 	OPT_EXPECT_DISCONNECT,
+	OPT_TX_VLAN,
+	OPT_TX_TPID,
+	OPT_SRC_VARY,
 };
 
 static const struct option vf_lopts[] = {
@@ -82,6 +85,9 @@ static const struct option vf_lopts[] = {
 	{ "evil", required_argument, NULL, OPT_EVIL },
 	{ "evil-wait", required_argument, NULL, OPT_EVIL_WAIT },
 	{ "expect-disconnect", optional_argument, NULL, OPT_EXPECT_DISCONNECT },
+	{ "tx-vlan", required_argument, NULL, OPT_TX_VLAN },
+	{ "tx-tpid", required_argument, NULL, OPT_TX_TPID },
+	{ "src-vary", required_argument, NULL, OPT_SRC_VARY },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ 0 },
@@ -134,6 +140,11 @@ static void usage(FILE *out)
 		"      --busy             poll the rings, never sleep on the call eventfds\n"
 		"      --spin-us US       otherwise, poll this long after the last work before\n"
 		"                         arming notifications and sleeping (default %d)\n"
+		"      --tx-vlan VID      put a VLAN tag (1..4094) in every frame sent, as a\n"
+		"                         guest hopping VLANs would; --tx-tpid 8100 (default),\n"
+		"                         88a8 or 9100\n"
+		"      --src-vary N       a new source MAC with every frame, N distinct ones\n"
+		"                         (02:5a:...; a MAC flood), instead of --mac\n"
 		"\n"
 		"Robustness (one bad input, then report how the back-end took it):\n"
 		"      --evil MODE        one of the modes below\n"
@@ -293,6 +304,22 @@ static int parse_opt(struct vf_opts *o, int c, const char *arg)
 		break;
 	case OPT_EVIL_WAIT:
 		return parse_uint(name, arg, 0, 600000, &o->evil_wait_ms);
+	case OPT_TX_VLAN:
+		err = parse_uint(name, arg, 1, 4094, &i);
+		o->tx_vlan = (uint16_t)i;
+		break;
+	case OPT_TX_TPID:
+		if (!strcmp(arg, "8100"))
+			o->tx_tpid = 0x8100;
+		else if (!strcmp(arg, "88a8"))
+			o->tx_tpid = 0x88a8;
+		else if (!strcmp(arg, "9100"))
+			o->tx_tpid = 0x9100;
+		else
+			return bad(name, "not 8100, 88a8 or 9100", arg);
+		break;
+	case OPT_SRC_VARY:
+		return parse_uint(name, arg, 1, 1u << 24, &o->src_vary);
 	case OPT_EXPECT_DISCONNECT:
 		if (!arg || !strcmp(arg, "yes"))
 			o->expect_disconnect = 1;
@@ -318,6 +345,7 @@ static int parse_args(struct vf_opts *o, int argc, char **argv, int *verbose)
 		.regions = 1,
 		.burst = VF_DEF_BURST,
 		.size = VF_DEF_SIZE,
+		.tx_tpid = 0x8100,
 		.rx_buf = VF_DEF_RX_BUF,
 		.timeout = VF_DEF_TIMEOUT,
 		.tx_wait_ms = VF_DEF_TX_WAIT_MS,

@@ -140,7 +140,7 @@ static int txq_init(struct vf_dev *d, unsigned int q)
 	desc = tx->vq.desc;
 	tx->dps = o->layout == VF_TX_SPLIT ? 2 : 1;
 	tx->nslots = o->ring_size / tx->dps;
-	tx->frame_cap = o->echo && o->size < VF_FRAME_MAX ? VF_FRAME_MAX : o->size;
+	tx->frame_cap = o->echo && o->size < VF_FRAME_MAX ? VF_FRAME_MAX : o->size + 4;
 	tx->sport = (uint16_t)(VF_SPORT_BASE + q);
 	tx->slots = calloc(tx->nslots, sizeof(*tx->slots));
 	tx->free = calloc(tx->nslots, sizeof(*tx->free));
@@ -320,6 +320,30 @@ static inline uint32_t csum_replace(uint32_t sum, uint16_t old, uint16_t new_w)
 	return sum + (uint16_t)~old + new_w;
 }
 
+/* --src-vary, --tx-vlan: the frame as a guest attacking the switch's L2
+ * rules would send it (the slot has room for the tag: frame_cap). */
+static uint32_t tx_misbehave(const struct vf_dev *d, uint8_t *p, uint32_t len, uint32_t seq)
+{
+	const struct vf_opts *o = d->o;
+	uint32_t h;
+
+	if (o->src_vary) {
+		/* a bijection of seq % N: N distinct locally administered MACs */
+		h = (seq % o->src_vary) * 2654435761u;
+		p[6] = 0x02;
+		p[7] = 0x5a;
+		put16(p + 8, (uint16_t)(h >> 16));
+		put16(p + 10, (uint16_t)h);
+	}
+	if (o->tx_vlan) {
+		memmove(p + 16, p + 12, len - 12);
+		put16(p + 12, o->tx_tpid);
+		put16(p + 14, o->tx_vlan);
+		len += 4;
+	}
+	return len;
+}
+
 uint32_t vf_tx_fill(struct vf_dev *d, struct vf_txq *tx, unsigned int s, uint32_t seq)
 {
 	const struct vf_tmpl *t = d->tmpl;
@@ -343,7 +367,7 @@ uint32_t vf_tx_fill(struct vf_dev *d, struct vf_txq *tx, unsigned int s, uint32_
 	put16(pl, (uint16_t)(seq >> 16));
 	put16(pl + 2, (uint16_t)seq);
 	put16(p + VF_OFF_UDP_CSUM, csum ? csum : 0xffff);
-	return t->len;
+	return tx_misbehave(d, p, t->len, seq);
 }
 
 void vf_tx_set_len(struct vf_dev *d, struct vf_txq *tx, unsigned int s, uint32_t len)

@@ -121,6 +121,11 @@ struct vf_opts {
 	enum vf_evil evil;
 	unsigned int evil_wait_ms;
 	int expect_disconnect; /* -1: not given, 0: must stay, 1: must close */
+	/* attacks on the switch's L2 rules (not for --echo): a VLAN tag in
+	 * every frame sent (tx_vlan 1..4094, 0: none), and source MACs that
+	 * change with every frame over src_vary addresses (0: --mac) */
+	uint16_t tx_vlan, tx_tpid;
+	uint32_t src_vary;
 };
 
 /* Guest memory: a memfd mapped once; regions are consecutive slices of it
