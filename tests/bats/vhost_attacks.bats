@@ -111,9 +111,11 @@ flow_start() {
 	FLOW_RX=$!
 	BG+=("$FLOW_RX")
 	wait_until 5 port_is g2 state up
-	# g1: a stall of up to 3 s does not make it give up (the deadline
-	# below judges the stall)
-	(exec timeout $((FLOW_SECS * 2 + 15)) "$VF" -c "$XVSD_DIR/g1.sock" --mac "$G1_MAC" \
+	# g1: the same ring and priority, so that its pacing makes up for
+	# being descheduled (up to a ring's worth); a stall of up to 3 s does
+	# not make it give up (the deadline below judges the stall)
+	(exec timeout $((FLOW_SECS * 2 + 15)) chrt -f 10 "$VF" -c "$XVSD_DIR/g1.sock" \
+		--mac "$G1_MAC" --ring-size 4096 \
 		--dst "$BCAST" --send "$FLOW_N" --rate "$FLOW_RATE" --tx-wait 3000 \
 		--timeout "$((FLOW_DEADLINE_MS / 1000 + 2))") \
 		>"$XVSD_DIR/flow_tx.out" 2>"$XVSD_DIR/flow_tx.err" 3>&- &
@@ -464,28 +466,32 @@ assert_show_fast() {
 
 # 10. A front-end streaming valid requests must not starve the control thread.
 @test "msg-flood: 10 s of requests; a newcomer gets in, xvsctl show answers within 1 s" {
-	local fresh t0 fresh_ms fresh_rc=0
+	local fresh fresh_ms fresh_rc
 
 	flow_start 14
 	evil_start --evil msg-flood --expect-disconnect=no --evil-wait 10000
 	sleep 1
 	# a front-end new to port g3: connect, negotiate, receive 1000 frames
-	# of the stream, all within 5 s
-	t0=$(now_ms)
-	(exec timeout 12 "$VF" -c "$XVSD_DIR/g3.sock" --mac "$G3_MAC" --ring-size 1024 \
-		--expect 1000 --timeout 5) >"$XVSD_DIR/fresh.out" 2>"$XVSD_DIR/fresh.err" 3>&- &
+	# of the stream, all within 5 s (it times itself)
+	(
+		t0=$(now_ms) rc=0
+		timeout 12 "$VF" -c "$XVSD_DIR/g3.sock" --mac "$G3_MAC" --ring-size 1024 \
+			--expect 1000 --timeout 5 >"$XVSD_DIR/fresh.out" 2>"$XVSD_DIR/fresh.err" || rc=$?
+		echo "rc=$rc ms=$(($(now_ms) - t0))" >"$XVSD_DIR/fresh.time"
+	) 3>&- &
 	fresh=$!
 	BG+=("$fresh")
 	show_latencies 8
-	wait "$fresh" || fresh_rc=$?
-	fresh_ms=$(($(now_ms) - t0))
+	wait "$fresh" || true
+	fresh_rc=$(kv rc "$XVSD_DIR/fresh.time")
+	fresh_ms=$(kv ms "$XVSD_DIR/fresh.time")
 	echo "# newcomer on g3 during the flood: exit $fresh_rc after $fresh_ms ms:" \
 		"$(cut -d' ' -f4 "$XVSD_DIR/fresh.out")" >&3
 	evil_wait
 	flow_wait
 	assert_xvsd_healthy
 	assert_show_fast
-	[ "$fresh_rc" = 0 ] && [ "$fresh_ms" -le 5000 ] || {
+	[ "$fresh_rc" = 0 ] && [ "${fresh_ms:-99999}" -le 5000 ] || {
 		echo "FAIL: the newcomer did not get 1000 frames within 5 s"
 		cat "$XVSD_DIR/fresh.out" "$XVSD_DIR/fresh.err"
 		false
@@ -564,7 +570,7 @@ storm() {
 @test "1000 malicious connections: xvsd's fds and memory come back to where they were" {
 	local fd0 fd1 rss0 rss1 t0 secs rc=0
 
-	flow_start 15
+	flow_start 10
 	# warm-up: the allocator and the log reach their steady state
 	storm 48 40 || rc=$?
 	tail -1 "$XVSD_DIR/storm.out"
