@@ -51,10 +51,13 @@ enum {
 	OPT_SPIN,
 	OPT_EVIL,
 	OPT_EVIL_WAIT,
+	OPT_EVIL_REPEAT,
+	OPT_EVIL_FD,
 	OPT_EXPECT_DISCONNECT,
 	OPT_TX_VLAN,
 	OPT_TX_TPID,
 	OPT_SRC_VARY,
+	OPT_MEM_SEAL,
 };
 
 static const struct option vf_lopts[] = {
@@ -84,6 +87,9 @@ static const struct option vf_lopts[] = {
 	{ "spin-us", required_argument, NULL, OPT_SPIN },
 	{ "evil", required_argument, NULL, OPT_EVIL },
 	{ "evil-wait", required_argument, NULL, OPT_EVIL_WAIT },
+	{ "evil-repeat", required_argument, NULL, OPT_EVIL_REPEAT },
+	{ "evil-fd", required_argument, NULL, OPT_EVIL_FD },
+	{ "mem-seal", required_argument, NULL, OPT_MEM_SEAL },
 	{ "expect-disconnect", optional_argument, NULL, OPT_EXPECT_DISCONNECT },
 	{ "tx-vlan", required_argument, NULL, OPT_TX_VLAN },
 	{ "tx-tpid", required_argument, NULL, OPT_TX_TPID },
@@ -109,6 +115,8 @@ static void usage(FILE *out)
 		"                         TX vring 2q+1\n"
 		"  -r, --ring-size N      entries per vring, a power of two 2..32768 (default %d)\n"
 		"      --mem MIB          guest memory in MiB, a shared memfd (default %d)\n"
+		"      --mem-seal yes|no  seal the memfd against shrinking and growing, as QEMU's\n"
+		"                         memory-backend-memfd does (default yes)\n"
 		"      --regions N        split guest memory into N regions, 1..%d (default 1);\n"
 		"                         N > 1 places them at non-contiguous guest addresses in\n"
 		"                         reverse order\n"
@@ -147,8 +155,14 @@ static void usage(FILE *out)
 		"                         (02:5a:...; a MAC flood), instead of --mac\n"
 		"\n"
 		"Robustness (one bad input, then report how the back-end took it):\n"
-		"      --evil MODE        one of the modes below\n"
-		"      --evil-wait MS     watch the back-end this long afterwards (default %d)\n"
+		"      --evil MODE[,MODE...]\n"
+		"                         one of the modes below (a list: see --evil-repeat)\n"
+		"      --evil-wait MS     watch the back-end this long afterwards; live modes\n"
+		"                         misbehave and receive this long (default %d)\n"
+		"      --evil-repeat N    N connections one after the other, each with the next\n"
+		"                         mode of the list; a summary line at the end\n"
+		"      --evil-fd KIND     pipe (a pipe's write end, default), file (a regular\n"
+		"                         file) or socket: what the *-not-eventfd modes send\n"
 		"      --expect-disconnect[=yes|no]\n"
 		"                         exit 0 only if the back-end closed the socket (yes) or\n"
 		"                         kept it open and answered a probe (no); without it\n"
@@ -165,8 +179,12 @@ static void usage(FILE *out)
 		"Output: one line on stdout,\n"
 		"  tx_frames= tx_bytes= tx_ring_full= rx_frames= rx_bytes= rx_bad= rx_lost=\n"
 		"  rx_reordered= rx_dup= elapsed_s= tx_pps= rx_pps= kicks= wakeups= used_err=\n"
+		"  tx_span_s= rx_span_s= (first to last burst sent / received)\n"
 		"or, with --evil,\n"
 		"  evil= backend=alive|disconnected probe= ack= tx_used= rx_used= setup_nacks=\n"
+		"  [rx_frames= rx_after= rx_bad=] [per mode: key=value ...]\n"
+		"(--expect N with a live mode: N frames must arrive after the misbehaviour),\n"
+		"and with --evil-repeat a last line evil_repeat= ok= failed= elapsed_s=\n"
 		"Bytes count Ethernet frames without the virtio-net header; rates are measured\n"
 		"from the first to the last burst.\n"
 		"\n"
@@ -206,13 +224,37 @@ static int parse_uint(const char *opt, const char *s, unsigned int min, unsigned
 	return err;
 }
 
+/* MODE[,MODE...] */
+static int parse_evil_list(struct vf_opts *o, const char *name, const char *arg)
+{
+	char buf[512], *tok, *save = NULL;
+	int e;
+
+	if (strlen(arg) >= sizeof(buf))
+		return bad(name, "list too long", arg);
+	snprintf(buf, sizeof(buf), "%s", arg);
+	o->n_evil = 0;
+	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		e = vf_evil_parse(tok);
+		if (e < 0)
+			return bad(name, "unknown mode (see --help)", tok);
+		if (o->n_evil == VF_EVIL_MAX_LIST)
+			return bad(name, "more than 16 modes", arg);
+		o->evil_list[o->n_evil++] = (enum vf_evil)e;
+	}
+	if (!o->n_evil)
+		return bad(name, "no mode", arg);
+	o->evil = o->evil_list[0];
+	return 0;
+}
+
 static int parse_opt(struct vf_opts *o, int c, const char *arg)
 {
 	const char *name = NULL;
 	unsigned int i;
 	uint64_t v;
 	char *end;
-	int err = 0, e;
+	int err = 0;
 
 	for (i = 0; vf_lopts[i].name; i++)
 		if (vf_lopts[i].val == c)
@@ -297,11 +339,7 @@ static int parse_opt(struct vf_opts *o, int c, const char *arg)
 	case OPT_SPIN:
 		return parse_uint(name, arg, 0, 1000000, &o->spin_us);
 	case OPT_EVIL:
-		e = vf_evil_parse(arg);
-		if (e < 0)
-			return bad(name, "unknown mode (see --help)", arg);
-		o->evil = (enum vf_evil)e;
-		break;
+		return parse_evil_list(o, name, arg);
 	case OPT_EVIL_WAIT:
 		return parse_uint(name, arg, 0, 600000, &o->evil_wait_ms);
 	case OPT_TX_VLAN:
@@ -320,6 +358,23 @@ static int parse_opt(struct vf_opts *o, int c, const char *arg)
 		break;
 	case OPT_SRC_VARY:
 		return parse_uint(name, arg, 1, 1u << 24, &o->src_vary);
+	case OPT_EVIL_REPEAT:
+		return parse_uint(name, arg, 1, 1000000, &o->evil_repeat);
+	case OPT_EVIL_FD:
+		if (!strcmp(arg, "pipe"))
+			o->evil_fd = VF_EVIL_FD_PIPE;
+		else if (!strcmp(arg, "file"))
+			o->evil_fd = VF_EVIL_FD_FILE;
+		else if (!strcmp(arg, "socket"))
+			o->evil_fd = VF_EVIL_FD_SOCKET;
+		else
+			return bad(name, "not pipe, file or socket", arg);
+		break;
+	case OPT_MEM_SEAL:
+		if (strcmp(arg, "yes") && strcmp(arg, "no"))
+			return bad(name, "not yes or no", arg);
+		o->mem_seal = !strcmp(arg, "yes");
+		break;
 	case OPT_EXPECT_DISCONNECT:
 		if (!arg || !strcmp(arg, "yes"))
 			o->expect_disconnect = 1;
@@ -352,6 +407,7 @@ static int parse_args(struct vf_opts *o, int argc, char **argv, int *verbose)
 		.evil_wait_ms = VF_DEF_EVIL_WAIT_MS,
 		.spin_us = VF_DEF_SPIN_US,
 		.expect_disconnect = -1,
+		.mem_seal = true,
 	};
 	frame_parse_mac(VF_DEF_MAC, o->mac);
 	frame_parse_mac(VF_DEF_DST, o->dst);
@@ -375,10 +431,12 @@ static int parse_args(struct vf_opts *o, int argc, char **argv, int *verbose)
 		fprintf(stderr, VF_NAME ": --connect PATH or --listen PATH is required\n");
 		return -EINVAL;
 	}
-	if (o->expect_disconnect >= 0 && !o->evil) {
-		fprintf(stderr, VF_NAME ": --expect-disconnect: only with --evil\n");
+	if ((o->expect_disconnect >= 0 || o->evil_repeat) && !o->evil) {
+		fprintf(stderr, VF_NAME ": --expect-disconnect, --evil-repeat: only with --evil\n");
 		return -EINVAL;
 	}
+	if (!o->evil_repeat)
+		o->evil_repeat = o->n_evil > 1 ? o->n_evil : 1;
 	if (o->regions > 1 && o->mem_size / o->regions < (1u << 20)) {
 		fprintf(stderr, VF_NAME ": --regions %u: less than 1 MiB of --mem each\n",
 			o->regions);
@@ -393,12 +451,67 @@ static void on_signal(int sig)
 	vf_stop = 1;
 }
 
+/* One connection: negotiate, set up, then traffic or misbehaviour. */
+static int run_once(const struct vf_opts *o)
+{
+	struct vf_dev d = { .sock = -1, .mem.fd = -1, .evil_keep = { -1, -1 } };
+	int err, rc = 1;
+
+	d.o = o;
+	d.nqp = o->queues;
+	d.sock = vf_sock_open(o);
+	if (d.sock < 0)
+		return 1;
+
+	err = vf_negotiate(&d);
+	if (!err)
+		err = vf_traffic_init(&d);
+	if (err && (!o->evil || err == -ENOMEM || err == -EINVAL))
+		goto out;
+	if (!err)
+		err = vf_setup(&d);
+	if (o->evil) {
+		rc = vf_evil_run(&d, err);
+		goto out;
+	}
+	if (err)
+		goto out;
+	log_info("device up: %u queue pair(s), ring %u, header %u bytes", d.nqp, o->ring_size,
+		 d.hdr_len);
+
+	vf_traffic_run(&d);
+	vf_traffic_report(&d);
+	rc = vf_traffic_ok(&d) ? 0 : 1;
+out:
+	vf_traffic_free(&d);
+	close(d.sock);
+	return rc;
+}
+
+/* --evil-repeat: connections one after the other, cycling the modes. */
+static int run_repeat(struct vf_opts *o)
+{
+	uint64_t t0 = vf_now_ns();
+	unsigned int i, ok = 0, failed = 0;
+
+	for (i = 0; i < o->evil_repeat && !vf_stop; i++) {
+		o->evil = o->evil_list[i % o->n_evil];
+		if (run_once(o))
+			failed++;
+		else
+			ok++;
+	}
+	printf("evil_repeat=%u ok=%u failed=%u elapsed_s=%.3f\n", i, ok, failed,
+	       (double)(vf_now_ns() - t0) / 1e9);
+	fflush(stdout);
+	return failed || i < o->evil_repeat ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
-	struct vf_dev d = { .sock = -1, .mem.fd = -1 };
 	struct sigaction sa = { .sa_handler = on_signal };
 	struct vf_opts o;
-	int verbose = 0, err, rc = 1;
+	int verbose = 0;
 
 	if (parse_args(&o, argc, argv, &verbose)) {
 		fprintf(stderr, "Try '" VF_NAME " --help'.\n");
@@ -409,33 +522,7 @@ int main(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	d.o = &o;
-	d.nqp = o.queues;
-	d.sock = vf_sock_open(&o);
-	if (d.sock < 0)
-		return 1;
-
-	err = vf_negotiate(&d);
-	if (!err)
-		err = vf_traffic_init(&d);
-	if (err && (!o.evil || err == -ENOMEM || err == -EINVAL))
-		goto out;
-	if (!err)
-		err = vf_setup(&d);
-	if (o.evil) {
-		rc = vf_evil_run(&d, err);
-		goto out;
-	}
-	if (err)
-		goto out;
-	log_info("device up: %u queue pair(s), ring %u, header %u bytes", d.nqp, o.ring_size,
-		 d.hdr_len);
-
-	vf_traffic_run(&d);
-	vf_traffic_report(&d);
-	rc = vf_traffic_ok(&d) ? 0 : 1;
-out:
-	vf_traffic_free(&d);
-	close(d.sock);
-	return rc;
+	if (o.evil && o.evil_repeat > 1)
+		return run_repeat(&o);
+	return run_once(&o);
 }

@@ -12,9 +12,18 @@
  *	host:  [ r0 ][ r1 ][ r2 ]            (userspace_addr, mmap_offset)
  *	guest:  r2 @ 0   r1 @ S   r0 @ 2S    (S = align(slice, 1 GiB) + 1 GiB)
  *
- * Allocations never straddle two regions.
+ * Allocations never straddle two regions. With VF_MEM_CONTIGUOUS the
+ * regions sit back to back in guest-physical space too (r0 @ 0, r1 @ slice
+ * ...): a guest buffer can then cross from one region into the next.
+ *
+ * With VF_MEM_SEAL the memfd is sealed against shrinking and growing (and
+ * further sealing) before anyone sees it, as QEMU's memory-backend-memfd
+ * does by default (seal=on): a back-end can rely on its size. Without it,
+ * the memory can be truncated under the back-end's mappings (--evil
+ * mem-shrink), whose next access then faults with SIGBUS.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -30,7 +39,7 @@ static uint64_t align_up(uint64_t v, uint64_t a)
 	return (v + a - 1) / a * a;
 }
 
-int vf_mem_init(struct vf_mem *m, size_t size, unsigned int nregions)
+int vf_mem_init(struct vf_mem *m, size_t size, unsigned int nregions, unsigned int flags)
 {
 	uint64_t slice, stride;
 	unsigned int i;
@@ -44,7 +53,7 @@ int vf_mem_init(struct vf_mem *m, size_t size, unsigned int nregions)
 	if (!slice)
 		return -EINVAL;
 
-	m->fd = memfd_create(VF_NAME, MFD_CLOEXEC);
+	m->fd = memfd_create(VF_NAME, MFD_CLOEXEC | (flags & VF_MEM_SEAL ? MFD_ALLOW_SEALING : 0));
 	if (m->fd < 0) {
 		err = -errno;
 		log_err("memfd_create: %s", strerror(errno));
@@ -53,6 +62,12 @@ int vf_mem_init(struct vf_mem *m, size_t size, unsigned int nregions)
 	if (ftruncate(m->fd, (off_t)(slice * nregions)) < 0) {
 		err = -errno;
 		log_err("ftruncate memfd to %zu bytes: %s", size, strerror(errno));
+		goto err_close;
+	}
+	if (flags & VF_MEM_SEAL &&
+	    fcntl(m->fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) < 0) {
+		err = -errno;
+		log_err("sealing the memfd: %s", strerror(errno));
 		goto err_close;
 	}
 	m->size = slice * nregions;
@@ -70,7 +85,8 @@ int vf_mem_init(struct vf_mem *m, size_t size, unsigned int nregions)
 		m->r[i].offset = i * slice;
 		m->r[i].va = m->base + i * slice;
 		m->r[i].size = slice;
-		m->r[i].gpa = (uint64_t)(nregions - 1 - i) * stride;
+		m->r[i].gpa = flags & VF_MEM_CONTIGUOUS ? i * slice :
+							  (uint64_t)(nregions - 1 - i) * stride;
 	}
 	return 0;
 

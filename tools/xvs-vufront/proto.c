@@ -516,12 +516,17 @@ static int setup_vring(struct vf_dev *d, unsigned int i)
 		err = setup_step(d, vf_req(d, VU_REQ_SET_VRING_ADDR, &a, sizeof(a), NULL, 0, NULL));
 	if (err < 0)
 		return err;
-	err = setup_step(d, vf_req(d, VU_REQ_SET_VRING_KICK, &idx, sizeof(idx), &vq->kickfd, 1,
-				   NULL));
-	if (err)
+	err = vf_evil_setup_hook(d, VU_REQ_SET_VRING_KICK, i);
+	if (!err)
+		err = setup_step(d, vf_req(d, VU_REQ_SET_VRING_KICK, &idx, sizeof(idx),
+					   &vq->kickfd, 1, NULL));
+	if (err < 0)
 		return err;
-	return setup_step(d, vf_req(d, VU_REQ_SET_VRING_CALL, &idx, sizeof(idx), &vq->callfd, 1,
-				    NULL));
+	err = vf_evil_setup_hook(d, VU_REQ_SET_VRING_CALL, i);
+	if (!err)
+		err = setup_step(d, vf_req(d, VU_REQ_SET_VRING_CALL, &idx, sizeof(idx),
+					   &vq->callfd, 1, NULL));
+	return err < 0 ? err : 0;
 }
 
 int vf_setup(struct vf_dev *d)

@@ -207,6 +207,9 @@ static int rxq_init(struct vf_dev *d, unsigned int q)
 	err = vf_vq_init(&rx->vq, &d->mem, 2 * q, o->ring_size, d->event_idx, &d->st.kicks);
 	if (err)
 		return err;
+	err = o->evil ? vf_evil_rx_post(d, rx) : 0;
+	if (err)
+		return err < 0 ? err : 0;
 	if (o->evil == VF_EVIL_RX_DESC_READONLY)
 		flags = 0;
 	rx->buf_len = o->rx_buf;
@@ -236,6 +239,19 @@ static int rxq_init(struct vf_dev *d, unsigned int q)
 	return 0;
 }
 
+/* Sealed unless --mem-seal no; the mem-shrink modes choose for themselves. */
+static unsigned int mem_flags(const struct vf_opts *o)
+{
+	bool seal = o->mem_seal;
+
+	if (o->evil == VF_EVIL_MEM_SHRINK)
+		seal = false;
+	else if (o->evil == VF_EVIL_MEM_SHRINK_SEALED)
+		seal = true;
+	return (seal ? VF_MEM_SEAL : 0) |
+	       (o->evil == VF_EVIL_INDIRECT_STRADDLE ? VF_MEM_CONTIGUOUS : 0);
+}
+
 int vf_traffic_init(struct vf_dev *d)
 {
 	const struct vf_opts *o = d->o;
@@ -251,7 +267,7 @@ int vf_traffic_init(struct vf_dev *d)
 		log_err("--tx-layout indirect: VIRTIO_RING_F_INDIRECT_DESC not negotiated");
 		return -EOPNOTSUPP;
 	}
-	err = vf_mem_init(&d->mem, o->mem_size, o->regions);
+	err = vf_mem_init(&d->mem, o->mem_size, o->regions, mem_flags(o));
 	if (err) {
 		log_err("guest memory (--mem %zu MiB, --regions %u): %s", o->mem_size >> 20,
 			o->regions, strerror(-err));
@@ -725,6 +741,11 @@ static unsigned int rx_poll(struct vf_dev *d, struct vf_qp *qp, uint64_t now)
 	return work;
 }
 
+unsigned int vf_rx_poll(struct vf_dev *d, unsigned int q)
+{
+	return rx_poll(d, &d->qp[q], vf_now_ns());
+}
+
 /* ---- the loop ------------------------------------------------------- */
 
 static bool run_done(const struct vf_dev *d)
@@ -863,6 +884,12 @@ static double rate_of(uint64_t frames, uint64_t first, uint64_t last, double ela
 	return elapsed > 0 ? (double)frames / elapsed : 0;
 }
 
+/* From the first to the last burst; 0 when there was none. */
+static double span_s(uint64_t first, uint64_t last)
+{
+	return first && last > first ? (double)(last - first) / VF_NS : 0;
+}
+
 void vf_traffic_report(const struct vf_dev *d)
 {
 	const struct vf_stats *st = &d->st;
@@ -870,7 +897,8 @@ void vf_traffic_report(const struct vf_dev *d)
 
 	printf("tx_frames=%llu tx_bytes=%llu tx_ring_full=%llu rx_frames=%llu rx_bytes=%llu "
 	       "rx_bad=%llu rx_lost=%llu rx_reordered=%llu rx_dup=%llu elapsed_s=%.3f "
-	       "tx_pps=%.0f rx_pps=%.0f kicks=%llu wakeups=%llu used_err=%llu\n",
+	       "tx_pps=%.0f rx_pps=%.0f kicks=%llu wakeups=%llu used_err=%llu tx_span_s=%.3f "
+	       "rx_span_s=%.3f\n",
 	       (unsigned long long)st->tx_frames, (unsigned long long)st->tx_bytes,
 	       (unsigned long long)st->tx_ring_full, (unsigned long long)st->rx_frames,
 	       (unsigned long long)st->rx_bytes, (unsigned long long)st->rx_bad,
@@ -879,7 +907,8 @@ void vf_traffic_report(const struct vf_dev *d)
 	       rate_of(st->tx_frames, st->t_first_tx, st->t_last_tx, elapsed),
 	       rate_of(st->rx_frames, st->t_first_rx, st->t_last_rx, elapsed),
 	       (unsigned long long)st->kicks, (unsigned long long)st->wakeups,
-	       (unsigned long long)st->used_err);
+	       (unsigned long long)st->used_err, span_s(st->t_first_tx, st->t_last_tx),
+	       span_s(st->t_first_rx, st->t_last_rx));
 	fflush(stdout);
 }
 

@@ -47,6 +47,9 @@
 #define VF_EVIL_SETUP 1 /* replaces a message of the normal setup */
 #define VF_EVIL_MSG 2 /* a bad message after the normal setup */
 #define VF_EVIL_DATA 3 /* bad rings or descriptors after the setup */
+#define VF_EVIL_RX 4 /* bad RX buffers posted at setup, found by frames sent to us */
+#define VF_EVIL_LIVE 5 /* misbehaves while receiving what others send us */
+#define VF_EVIL_MAX_LIST 16 /* --evil A,B,C: modes cycled by --evil-repeat */
 
 /* X(enum suffix, name, kind, help) */
 #define VF_EVIL_MODES(X)                                                                           \
@@ -82,7 +85,44 @@
 	  "SET_VRING_NUM with size 4096 (4096 bytes sent)")                                       \
 	X(STRAY_FDS, "stray-fds", VF_EVIL_MSG, "GET_FEATURES with an eventfd attached")            \
 	X(BAD_QUEUE_INDEX, "bad-queue-index", VF_EVIL_MSG, "SET_VRING_NUM for vring 200")          \
-	X(UNKNOWN_REQUEST, "unknown-request", VF_EVIL_MSG, "request 99 with NEED_REPLY")
+	X(UNKNOWN_REQUEST, "unknown-request", VF_EVIL_MSG, "request 99 with NEED_REPLY")          \
+	X(INDIRECT_SELF, "indirect-self", VF_EVIL_DATA,                                            \
+	  "indirect table = the ring's own table (entry 0 again)")                                \
+	X(INDIRECT_LOOP2, "indirect-loop2", VF_EVIL_DATA,                                          \
+	  "desc 0 -> desc 1 = indirect to the ring's table -> desc 0 ...")                        \
+	X(CHAIN_ZERO_LEN, "chain-zero-len", VF_EVIL_DATA,                                          \
+	  "TX chain of ring-size descriptors, 0 bytes but the last")                              \
+	X(INDIRECT_ZERO_LEN, "indirect-zero-len", VF_EVIL_DATA,                                    \
+	  "every TX entry: indirect table of ring-size 0-byte entries")                           \
+	X(INDIRECT_MISALIGNED, "indirect-misaligned", VF_EVIL_DATA,                                \
+	  "indirect table at an odd guest address")                                               \
+	X(INDIRECT_STRADDLE, "indirect-straddle", VF_EVIL_DATA,                                    \
+	  "indirect table across two regions (--regions >= 2)")                                   \
+	X(RX_ZERO_LEN, "rx-zero-len", VF_EVIL_RX, "RX chains of 300 zero-length descriptors")      \
+	X(RX_ZERO_LEN_SHORT, "rx-zero-len-short", VF_EVIL_RX,                                      \
+	  "RX chains of 8 zero-length descriptors")                                               \
+	X(CALL_NOT_EVENTFD, "call-not-eventfd", VF_EVIL_SETUP,                                     \
+	  "SET_VRING_CALL (vring 0) with --evil-fd, then receive")                                \
+	X(KICK_NOT_EVENTFD, "kick-not-eventfd", VF_EVIL_SETUP,                                     \
+	  "SET_VRING_KICK (vring 1) with --evil-fd")                                              \
+	X(CALL_PRELOADED, "call-preloaded", VF_EVIL_SETUP,                                         \
+	  "SET_VRING_CALL (vring 0): blocking eventfd at 2^64-2, then receive")                   \
+	X(MEM_HUGE_SPARSE, "mem-huge-sparse", VF_EVIL_SETUP,                                       \
+	  "SET_MEM_TABLE with one more region: 1 TiB of sparse memfd")                            \
+	X(VRING_ADDR_RUNNING, "vring-addr-running", VF_EVIL_MSG,                                   \
+	  "SET_VRING_ADDR (same addresses) on running vring 0")                                   \
+	X(VRING_BASE_RUNNING, "vring-base-running", VF_EVIL_MSG,                                   \
+	  "SET_VRING_BASE 0 on running vring 0")                                                  \
+	X(MEM_SHRINK, "mem-shrink", VF_EVIL_LIVE,                                                  \
+	  "unsealed memory truncated to 0 while receiving")                                       \
+	X(MEM_SHRINK_SEALED, "mem-shrink-sealed", VF_EVIL_LIVE,                                    \
+	  "the same with sealed memory: the truncate fails, receive on")                          \
+	X(MEM_TABLE_UNDER_TRAFFIC, "mem-table-under-traffic", VF_EVIL_LIVE,                        \
+	  "SET_MEM_TABLE (same memory) 200 times while receiving")                                \
+	X(MEM_TABLE_MOVED, "mem-table-moved", VF_EVIL_LIVE,                                        \
+	  "SET_MEM_TABLE (other memory, rings not in it) while receiving")                        \
+	X(MSG_FLOOD, "msg-flood", VF_EVIL_LIVE,                                                    \
+	  "SET_VRING_ENABLE without NEED_REPLY, flat out, --evil-wait ms")
 
 enum vf_evil {
 	VF_EVIL_NONE = 0,
@@ -95,6 +135,13 @@ enum vf_layout {
 	VF_TX_SINGLE, /* header + frame in one descriptor */
 	VF_TX_SPLIT, /* header descriptor -> frame descriptor */
 	VF_TX_INDIRECT, /* one descriptor pointing to a 2-entry table */
+};
+
+/* --evil-fd: what call-not-eventfd and kick-not-eventfd send */
+enum vf_evil_fd {
+	VF_EVIL_FD_PIPE, /* a pipe's write end (blocking; the read end is never read) */
+	VF_EVIL_FD_FILE, /* an unnamed regular file in /tmp */
+	VF_EVIL_FD_SOCKET, /* one end of a socketpair; the other is never read */
 };
 
 struct vf_opts {
@@ -118,7 +165,11 @@ struct vf_opts {
 	unsigned int tx_wait_ms;
 	unsigned int spin_us; /* poll this long after the last work, then sleep */
 	bool echo, busy;
-	enum vf_evil evil;
+	enum vf_evil evil; /* the mode of this run */
+	enum vf_evil evil_list[VF_EVIL_MAX_LIST]; /* --evil A,B,...: cycled */
+	unsigned int n_evil;
+	unsigned int evil_repeat; /* connections, each with the next mode */
+	enum vf_evil_fd evil_fd;
 	unsigned int evil_wait_ms;
 	int expect_disconnect; /* -1: not given, 0: must stay, 1: must close */
 	/* attacks on the switch's L2 rules (not for --echo): a VLAN tag in
@@ -126,6 +177,7 @@ struct vf_opts {
 	 * change with every frame over src_vary addresses (0: --mac) */
 	uint16_t tx_vlan, tx_tpid;
 	uint32_t src_vary;
+	bool mem_seal; /* seal the memfd against shrinking and growing (QEMU does) */
 };
 
 /* Guest memory: a memfd mapped once; regions are consecutive slices of it
@@ -137,6 +189,9 @@ struct vf_region {
 	uint64_t offset; /* into the memfd */
 };
 
+#define VF_MEM_SEAL 0x1 /* F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL */
+#define VF_MEM_CONTIGUOUS 0x2 /* region i at guest address i * slice */
+
 struct vf_mem {
 	int fd;
 	uint8_t *base;
@@ -146,7 +201,7 @@ struct vf_mem {
 	size_t used; /* bump allocator: bytes handed out from base */
 };
 
-int vf_mem_init(struct vf_mem *m, size_t size, unsigned int nregions);
+int vf_mem_init(struct vf_mem *m, size_t size, unsigned int nregions, unsigned int flags);
 void vf_mem_free(struct vf_mem *m);
 /* Zeroed memory inside one region, aligned; NULL when it does not fit. */
 void *vf_mem_alloc(struct vf_mem *m, size_t size, size_t align);
@@ -282,6 +337,12 @@ struct vf_dev {
 	unsigned int setup_nacks; /* evil runs: setup messages refused */
 	/* evil: what the back-end said to the bad message, for the report */
 	char evil_ack[32];
+	char evil_info[160]; /* mode-specific " key=value" pairs for the report */
+	int evil_keep[2]; /* fds kept open for the run (other ends of what we sent) */
+	void *evil_map; /* memory announced besides ours, unmapped after the run */
+	size_t evil_map_len;
+	bool mem_gone; /* guest memory truncated: never touch it again */
+	uint64_t rx_after; /* live modes: frames received after the misbehaviour */
 };
 
 /* proto.c */
@@ -314,6 +375,9 @@ bool vf_traffic_ok(const struct vf_dev *d);
 /* Fill slot `s` of a TX queue with frame number `seq`; returns its length. */
 uint32_t vf_tx_fill(struct vf_dev *d, struct vf_txq *tx, unsigned int s, uint32_t seq);
 void vf_tx_set_len(struct vf_dev *d, struct vf_txq *tx, unsigned int s, uint32_t len);
+/* Receive on queue pair q what is there (checks, re-posts the buffers);
+ * returns the used entries consumed. */
+unsigned int vf_rx_poll(struct vf_dev *d, unsigned int q);
 uint64_t vf_now_ns(void);
 extern volatile int vf_stop;
 
@@ -326,6 +390,9 @@ void vf_evil_help(FILE *out);
  * 1 when the evil variant was sent instead, 0 when the normal message
  * should go, -EPIPE when the back-end has gone. */
 int vf_evil_setup_hook(struct vf_dev *d, uint32_t req, unsigned int vring);
+/* RX ring init: returns 1 when the evil mode posted the ring itself, 0
+ * for the normal buffers, or a negative errno. */
+int vf_evil_rx_post(struct vf_dev *d, struct vf_rxq *rx);
 /* After the setup: misbehave, watch the back-end, print the report line.
  * Returns the exit status. */
 int vf_evil_run(struct vf_dev *d, int setup_err);

@@ -11,6 +11,12 @@
 #   port_is PORT FIELD VALUE       the field has that value (re-read each call)
 #   wait_port_state PORT STATE [S] until port_field PORT state = STATE
 #   xvsd_cpu_ticks                 utime+stime of the daemon, in clock ticks
+#   xvsd_stop_hard [S]             xvsd_stop TERM, then SIGKILL if the daemon is
+#                                  still there after S s (default 3): one with a
+#                                  worker stuck in a guest's loop never exits
+#   xvsd_alive                     the daemon started by xvsd_start still runs
+#   xvsd_fd_count, xvsd_rss_kb     its open fds, its VmRSS in kB
+#   xvsd_log_since N               xvsd.log without its first N lines
 #   vm_setup_file                  common setup_file of tests with guests: checks,
 #                                  guest image, XVSD_DIR, XVS_TEST_TMP
 #
@@ -111,4 +117,44 @@ vm_setup_file() {
 	xvsd_dir >/dev/null
 	export XVS_TEST_TMP=$XVSD_DIR/g
 	mkdir -p "$XVS_TEST_TMP"
+}
+
+xvsd_stop_hard() {
+	local secs=${1:-3} pid i
+
+	pid=$(cat "$XVSD_DIR/xvsd.pid" 2>/dev/null) || pid=""
+	XVSD_STATUS=
+	[ -n "$pid" ] || return 0
+	kill -TERM "$pid" 2>/dev/null || true
+	for ((i = 0; i < secs * 20; i++)); do
+		[ -s "$XVSD_DIR/xvsd.status" ] && break
+		sleep 0.05
+	done
+	if [ ! -s "$XVSD_DIR/xvsd.status" ]; then
+		echo "xvsd_stop_hard: xvsd $pid still there after SIGTERM and ${secs}s: SIGKILL" >&2
+		kill -KILL "$pid" 2>/dev/null || true
+		for ((i = 0; i < 40; i++)); do
+			[ -s "$XVSD_DIR/xvsd.status" ] && break
+			sleep 0.05
+		done
+	fi
+	XVSD_STATUS=$(cat "$XVSD_DIR/xvsd.status" 2>/dev/null) || XVSD_STATUS=
+	XVSD_PID=
+	rm -f "$XVSD_DIR/xvsd.pid"
+}
+
+xvsd_alive() {
+	[ -n "${XVSD_PID:-}" ] && [ ! -s "$XVSD_DIR/xvsd.status" ] && kill -0 "$XVSD_PID" 2>/dev/null
+}
+
+xvsd_fd_count() {
+	ls "/proc/${XVSD_PID:?}/fd" | wc -l
+}
+
+xvsd_rss_kb() {
+	awk '$1 == "VmRSS:" { print $2 }' "/proc/${XVSD_PID:?}/status"
+}
+
+xvsd_log_since() {
+	tail -n +"$(($1 + 1))" "$XVSD_DIR/xvsd.log"
 }
