@@ -101,18 +101,19 @@ flow_start() {
 	FLOW_SECS=$1
 	FLOW_N=$((FLOW_SECS * FLOW_RATE))
 	FLOW_DEADLINE_MS=$((FLOW_SECS * 1500))
-	# g2: a ring of 4096 and real-time priority, so that scheduling on
-	# 2 shared cores is not taken for loss (TESTBED.md); its --timeout
-	# (from its own start) leaves a second for g1 to connect
+	# g2: the largest ring (small buffers: the frames are 60 bytes) and
+	# real-time priority, so that scheduling on 2 shared cores is not
+	# taken for loss (TESTBED.md); its --timeout (from its own start)
+	# leaves a second for g1 to connect
 	(exec timeout $((FLOW_SECS * 2 + 15)) chrt -f 10 "$VF" -c "$XVSD_DIR/g2.sock" \
-		--mac "$G2_MAC" --ring-size 4096 --expect "$FLOW_N" \
+		--mac "$G2_MAC" --ring-size 32768 --rx-buf 256 --expect "$FLOW_N" \
 		--timeout "$((FLOW_DEADLINE_MS / 1000 + 2))") \
 		>"$XVSD_DIR/flow_rx.out" 2>"$XVSD_DIR/flow_rx.err" 3>&- &
 	FLOW_RX=$!
 	BG+=("$FLOW_RX")
 	wait_until 5 port_is g2 state up
-	# g1: the same ring and priority, so that its pacing makes up for
-	# being descheduled (up to a ring's worth); a stall of up to 3 s does
+	# g1: a ring of 4096 and the same priority, so that its pacing makes
+	# up for being descheduled (up to a ring's worth); a stall of up to 3 s does
 	# not make it give up (the deadline below judges the stall)
 	(exec timeout $((FLOW_SECS * 2 + 15)) chrt -f 10 "$VF" -c "$XVSD_DIR/g1.sock" \
 		--mac "$G1_MAC" --ring-size 4096 \
@@ -153,6 +154,7 @@ assert_flow() {
 	[ "$FLOW_OK" = 1 ] && return 0
 	echo "FAIL: the stream g1 -> g2 was disturbed by the attack"
 	cat "$XVSD_DIR/flow_tx.out" "$XVSD_DIR/flow_rx.out"
+	xvsd_ctl show g2 || true
 	tail -3 "$XVSD_DIR/flow_tx.err" "$XVSD_DIR/flow_rx.err"
 	return 1
 }
@@ -276,15 +278,15 @@ attack_broken() {
 @test "rx-zero-len-short: RX chains of 8 empty descriptors: port up, drops counted, stream intact" {
 	local d1 d2 st
 
-	flow_start 5
-	evil_start --evil rx-zero-len-short --ring-size 4096 --expect-disconnect=no --evil-wait 3000
+	flow_start 8
+	evil_start --evil rx-zero-len-short --ring-size 4096 --expect-disconnect=no --evil-wait 5000
 	wait_until 5 port_is evil state up
 	sleep 0.5
 	d1=$(queue_field evil 0 tx_drop_no_buf)
 	sleep 1.5
 	d2=$(queue_field evil 0 tx_drop_no_buf)
 	st=$(port_field evil state)
-	echo "# evil port: state=$st tx_drop_no_buf $d1 -> $d2 over 1.5 s" >&3
+	echo "# evil port 2 s after it came up: state=$st, tx_drop_no_buf $d1 -> $d2 in 1.5 s" >&3
 	evil_wait
 	flow_wait
 	assert_xvsd_healthy
@@ -325,16 +327,16 @@ attack_broken() {
 @test "call-preloaded: a blocking call eventfd at 2^64-2 never blocks the switch" {
 	local f1 f2 st
 
-	flow_start 6
+	flow_start 8
 	# no EVENT_IDX: notifications asked for with the flag, all the time
-	evil_start --evil call-preloaded --no-event-idx --expect-disconnect=no --evil-wait 3500
+	evil_start --evil call-preloaded --no-event-idx --expect-disconnect=no --evil-wait 5000
 	wait_until 5 port_is evil state up
 	sleep 1
 	f1=$(queue_field evil 0 tx_irq_fail)
 	sleep 1.5
 	f2=$(queue_field evil 0 tx_irq_fail)
 	st=$(port_field evil state)
-	echo "# evil port: state=$st tx_irq_fail $f1 -> $f2 over 1.5 s" >&3
+	echo "# evil port 2.5 s after it came up: state=$st, tx_irq_fail $f1 -> $f2 in 1.5 s" >&3
 	evil_wait
 	flow_wait
 	assert_xvsd_healthy
@@ -388,9 +390,9 @@ attack_broken() {
 
 # 8. Memory tables re-sent while frames are written into the guest.
 @test "mem-table-under-traffic: the same memory table 200 times while receiving" {
-	flow_start 5
+	flow_start 7
 	evil_start --evil mem-table-under-traffic --expect-disconnect=no --expect 1000 \
-		--evil-wait 2500
+		--evil-wait 5000
 	evil_wait
 	flow_wait
 	assert_xvsd_healthy

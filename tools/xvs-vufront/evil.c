@@ -633,8 +633,8 @@ static int evil_data(struct vf_dev *d, const char **variant)
 			return -ENOMEM;
 		slice = d->mem.r[0].size;
 		if (d->mem.nregions < 2 || d->mem.used > slice - sizeof(*t)) {
-			log_err("indirect-straddle: needs --regions 2 or more, and region 0 free at "
-				"its end");
+			log_err("indirect-straddle: needs --regions 2 or more, and region 0 "
+				"free at its end");
 			return -EINVAL;
 		}
 		p = d->mem.r[0].va + slice - sizeof(*t);
@@ -916,8 +916,9 @@ int vf_evil_run(struct vf_dev *d, int setup_err)
 	       d->qp ? used_count(d, &d->qp[0].rx.vq) : 0, d->setup_nacks,
 	       variant ? " variant=" : "", variant ? variant : "");
 	if (live)
-		printf(" rx_frames=%llu rx_after=%llu rx_bad=%llu", (unsigned long long)d->st.rx_frames,
-		       (unsigned long long)d->rx_after, (unsigned long long)d->st.rx_bad);
+		printf(" rx_frames=%llu rx_after=%llu rx_bad=%llu",
+		       (unsigned long long)d->st.rx_frames, (unsigned long long)d->rx_after,
+		       (unsigned long long)d->st.rx_bad);
 	printf("%s\n", d->evil_info);
 	fflush(stdout);
 	cleanup(d);
