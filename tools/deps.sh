@@ -14,6 +14,10 @@ PKGS=(
 	libyaml-dev libcmocka-dev bpftool linux-libc-dev
 	# the hot-path microbenchmark: callgrind and its client requests
 	valgrind
+	# make SAN=1 and make fuzz: clang 14's ASan, UBSan and libFuzzer
+	# runtimes (libclang_rt.*, only a Recommends of clang); gcc's, for
+	# make SAN=1 SAN_CC=gcc
+	libclang-rt-14-dev libasan8 libubsan1
 	# run and test
 	xdp-tools iproute2 iputils-ping bats kmod procps psmisc ethtool socat
 	# guests
