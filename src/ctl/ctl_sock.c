@@ -82,25 +82,29 @@ struct out {
 static void outf(struct out *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void outf(struct out *o, const char *fmt, ...)
 {
+	size_t room, cap;
 	va_list ap;
+	char *nb;
 	int n;
 
 	for (;;) {
+		room = o->cap - o->len;
 		va_start(ap, fmt);
-		n = vsnprintf(o->buf + o->len, o->cap - o->len, fmt, ap);
+		/* no buffer yet: only measure (NULL + 0 is no pointer at all) */
+		n = vsnprintf(o->buf ? o->buf + o->len : NULL, room, fmt, ap);
 		va_end(ap);
 		if (n < 0)
 			return;
-		if ((size_t)n < o->cap - o->len) {
+		if ((size_t)n < room) {
 			o->len += (size_t)n;
 			return;
 		}
-		o->cap = (o->cap + (size_t)n + 1) * 2;
-		o->buf = realloc(o->buf, o->cap);
-		if (!o->buf) {
-			o->len = o->cap = 0;
-			return;
-		}
+		cap = (o->cap + (size_t)n + 1) * 2;
+		nb = realloc(o->buf, cap);
+		if (!nb)
+			return; /* out of memory: the answer ends here */
+		o->buf = nb;
+		o->cap = cap;
 	}
 }
 
