@@ -168,14 +168,17 @@ for suite in "${suites[@]}"; do
 		;;
 	san-bats)
 		# the vhost-user attack tests: every message and ring a front-end
-		# or guest can get wrong, against xvsd and tools built with ASan
+		# or guest can get wrong, against xvsd and tools built with ASan;
+		# the L2 isolation tests (FDB, VLANs, the XDP mirror) and the
+		# daemon's own (config, control socket, reload)
 		if [ ! -x "$san/bin/xvsd" ]; then
 			missing san:bats "$san/bin/xvsd missing: make SAN=1"
 			continue
 		fi
 		mountpoint -q /sys/fs/bpf || mount -t bpf bpf /sys/fs/bpf 2>/dev/null
 		san_note
-		for file in tests/bats/vhost_robustness.bats tests/bats/vhost_attacks*.bats; do
+		for file in tests/bats/vhost_robustness.bats tests/bats/vhost_attacks*.bats \
+			tests/bats/isolation.bats tests/bats/xvsd_daemon.bats tests/bats/ctl_access.bats; do
 			[ -e "$file" ] || continue
 			name=san:$(basename "$file" .bats)
 			[[ -z $filter || $name =~ $filter ]] || continue

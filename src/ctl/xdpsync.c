@@ -123,7 +123,8 @@ static int read_map(struct xdpsync *s, int fd)
 		s->have[s->nhave++] = (struct xdpsync_ent){ from_map_key(&next), (uint16_t)v.port };
 	}
 sort:
-	qsort(s->have, s->nhave, sizeof(*s->have), cmp_ent);
+	if (s->nhave > 1) /* (an empty map: no array at all) */
+		qsort(s->have, s->nhave, sizeof(*s->have), cmp_ent);
 	return 0;
 }
 
@@ -149,7 +150,8 @@ void xdpsync_run(struct xdpsync *s, struct dp *dp, const struct xdpmaps *m, int 
 		free(c.v);
 		return;
 	}
-	qsort(c.v, c.n, sizeof(*c.v), cmp_ent);
+	if (c.n > 1)
+		qsort(c.v, c.n, sizeof(*c.v), cmp_ent);
 	/* merge the wanted set (c.v) with what the map holds (s->have) */
 	while (i < c.n || j < s->nhave) {
 		if (j == s->nhave || (i < c.n && c.v[i].key < s->have[j].key)) {
