@@ -128,12 +128,23 @@ sort:
 	return 0;
 }
 
+static void install(struct xdpsync *s, const struct xdpmaps *m, const struct xdpsync_ent *e)
+{
+	struct xvs_fdb_val v = { .port = e->port };
+	struct xvs_fdb_key k;
+
+	to_map_key(e->key, &k);
+	if (bpf_map_update_elem(m->fdb, &k, &v, BPF_ANY))
+		s->errors++;
+	else
+		s->updates++;
+}
+
 void xdpsync_run(struct xdpsync *s, struct dp *dp, const struct xdpmaps *m, int force)
 {
 	uint64_t gen = __atomic_load_n(&dp->fdb.gen, __ATOMIC_RELAXED);
 	struct collect c = { .dp = dp };
 	struct xvs_fdb_key k;
-	struct xvs_fdb_val v;
 	uint32_t i = 0, j = 0;
 
 	if (m->fdb < 0 || (!force && gen == s->gen))
@@ -155,12 +166,7 @@ void xdpsync_run(struct xdpsync *s, struct dp *dp, const struct xdpmaps *m, int 
 	/* merge the wanted set (c.v) with what the map holds (s->have) */
 	while (i < c.n || j < s->nhave) {
 		if (j == s->nhave || (i < c.n && c.v[i].key < s->have[j].key)) {
-			to_map_key(c.v[i].key, &k);
-			v = (struct xvs_fdb_val){ .port = c.v[i].port };
-			if (bpf_map_update_elem(m->fdb, &k, &v, BPF_ANY))
-				s->errors++;
-			else
-				s->updates++;
+			install(s, m, &c.v[i]);
 			i++;
 		} else if (i == c.n || s->have[j].key < c.v[i].key) {
 			to_map_key(s->have[j].key, &k);
@@ -168,14 +174,8 @@ void xdpsync_run(struct xdpsync *s, struct dp *dp, const struct xdpmaps *m, int 
 			s->deletes++;
 			j++;
 		} else { /* the same key */
-			if (c.v[i].port != s->have[j].port) {
-				to_map_key(c.v[i].key, &k);
-				v = (struct xvs_fdb_val){ .port = c.v[i].port };
-				if (bpf_map_update_elem(m->fdb, &k, &v, BPF_ANY))
-					s->errors++;
-				else
-					s->updates++;
-			}
+			if (c.v[i].port != s->have[j].port)
+				install(s, m, &c.v[i]);
 			i++;
 			j++;
 		}
