@@ -45,11 +45,17 @@ int vq_map_rings(struct vq *vq, const struct vu_mem *mem, uint64_t desc_uva,
 	vq->desc = vu_mem_uva(mem, desc_uva, 16 * n);
 	vq->avail = vu_mem_uva(mem, avail_uva, 4 + 2 * n + 2);
 	vq->used = vu_mem_uva(mem, used_uva, 4 + 8 * n + 2);
-	if (!vq->desc || !vq->avail || !vq->used) {
+	*why = !vq->desc || !vq->avail || !vq->used ? "ring not inside guest memory" : NULL;
+	/* aligned in our mapping too: a region's file offset need not be
+	 * congruent with its front-end address, and an atomic on an
+	 * unaligned index could even split a cache line (a bus lock) */
+	if (!*why && ((uintptr_t)vq->desc % 16 || (uintptr_t)vq->avail % 2 ||
+		      (uintptr_t)vq->used % 4))
+		*why = "ring address misaligned in the switch's mapping (region offset)";
+	if (*why) {
 		vq->desc = NULL;
 		vq->avail = NULL;
 		vq->used = NULL;
-		*why = "ring not inside guest memory";
 		return -EINVAL;
 	}
 	vq->mem = mem;
@@ -91,6 +97,11 @@ static inline int pop_head(struct vq *vq, struct vq_chain *c)
 
 	if (head >= vq->size)
 		return violation(vq, "avail ring entry out of range");
+	/* A driver has at most `size` buffers out. More popped than returned
+	 * means it made some available twice, and their used entries would
+	 * overwrite each other before the guest saw them. */
+	if ((uint16_t)(vq->last_avail - vq->used_idx) >= vq->size)
+		return violation(vq, "more buffers in flight than the ring holds");
 	vq->last_avail++;
 	c->head = head;
 	c->nseg = 0;
@@ -164,6 +175,9 @@ static int walk(struct vq *vq, struct vq_chain *c, bool writable, uint32_t *budg
 			table = vu_mem_gpa(vq->mem, addr, len);
 			if (!table)
 				return violation(vq, "indirect table outside guest memory");
+			/* descriptors hold 64-bit fields: read them aligned */
+			if ((uintptr_t)table % 8)
+				return violation(vq, "indirect table misaligned");
 			indirect = true;
 			max = len / sizeof(struct vring_desc);
 			count = 0;

@@ -605,6 +605,72 @@ static void zero_length_descriptors_within_budget(void **state)
 	assert_int_equal(fx.c.len, 8);
 }
 
+/* Regression (fuzz_vq): a table at an odd address was read with
+ * misaligned 64-bit loads (undefined behaviour). */
+static void fault_indirect_misaligned(void **state)
+{
+	uint64_t t = guest_alloc(&fx.g, 48, 16) + 4, a = data_buf(8, 33);
+	struct vring_desc d = { a, 8, 0, 0 };
+
+	(void)state;
+	memcpy(gpa_ptr(&fx.g, t), &d, sizeof(d));
+	drv_desc(&fx.r, 0, t, 16, VRING_DESC_F_INDIRECT, 0);
+	drv_post(&fx.r, 0);
+	expect_fault(vq_pop(&fx.vq, &fx.c, false), "indirect table misaligned");
+}
+
+/*
+ * Regression (fuzz_vq): a guest that makes more buffers available than
+ * the ring holds, before any came back, made their used entries overwrite
+ * each other. Now the pop past `size` outstanding buffers is a violation.
+ */
+static void fault_more_in_flight_than_the_ring(void **state)
+{
+	uint64_t a = data_buf(8, 34);
+	uint16_t i;
+
+	(void)state;
+	drv_desc(&fx.r, 0, a, 8, 0, 0);
+	for (i = 0; i < RING_SIZE; i++)
+		drv_post(&fx.r, 0); /* the same buffer, a ring's worth of times */
+	assert_int_equal(vq_avail_count(&fx.vq), RING_SIZE);
+	for (i = 0; i < RING_SIZE; i++) {
+		assert_int_equal(vq_pop(&fx.vq, &fx.c, false), 0);
+		vq_push(&fx.vq, fx.c.head, 0);
+	}
+	drv_post(&fx.r, 0); /* one more, none returned yet */
+	assert_int_equal(vq_avail_count(&fx.vq), 1);
+	expect_fault(vq_pop(&fx.vq, &fx.c, false), "more buffers in flight");
+	/* once they are returned, the ring takes buffers again */
+	fx.vq.err = NULL;
+	vq_flush(&fx.vq); /* (the refused pop consumed nothing) */
+	assert_int_equal(vq_pop(&fx.vq, &fx.c, false), 0);
+}
+
+/*
+ * Regression (fuzz_vhost): ring addresses aligned in the front-end's space
+ * but not in the switch's mapping (a region whose file offset is odd)
+ * gave misaligned atomics on the used ring.
+ */
+static void map_rings_misaligned_in_our_mapping(void **state)
+{
+	struct vu_mem_table t = { .nregions = 1 };
+	const char *why = NULL;
+	struct vu_mem *m;
+	struct vq vq = { .size = 16 };
+
+	(void)state;
+	t.regions[0] = (struct vu_mem_region){ .guest_phys_addr = 0, .memory_size = 64 * 1024,
+					       .userspace_addr = 0x10000000, .mmap_offset = 1 };
+	m = vu_mem_map(&t, &fx.g.fd, 1, &why);
+	assert_non_null(m);
+	assert_int_equal(vq_map_rings(&vq, m, 0x10000000, 0x10001000, 0x10002000, &why),
+			 -EINVAL);
+	assert_non_null(strstr(why, "misaligned in the switch's mapping"));
+	assert_null(vq.desc);
+	vu_mem_unmap(m);
+}
+
 static void fault_indirect_with_next(void **state)
 {
 	uint64_t t = guest_alloc(&fx.g, 16, 16), a = data_buf(8, 27);
@@ -1264,6 +1330,9 @@ int main(void)
 		T1(fault_indirect_bad_length),
 		T1(fault_nested_indirect),
 		T1(fault_indirect_is_ring_table),
+		T1(fault_indirect_misaligned),
+		T1(fault_more_in_flight_than_the_ring),
+		T1(map_rings_misaligned_in_our_mapping),
 		T1(fault_indirect_back_to_table),
 		T1(fault_zero_length_descriptors_over_budget),
 		T1(zero_length_descriptors_within_budget),
