@@ -56,6 +56,14 @@ struct {
 } xvs_cfg SEC(".maps");
 
 struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, XVS_MAX_XSKS);
+	__type(key, __u32); /* XSKMAP slot */
+	__type(value, struct xvs_zcq);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} xvs_zcq SEC(".maps");
+
+struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, XVS_STAT_MAX);
 	__type(key, __u32);
@@ -97,17 +105,57 @@ static __always_inline int finish(enum xvs_reason reason, __u64 bytes)
 	}
 }
 
-/* Redirect to the switch socket of this queue; `miss` is the reason if the
- * slot is empty (bpf_redirect_map returns its flags' action then). */
-static __always_inline int to_switch(struct xdp_md *ctx, __u32 xsk_base, enum xvs_reason hit,
-				     enum xvs_reason miss, __u64 len)
+/* Redirect to the switch socket of this queue (its XSKMAP slot); `miss` is
+ * the reason if the slot is empty (bpf_redirect_map returns its flags'
+ * action then). */
+static __always_inline int to_switch(__u32 slot, enum xvs_reason hit, enum xvs_reason miss,
+				     __u64 len)
 {
 	__u64 fallback = xvs_reason_verdict(miss) == XVS_VERDICT_PASS ? XDP_PASS : XDP_DROP;
 
-	if (bpf_redirect_map(&xvs_xsks, xsk_base + ctx->rx_queue_index, fallback) == XDP_REDIRECT)
+	if (bpf_redirect_map(&xvs_xsks, slot, fallback) == XDP_REDIRECT)
 		return finish(hit, len);
 	finish(miss, len);
 	return (int)fallback;
+}
+
+/* Take the outer VLAN tag off (the frame goes to a VM's access port): the
+ * MACs move 4 bytes up over it. The caller has parsed the first 18 bytes. */
+static __always_inline int pop_vlan(struct xdp_md *ctx)
+{
+	void *data = (void *)(long)ctx->data;
+	void *end = (void *)(long)ctx->data_end;
+	__u8 macs[12];
+
+	if (data + XVS_ETH_HLEN + XVS_VLAN_HLEN > end)
+		return -1;
+	__builtin_memcpy(macs, data, 12);
+	__builtin_memcpy(data + XVS_VLAN_HLEN, macs, 12);
+	return bpf_xdp_adjust_head(ctx, XVS_VLAN_HLEN);
+}
+
+/*
+ * A queue dedicated to one VM (its socket's UMEM is the VM's memory): only
+ * that VM's unicast that fits its buffers goes in; the rest to the host.
+ */
+static __always_inline int zc_queue(struct xdp_md *ctx, const struct xvs_zcq *zq,
+				    const struct xvs_pkt *pkt, const struct xvs_fdb_val *fdb,
+				    __u32 slot, __u64 len)
+{
+	__u64 untagged = len - (pkt->n_vlan ? XVS_VLAN_HLEN : 0);
+
+	if (pkt->flags & XVS_PKT_F_MCAST)
+		return finish(XVS_REASON_ZC_FLOOD, len);
+	if (!fdb || fdb->port != zq->port)
+		return finish(XVS_REASON_ZC_OTHER, len);
+	if (untagged > zq->max_len)
+		return finish(XVS_REASON_MTU, len);
+	if (pkt->n_vlan && pop_vlan(ctx))
+		return finish(XVS_REASON_VLAN_TRUNC, len);
+	/* no socket in the slot (being rebuilt): dropped */
+	if (bpf_redirect_map(&xvs_xsks, slot, XDP_DROP) == XDP_REDIRECT)
+		return finish(XVS_REASON_ZC_TO_VM, len);
+	return finish(XVS_REASON_ZC_DOWN, len);
 }
 
 SEC("xdp.frags")
@@ -122,7 +170,8 @@ int xvs_xdp(struct xdp_md *ctx)
 	struct xvs_port *port;
 	struct xvs_uplink *up;
 	struct xvs_cfg *cfg;
-	__u32 zero = 0, ifindex = ctx->ingress_ifindex, flags, mtu, l2len, base = 0;
+	struct xvs_zcq *zq;
+	__u32 zero = 0, ifindex = ctx->ingress_ifindex, flags, mtu, l2len, base = 0, slot;
 	int r;
 
 	r = xvs_parse(data, end, (__u32)len, &pkt);
@@ -138,10 +187,19 @@ int xvs_xdp(struct xdp_md *ctx)
 		flags = cfg ? cfg->flags : 0;
 	}
 
+	slot = base + ctx->rx_queue_index;
+	zq = up ? bpf_map_lookup_elem(&xvs_zcq, &slot) : NULL;
+	if (zq && (zq->flags & XVS_ZCQ_F_ON)) {
+		key.vlan = pkt.n_vlan ? pkt.vlan[0] : XVS_VLAN_NONE;
+		__builtin_memcpy(key.mac, pkt.dst, 6);
+		fdb = (pkt.flags & XVS_PKT_F_MCAST) ? NULL : bpf_map_lookup_elem(&xvs_fdb, &key);
+		return zc_queue(ctx, zq, &pkt, fdb, slot, len);
+	}
+
 	if (pkt.flags & XVS_PKT_F_MCAST) {
 		if (flags & XVS_CFG_F_FLOOD_TO_HOST)
 			return finish(XVS_REASON_FLOOD_HOST, len);
-		return to_switch(ctx, base, XVS_REASON_FLOOD, XVS_REASON_NO_XSK_PASS, len);
+		return to_switch(slot, XVS_REASON_FLOOD, XVS_REASON_NO_XSK_PASS, len);
 	}
 
 	key.vlan = pkt.n_vlan ? pkt.vlan[0] : XVS_VLAN_NONE;
@@ -149,7 +207,7 @@ int xvs_xdp(struct xdp_md *ctx)
 	fdb = bpf_map_lookup_elem(&xvs_fdb, &key);
 	if (!fdb) {
 		if (flags & XVS_CFG_F_UNKNOWN_TO_SWITCH)
-			return to_switch(ctx, base, XVS_REASON_UNKNOWN_SWITCH,
+			return to_switch(slot, XVS_REASON_UNKNOWN_SWITCH,
 					 XVS_REASON_NO_XSK_PASS, len);
 		return finish(XVS_REASON_UNKNOWN, len);
 	}
@@ -163,7 +221,7 @@ int xvs_xdp(struct xdp_md *ctx)
 	if (len > l2len + mtu)
 		return finish(XVS_REASON_MTU, len);
 
-	return to_switch(ctx, base, XVS_REASON_TO_VM, XVS_REASON_NO_XSK, len);
+	return to_switch(slot, XVS_REASON_TO_VM, XVS_REASON_NO_XSK, len);
 }
 
 char _license[] SEC("license") = "GPL";

@@ -23,6 +23,7 @@
 #define XVS_MAP_XSKS "xvs_xsks"
 #define XVS_MAP_CFG "xvs_cfg"
 #define XVS_MAP_STATS "xvs_stats"
+#define XVS_MAP_ZCQ "xvs_zcq"
 #define XVS_XDP_PROG_NAME "xvs_xdp"
 
 #define XVS_MAX_PORTS 256
@@ -77,6 +78,36 @@ struct xvs_uplink {
 };
 _Static_assert(sizeof(struct xvs_uplink) == 16, "xvs_uplink layout");
 
+/*
+ * Per XSKMAP slot (an uplink's xsk_base + rx queue), written by xvsd: the
+ * queue is dedicated to one VM, whose zero-copy socket is in the slot and
+ * whose UMEM is the VM's own memory. Only unicast frames for that VM (the
+ * FDB says so) of at most max_len bytes once the outer VLAN tag is taken
+ * off are redirected there (the tag is removed in XDP: the VM is on an
+ * access port); broadcasts and everything else arriving on the queue go to
+ * the host (the switch takes its copy of broadcasts from its tap), so
+ * nothing but the VM's own frames ever lands in its memory.
+ *
+ * max_len is the length check of the zero-copy contract: every buffer
+ * xvsd puts on that socket's fill ring holds the virtio-net header plus
+ * max_len + XVS_VLAN_HLEN bytes, the UMEM chunk lets the kernel write no
+ * more than that, and XDP redirects nothing longer than max_len (see
+ * src/dp/zc.c).
+ */
+struct xvs_zcq {
+	__u32 port; /* the VM's port (index into xvs_ports) */
+	__u32 flags; /* enum xvs_zcq_flags */
+	__u32 max_len; /* untagged Ethernet frame: the port's MTU + 14 */
+	__u32 pad;
+};
+_Static_assert(sizeof(struct xvs_zcq) == 16, "xvs_zcq layout");
+
+enum xvs_zcq_flags {
+	XVS_ZCQ_F_ON = 1u << 0, /* the queue is dedicated (the socket may be
+				   down for a moment: then frames for the VM
+				   are dropped, counted as ZC_DOWN) */
+};
+
 enum xvs_cfg_flags {
 	/* Broadcast/multicast: XDP_PASS to the host (the switch taps its copy
 	 * after the stack has it) instead of redirecting to the switch. */
@@ -103,6 +134,10 @@ _Static_assert(sizeof(struct xvs_cfg) == 8, "xvs_cfg layout");
 	X(UNKNOWN, PASS, "unknown unicast, passed to the host")                 \
 	X(NOT_VM, PASS, "destination is not a VM port, passed to the host")    \
 	X(NO_XSK_PASS, PASS, "no switch socket on this queue, passed to host") \
+	X(ZC_TO_VM, REDIRECT, "to the VM owning this zero-copy queue, into its memory") \
+	X(ZC_FLOOD, PASS, "broadcast/multicast on a VM's zero-copy queue, to the host") \
+	X(ZC_OTHER, PASS, "on a VM's zero-copy queue, not for that VM, to the host") \
+	X(ZC_DOWN, DROP, "for a zero-copy VM whose socket is being rebuilt")   \
 	X(NO_XSK, DROP, "VM frame, but no switch socket on this queue")        \
 	X(MTU, DROP, "frame larger than the destination port's MTU")           \
 	X(RUNT, DROP, "shorter than an Ethernet header")                       \

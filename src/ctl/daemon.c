@@ -739,7 +739,7 @@ int xvsd_init(struct xvsd *x, struct cfg *c)
 	for (i = 0; i < CTL_MAX_CLIENTS; i++)
 		x->ctl[i].fd = -1;
 	x->maps.fdb = x->maps.ports = x->maps.uplinks = x->maps.xsks = -1;
-	x->maps.cfg = x->maps.stats = -1;
+	x->maps.cfg = x->maps.stats = x->maps.zcq = -1;
 	x->started_ns = now_ns();
 
 	sigemptyset(&mask);

@@ -149,11 +149,28 @@ static const char *check_table(const struct vu_mem_table *t, int nfds)
 	return NULL;
 }
 
+/* Fill [at, at + len) of the reservation with host-owned memory. */
+static int map_anon(uint8_t *at, uint64_t len)
+{
+	if (!len)
+		return 0;
+	return mmap(at, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1,
+		    0) == MAP_FAILED
+		       ? -1
+		       : 0;
+}
+
 struct vu_mem *vu_mem_map(const struct vu_mem_table *t, const int *fds, int nfds,
 			  const char **why)
 {
+	return vu_mem_map_span(t, fds, nfds, 0, why);
+}
+
+struct vu_mem *vu_mem_map_span(const struct vu_mem_table *t, const int *fds, int nfds,
+			       size_t scratch_len, const char **why)
+{
 	uint64_t align[VU_MAX_MEM_REGIONS], maxalign = (uint64_t)sysconf(_SC_PAGESIZE);
-	uint64_t total = 0, cursor, foff, lead;
+	uint64_t total = 0, cursor, foff, lead, scratch;
 	struct vu_mem *m;
 	struct stat st;
 	uint8_t *p;
@@ -192,13 +209,16 @@ struct vu_mem *vu_mem_map(const struct vu_mem_table *t, const int *fds, int nfds
 		total += align_up(align_up(lead + t->regions[i].memory_size, align[i]), maxalign);
 	}
 
+	scratch = align_up(scratch_len, maxalign);
+	total += scratch;
+
 	m = calloc(1, sizeof(*m));
 	if (!m) {
 		*why = "out of memory";
 		return NULL;
 	}
 	/* Reserve the whole range (aligned for the largest page size), then
-	 * place each region in it with MAP_FIXED. */
+	 * place the scratch area and each region in it with MAP_FIXED. */
 	m->base_len = total + maxalign;
 	p = mmap(NULL, m->base_len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (p == MAP_FAILED) {
@@ -210,6 +230,15 @@ struct vu_mem *vu_mem_map(const struct vu_mem_table *t, const int *fds, int nfds
 	/* offsets from base, chosen so that base + cursor is maxalign-aligned
 	 * as an address */
 	cursor = align_up((uint64_t)(uintptr_t)p, maxalign) - (uint64_t)(uintptr_t)p;
+	if (scratch) {
+		if (map_anon(m->base + cursor, scratch)) {
+			*why = "cannot map the scratch area";
+			goto unmap;
+		}
+		m->scratch = m->base + cursor;
+		m->scratch_len = scratch;
+		cursor += scratch;
+	}
 
 	for (i = 0; i < t->nregions; i++) {
 		const struct vu_mem_region *r = &t->regions[i];
@@ -242,10 +271,19 @@ struct vu_mem *vu_mem_map(const struct vu_mem_table *t, const int *fds, int nfds
 		seals = fcntl(fds[i], F_GET_SEALS);
 		if (seals < 0 || !(seals & F_SEAL_SHRINK))
 			m->sealed = false;
-		cursor = align_up((uint64_t)(uintptr_t)m->base + cursor + len, maxalign) -
-			 (uint64_t)(uintptr_t)m->base;
-
+		cursor += len;
+		len = align_up((uint64_t)(uintptr_t)m->base + cursor, maxalign) -
+		      (uint64_t)(uintptr_t)m->base - cursor;
+		/* a span has no holes: host memory up to the next region */
+		if (scratch && i + 1 < t->nregions && map_anon(m->base + cursor, len)) {
+			*why = "cannot fill the gap between regions";
+			goto unmap;
+		}
+		cursor += len;
 	}
+	if (scratch)
+		m->span_len = (size_t)(m->map_start[t->nregions - 1] + m->map_len[t->nregions - 1] -
+				       m->scratch);
 	m->nregions = (int)t->nregions;
 	guard_add(m);
 	return m;

@@ -43,6 +43,12 @@ struct vu_mem {
 	/* each region's whole mapping (page-aligned), for the SIGBUS guard */
 	uint8_t *map_start[VU_MAX_MEM_REGIONS];
 	size_t map_len[VU_MAX_MEM_REGIONS];
+	/* vu_mem_map_span(): host-owned memory right before the first region,
+	 * and the span from it to the end of the last region, without holes
+	 * (gaps between regions are host memory too) */
+	uint8_t *scratch;
+	size_t scratch_len;
+	size_t span_len; /* 0 without a span */
 	uint64_t total; /* bytes of guest memory */
 	bool sealed; /* no region can shrink (F_SEAL_SHRINK on every fd) */
 	int faulted; /* set by the SIGBUS guard */
@@ -56,6 +62,14 @@ struct vu_mem {
 struct vu_mem *vu_mem_map(const struct vu_mem_table *t, const int *fds, int nfds,
 			  const char **why);
 void vu_mem_unmap(struct vu_mem *m);
+
+/* The same, with `scratch_len` bytes (rounded up to the mappings' page
+ * size) of host-owned memory in front of the regions and the gaps between
+ * regions filled, so that [m->scratch, m->scratch + m->span_len) is one
+ * hole-free range: host memory first, then the whole of guest RAM (what
+ * the data plane may register as one zero-copy buffer area). */
+struct vu_mem *vu_mem_map_span(const struct vu_mem_table *t, const int *fds, int nfds,
+			       size_t scratch_len, const char **why);
 
 /* Install the process-wide SIGBUS guard (idempotent); notify_fd (an
  * eventfd, or -1) is written when it contains a fault. Returns 0 or a

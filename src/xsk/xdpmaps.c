@@ -69,7 +69,7 @@ int xdpmaps__open(struct xdpmaps *m, const char *switch_name)
 	char dir[PATH_MAX];
 	int err;
 
-	m->fdb = m->ports = m->uplinks = m->xsks = m->cfg = m->stats = -1;
+	m->fdb = m->ports = m->uplinks = m->xsks = m->cfg = m->stats = m->zcq = -1;
 	err = xdpmaps_pin_dir(switch_name, dir, sizeof(dir));
 	if (err) {
 		log_err("invalid switch name '%s' (letters, digits, '-', '_', at most 64)",
@@ -91,6 +91,8 @@ int xdpmaps__open(struct xdpmaps *m, const char *switch_name)
 	if (!err)
 		err = open_map(dir, XVS_MAP_STATS, 4, sizeof(struct xvs_counter), XVS_STAT_MAX,
 			       &m->stats);
+	if (!err)
+		err = open_map(dir, XVS_MAP_ZCQ, 4, sizeof(struct xvs_zcq), XVS_MAX_XSKS, &m->zcq);
 	if (err)
 		xdpmaps__close(m);
 	return err;
@@ -98,7 +100,7 @@ int xdpmaps__open(struct xdpmaps *m, const char *switch_name)
 
 void xdpmaps__close(struct xdpmaps *m)
 {
-	int *fds[] = { &m->fdb, &m->ports, &m->uplinks, &m->xsks, &m->cfg, &m->stats };
+	int *fds[] = { &m->fdb, &m->ports, &m->uplinks, &m->xsks, &m->cfg, &m->stats, &m->zcq };
 	size_t i;
 
 	for (i = 0; i < XVS_ARRAY_SIZE(fds); i++) {
@@ -170,6 +172,13 @@ int xdpmaps__port_set(const struct xdpmaps *m, __u32 idx, const struct xvs_port 
 	if (idx >= XVS_MAX_PORTS)
 		return -ERANGE;
 	return bpf_map_update_elem(m->ports, &idx, p, BPF_ANY) ? -errno : 0;
+}
+
+int xdpmaps__zcq_set(const struct xdpmaps *m, __u32 slot, const struct xvs_zcq *z)
+{
+	struct xvs_zcq off = { 0 };
+
+	return bpf_map_update_elem(m->zcq, &slot, z ? z : &off, BPF_ANY) ? -errno : 0;
 }
 
 int xdpmaps__cfg_get(const struct xdpmaps *m, struct xvs_cfg *c)

@@ -17,6 +17,7 @@ struct xdpmaps {
 	int xsks;
 	int cfg;
 	int stats;
+	int zcq;
 };
 
 /* The pin directory of a switch; -ENAMETOOLONG or -EINVAL for a bad name. */
@@ -35,6 +36,9 @@ int xdpmaps__fdb_set(const struct xdpmaps *m, const struct xvs_fdb_key *k,
 		     const struct xvs_fdb_val *v);
 int xdpmaps__fdb_del(const struct xdpmaps *m, const struct xvs_fdb_key *k);
 int xdpmaps__port_set(const struct xdpmaps *m, __u32 idx, const struct xvs_port *p);
+/* Dedicate XSKMAP slot `slot` to a VM's zero-copy socket (z->flags ON), or
+ * give it back (z NULL). */
+int xdpmaps__zcq_set(const struct xdpmaps *m, __u32 slot, const struct xvs_zcq *z);
 int xdpmaps__cfg_get(const struct xdpmaps *m, struct xvs_cfg *c);
 int xdpmaps__cfg_set(const struct xdpmaps *m, const struct xvs_cfg *c);
 

@@ -47,6 +47,12 @@ static const uint8_t MAC_MCAST6[6] = { 0x33, 0x33, 0x00, 0x00, 0x00, 0x01 };
 #define VM_A_MTU 1500
 #define VM_B_MTU 9000
 #define UPLINK_XSK_BASE 8 /* xq0's sockets start at slot 8 */
+/* xq0's queues 4 and 5 are dedicated to VM A and VM B (zero-copy): only
+ * their own unicast may enter, without its VLAN tag */
+#define ZC_A_RXQ 4
+#define ZC_B_RXQ 5
+#define ZC_A_SLOT (UPLINK_XSK_BASE + ZC_A_RXQ)
+#define ZC_B_SLOT (UPLINK_XSK_BASE + ZC_B_RXQ)
 
 #define IF_UPLINK "xq0" /* has an xvs_uplinks entry */
 #define IF_BARE "xq1" /* has none: slot = queue */
@@ -62,6 +68,7 @@ struct fixture {
 	int action; /* XDP_* expected */
 	enum xvs_reason reason;
 	__u32 slot; /* for XDP_REDIRECT */
+	bool popped; /* comes out without its outer VLAN tag */
 };
 
 static struct xvs_xdp *skel;
@@ -130,6 +137,8 @@ static void vlan_udp(struct frame *f, const uint8_t *dst, int tags, size_t paylo
 }
 
 static void b_vlan1_vm(struct frame *f) { vlan_udp(f, MAC_VM_B, 1, 64); }
+static void b_vlan1_vm_max(struct frame *f) { vlan_udp(f, MAC_VM_B, 1, VM_B_MTU - 28); }
+static void b_vlan1_vm_over(struct frame *f) { vlan_udp(f, MAC_VM_B, 1, VM_B_MTU - 28 + 1); }
 static void b_vlan2_vm(struct frame *f) { vlan_udp(f, MAC_VM_B, 2, 64); }
 /* VM B's MAC, but untagged: not the same FDB entry. */
 static void b_vlan_mismatch(struct frame *f) { vlan_udp(f, MAC_VM_B, 0, 64); }
@@ -392,62 +401,80 @@ static void b_ip4_eth_only(struct frame *f)
 
 static const struct fixture fixtures[] = {
 	/* forwarding decisions */
-	{ "udp4 to VM", b_udp4_vm, IN_UPLINK, 0, 0, XDP_REDIRECT, R(TO_VM), UPLINK_XSK_BASE },
-	{ "udp4 to VM, rx queue 3", b_udp4_vm, IN_UPLINK, 3, 0, XDP_REDIRECT, R(TO_VM), UPLINK_XSK_BASE + 3 },
-	{ "udp4 to VM, uplink without entry", b_udp4_vm, IN_BARE, 2, 0, XDP_REDIRECT, R(TO_VM), 2 },
-	{ "ARP to VM", b_arp_vm, IN_UPLINK, 0, 0, XDP_REDIRECT, R(TO_VM), UPLINK_XSK_BASE },
-	{ "ICMP echo to VM", b_icmp_echo, IN_UPLINK, 0, 0, XDP_REDIRECT, R(TO_VM), UPLINK_XSK_BASE },
-	{ "IPv6 UDP to VM", b_ip6_udp, IN_UPLINK, 1, 0, XDP_REDIRECT, R(TO_VM), UPLINK_XSK_BASE + 1 },
-	{ "1 VLAN tag to VM", b_vlan1_vm, IN_UPLINK, 0, 0, XDP_REDIRECT, R(TO_VM), UPLINK_XSK_BASE },
-	{ "2 VLAN tags to VM (outer VID)", b_vlan2_vm, IN_UPLINK, 0, 0, XDP_REDIRECT, R(TO_VM), UPLINK_XSK_BASE },
-	{ "VM MAC on another VLAN", b_vlan_mismatch, IN_UPLINK, 0, 0, XDP_PASS, R(UNKNOWN), 0 },
-	{ "broadcast to switch", b_bcast, IN_UPLINK, 2, 0, XDP_REDIRECT, R(FLOOD), UPLINK_XSK_BASE + 2 },
-	{ "IPv4 multicast to switch", b_mcast4, IN_UPLINK, 0, 0, XDP_REDIRECT, R(FLOOD), UPLINK_XSK_BASE },
-	{ "IPv6 multicast to switch", b_mcast6, IN_UPLINK, 0, 0, XDP_REDIRECT, R(FLOOD), UPLINK_XSK_BASE },
-	{ "broadcast, flood-to-host", b_bcast, IN_UPLINK, 0, FLOOD_HOST, XDP_PASS, R(FLOOD_HOST), 0 },
-	{ "unknown unicast to host", b_udp4_unknown, IN_UPLINK, 0, 0, XDP_PASS, R(UNKNOWN), 0 },
-	{ "unknown unicast, unknown-to-switch", b_udp4_unknown, IN_UPLINK, 1, UNK_SW, XDP_REDIRECT, R(UNKNOWN_SWITCH), UPLINK_XSK_BASE + 1 },
-	{ "broadcast, flood-to-host, no uplink entry", b_bcast, IN_BARE, 0, FLOOD_HOST, XDP_PASS, R(FLOOD_HOST), 0 },
-	{ "unknown, unknown-to-switch, no uplink entry", b_udp4_unknown, IN_BARE, 3, UNK_SW, XDP_REDIRECT, R(UNKNOWN_SWITCH), 3 },
-	{ "to the host's MAC", b_udp4_host, IN_UPLINK, 0, 0, XDP_PASS, R(NOT_VM), 0 },
-	{ "to a MAC behind the uplink", b_udp4_remote, IN_UPLINK, 0, 0, XDP_PASS, R(NOT_VM), 0 },
-	{ "FDB entry on an unused port", b_udp4_idle, IN_UPLINK, 0, 0, XDP_PASS, R(NOT_VM), 0 },
+	{ "udp4 to VM", b_udp4_vm, IN_UPLINK, 0, 0, XDP_REDIRECT, R(TO_VM), UPLINK_XSK_BASE, false },
+	{ "udp4 to VM, rx queue 3", b_udp4_vm, IN_UPLINK, 3, 0, XDP_REDIRECT, R(TO_VM), UPLINK_XSK_BASE + 3, false },
+	{ "udp4 to VM, uplink without entry", b_udp4_vm, IN_BARE, 2, 0, XDP_REDIRECT, R(TO_VM), 2, false },
+	{ "ARP to VM", b_arp_vm, IN_UPLINK, 0, 0, XDP_REDIRECT, R(TO_VM), UPLINK_XSK_BASE, false },
+	{ "ICMP echo to VM", b_icmp_echo, IN_UPLINK, 0, 0, XDP_REDIRECT, R(TO_VM), UPLINK_XSK_BASE, false },
+	{ "IPv6 UDP to VM", b_ip6_udp, IN_UPLINK, 1, 0, XDP_REDIRECT, R(TO_VM), UPLINK_XSK_BASE + 1, false },
+	{ "1 VLAN tag to VM", b_vlan1_vm, IN_UPLINK, 0, 0, XDP_REDIRECT, R(TO_VM), UPLINK_XSK_BASE, false },
+	{ "2 VLAN tags to VM (outer VID)", b_vlan2_vm, IN_UPLINK, 0, 0, XDP_REDIRECT, R(TO_VM), UPLINK_XSK_BASE, false },
+	{ "VM MAC on another VLAN", b_vlan_mismatch, IN_UPLINK, 0, 0, XDP_PASS, R(UNKNOWN), 0, false },
+	{ "broadcast to switch", b_bcast, IN_UPLINK, 2, 0, XDP_REDIRECT, R(FLOOD), UPLINK_XSK_BASE + 2, false },
+	{ "IPv4 multicast to switch", b_mcast4, IN_UPLINK, 0, 0, XDP_REDIRECT, R(FLOOD), UPLINK_XSK_BASE, false },
+	{ "IPv6 multicast to switch", b_mcast6, IN_UPLINK, 0, 0, XDP_REDIRECT, R(FLOOD), UPLINK_XSK_BASE, false },
+	{ "broadcast, flood-to-host", b_bcast, IN_UPLINK, 0, FLOOD_HOST, XDP_PASS, R(FLOOD_HOST), 0, false },
+	{ "unknown unicast to host", b_udp4_unknown, IN_UPLINK, 0, 0, XDP_PASS, R(UNKNOWN), 0, false },
+	{ "unknown unicast, unknown-to-switch", b_udp4_unknown, IN_UPLINK, 1, UNK_SW, XDP_REDIRECT, R(UNKNOWN_SWITCH), UPLINK_XSK_BASE + 1, false },
+	{ "broadcast, flood-to-host, no uplink entry", b_bcast, IN_BARE, 0, FLOOD_HOST, XDP_PASS, R(FLOOD_HOST), 0, false },
+	{ "unknown, unknown-to-switch, no uplink entry", b_udp4_unknown, IN_BARE, 3, UNK_SW, XDP_REDIRECT, R(UNKNOWN_SWITCH), 3, false },
+	{ "to the host's MAC", b_udp4_host, IN_UPLINK, 0, 0, XDP_PASS, R(NOT_VM), 0, false },
+	{ "to a MAC behind the uplink", b_udp4_remote, IN_UPLINK, 0, 0, XDP_PASS, R(NOT_VM), 0, false },
+	{ "FDB entry on an unused port", b_udp4_idle, IN_UPLINK, 0, 0, XDP_PASS, R(NOT_VM), 0, false },
 	/* MTU and jumbo frames (multi-buffer) */
-	{ "frame at VM MTU", b_mtu_exact, IN_UPLINK, 0, 0, XDP_REDIRECT, R(TO_VM), UPLINK_XSK_BASE },
-	{ "frame over VM MTU", b_mtu_over, IN_UPLINK, 0, 0, XDP_DROP, R(MTU), 0 },
-	{ "jumbo at VM MTU 9000", b_jumbo_exact, IN_UPLINK, 0, 0, XDP_REDIRECT, R(TO_VM), UPLINK_XSK_BASE },
-	{ "jumbo over VM MTU 9000", b_jumbo_over, IN_UPLINK, 0, 0, XDP_DROP, R(MTU), 0 },
+	{ "frame at VM MTU", b_mtu_exact, IN_UPLINK, 0, 0, XDP_REDIRECT, R(TO_VM), UPLINK_XSK_BASE, false },
+	{ "frame over VM MTU", b_mtu_over, IN_UPLINK, 0, 0, XDP_DROP, R(MTU), 0, false },
+	{ "jumbo at VM MTU 9000", b_jumbo_exact, IN_UPLINK, 0, 0, XDP_REDIRECT, R(TO_VM), UPLINK_XSK_BASE, false },
+	{ "jumbo over VM MTU 9000", b_jumbo_over, IN_UPLINK, 0, 0, XDP_DROP, R(MTU), 0, false },
 	/* L2 parse failures */
-	{ "bare Ethernet header", b_eth_only, IN_UPLINK, 0, 0, XDP_REDIRECT, R(TO_VM), UPLINK_XSK_BASE },
-	{ "VLAN tag truncated", b_vlan_trunc, IN_UPLINK, 0, 0, XDP_DROP, R(VLAN_TRUNC), 0 },
-	{ "3 VLAN tags", b_vlan_depth, IN_UPLINK, 0, 0, XDP_DROP, R(VLAN_DEPTH), 0 },
+	{ "bare Ethernet header", b_eth_only, IN_UPLINK, 0, 0, XDP_REDIRECT, R(TO_VM), UPLINK_XSK_BASE, false },
+	{ "VLAN tag truncated", b_vlan_trunc, IN_UPLINK, 0, 0, XDP_DROP, R(VLAN_TRUNC), 0, false },
+	{ "3 VLAN tags", b_vlan_depth, IN_UPLINK, 0, 0, XDP_DROP, R(VLAN_DEPTH), 0, false },
 	/* IPv4 */
-	{ "IPv4 ethertype, no header", b_ip4_eth_only, IN_UPLINK, 0, 0, XDP_DROP, R(IP4_TRUNC), 0 },
-	{ "IPv4 header truncated", b_ip4_trunc_hdr, IN_UPLINK, 0, 0, XDP_DROP, R(IP4_TRUNC), 0 },
-	{ "IPv4 total length past end", b_ip4_trunc_len, IN_UPLINK, 0, 0, XDP_DROP, R(IP4_TRUNC), 0 },
-	{ "IPv4 IHL 4", b_ip4_bad_ihl, IN_UPLINK, 0, 0, XDP_DROP, R(IP4_HDR), 0 },
-	{ "IPv4 version 6", b_ip4_bad_version, IN_UPLINK, 0, 0, XDP_DROP, R(IP4_HDR), 0 },
-	{ "IPv4 total length < IHL", b_ip4_len_lt_ihl, IN_UPLINK, 0, 0, XDP_DROP, R(IP4_HDR), 0 },
-	{ "IPv4 with 40 bytes of options", b_ip4_options, IN_UPLINK, 0, 0, XDP_REDIRECT, R(TO_VM), UPLINK_XSK_BASE },
-	{ "IPv4 options past total length", b_ip4_options_trunc, IN_UPLINK, 0, 0, XDP_DROP, R(IP4_HDR), 0 },
-	{ "IPv4 later fragment, no L4", b_ip4_later_frag, IN_UPLINK, 0, 0, XDP_REDIRECT, R(TO_VM), UPLINK_XSK_BASE },
-	{ "IPv4 first fragment, TCP cut", b_ip4_first_frag_trunc, IN_UPLINK, 0, 0, XDP_DROP, R(L4_TRUNC), 0 },
+	{ "IPv4 ethertype, no header", b_ip4_eth_only, IN_UPLINK, 0, 0, XDP_DROP, R(IP4_TRUNC), 0, false },
+	{ "IPv4 header truncated", b_ip4_trunc_hdr, IN_UPLINK, 0, 0, XDP_DROP, R(IP4_TRUNC), 0, false },
+	{ "IPv4 total length past end", b_ip4_trunc_len, IN_UPLINK, 0, 0, XDP_DROP, R(IP4_TRUNC), 0, false },
+	{ "IPv4 IHL 4", b_ip4_bad_ihl, IN_UPLINK, 0, 0, XDP_DROP, R(IP4_HDR), 0, false },
+	{ "IPv4 version 6", b_ip4_bad_version, IN_UPLINK, 0, 0, XDP_DROP, R(IP4_HDR), 0, false },
+	{ "IPv4 total length < IHL", b_ip4_len_lt_ihl, IN_UPLINK, 0, 0, XDP_DROP, R(IP4_HDR), 0, false },
+	{ "IPv4 with 40 bytes of options", b_ip4_options, IN_UPLINK, 0, 0, XDP_REDIRECT, R(TO_VM), UPLINK_XSK_BASE, false },
+	{ "IPv4 options past total length", b_ip4_options_trunc, IN_UPLINK, 0, 0, XDP_DROP, R(IP4_HDR), 0, false },
+	{ "IPv4 later fragment, no L4", b_ip4_later_frag, IN_UPLINK, 0, 0, XDP_REDIRECT, R(TO_VM), UPLINK_XSK_BASE, false },
+	{ "IPv4 first fragment, TCP cut", b_ip4_first_frag_trunc, IN_UPLINK, 0, 0, XDP_DROP, R(L4_TRUNC), 0, false },
 	/* L4 */
-	{ "UDP header truncated", b_udp_trunc, IN_UPLINK, 0, 0, XDP_DROP, R(L4_TRUNC), 0 },
-	{ "TCP header truncated", b_tcp_trunc, IN_UPLINK, 0, 0, XDP_DROP, R(L4_TRUNC), 0 },
-	{ "TCP data offset 4", b_tcp_bad_doff, IN_UPLINK, 0, 0, XDP_DROP, R(L4_TRUNC), 0 },
-	{ "ICMP header truncated", b_icmp_trunc, IN_UPLINK, 0, 0, XDP_DROP, R(L4_TRUNC), 0 },
-	{ "ICMPv6 header truncated", b_icmp6_trunc, IN_UPLINK, 0, 0, XDP_DROP, R(L4_TRUNC), 0 },
+	{ "UDP header truncated", b_udp_trunc, IN_UPLINK, 0, 0, XDP_DROP, R(L4_TRUNC), 0, false },
+	{ "TCP header truncated", b_tcp_trunc, IN_UPLINK, 0, 0, XDP_DROP, R(L4_TRUNC), 0, false },
+	{ "TCP data offset 4", b_tcp_bad_doff, IN_UPLINK, 0, 0, XDP_DROP, R(L4_TRUNC), 0, false },
+	{ "ICMP header truncated", b_icmp_trunc, IN_UPLINK, 0, 0, XDP_DROP, R(L4_TRUNC), 0, false },
+	{ "ICMPv6 header truncated", b_icmp6_trunc, IN_UPLINK, 0, 0, XDP_DROP, R(L4_TRUNC), 0, false },
 	/* IPv6 */
-	{ "IPv6 header truncated", b_ip6_trunc_hdr, IN_UPLINK, 0, 0, XDP_DROP, R(IP6_TRUNC), 0 },
-	{ "IPv6 payload length past end", b_ip6_trunc_len, IN_UPLINK, 0, 0, XDP_DROP, R(IP6_TRUNC), 0 },
-	{ "IPv6 version 4", b_ip6_bad_version, IN_UPLINK, 0, 0, XDP_DROP, R(IP6_HDR), 0 },
-	{ "IPv6 5 extension headers + TCP", b_ip6_ext_chain, IN_UPLINK, 0, 0, XDP_REDIRECT, R(TO_VM), UPLINK_XSK_BASE },
-	{ "IPv6 8 extension headers", b_ip6_ext_max, IN_UPLINK, 0, 0, XDP_REDIRECT, R(TO_VM), UPLINK_XSK_BASE },
-	{ "IPv6 9 extension headers", b_ip6_ext_depth, IN_UPLINK, 0, 0, XDP_DROP, R(IP6_EXT_DEPTH), 0 },
-	{ "IPv6 ext header length past end", b_ip6_ext_trunc_len, IN_UPLINK, 0, 0, XDP_DROP, R(IP6_EXT_TRUNC), 0 },
-	{ "IPv6 ext header cut", b_ip6_ext_trunc_hdr, IN_UPLINK, 0, 0, XDP_DROP, R(IP6_EXT_TRUNC), 0 },
-	{ "IPv6 later fragment, no L4", b_ip6_later_frag, IN_UPLINK, 0, 0, XDP_REDIRECT, R(TO_VM), UPLINK_XSK_BASE },
+	{ "IPv6 header truncated", b_ip6_trunc_hdr, IN_UPLINK, 0, 0, XDP_DROP, R(IP6_TRUNC), 0, false },
+	{ "IPv6 payload length past end", b_ip6_trunc_len, IN_UPLINK, 0, 0, XDP_DROP, R(IP6_TRUNC), 0, false },
+	{ "IPv6 version 4", b_ip6_bad_version, IN_UPLINK, 0, 0, XDP_DROP, R(IP6_HDR), 0, false },
+	{ "IPv6 5 extension headers + TCP", b_ip6_ext_chain, IN_UPLINK, 0, 0, XDP_REDIRECT, R(TO_VM), UPLINK_XSK_BASE, false },
+	{ "IPv6 8 extension headers", b_ip6_ext_max, IN_UPLINK, 0, 0, XDP_REDIRECT, R(TO_VM), UPLINK_XSK_BASE, false },
+	{ "IPv6 9 extension headers", b_ip6_ext_depth, IN_UPLINK, 0, 0, XDP_DROP, R(IP6_EXT_DEPTH), 0, false },
+	{ "IPv6 ext header length past end", b_ip6_ext_trunc_len, IN_UPLINK, 0, 0, XDP_DROP, R(IP6_EXT_TRUNC), 0, false },
+	{ "IPv6 ext header cut", b_ip6_ext_trunc_hdr, IN_UPLINK, 0, 0, XDP_DROP, R(IP6_EXT_TRUNC), 0, false },
+	{ "IPv6 later fragment, no L4", b_ip6_later_frag, IN_UPLINK, 0, 0, XDP_REDIRECT, R(TO_VM), UPLINK_XSK_BASE, false },
+	/* queues dedicated to one VM (zero-copy): its frames, nothing else */
+	{ "zc: udp4 to its VM", b_udp4_vm, IN_UPLINK, ZC_A_RXQ, 0, XDP_REDIRECT, R(ZC_TO_VM), ZC_A_SLOT, false },
+	{ "zc: ARP to its VM", b_arp_vm, IN_UPLINK, ZC_A_RXQ, 0, XDP_REDIRECT, R(ZC_TO_VM), ZC_A_SLOT, false },
+	{ "zc: frame at its VM's MTU", b_mtu_exact, IN_UPLINK, ZC_A_RXQ, 0, XDP_REDIRECT, R(ZC_TO_VM), ZC_A_SLOT, false },
+	{ "zc: frame over its VM's MTU", b_mtu_over, IN_UPLINK, ZC_A_RXQ, 0, XDP_DROP, R(MTU), 0, false },
+	{ "zc: tagged, to its VM, tag removed", b_vlan1_vm, IN_UPLINK, ZC_B_RXQ, 0, XDP_REDIRECT, R(ZC_TO_VM), ZC_B_SLOT, true },
+	{ "zc: 2 tags, outer removed", b_vlan2_vm, IN_UPLINK, ZC_B_RXQ, 0, XDP_REDIRECT, R(ZC_TO_VM), ZC_B_SLOT, true },
+	{ "zc: tagged at MTU (the tag not counted)", b_vlan1_vm_max, IN_UPLINK, ZC_B_RXQ, 0, XDP_REDIRECT, R(ZC_TO_VM), ZC_B_SLOT, true },
+	{ "zc: tagged over MTU", b_vlan1_vm_over, IN_UPLINK, ZC_B_RXQ, 0, XDP_DROP, R(MTU), 0, false },
+	{ "zc: another VM's unicast", b_vlan1_vm, IN_UPLINK, ZC_A_RXQ, 0, XDP_PASS, R(ZC_OTHER), 0, false },
+	{ "zc: its VM's MAC, other VLAN", b_vlan_mismatch, IN_UPLINK, ZC_B_RXQ, 0, XDP_PASS, R(ZC_OTHER), 0, false },
+	{ "zc: unknown unicast", b_udp4_unknown, IN_UPLINK, ZC_A_RXQ, UNK_SW, XDP_PASS, R(ZC_OTHER), 0, false },
+	{ "zc: to the host", b_udp4_host, IN_UPLINK, ZC_A_RXQ, 0, XDP_PASS, R(ZC_OTHER), 0, false },
+	{ "zc: behind the uplink", b_udp4_remote, IN_UPLINK, ZC_A_RXQ, 0, XDP_PASS, R(ZC_OTHER), 0, false },
+	{ "zc: broadcast", b_bcast, IN_UPLINK, ZC_A_RXQ, 0, XDP_PASS, R(ZC_FLOOD), 0, false },
+	{ "zc: multicast", b_mcast6, IN_UPLINK, ZC_B_RXQ, 0, XDP_PASS, R(ZC_FLOOD), 0, false },
+	{ "zc: malformed still dropped", b_ip4_bad_ihl, IN_UPLINK, ZC_A_RXQ, 0, XDP_DROP, R(IP4_HDR), 0, false },
+	{ "zc queue id on a bare interface: ordinary", b_udp4_vm, IN_BARE, ZC_A_RXQ, 0, XDP_REDIRECT, R(TO_VM), ZC_A_RXQ, false },
 };
 
 /* ---- running ---------------------------------------------------------- */
@@ -501,12 +528,17 @@ static void set_slot(__u32 slot, bool present)
 
 static int fallback_action(enum xvs_reason hit, enum xvs_reason *miss)
 {
+	if (hit == XVS_REASON_ZC_TO_VM) {
+		*miss = XVS_REASON_ZC_DOWN;
+		return XDP_DROP;
+	}
 	*miss = hit == XVS_REASON_TO_VM ? XVS_REASON_NO_XSK : XVS_REASON_NO_XSK_PASS;
 	return hit == XVS_REASON_TO_VM ? XDP_DROP : XDP_PASS;
 }
 
 /* One test run; checks action, that exactly one verdict and one reason
- * counter moved by one frame, and that the frame came out untouched. */
+ * counter moved by one frame, and that the frame came out untouched (or,
+ * `popped`, exactly without its outer VLAN tag). */
 static void run_once(const struct fixture *fx, const struct frame *f, int action,
 		     enum xvs_reason reason)
 {
@@ -540,6 +572,12 @@ static void run_once(const struct fixture *fx, const struct frame *f, int action
 				    (unsigned long long)want);
 		assert_int_equal(after[i].packets - before[i].packets, want);
 		assert_int_equal(after[i].bytes - before[i].bytes, want * f->len);
+	}
+	if (fx->popped) {
+		assert_int_equal(o.data_size_out, f->len - 4);
+		assert_memory_equal(out, f->buf, 12);
+		assert_memory_equal(out + 12, f->buf + 16, f->len - 16);
+		return;
 	}
 	assert_int_equal(o.data_size_out, f->len);
 	assert_memory_equal(out, f->buf, f->len);
@@ -628,6 +666,13 @@ static int port_set(__u32 idx, __u32 kind, __u32 mtu)
 	return bpf_map_update_elem(bpf_map__fd(skel->maps.xvs_ports), &idx, &p, 0);
 }
 
+static int zcq_set(__u32 slot, __u32 port, __u32 max_len)
+{
+	struct xvs_zcq z = { .port = port, .flags = XVS_ZCQ_F_ON, .max_len = max_len };
+
+	return bpf_map_update_elem(bpf_map__fd(skel->maps.xvs_zcq), &slot, &z, 0);
+}
+
 static int make_xsk(void)
 {
 	const size_t frames = 64, fsz = XSK_UMEM__DEFAULT_FRAME_SIZE;
@@ -661,8 +706,8 @@ static int group_setup(void **state)
 		fprintf(stderr, "unshare(CLONE_NEWNET): %s (need root)\n", strerror(errno));
 		return -1;
 	}
-	if (system("ip link set lo up && ip link add " IF_UPLINK " numtxqueues 4 numrxqueues 4 "
-		   "type veth peer name " IF_BARE " numtxqueues 4 numrxqueues 4 && "
+	if (system("ip link set lo up && ip link add " IF_UPLINK " numtxqueues 6 numrxqueues 6 "
+		   "type veth peer name " IF_BARE " numtxqueues 6 numrxqueues 6 && "
 		   "ip link set " IF_UPLINK " up && ip link set " IF_BARE " up")) {
 		fprintf(stderr, "cannot create the test veth pair\n");
 		return -1;
@@ -698,6 +743,11 @@ static int group_setup(void **state)
 	err = err ?: fdb_add(MAC_HOST, XVS_VLAN_NONE, 3);
 	err = err ?: fdb_add(MAC_REMOTE, XVS_VLAN_NONE, 4);
 	err = err ?: fdb_add(MAC_IDLE, XVS_VLAN_NONE, 5);
+	err = err ?: zcq_set(ZC_A_SLOT, 1, VM_A_MTU + 14);
+	err = err ?: zcq_set(ZC_B_SLOT, 2, VM_B_MTU + 14);
+	/* an entry without XVS_ZCQ_F_ON is no dedication */
+	err = err ?: bpf_map_update_elem(bpf_map__fd(skel->maps.xvs_zcq), &(__u32){ UPLINK_XSK_BASE },
+					 &(struct xvs_zcq){ .port = 2, .max_len = 60 }, 0);
 	if (err) {
 		fprintf(stderr, "populating maps: %s\n", strerror(errno));
 		return -1;

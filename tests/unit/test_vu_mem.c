@@ -12,6 +12,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -429,6 +430,119 @@ static void sealed_region(void **state)
 	close(fd);
 }
 
+/* A span: scratch first, then every region, no hole anywhere (each page
+ * readable and writable: a hole would be PROT_NONE and fault), the
+ * regions' bytes where the translation says, and the scratch host-owned
+ * (writing it changes no file). Unaligned offsets and sizes leave gaps
+ * between the regions' mappings that must be filled. */
+static void span_without_holes(void **state)
+{
+	struct vu_mem_table t = { .nregions = 3 };
+	int fds[3] = { pattern_fd(256 * KIB, 1), pattern_fd(300 * KIB, 2), pattern_fd(64 * KIB, 3) };
+	const char *why = NULL;
+	struct vu_mem *m;
+	uint64_t pg = (uint64_t)sysconf(_SC_PAGESIZE), off;
+	int i;
+
+	(void)state;
+	t.regions[0] = region(0, 256 * KIB, 0x100000, 0);
+	t.regions[1] = region(0x100000, 300 * KIB - 100, 0x200000, 100); /* odd size and offset */
+	t.regions[2] = region(0x200000, 60 * KIB, 0x300000, 4 * KIB);
+	m = vu_mem_map_span(&t, fds, 3, 10000, &why);
+	if (!m)
+		fail_msg("span refused: %s", why);
+	assert_non_null(m->scratch);
+	assert_true(m->scratch_len >= 10000);
+	assert_true(m->scratch_len % pg == 0);
+	assert_true((uintptr_t)m->scratch % pg == 0);
+	/* the scratch is right before the first region's mapping */
+	assert_ptr_equal(m->scratch + m->scratch_len, m->map_start[0]);
+	for (i = 0; i < 3; i++) {
+		assert_true(m->r[i].hva >= m->scratch + m->scratch_len);
+		assert_true(m->r[i].hva + m->r[i].size <= m->scratch + m->span_len);
+	}
+	assert_ptr_equal(m->scratch + m->span_len, m->map_start[2] + m->map_len[2]);
+	for (off = 0; off < m->span_len; off += pg) /* a hole would fault */
+		__atomic_fetch_add(m->scratch + off, 0, __ATOMIC_RELAXED);
+	memset(m->scratch, 0xee, m->scratch_len);
+	expect_bytes(m, 0, 256 * KIB, 1, 0);
+	expect_bytes(m, 0x100000, 300 * KIB - 100, 2, 100);
+	expect_bytes(m, 0x200000, 60 * KIB, 3, 4 * KIB);
+	vu_mem_unmap(m);
+	/* without a span, as before: no scratch */
+	m = map_ok(&t, fds, 3);
+	assert_null(m->scratch);
+	assert_int_equal(m->span_len, 0);
+	vu_mem_unmap(m);
+	for (i = 0; i < 3; i++)
+		close(fds[i]);
+}
+
+static long read_long(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	long v = -1;
+
+	if (f && fscanf(f, "%ld", &v) != 1)
+		v = -1;
+	if (f)
+		fclose(f);
+	return v;
+}
+
+static void write_long(const char *path, long v)
+{
+	FILE *f = fopen(path, "w");
+
+	if (f) {
+		fprintf(f, "%ld\n", v);
+		fclose(f);
+	}
+}
+
+/* A 2 MiB hugetlbfs region after a 12 KiB memfd one: the huge region must
+ * start 2 MiB-aligned, and the gap before it is host memory in a span
+ * (without the fill, touching it faults). Needs two free huge pages: the
+ * test reserves them for itself (as root) and gives them back. */
+static void span_fills_gap_before_huge_region(void **state)
+{
+	const char *nr = "/proc/sys/vm/nr_hugepages";
+	long had = read_long(nr), free_pages = read_long("/sys/kernel/mm/hugepages/hugepages-2048kB/free_hugepages");
+	struct vu_mem_table t = { .nregions = 2 };
+	uint64_t pg = (uint64_t)sysconf(_SC_PAGESIZE), off;
+	const char *why = NULL;
+	struct vu_mem *m;
+	int fds[2];
+
+	(void)state;
+	if (had < 0 || free_pages < 0)
+		skip();
+	if (free_pages < 2)
+		write_long(nr, had + 2 - free_pages);
+	fds[0] = pattern_fd(12 * KIB, 1);
+	fds[1] = memfd_create("xvs-test-huge", MFD_CLOEXEC | MFD_HUGETLB);
+	if (fds[1] < 0 || ftruncate(fds[1], 2 << 20)) {
+		write_long(nr, had);
+		skip();
+	}
+	t.regions[0] = region(0, 12 * KIB, 0x100000, 0);
+	t.regions[1] = region(0x200000, 2 << 20, 0x400000, 0);
+	m = vu_mem_map_span(&t, fds, 2, 4096, &why);
+	if (!m) {
+		write_long(nr, had);
+		fail_msg("span refused: %s", why);
+	}
+	assert_true((uintptr_t)m->map_start[1] % (2 << 20) == 0);
+	assert_true(m->map_start[1] > m->map_start[0] + m->map_len[0]); /* a gap */
+	for (off = 0; off < m->span_len; off += pg) /* a hole would fault */
+		__atomic_fetch_add(m->scratch + off, 0, __ATOMIC_RELAXED);
+	expect_bytes(m, 0, 12 * KIB, 1, 0);
+	vu_mem_unmap(m);
+	close(fds[0]);
+	close(fds[1]);
+	write_long(nr, had);
+}
+
 static void gpa_boundaries(void **state)
 {
 	struct vu_mem *m;
@@ -532,6 +646,8 @@ int main(void)
 		cmocka_unit_test(refuse_wrap_around),
 		cmocka_unit_test(refuse_past_end_of_file),
 		cmocka_unit_test(refuse_bad_fd),
+		cmocka_unit_test(span_without_holes),
+		cmocka_unit_test(span_fills_gap_before_huge_region),
 		cmocka_unit_test(gpa_boundaries),
 		cmocka_unit_test(gpa_piece_boundaries),
 		cmocka_unit_test(uva_boundaries),
