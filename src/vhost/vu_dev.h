@@ -32,6 +32,12 @@ struct vu_dev_ops {
 	/* A vring became ready, with notifications off; called under its
 	 * vq lock (must not take it). */
 	void (*vring_ready)(void *ctx, struct vu_dev *d, int vring);
+	/* The device is about to stop a ring (GET_VRING_BASE), replace the
+	 * memory table, reset or disconnect: every use of guest memory outside
+	 * the vring locks (buffers lent to the kernel) must end before this
+	 * returns; the rings and the memory are still valid. May take vq
+	 * locks. */
+	void (*mem_release)(void *ctx, struct vu_dev *d, const char *why);
 };
 
 struct vu_vring {
@@ -61,6 +67,9 @@ struct vu_dev {
 	int fd; /* the connection; -1 when none */
 	uint16_t max_queues; /* queue pairs offered */
 	uint64_t max_mem; /* bytes of guest memory accepted (all regions) */
+	/* host-owned bytes the owner wants in front of guest memory, with no
+	 * holes between regions (vu_mem_map_span), from the next table on */
+	size_t mem_scratch;
 
 	/* message being received: header, then its payload (aligned) */
 	struct {

@@ -1,0 +1,586 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Zero-copy between an uplink queue and a VM: see zc.h for the buffer
+ * contract and the lifecycle.
+ */
+#include "dp/zc.h"
+
+#include <bpf/bpf.h>
+#include <errno.h>
+#include <linux/if_xdp.h>
+#include <linux/virtio_net.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <unistd.h>
+
+#include "base/log.h"
+#include "dp/dp.h"
+
+#ifndef XDP_PKT_CONTD
+#define XDP_PKT_CONTD (1 << 0)
+#endif
+
+#define ETH_HLEN 14
+#define VLAN_HLEN 4
+/* Descriptors of one TX frame at most: the kernel's MAX_SKB_FRAGS + 1
+ * (the header and 16 pieces of payload). */
+#define ZC_TX_MAX_DESC 17
+
+_Static_assert(DP_ZC_SLOT >= XZC_MAX_CHUNK / 2, "a scratch slot holds a small frame");
+_Static_assert(DP_ZC_SCRATCH >= XZC_MAX_CHUNK, "every fill address is positive");
+
+static struct vq *rx_ring(struct dp_port *p)
+{
+	return &p->dev.vr[0].vq;
+}
+
+static struct vq *tx_ring(struct dp_port *p)
+{
+	return &p->dev.vr[1].vq;
+}
+
+/* The buffer contract (zc.h): room R after the virtio-net header, chunk C,
+ * UMEM headroom H = C − 256 − R. */
+static int zc_layout(uint32_t mtu, uint32_t *room, uint32_t *chunk, uint32_t *headroom)
+{
+	*room = mtu + ETH_HLEN + VLAN_HLEN;
+	*chunk = *room + XZC_KERNEL_HEADROOM <= XZC_MIN_CHUNK ? XZC_MIN_CHUNK : XZC_MAX_CHUNK;
+	if (*room + XZC_KERNEL_HEADROOM > *chunk)
+		return -EMSGSIZE;
+	*headroom = *chunk - XZC_KERNEL_HEADROOM - *room;
+	return 0;
+}
+
+static void zc_signal(struct dp *dp)
+{
+	if (write(dp->notify_fd, &(uint64_t){ 1 }, sizeof(uint64_t)) < 0) {
+		/* saturated: the control thread is awake anyway */
+	}
+}
+
+/* ---- RX ------------------------------------------------------------------ */
+
+/* The posted buffer the kernel filled at fill address a: almost always
+ * the oldest (the kernel takes fill entries in order). */
+static struct dp_zc_rx_slot *rx_find(struct dp_zc *z, uint64_t a)
+{
+	uint32_t i;
+
+	for (i = z->rx_head; i != z->rx_tail; i++) {
+		struct dp_zc_rx_slot *s = &z->rx[i % DP_ZC_RING];
+
+		if (!s->done && s->addr == a)
+			return s;
+	}
+	return NULL;
+}
+
+static void rx_retire(struct dp_zc *z)
+{
+	while (z->rx_head != z->rx_tail && z->rx[z->rx_head % DP_ZC_RING].done)
+		z->rx_head++;
+}
+
+/* The virtio-net header of a frame in one buffer: no offloads. */
+static void write_hdr(uint8_t *buf, uint8_t hdr_len)
+{
+	struct virtio_net_hdr_mrg_rxbuf h = { .num_buffers = 1 };
+
+	memcpy(buf, &h, hdr_len);
+}
+
+/* Post guest RX buffers on the fill ring: single buffers with the room
+ * the contract needs, while the guest leaves enough for the copy path (a
+ * broadcast from the tap, a frame from another VM, one from another
+ * queue). Called with the RX vring locked. */
+static void rx_refill(struct dp_worker *w, struct dp_port *p, struct dp_zc *z, struct vq *vq)
+{
+	struct vq_chain *c = &w->chains[0];
+	uint64_t addr[DP_BURST];
+	uint16_t head[DP_BURST];
+	uint32_t rx_off = XZC_RX_OFFSET(z->s.headroom), idx, k, i;
+	int avail = vq_avail_count(vq), want, r;
+	int reserve = vq->size / 8 ? vq->size / 8 : 1;
+
+	if (avail < 0) {
+		vu_dev_mark_broken(&p->dev, vq->err);
+		zc_signal(w->dp);
+		return;
+	}
+	want = avail - reserve;
+	if (want > (int)(DP_ZC_RING - (z->rx_tail - z->rx_head)))
+		want = (int)(DP_ZC_RING - (z->rx_tail - z->rx_head));
+	if (want > DP_BURST)
+		want = DP_BURST;
+	for (k = 0; (int)k < want; k++) {
+		uint64_t off;
+
+		r = vq_pop(vq, c, true);
+		if (r == -EFAULT) {
+			vu_dev_mark_broken(&p->dev, vq->err);
+			zc_signal(w->dp);
+			break;
+		}
+		off = r || c->nseg != 1 || c->seg[0].len < z->hdr_len + z->room
+			      ? UINT64_MAX
+			      : xzc_offset(&z->s, c->seg[0].base, c->seg[0].len);
+		if (off == UINT64_MAX) {
+			/* left to the copy path; counted once per buffer */
+			vq_unpop(vq, 1);
+			if (!z->unfit_seen || z->unfit_at != vq->last_avail) {
+				z->st.rx_unfit++;
+				z->unfit_seen = true;
+				z->unfit_at = vq->last_avail;
+			}
+			break;
+		}
+		/* off ≥ DP_ZC_SCRATCH > rx_off: no wrap-around */
+		addr[k] = off + z->hdr_len - rx_off;
+		head[k] = c->head;
+	}
+	if (!k)
+		return;
+	/* the fill ring has a slot for every buffer we may hold */
+	if (xsk_ring_prod__reserve(&z->s.fq, k, &idx) != k) {
+		vq_unpop(vq, (uint16_t)k);
+		return;
+	}
+	for (i = 0; i < k; i++) {
+		*xsk_ring_prod__fill_addr(&z->s.fq, idx + i) = addr[i];
+		z->rx[z->rx_tail++ % DP_ZC_RING] =
+			(struct dp_zc_rx_slot){ .addr = addr[i], .head = head[i] };
+	}
+	xsk_ring_prod__submit(&z->s.fq, k);
+	z->st.rx_posted += k;
+}
+
+static int rx_burst(struct dp_worker *w, struct dp_port *p, struct dp_zc *z)
+{
+	struct vq *vq = rx_ring(p);
+	uint32_t rx_off = XZC_RX_OFFSET(z->s.headroom), idx, n, i;
+
+	/* a delivery from another worker holds it for one burst: next loop */
+	if (!vq_trylock(vq))
+		return 0;
+	if (!vq->ready) {
+		vq_unlock(vq);
+		return 0;
+	}
+	n = xsk_ring_cons__peek(&z->s.rx, DP_BURST, &idx);
+	for (i = 0; i < n; i++) {
+		const struct xdp_desc *d = xsk_ring_cons__rx_desc(&z->s.rx, idx + i);
+		uint64_t a = xsk_umem__extract_addr(d->addr);
+		struct dp_zc_rx_slot *s = rx_find(z, a);
+		bool frag = z->rx_in_frag || (d->options & XDP_PKT_CONTD);
+
+		z->rx_in_frag = d->options & XDP_PKT_CONTD;
+		if (!s) {
+			z->st.rx_bad_desc++;
+			continue;
+		}
+		s->done = true;
+		if (frag || d->len > z->room) {
+			/* a frame over several buffers: XDP lets none through;
+			 * the buffer goes back unused */
+			z->st.rx_bad_desc++;
+			vq_push(vq, s->head, 0);
+			continue;
+		}
+		write_hdr(z->s.area + a + rx_off - z->hdr_len, z->hdr_len);
+		vq_push(vq, s->head, z->hdr_len + d->len);
+		z->st.rx_zc++;
+		z->st.rx_bytes += d->len;
+	}
+	if (n)
+		xsk_ring_cons__release(&z->s.rx, n);
+	rx_retire(z);
+	rx_refill(w, p, z, vq);
+	vq_flush(vq);
+	vq_unlock(vq);
+	if (xsk_ring_prod__needs_wakeup(&z->s.fq))
+		xzc_kick_rx(&z->s);
+	return (int)n;
+}
+
+/* ---- TX ------------------------------------------------------------------ */
+
+/* Take back what the kernel has sent (TX vring locked); returns guest
+ * buffers returned. */
+static int tx_reap(struct dp_zc *z, struct vq *txq)
+{
+	uint32_t idx, n = xsk_ring_cons__peek(&z->s.cq, DP_ZC_RING, &idx);
+	int pushed = 0;
+
+	if (!n)
+		return 0;
+	xsk_ring_cons__release(&z->s.cq, n);
+	while (n && z->tx_head != z->tx_tail) {
+		struct dp_zc_tx_slot *t = &z->tx[z->tx_head % DP_ZC_RING];
+		uint32_t need = t->ndesc - z->tx_done_desc;
+
+		if (n < need) {
+			z->tx_done_desc += n;
+			break;
+		}
+		n -= need;
+		z->tx_done_desc = 0;
+		if (t->head != DP_ZC_NO_HEAD) {
+			vq_push(txq, t->head, 0);
+			z->tx_guest--;
+			pushed++;
+		}
+		z->free_slot[z->nfree++] = t->slot;
+		z->tx_head++;
+	}
+	return pushed;
+}
+
+/* Pieces of at most `max` bytes the chain has after `skip` bytes. */
+static int count_pieces(const struct vq_chain *c, uint32_t skip, uint32_t max)
+{
+	int n = 0, s;
+
+	for (s = 0; s < c->nseg; s++) {
+		uint32_t l = c->seg[s].len;
+
+		if (skip >= l) {
+			skip -= l;
+			continue;
+		}
+		l -= skip;
+		skip = 0;
+		n += (int)((l + max - 1) / max);
+	}
+	return n;
+}
+
+/* Write the frame's header, from the worker's checked copy, with its VLAN
+ * tag; returns its length. */
+static uint32_t put_header(uint8_t *b, const uint8_t *h, uint16_t vlan)
+{
+	uint32_t at = 12;
+
+	memcpy(b, h, 12);
+	if (vlan) {
+		b[12] = 0x81;
+		b[13] = 0x00;
+		b[14] = (uint8_t)(vlan >> 8);
+		b[15] = (uint8_t)vlan;
+		at += 4;
+	}
+	memcpy(b + at, h + 12, 2);
+	return at + 2;
+}
+
+int dp_zc_tx(struct dp_worker *w, struct dp_port *src, int *idx, int k, uint32_t skip)
+{
+	struct dp_zc *z = src->zc;
+	struct vq *txq = tx_ring(src);
+	uint32_t pos, d, sent = 0, guest_max;
+	int j, left = 0;
+
+	if (!z || !__atomic_load_n(&z->active, __ATOMIC_ACQUIRE))
+		return k;
+	tx_reap(z, txq);
+	guest_max = txq->size / 2 ? txq->size / 2 : 1;
+	for (j = 0; j < k; j++) {
+		int i = idx[j], npieces = 0;
+		struct vq_chain *c = &w->chains[i];
+		uint32_t len = w->len[i], hl, nd, chunk = z->s.chunk, wire;
+		uint64_t *count;
+		bool whole;
+		uint8_t *sb;
+
+		wire = len + (w->vlan[i] ? VLAN_HLEN : 0);
+		if (len < DP_ZC_TX_CUTOFF)
+			count = &z->st.tx_copy_small;
+		else if (!z->s.sg)
+			count = &z->st.tx_copy_nosg;
+		else if (z->tx_guest >= guest_max)
+			count = &z->st.tx_copy_busy;
+		else if ((npieces = count_pieces(c, skip + ETH_HLEN, chunk)) > ZC_TX_MAX_DESC - 1)
+			count = &z->st.tx_copy_segs;
+		else
+			count = NULL;
+		whole = count != NULL;
+		nd = whole ? 1 : 1 + (uint32_t)npieces;
+		if (!z->nfree || z->tx_tail - z->tx_head >= DP_ZC_RING || (whole && wire > DP_ZC_SLOT) ||
+		    xsk_prod_nb_free(&z->s.tx, nd) < nd) {
+			z->st.tx_full += !(whole && wire > DP_ZC_SLOT);
+			idx[left++] = i; /* the uplink's copy path takes it */
+			continue;
+		}
+		xsk_ring_prod__reserve(&z->s.tx, nd, &pos);
+		z->tx[z->tx_tail % DP_ZC_RING] = (struct dp_zc_tx_slot){
+			.head = whole ? DP_ZC_NO_HEAD : c->head,
+			.ndesc = (uint16_t)nd,
+			.slot = z->free_slot[--z->nfree],
+		};
+		sb = z->s.area + z->tx[z->tx_tail % DP_ZC_RING].slot;
+		hl = put_header(sb, w->hdr[i], w->vlan[i]);
+		if (whole) {
+			vq_iov_read(c->seg, c->nseg, skip + ETH_HLEN, sb + hl, len - ETH_HLEN);
+			*xsk_ring_prod__tx_desc(&z->s.tx, pos) = (struct xdp_desc){
+				.addr = z->tx[z->tx_tail % DP_ZC_RING].slot, .len = wire };
+			(*count)++;
+		} else {
+			uint32_t s, sk = skip + ETH_HLEN;
+
+			*xsk_ring_prod__tx_desc(&z->s.tx, pos) = (struct xdp_desc){
+				.addr = z->tx[z->tx_tail % DP_ZC_RING].slot,
+				.len = hl,
+				.options = XDP_PKT_CONTD,
+			};
+			d = 1;
+			for (s = 0; s < c->nseg; s++) {
+				uint32_t l = c->seg[s].len, o = 0;
+
+				if (sk >= l) {
+					sk -= l;
+					continue;
+				}
+				o = sk;
+				sk = 0;
+				while (o < l) {
+					uint32_t piece = l - o < chunk ? l - o : chunk;
+					struct xdp_desc *x = xsk_ring_prod__tx_desc(&z->s.tx, pos + d);
+
+					/* guest memory lies in the area (the span) */
+					x->addr = (uint64_t)(c->seg[s].base + o - z->s.area);
+					x->len = piece;
+					x->options = ++d < nd ? XDP_PKT_CONTD : 0;
+					o += piece;
+				}
+			}
+			w->held[i] = true;
+			z->tx_guest++;
+			z->st.tx_zc++;
+		}
+		z->st.tx_bytes += wire;
+		z->tx_tail++;
+		sent += nd;
+	}
+	if (sent) {
+		xsk_ring_prod__submit(&z->s.tx, sent);
+		if (xsk_ring_prod__needs_wakeup(&z->s.tx))
+			xzc_kick_tx(&z->s);
+	}
+	return left;
+}
+
+int dp_zc_poll(struct dp_worker *w, struct dp_port *p)
+{
+	struct dp_zc *z = p->zc;
+	struct vq *txq;
+	int n;
+
+	if (!z || !__atomic_load_n(&z->active, __ATOMIC_ACQUIRE))
+		return 0;
+	n = rx_burst(w, p, z);
+	/* completions come while the guest sends nothing: reap here too */
+	if (z->tx_head != z->tx_tail) {
+		txq = tx_ring(p);
+		if (vq_trylock(txq)) {
+			if (txq->ready && tx_reap(z, txq))
+				vq_flush(txq);
+			vq_unlock(txq);
+		}
+		/* copy mode sends only when kicked; a full completion ring
+		 * stops the kernel until reaped */
+		if (xsk_ring_prod__needs_wakeup(&z->s.tx))
+			xzc_kick_tx(&z->s);
+	}
+	return n;
+}
+
+/* ---- building and tearing down (control thread) ------------------------ */
+
+static void zc_fail(struct dp_port *p, struct dp_zc *z, const char *why, int err)
+{
+	if (z->why != why || z->why_err != err)
+		log_msg(LOG_LVL_WARN, p->name, "zero-copy not available: %s%s%s; copy path", why,
+			err ? ": " : "", err ? strerror(err) : "");
+	z->why = why;
+	z->why_err = err;
+}
+
+static int zc_build(struct dp *dp, struct dp_port *p)
+{
+	struct dp_zc *z = p->zc;
+	struct dp_port *upp = __atomic_load_n(&dp->ports[z->uplink], __ATOMIC_ACQUIRE);
+	struct uplink *up = upp && upp->type == DP_PORT_UPLINK ? upp->up : NULL;
+	const struct vu_mem *m = p->dev.mem;
+	struct vq *rxq = rx_ring(p);
+	struct epoll_event ev = { .events = EPOLLIN, .data.u32 = UINT32_MAX - 1 };
+	struct xzc_opts o = { 0 };
+	uint32_t room, chunk, hr, i;
+	const char *why = NULL;
+	bool ready;
+	int err;
+
+	if (!up || !dp->maps) {
+		zc_fail(p, z, "the uplink is not open", 0);
+		return -ENODEV;
+	}
+	if (z->qid >= up->n_rx_queues) {
+		zc_fail(p, z, "the uplink has no such queue", 0);
+		return -EINVAL;
+	}
+	vq_lock(rxq);
+	ready = rxq->ready;
+	z->hdr_len = rxq->hdr_len;
+	vq_unlock(rxq);
+	if (!ready || !m)
+		return -EAGAIN; /* not yet: the guest is not running */
+	if (!m->span_len) {
+		zc_fail(p, z, "guest memory is not mapped as one range", 0);
+		return -EINVAL;
+	}
+	if (zc_layout(p->mtu, &room, &chunk, &hr)) {
+		zc_fail(p, z, "the port's MTU is too large for a UMEM chunk", 0);
+		return -EMSGSIZE;
+	}
+	o = (struct xzc_opts){
+		.ifname = up->ifname,
+		.qid = z->qid,
+		.area = m->scratch,
+		.len = m->span_len,
+		.chunk = chunk,
+		.headroom = hr,
+		.ring_size = DP_ZC_RING,
+		.copy_only = !up->zerocopy,
+		.want_sg = true,
+	};
+	err = xzc_open(&z->s, &o, &why);
+	if (err) {
+		zc_fail(p, z, why, -err);
+		return err;
+	}
+	z->room = room;
+	z->slot = up->xsk_base + z->qid;
+	z->rx_head = z->rx_tail = 0;
+	z->rx_in_frag = false;
+	z->unfit_seen = false;
+	z->tx_head = z->tx_tail = z->tx_done_desc = z->tx_guest = 0;
+	z->nfree = 0;
+	for (i = 0; i < DP_ZC_RING && (i + 1) * DP_ZC_SLOT <= m->scratch_len; i++)
+		z->free_slot[z->nfree++] = i * DP_ZC_SLOT;
+	z->worker = p->owner[0];
+	if (epoll_ctl(dp->workers[z->worker].epfd, EPOLL_CTL_ADD, z->s.fd, &ev) ||
+	    bpf_map_update_elem(dp->maps->xsks, &z->slot, &z->s.fd, BPF_ANY)) {
+		err = -errno;
+		epoll_ctl(dp->workers[z->worker].epfd, EPOLL_CTL_DEL, z->s.fd, NULL);
+		xzc_close(&z->s);
+		zc_fail(p, z, "cannot register the socket", -err);
+		return err;
+	}
+	z->up = true;
+	z->why = NULL;
+	z->why_err = 0;
+	z->st.builds++;
+	__atomic_store_n(&z->active, 1, __ATOMIC_RELEASE);
+	dp_wake(dp);
+	log_msg(LOG_LVL_INFO, p->name,
+		"zero-copy through %s queue %u (%s AF_XDP%s, chunk %u, room %u): %llu MiB of guest "
+		"memory pinned",
+		up->ifname, z->qid, z->s.zerocopy ? "zero-copy" : "copy-mode",
+		z->s.sg ? ", multi-buffer" : "", chunk, room,
+		(unsigned long long)(m->total >> 20));
+	return 0;
+}
+
+void dp_zc_down(struct dp *dp, struct dp_port *p, const char *why)
+{
+	struct dp_zc *z = p->zc;
+	struct vq *rxq = rx_ring(p), *txq = tx_ring(p);
+	uint32_t i;
+
+	if (!z || !z->up)
+		return;
+	/* no more frames to it; then no worker uses it; then the kernel lets
+	 * go of its buffers */
+	if (dp->maps)
+		bpf_map_delete_elem(dp->maps->xsks, &z->slot);
+	__atomic_store_n(&z->active, 0, __ATOMIC_RELEASE);
+	dp_sync(dp);
+	epoll_ctl(dp->workers[z->worker].epfd, EPOLL_CTL_DEL, z->s.fd, NULL);
+	xzc_close(&z->s);
+	z->up = false;
+	z->st.teardowns++;
+
+	/* every buffer it held goes back to the guest: the rings are still
+	 * ours (the caller has not stopped them yet) */
+	vq_lock(rxq);
+	for (i = z->rx_head; i != z->rx_tail; i++) {
+		struct dp_zc_rx_slot *s = &z->rx[i % DP_ZC_RING];
+
+		if (!s->done && rxq->used && rxq->size) {
+			vq_push(rxq, s->head, 0);
+			z->st.rx_returned++;
+		}
+	}
+	if (rxq->used && rxq->size)
+		vq_flush(rxq);
+	vq_unlock(rxq);
+	z->rx_head = z->rx_tail = 0;
+	vq_lock(txq);
+	for (i = z->tx_head; i != z->tx_tail; i++) {
+		struct dp_zc_tx_slot *t = &z->tx[i % DP_ZC_RING];
+
+		if (t->head != DP_ZC_NO_HEAD && txq->used && txq->size)
+			vq_push(txq, t->head, 0);
+	}
+	if (txq->used && txq->size)
+		vq_flush(txq);
+	vq_unlock(txq);
+	z->tx_head = z->tx_tail = z->tx_guest = z->tx_done_desc = 0;
+	log_msg(LOG_LVL_DEBUG, p->name, "zero-copy socket closed: %s", why);
+}
+
+void dp_zc_service(struct dp *dp)
+{
+	uint16_t i, hw = dp->nports_hw;
+
+	for (i = 0; i < hw; i++) {
+		struct dp_port *p = dp->ports[i];
+
+		if (p && p->zc && p->zc->configured && !p->zc->up &&
+		    __atomic_exchange_n(&p->zc->want, 0, __ATOMIC_ACQ_REL))
+			zc_build(dp, p);
+	}
+}
+
+int dp_zc_configure(struct dp *dp, struct dp_port *p, uint16_t uplink, uint16_t qid)
+{
+	struct dp_zc *z = p->zc;
+
+	if (z && z->configured && (z->uplink != uplink || z->qid != qid))
+		dp_zc_unconfigure(dp, p);
+	if (!p->zc) {
+		z = aligned_alloc(64, (sizeof(*z) + 63) & ~(size_t)63);
+		if (!z)
+			return -ENOMEM;
+		memset(z, 0, sizeof(*z));
+		z->s.fd = -1;
+		p->zc = z;
+	}
+	z = p->zc;
+	z->uplink = uplink;
+	z->qid = qid;
+	z->configured = true;
+	/* guest memory is mapped with scratch in front from the next table */
+	p->dev.mem_scratch = DP_ZC_SCRATCH;
+	__atomic_store_n(&z->want, 1, __ATOMIC_RELEASE);
+	zc_signal(dp);
+	return 0;
+}
+
+void dp_zc_unconfigure(struct dp *dp, struct dp_port *p)
+{
+	if (!p->zc)
+		return;
+	dp_zc_down(dp, p, "zero-copy unconfigured");
+	p->zc->configured = false;
+	p->dev.mem_scratch = 0;
+}
