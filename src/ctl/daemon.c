@@ -18,8 +18,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/log.h"
 #include "ctl/linkmon.h"
-#include "ctl/log.h"
 
 #define TICK_MS 100
 #define BACKOFF_MIN_MS 100

@@ -23,7 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "ctl/log.h"
+#include "base/log.h"
 
 static uint64_t now_ns(void)
 {

@@ -12,7 +12,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "ctl/log.h"
+#include "base/log.h"
 
 /* multi-buffer AF_XDP (Linux 6.6); Debian 12's UAPI headers predate it */
 #ifndef XDP_USE_SG

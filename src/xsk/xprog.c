@@ -14,7 +14,7 @@
 #include <unistd.h>
 #include <xdp/libxdp.h>
 
-#include "ctl/log.h"
+#include "base/log.h"
 #include "xvs_xdp.skel.h"
 
 #define BPF_FS_MAGIC 0xcafe4a11

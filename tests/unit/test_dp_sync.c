@@ -23,7 +23,7 @@
 
 #include <cmocka.h>
 
-#include "ctl/log.h"
+#include "base/log.h"
 #include "dp/dp.h"
 
 static struct dp dp;
