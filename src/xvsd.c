@@ -9,9 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/log.h"
 #include "ctl/config.h"
 #include "ctl/daemon.h"
-#include "ctl/log.h"
 
 static void usage(FILE *out)
 {

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-only
 #
-# Run every test: C unit tests (cmocka), BPF_PROG_TEST_RUN fixtures, bats
-# integration tests; then the unit tests and the vhost-user attack tests
-# again on the sanitizer build (ASan + UBSan: `make SAN=1`), and each fuzzer
-# for a short while (tests/fuzz/run.sh). Every suite reports TAP; this
+# Run every test: C unit tests (cmocka) and source checks (scripts
+# tests/<suite>/check_*.sh, such as the layering check), BPF_PROG_TEST_RUN
+# fixtures, bats integration tests; then the unit tests and the vhost-user
+# attack tests again on the sanitizer build (ASan + UBSan: `make SAN=1`),
+# and each fuzzer for a short while (tests/fuzz/run.sh). Every suite reports TAP; this
 # script streams it, keeps a log per suite under build/test-logs/, and ends
 # with the line
 #   N passed, N failed, N skipped
@@ -142,6 +143,11 @@ for suite in "${suites[@]}"; do
 	unit | bpf)
 		for bin in "$build/tests/$suite"/test_*; do
 			[ -x "$bin" ] && run_binary "$bin"
+		done
+		# checks of the sources, no build needed; a script that lost
+		# its exec bit fails rather than being passed over
+		for bin in "tests/$suite"/check_*.sh; do
+			[ -f "$bin" ] && run_binary "$bin"
 		done
 		;;
 	bats)

@@ -11,7 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "ctl/log.h"
+#include "base/log.h"
 
 #define CFG_NAME_MAX 32 /* port and switch names, with the NUL */
 #define CFG_PATH_MAX 108 /* sun_path */

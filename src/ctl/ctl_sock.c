@@ -27,8 +27,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/log.h"
 #include "ctl/daemon.h"
-#include "ctl/log.h"
 
 int ctl_open(struct xvsd *x)
 {

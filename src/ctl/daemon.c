@@ -18,8 +18,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/log.h"
 #include "ctl/linkmon.h"
-#include "ctl/log.h"
 
 #define TICK_MS 100
 #define BACKOFF_MIN_MS 100
@@ -46,6 +46,77 @@ static int ep_add(struct xvsd *x, int fd, uint64_t tag)
 static void ep_del(struct xvsd *x, int fd)
 {
 	epoll_ctl(x->epfd, EPOLL_CTL_DEL, fd, NULL);
+}
+
+/* ---- the config, in each module's terms ---------------------------------- */
+
+/* Only ctl reads the config: the data plane and the uplinks take their own
+ * options, translated here. The config's limits are within theirs. */
+_Static_assert(CFG_MAX_CPUS <= DP_MAX_WORKERS, "a worker for every CPU listed");
+_Static_assert(CFG_NAME_MAX <= DP_NAME_MAX, "port names fit the data plane's");
+_Static_assert(CFG_MAX_QUEUE_IDS <= UPLINK_MAX_QUEUES, "queue lists fit an uplink's");
+
+static void dp_opts_from_cfg(struct dp_opts *o, const struct cfg *c)
+{
+	int i;
+
+	memset(o, 0, sizeof(*o));
+	o->poll = c->poll == CFG_POLL_BUSY ? DP_POLL_BUSY : DP_POLL_ADAPTIVE;
+	o->idle_us = c->idle_us;
+	o->max_nap_us = c->max_nap_us;
+	o->n_workers = c->n_cpus;
+	for (i = 0; i < c->n_cpus; i++)
+		o->cpus[i] = c->cpus[i];
+	o->fdb_max = c->fdb_max;
+	o->fdb_aging_s = c->fdb_aging_s;
+}
+
+static void dp_port_opts_from_cfg(struct dp_port_opts *o, const struct cfg_port *cp)
+{
+	memset(o, 0, sizeof(*o));
+	snprintf(o->name, sizeof(o->name), "%s", cp->name);
+	o->type = cp->type == CFG_PORT_UPLINK ? DP_PORT_UPLINK : DP_PORT_VHOST;
+	o->vlan = cp->vlan;
+	o->mtu = cp->mtu;
+	o->queues = cp->queues;
+	o->max_guest_memory = cp->max_guest_memory;
+	o->max_macs = cp->max_macs;
+}
+
+static enum xsk_xdp_mode xdp_mode_from_cfg(enum cfg_xdp_mode m)
+{
+	switch (m) {
+	case CFG_XDP_ZEROCOPY:
+		return XSK_XDP_ZEROCOPY;
+	case CFG_XDP_NATIVE:
+		return XSK_XDP_NATIVE;
+	case CFG_XDP_SKB:
+		return XSK_XDP_SKB;
+	case CFG_XDP_AUTO:
+		break;
+	}
+	return XSK_XDP_AUTO;
+}
+
+static void uplink_opts_from_cfg(struct uplink_opts *o, const struct cfg_port *cp)
+{
+	int i;
+
+	memset(o, 0, sizeof(*o));
+	snprintf(o->ifname, sizeof(o->ifname), "%s", cp->ifname);
+	o->mtu = cp->mtu;
+	o->frame_size = cp->frame_size;
+	o->ring_size = cp->ring_size;
+	o->busy_poll_us = cp->busy_poll_us;
+	o->busy_poll_budget = cp->busy_poll_budget;
+	o->xdp_mode = xdp_mode_from_cfg(cp->xdp_mode);
+	o->multi_buffer = cp->multi_buffer;
+	o->all_queues = cp->all_queues;
+	o->n_queue_ids = cp->n_queue_ids;
+	for (i = 0; i < cp->n_queue_ids; i++)
+		o->queue_ids[i] = cp->queue_ids[i];
+	o->host_flood = cp->host_flood;
+	o->host_unknown = cp->host_unknown;
 }
 
 /* ---- sockets ------------------------------------------------------------- */
@@ -215,6 +286,7 @@ static int xsk_alloc(struct xvsd *x, uint32_t n, uint32_t *base)
 static int uplink_port_open(struct xvsd *x, struct vport *v, const struct cfg_port *cp)
 {
 	bool first = x->maps.fdb < 0;
+	struct uplink_opts o;
 	struct uplink *up;
 	int n, err, i;
 
@@ -236,7 +308,8 @@ static int uplink_port_open(struct xvsd *x, struct vport *v, const struct cfg_po
 		err = err ?: -ENOMEM;
 		goto free_slots;
 	}
-	err = uplink_open(up, cp, x->cfg.name, v->p->id, v->xsk_base, &x->maps);
+	uplink_opts_from_cfg(&o, cp);
+	err = uplink_open(up, &o, x->cfg.name, v->p->id, v->xsk_base, &x->maps);
 	if (err)
 		goto free_up;
 	if (first) {
@@ -343,10 +416,13 @@ static void on_link_event(void *ctx, enum linkmon_event ev, const struct linkmon
 
 static int vport_open(struct xvsd *x, const struct cfg_port *cp)
 {
-	struct dp_port *p = dp_port_add(&x->dp, cp);
+	struct dp_port_opts o;
+	struct dp_port *p;
 	struct vport *v;
 	int fd, err;
 
+	dp_port_opts_from_cfg(&o, cp);
+	p = dp_port_add(&x->dp, &o);
 	if (!p)
 		return -ENOSPC;
 	v = &x->vp[p->id];
@@ -676,6 +752,7 @@ int xvsd_reload(struct xvsd *x)
 	for (i = 0; i < DP_MAX_PORTS; i++) {
 		struct vport *v = &x->vp[i];
 		const struct cfg_port *np, *op;
+		struct dp_port_opts o;
 
 		if (!v->p)
 			continue;
@@ -686,7 +763,8 @@ int xvsd_reload(struct xvsd *x)
 			vport_close(x, v);
 			continue;
 		}
-		dp_port_configure(&x->dp, v->p, np);
+		dp_port_opts_from_cfg(&o, np);
+		dp_port_configure(&x->dp, v->p, &o);
 		if (np->vlan != v->p->vlan || np->mtu != v->p->mtu) {
 			v->p->vlan = np->vlan;
 			v->p->mtu = np->mtu;
@@ -730,6 +808,7 @@ int xvsd_init(struct xvsd *x, struct cfg *c)
 {
 	struct itimerspec its = { .it_interval = { 0, TICK_MS * 1000000L },
 				  .it_value = { 0, TICK_MS * 1000000L } };
+	struct dp_opts o;
 	sigset_t mask;
 	int i, err;
 
@@ -758,7 +837,8 @@ int xvsd_init(struct xvsd *x, struct cfg *c)
 		err = -errno;
 		goto fail;
 	}
-	err = dp_init(&x->dp, &x->cfg);
+	dp_opts_from_cfg(&o, &x->cfg);
+	err = dp_init(&x->dp, &o);
 	if (err)
 		goto fail;
 	/* a front-end that shrinks guest memory under us breaks its port
@@ -791,7 +871,7 @@ int xvsd_init(struct xvsd *x, struct cfg *c)
 	}
 	apply_statics(x, &x->cfg);
 	update_protected(x, &x->cfg);
-	err = dp_start(&x->dp, &x->cfg);
+	err = dp_start(&x->dp);
 	if (err)
 		goto fail_ports;
 	log_info("switch %s: %d ports, %d workers, %s polling", x->cfg.name, x->cfg.n_ports,

@@ -30,7 +30,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "ctl/log.h"
+#include "base/log.h"
 
 #define LM_BUF_SIZE 32768 /* one datagram: a link message is a few KiB */
 #define LM_RCVBUF (1 << 20) /* notifications queued before an overrun */

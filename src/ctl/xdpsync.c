@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ctl/log.h"
+#include "base/log.h"
 
 static void to_map_key(uint64_t key, struct xvs_fdb_key *k)
 {

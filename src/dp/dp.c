@@ -23,7 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "ctl/log.h"
+#include "base/log.h"
 
 static uint64_t now_ns(void)
 {
@@ -98,15 +98,15 @@ _Static_assert(VU_MAX_QUEUE_PAIRS <= DP_MAX_PORT_QUEUES && UPLINK_MAX_QUEUES <= 
 	       "every queue of a port has an owner entry");
 _Static_assert(DP_MAX_WORKERS <= 256, "worker ids fit owner[]");
 
-void dp_port_configure(struct dp *dp, struct dp_port *p, const struct cfg_port *cp)
+void dp_port_configure(struct dp *dp, struct dp_port *p, const struct dp_port_opts *o)
 {
-	if (cp->max_guest_memory)
-		p->dev.max_mem = cp->max_guest_memory; /* from the next memory table */
+	if (o->max_guest_memory)
+		p->dev.max_mem = o->max_guest_memory; /* from the next memory table */
 	/* a VM may not pose as the host or a gateway; an uplink carries them */
-	fdb_set_port(&dp->fdb, p->id, cp->max_macs, p->type == DP_PORT_VHOST);
+	fdb_set_port(&dp->fdb, p->id, o->max_macs, p->type == DP_PORT_VHOST);
 }
 
-struct dp_port *dp_port_add(struct dp *dp, const struct cfg_port *cp)
+struct dp_port *dp_port_add(struct dp *dp, const struct dp_port_opts *o)
 {
 	struct dp_port *p;
 	int i, q;
@@ -120,17 +120,17 @@ struct dp_port *dp_port_add(struct dp *dp, const struct cfg_port *cp)
 		return NULL;
 	memset(p, 0, sizeof(*p));
 	p->id = (uint16_t)i;
-	snprintf(p->name, sizeof(p->name), "%s", cp->name);
-	p->type = cp->type == CFG_PORT_UPLINK ? DP_PORT_UPLINK : DP_PORT_VHOST;
-	p->vlan = cp->vlan;
-	p->mtu = cp->mtu;
+	snprintf(p->name, sizeof(p->name), "%s", o->name);
+	p->type = o->type;
+	p->vlan = o->vlan;
+	p->mtu = o->mtu;
 	/* an uplink's queues count once it is open (dp_uplink_publish) */
-	p->queues = p->type == DP_PORT_VHOST ? cp->queues : 0;
+	p->queues = p->type == DP_PORT_VHOST ? o->queues : 0;
 	for (q = 0; q < DP_MAX_PORT_QUEUES; q++)
 		p->owner[q] = (uint8_t)(((unsigned)i * VU_MAX_QUEUE_PAIRS + (unsigned)q) %
 					(unsigned)dp->nworkers);
-	vu_dev_init(&p->dev, p->name, p->type == DP_PORT_VHOST ? cp->queues : 1, &dp_vu_ops, dp);
-	dp_port_configure(dp, p, cp);
+	vu_dev_init(&p->dev, p->name, p->type == DP_PORT_VHOST ? o->queues : 1, &dp_vu_ops, dp);
+	dp_port_configure(dp, p, o);
 	/* fully built before workers can see it */
 	__atomic_store_n(&dp->ports[i], p, __ATOMIC_RELEASE);
 	if (i >= dp->nports_hw)
@@ -337,7 +337,7 @@ static void *worker_main(void *arg)
 	struct dp *dp = w->dp;
 	uint64_t idle_since = 0, idle_ns = (uint64_t)dp->idle_us * 1000, t, prev;
 	uint32_t nap_us = 0;
-	bool adaptive = dp->poll == CFG_POLL_ADAPTIVE;
+	bool adaptive = dp->poll == DP_POLL_ADAPTIVE;
 	int work;
 
 	if (w->cpu >= 0) {
@@ -402,18 +402,20 @@ static void *worker_main(void *arg)
 
 /* ---- set-up -------------------------------------------------------------- */
 
-int dp_init(struct dp *dp, const struct cfg *c)
+int dp_init(struct dp *dp, const struct dp_opts *o)
 {
 	struct epoll_event ev = { .events = EPOLLIN, .data.u32 = UINT32_MAX };
 	int i, err;
 
 	memset(dp, 0, sizeof(*dp));
-	dp->poll = c->poll;
-	dp->idle_us = c->idle_us;
-	dp->max_nap_us = c->max_nap_us;
-	dp->nworkers = c->n_cpus > 0 ? c->n_cpus : 1;
+	if (o->n_workers > DP_MAX_WORKERS)
+		return -EINVAL; /* the size of cpus[] and of dp_sync()'s table */
+	dp->poll = o->poll;
+	dp->idle_us = o->idle_us;
+	dp->max_nap_us = o->max_nap_us;
+	dp->nworkers = o->n_workers > 0 ? o->n_workers : 1;
 	dp->xdp_fdb_fd = -1;
-	err = fdb_init(&dp->fdb, c->fdb_max, c->fdb_aging_s);
+	err = fdb_init(&dp->fdb, o->fdb_max, o->fdb_aging_s);
 	if (err)
 		return err;
 	dp->notify_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
@@ -426,7 +428,7 @@ int dp_init(struct dp *dp, const struct cfg *c)
 
 		w->dp = dp;
 		w->id = i;
-		w->cpu = c->n_cpus > 0 ? c->cpus[i] : -1;
+		w->cpu = o->n_workers > 0 ? o->cpus[i] : -1;
 		w->epfd = epoll_create1(EPOLL_CLOEXEC);
 		w->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 		if (w->epfd < 0 || w->wake_fd < 0 ||
@@ -440,11 +442,10 @@ fail:
 	return err ? err : -ENOMEM;
 }
 
-int dp_start(struct dp *dp, const struct cfg *c)
+int dp_start(struct dp *dp)
 {
 	int i, err;
 
-	(void)c;
 	for (i = 0; i < dp->nworkers; i++) {
 		err = pthread_create(&dp->workers[i].thread, NULL, worker_main, &dp->workers[i]);
 		if (err) {

@@ -21,15 +21,31 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "ctl/config.h"
 #include "dp/fdb.h"
 #include "vhost/vu_dev.h"
 #include "xsk/uplink.h"
 
 #define DP_MAX_PORTS 256
 #define DP_BURST 32
-#define DP_MAX_WORKERS CFG_MAX_CPUS
+#define DP_MAX_WORKERS 64
 #define DP_MAX_PORT_QUEUES 64 /* queue pairs of a VM, sockets of an uplink */
+#define DP_NAME_MAX 32 /* port names, with the NUL */
+
+enum dp_poll {
+	DP_POLL_ADAPTIVE, /* busy while traffic flows, sleep on kicks when idle */
+	DP_POLL_BUSY, /* never sleep */
+};
+
+/* What dp_init() takes. */
+struct dp_opts {
+	enum dp_poll poll;
+	uint32_t idle_us; /* adaptive: idle time before sleeping */
+	uint32_t max_nap_us; /* adaptive: longest nap under light load; 0: none */
+	int n_workers; /* ≤ DP_MAX_WORKERS; 0: one worker, not pinned */
+	int cpus[DP_MAX_WORKERS]; /* the CPU of each of the n_workers; -1: not pinned */
+	uint32_t fdb_max; /* FDB entries at most */
+	uint32_t fdb_aging_s; /* 0: never age */
+};
 
 struct dp_port_stats {
 	uint64_t drop_hairpin; /* destination was the source port */
@@ -48,9 +64,20 @@ enum dp_port_type {
 	DP_PORT_UPLINK,
 };
 
+/* What dp_port_add() and dp_port_configure() take. */
+struct dp_port_opts {
+	char name[DP_NAME_MAX];
+	enum dp_port_type type;
+	uint16_t vlan; /* vhost: access VLAN, 0 = untagged; uplink: 0 (a trunk) */
+	uint32_t mtu; /* L3 */
+	uint16_t queues; /* vhost: queue pairs offered, ≤ VU_MAX_QUEUE_PAIRS */
+	uint64_t max_guest_memory; /* vhost: bytes; 0 keeps the device's cap */
+	uint32_t max_macs; /* addresses learned on the port at most; 0: no limit */
+};
+
 struct dp_port {
 	uint16_t id;
-	char name[CFG_NAME_MAX];
+	char name[DP_NAME_MAX];
 	enum dp_port_type type;
 	uint16_t vlan; /* vhost: access VLAN; uplink: 0 (a trunk) */
 	uint32_t mtu;
@@ -105,7 +132,7 @@ struct dp {
 	int nworkers;
 	struct dp_worker *workers;
 	struct fdb fdb;
-	enum cfg_poll poll;
+	enum dp_poll poll;
 	uint32_t idle_us;
 	uint32_t max_nap_us;
 	int notify_fd; /* eventfd: a worker found a broken device, or news */
@@ -113,17 +140,17 @@ struct dp {
 	int stop;
 };
 
-int dp_init(struct dp *dp, const struct cfg *c);
-int dp_start(struct dp *dp, const struct cfg *c);
+int dp_init(struct dp *dp, const struct dp_opts *o);
+int dp_start(struct dp *dp);
 void dp_stop(struct dp *dp);
 void dp_destroy(struct dp *dp);
 
 /* Control thread: add a port in a free slot (returns it) / remove one. */
-struct dp_port *dp_port_add(struct dp *dp, const struct cfg_port *cp);
+struct dp_port *dp_port_add(struct dp *dp, const struct dp_port_opts *o);
 void dp_port_del(struct dp *dp, struct dp_port *p);
 /* Control thread: the options a running port can take from a reload
  * (guest memory cap, MAC limit). */
-void dp_port_configure(struct dp *dp, struct dp_port *p, const struct cfg_port *cp);
+void dp_port_configure(struct dp *dp, struct dp_port *p, const struct dp_port_opts *o);
 struct dp_port *dp_port_find(struct dp *dp, const char *name);
 
 /* Control thread: make an opened uplink visible to the workers (its queue

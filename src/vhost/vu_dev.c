@@ -18,7 +18,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "ctl/log.h"
+#include "base/log.h"
 
 #define BIT(n) (1ull << (n))
 

@@ -12,7 +12,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "ctl/log.h"
+#include "base/log.h"
 
 /* multi-buffer AF_XDP (Linux 6.6); Debian 12's UAPI headers predate it */
 #ifndef XDP_USE_SG
@@ -79,7 +79,7 @@ static void kick(struct uplink_queue *q)
 }
 
 static int queue_open(struct uplink *u, struct uplink_queue *q, uint16_t qid,
-		      const struct cfg_port *cp, bool try_zc, bool try_sg)
+		      const struct uplink_opts *cp, bool try_zc, bool try_sg)
 {
 	struct xsk_umem_config ucfg = {
 		.fill_size = u->ring_size,
@@ -151,7 +151,7 @@ fail:
 /* The first queue finds the mode: zero-copy before copy (with `auto`),
  * each with multi-buffer before without. */
 static int queue_open_first(struct uplink *u, struct uplink_queue *q, uint16_t qid,
-			    const struct cfg_port *cp, bool *zc, bool *sg)
+			    const struct uplink_opts *cp, bool *zc, bool *sg)
 {
 	int err;
 
@@ -164,7 +164,7 @@ static int queue_open_first(struct uplink *u, struct uplink_queue *q, uint16_t q
 			*sg = false;
 			err = queue_open(u, q, qid, cp, *zc, *sg);
 		}
-		if (!err || !*zc || cp->xdp_mode != CFG_XDP_AUTO)
+		if (!err || !*zc || cp->xdp_mode != XSK_XDP_AUTO)
 			return err;
 		log_info("%s: no AF_XDP zero-copy (%s): using copy mode", u->ifname, strerror(-err));
 		*zc = false;
@@ -203,7 +203,7 @@ static uint32_t uplink_mtu(const struct uplink *u, uint32_t want)
 	return max;
 }
 
-int uplink_open(struct uplink *u, const struct cfg_port *cp, const char *switch_name,
+int uplink_open(struct uplink *u, const struct uplink_opts *cp, const char *switch_name,
 		uint16_t port, uint32_t xsk_base, struct xdpmaps *maps)
 {
 	struct xvs_port kind = { .kind = XVS_PORT_UPLINK, .mtu = cp->mtu };
@@ -259,7 +259,7 @@ int uplink_open(struct uplink *u, const struct cfg_port *cp, const char *switch_
 	/* zero-copy where the driver has it, else copy; multi-buffer where the
 	 * kernel (6.6+) and the mode allow it, else the MTU is capped; the
 	 * first queue decides, the others must follow */
-	zc = u->prog.native && cp->xdp_mode != CFG_XDP_NATIVE && cp->xdp_mode != CFG_XDP_SKB;
+	zc = u->prog.native && cp->xdp_mode != XSK_XDP_NATIVE && cp->xdp_mode != XSK_XDP_SKB;
 	for (i = 0; i < u->nq; i++) {
 		uint16_t qid = cp->all_queues ? (uint16_t)i : cp->queue_ids[i];
 

@@ -20,7 +20,6 @@
 #include <stdint.h>
 #include <xdp/xsk.h>
 
-#include "ctl/config.h"
 #include "xsk/tap.h"
 #include "xsk/xdpmaps.h"
 #include "xsk/xprog.h"
@@ -28,7 +27,7 @@
 /* Descriptors one frame may take on a ring (multi-buffer): the kernel's
  * MAX_SKB_FRAGS, the copy path's limit. */
 #define UPLINK_MAX_FRAGS 17
-/* Sockets of one uplink at most (queue ids are < CFG_MAX_QUEUE_IDS too). */
+/* Sockets of one uplink at most. */
 #define UPLINK_MAX_QUEUES 64
 /* Frames one uplink_tx_burst() takes at most (n <= UPLINK_BURST). */
 #define UPLINK_BURST 64
@@ -87,13 +86,31 @@ struct uplink {
 	struct tap tap; /* host_flood: the switch's copy of broadcasts */
 };
 
+/* What uplink_open() takes. */
+struct uplink_opts {
+	char ifname[16]; /* the interface */
+	uint32_t mtu; /* L3 MTU wanted: capped at what the UMEM frames carry */
+	uint32_t frame_size; /* UMEM chunk: 2048 or 4096 */
+	uint32_t ring_size; /* AF_XDP ring entries, a power of two */
+	uint32_t busy_poll_us; /* SO_BUSY_POLL */
+	uint32_t busy_poll_budget; /* SO_BUSY_POLL_BUDGET; 0: busy polling off */
+	enum xsk_xdp_mode xdp_mode;
+	bool multi_buffer; /* frames over several UMEM chunks (XDP_USE_SG) where
+			      the kernel allows it */
+	bool all_queues; /* a socket on every RX queue, else on queue_ids[] */
+	int n_queue_ids;
+	uint16_t queue_ids[UPLINK_MAX_QUEUES]; /* distinct */
+	bool host_flood; /* broadcast/multicast also to the host stack */
+	bool host_unknown; /* unknown unicast to the host stack, else to the switch */
+};
+
 /*
- * Attach or adopt XDP on cp->ifname, create sockets on the configured queues
+ * Attach or adopt XDP on o->ifname, create sockets on the configured queues
  * and register them (XSKMAP slots from xsk_base, the uplink entry with its
  * flags, the port kind). `maps` is the switch's pinned maps, opened by the
  * first uplink. On failure nothing is left behind.
  */
-int uplink_open(struct uplink *u, const struct cfg_port *cp, const char *switch_name,
+int uplink_open(struct uplink *u, const struct uplink_opts *o, const char *switch_name,
 		uint16_t port, uint32_t xsk_base, struct xdpmaps *maps);
 void uplink_close(struct uplink *u, struct xdpmaps *maps);
 /* How many XSKMAP slots an interface needs (its RX queue count). */

@@ -11,7 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "ctl/log.h"
+#include "base/log.h"
 
 int xdpmaps_pin_dir(const char *switch_name, char *buf, size_t len)
 {

@@ -14,7 +14,7 @@
 #include <unistd.h>
 #include <xdp/libxdp.h>
 
-#include "ctl/log.h"
+#include "base/log.h"
 #include "xvs_xdp.skel.h"
 
 #define BPF_FS_MAGIC 0xcafe4a11
@@ -136,7 +136,7 @@ out:
 }
 
 int xprog_attach(struct xprog *x, const char *switch_name, const char *ifname,
-		 enum cfg_xdp_mode want, struct xdpmaps *maps)
+		 enum xsk_xdp_mode want, struct xdpmaps *maps)
 {
 	char pin[PATH_MAX];
 	struct xvs_xdp *skel;
@@ -179,16 +179,16 @@ int xprog_attach(struct xprog *x, const char *switch_name, const char *ifname,
 	 * (xprog reports what finally happened) */
 	log_libs_quiet(true);
 	err = -EOPNOTSUPP;
-	if (want != CFG_XDP_SKB) {
+	if (want != XSK_XDP_SKB) {
 		err = xdp_program__attach(p, x->ifindex, XDP_MODE_NATIVE, 0);
 		x->native = !err;
 	}
-	if (err && (want == CFG_XDP_AUTO || want == CFG_XDP_SKB))
+	if (err && (want == XSK_XDP_AUTO || want == XSK_XDP_SKB))
 		err = xdp_program__attach(p, x->ifindex, XDP_MODE_SKB, 0);
 	log_libs_quiet(false);
 	if (err) {
 		log_err("%s: cannot attach XDP (%s mode): %s", ifname,
-			want == CFG_XDP_SKB ? "skb" : want == CFG_XDP_AUTO ? "native or skb" : "native",
+			want == XSK_XDP_SKB ? "skb" : want == XSK_XDP_AUTO ? "native or skb" : "native",
 			strerror(-err));
 		xdp_program__close(p);
 		goto destroy_skel;

@@ -13,8 +13,14 @@
 
 #include <stdbool.h>
 
-#include "ctl/config.h"
 #include "xsk/xdpmaps.h"
+
+enum xsk_xdp_mode {
+	XSK_XDP_AUTO, /* zerocopy, then native (copy), then skb: first that works */
+	XSK_XDP_ZEROCOPY, /* native XDP, AF_XDP zero-copy */
+	XSK_XDP_NATIVE, /* native XDP, AF_XDP copy */
+	XSK_XDP_SKB, /* generic XDP, AF_XDP copy */
+};
 
 struct xdp_program;
 struct xvs_xdp;
@@ -38,7 +44,7 @@ int xprog_prepare_pins(const char *switch_name);
  * caller when maps->fdb < 0).
  */
 int xprog_attach(struct xprog *x, const char *switch_name, const char *ifname,
-		 enum cfg_xdp_mode want, struct xdpmaps *maps);
+		 enum xsk_xdp_mode want, struct xdpmaps *maps);
 void xprog_detach(struct xprog *x);
 const char *xprog_mode_name(const struct xprog *x);
 

@@ -2,7 +2,7 @@
 /*
  * Shared by the libFuzzer targets in tests/fuzz/ (see README.md).
  *
- * The fuzzers link the real logger (src/ctl/log.c) but call sites reach it
+ * The fuzzers link the real logger (src/base/log.c) but call sites reach it
  * through -Wl,--wrap=log_msg: __wrap_log_msg() below formats every message
  * (so a bad format argument is still found by the sanitizers) and prints it
  * only when XVS_FUZZ_LOG is set in the environment. libFuzzer's own output
@@ -22,7 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ctl/log.h"
+#include "base/log.h"
 
 #define fuzz_check(cond, ...)                                                                 \
 	do {                                                                                  \

@@ -23,7 +23,7 @@
 
 #include <cmocka.h>
 
-#include "ctl/log.h"
+#include "base/log.h"
 #include "dp/dp.h"
 
 static struct dp dp;
@@ -37,18 +37,18 @@ static void sleep_ms(long ms)
 
 static int setup(void **state)
 {
-	struct cfg c;
+	struct dp_opts o;
 
 	(void)state;
 	log_set_level(LOG_LVL_ERR);
-	memset(&c, 0, sizeof(c));
-	c.poll = CFG_POLL_ADAPTIVE;
-	c.idle_us = 100;
-	c.max_nap_us = 0;
-	c.n_cpus = 0; /* one worker, not pinned */
-	c.fdb_max = 1024;
-	assert_int_equal(dp_init(&dp, &c), 0);
-	assert_int_equal(dp_start(&dp, &c), 0);
+	memset(&o, 0, sizeof(o));
+	o.poll = DP_POLL_ADAPTIVE;
+	o.idle_us = 100;
+	o.max_nap_us = 0;
+	o.n_workers = 0; /* one worker, not pinned */
+	o.fdb_max = 1024;
+	assert_int_equal(dp_init(&dp, &o), 0);
+	assert_int_equal(dp_start(&dp), 0);
 	return 0;
 }
 
@@ -91,15 +91,15 @@ static bool worker_asleep(int ms)
  */
 static void sync_waits_for_a_waking_worker(void **state)
 {
-	struct cfg_port cp = { .type = CFG_PORT_VHOST_USER, .queues = 1, .mtu = 1500 };
+	struct dp_port_opts po = { .type = DP_PORT_VHOST, .queues = 1, .mtu = 1500 };
 	struct sync_thread s = { .done = 0 };
 	struct dp_port *p;
 	struct vq *vq;
 	int i, early;
 
 	(void)state;
-	snprintf(cp.name, sizeof(cp.name), "vm1");
-	p = dp_port_add(&dp, &cp);
+	snprintf(po.name, sizeof(po.name), "vm1");
+	p = dp_port_add(&dp, &po);
 	assert_non_null(p);
 	assert_int_equal(p->owner[0], 0);
 	vq = &p->dev.vr[1].vq; /* the guest's TX vring: the worker's to poll */
@@ -124,12 +124,12 @@ static void sync_waits_for_a_waking_worker(void **state)
 /* A port removed while the worker sleeps is gone when it wakes. */
 static void port_removed_while_asleep(void **state)
 {
-	struct cfg_port cp = { .type = CFG_PORT_VHOST_USER, .queues = 1, .mtu = 1500 };
+	struct dp_port_opts po = { .type = DP_PORT_VHOST, .queues = 1, .mtu = 1500 };
 	struct dp_port *p;
 
 	(void)state;
-	snprintf(cp.name, sizeof(cp.name), "vm1");
-	p = dp_port_add(&dp, &cp);
+	snprintf(po.name, sizeof(po.name), "vm1");
+	p = dp_port_add(&dp, &po);
 	assert_non_null(p);
 	dp_wake(&dp);
 	assert_true(worker_asleep(2000));

@@ -21,7 +21,7 @@
 
 #include "vq_harness.h"
 
-#include "ctl/log.h"
+#include "base/log.h"
 #include "vhost/vu_dev.h"
 
 #define BIT(n) (1ull << (n))

@@ -44,7 +44,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "ctl/log.h"
+#include "base/log.h"
 #include "vufront.h"
 
 #define VF_EVIL_REQ_UNKNOWN 99

@@ -14,7 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "ctl/log.h"
+#include "base/log.h"
 #include "args.h"
 #include "frame.h"
 #include "vufront.h"

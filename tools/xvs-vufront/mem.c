@@ -28,7 +28,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "ctl/log.h"
+#include "base/log.h"
 #include "vufront.h"
 
 #define VF_PAGE 4096ul

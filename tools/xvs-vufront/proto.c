@@ -23,7 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "ctl/log.h"
+#include "base/log.h"
 #include "vufront.h"
 
 #define VF_CONNECT_WAIT_MS 5000 /* the back-end may still be starting */

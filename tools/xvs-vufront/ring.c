@@ -18,7 +18,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
-#include "ctl/log.h"
+#include "base/log.h"
 #include "vufront.h"
 
 /* used_event far ahead of the back-end: no interrupt for 32768 entries. */

@@ -28,7 +28,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "ctl/log.h"
+#include "base/log.h"
 #include "frame.h"
 #include "vufront.h"
 

@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "ctl/log.h"
+#include "base/log.h"
 #include "xvsctl.h"
 
 static const struct {

@@ -135,8 +135,8 @@ static void usage(FILE *f)
 
 int main(int argc, char **argv)
 {
-	struct cfg c = { .fdb_max = 1024, .fdb_aging_s = 300, .idle_us = 200 };
-	struct cfg_port cp = { .type = CFG_PORT_VHOST_USER, .mtu = 9000, .queues = 1 };
+	struct dp_opts o = { .fdb_max = 1024, .fdb_aging_s = 300, .idle_us = 200 };
+	struct dp_port_opts po = { .type = DP_PORT_VHOST, .mtu = 9000, .queues = 1 };
 	uint64_t frames = 1000000, size = 60, done = 0, ns = 0, rx = 0;
 	struct vu_mem_table t = { .nregions = 1 };
 	struct drv tx_a = { 0 }, rx_b = { 0 }, rx_a = { 0 };
@@ -188,14 +188,14 @@ int main(int argc, char **argv)
 	t.regions[0] = (struct vu_mem_region){ .guest_phys_addr = 0, .memory_size = RAM,
 					       .userspace_addr = UVA, .mmap_offset = 0 };
 	mem = vu_mem_map(&t, &r.fd, 1, &why);
-	if (!mem || dp_init(&dp, &c)) {
+	if (!mem || dp_init(&dp, &o)) {
 		fprintf(stderr, "xvs-hotpath: setup failed: %s\n", why ? why : strerror(errno));
 		return 1;
 	}
-	snprintf(cp.name, sizeof(cp.name), "a");
-	a = dp_port_add(&dp, &cp);
-	snprintf(cp.name, sizeof(cp.name), "b");
-	b = dp_port_add(&dp, &cp);
+	snprintf(po.name, sizeof(po.name), "a");
+	a = dp_port_add(&dp, &po);
+	snprintf(po.name, sizeof(po.name), "b");
+	b = dp_port_add(&dp, &po);
 	if (!a || !b)
 		return 1;
 	ring_setup(&r, &tx_a, &a->dev.vr[1].vq, mem, false);
