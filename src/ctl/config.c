@@ -964,6 +964,48 @@ static int parse_uplink_mtu(struct loader *ld, yaml_node_t *n, void *base, const
 	return parse_uint(ld, n, base, &fits);
 }
 
+/* ports.NAME.zero-copy-queues of an uplink: the pool for queue: auto. */
+static int parse_zc_pool(struct loader *ld, yaml_node_t *n, void *base, const struct key *k)
+{
+	unsigned long ids[CFG_MAX_QUEUE_IDS];
+	struct cfg_port *port = base;
+	size_t i;
+	int r;
+
+	if (is_null(n) || (n->type == YAML_SEQUENCE_NODE && !n_items(n)))
+		return 0;
+	if (n->type != YAML_SEQUENCE_NODE)
+		return bad_key(ld, n, k, "a list of queue ids such as [2, 3]");
+	if (n_items(n) > CFG_MAX_QUEUE_IDS)
+		return fail(ld, line_of(n), "lists %zu queues; queue ids are 0..%d", n_items(n),
+			    CFG_MAX_QUEUE_IDS - 1);
+	r = parse_ids(ld, n, &queue_rule, ids);
+	if (r)
+		return r;
+	for (i = 0; i < n_items(n); i++)
+		port->zc_pool |= 1ull << ids[i];
+	return 0;
+}
+
+/* ports.NAME.zero-copy.queue of a VM: a queue id or auto. */
+static int parse_zc_queue(struct loader *ld, yaml_node_t *n, void *base, const struct key *k)
+{
+	struct cfg_port *port = base;
+	unsigned long v;
+
+	(void)k;
+	if (text(n) && !strcmp(text(n), "auto")) {
+		port->zc_queue = CFG_ZC_AUTO;
+		return 0;
+	}
+	if (!to_ulong(text(n), 0, CFG_MAX_QUEUE_IDS - 1, &v))
+		return bad(ld, n, "auto or a queue id 0..63");
+	port->zc_queue = (int)v;
+	return 0;
+}
+
+static int parse_zero_copy(struct loader *ld, yaml_node_t *n, void *base, const struct key *k);
+
 #define UINT_KEY(type, field, key, lo, hi)                                                         \
 	{                                                                                          \
 		.name = key, .parse = parse_uint, .off = offsetof(type, field),                    \
@@ -1031,7 +1073,40 @@ static const struct key vhost_user_keys[] = {
 	MAX_MACS_KEY,
 	/* 64M..64T */
 	SIZE_KEY(struct cfg_port, max_guest_memory, "max-guest-memory", 64, 64ul << 20),
+	{ .name = "zero-copy", .parse = parse_zero_copy },
 };
+
+static const struct key zero_copy_keys[] = {
+	{
+		.name = "uplink",
+		.parse = parse_name,
+		.off = offsetof(struct cfg_port, zc_uplink),
+		.size = FIELD_SIZE(struct cfg_port, zc_uplink),
+		.required = true,
+	},
+	{ .name = "queue", .parse = parse_zc_queue },
+};
+
+static const struct section zero_copy_section = SECTION(zero_copy_keys);
+
+/* ports.NAME.zero-copy of a VM: { uplink, queue }; checked against the
+ * uplink once every port is read (check_zero_copy). */
+static int parse_zero_copy(struct loader *ld, yaml_node_t *n, void *base, const struct key *k)
+{
+	struct cfg_port *port = base;
+	int r;
+
+	(void)k;
+	if (is_null(n) || n->type != YAML_MAPPING_NODE)
+		return bad(ld, n, "a mapping {uplink: NAME, queue: N or auto}");
+	port->zc_queue = CFG_ZC_AUTO;
+	r = walk_map(ld, n, port, &zero_copy_section);
+	if (r)
+		return r;
+	port->zero_copy = true;
+	port->zc_line = line_of(n);
+	return 0;
+}
 
 /* frame-size before mtu, which must fit in a frame. */
 static const struct key uplink_keys[] = {
@@ -1065,6 +1140,11 @@ static const struct key uplink_keys[] = {
 		.max = 65535,
 	},
 	MAX_MACS_KEY,
+	{
+		.name = "zero-copy-queues",
+		.parse = parse_zc_pool,
+		.note = "queues VMs with zero-copy: { queue: auto } take, one each",
+	},
 	{ .name = "vlan",
 	  .why = "an uplink has no vlan: it is a trunk, frames keep their VLAN tags; "
 		 "untagged is VLAN 0" },
@@ -1607,6 +1687,110 @@ delete_doc:
 	return r;
 }
 
+/* One VM's zero-copy queue: its uplink exists and is one, the queue is
+ * not one of the uplink's own and no other VM has it; auto takes the
+ * lowest free queue of the pool. Explicit queues are placed before any
+ * auto one (pass 0, then pass 1), so that a named queue never depends on
+ * where the file lists it. */
+static int zc_place(struct loader *ld, struct cfg_port *vm, int pass)
+{
+	struct cfg_port *up = NULL;
+	uint64_t free_q;
+	size_t mark;
+	int i, q, r = 0;
+
+	if (!vm->zero_copy || (pass == 0) != (vm->zc_queue != CFG_ZC_AUTO))
+		return 0;
+	for (i = 0; i < ld->c->n_ports; i++)
+		if (!strcmp(ld->c->ports[i].name, vm->zc_uplink))
+			up = &ld->c->ports[i];
+	mark = path_key(ld, "ports");
+	path_key(ld, vm->name);
+	path_key(ld, "zero-copy");
+	if (!up || up->type != CFG_PORT_UPLINK) {
+		r = fail(ld, vm->zc_line, "uplink: %s is not %s", vm->zc_uplink,
+			 up ? "an uplink port" : "a port in ports");
+		goto pop;
+	}
+	if (vm->zc_queue == CFG_ZC_AUTO) {
+		/* the pool's queues no VM has yet */
+		free_q = up->zc_pool;
+		for (i = 0; i < ld->c->n_ports; i++) {
+			const struct cfg_port *o = &ld->c->ports[i];
+
+			if (o != vm && o->zero_copy && o->zc_queue >= 0 &&
+			    !strcmp(o->zc_uplink, up->name))
+				free_q &= ~(1ull << o->zc_queue);
+		}
+		if (!free_q) {
+			r = fail(ld, vm->zc_line,
+				 "queue: auto, but uplink %s has no free queue in zero-copy-queues "
+				 "(line %d)%s",
+				 up->name, up->line, up->zc_pool ? "" : ": it lists none");
+			goto pop;
+		}
+		vm->zc_queue = __builtin_ctzll(free_q);
+	}
+	q = vm->zc_queue;
+	if (!up->all_queues)
+		for (i = 0; i < up->n_queue_ids; i++)
+			if (up->queue_ids[i] == q) {
+				r = fail(ld, vm->zc_line,
+					 "queue %d is one of uplink %s's own queues (line %d): a "
+					 "zero-copy queue belongs to one VM alone",
+					 q, up->name, up->line);
+				goto pop;
+			}
+	for (i = 0; i < ld->c->n_ports; i++) {
+		const struct cfg_port *o = &ld->c->ports[i];
+
+		if (o != vm && o->zero_copy && o->zc_queue == q && !strcmp(o->zc_uplink, up->name) &&
+		    o < vm) {
+			r = fail(ld, vm->zc_line, "queue %d of uplink %s is already port %s's (line %d)",
+				 q, up->name, o->name, o->line);
+			goto pop;
+		}
+	}
+	up->zc_reserved |= 1ull << q;
+pop:
+	path_pop(ld, mark);
+	return r;
+}
+
+static int check_zero_copy(struct loader *ld)
+{
+	int pass, i, r;
+
+	for (i = 0; i < ld->c->n_ports; i++)
+		ld->c->ports[i].zc_reserved |= ld->c->ports[i].zc_pool;
+	for (pass = 0; pass < 2; pass++)
+		for (i = 0; i < ld->c->n_ports; i++) {
+			r = zc_place(ld, &ld->c->ports[i], pass);
+			if (r)
+				return r;
+		}
+	/* an uplink with a listed queue in its own pool */
+	for (i = 0; i < ld->c->n_ports; i++) {
+		const struct cfg_port *up = &ld->c->ports[i];
+		size_t mark;
+		int j;
+
+		if (up->type != CFG_PORT_UPLINK || up->all_queues)
+			continue;
+		for (j = 0; j < up->n_queue_ids; j++)
+			if (up->zc_pool >> up->queue_ids[j] & 1) {
+				mark = path_key(ld, "ports");
+				path_key(ld, up->name);
+				path_key(ld, "zero-copy-queues");
+				r = fail(ld, up->line, "queue %u is in both queues and zero-copy-queues",
+					 up->queue_ids[j]);
+				path_pop(ld, mark);
+				return r;
+			}
+	}
+	return 0;
+}
+
 static int walk_root(struct loader *ld)
 {
 	yaml_node_t *root;
@@ -1622,6 +1806,9 @@ static int walk_root(struct loader *ld)
 		return fail(ld, line_of(root), "the configuration must be a mapping, got %s",
 			    root->type == YAML_SEQUENCE_NODE ? "a list" : "a scalar");
 	r = walk_map(ld, root, ld->c, &top_section);
+	if (r)
+		return r;
+	r = check_zero_copy(ld);
 	if (r)
 		return r;
 	control_socket(ld->c);

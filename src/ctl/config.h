@@ -36,6 +36,7 @@ enum cfg_xdp_mode {
 };
 
 #define CFG_MAX_QUEUE_IDS 64
+#define CFG_ZC_AUTO (-1)
 
 enum cfg_vu_mode {
 	CFG_VU_SERVER, /* xvsd listens on the socket (QEMU: client) */
@@ -58,6 +59,14 @@ struct cfg_port {
 
 	/* vhost-user ports */
 	uint64_t max_guest_memory; /* bytes, "max-guest-memory", default 128 GiB */
+	/* zero-copy: { uplink: NAME, queue: N | auto }: the VM owns queue
+	 * zc_queue of that uplink, whose AF_XDP socket's buffers are the VM's
+	 * memory; auto takes the first free one of the uplink's
+	 * zero-copy-queues (resolved by cfg_load) */
+	bool zero_copy;
+	char zc_uplink[CFG_NAME_MAX];
+	int zc_queue; /* CFG_ZC_AUTO until resolved */
+	int zc_line;
 
 	/* uplink ports (type CFG_PORT_UPLINK); vlan must be 0: an uplink is a
 	 * trunk, its untagged frames are VLAN 0 */
@@ -74,6 +83,11 @@ struct cfg_port {
 	uint32_t frame_size; /* UMEM chunk, 2048 or 4096 (default); caps the MTU */
 	bool multi_buffer; /* frames over several UMEM chunks (XDP_USE_SG) where the
 			      kernel allows it (true, default) */
+	/* zero-copy-queues: the pool VMs with queue: auto take from; the
+	 * uplink opens no socket of its own there, nor on a queue a VM names
+	 * (bit q of zc_reserved) */
+	uint64_t zc_pool;
+	uint64_t zc_reserved;
 };
 
 struct cfg_fdb_static {

@@ -158,6 +158,50 @@ static void show_uplink(struct xvsd *x, struct out *o, const struct dp_port *p)
 	}
 }
 
+/* "a/b" with two decimals, or 0.00. */
+static void ratio(char *buf, size_t len, uint64_t a, uint64_t b)
+{
+	snprintf(buf, len, "%.2f", b ? (double)a / (double)b : 0.0);
+}
+
+static void show_zero_copy(struct xvsd *x, struct out *o, const struct dp_port *p)
+{
+	const struct dp_zc *z = p->zc;
+	const struct dp_zc_stats *st = &z->st;
+	const struct dp_port *up = x->dp.ports[z->uplink];
+	const struct vq *to_vm = &p->dev.vr[0].vq, *from_vm = &p->dev.vr[1].vq;
+	uint64_t to_copied = to_vm->st.packets, from_all = from_vm->st.packets;
+	uint64_t from_copied = from_all > st->tx_zc ? from_all - st->tx_zc : 0;
+	struct xdp_statistics ks = { 0 };
+	char to_r[16], from_r[16];
+
+	if (z->up)
+		xzc_kernel_stats(&z->s, &ks);
+	ratio(to_r, sizeof(to_r), to_copied, to_copied + st->rx_zc);
+	ratio(from_r, sizeof(from_r), from_copied, from_all);
+	outf(o,
+	     "  zero-copy uplink=%s queue=%u state=%s%s%s%s%s afxdp=%s multi_buffer=%d "
+	     "pinned_mib=%" PRIu64 " chunk=%u room=%u steering=external"
+	     " to_vm_zc=%" PRIu64 " to_vm_copied=%" PRIu64 " to_vm_copies_per_frame=%s"
+	     " from_vm_zc=%" PRIu64 " from_vm_copied=%" PRIu64 " from_vm_copies_per_frame=%s"
+	     " rx_bytes=%" PRIu64 " rx_posted=%" PRIu64 " rx_unfit=%" PRIu64
+	     " rx_returned=%" PRIu64 " rx_bad_desc=%" PRIu64 " tx_bytes=%" PRIu64
+	     " tx_copy_small=%" PRIu64 " tx_copy_busy=%" PRIu64 " tx_copy_segs=%" PRIu64
+	     " tx_copy_nosg=%" PRIu64 " tx_full=%" PRIu64 " tx_in_flight=%u builds=%" PRIu64
+	     " teardowns=%" PRIu64 " kernel_rx_dropped=%" PRIu64 " kernel_fill_empty=%" PRIu64
+	     " kernel_tx_invalid=%" PRIu64 "\n",
+	     up ? up->name : "-", z->qid, z->up ? "up" : z->why ? "off" : "waiting",
+	     z->why ? " why=\"" : "", z->why ? z->why : "",
+	     z->why && z->why_err ? ": " : "", z->why ? (z->why_err ? strerror(z->why_err) : "") : "",
+	     z->up ? (z->s.zerocopy ? "zero-copy" : "copy") : "-", z->up && z->s.sg,
+	     z->up ? (uint64_t)(z->s.len >> 20) : 0, z->up ? z->s.chunk : 0, z->room,
+	     st->rx_zc, to_copied, to_r, st->tx_zc, from_copied, from_r, st->rx_bytes,
+	     st->rx_posted, st->rx_unfit, st->rx_returned, st->rx_bad_desc, st->tx_bytes,
+	     st->tx_copy_small, st->tx_copy_busy, st->tx_copy_segs, st->tx_copy_nosg, st->tx_full,
+	     z->tx_guest, st->builds, st->teardowns, (uint64_t)ks.rx_dropped,
+	     (uint64_t)ks.rx_fill_ring_empty_descs, (uint64_t)ks.tx_invalid_descs);
+}
+
 static void show_port(struct xvsd *x, struct out *o, const struct dp_port *p)
 {
 	const struct vport *v = &x->vp[p->id];
@@ -195,6 +239,8 @@ static void show_port(struct xvsd *x, struct out *o, const struct dp_port *p)
 		     tx->st.drop_no_buf, tx->st.drop_too_big, tx->st.notifies, rx->st.notifies,
 		     tx->st.irq_fail, rx->st.irq_fail);
 	}
+	if (p->zc && p->zc->configured)
+		show_zero_copy(x, o, p);
 }
 
 static void cmd_show(struct xvsd *x, struct out *o, const char *arg)

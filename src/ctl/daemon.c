@@ -117,6 +117,7 @@ static void uplink_opts_from_cfg(struct uplink_opts *o, const struct cfg_port *c
 		o->queue_ids[i] = cp->queue_ids[i];
 	o->host_flood = cp->host_flood;
 	o->host_unknown = cp->host_unknown;
+	o->lent_queues = cp->zc_reserved;
 }
 
 /* ---- sockets ------------------------------------------------------------- */
@@ -283,6 +284,79 @@ static int xsk_alloc(struct xvsd *x, uint32_t n, uint32_t *base)
 	return -ENOSPC;
 }
 
+/* ---- zero-copy queues ------------------------------------------------------ */
+
+/* The XDP program's entry for VM port p's zero-copy queue: on while both
+ * the VM's configuration and its uplink are there. */
+static void zcq_entry(struct xvsd *x, const struct dp_port *p, bool on)
+{
+	const struct dp_zc *z = p->zc;
+	const struct vport *uv;
+	struct xvs_zcq e = { .port = p->id, .flags = XVS_ZCQ_F_ON, .max_len = p->mtu + 14 };
+
+	if (!z || x->maps.zcq < 0)
+		return;
+	uv = &x->vp[z->uplink];
+	if (!uv->p || uv->p->type != DP_PORT_UPLINK || !uv->up)
+		return;
+	if (xdpmaps__zcq_set(&x->maps, uv->xsk_base + z->qid, on ? &e : NULL))
+		log_msg(LOG_LVL_WARN, p->name, "cannot %s the zero-copy queue in XDP: %s",
+			on ? "set" : "clear", strerror(errno));
+}
+
+/* Bring every VM port's zero-copy setting in line with config c: set up
+ * (the socket follows when the guest runs, dp_zc_service), changed, or
+ * taken away. */
+static void zc_apply(struct xvsd *x, const struct cfg *c)
+{
+	int i;
+
+	for (i = 0; i < DP_MAX_PORTS; i++) {
+		struct dp_port *p = x->vp[i].p, *up;
+		const struct cfg_port *cp;
+
+		if (!p || p->type != DP_PORT_VHOST)
+			continue;
+		cp = cfg_find_port(c, p->name);
+		up = cp && cp->zero_copy ? dp_port_find(&x->dp, cp->zc_uplink) : NULL;
+		if (!up) {
+			if (p->zc && p->zc->configured) {
+				zcq_entry(x, p, false);
+				dp_zc_unconfigure(&x->dp, p);
+				log_msg(LOG_LVL_INFO, p->name, "zero-copy off");
+			}
+			continue;
+		}
+		if (p->zc && p->zc->configured &&
+		    (p->zc->uplink != up->id || p->zc->qid != (uint16_t)cp->zc_queue))
+			zcq_entry(x, p, false);
+		/* a new MTU is a new buffer contract */
+		if (p->zc && p->zc->up && p->zc->room != p->mtu + 18)
+			dp_zc_down(&x->dp, p, "mtu changed");
+		if (dp_zc_configure(&x->dp, p, up->id, (uint16_t)cp->zc_queue)) {
+			log_msg(LOG_LVL_ERR, p->name, "zero-copy: out of memory");
+			continue;
+		}
+		zcq_entry(x, p, true);
+	}
+}
+
+/* An uplink goes: the zero-copy sockets on its queues first. */
+static void zc_uplink_gone(struct xvsd *x, const struct dp_port *uplink)
+{
+	int i;
+
+	for (i = 0; i < DP_MAX_PORTS; i++) {
+		struct dp_port *p = x->vp[i].p;
+
+		if (p && p->zc && p->zc->configured && p->zc->uplink == uplink->id) {
+			zcq_entry(x, p, false);
+			dp_zc_down(&x->dp, p, "uplink closed");
+			__atomic_store_n(&p->zc->want, 1, __ATOMIC_RELEASE);
+		}
+	}
+}
+
 static int uplink_port_open(struct xvsd *x, struct vport *v, const struct cfg_port *cp)
 {
 	bool first = x->maps.fdb < 0;
@@ -322,8 +396,12 @@ static int uplink_port_open(struct xvsd *x, struct vport *v, const struct cfg_po
 	v->up = up;
 	update_protected(x, &x->cfg);
 	__atomic_store_n(&x->dp.xdp_fdb_fd, x->maps.fdb, __ATOMIC_RELEASE);
+	x->dp.maps = &x->maps;
 	dp_uplink_publish(&x->dp, v->p, up);
 	xdpsync_run(&x->sync, &x->dp, &x->maps, 1);
+	/* the VMs with a queue here: their entries, then their sockets */
+	zc_apply(x, &x->cfg);
+	dp_zc_service(&x->dp);
 	return 0;
 
 free_up:
@@ -339,6 +417,7 @@ static void uplink_port_close(struct xvsd *x, struct vport *v)
 
 	if (!v->up)
 		return;
+	zc_uplink_gone(x, v->p);
 	up = dp_uplink_unpublish(&x->dp, v->p);
 	uplink_close(up, &x->maps);
 	free(up);
@@ -489,6 +568,7 @@ static void vport_close(struct xvsd *x, struct vport *v)
 	if (p->type == DP_PORT_UPLINK && x->lm)
 		linkmon_unwatch(x->lm, v->ifname);
 	xdp_port_kind(x, p, false);
+	zcq_entry(x, p, false);
 	if (p->dev.fd >= 0)
 		ep_del(x, p->dev.fd);
 	if (v->listen_fd >= 0) {
@@ -629,6 +709,8 @@ static void on_notify(struct xvsd *x)
 			vport_disconnected(x, &x->vp[i]);
 	/* a worker learned a VM's address: tell the XDP program now */
 	xdpsync_run(&x->sync, &x->dp, &x->maps, 0);
+	/* a VM's rings are ready: its zero-copy socket can be built */
+	dp_zc_service(&x->dp);
 }
 
 static void on_signal(struct xvsd *x)
@@ -722,7 +804,7 @@ static bool port_needs_reopen(const struct cfg_port *a, const struct cfg_port *b
 		       a->busy_poll_us != b->busy_poll_us || a->host_flood != b->host_flood ||
 		       a->host_unknown != b->host_unknown || a->ring_size != b->ring_size ||
 		       a->frame_size != b->frame_size || a->mtu != b->mtu ||
-		       a->multi_buffer != b->multi_buffer;
+		       a->multi_buffer != b->multi_buffer || a->zc_reserved != b->zc_reserved;
 	return strcmp(a->socket, b->socket) || a->mode != b->mode || a->queues != b->queues;
 }
 
@@ -784,6 +866,8 @@ int xvsd_reload(struct xvsd *x)
 			log_msg(LOG_LVL_INFO, nc.ports[i].name, "added");
 	apply_statics(x, &nc);
 	update_protected(x, &nc);
+	zc_apply(x, &nc);
+	dp_zc_service(&x->dp);
 
 	/* keep the restart-only settings of the running config */
 	snprintf(nc.name, sizeof(nc.name), "%s", x->cfg.name);
@@ -871,6 +955,7 @@ int xvsd_init(struct xvsd *x, struct cfg *c)
 	}
 	apply_statics(x, &x->cfg);
 	update_protected(x, &x->cfg);
+	zc_apply(x, &x->cfg);
 	err = dp_start(&x->dp);
 	if (err)
 		goto fail_ports;

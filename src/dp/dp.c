@@ -73,13 +73,32 @@ static void kick_changed(void *ctx, struct vu_dev *d, int vring, int old_fd, int
  * asked for on the rings it had; wake it to poll this one too. */
 static void vring_ready(void *ctx, struct vu_dev *d, int vring)
 {
+	struct dp_port *p = port_of(d);
+	struct dp *dp = ctx;
+
 	if (vring & 1)
-		worker_wake(dp_owner(ctx, port_of(d), vring));
+		worker_wake(dp_owner(ctx, p, vring));
+	/* queue pair 0 (re)started: the zero-copy socket can be built on it
+	 * (by the control thread: not under this lock) */
+	if (vring <= 1 && p->zc && p->zc->configured && !p->zc->up) {
+		__atomic_store_n(&p->zc->want, 1, __ATOMIC_RELEASE);
+		if (write(dp->notify_fd, &(uint64_t){ 1 }, sizeof(uint64_t)) < 0) {
+			/* saturated: the control thread is awake anyway */
+		}
+	}
+}
+
+/* Buffers lent to the kernel come back before the guest's memory or
+ * rings change. */
+static void mem_release(void *ctx, struct vu_dev *d, const char *why)
+{
+	dp_zc_down(ctx, port_of(d), why);
 }
 
 static const struct vu_dev_ops dp_vu_ops = {
 	.kick_changed = kick_changed,
 	.vring_ready = vring_ready,
+	.mem_release = mem_release,
 };
 
 /* ---- ports --------------------------------------------------------------- */
@@ -141,9 +160,11 @@ struct dp_port *dp_port_add(struct dp *dp, const struct dp_port_opts *o)
 void dp_port_del(struct dp *dp, struct dp_port *p)
 {
 	vu_dev_detach(&p->dev);
+	dp_zc_unconfigure(dp, p);
 	__atomic_store_n(&dp->ports[p->id], NULL, __ATOMIC_RELEASE);
 	dp_sync(dp); /* nobody holds a pointer to p any more */
 	fdb_flush_port(&dp->fdb, p->id, true);
+	free(p->zc);
 	free(p);
 }
 
@@ -199,6 +220,23 @@ static int for_owned(struct dp_worker *w, int (*fn)(struct dp_worker *, struct d
 		for (q = 0; q < p->queues; q++)
 			if (p->owner[q] == w->id)
 				sum += fn(w, p, 2 * q + 1);
+	}
+	return sum;
+}
+
+/* One round over the zero-copy sockets of the VMs whose queue pair 0 this
+ * worker owns. */
+static int poll_zc(struct dp_worker *w)
+{
+	struct dp *dp = w->dp;
+	uint16_t i, hw = __atomic_load_n(&dp->nports_hw, __ATOMIC_ACQUIRE);
+	int sum = 0;
+
+	for (i = 0; i < hw; i++) {
+		struct dp_port *p = __atomic_load_n(&dp->ports[i], __ATOMIC_ACQUIRE);
+
+		if (p && p->zc && p->owner[0] == w->id)
+			sum += dp_zc_poll(w, p);
 	}
 	return sum;
 }
@@ -358,7 +396,7 @@ static void *worker_main(void *arg)
 		 * table (see dp_sync) */
 		__atomic_store_n(&w->epoch, w->epoch + 1, __ATOMIC_SEQ_CST);
 		w->loops++;
-		work = for_owned(w, dp_tx_burst) + poll_uplinks(w);
+		work = for_owned(w, dp_tx_burst) + poll_uplinks(w) + poll_zc(w);
 		/* one clock read a loop: the time since the last one was work
 		 * or polling in vain (naps and sleeps are taken out below) */
 		t = now_ns();
@@ -478,6 +516,8 @@ void dp_destroy(struct dp *dp)
 	for (i = 0; i < DP_MAX_PORTS; i++)
 		if (dp->ports[i]) {
 			vu_dev_detach(&dp->ports[i]->dev);
+			dp_zc_unconfigure(dp, dp->ports[i]);
+			free(dp->ports[i]->zc);
 			free(dp->ports[i]);
 			dp->ports[i] = NULL;
 		}

@@ -22,6 +22,7 @@
 #include <stdint.h>
 
 #include "dp/fdb.h"
+#include "dp/zc.h"
 #include "vhost/vu_dev.h"
 #include "xsk/uplink.h"
 
@@ -84,6 +85,7 @@ struct dp_port {
 	uint16_t queues; /* vhost: queue pairs; uplink: sockets (up->nq) */
 	struct vu_dev dev; /* vhost */
 	struct uplink *up; /* uplink: set by the control thread once open */
+	struct dp_zc *zc; /* vhost: zero-copy through an uplink queue, or NULL */
 	uint8_t owner[DP_MAX_PORT_QUEUES]; /* worker of each queue (dp_owner) */
 	struct dp_port_stats st; /* racy counters: updated by workers with relaxed adds */
 };
@@ -119,6 +121,7 @@ struct dp_worker {
 	 * buffer meanwhile) */
 	uint8_t hdr[DP_BURST][14];
 	uint16_t dst[DP_BURST];
+	bool held[DP_BURST]; /* its guest buffer is lent to the kernel (zc) */
 	uint16_t vlan[DP_BURST];
 	uint32_t len[DP_BURST];
 	struct uplink_frame uf[DP_BURST];
@@ -137,6 +140,7 @@ struct dp {
 	uint32_t max_nap_us;
 	int notify_fd; /* eventfd: a worker found a broken device, or news */
 	int xdp_fdb_fd; /* the XDP program's FDB, once an uplink is open; -1 */
+	const struct xdpmaps *maps; /* the XDP maps, once an uplink is open */
 	int stop;
 };
 

@@ -146,8 +146,8 @@ static void fill_uplink_frame(void *arg, int k, uint8_t *const *buf, int nbuf)
 	copy_out(&w->chains[i], c->skip + ETH_HLEN, w->len[i] - ETH_HLEN, buf, c->frame_size, at);
 }
 
-static void deliver_uplink(struct dp_worker *w, struct dp_port *dst, int from, int n,
-			   uint16_t match, uint32_t skip)
+static void deliver_uplink(struct dp_worker *w, struct dp_port *src, struct dp_port *dst, int q,
+			   int from, int n, uint16_t match, uint32_t skip)
 {
 	struct uplink *up = __atomic_load_n(&dst->up, __ATOMIC_ACQUIRE);
 	struct fill_ctx c = { .w = w, .skip = skip };
@@ -163,9 +163,15 @@ static void deliver_uplink(struct dp_worker *w, struct dp_port *dst, int from, i
 			__atomic_fetch_add(&dst->st.drop_too_big, 1, __ATOMIC_RELAXED);
 			continue;
 		}
-		c.len[k] = w->len[i] + (w->vlan[i] ? 4u : 0u);
 		c.idx[k++] = i;
 	}
+	/* a VM's unicast through its own queue's socket, from guest memory
+	 * (queue pair 0, whose TX vring the zero-copy socket serves); what it
+	 * cannot take goes on by copy */
+	if (k && src->zc && q == 0 && match != DST_FLOOD && src->zc->uplink == dst->id)
+		k = dp_zc_tx(w, src, c.idx, k, skip);
+	for (i = 0; i < k; i++)
+		c.len[i] = w->len[c.idx[i]] + (w->vlan[c.idx[i]] ? 4u : 0u);
 	if (k)
 		uplink_tx_burst(up, &up->q[w->id % up->nq], k, c.len, fill_uplink_frame, &c);
 }
@@ -174,7 +180,7 @@ static void deliver(struct dp_worker *w, struct dp_port *src, struct dp_port *ds
 		    int from, int n, uint16_t match, uint32_t skip)
 {
 	if (dst->type == DP_PORT_UPLINK)
-		deliver_uplink(w, dst, from, n, match, skip);
+		deliver_uplink(w, src, dst, q, from, n, match, skip);
 	else
 		deliver_vhost(w, src, dst, q, from, n, match, skip);
 }
@@ -353,6 +359,7 @@ int dp_tx_burst(struct dp_worker *w, struct dp_port *src, int vring)
 			break;
 		}
 		w->dst[n] = DST_DROP;
+		w->held[n] = false;
 		w->vlan[n] = src->vlan;
 		if (r == -EMSGSIZE) {
 			txq->st.drop_segs++;
@@ -379,7 +386,8 @@ int dp_tx_burst(struct dp_worker *w, struct dp_port *src, int vring)
 	}
 	switch_burst(w, src, vring / 2, n, hdr_len);
 	for (i = 0; i < n; i++)
-		vq_push(txq, w->chains[i].head, 0);
+		if (!w->held[i]) /* else it returns when the kernel sent it */
+			vq_push(txq, w->chains[i].head, 0);
 out:
 	if (!broken)
 		vq_flush(txq);

@@ -203,6 +203,16 @@ static uint32_t uplink_mtu(const struct uplink *u, uint32_t want)
 	return max;
 }
 
+/* The n-th queue that is not lent out. */
+static int nth_own_queue(const struct uplink_opts *o, int n)
+{
+	int q;
+
+	for (q = 0;; q++)
+		if (!(q < 64 && (o->lent_queues >> q & 1)) && n-- == 0)
+			return q;
+}
+
 int uplink_open(struct uplink *u, const struct uplink_opts *cp, const char *switch_name,
 		uint16_t port, uint32_t xsk_base, struct xdpmaps *maps)
 {
@@ -232,7 +242,10 @@ int uplink_open(struct uplink *u, const struct uplink_opts *cp, const char *swit
 		return -ENOSPC;
 	}
 	u->n_rx_queues = (uint32_t)nrx;
-	u->nq = cp->all_queues ? nrx : cp->n_queue_ids;
+	u->nq = cp->n_queue_ids;
+	if (cp->all_queues)
+		for (u->nq = 0, i = 0; i < nrx; i++)
+			u->nq += !(i < 64 && (cp->lent_queues >> i & 1));
 	if (u->nq > UPLINK_MAX_QUEUES) {
 		log_err("%s: %d queues: at most %d sockets an uplink; list the queues to use "
 			"(queues: [0, 1, ...]) and steer traffic to them",
@@ -261,7 +274,7 @@ int uplink_open(struct uplink *u, const struct uplink_opts *cp, const char *swit
 	 * first queue decides, the others must follow */
 	zc = u->prog.native && cp->xdp_mode != XSK_XDP_NATIVE && cp->xdp_mode != XSK_XDP_SKB;
 	for (i = 0; i < u->nq; i++) {
-		uint16_t qid = cp->all_queues ? (uint16_t)i : cp->queue_ids[i];
+		uint16_t qid = cp->all_queues ? (uint16_t)nth_own_queue(cp, i) : cp->queue_ids[i];
 
 		if (i == 0)
 			err = queue_open_first(u, &u->q[i], qid, cp, &zc, &sg);
@@ -293,7 +306,9 @@ int uplink_open(struct uplink *u, const struct uplink_opts *cp, const char *swit
 		err = -errno;
 		goto unregister;
 	}
-	if (cp->host_flood) {
+	/* broadcasts on a lent queue go to the host (they may not land in
+	 * the VM's memory): the switch takes its copy from the tap too */
+	if (cp->host_flood || cp->lent_queues) {
 		err = tap_open(&u->tap, u->prog.ifindex);
 		if (err) {
 			log_err("%s: cannot open the broadcast tap: %s", u->ifname, strerror(-err));

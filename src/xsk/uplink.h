@@ -98,6 +98,8 @@ struct uplink_opts {
 	bool multi_buffer; /* frames over several UMEM chunks (XDP_USE_SG) where
 			      the kernel allows it */
 	bool all_queues; /* a socket on every RX queue, else on queue_ids[] */
+	uint64_t lent_queues; /* bit q: queue q is another socket's (a VM's
+				 zero-copy one): none of ours there */
 	int n_queue_ids;
 	uint16_t queue_ids[UPLINK_MAX_QUEUES]; /* distinct */
 	bool host_flood; /* broadcast/multicast also to the host stack */
