@@ -334,6 +334,41 @@ static void check_defaults(const struct cfg *c)
 	assert_int_equal(c->n_protected, 0);
 }
 
+/* zero-copy queues: named ones first, auto ones take the pool's lowest
+ * free queue in file order; the uplink lends out its pool and every named
+ * queue; a VM without zero-copy has none. */
+static void zero_copy_queues(void **state)
+{
+	struct cfg c;
+	const struct cfg_port *up, *a, *b, *d, *e;
+
+	(void)state;
+	load_ok("ports:\n"
+		"  a: {type: vhost-user, socket: a, zero-copy: {uplink: up0}}\n"
+		"  b: {type: vhost-user, socket: b, zero-copy: {uplink: up0, queue: 4}}\n"
+		"  up0: {type: uplink, interface: eth1, zero-copy-queues: [4, 5, 6]}\n"
+		"  d: {type: vhost-user, socket: d, zero-copy: {uplink: up0, queue: auto}}\n"
+		"  e: {type: vhost-user, socket: e, zero-copy: {uplink: up0, queue: 9}}\n"
+		"  f: {type: vhost-user, socket: f}\n",
+		&c);
+	up = cfg_find_port(&c, "up0");
+	a = cfg_find_port(&c, "a");
+	b = cfg_find_port(&c, "b");
+	d = cfg_find_port(&c, "d");
+	e = cfg_find_port(&c, "e");
+	assert_true(a->zero_copy && b->zero_copy && d->zero_copy && e->zero_copy);
+	assert_false(cfg_find_port(&c, "f")->zero_copy);
+	assert_string_equal(a->zc_uplink, "up0");
+	assert_int_equal(b->zc_queue, 4); /* named: before any auto */
+	assert_int_equal(a->zc_queue, 5);
+	assert_int_equal(d->zc_queue, 6);
+	assert_int_equal(e->zc_queue, 9); /* outside the pool: allowed */
+	assert_true(up->all_queues);
+	assert_int_equal(up->zc_pool, (1ull << 4) | (1ull << 5) | (1ull << 6));
+	assert_int_equal(up->zc_reserved, up->zc_pool | (1ull << 9));
+	cfg_free(&c);
+}
+
 static void defaults(void **state)
 {
 	static const char *const empty_switches[] = {
@@ -598,6 +633,7 @@ struct bad {
 #define NAME_RULE "must be a name of 1 to 31 characters from A-Z a-z 0-9 _ -"
 /* an uplink whose next key is on line 5 */
 #define UP0 "ports:\n  up0:\n    type: uplink\n    interface: eth1\n"
+#define VMZ "  vm1: {type: vhost-user, socket: a, zero-copy: "
 #define IFNAME_RULE                                                                                \
 	"must be an interface name of 1 to 15 characters, none of them / : or white space"
 #define ONLY_VU "only ports of type vhost-user have this key (this one is type: uplink)"
@@ -913,7 +949,7 @@ static const struct bad bad_configs[] = {
 	  "xvs.yaml:3: ports.vm1: missing required key \"socket\"" },
 	{ "ports:\n  vm1:\n    type: vhost-user\n    socket: a\n    sockets: b\n",
 	  "xvs.yaml:5: ports.vm1: unknown key \"sockets\" (allowed here: type, socket, mode, "
-	  "vlan, mtu, queues, max-macs, max-guest-memory)" },
+	  "vlan, mtu, queues, max-macs, max-guest-memory, zero-copy)" },
 	{ "ports:\n  vm1:\n    type: vhost-user\n    socket: a\n    vlan: 1\n    vlan: 2\n",
 	  "xvs.yaml:6: ports.vm1: duplicate key \"vlan\" (first at line 5)" },
 	{ "ports:\n  vm1:\n    type: vhost-user\n    socket: a\n    type: vhost-user\n",
@@ -1018,7 +1054,43 @@ static const struct bad bad_configs[] = {
 	{ UP0 "    vlna: 1\n",
 	  "xvs.yaml:5: ports.up0: unknown key \"vlna\" (allowed here: type, interface, queues, "
 	  "xdp-mode, busy-poll, busy-poll-us, host-flood, host-unknown, multi-buffer, ring-size, "
-	  "frame-size, mtu, max-macs)" },
+	  "frame-size, mtu, max-macs, zero-copy-queues)" },
+	/* zero-copy: a VM's queue of an uplink */
+	{ UP0 VMZ "{uplink: up0, queue: 64}}\n",
+	  "xvs.yaml:5: ports.vm1.zero-copy.queue: must be auto or a queue id 0..63, got \"64\"" },
+	{ UP0 VMZ "{queue: 2}}\n",
+	  "xvs.yaml:5: ports.vm1.zero-copy: missing required key \"uplink\"" },
+	{ UP0 VMZ "{uplink: up0, queue: 2, ring: 5}}\n",
+	  "xvs.yaml:5: ports.vm1.zero-copy: unknown key \"ring\" (allowed here: uplink, queue)" },
+	{ UP0 VMZ "yes}\n",
+	  "xvs.yaml:5: ports.vm1.zero-copy: must be a mapping {uplink: NAME, queue: N or auto}" },
+	{ UP0 VMZ "{uplink: up1, queue: 2}}\n",
+	  "xvs.yaml:5: ports.vm1.zero-copy: uplink: up1 is not a port in ports" },
+	{ UP0 VMZ "{uplink: vm1, queue: 2}}\n",
+	  "xvs.yaml:5: ports.vm1.zero-copy: uplink: vm1 is not an uplink port" },
+	{ UP0 VMZ "{uplink: up0}}\n",
+	  "xvs.yaml:5: ports.vm1.zero-copy: queue: auto, but uplink up0 has no free queue in "
+	  "zero-copy-queues (line 2): it lists none" },
+	{ UP0 "    zero-copy-queues: [3]\n" VMZ "{uplink: up0}}\n"
+	  "  vm2: {type: vhost-user, socket: b, zero-copy: {uplink: up0, queue: auto}}\n",
+	  "xvs.yaml:7: ports.vm2.zero-copy: queue: auto, but uplink up0 has no free queue in "
+	  "zero-copy-queues (line 2)" },
+	{ UP0 VMZ "{uplink: up0, queue: 2}}\n"
+	  "  vm2: {type: vhost-user, socket: b, zero-copy: {uplink: up0, queue: 2}}\n",
+	  "xvs.yaml:6: ports.vm2.zero-copy: queue 2 of uplink up0 is already port vm1's (line 5)" },
+	{ "ports:\n  up0:\n    type: uplink\n    interface: eth1\n    queues: [0, 2]\n"
+	  VMZ "{uplink: up0, queue: 2}}\n",
+	  "xvs.yaml:6: ports.vm1.zero-copy: queue 2 is one of uplink up0's own queues (line 2): a "
+	  "zero-copy queue belongs to one VM alone" },
+	{ "ports:\n  up0:\n    type: uplink\n    interface: eth1\n    queues: [0, 2]\n"
+	  "    zero-copy-queues: [2, 3]\n",
+	  "xvs.yaml:2: ports.up0.zero-copy-queues: queue 2 is in both queues and zero-copy-queues" },
+	{ UP0 "    zero-copy-queues: [2, 2]\n",
+	  "xvs.yaml:5: ports.up0.zero-copy-queues[1]: queue 2 is listed twice" },
+	{ UP0 "    zero-copy-queues: 2\n",
+	  "xvs.yaml:5: ports.up0.zero-copy-queues: must be a list of queue ids such as [2, 3]" },
+	{ UP0 "    zero-copy: {uplink: up0}\n",
+	  "xvs.yaml:5: ports.up0.zero-copy: only ports of type vhost-user have this key" },
 	{ UP0 "    mtu: 1500\n    mtu: 1400\n",
 	  "xvs.yaml:6: ports.up0: duplicate key \"mtu\" (first at line 5)" },
 	{ "ports:\n  vm1: {type: vhost-user, socket: a, interface: eth1}\n",
@@ -1482,6 +1554,7 @@ int main(void)
 		cmocka_unit_test(every_uplink_key),
 		cmocka_unit_test(uplink_booleans),
 		cmocka_unit_test(defaults),
+		cmocka_unit_test(zero_copy_queues),
 		cmocka_unit_test(edges),
 		cmocka_unit_test(sizes),
 		cmocka_unit_test(socket_access),
