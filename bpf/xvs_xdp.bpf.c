@@ -64,6 +64,14 @@ struct {
 } xvs_zcq SEC(".maps");
 
 struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, XVS_LEARN_SIZE);
+	__type(key, struct xvs_fdb_key);
+	__type(value, struct xvs_fdb_val);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} xvs_learn SEC(".maps");
+
+struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, XVS_STAT_MAX);
 	__type(key, __u32);
@@ -134,13 +142,28 @@ static __always_inline int pop_vlan(struct xdp_md *ctx)
 	return bpf_xdp_adjust_head(ctx, XVS_VLAN_HLEN);
 }
 
+/* Tell the switch where a source lives (see xvs_learn): once per source
+ * between two drains, a lookup otherwise. */
+static __always_inline void learn(const struct xvs_pkt *pkt, __u32 port)
+{
+	struct xvs_fdb_key k = { .vlan = pkt->n_vlan ? pkt->vlan[0] : XVS_VLAN_NONE };
+	struct xvs_fdb_val v = { .port = port }, *have;
+
+	if (pkt->src[0] & 1)
+		return;
+	__builtin_memcpy(k.mac, pkt->src, 6);
+	have = bpf_map_lookup_elem(&xvs_learn, &k);
+	if (!have || have->port != port)
+		bpf_map_update_elem(&xvs_learn, &k, &v, BPF_ANY);
+}
+
 /*
  * A queue dedicated to one VM (its socket's UMEM is the VM's memory): only
  * that VM's unicast that fits its buffers goes in; the rest to the host.
  */
 static __always_inline int zc_queue(struct xdp_md *ctx, const struct xvs_zcq *zq,
 				    const struct xvs_pkt *pkt, const struct xvs_fdb_val *fdb,
-				    __u32 slot, __u64 len)
+				    __u32 slot, __u32 uplink_port, __u64 len)
 {
 	__u64 untagged = len - (pkt->n_vlan ? XVS_VLAN_HLEN : 0);
 
@@ -150,6 +173,8 @@ static __always_inline int zc_queue(struct xdp_md *ctx, const struct xvs_zcq *zq
 		return finish(XVS_REASON_ZC_OTHER, len);
 	if (untagged > zq->max_len)
 		return finish(XVS_REASON_MTU, len);
+	/* the switch never sees this frame: it learns its source from here */
+	learn(pkt, uplink_port);
 	if (pkt->n_vlan && pop_vlan(ctx))
 		return finish(XVS_REASON_VLAN_TRUNC, len);
 	/* no socket in the slot (being rebuilt): dropped */
@@ -193,7 +218,7 @@ int xvs_xdp(struct xdp_md *ctx)
 		key.vlan = pkt.n_vlan ? pkt.vlan[0] : XVS_VLAN_NONE;
 		__builtin_memcpy(key.mac, pkt.dst, 6);
 		fdb = (pkt.flags & XVS_PKT_F_MCAST) ? NULL : bpf_map_lookup_elem(&xvs_fdb, &key);
-		return zc_queue(ctx, zq, &pkt, fdb, slot, len);
+		return zc_queue(ctx, zq, &pkt, fdb, slot, up->port, len);
 	}
 
 	if (pkt.flags & XVS_PKT_F_MCAST) {

@@ -24,12 +24,14 @@
 #define XVS_MAP_CFG "xvs_cfg"
 #define XVS_MAP_STATS "xvs_stats"
 #define XVS_MAP_ZCQ "xvs_zcq"
+#define XVS_MAP_LEARN "xvs_learn"
 #define XVS_XDP_PROG_NAME "xvs_xdp"
 
 #define XVS_MAX_PORTS 256
 #define XVS_MAX_XSKS 256 /* sockets of all uplinks together */
 #define XVS_MAX_UPLINKS 64
 #define XVS_FDB_SIZE 16384
+#define XVS_LEARN_SIZE 4096 /* sources seen between two drains (LRU) */
 #define XVS_MAX_VLANS 2 /* tags parsed; a deeper stack is malformed */
 #define XVS_IP6_MAX_EXT 8 /* extension headers walked before giving up */
 #define XVS_DEFAULT_MTU 1500
@@ -101,6 +103,15 @@ struct xvs_zcq {
 	__u32 pad;
 };
 _Static_assert(sizeof(struct xvs_zcq) == 16, "xvs_zcq layout");
+
+/*
+ * Sources the switch would learn from frames it never sees: a frame XDP
+ * puts straight into a VM's memory (ZC_TO_VM) still tells where its
+ * source lives. XDP records (vlan, source) → uplink port in xvs_learn (an
+ * LRU hash, key and value as the FDB's); xvsd drains it every tick into
+ * its FDB, as if the switch had received the frame. The frame's bytes in
+ * guest memory are never read for this: the guest could rewrite them.
+ */
 
 enum xvs_zcq_flags {
 	XVS_ZCQ_F_ON = 1u << 0, /* the queue is dedicated (the socket may be

@@ -691,6 +691,7 @@ static void on_tick(struct xvsd *x)
 	}
 	ctl_expire(x, t);
 	fdb_tick(&x->dp.fdb, (uint32_t)((t - x->started_ns) / 1000000000ull));
+	xdpsync_learned(&x->sync, &x->dp, &x->maps);
 	xdpsync_run(&x->sync, &x->dp, &x->maps, 0);
 	if (++x->ticks % (1000 / TICK_MS) == 0)
 		check_uplink_queues(x);
@@ -902,7 +903,7 @@ int xvsd_init(struct xvsd *x, struct cfg *c)
 	for (i = 0; i < CTL_MAX_CLIENTS; i++)
 		x->ctl[i].fd = -1;
 	x->maps.fdb = x->maps.ports = x->maps.uplinks = x->maps.xsks = -1;
-	x->maps.cfg = x->maps.stats = x->maps.zcq = -1;
+	x->maps.cfg = x->maps.stats = x->maps.zcq = x->maps.learn = -1;
 	x->started_ns = now_ns();
 
 	sigemptyset(&mask);

@@ -184,6 +184,46 @@ void xdpsync_run(struct xdpsync *s, struct dp *dp, const struct xdpmaps *m, int 
 	s->gen = gen;
 }
 
+void xdpsync_learned(struct xdpsync *s, struct dp *dp, const struct xdpmaps *m)
+{
+	static struct xvs_fdb_key keys[BATCH];
+	static struct xvs_fdb_val vals[BATCH];
+	struct xvs_fdb_key k, next;
+	struct xvs_fdb_val v;
+	uint32_t in = 0, out = 0, n, i, rounds;
+	bool first = true;
+	int r;
+
+	if (m->learn < 0)
+		return;
+	/* bounded: the map holds XVS_LEARN_SIZE */
+	for (rounds = 0; rounds <= XVS_LEARN_SIZE / BATCH; rounds++) {
+		n = BATCH;
+		r = bpf_map_lookup_and_delete_batch(m->learn, first ? NULL : &in, &out, keys, vals,
+						    &n, NULL);
+		if (r && errno != ENOENT)
+			goto one_by_one; /* no batch ops on this map */
+		for (i = 0; i < n; i++)
+			if (vals[i].port < DP_MAX_PORTS &&
+			    fdb_learn(&dp->fdb, from_map_key(&keys[i]), (uint16_t)vals[i].port) >= 0)
+				s->learned++;
+		if (r)
+			return;
+		in = out;
+		first = false;
+	}
+	return;
+one_by_one:
+	for (rounds = 0; rounds < XVS_LEARN_SIZE && !bpf_map_get_next_key(m->learn, NULL, &next);
+	     rounds++) {
+		k = next;
+		if (!bpf_map_lookup_elem(m->learn, &k, &v) && v.port < DP_MAX_PORTS &&
+		    fdb_learn(&dp->fdb, from_map_key(&k), (uint16_t)v.port) >= 0)
+			s->learned++;
+		bpf_map_delete_elem(m->learn, &k);
+	}
+}
+
 void xdpsync_free(struct xdpsync *s)
 {
 	free(s->have);

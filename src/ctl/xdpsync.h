@@ -29,12 +29,16 @@ struct xdpsync {
 	struct xdpsync_ent *have; /* the map's content, sorted by key */
 	uint32_t nhave, cap;
 	uint64_t updates, deletes, errors;
+	uint64_t learned; /* sources XDP reported (xvs_learn) */
 };
 
 /* Remove every FDB entry from the map (a fresh start, or shutdown). */
 void xdpsync_clear(struct xdpsync *s, const struct xdpmaps *m);
 /* Bring the map in line with the FDB if it changed (force: regardless). */
 void xdpsync_run(struct xdpsync *s, struct dp *dp, const struct xdpmaps *m, int force);
+/* Take what XDP learned (xvs_learn: sources of frames the switch never
+ * saw) into the FDB, and empty the map. */
+void xdpsync_learned(struct xdpsync *s, struct dp *dp, const struct xdpmaps *m);
 void xdpsync_free(struct xdpsync *s);
 
 #endif /* XVS_XDPSYNC_H */

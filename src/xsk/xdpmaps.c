@@ -69,7 +69,7 @@ int xdpmaps__open(struct xdpmaps *m, const char *switch_name)
 	char dir[PATH_MAX];
 	int err;
 
-	m->fdb = m->ports = m->uplinks = m->xsks = m->cfg = m->stats = m->zcq = -1;
+	m->fdb = m->ports = m->uplinks = m->xsks = m->cfg = m->stats = m->zcq = m->learn = -1;
 	err = xdpmaps_pin_dir(switch_name, dir, sizeof(dir));
 	if (err) {
 		log_err("invalid switch name '%s' (letters, digits, '-', '_', at most 64)",
@@ -93,6 +93,9 @@ int xdpmaps__open(struct xdpmaps *m, const char *switch_name)
 			       &m->stats);
 	if (!err)
 		err = open_map(dir, XVS_MAP_ZCQ, 4, sizeof(struct xvs_zcq), XVS_MAX_XSKS, &m->zcq);
+	if (!err)
+		err = open_map(dir, XVS_MAP_LEARN, sizeof(struct xvs_fdb_key),
+			       sizeof(struct xvs_fdb_val), XVS_LEARN_SIZE, &m->learn);
 	if (err)
 		xdpmaps__close(m);
 	return err;
@@ -100,7 +103,7 @@ int xdpmaps__open(struct xdpmaps *m, const char *switch_name)
 
 void xdpmaps__close(struct xdpmaps *m)
 {
-	int *fds[] = { &m->fdb, &m->ports, &m->uplinks, &m->xsks, &m->cfg, &m->stats, &m->zcq };
+	int *fds[] = { &m->fdb, &m->ports, &m->uplinks, &m->xsks, &m->cfg, &m->stats, &m->zcq, &m->learn };
 	size_t i;
 
 	for (i = 0; i < XVS_ARRAY_SIZE(fds); i++) {

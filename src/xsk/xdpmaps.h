@@ -18,6 +18,7 @@ struct xdpmaps {
 	int cfg;
 	int stats;
 	int zcq;
+	int learn;
 };
 
 /* The pin directory of a switch; -ENAMETOOLONG or -EINVAL for a bad name. */

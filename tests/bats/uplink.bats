@@ -56,10 +56,6 @@ outside_settings() {
 	fi
 }
 
-file_size_is() {
-	[ "$(stat -c %s "$1" 2>/dev/null)" = "$2" ]
-}
-
 setup_file() {
 	vm_setup_file || return 0
 	require_cmd xdp-loader busybox && bpffs_mount || return 0
@@ -174,30 +170,9 @@ udp_noports() {
 	[ "$(xdp_stat "$SW" pass.unknown)" -ge 3 ]
 }
 
-# xfer GUEST GUEST_IP PORT: 20 MB outside → guest and guest → outside, md5 compared.
-xfer() {
-	local g=$1 ip=$2 port=$3 sum_out sum_in
-	net_exec dd if=/dev/urandom of="$XVSD_DIR/out.bin" bs=1M count=20 2>/dev/null
-	sum_out=$(md5sum <"$XVSD_DIR/out.bin" | cut -d' ' -f1)
-	guest_run "$g" "rm -f /tmp/in.bin /tmp/in.done; (sleep 600 | (nc -l -p $port >/tmp/in.bin; touch /tmp/in.done)) >/dev/null 2>&1 &"
-	sleep 0.5
-	net_exec busybox nc "$ip" "$port" <"$XVSD_DIR/out.bin"
-	wait_until 60 guest_run "$g" "test -e /tmp/in.done"
-	[ "$(guest_run "$g" "md5sum /tmp/in.bin" | cut -d' ' -f1)" = "$sum_out" ]
-
-	sum_in=$(guest_run "$g" "dd if=/dev/urandom of=/tmp/out.bin bs=1M count=20 2>/dev/null; md5sum /tmp/out.bin" | cut -d' ' -f1)
-	rm -f "$XVSD_DIR/in.bin"
-	(close_inherited_fds; sleep 600 | net_exec busybox nc -l -p $((port + 1)) >"$XVSD_DIR/in.bin") &
-	sleep 0.5
-	guest_run -t 120 "$g" "nc $NET_PEER_IP4 $((port + 1)) </tmp/out.bin"
-	wait_until 30 file_size_is "$XVSD_DIR/in.bin" 20971520
-	pkill -f "nc -l -p $((port + 1))" || true
-	[ "$(md5sum <"$XVSD_DIR/in.bin" | cut -d' ' -f1)" = "$sum_in" ]
-}
-
 @test "20 MB both ways between each guest and the outside host, intact" {
-	xfer a 10.99.12.11 5001
-	xfer b 10.99.12.12 5003
+	guest_xfer a 10.99.12.11 5001
+	guest_xfer b 10.99.12.12 5003
 }
 
 @test "traffic arriving on all 4 queues: every queue's socket receives" {
@@ -237,7 +212,7 @@ xfer() {
 	run net_exec ping -c 3 -W 5 -s 8972 -M do 10.99.12.12
 	echo "$output"
 	[ "$status" -eq 0 ]
-	xfer b 10.99.12.12 5005
+	guest_xfer b 10.99.12.12 5005
 	xvsd_ctl show up0
 	for q in 0 1 2 3; do
 		[ "$(queue_field up0 "$q" rx_drop_frags)" = 0 ]

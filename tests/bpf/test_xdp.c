@@ -623,6 +623,44 @@ static void runt_refused_by_kernel(void **state)
 			 -EINVAL);
 }
 
+/* A frame put straight into a VM's memory still teaches the switch its
+ * source: (vlan, source) → the uplink's port in xvs_learn, once; frames
+ * that go elsewhere teach nothing there. */
+static void zc_frames_teach_their_source(void **state)
+{
+	const struct fixture *to_b = NULL, *other = NULL;
+	struct xvs_fdb_key k = { .vlan = 10 };
+	struct xvs_fdb_val v;
+	int fd = bpf_map__fd(skel->maps.xvs_learn);
+	static struct frame f;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < XVS_ARRAY_SIZE(fixtures); i++) {
+		if (!strcmp(fixtures[i].name, "zc: tagged, to its VM, tag removed"))
+			to_b = &fixtures[i];
+		if (!strcmp(fixtures[i].name, "zc: another VM's unicast"))
+			other = &fixtures[i];
+	}
+	assert_non_null(to_b);
+	assert_non_null(other);
+	memcpy(k.mac, MAC_SRC, 6);
+	bpf_map_delete_elem(fd, &k);
+	set_cfg(IN_UPLINK, 0);
+	frame_init(&f);
+	other->build(&f);
+	run_once(other, &f, other->action, other->reason);
+	assert_int_not_equal(bpf_map_lookup_elem(fd, &k, &v), 0);
+	set_slot(to_b->slot, true);
+	frame_init(&f);
+	to_b->build(&f);
+	run_once(to_b, &f, XDP_REDIRECT, to_b->reason);
+	set_slot(to_b->slot, false);
+	assert_int_equal(bpf_map_lookup_elem(fd, &k, &v), 0);
+	assert_int_equal(v.port, 6); /* the uplink entry's port */
+	bpf_map_delete_elem(fd, &k);
+}
+
 /* Every reason that a frame can cause appears in the table (RUNT: see
  * runt_refused_by_kernel; NO_XSK*: second run of redirect fixtures). */
 static void table_covers_every_reason(void **state)
@@ -768,7 +806,7 @@ static int group_teardown(void **state)
 
 int main(void)
 {
-	struct CMUnitTest tests[XVS_ARRAY_SIZE(fixtures) + 2];
+	struct CMUnitTest tests[XVS_ARRAY_SIZE(fixtures) + 3];
 	size_t i, n = 0;
 
 	for (i = 0; i < XVS_ARRAY_SIZE(fixtures); i++)
@@ -777,5 +815,6 @@ int main(void)
 						  .initial_state = (void *)&fixtures[i] };
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(runt_refused_by_kernel);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(table_covers_every_reason);
+	tests[n++] = (struct CMUnitTest)cmocka_unit_test(zc_frames_teach_their_source);
 	return _cmocka_run_group_tests("xvs_xdp", tests, n, group_setup, group_teardown);
 }

@@ -371,3 +371,30 @@ guest_stop_all() {
 	done
 	return 0
 }
+
+file_size_is() {
+	[ "$(stat -c %s "$1" 2>/dev/null)" = "$2" ]
+}
+
+# guest_xfer GUEST GUEST_IP PORT: 20 MB from the outside host (net_exec,
+# NET_PEER_IP4) to the guest on PORT and back on PORT + 1, md5 compared;
+# scratch files in XVSD_DIR.
+guest_xfer() {
+	local g=$1 ip=$2 port=$3 sum_out sum_in
+	net_exec dd if=/dev/urandom of="$XVSD_DIR/out.bin" bs=1M count=20 2>/dev/null
+	sum_out=$(md5sum <"$XVSD_DIR/out.bin" | cut -d' ' -f1)
+	guest_run "$g" "rm -f /tmp/in.bin /tmp/in.done; (sleep 600 | (nc -l -p $port >/tmp/in.bin; touch /tmp/in.done)) >/dev/null 2>&1 &"
+	sleep 0.5
+	net_exec busybox nc "$ip" "$port" <"$XVSD_DIR/out.bin"
+	wait_until 60 guest_run "$g" "test -e /tmp/in.done"
+	[ "$(guest_run "$g" "md5sum /tmp/in.bin" | cut -d' ' -f1)" = "$sum_out" ]
+
+	sum_in=$(guest_run "$g" "dd if=/dev/urandom of=/tmp/out.bin bs=1M count=20 2>/dev/null; md5sum /tmp/out.bin" | cut -d' ' -f1)
+	rm -f "$XVSD_DIR/in.bin"
+	(close_inherited_fds; sleep 600 | net_exec busybox nc -l -p $((port + 1)) >"$XVSD_DIR/in.bin") &
+	sleep 0.5
+	guest_run -t 120 "$g" "nc $NET_PEER_IP4 $((port + 1)) </tmp/out.bin"
+	wait_until 30 file_size_is "$XVSD_DIR/in.bin" 20971520
+	pkill -f "nc -l -p $((port + 1))" || true
+	[ "$(md5sum <"$XVSD_DIR/in.bin" | cut -d' ' -f1)" = "$sum_in" ]
+}

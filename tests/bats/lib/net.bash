@@ -197,3 +197,20 @@ require_af_xdp() {
 	grep -qw xsk_create /proc/kallsyms 2>/dev/null ||
 		xvs_skip "the kernel has no AF_XDP sockets (no xsk_create in /proc/kallsyms)"
 }
+
+# net_peer_tx_queue Q: the outside host (NET_PEER_IF) sends every frame on
+# TX queue Q (XPS: all CPUs map to Q, none to the others), so that it
+# arrives on RX queue Q of NET_HOST_IF (a veth delivers a frame to the RX
+# queue numbered like the sender's TX queue). As a NIC steering a VM's
+# address to its zero-copy queue would.
+net_peer_tx_queue() {
+	local q=$1 d all
+	all=$(printf '%x' $(((1 << $(nproc)) - 1)))
+	for d in $(ip netns exec "$NET_NS" sh -c "ls -d /sys/class/net/$NET_PEER_IF/queues/tx-*"); do
+		if [ "${d##*/tx-}" = "$q" ]; then
+			echo "$all" | ip netns exec "$NET_NS" tee "$d/xps_cpus" >/dev/null || return 1
+		else
+			echo 0 | ip netns exec "$NET_NS" tee "$d/xps_cpus" >/dev/null || return 1
+		fi
+	done
+}
