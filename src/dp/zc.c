@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "base/log.h"
@@ -155,10 +156,45 @@ static void rx_refill(struct dp_worker *w, struct dp_port *p, struct dp_zc *z, s
 	z->st.rx_posted += k;
 }
 
+/* The fallback's RX (the socket over host memory): frames are copied into
+ * the guest as on the copy path, and their buffers go back on the fill
+ * ring. RX vring locked. */
+static void rx_copy(struct dp_port *p, struct dp_zc *z, struct vq *vq, uint32_t idx, uint32_t n)
+{
+	uint64_t back[DP_BURST];
+	uint32_t i, k;
+	int r;
+
+	for (i = 0; i < n; i++) {
+		const struct xdp_desc *d = xsk_ring_cons__rx_desc(&z->s.rx, idx + i);
+		struct vq_iov iov = { z->s.area + xsk_umem__add_offset_to_addr(d->addr), d->len };
+
+		back[i] = xsk_umem__extract_addr(d->addr);
+		if (d->len > z->room || (d->options & XDP_PKT_CONTD)) {
+			z->st.rx_bad_desc++;
+			continue;
+		}
+		r = vq_enqueue(vq, &iov, 1, 0, d->len);
+		if (r == -EFAULT) {
+			vu_dev_mark_broken(&p->dev, vq->err);
+			break;
+		}
+		z->st.rx_copy_host += !r;
+	}
+	if (n)
+		xsk_ring_cons__release(&z->s.rx, n);
+	/* the fill ring has room: these came out of it */
+	if (n && xsk_ring_prod__reserve(&z->s.fq, n, &k) == n) {
+		for (i = 0; i < n; i++)
+			*xsk_ring_prod__fill_addr(&z->s.fq, k + i) = back[i];
+		xsk_ring_prod__submit(&z->s.fq, n);
+	}
+}
+
 static int rx_burst(struct dp_worker *w, struct dp_port *p, struct dp_zc *z)
 {
 	struct vq *vq = rx_ring(p);
-	uint32_t rx_off = XZC_RX_OFFSET(z->s.headroom), idx, n, i;
+	uint32_t rx_off = XZC_RX_OFFSET(z->s.headroom), idx = 0, n, i;
 
 	/* a delivery from another worker holds it for one burst: next loop */
 	if (!vq_trylock(vq))
@@ -168,6 +204,12 @@ static int rx_burst(struct dp_worker *w, struct dp_port *p, struct dp_zc *z)
 		return 0;
 	}
 	n = xsk_ring_cons__peek(&z->s.rx, DP_BURST, &idx);
+	if (z->host) {
+		rx_copy(p, z, vq, idx, n);
+		vq_flush(vq);
+		vq_unlock(vq);
+		return (int)n;
+	}
 	for (i = 0; i < n; i++) {
 		const struct xdp_desc *d = xsk_ring_cons__rx_desc(&z->s.rx, idx + i);
 		uint64_t a = xsk_umem__extract_addr(d->addr);
@@ -293,7 +335,9 @@ int dp_zc_tx(struct dp_worker *w, struct dp_port *src, int *idx, int k, uint32_t
 		uint8_t *sb;
 
 		wire = len + (w->vlan[i] ? VLAN_HLEN : 0);
-		if (len < DP_ZC_TX_CUTOFF)
+		if (z->host)
+			count = &z->st.tx_copy_host;
+		else if (len < DP_ZC_TX_CUTOFF)
 			count = &z->st.tx_copy_small;
 		else if (!z->s.sg)
 			count = &z->st.tx_copy_nosg;
@@ -399,10 +443,101 @@ int dp_zc_poll(struct dp_worker *w, struct dp_port *p)
 static void zc_fail(struct dp_port *p, struct dp_zc *z, const char *why, int err)
 {
 	if (z->why != why || z->why_err != err)
-		log_msg(LOG_LVL_WARN, p->name, "zero-copy not available: %s%s%s; copy path", why,
+		log_msg(LOG_LVL_WARN, p->name, "zero-copy not available: %s%s%s", why,
 			err ? ": " : "", err ? strerror(err) : "");
 	z->why = why;
 	z->why_err = err;
+}
+
+/* The socket over guest memory: scratch, then guest RAM (the zero-copy
+ * path). */
+static int open_guest(struct dp_port *p, struct dp_zc *z, const struct uplink *up,
+		      const struct vu_mem *m, const char **why)
+{
+	uint32_t room, chunk, hr;
+	struct xzc_opts o;
+
+	if (!m->span_len) {
+		*why = "guest memory is not mapped as one range (zero-copy was configured after "
+		       "the guest's memory table)";
+		return -EINVAL;
+	}
+	if (zc_layout(p->mtu, &room, &chunk, &hr)) {
+		*why = "the port's MTU is too large for a UMEM chunk";
+		return -EMSGSIZE;
+	}
+	o = (struct xzc_opts){
+		.ifname = up->ifname,
+		.qid = z->qid,
+		.area = m->scratch,
+		.len = m->span_len,
+		.chunk = chunk,
+		.headroom = hr,
+		.ring_size = DP_ZC_RING,
+		.copy_only = !up->zerocopy,
+		.want_sg = true,
+	};
+	z->room = room;
+	z->scratch_len = m->scratch_len;
+	return xzc_open(&z->s, &o, why);
+}
+
+/* The fallback: the same socket on the same queue over host memory, so
+ * the VM's frames on its queue still arrive (copied into the guest) and
+ * its frames still leave (copied into scratch). */
+static int open_host(struct dp_port *p, struct dp_zc *z, const struct uplink *up,
+		     const char **why)
+{
+	uint32_t room, chunk, hr, idx, i;
+	struct xzc_opts o;
+	int err;
+
+	if (zc_layout(p->mtu, &room, &chunk, &hr)) {
+		*why = "the port's MTU is too large for a UMEM chunk";
+		return -EMSGSIZE;
+	}
+	z->host_len = DP_ZC_SCRATCH + (size_t)DP_ZC_RING * chunk;
+	z->host_area = mmap(NULL, z->host_len, PROT_READ | PROT_WRITE,
+			    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (z->host_area == MAP_FAILED) {
+		z->host_area = NULL;
+		*why = "out of memory";
+		return -ENOMEM;
+	}
+	o = (struct xzc_opts){
+		.ifname = up->ifname,
+		.qid = z->qid,
+		.area = z->host_area,
+		.len = z->host_len,
+		.chunk = chunk,
+		.headroom = hr,
+		.ring_size = DP_ZC_RING,
+		.copy_only = !up->zerocopy,
+		.want_sg = false,
+	};
+	err = xzc_open(&z->s, &o, why);
+	if (err) {
+		munmap(z->host_area, z->host_len);
+		z->host_area = NULL;
+		return err;
+	}
+	z->room = room;
+	z->scratch_len = DP_ZC_SCRATCH;
+	/* every RX frame on the fill ring (it holds as many) */
+	if (xsk_ring_prod__reserve(&z->s.fq, DP_ZC_RING, &idx) == DP_ZC_RING) {
+		for (i = 0; i < DP_ZC_RING; i++)
+			*xsk_ring_prod__fill_addr(&z->s.fq, idx + i) = DP_ZC_SCRATCH + (uint64_t)i * chunk;
+		xsk_ring_prod__submit(&z->s.fq, DP_ZC_RING);
+	}
+	return 0;
+}
+
+static void close_socket(struct dp_zc *z)
+{
+	xzc_close(&z->s);
+	if (z->host_area)
+		munmap(z->host_area, z->host_len);
+	z->host_area = NULL;
 }
 
 static int zc_build(struct dp *dp, struct dp_port *p)
@@ -413,11 +548,10 @@ static int zc_build(struct dp *dp, struct dp_port *p)
 	const struct vu_mem *m = p->dev.mem;
 	struct vq *rxq = rx_ring(p);
 	struct epoll_event ev = { .events = EPOLLIN, .data.u32 = UINT32_MAX - 1 };
-	struct xzc_opts o = { 0 };
-	uint32_t room, chunk, hr, i;
-	const char *why = NULL;
+	const char *why = NULL, *host_why = NULL;
 	bool ready;
-	int err;
+	uint32_t i;
+	int err, gerr;
 
 	if (!up || !dp->maps) {
 		zc_fail(p, z, "the uplink is not open", 0);
@@ -433,60 +567,50 @@ static int zc_build(struct dp *dp, struct dp_port *p)
 	vq_unlock(rxq);
 	if (!ready || !m)
 		return -EAGAIN; /* not yet: the guest is not running */
-	if (!m->span_len) {
-		zc_fail(p, z, "guest memory is not mapped as one range", 0);
-		return -EINVAL;
+	gerr = open_guest(p, z, up, m, &why);
+	z->host = gerr != 0;
+	if (gerr) {
+		err = open_host(p, z, up, &host_why);
+		if (err) {
+			zc_fail(p, z, host_why, -err);
+			return err;
+		}
 	}
-	if (zc_layout(p->mtu, &room, &chunk, &hr)) {
-		zc_fail(p, z, "the port's MTU is too large for a UMEM chunk", 0);
-		return -EMSGSIZE;
-	}
-	o = (struct xzc_opts){
-		.ifname = up->ifname,
-		.qid = z->qid,
-		.area = m->scratch,
-		.len = m->span_len,
-		.chunk = chunk,
-		.headroom = hr,
-		.ring_size = DP_ZC_RING,
-		.copy_only = !up->zerocopy,
-		.want_sg = true,
-	};
-	err = xzc_open(&z->s, &o, &why);
-	if (err) {
-		zc_fail(p, z, why, -err);
-		return err;
-	}
-	z->room = room;
 	z->slot = up->xsk_base + z->qid;
 	z->rx_head = z->rx_tail = 0;
 	z->rx_in_frag = false;
 	z->unfit_seen = false;
 	z->tx_head = z->tx_tail = z->tx_done_desc = z->tx_guest = 0;
 	z->nfree = 0;
-	for (i = 0; i < DP_ZC_RING && (i + 1) * DP_ZC_SLOT <= m->scratch_len; i++)
+	for (i = 0; i < DP_ZC_RING && (i + 1) * DP_ZC_SLOT <= z->scratch_len; i++)
 		z->free_slot[z->nfree++] = i * DP_ZC_SLOT;
 	z->worker = p->owner[0];
 	if (epoll_ctl(dp->workers[z->worker].epfd, EPOLL_CTL_ADD, z->s.fd, &ev) ||
 	    bpf_map_update_elem(dp->maps->xsks, &z->slot, &z->s.fd, BPF_ANY)) {
 		err = -errno;
 		epoll_ctl(dp->workers[z->worker].epfd, EPOLL_CTL_DEL, z->s.fd, NULL);
-		xzc_close(&z->s);
+		close_socket(z);
 		zc_fail(p, z, "cannot register the socket", -err);
 		return err;
 	}
 	z->up = true;
-	z->why = NULL;
-	z->why_err = 0;
+	if (z->host)
+		zc_fail(p, z, why, -gerr); /* up, but copying: say why */
+	else
+		z->why = NULL, z->why_err = 0;
 	z->st.builds++;
 	__atomic_store_n(&z->active, 1, __ATOMIC_RELEASE);
 	dp_wake(dp);
-	log_msg(LOG_LVL_INFO, p->name,
-		"zero-copy through %s queue %u (%s AF_XDP%s, chunk %u, room %u): %llu MiB of guest "
-		"memory pinned",
-		up->ifname, z->qid, z->s.zerocopy ? "zero-copy" : "copy-mode",
-		z->s.sg ? ", multi-buffer" : "", chunk, room,
-		(unsigned long long)(m->total >> 20));
+	if (z->host)
+		log_msg(LOG_LVL_INFO, p->name, "queue %u of %s over host memory: the copy path",
+			z->qid, up->ifname);
+	else
+		log_msg(LOG_LVL_INFO, p->name,
+			"zero-copy through %s queue %u (%s AF_XDP%s, chunk %u, room %u): %llu MiB "
+			"of guest memory pinned",
+			up->ifname, z->qid, z->s.zerocopy ? "zero-copy" : "copy-mode",
+			z->s.sg ? ", multi-buffer" : "", z->s.chunk, z->room,
+			(unsigned long long)(m->total >> 20));
 	return 0;
 }
 
@@ -505,7 +629,7 @@ void dp_zc_down(struct dp *dp, struct dp_port *p, const char *why)
 	__atomic_store_n(&z->active, 0, __ATOMIC_RELEASE);
 	dp_sync(dp);
 	epoll_ctl(dp->workers[z->worker].epfd, EPOLL_CTL_DEL, z->s.fd, NULL);
-	xzc_close(&z->s);
+	close_socket(z);
 	z->up = false;
 	z->st.teardowns++;
 

@@ -28,6 +28,11 @@
  * are never written (TESTBED.md); the scratch in front of guest RAM keeps
  * every A ≥ 0.
  *
+ * Fallback: where guest memory cannot be the UMEM (not mapped as one range,
+ * an MTU over a chunk, the kernel refuses it), the socket on the VM's queue
+ * is built over host memory instead: frames are copied into and out of the
+ * guest as on the copy path, the queue keeps working, show says why.
+ *
  * Lifecycle: the kernel owns every fill buffer until the socket is
  * unbound. Before the device stops a ring, takes a new memory table,
  * resets or disconnects, it calls dp_zc_down() (vu_dev_ops.mem_release):
@@ -78,6 +83,8 @@ struct dp_zc_stats {
 	uint64_t tx_copy_segs; /* more segments than a frame may have */
 	uint64_t tx_copy_nosg; /* no multi-buffer AF_XDP: frames copied whole */
 	uint64_t tx_full; /* TX ring or scratch full: left to the copy path */
+	uint64_t rx_copy_host; /* fallback: frames copied from host memory */
+	uint64_t tx_copy_host; /* fallback: frames copied into host memory */
 	uint64_t builds; /* sockets built */
 	uint64_t teardowns;
 };
@@ -103,9 +110,13 @@ struct dp_zc {
 	int active; /* workers may use the socket (acquire/release) */
 	int want; /* a vring became ready: try to build (dp_zc_service) */
 	bool up; /* the socket exists */
-	const char *why; /* why not up (for show), or NULL */
+	bool host; /* ...over host memory: guest memory could not be (why) */
+	const char *why; /* why not up, or why over host memory (show); or NULL */
 	int why_err; /* errno with it, or 0 */
 	struct xzc s;
+	uint8_t *host_area; /* the fallback's UMEM */
+	size_t host_len;
+	size_t scratch_len; /* TX slots at the start of the area */
 	uint32_t slot; /* XSKMAP slot */
 	uint32_t room; /* R: bytes after the header a fill buffer must hold */
 	uint8_t hdr_len; /* virtio-net header of the RX ring at build */

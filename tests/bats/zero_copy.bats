@@ -21,6 +21,21 @@ load lib/xvsd
 
 SW=bats-zc
 GA=52:54:00:19:00:0b
+GB=52:54:00:19:00:0c
+
+# config [B_ZERO_COPY]: port b gets zero-copy only when asked
+write_config() {
+	cat >"$XVSD_DIR/xvs.yaml" <<YAML
+switch:
+  name: $SW
+  control-socket: $XVSD_DIR/xvs.ctl
+  socket-dir: $XVSD_DIR
+ports:
+  up0: { type: uplink, interface: $NET_HOST_IF, zero-copy-queues: [2, 3] }
+  a: { type: vhost-user, socket: a.sock, zero-copy: { uplink: up0, queue: auto } }
+  b: { type: vhost-user, socket: b.sock${1:+, zero-copy: { uplink: up0, queue: 3 \}} }
+YAML
+}
 
 setup_file() {
 	vm_setup_file || return 0
@@ -30,15 +45,7 @@ setup_file() {
 	net_exec ethtool -K "$NET_PEER_IF" tx off >/dev/null
 	net_peer_tx_queue 2
 	net_track bpfpin "/sys/fs/bpf/xvs/$SW"
-	cat >"$XVSD_DIR/xvs.yaml" <<YAML
-switch:
-  name: $SW
-  control-socket: $XVSD_DIR/xvs.ctl
-  socket-dir: $XVSD_DIR
-ports:
-  up0: { type: uplink, interface: $NET_HOST_IF, zero-copy-queues: [2, 3] }
-  a: { type: vhost-user, socket: a.sock, zero-copy: { uplink: up0, queue: auto } }
-YAML
+	write_config
 	xvsd_start "$XVSD_DIR/xvs.yaml"
 	guest_start a --vhost-user "$XVSD_DIR/a.sock" --client --ip 10.99.19.11/24 --mac $GA
 	guest_wait_ready a 120
@@ -55,9 +62,9 @@ setup() {
 	require_setup_file
 }
 
-# zc FIELD: a field of port a's zero-copy line in `xvsctl show a`.
+# zc FIELD [PORT]: a field of the port's (a) zero-copy line in `xvsctl show`.
 zc() {
-	xvsd_ctl show a | awk -v k="$1" '$1 == "zero-copy" { for (i = 2; i <= NF; i++) { split($i, kv, "="); if (kv[1] == k) print kv[2] } }'
+	xvsd_ctl show "${2:-a}" | awk -v k="$1" '$1 == "zero-copy" { for (i = 2; i <= NF; i++) { split($i, kv, "="); if (kv[1] == k) print kv[2] } }'
 }
 
 @test "the VM owns queue 2: its socket is up over guest memory, the uplink keeps its sockets on queues 0 and 1" {
@@ -135,4 +142,35 @@ zc() {
 	echo "$output"
 	[ "$status" -eq 0 ]
 	[ "$(zc rx_returned)" -gt 0 ] # what it held went back before the memory went
+}
+
+@test "zero-copy added to a running VM by a reload: its queue works at once over host memory, then zero-copy after its next memory table" {
+	guest_start b --vhost-user "$XVSD_DIR/b.sock" --client --ip 10.99.19.12/24 --mac $GB
+	guest_wait_ready b 120
+	[ -z "$(zc state b)" ]
+	write_config b
+	xvsd_ctl reload
+	wait_until 20 test "$(zc state b)" = up
+	xvsd_ctl show b
+	# b's memory was mapped before: not one range with scratch in front
+	[ "$(zc memory b)" = host ]
+	xvsd_ctl show b | grep -q 'why="guest memory is not mapped as one range'
+	[ "$(zc pinned_mib b)" = 0 ]
+	net_peer_tx_queue 3
+	run net_exec ping -c 3 -W 5 10.99.19.12
+	echo "$output"
+	[ "$status" -eq 0 ]
+	run guest_run b "ping -c 3 -W 5 $NET_PEER_IP4"
+	[ "$status" -eq 0 ]
+	[ "$(zc rx_copy_host b)" -ge 3 ]
+	[ "$(zc tx_copy_host b)" -ge 3 ]
+	# a device reset brings a new memory table: now over guest memory
+	dev=$(guest_run b "basename \$(readlink /sys/class/net/eth0/device)")
+	guest_run b "echo $dev >/sys/bus/virtio/drivers/virtio_net/unbind; sleep 1; echo $dev >/sys/bus/virtio/drivers/virtio_net/bind; sleep 1; ip addr add 10.99.19.12/24 dev eth0; ip link set eth0 up"
+	wait_until 20 test "$(zc memory b)" = guest
+	run guest_run b "ping -c 3 -W 5 $NET_PEER_IP4"
+	[ "$status" -eq 0 ]
+	[ "$(zc to_vm_zc b)" -ge 3 ]
+	net_peer_tx_queue 2
+	guest_stop b
 }
