@@ -181,7 +181,7 @@ static void show_zero_copy(struct xvsd *x, struct out *o, const struct dp_port *
 	ratio(from_r, sizeof(from_r), from_copied, from_all);
 	outf(o,
 	     "  zero-copy uplink=%s queue=%u state=%s memory=%s%s%s%s%s afxdp=%s multi_buffer=%d "
-	     "pinned_mib=%" PRIu64 " chunk=%u room=%u steering=external"
+	     "pinned_mib=%" PRIu64 " chunk=%u room=%u steering=%s"
 	     " to_vm_zc=%" PRIu64 " to_vm_copied=%" PRIu64 " to_vm_copies_per_frame=%s"
 	     " from_vm_zc=%" PRIu64 " from_vm_copied=%" PRIu64 " from_vm_copies_per_frame=%s"
 	     " rx_bytes=%" PRIu64 " rx_posted=%" PRIu64 " rx_unfit=%" PRIu64
@@ -197,6 +197,7 @@ static void show_zero_copy(struct xvsd *x, struct out *o, const struct dp_port *
 	     z->why && z->why_err ? ": " : "", z->why ? (z->why_err ? strerror(z->why_err) : "") : "",
 	     z->up ? (z->s.zerocopy ? "zero-copy" : "copy") : "-", z->up && z->s.sg,
 	     z->up && !z->host ? (uint64_t)(z->s.len >> 20) : 0, z->up ? z->s.chunk : 0, z->room,
+	     vport_steer_names[x->vp[p->id].steer],
 	     st->rx_zc, to_copied, to_r, st->tx_zc, from_copied, from_r, st->rx_bytes,
 	     st->rx_posted, st->rx_unfit, st->rx_returned, st->rx_bad_desc, st->tx_bytes,
 	     st->tx_copy_small, st->tx_copy_busy, st->tx_copy_segs, st->tx_copy_nosg, st->tx_full,

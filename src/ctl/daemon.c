@@ -20,6 +20,7 @@
 
 #include "base/log.h"
 #include "ctl/linkmon.h"
+#include "xsk/steer.h"
 
 #define TICK_MS 100
 #define BACKOFF_MIN_MS 100
@@ -286,6 +287,8 @@ static int xsk_alloc(struct xvsd *x, uint32_t n, uint32_t *base)
 
 /* ---- zero-copy queues ------------------------------------------------------ */
 
+static void zc_unsteer(struct vport *v);
+
 /* The XDP program's entry for VM port p's zero-copy queue: on while both
  * the VM's configuration and its uplink are there. */
 static void zcq_entry(struct xvsd *x, const struct dp_port *p, bool on)
@@ -321,6 +324,7 @@ static void zc_apply(struct xvsd *x, const struct cfg *c)
 		up = cp && cp->zero_copy ? dp_port_find(&x->dp, cp->zc_uplink) : NULL;
 		if (!up) {
 			if (p->zc && p->zc->configured) {
+				zc_unsteer(&x->vp[i]);
 				zcq_entry(x, p, false);
 				dp_zc_unconfigure(&x->dp, p);
 				log_msg(LOG_LVL_INFO, p->name, "zero-copy off");
@@ -328,8 +332,10 @@ static void zc_apply(struct xvsd *x, const struct cfg *c)
 			continue;
 		}
 		if (p->zc && p->zc->configured &&
-		    (p->zc->uplink != up->id || p->zc->qid != (uint16_t)cp->zc_queue))
+		    (p->zc->uplink != up->id || p->zc->qid != (uint16_t)cp->zc_queue)) {
+			zc_unsteer(&x->vp[i]);
 			zcq_entry(x, p, false);
+		}
 		/* a new MTU is a new buffer contract */
 		if (p->zc && p->zc->up && p->zc->room != p->mtu + 18)
 			dp_zc_down(&x->dp, p, "mtu changed");
@@ -338,6 +344,91 @@ static void zc_apply(struct xvsd *x, const struct cfg *c)
 			continue;
 		}
 		zcq_entry(x, p, true);
+	}
+}
+
+const char *const vport_steer_names[] = {
+	[STEER_PENDING] = "pending",
+	[STEER_INSTALLED] = "installed",
+	[STEER_EXTERNAL] = "external",
+	[STEER_FAILED] = "failed",
+};
+
+/* Take the NIC rule for a VM's queue away (its port, zero-copy or uplink
+ * goes); it is tried again when they are back. */
+static void zc_unsteer(struct vport *v)
+{
+	int err;
+
+	if (v->steer == STEER_INSTALLED) {
+		err = steer_del(v->steer_if, v->steer_loc);
+		if (err)
+			log_msg(LOG_LVL_WARN, v->p->name, "cannot remove the steering rule %u on %s: %s",
+				v->steer_loc, v->steer_if, strerror(-err));
+	}
+	v->steer = STEER_PENDING;
+}
+
+struct first_mac {
+	uint16_t port;
+	uint64_t key;
+};
+
+static int find_first_mac(void *arg, const struct fdb_entry *e)
+{
+	struct first_mac *f = arg;
+
+	if (e->port != f->port)
+		return 0;
+	f->key = e->key;
+	return 1;
+}
+
+/* Each tick: a VM with zero-copy whose address is known gets the NIC rule
+ * that sends it to its queue (or is found to need external steering). */
+static void zc_steer(struct xvsd *x)
+{
+	int i, err;
+
+	for (i = 0; i < DP_MAX_PORTS; i++) {
+		struct vport *v = &x->vp[i];
+		struct dp_port *p = v->p;
+		const struct vport *uv;
+		struct first_mac f;
+		uint8_t mac[6];
+		int b;
+
+		if (!p || !p->zc || !p->zc->configured || v->steer != STEER_PENDING)
+			continue;
+		uv = &x->vp[p->zc->uplink];
+		if (!uv->p || !uv->up)
+			continue;
+		f = (struct first_mac){ .port = p->id };
+		if (!fdb_foreach(&x->dp.fdb, find_first_mac, &f))
+			continue;
+		for (b = 0; b < 6; b++)
+			mac[b] = (uint8_t)(f.key >> (40 - 8 * b));
+		snprintf(v->steer_if, sizeof(v->steer_if), "%s", uv->up->ifname);
+		err = steer_add(v->steer_if, mac, p->vlan, p->zc->qid, &v->steer_loc);
+		v->steer_key = f.key;
+		if (!err) {
+			v->steer = STEER_INSTALLED;
+			log_msg(LOG_LVL_INFO, p->name,
+				"%s steers %02x:%02x:%02x:%02x:%02x:%02x to queue %u (rule %u)",
+				v->steer_if, mac[0], mac[1], mac[2], mac[3], mac[4], mac[5],
+				p->zc->qid, v->steer_loc);
+		} else if (err == -EOPNOTSUPP) {
+			v->steer = STEER_EXTERNAL;
+			log_msg(LOG_LVL_INFO, p->name,
+				"%s has no ntuple filters: frames for %02x:%02x:%02x:%02x:%02x:%02x "
+				"must reach queue %u by other means (steering is external)",
+				v->steer_if, mac[0], mac[1], mac[2], mac[3], mac[4], mac[5],
+				p->zc->qid);
+		} else {
+			v->steer = STEER_FAILED;
+			log_msg(LOG_LVL_WARN, p->name, "cannot steer its MAC to queue %u of %s: %s",
+				p->zc->qid, v->steer_if, strerror(-err));
+		}
 	}
 }
 
@@ -350,6 +441,7 @@ static void zc_uplink_gone(struct xvsd *x, const struct dp_port *uplink)
 		struct dp_port *p = x->vp[i].p;
 
 		if (p && p->zc && p->zc->configured && p->zc->uplink == uplink->id) {
+			zc_unsteer(&x->vp[i]);
 			zcq_entry(x, p, false);
 			dp_zc_down(&x->dp, p, "uplink closed");
 			__atomic_store_n(&p->zc->want, 1, __ATOMIC_RELEASE);
@@ -568,6 +660,7 @@ static void vport_close(struct xvsd *x, struct vport *v)
 	if (p->type == DP_PORT_UPLINK && x->lm)
 		linkmon_unwatch(x->lm, v->ifname);
 	xdp_port_kind(x, p, false);
+	zc_unsteer(v);
 	zcq_entry(x, p, false);
 	if (p->dev.fd >= 0)
 		ep_del(x, p->dev.fd);
@@ -692,6 +785,7 @@ static void on_tick(struct xvsd *x)
 	ctl_expire(x, t);
 	fdb_tick(&x->dp.fdb, (uint32_t)((t - x->started_ns) / 1000000000ull));
 	xdpsync_learned(&x->sync, &x->dp, &x->maps);
+	zc_steer(x);
 	xdpsync_run(&x->sync, &x->dp, &x->maps, 0);
 	if (++x->ticks % (1000 / TICK_MS) == 0)
 		check_uplink_queues(x);

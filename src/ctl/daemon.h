@@ -30,7 +30,20 @@ struct vport {
 	char ifname[16]; /* watched by linkmon */
 	bool up_logged_wait; /* "waiting for the interface" said once */
 	uint32_t xsk_base, xsk_n; /* its XSKMAP slots */
+	/* VM ports with zero-copy: the NIC rule steering the VM's MAC to its
+	 * queue (xsk/steer.h) */
+	enum vport_steer {
+		STEER_PENDING, /* no MAC learned yet, or not tried */
+		STEER_INSTALLED,
+		STEER_EXTERNAL, /* the NIC has no ntuple filters */
+		STEER_FAILED,
+	} steer;
+	uint32_t steer_loc;
+	uint64_t steer_key; /* the (vlan, MAC) steered */
+	char steer_if[16];
 };
+
+extern const char *const vport_steer_names[];
 
 /* A control connection being served (see ctl_sock.c). */
 #define CTL_MAX_CLIENTS 16

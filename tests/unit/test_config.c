@@ -1472,6 +1472,17 @@ static void examples(void **state)
 	assert_memory_equal(c.protected_macs[0], c.statics[0].mac, 6);
 	assert_int_equal(p->max_macs, 0);
 	cfg_free(&c);
+
+	r = cfg_load(source_path(path, sizeof(path), "config/examples/zero-copy.yaml"), &c, err,
+		     sizeof(err));
+	if (r)
+		print_error("%s\n", err);
+	assert_int_equal(r, 0);
+	p = cfg_find_port(&c, "up0");
+	assert_int_equal(p->zc_reserved, (1ull << 6) | (1ull << 7));
+	assert_int_equal(cfg_find_port(&c, "vm1")->zc_queue, 6);
+	assert_int_equal(cfg_find_port(&c, "vm2")->zc_queue, 7);
+	cfg_free(&c);
 }
 
 /*
