@@ -184,7 +184,8 @@ for suite in "${suites[@]}"; do
 		mountpoint -q /sys/fs/bpf || mount -t bpf bpf /sys/fs/bpf 2>/dev/null
 		san_note
 		for file in tests/bats/vhost_robustness.bats tests/bats/vhost_attacks*.bats \
-			tests/bats/isolation.bats tests/bats/xvsd_daemon.bats tests/bats/ctl_access.bats; do
+			tests/bats/isolation.bats tests/bats/xvsd_daemon.bats tests/bats/ctl_access.bats \
+			tests/bats/zero_copy.bats; do
 			[ -e "$file" ] || continue
 			name=san:$(basename "$file" .bats)
 			[[ -z $filter || $name =~ $filter ]] || continue

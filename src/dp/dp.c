@@ -90,9 +90,11 @@ static void vring_ready(void *ctx, struct vu_dev *d, int vring)
 
 /* Buffers lent to the kernel come back before the guest's memory or
  * rings change. */
-static void mem_release(void *ctx, struct vu_dev *d, const char *why)
+static void mem_release(void *ctx, struct vu_dev *d, int vring, const char *why)
 {
-	dp_zc_down(ctx, port_of(d), why);
+	/* the zero-copy socket lends queue pair 0's buffers only */
+	if (vring <= 1)
+		dp_zc_down(ctx, port_of(d), why);
 }
 
 static const struct vu_dev_ops dp_vu_ops = {

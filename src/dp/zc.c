@@ -435,7 +435,10 @@ int dp_zc_poll(struct dp_worker *w, struct dp_port *p)
 		if (xsk_ring_prod__needs_wakeup(&z->s.tx))
 			xzc_kick_tx(&z->s);
 	}
-	return n;
+	/* the guest's TX buffers the kernel holds come back on completions,
+	 * which wake nobody: while some are out, the worker does not sleep
+	 * (it naps) — a guest's TCP waits for its buffers */
+	return n + (z->tx_head != z->tx_tail);
 }
 
 /* ---- building and tearing down (control thread) ------------------------ */

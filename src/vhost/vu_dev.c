@@ -107,10 +107,10 @@ static void set_kick(struct vu_dev *d, int idx, int fd)
 	close_fd(&old);
 }
 
-static void mem_release(struct vu_dev *d, const char *why)
+static void mem_release(struct vu_dev *d, int vring, const char *why)
 {
 	if (d->ops && d->ops->mem_release)
-		d->ops->mem_release(d->ctx, d, why);
+		d->ops->mem_release(d->ctx, d, vring, why);
 }
 
 /* Forget every vring and the memory table: a new guest may come. */
@@ -118,7 +118,7 @@ static void dev_reset(struct vu_dev *d)
 {
 	int i, call;
 
-	mem_release(d, "device reset");
+	mem_release(d, -1, "device reset");
 	for (i = 0; i < VU_MAX_VRINGS; i++) {
 		struct vu_vring *v = &d->vr[i];
 
@@ -303,7 +303,7 @@ static int vu_set_mem_table(struct vu_dev *d, const char **why)
 	m = vu_mem_map_span(t, d->fds, d->nfds, d->mem_scratch, why);
 	if (!m)
 		return -EPROTO;
-	mem_release(d, "new memory table");
+	mem_release(d, -1, "new memory table");
 	old = d->mem;
 	/* Every vring is re-pointed into the new table (or cleared, if the
 	 * new table does not cover it) and the table swapped under its lock:
@@ -422,7 +422,7 @@ static int vu_get_vring_base(struct vu_dev *d, const char **why)
 	if (i < 0)
 		return i;
 	v = &d->vr[i];
-	mem_release(d, "ring stopped");
+	mem_release(d, i, "ring stopped");
 	vq_lock(&v->vq);
 	v->started = false;
 	if (v->vq.ready)

@@ -32,12 +32,12 @@ struct vu_dev_ops {
 	/* A vring became ready, with notifications off; called under its
 	 * vq lock (must not take it). */
 	void (*vring_ready)(void *ctx, struct vu_dev *d, int vring);
-	/* The device is about to stop a ring (GET_VRING_BASE), replace the
-	 * memory table, reset or disconnect: every use of guest memory outside
-	 * the vring locks (buffers lent to the kernel) must end before this
-	 * returns; the rings and the memory are still valid. May take vq
-	 * locks. */
-	void (*mem_release)(void *ctx, struct vu_dev *d, const char *why);
+	/* The device is about to stop ring `vring` (GET_VRING_BASE), or, with
+	 * vring -1, replace the memory table, reset or disconnect: every use
+	 * of that ring's (or all) guest memory outside the vring locks
+	 * (buffers lent to the kernel) must end before this returns; the rings
+	 * and the memory are still valid. May take vq locks. */
+	void (*mem_release)(void *ctx, struct vu_dev *d, int vring, const char *why);
 };
 
 struct vu_vring {
