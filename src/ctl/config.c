@@ -1712,6 +1712,12 @@ static int zc_place(struct loader *ld, struct cfg_port *vm, int pass)
 			 up ? "an uplink port" : "a port in ports");
 		goto pop;
 	}
+	/* one UMEM chunk (4096) holds the kernel's 256 bytes and mtu + 18 */
+	if (vm->mtu > 4096 - 256 - 18) {
+		r = fail(ld, vm->zc_line, "mtu %u is too large for zero-copy (at most %d)", vm->mtu,
+			 4096 - 256 - 18);
+		goto pop;
+	}
 	if (vm->zc_queue == CFG_ZC_AUTO) {
 		/* the pool's queues no VM has yet */
 		free_q = up->zc_pool;

@@ -302,6 +302,12 @@ static void zcq_entry(struct xvsd *x, const struct dp_port *p, bool on)
 	uv = &x->vp[z->uplink];
 	if (!uv->p || uv->p->type != DP_PORT_UPLINK || !uv->up)
 		return;
+	if (z->qid >= uv->xsk_n) {
+		if (on)
+			log_msg(LOG_LVL_ERR, p->name, "zero-copy: %s has no queue %u", uv->up->ifname,
+				z->qid);
+		return;
+	}
 	if (xdpmaps__zcq_set(&x->maps, uv->xsk_base + z->qid, on ? &e : NULL))
 		log_msg(LOG_LVL_WARN, p->name, "cannot %s the zero-copy queue in XDP: %s",
 			on ? "set" : "clear", strerror(errno));
@@ -325,8 +331,8 @@ static void zc_apply(struct xvsd *x, const struct cfg *c)
 		if (!up) {
 			if (p->zc && p->zc->configured) {
 				zc_unsteer(&x->vp[i]);
+				dp_zc_unconfigure(&x->dp, p); /* socket gone first */
 				zcq_entry(x, p, false);
-				dp_zc_unconfigure(&x->dp, p);
 				log_msg(LOG_LVL_INFO, p->name, "zero-copy off");
 			}
 			continue;
@@ -334,6 +340,7 @@ static void zc_apply(struct xvsd *x, const struct cfg *c)
 		if (p->zc && p->zc->configured &&
 		    (p->zc->uplink != up->id || p->zc->qid != (uint16_t)cp->zc_queue)) {
 			zc_unsteer(&x->vp[i]);
+			dp_zc_unconfigure(&x->dp, p); /* socket gone first */
 			zcq_entry(x, p, false);
 		}
 		/* a new MTU is a new buffer contract */
@@ -398,7 +405,12 @@ static void zc_steer(struct xvsd *x)
 		uint8_t mac[6];
 		int b;
 
-		if (!p || !p->zc || !p->zc->configured || v->steer != STEER_PENDING)
+		if (!p || !p->zc || !p->zc->configured)
+			continue;
+		/* a rule follows the address while the VM owns it, no longer */
+		if (v->steer == STEER_INSTALLED && fdb_lookup(&x->dp.fdb, v->steer_key) != p->id)
+			zc_unsteer(v);
+		if (v->steer != STEER_PENDING || !p->zc->up || p->zc->host)
 			continue;
 		uv = &x->vp[p->zc->uplink];
 		if (!uv->p || !uv->up)
@@ -442,8 +454,8 @@ static void zc_uplink_gone(struct xvsd *x, const struct dp_port *uplink)
 
 		if (p && p->zc && p->zc->configured && p->zc->uplink == uplink->id) {
 			zc_unsteer(&x->vp[i]);
-			zcq_entry(x, p, false);
 			dp_zc_down(&x->dp, p, "uplink closed");
+			zcq_entry(x, p, false);
 			__atomic_store_n(&p->zc->want, 1, __ATOMIC_RELEASE);
 		}
 	}
@@ -481,6 +493,7 @@ static int uplink_port_open(struct xvsd *x, struct vport *v, const struct cfg_po
 	if (first) {
 		/* a fresh start: forget what an earlier run left in the maps */
 		xdpsync_clear(&x->sync, &x->maps);
+		xdpmaps__zc_clear(&x->maps);
 		for (i = 0; i < DP_MAX_PORTS; i++)
 			if (x->dp.ports[i])
 				xdp_port_kind(x, x->dp.ports[i], true);
@@ -661,6 +674,7 @@ static void vport_close(struct xvsd *x, struct vport *v)
 		linkmon_unwatch(x->lm, v->ifname);
 	xdp_port_kind(x, p, false);
 	zc_unsteer(v);
+	dp_zc_unconfigure(&x->dp, p); /* the socket leaves the XSKMAP first */
 	zcq_entry(x, p, false);
 	if (p->dev.fd >= 0)
 		ep_del(x, p->dev.fd);

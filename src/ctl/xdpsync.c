@@ -204,7 +204,8 @@ void xdpsync_learned(struct xdpsync *s, struct dp *dp, const struct xdpmaps *m)
 		if (r && errno != ENOENT)
 			goto one_by_one; /* no batch ops on this map */
 		for (i = 0; i < n; i++)
-			if (vals[i].port < DP_MAX_PORTS &&
+			if (vals[i].port < DP_MAX_PORTS && dp->ports[vals[i].port] &&
+			    dp->ports[vals[i].port]->type == DP_PORT_UPLINK &&
 			    fdb_learn(&dp->fdb, from_map_key(&keys[i]), (uint16_t)vals[i].port) >= 0)
 				s->learned++;
 		if (r)

@@ -184,6 +184,18 @@ int xdpmaps__zcq_set(const struct xdpmaps *m, __u32 slot, const struct xvs_zcq *
 	return bpf_map_update_elem(m->zcq, &slot, z ? z : &off, BPF_ANY) ? -errno : 0;
 }
 
+void xdpmaps__zc_clear(const struct xdpmaps *m)
+{
+	struct xvs_fdb_key k;
+	__u32 slot, n;
+
+	for (slot = 0; m->zcq >= 0 && slot < XVS_MAX_XSKS; slot++)
+		xdpmaps__zcq_set(m, slot, NULL);
+	for (n = 0; m->learn >= 0 && n < XVS_LEARN_SIZE && !bpf_map_get_next_key(m->learn, NULL, &k);
+	     n++)
+		bpf_map_delete_elem(m->learn, &k);
+}
+
 int xdpmaps__cfg_get(const struct xdpmaps *m, struct xvs_cfg *c)
 {
 	__u32 zero = 0;

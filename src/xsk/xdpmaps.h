@@ -40,6 +40,9 @@ int xdpmaps__port_set(const struct xdpmaps *m, __u32 idx, const struct xvs_port 
 /* Dedicate XSKMAP slot `slot` to a VM's zero-copy socket (z->flags ON), or
  * give it back (z NULL). */
 int xdpmaps__zcq_set(const struct xdpmaps *m, __u32 slot, const struct xvs_zcq *z);
+/* Forget every queue dedication and learned source (a fresh start: what an
+ * earlier run left there names other ports). */
+void xdpmaps__zc_clear(const struct xdpmaps *m);
 int xdpmaps__cfg_get(const struct xdpmaps *m, struct xvs_cfg *c);
 int xdpmaps__cfg_set(const struct xdpmaps *m, const struct xvs_cfg *c);
 

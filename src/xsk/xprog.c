@@ -67,17 +67,21 @@ static __u32 map_id(int fd)
 	return bpf_obj_get_info_by_fd(fd, &info, &len) ? 0 : info.id;
 }
 
-/* Is the attached program ours and using this switch's pinned maps? */
+/* Is the attached program ours and using this switch's pinned maps? Its
+ * socket map, and its zero-copy queue map too: a program of an older build
+ * would ignore the queues lent to VMs and put anything into their memory. */
 static bool uses_maps(struct xdp_program *p, const struct xdpmaps *m)
 {
-	__u32 ids[16], n = 16, want = map_id(m->xsks), i;
+	__u32 ids[16], n = 16, want = map_id(m->xsks), want_zcq = map_id(m->zcq), i;
+	bool xsks = false, zcq = false;
 
-	if (!want || prog_map_ids(xdp_program__fd(p), ids, &n))
+	if (!want || !want_zcq || prog_map_ids(xdp_program__fd(p), ids, &n))
 		return false;
-	for (i = 0; i < n && i < 16; i++)
-		if (ids[i] == want)
-			return true;
-	return false;
+	for (i = 0; i < n && i < 16; i++) {
+		xsks |= ids[i] == want;
+		zcq |= ids[i] == want_zcq;
+	}
+	return xsks && zcq;
 }
 
 /* Look at what is attached. 1: adopted; 0: nothing attached; <0: error. */

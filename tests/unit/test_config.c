@@ -1089,6 +1089,8 @@ static const struct bad bad_configs[] = {
 	  "xvs.yaml:5: ports.up0.zero-copy-queues[1]: queue 2 is listed twice" },
 	{ UP0 "    zero-copy-queues: 2\n",
 	  "xvs.yaml:5: ports.up0.zero-copy-queues: must be a list of queue ids such as [2, 3]" },
+	{ UP0 "  vm1: {type: vhost-user, socket: a, mtu: 3823, zero-copy: {uplink: up0, queue: 2}}\n",
+	  "xvs.yaml:5: ports.vm1.zero-copy: mtu 3823 is too large for zero-copy (at most 3822)" },
 	{ UP0 "    zero-copy: {uplink: up0}\n",
 	  "xvs.yaml:5: ports.up0.zero-copy: only ports of type vhost-user have this key" },
 	{ UP0 "    mtu: 1500\n    mtu: 1400\n",
