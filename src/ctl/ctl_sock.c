@@ -133,12 +133,13 @@ static void show_uplink(struct xvsd *x, struct out *o, const struct dp_port *p)
 	outf(o,
 	     "port %s type=uplink state=up interface=%s xdp=%s%s afxdp=%s multi_buffer=%d queues=%d "
 	     "slots=%u-%u mtu=%u mtu_configured=%u frame_size=%u host_flood=%d tap_frames=%" PRIu64 " drop_hairpin=%" PRIu64
-	     " drop_too_big=%" PRIu64 " macs=%u learn_limit=%" PRIu64 "\n",
+	     " drop_too_big=%" PRIu64 " macs=%u learn_limit=%" PRIu64 " lent_queues=0x%" PRIx64
+	     " rss=%s\n",
 	     p->name, up->ifname, xprog_mode_name(&up->prog), up->prog.adopted ? ",adopted" : "",
 	     up->zerocopy ? "zero-copy" : "copy", up->sg, up->nq, up->xsk_base,
 	     up->xsk_base + up->n_rx_queues - 1, up->mtu, p->mtu, up->frame_size, up->host_flood,
 	     up->tap.frames, p->st.drop_hairpin, p->st.drop_too_big,
-	     fdb_port_learned(&x->dp.fdb, p->id), p->st.learn_limit);
+	     fdb_port_learned(&x->dp.fdb, p->id), p->st.learn_limit, up->lent, up->rss);
 	for (q = 0; q < up->nq; q++) {
 		const struct uplink_qstats *st = &up->q[q].st;
 		struct xdp_statistics ks;

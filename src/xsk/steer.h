@@ -19,4 +19,18 @@ int steer_add(const char *ifname, const uint8_t mac[6], uint16_t vlan, uint16_t 
 	      uint32_t *loc);
 int steer_del(const char *ifname, uint32_t loc);
 
+/*
+ * Take the queues in `lent` (bit q: queue q) out of the NIC's RSS
+ * indirection table, so that hashed traffic never reaches them — a queue
+ * lent to one VM receives only what a steering rule sends there. The
+ * entries pointing to a lent queue are spread over the others. The table
+ * as it was is kept in *saved (size *n, malloc'ed) for steer_rss_restore.
+ * Returns 0 (also when no entry pointed to a lent queue: *saved NULL),
+ * -EOPNOTSUPP (no RSS table: veth, single-queue NICs), -EINVAL if every
+ * queue would be lent, or another negative errno.
+ */
+int steer_rss_exclude(const char *ifname, uint64_t lent, uint32_t nqueues, uint32_t **saved,
+		      uint32_t *n);
+int steer_rss_restore(const char *ifname, const uint32_t *saved, uint32_t n);
+
 #endif /* XVS_STEER_H */

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "base/log.h"
+#include "xsk/steer.h"
 
 /* multi-buffer AF_XDP (Linux 6.6); Debian 12's UAPI headers predate it */
 #ifndef XDP_USE_SG
@@ -213,6 +214,35 @@ static int nth_own_queue(const struct uplink_opts *o, int n)
 			return q;
 }
 
+/* Queues lent to VMs receive only what is steered there: out of RSS. */
+static void lend_queues(struct uplink *u, uint64_t lent)
+{
+	int err;
+
+	u->lent = lent;
+	u->rss = "-";
+	if (!lent)
+		return;
+	err = steer_rss_exclude(u->ifname, lent, u->n_rx_queues, &u->rss_saved, &u->rss_n);
+	if (!err) {
+		u->rss = u->rss_saved ? "excluded" : "untouched";
+		if (u->rss_saved)
+			log_info("%s: the queues lent to VMs are out of the RSS table (%u entries "
+				 "moved to the others; restored on close)",
+				 u->ifname, u->rss_n);
+	} else if (err == -EOPNOTSUPP) {
+		u->rss = "unsupported";
+		log_info("%s: no RSS table to take the lent queues out of: they receive what "
+			 "the NIC or its sender puts there",
+			 u->ifname);
+	} else {
+		u->rss = "failed";
+		log_warn("%s: cannot take the lent queues out of the RSS table: %s; other VMs' "
+			 "flows hashed there go to the host",
+			 u->ifname, strerror(-err));
+	}
+}
+
 int uplink_open(struct uplink *u, const struct uplink_opts *cp, const char *switch_name,
 		uint16_t port, uint32_t xsk_base, struct xdpmaps *maps)
 {
@@ -315,6 +345,7 @@ int uplink_open(struct uplink *u, const struct uplink_opts *cp, const char *swit
 			goto unregister;
 		}
 	}
+	lend_queues(u, cp->lent_queues);
 	log_info("%s: XDP %s%s, AF_XDP %s%s, %d queue%s, slots %u-%u, mtu %u", u->ifname,
 		 xprog_mode_name(&u->prog), u->prog.adopted ? " (adopted)" : "",
 		 u->zerocopy ? "zero-copy" : "copy", u->sg ? " multi-buffer" : "", u->nq,
@@ -339,6 +370,10 @@ void uplink_close(struct uplink *u, struct xdpmaps *maps)
 	int i;
 
 	tap_close(&u->tap);
+	if (u->rss_saved && steer_rss_restore(u->ifname, u->rss_saved, u->rss_n))
+		log_warn("%s: cannot restore the RSS table", u->ifname);
+	free(u->rss_saved);
+	u->rss_saved = NULL;
 	if (maps->uplinks >= 0) {
 		bpf_map_delete_elem(maps->uplinks, &u->prog.ifindex);
 		xdpmaps__port_set(maps, u->port, &none);

@@ -84,6 +84,12 @@ struct uplink {
 	struct uplink_queue *q; /* configured queues */
 	bool host_flood;
 	struct tap tap; /* host_flood: the switch's copy of broadcasts */
+	/* queues lent to VMs (uplink_opts.lent_queues), out of the NIC's RSS
+	 * table while lent (steer_rss_exclude): the table as it was */
+	uint64_t lent;
+	const char *rss; /* "excluded", "untouched", "unsupported", "failed", "-" */
+	uint32_t *rss_saved;
+	uint32_t rss_n;
 };
 
 /* What uplink_open() takes. */

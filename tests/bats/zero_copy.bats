@@ -74,6 +74,8 @@ zc() {
 	[ "$(zc afxdp)" = copy ] # veth has no driver zero-copy
 	[ "$(zc pinned_mib)" -ge 256 ] # all of the guest's RAM is the UMEM
 	[ "$(port_field up0 queues)" = 2 ] # 2 and 3 are the zero-copy pool
+	[ "$(port_field up0 lent_queues)" = 0xc ]
+	[ "$(port_field up0 rss)" = unsupported ] # a veth has no RSS table
 }
 
 @test "ping both ways; the replies to the guest land in its memory" {

@@ -49,6 +49,19 @@ static void veth_has_no_ntuple(void **state)
 	assert_int_equal(steer_del("xst0", 0), -EOPNOTSUPP);
 }
 
+static void veth_has_no_rss_table(void **state)
+{
+	uint32_t *saved = (uint32_t *)1, n = 5;
+
+	(void)state;
+	assert_int_equal(steer_rss_exclude("xst0", 1ull << 2, 4, &saved, &n), -EOPNOTSUPP);
+	assert_null(saved);
+	assert_int_equal(n, 0);
+	/* lending every queue is refused before asking the NIC */
+	assert_int_equal(steer_rss_exclude("xst0", 0xf, 4, &saved, &n), -EINVAL);
+	assert_int_equal(steer_rss_restore("xst0", NULL, 0), 0);
+}
+
 static void missing_interface(void **state)
 {
 	uint32_t loc;
@@ -63,6 +76,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(veth_has_no_ntuple),
+		cmocka_unit_test(veth_has_no_rss_table),
 		cmocka_unit_test(missing_interface),
 	};
 
