@@ -50,6 +50,15 @@ static void ip4_udp_lengths_and_checksums(void **state)
 	pseudo = sum16(f.buf + 14 + 12, 8, 0) + 17 + (uint32_t)l4len;
 	assert_int_equal(sum16(f.buf + 38, l4len, pseudo), 0xffff);
 	assert_int_equal(frame_payload_check(f.buf + 46, 33), 5);
+	assert_true(frame_ip4_udp_csums_ok(f.buf, f.len));
+	f.buf[14 + 24 + 8 + 20] ^= 0x10; /* a payload bit */
+	assert_false(frame_ip4_udp_csums_ok(f.buf, f.len));
+	f.buf[14 + 24 + 8 + 20] ^= 0x10;
+	f.buf[14 + 8] ^= 1; /* the TTL: the header checksum */
+	assert_false(frame_ip4_udp_csums_ok(f.buf, f.len));
+	f.buf[14 + 8] ^= 1;
+	f.buf[38 + 6] = f.buf[38 + 7] = 0; /* no UDP checksum: fine */
+	assert_true(frame_ip4_udp_csums_ok(f.buf, f.len));
 }
 
 static void vlan_and_ip6_chain(void **state)

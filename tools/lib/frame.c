@@ -296,25 +296,42 @@ static uint16_t csum_fold(uint32_t sum)
 	return (uint16_t)~sum;
 }
 
+/* The IPv4/IPv6 pseudo-header's sum for l4len bytes of protocol proto. */
+static uint32_t pseudo_sum(const uint8_t *ip, int ip_ver, size_t l4len, uint8_t proto)
+{
+	uint32_t sum = ip_ver == 4 ? csum_add(0, ip + 12, 8) : csum_add(0, ip + 8, 32);
+	uint8_t tail[4];
+
+	put16(tail, (uint16_t)(l4len >> 16));
+	put16(tail + 2, (uint16_t)l4len);
+	return csum_add(sum, tail, 4) + proto;
+}
+
 /* Checksum of the L4 header and payload with the IPv4/IPv6 pseudo-header. */
 static void l4_csum(struct frame *f, size_t csum_at)
 {
 	size_t l4len = f->len - f->l4_off;
-	uint8_t *ip = f->buf + f->ip_off;
-	uint32_t sum = 0;
-	uint8_t tail[4];
+	uint32_t sum = pseudo_sum(f->buf + f->ip_off, f->ip_ver, l4len, f->l4proto);
 
-	if (f->ip_ver == 4)
-		sum = csum_add(sum, ip + 12, 8);
-	else
-		sum = csum_add(sum, ip + 8, 32);
-	put16(tail, (uint16_t)(l4len >> 16));
-	put16(tail + 2, (uint16_t)l4len);
-	sum = csum_add(sum, tail, 4);
-	sum += f->l4proto;
 	put16(f->buf + csum_at, 0);
 	sum = csum_add(sum, f->buf + f->l4_off, l4len);
 	put16(f->buf + csum_at, csum_fold(sum));
+}
+
+bool frame_ip4_udp_csums_ok(const uint8_t *f, size_t len)
+{
+	const uint8_t *ip = f + 14, *udp;
+	size_t ihl;
+
+	if (len < 14 + 20 || f[12] != 0x08 || f[13] != 0x00 || ip[0] >> 4 != 4)
+		return false;
+	ihl = (size_t)(ip[0] & 0xf) * 4;
+	if (ihl < 20 || len < 14 + ihl + 8 || ip[9] != 17 || csum_fold(csum_add(0, ip, ihl)))
+		return false;
+	udp = ip + ihl;
+	if (!udp[6] && !udp[7])
+		return true; /* sent without a checksum */
+	return !csum_fold(csum_add(pseudo_sum(ip, 4, len - 14 - ihl, 17), udp, len - 14 - ihl));
 }
 
 int frame_finish(struct frame *f)

@@ -67,5 +67,8 @@ int frame_finish(struct frame *f);
 void frame_resize(struct frame *f, size_t len);
 /* Check a payload made by frame_payload(); returns its seq or -1. */
 int64_t frame_payload_check(const uint8_t *p, size_t n);
+/* An untagged IPv4/UDP frame of len bytes: are its IPv4 header checksum
+ * and its UDP checksum (when it has one) right? */
+bool frame_ip4_udp_csums_ok(const uint8_t *f, size_t len);
 
 #endif /* XVS_TOOLS_FRAME_H */
