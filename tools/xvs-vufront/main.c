@@ -28,6 +28,8 @@
 #define VF_DEF_TX_WAIT_MS 1000
 #define VF_DEF_EVIL_WAIT_MS 1000
 #define VF_DEF_SPIN_US 50
+#define VF_DEF_CYCLE_EVERY_MS 500
+#define VF_DEF_CYCLE_HOLD_MS 300
 #define VF_DEF_MAC "02:00:00:00:00:01"
 #define VF_DEF_DST "ff:ff:ff:ff:ff:ff"
 #define VF_EXIT_USAGE 2
@@ -58,6 +60,11 @@ enum {
 	OPT_TX_TPID,
 	OPT_SRC_VARY,
 	OPT_MEM_SEAL,
+	OPT_CANARY,
+	OPT_ZC_CYCLE,
+	OPT_ZC_CYCLES,
+	OPT_ZC_EVERY,
+	OPT_ZC_HOLD,
 };
 
 static const struct option vf_lopts[] = {
@@ -94,6 +101,11 @@ static const struct option vf_lopts[] = {
 	{ "tx-vlan", required_argument, NULL, OPT_TX_VLAN },
 	{ "tx-tpid", required_argument, NULL, OPT_TX_TPID },
 	{ "src-vary", required_argument, NULL, OPT_SRC_VARY },
+	{ "canary", no_argument, NULL, OPT_CANARY },
+	{ "zc-cycle", required_argument, NULL, OPT_ZC_CYCLE },
+	{ "zc-cycles", required_argument, NULL, OPT_ZC_CYCLES },
+	{ "zc-every", required_argument, NULL, OPT_ZC_EVERY },
+	{ "zc-hold", required_argument, NULL, OPT_ZC_HOLD },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ 0 },
@@ -173,25 +185,52 @@ static void usage(FILE *out)
 	vf_evil_help(out);
 	fprintf(out,
 		"\n"
+		"Memory safety (a zero-copy back-end; not with --evil):\n"
+		"      --canary           a pattern in the %d bytes before every RX buffer, after\n"
+		"                         every frame and in all memory not handed out, checked\n"
+		"                         on every used entry and at the end; frames checked to\n"
+		"                         their checksums; frames for neither --mac nor\n"
+		"                         broadcast counted as rx_foreign\n"
+		"      --zc-cycle MODE[,MODE...]\n"
+		"                         while receiving, take the back-end's buffers away and\n"
+		"                         give them back, the modes in turn (implies --canary;\n"
+		"                         one queue pair, --connect); the run ends --zc-every ms\n"
+		"                         after the last cycle:\n",
+		VF_CANARY_GUARD);
+	vf_cycle_help(out);
+	fprintf(out,
+		"      --zc-cycles N      cycles in all (default: one per mode listed)\n"
+		"      --zc-every MS      receive this long before each cycle and after the last\n"
+		"                         (default %d)\n"
+		"      --zc-hold MS       the back-end holds no buffer this long, frames arriving;\n"
+		"                         canary checked before and after (default %d)\n"
+		"\n"
 		"  -v, --verbose          -v: negotiation details, -vv: every vhost-user message\n"
 		"  -h, --help\n"
 		"\n"
 		"Output: one line on stdout,\n"
 		"  tx_frames= tx_bytes= tx_ring_full= rx_frames= rx_bytes= rx_bad= rx_lost=\n"
 		"  rx_reordered= rx_dup= elapsed_s= tx_pps= rx_pps= kicks= wakeups= used_err=\n"
-		"  tx_span_s= rx_span_s= (first to last burst sent / received)\n"
+		"  rx_empty= (RX buffers given back unused) tx_span_s= rx_span_s= (first to\n"
+		"  last burst sent / received)\n"
 		"or, with --evil,\n"
 		"  evil= backend=alive|disconnected probe= ack= tx_used= rx_used= setup_nacks=\n"
 		"  [rx_frames= rx_after= rx_bad=] [per mode: key=value ...]\n"
 		"(--expect N with a live mode: N frames must arrive after the misbehaviour),\n"
 		"and with --evil-repeat a last line evil_repeat= ok= failed= elapsed_s=\n"
+		"--canary adds canary_bad= (areas found changed) canary_bytes= rx_foreign=\n"
+		"rx_bcast=, --zc-cycle cycles= cycle_err= rx_after_restart= (fewest frames\n"
+		"received after a cycle's restart).\n"
 		"Bytes count Ethernet frames without the virtio-net header; rates are measured\n"
 		"from the first to the last burst.\n"
 		"\n"
 		"Exit status: 0 expectations met (all frames sent and completed and --expect\n"
 		"frames received before --timeout; no rx_bad, used_err or tx_ring_full; the\n"
-		"back-end still connected; for --evil: the --expect-disconnect expectation),\n"
-		"1 not met or runtime error, 2 bad usage.\n");
+		"back-end still connected; for --evil: the --expect-disconnect expectation;\n"
+		"--canary: canary_bad and rx_foreign 0; --zc-cycle: every cycle done, no\n"
+		"cycle_err, frames after every restart), 1 not met or runtime error, 2 bad\n"
+		"usage.\n",
+		VF_DEF_CYCLE_EVERY_MS, VF_DEF_CYCLE_HOLD_MS);
 }
 
 static int bad(const char *opt, const char *what, const char *arg)
@@ -224,28 +263,28 @@ static int parse_uint(const char *opt, const char *s, unsigned int min, unsigned
 	return err;
 }
 
-/* MODE[,MODE...] */
-static int parse_evil_list(struct vf_opts *o, const char *name, const char *arg)
+/* MODE[,MODE...]: up to VF_EVIL_MAX_LIST modes, each by parse(), into
+ * list[]; returns how many, or -EINVAL. */
+static int parse_modes(const char *name, const char *arg, int (*parse)(const char *),
+		       int *list)
 {
 	char buf[512], *tok, *save = NULL;
-	int e;
+	int e, n = 0;
 
 	if (strlen(arg) >= sizeof(buf))
 		return bad(name, "list too long", arg);
 	snprintf(buf, sizeof(buf), "%s", arg);
-	o->n_evil = 0;
 	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-		e = vf_evil_parse(tok);
+		e = parse(tok);
 		if (e < 0)
 			return bad(name, "unknown mode (see --help)", tok);
-		if (o->n_evil == VF_EVIL_MAX_LIST)
+		if (n == VF_EVIL_MAX_LIST)
 			return bad(name, "more than 16 modes", arg);
-		o->evil_list[o->n_evil++] = (enum vf_evil)e;
+		list[n++] = e;
 	}
-	if (!o->n_evil)
+	if (!n)
 		return bad(name, "no mode", arg);
-	o->evil = o->evil_list[0];
-	return 0;
+	return n;
 }
 
 static int parse_opt(struct vf_opts *o, int c, const char *arg)
@@ -254,7 +293,7 @@ static int parse_opt(struct vf_opts *o, int c, const char *arg)
 	unsigned int i;
 	uint64_t v;
 	char *end;
-	int err = 0;
+	int err = 0, n;
 
 	for (i = 0; vf_lopts[i].name; i++)
 		if (vf_lopts[i].val == c)
@@ -339,7 +378,12 @@ static int parse_opt(struct vf_opts *o, int c, const char *arg)
 	case OPT_SPIN:
 		return parse_uint(name, arg, 0, 1000000, &o->spin_us);
 	case OPT_EVIL:
-		return parse_evil_list(o, name, arg);
+		n = parse_modes(name, arg, vf_evil_parse, o->evil_list);
+		if (n < 0)
+			return n;
+		o->n_evil = (unsigned int)n;
+		o->evil = (enum vf_evil)o->evil_list[0];
+		break;
 	case OPT_EVIL_WAIT:
 		return parse_uint(name, arg, 0, 600000, &o->evil_wait_ms);
 	case OPT_TX_VLAN:
@@ -358,6 +402,22 @@ static int parse_opt(struct vf_opts *o, int c, const char *arg)
 		break;
 	case OPT_SRC_VARY:
 		return parse_uint(name, arg, 1, 1u << 24, &o->src_vary);
+	case OPT_CANARY:
+		o->canary = true;
+		break;
+	case OPT_ZC_CYCLE:
+		n = parse_modes(name, arg, vf_cycle_parse, o->cycle_list);
+		if (n < 0)
+			return n;
+		o->n_cycle = (unsigned int)n;
+		o->canary = true;
+		break;
+	case OPT_ZC_CYCLES:
+		return parse_uint(name, arg, 1, 100000, &o->cycles);
+	case OPT_ZC_EVERY:
+		return parse_uint(name, arg, 1, 600000, &o->cycle_every_ms);
+	case OPT_ZC_HOLD:
+		return parse_uint(name, arg, 0, 600000, &o->cycle_hold_ms);
 	case OPT_EVIL_REPEAT:
 		return parse_uint(name, arg, 1, 1000000, &o->evil_repeat);
 	case OPT_EVIL_FD:
@@ -408,6 +468,8 @@ static int parse_args(struct vf_opts *o, int argc, char **argv, int *verbose)
 		.spin_us = VF_DEF_SPIN_US,
 		.expect_disconnect = -1,
 		.mem_seal = true,
+		.cycle_every_ms = VF_DEF_CYCLE_EVERY_MS,
+		.cycle_hold_ms = VF_DEF_CYCLE_HOLD_MS,
 	};
 	frame_parse_mac(VF_DEF_MAC, o->mac);
 	frame_parse_mac(VF_DEF_DST, o->dst);
@@ -437,6 +499,20 @@ static int parse_args(struct vf_opts *o, int argc, char **argv, int *verbose)
 	}
 	if (!o->evil_repeat)
 		o->evil_repeat = o->n_evil > 1 ? o->n_evil : 1;
+	if (o->canary && o->evil) {
+		fprintf(stderr, VF_NAME ": --canary, --zc-cycle: not with --evil\n");
+		return -EINVAL;
+	}
+	if (o->cycles && !o->n_cycle) {
+		fprintf(stderr, VF_NAME ": --zc-cycles: only with --zc-cycle\n");
+		return -EINVAL;
+	}
+	if (o->n_cycle && (o->queues != 1 || o->listen)) {
+		fprintf(stderr, VF_NAME ": --zc-cycle: one queue pair, and --connect\n");
+		return -EINVAL;
+	}
+	if (o->n_cycle && !o->cycles)
+		o->cycles = o->n_cycle;
 	if (o->regions > 1 && o->mem_size / o->regions < (1u << 20)) {
 		fprintf(stderr, VF_NAME ": --regions %u: less than 1 MiB of --mem each\n",
 			o->regions);
@@ -495,7 +571,7 @@ static int run_repeat(struct vf_opts *o)
 	unsigned int i, ok = 0, failed = 0;
 
 	for (i = 0; i < o->evil_repeat && !vf_stop; i++) {
-		o->evil = o->evil_list[i % o->n_evil];
+		o->evil = (enum vf_evil)o->evil_list[i % o->n_evil];
 		if (run_once(o))
 			failed++;
 		else

@@ -465,7 +465,7 @@ static struct vf_vq *vring_of(struct vf_dev *d, unsigned int i)
 	return i & 1 ? &d->qp[i / 2].tx.vq : &d->qp[i / 2].rx.vq;
 }
 
-static int setup_mem_table(struct vf_dev *d)
+int vf_set_mem_table(struct vf_dev *d)
 {
 	struct vu_mem_table t = { .nregions = d->mem.nregions };
 	int fds[VU_MAX_MEM_REGIONS];
@@ -486,7 +486,7 @@ static int setup_mem_table(struct vf_dev *d)
 		      fds, t.nregions, NULL);
 }
 
-static int setup_vring(struct vf_dev *d, unsigned int i)
+int vf_vring_start(struct vf_dev *d, unsigned int i, uint16_t base)
 {
 	struct vf_vq *vq = vring_of(d, i);
 	struct vu_vring_state s;
@@ -500,7 +500,7 @@ static int setup_vring(struct vf_dev *d, unsigned int i)
 		err = setup_step(d, vf_req(d, VU_REQ_SET_VRING_NUM, &s, sizeof(s), NULL, 0, NULL));
 	if (err < 0)
 		return err;
-	s = (struct vu_vring_state){ .index = i, .num = 0 };
+	s = (struct vu_vring_state){ .index = i, .num = base };
 	err = setup_step(d, vf_req(d, VU_REQ_SET_VRING_BASE, &s, sizeof(s), NULL, 0, NULL));
 	if (err)
 		return err;
@@ -529,32 +529,58 @@ static int setup_vring(struct vf_dev *d, unsigned int i)
 	return err < 0 ? err : 0;
 }
 
+int vf_vring_enable(struct vf_dev *d, unsigned int i)
+{
+	struct vu_vring_state s = { .index = i, .num = 1 };
+
+	/* Without protocol features rings start enabled (vhost-user spec,
+	 * "Ring states"); with them, nothing moves before ENABLE. */
+	if (!(d->features & 1ull << VU_F_PROTOCOL_FEATURES))
+		return 0;
+	return vf_req(d, VU_REQ_SET_VRING_ENABLE, &s, sizeof(s), NULL, 0, NULL);
+}
+
+int vf_vring_stop(struct vf_dev *d, unsigned int i, uint16_t *base)
+{
+	struct vu_vring_state s = { .index = i };
+	struct vu_msg m;
+	int err;
+
+	err = vf_msg_send(d, VU_REQ_GET_VRING_BASE, 0, &s, sizeof(s), NULL, 0);
+	if (!err)
+		err = vf_reply_wait(d, VU_REQ_GET_VRING_BASE, &m, VF_REPLY_WAIT_MS);
+	if (err) {
+		log_err("GET_VRING_BASE %u: %s", i, strerror(-err));
+		return err;
+	}
+	if (m.hdr.size != sizeof(s) || m.p.state.index != i || m.p.state.num > 0xffff) {
+		log_err("GET_VRING_BASE %u: a reply of %u bytes for vring %u, base %u", i,
+			m.hdr.size, m.p.state.index, m.p.state.num);
+		return -EPROTO;
+	}
+	*base = (uint16_t)m.p.state.num;
+	return 0;
+}
+
 int vf_setup(struct vf_dev *d)
 {
 	unsigned int i, nvrings = 2 * d->nqp;
-	struct vu_vring_state s;
 	int err;
 
 	err = vf_evil_setup_hook(d, VU_REQ_SET_MEM_TABLE, 0);
 	if (!err)
-		err = setup_step(d, setup_mem_table(d));
+		err = setup_step(d, vf_set_mem_table(d));
 	if (err < 0)
 		return err;
 	for (i = 0; i < nvrings; i++) {
-		err = setup_vring(d, i);
+		err = vf_vring_start(d, i, 0);
 		if (err)
 			return err;
 	}
-	/* Without protocol features rings start enabled (vhost-user spec,
-	 * "Ring states"); with them, nothing moves before ENABLE. */
-	if (d->features & 1ull << VU_F_PROTOCOL_FEATURES) {
-		for (i = 0; i < nvrings; i++) {
-			s = (struct vu_vring_state){ .index = i, .num = 1 };
-			err = setup_step(d, vf_req(d, VU_REQ_SET_VRING_ENABLE, &s, sizeof(s), NULL,
-						   0, NULL));
-			if (err)
-				return err;
-		}
+	for (i = 0; i < nvrings; i++) {
+		err = setup_step(d, vf_vring_enable(d, i));
+		if (err)
+			return err;
 	}
 	if (d->status) {
 		err = setup_step(d, set_status(d, VF_STATUS_BASE | VIRTIO_CONFIG_S_FEATURES_OK |

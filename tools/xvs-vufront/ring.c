@@ -146,3 +146,15 @@ void vf_vq_disarm(struct vf_vq *vq)
 				 __ATOMIC_RELAXED);
 	vq->armed = false;
 }
+
+void vf_vq_reset(struct vf_vq *vq)
+{
+	/* The device forgot the ring (RESET_OWNER, a new connection): it
+	 * reads nothing of it until the ring is set up again. */
+	memset(vq->avail, 0, sizeof(struct vring_avail) + sizeof(__u16) * (vq->num + 1));
+	memset(vq->used, 0,
+	       sizeof(struct vring_used) + sizeof(struct vring_used_elem) * vq->num +
+		       sizeof(__u16));
+	vq->avail_idx = vq->kick_old = vq->last_used = 0;
+	vf_vq_disarm(vq);
+}

@@ -201,7 +201,9 @@ static int rxq_init(struct vf_dev *d, unsigned int q)
 	const struct vf_opts *o = d->o;
 	struct vf_rxq *rx = &d->qp[q].rx;
 	uint16_t flags = VRING_DESC_F_WRITE;
+	uint32_t guard = o->canary ? VF_CANARY_GUARD : 0;
 	unsigned int i;
+	uint8_t *b;
 	int err;
 
 	err = vf_vq_init(&rx->vq, &d->mem, 2 * q, o->ring_size, d->event_idx, &d->st.kicks);
@@ -213,6 +215,8 @@ static int rxq_init(struct vf_dev *d, unsigned int q)
 	if (o->evil == VF_EVIL_RX_DESC_READONLY)
 		flags = 0;
 	rx->buf_len = o->rx_buf;
+	/* --canary: [guard][buffer ... up to the next guard], no gaps */
+	rx->slot_len = (o->rx_buf + VF_CACHE_LINE - 1) / VF_CACHE_LINE * VF_CACHE_LINE;
 	rx->bufs = calloc(o->ring_size, sizeof(*rx->bufs));
 	rx->inflight = calloc(o->ring_size, 1);
 	rx->repost = calloc(o->ring_size, sizeof(*rx->repost));
@@ -221,22 +225,27 @@ static int rxq_init(struct vf_dev *d, unsigned int q)
 	/* Linux with MRG_RXBUF: one descriptor per buffer; without it we post
 	 * single descriptors too, so --rx-buf must hold a whole frame. */
 	for (i = 0; i < o->ring_size; i++) {
-		rx->bufs[i] = vf_mem_alloc(&d->mem, rx->buf_len, VF_CACHE_LINE);
-		if (!rx->bufs[i]) {
-			log_err("guest memory too small for %u RX buffers of %u bytes (raise --mem)",
-				o->ring_size, rx->buf_len);
-			return -ENOMEM;
-		}
+		b = vf_mem_alloc(&d->mem, guard + rx->slot_len, VF_CACHE_LINE);
+		if (!b)
+			goto err_mem;
+		rx->bufs[i] = b + guard;
 		rx->vq.desc[i] = (struct vring_desc){ .addr = gpa(d, rx->bufs[i]),
 						      .len = rx->buf_len,
 						      .flags = flags };
 		rx->inflight[i] = 1;
 		vf_vq_add(&rx->vq, (uint16_t)i);
 	}
+	if (guard && !(rx->guard_end = vf_mem_alloc(&d->mem, guard, VF_CACHE_LINE)))
+		goto err_mem;
 	/* Visible before the back-end starts; the kick (an eventfd count it
 	 * will find once it has the fd) is decided as for any publish. */
 	vf_vq_publish(&rx->vq);
 	return 0;
+
+err_mem:
+	log_err("guest memory too small for %u RX buffers of %u bytes (raise --mem)", o->ring_size,
+		rx->buf_len);
+	return -ENOMEM;
 }
 
 /* Sealed unless --mem-seal no; the mem-shrink modes choose for themselves. */
@@ -296,6 +305,8 @@ int vf_traffic_init(struct vf_dev *d)
 	}
 	log_info("guest memory: %zu MiB in %u region(s), %zu KiB used", d->mem.size >> 20,
 		 d->mem.nregions, d->mem.used >> 10);
+	if (o->canary)
+		vf_canary_init(d);
 	return 0;
 }
 
@@ -620,6 +631,8 @@ static void rx_check(struct vf_dev *d, const struct virtio_net_hdr *h, const uin
 	seq = frame_payload_check(f + VF_UDP_PAYLOAD_OFF, len - VF_UDP_PAYLOAD_OFF);
 	if (unlikely(seq < 0))
 		goto bad;
+	if (d->o->canary && !frame_ip4_udp_csums_ok(f, len))
+		goto bad;
 	fl = flow_get(d, f + 6, get16(f + VF_OFF_SPORT));
 	if (fl)
 		flow_track(&d->st, fl, (uint32_t)seq);
@@ -655,8 +668,14 @@ static unsigned int rx_burst(struct vf_dev *d, struct vf_qp *qp, unsigned int *n
 		bool ok = true;
 
 		if (unlikely(!rx_elem_ok(rx, id, len) || len < d->hdr_len)) {
-			d->st.used_err++;
+			/* length 0: given back unused (a ring stop, a teardown) */
+			if (!len && id < vq->num && rx->inflight[id])
+				d->st.rx_empty++;
+			else
+				d->st.used_err++;
 			if (id < vq->num && rx->inflight[id]) {
+				if (d->o->canary)
+					vf_canary_rx_used(d, rx, id, len < rx->buf_len ? len : rx->buf_len);
 				rx->inflight[id] = 0;
 				rx->repost[nrepost++] = (uint16_t)id;
 			}
@@ -694,6 +713,8 @@ static unsigned int rx_burst(struct vf_dev *d, struct vf_qp *qp, unsigned int *n
 			flen = total;
 		}
 		if (ok) {
+			if (d->o->canary)
+				vf_canary_rx_dst(d, f, flen);
 			rx_check(d, h, f, flen);
 			if (d->o->echo)
 				tx_echo(d, &qp->tx, f, flen);
@@ -701,9 +722,13 @@ static unsigned int rx_burst(struct vf_dev *d, struct vf_qp *qp, unsigned int *n
 			d->st.used_err++;
 		}
 		for (k = 0; k < nbufs; k++) {
-			uint32_t ik = vf_vq_used_elem(vq, (uint16_t)k)->id;
+			const struct vring_used_elem *ek = vf_vq_used_elem(vq, (uint16_t)k);
+			uint32_t ik = ek->id;
 
 			if (ik < vq->num && rx->inflight[ik]) {
+				if (d->o->canary)
+					vf_canary_rx_used(d, rx, ik,
+							  ek->len < rx->buf_len ? ek->len : rx->buf_len);
 				rx->inflight[ik] = 0;
 				rx->repost[nrepost++] = (uint16_t)ik;
 			}
@@ -713,6 +738,10 @@ static unsigned int rx_burst(struct vf_dev *d, struct vf_qp *qp, unsigned int *n
 		frames++;
 	}
 	for (k = 0; k < nrepost; k++) {
+		if (d->o->canary)
+			vf_canary_rx_rearm(d, rx, rx->repost[k]);
+		if (d->cy.hold)
+			continue; /* ours until vf_rx_post_held() */
 		rx->inflight[rx->repost[k]] = 1;
 		vf_vq_add(vq, rx->repost[k]);
 	}
@@ -746,13 +775,53 @@ unsigned int vf_rx_poll(struct vf_dev *d, unsigned int q)
 	return rx_poll(d, &d->qp[q], vf_now_ns());
 }
 
+void vf_rx_post_held(struct vf_dev *d, unsigned int q)
+{
+	struct vf_rxq *rx = &d->qp[q].rx;
+	unsigned int i;
+
+	for (i = 0; i < rx->vq.num; i++) {
+		if (rx->inflight[i])
+			continue;
+		if (d->o->canary)
+			vf_canary_rx_rearm(d, rx, i);
+		rx->inflight[i] = 1;
+		vf_vq_add(&rx->vq, (uint16_t)i);
+	}
+	vf_vq_publish(&rx->vq);
+}
+
+void vf_traffic_rings_reset(struct vf_dev *d)
+{
+	unsigned int q, i;
+
+	for (q = 0; q < d->nqp; q++) {
+		struct vf_rxq *rx = &d->qp[q].rx;
+		struct vf_txq *tx = &d->qp[q].tx;
+
+		/* TX frames in flight are gone with the device's state */
+		vf_vq_reset(&tx->vq);
+		for (i = 0; i < tx->nslots; i++) {
+			tx->free[tx->nslots - 1 - i] = (uint16_t)i;
+			tx->inflight[i] = 0;
+		}
+		tx->nfree = tx->nslots;
+		tx->full_since = 0;
+		vf_vq_reset(&rx->vq);
+		memset(rx->inflight, 0, rx->vq.num);
+		vf_rx_post_held(d, q);
+	}
+}
+
 /* ---- the loop ------------------------------------------------------- */
 
-static bool run_done(const struct vf_dev *d)
+static bool run_done(const struct vf_dev *d, uint64_t now)
 {
 	const struct vf_opts *o = d->o;
 	unsigned int q;
 
+	if (o->n_cycle)
+		return vf_cycle_over(d, now);
 	if ((o->echo && !o->expect) || (!o->send && !o->expect))
 		return false; /* runs until the timeout or a signal */
 	for (q = 0; q < d->nqp; q++) {
@@ -805,6 +874,8 @@ static void idle_wait(struct vf_dev *d, uint64_t t0, uint64_t now, uint64_t dead
 						     (uint64_t)d->o->tx_wait_ms * 1000000 + 1);
 		}
 	}
+	if (d->o->n_cycle)
+		wake = min_u64(wake, vf_cycle_next_ns(d));
 	for (i = 0; i < na; i++)
 		pfd[n++] = (struct pollfd){ .fd = armed[i]->callfd, .events = POLLIN };
 	if (!pending && wake > now) {
@@ -833,6 +904,8 @@ int vf_traffic_run(struct vf_dev *d)
 	t_send = now + (uint64_t)o->delay_ms * 1000000;
 	deadline = o->timeout > 0 ? now + (uint64_t)(o->timeout * VF_NS) : UINT64_MAX;
 	last_check = now;
+	if (o->n_cycle)
+		vf_cycle_start(d, now);
 	for (;;) {
 		work = 0;
 		for (q = 0; q < d->nqp; q++) {
@@ -843,12 +916,14 @@ int vf_traffic_run(struct vf_dev *d)
 			if (now >= t_send)
 				work += tx_send(d, &qp->tx, now);
 		}
+		if (o->n_cycle)
+			work += vf_cycle_poll(d, now);
 		now = vf_now_ns();
 		if (now - last_check >= VF_SOCK_CHECK_NS) {
 			vf_sock_check(d);
 			last_check = now;
 		}
-		if (vf_stop || d->disconnected || run_done(d) || now >= deadline)
+		if (vf_stop || d->disconnected || run_done(d, now) || now >= deadline)
 			break;
 		if (work || o->busy) {
 			idle_since = 0;
@@ -864,9 +939,13 @@ int vf_traffic_run(struct vf_dev *d)
 		now = vf_now_ns();
 	}
 	d->st.t_end = vf_now_ns();
+	/* what nobody may have written, once more at the end */
+	if (o->canary && !d->disconnected)
+		vf_canary_check_all(d, false);
 	if (d->disconnected) {
 		log_err("the back-end closed the connection");
-	} else if (now >= deadline && !run_done(d) && (o->send || o->expect)) {
+	} else if (now >= deadline && !run_done(d, now) &&
+		   (o->send || o->expect || o->n_cycle)) {
 		d->timed_out = true;
 		log_warn("timeout after %.3f s (TX not all completed, or fewer than --expect "
 			 "frames received)",
@@ -897,8 +976,8 @@ void vf_traffic_report(const struct vf_dev *d)
 
 	printf("tx_frames=%llu tx_bytes=%llu tx_ring_full=%llu rx_frames=%llu rx_bytes=%llu "
 	       "rx_bad=%llu rx_lost=%llu rx_reordered=%llu rx_dup=%llu elapsed_s=%.3f "
-	       "tx_pps=%.0f rx_pps=%.0f kicks=%llu wakeups=%llu used_err=%llu tx_span_s=%.3f "
-	       "rx_span_s=%.3f\n",
+	       "tx_pps=%.0f rx_pps=%.0f kicks=%llu wakeups=%llu used_err=%llu rx_empty=%llu "
+	       "tx_span_s=%.3f rx_span_s=%.3f",
 	       (unsigned long long)st->tx_frames, (unsigned long long)st->tx_bytes,
 	       (unsigned long long)st->tx_ring_full, (unsigned long long)st->rx_frames,
 	       (unsigned long long)st->rx_bytes, (unsigned long long)st->rx_bad,
@@ -907,8 +986,13 @@ void vf_traffic_report(const struct vf_dev *d)
 	       rate_of(st->tx_frames, st->t_first_tx, st->t_last_tx, elapsed),
 	       rate_of(st->rx_frames, st->t_first_rx, st->t_last_rx, elapsed),
 	       (unsigned long long)st->kicks, (unsigned long long)st->wakeups,
-	       (unsigned long long)st->used_err, span_s(st->t_first_tx, st->t_last_tx),
-	       span_s(st->t_first_rx, st->t_last_rx));
+	       (unsigned long long)st->used_err, (unsigned long long)st->rx_empty,
+	       span_s(st->t_first_tx, st->t_last_tx), span_s(st->t_first_rx, st->t_last_rx));
+	if (d->o->canary)
+		vf_canary_report(d);
+	if (d->o->n_cycle)
+		vf_cycle_report(d);
+	printf("\n");
 	fflush(stdout);
 }
 
@@ -920,6 +1004,10 @@ bool vf_traffic_ok(const struct vf_dev *d)
 	for (q = 0; q < d->nqp; q++)
 		if (d->qp[q].tx.remaining)
 			return false;
+	if (d->o->canary && (st->canary_bad || st->rx_foreign))
+		return false;
+	if (d->o->n_cycle && !vf_cycle_ok(d))
+		return false;
 	return !d->disconnected && !d->timed_out && !st->rx_bad && !st->used_err &&
 	       !st->tx_ring_full && st->rx_frames >= d->o->expect;
 }

@@ -9,6 +9,9 @@
  *	ring.c     split virtqueue, driver side: publish, kick, used, notify
  *	traffic.c  TX/RX/echo data path, payload checks, the main loop
  *	evil.c     deliberate protocol and ring violations
+ *	canary.c   --canary: guest memory the back-end must not write, checked
+ *	cycle.c    --zc-cycle: ring stop, new memory table, reset, reconnect
+ *	           while receiving, with the canary checked in between
  *
  * One thread drives every queue. Everything in struct vf_dev is owned by
  * that thread; the only memory shared with the back-end is the guest
@@ -50,6 +53,24 @@
 #define VF_EVIL_RX 4 /* bad RX buffers posted at setup, found by frames sent to us */
 #define VF_EVIL_LIVE 5 /* misbehaves while receiving what others send us */
 #define VF_EVIL_MAX_LIST 16 /* --evil A,B,C: modes cycled by --evil-repeat */
+
+/* --canary: bytes in front of every RX buffer that nobody may write; more
+ * than a zero-copy fill buffer's headroom (256 + UMEM headroom, < 1024) */
+#define VF_CANARY_GUARD 1024
+
+/* --zc-cycle modes: X(enum suffix, name, help) */
+#define VF_CYCLE_MODES(X)                                                                          \
+	X(RING_STOP, "ring-stop", "GET_VRING_BASE on vrings 0 and 1, later started again")        \
+	X(MEM_TABLE, "mem-table", "SET_MEM_TABLE (the same memory) while the rings run")         \
+	X(RESET, "reset", "RESET_OWNER, then negotiation and setup on fresh rings")              \
+	X(DISCONNECT, "disconnect", "the connection closed, made again, set up afresh")
+
+enum vf_cycle {
+#define VF_X(e, name, help) VF_CYCLE_##e,
+	VF_CYCLE_MODES(VF_X)
+#undef VF_X
+	VF_CYCLE_MAX
+};
 
 /* X(enum suffix, name, kind, help) */
 #define VF_EVIL_MODES(X)                                                                           \
@@ -166,7 +187,7 @@ struct vf_opts {
 	unsigned int spin_us; /* poll this long after the last work, then sleep */
 	bool echo, busy;
 	enum vf_evil evil; /* the mode of this run */
-	enum vf_evil evil_list[VF_EVIL_MAX_LIST]; /* --evil A,B,...: cycled */
+	int evil_list[VF_EVIL_MAX_LIST]; /* --evil A,B,... (enum vf_evil): cycled */
 	unsigned int n_evil;
 	unsigned int evil_repeat; /* connections, each with the next mode */
 	enum vf_evil_fd evil_fd;
@@ -178,6 +199,12 @@ struct vf_opts {
 	uint16_t tx_vlan, tx_tpid;
 	uint32_t src_vary;
 	bool mem_seal; /* seal the memfd against shrinking and growing (QEMU does) */
+	bool canary; /* --canary (canary.c) */
+	int cycle_list[VF_EVIL_MAX_LIST]; /* --zc-cycle A,B,... (enum vf_cycle): in turn */
+	unsigned int n_cycle; /* 0: no cycles */
+	unsigned int cycles; /* --zc-cycles: how many in all */
+	unsigned int cycle_every_ms; /* receive this long before each and after the last */
+	unsigned int cycle_hold_ms; /* the switch holds nothing this long */
 };
 
 /* Guest memory: a memfd mapped once; regions are consecutive slices of it
@@ -239,6 +266,8 @@ void vf_vq_kick(struct vf_vq *vq);
  * pending (then the caller must not sleep). */
 bool vf_vq_arm(struct vf_vq *vq);
 void vf_vq_disarm(struct vf_vq *vq);
+/* Empty rings, indexes at 0 (a device reset); the memory stays. */
+void vf_vq_reset(struct vf_vq *vq);
 
 static inline void vf_vq_add(struct vf_vq *vq, uint16_t head)
 {
@@ -291,6 +320,8 @@ struct vf_rxq {
 	uint8_t *inflight; /* per descriptor: posted, not yet used */
 	uint16_t *repost; /* ids consumed in this burst */
 	uint32_t buf_len;
+	uint32_t slot_len; /* --canary: buffer start to the next guard (>= buf_len) */
+	uint8_t *guard_end; /* --canary: a guard after the last buffer */
 } __attribute__((aligned(VF_CACHE_LINE)));
 
 struct vf_qp {
@@ -302,6 +333,10 @@ struct vf_stats {
 	uint64_t tx_frames, tx_bytes, tx_ring_full;
 	uint64_t rx_frames, rx_bytes, rx_bad, rx_lost, rx_reordered, rx_dup;
 	uint64_t kicks, wakeups, used_err;
+	uint64_t rx_empty; /* RX buffers given back unused (length 0) */
+	/* --canary: areas found changed, and their bytes; frames for neither
+	 * our MAC nor broadcast; broadcasts */
+	uint64_t canary_bad, canary_bytes, rx_foreign, rx_bcast;
 	uint64_t t_start, t_end, t_first_tx, t_last_tx, t_first_rx, t_last_rx; /* ns */
 };
 
@@ -343,6 +378,16 @@ struct vf_dev {
 	size_t evil_map_len;
 	bool mem_gone; /* guest memory truncated: never touch it again */
 	uint64_t rx_after; /* live modes: frames received after the misbehaviour */
+	/* --zc-cycle (cycle.c) */
+	struct vf_cycler {
+		unsigned int done; /* cycles complete */
+		unsigned int err; /* steps that failed, answers that do not add up */
+		bool failed; /* a cycle could not finish: the run ends */
+		bool hold; /* RX: buffers taken are held back, not posted again */
+		uint64_t next_ns; /* the next cycle, or the end of the run */
+		uint64_t rx_mark; /* rx_frames at the last restart */
+		uint64_t rx_after_min; /* fewest frames after a restart */
+	} cy;
 };
 
 /* proto.c */
@@ -360,6 +405,13 @@ int vf_req(struct vf_dev *d, uint32_t req, const void *payload, uint32_t size, c
 	   unsigned int nfds, uint64_t *ack);
 int vf_negotiate(struct vf_dev *d);
 int vf_setup(struct vf_dev *d);
+/* Parts of the setup, for cycle.c: the memory table; vring i started at
+ * `base` (NUM, BASE, ADDR, KICK, CALL); enabled (with protocol features);
+ * stopped (GET_VRING_BASE: *base gets the answer). */
+int vf_set_mem_table(struct vf_dev *d);
+int vf_vring_start(struct vf_dev *d, unsigned int i, uint16_t base);
+int vf_vring_enable(struct vf_dev *d, unsigned int i);
+int vf_vring_stop(struct vf_dev *d, unsigned int i, uint16_t *base);
 /* Is the back-end still there: EOF seen or not, then a GET_FEATURES
  * round trip. Returns "ok", "eof" or "timeout". */
 const char *vf_probe(struct vf_dev *d, int timeout_ms);
@@ -378,8 +430,44 @@ void vf_tx_set_len(struct vf_dev *d, struct vf_txq *tx, unsigned int s, uint32_t
 /* Receive on queue pair q what is there (checks, re-posts the buffers);
  * returns the used entries consumed. */
 unsigned int vf_rx_poll(struct vf_dev *d, unsigned int q);
+/* Post every RX buffer we hold (none posted, not in the used ring). */
+void vf_rx_post_held(struct vf_dev *d, unsigned int q);
+/* Fresh rings after a device reset: every RX buffer posted, TX empty. */
+void vf_traffic_rings_reset(struct vf_dev *d);
 uint64_t vf_now_ns(void);
 extern volatile int vf_stop;
+
+/* canary.c */
+void vf_canary_fill(const struct vf_dev *d, uint8_t *p, size_t n);
+/* At setup: every RX buffer with its guard, and the memory not handed out. */
+void vf_canary_init(struct vf_dev *d);
+/* A used RX entry of `len` bytes in buffer `id`: its guard and what
+ * follows the len bytes must be canary. Counted, the first ones logged. */
+void vf_canary_rx_used(struct vf_dev *d, const struct vf_rxq *rx, uint32_t id, uint32_t len);
+/* Before buffer `id` goes back on the ring. */
+void vf_canary_rx_rearm(struct vf_dev *d, const struct vf_rxq *rx, uint32_t id);
+/* Every guard, the memory not handed out, and the RX buffers we hold (all
+ * of them with `all`: the back-end holds none); returns the bad areas. */
+uint64_t vf_canary_check_all(struct vf_dev *d, bool all);
+/* Canary over the RX buffers we hold (all of them with `all`). */
+void vf_canary_fill_rx(struct vf_dev *d, bool all);
+/* A received frame: ours, broadcast, or foreign (counted). */
+void vf_canary_rx_dst(struct vf_dev *d, const uint8_t *f, uint32_t len);
+void vf_canary_report(const struct vf_dev *d);
+
+/* cycle.c */
+/* The mode called s, or -EINVAL. */
+int vf_cycle_parse(const char *s);
+void vf_cycle_help(FILE *out);
+void vf_cycle_start(struct vf_dev *d, uint64_t now);
+/* In the traffic loop: run the cycle that is due; true if one ran. */
+bool vf_cycle_poll(struct vf_dev *d, uint64_t now);
+/* Every cycle done and received after (or one failed): the run is over. */
+bool vf_cycle_over(const struct vf_dev *d, uint64_t now);
+/* When vf_cycle_poll() next has work (UINT64_MAX: never). */
+uint64_t vf_cycle_next_ns(const struct vf_dev *d);
+bool vf_cycle_ok(const struct vf_dev *d);
+void vf_cycle_report(const struct vf_dev *d);
 
 /* evil.c */
 /* The mode called s, or -EINVAL. */
