@@ -635,6 +635,11 @@ void dp_zc_down(struct dp *dp, struct dp_port *p, const char *why)
 	close_socket(z);
 	z->up = false;
 	z->st.teardowns++;
+	/* built again once the rings can take it (dp_zc_service): a ring
+	 * that starts again says so itself, but a new memory table under
+	 * running rings makes no vring ready */
+	__atomic_store_n(&z->want, 1, __ATOMIC_RELEASE);
+	zc_signal(dp);
 
 	/* every buffer it held goes back to the guest: the rings are still
 	 * ours (the caller has not stopped them yet) */
