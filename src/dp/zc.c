@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/mman.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "base/log.h"
@@ -27,6 +28,12 @@
 /* Descriptors of one TX frame at most: the kernel's MAX_SKB_FRAGS + 1
  * (the header and 16 pieces of payload). */
 #define ZC_TX_MAX_DESC 17
+/* After a teardown, a bind to the queue fails (EBUSY) until the closed
+ * socket's buffer pool has left it, which a kernel work item does under
+ * the RTNL lock: soon, or when whoever holds RTNL (a netns going away)
+ * lets go. Until this long after the teardown the build is tried again
+ * from the control loop (xzc_open waits a little each time). */
+#define ZC_BUSY_RETRY_NS 5000000000ull
 
 _Static_assert(DP_ZC_SLOT >= XZC_MAX_CHUNK / 2, "a scratch slot holds a small frame");
 _Static_assert(DP_ZC_SCRATCH >= XZC_MAX_CHUNK, "every fill address is positive");
@@ -51,6 +58,14 @@ static int zc_layout(uint32_t mtu, uint32_t *room, uint32_t *chunk, uint32_t *he
 		return -EMSGSIZE;
 	*headroom = *chunk - XZC_KERNEL_HEADROOM - *room;
 	return 0;
+}
+
+static uint64_t zc_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
 static void zc_signal(struct dp *dp)
@@ -571,6 +586,12 @@ static int zc_build(struct dp *dp, struct dp_port *p)
 	if (!ready || !m)
 		return -EAGAIN; /* not yet: the guest is not running */
 	gerr = open_guest(p, z, up, m, &why);
+	if (gerr == -EBUSY && zc_now_ns() < z->busy_until) {
+		/* our own last socket still leaving the queue: again soon */
+		__atomic_store_n(&z->want, 1, __ATOMIC_RELEASE);
+		zc_signal(dp);
+		return gerr;
+	}
 	z->host = gerr != 0;
 	if (gerr) {
 		err = open_host(p, z, up, &host_why);
@@ -635,6 +656,7 @@ void dp_zc_down(struct dp *dp, struct dp_port *p, const char *why)
 	close_socket(z);
 	z->up = false;
 	z->st.teardowns++;
+	z->busy_until = zc_now_ns() + ZC_BUSY_RETRY_NS;
 	/* built again once the rings can take it (dp_zc_service): a ring
 	 * that starts again says so itself, but a new memory table under
 	 * running rings makes no vring ready */

@@ -110,6 +110,7 @@ struct dp_zc {
 	int active; /* workers may use the socket (acquire/release) */
 	int want; /* a vring became ready: try to build (dp_zc_service) */
 	bool up; /* the socket exists */
+	uint64_t busy_until; /* ns: EBUSY on the queue is our last socket leaving */
 	bool host; /* ...over host memory: guest memory could not be (why) */
 	const char *why; /* why not up, or why over host memory (show); or NULL */
 	int why_err; /* errno with it, or 0 */

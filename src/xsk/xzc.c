@@ -12,6 +12,12 @@
 #define XDP_USE_SG (1 << 4)
 #endif
 
+/* A closed socket's buffer pool leaves its queue from a kernel work item
+ * (xp_release_deferred, under RTNL) after close() has returned: until then
+ * a bind to the queue gets EBUSY. Wait that long at most for it (the
+ * caller may try again later). */
+#define XZC_BUSY_WAIT_MS 10
+
 static int bind_socket(struct xzc *z, const struct xzc_opts *o, bool zc, bool sg)
 {
 	struct xsk_socket_config scfg = {
@@ -39,7 +45,7 @@ int xzc_open(struct xzc *z, const struct xzc_opts *o, const char **why)
 		.frame_headroom = o->headroom,
 		.flags = XDP_UMEM_UNALIGNED_CHUNK_FLAG,
 	};
-	int err, mode;
+	int err, mode, busy_ms = 0;
 
 	memset(z, 0, sizeof(*z));
 	z->fd = -1;
@@ -64,7 +70,12 @@ int xzc_open(struct xzc *z, const struct xzc_opts *o, const char **why)
 
 		if (sg && !o->want_sg)
 			continue;
-		err = bind_socket(z, o, zc, sg);
+		/* our own socket on the queue, closed a moment ago (a new
+		 * memory table rebuilds at once): its pool goes soon */
+		while ((err = bind_socket(z, o, zc, sg)) == -EBUSY && busy_ms < XZC_BUSY_WAIT_MS) {
+			usleep(1000);
+			busy_ms++;
+		}
 		if (!err)
 			break;
 	}
