@@ -28,6 +28,12 @@
 /* Descriptors of one TX frame at most: the kernel's MAX_SKB_FRAGS + 1
  * (the header and 16 pieces of payload). */
 #define ZC_TX_MAX_DESC 17
+/* The kernel holding no guest RX buffer, the worker polls (naps) up to this
+ * long instead of sleeping: frames meeting an empty fill ring are dropped
+ * with no event, and the guest's RX kicks are not watched, so only a poll
+ * sees the buffers it posts next. After that, the workers' epoll timeout
+ * (1 s) does. */
+#define ZC_STARVED_POLL_NS 1000000000ull
 /* After a teardown, a bind to the queue fails (EBUSY) until the closed
  * socket's buffer pool has left it, which a kernel work item does under
  * the RTNL lock: soon, or when whoever holds RTNL (a netns going away)
@@ -253,6 +259,10 @@ static int rx_burst(struct dp_worker *w, struct dp_port *p, struct dp_zc *z)
 		xsk_ring_cons__release(&z->s.rx, n);
 	rx_retire(z);
 	rx_refill(w, p, z, vq);
+	if (z->rx_tail != z->rx_head)
+		z->rx_starved_at = 0;
+	else if (!z->rx_starved_at)
+		z->rx_starved_at = zc_now_ns();
 	vq_flush(vq);
 	vq_unlock(vq);
 	if (xsk_ring_prod__needs_wakeup(&z->s.fq))
@@ -452,8 +462,10 @@ int dp_zc_poll(struct dp_worker *w, struct dp_port *p)
 	}
 	/* the guest's TX buffers the kernel holds come back on completions,
 	 * which wake nobody: while some are out, the worker does not sleep
-	 * (it naps) — a guest's TCP waits for its buffers */
-	return n + (z->tx_head != z->tx_tail);
+	 * (it naps) — a guest's TCP waits for its buffers; so for a while
+	 * when the kernel is out of RX buffers (ZC_STARVED_POLL_NS) */
+	return n + (z->tx_head != z->tx_tail) +
+	       (z->rx_starved_at && zc_now_ns() - z->rx_starved_at < ZC_STARVED_POLL_NS);
 }
 
 /* ---- building and tearing down (control thread) ------------------------ */
@@ -604,6 +616,7 @@ static int zc_build(struct dp *dp, struct dp_port *p)
 	z->rx_head = z->rx_tail = 0;
 	z->rx_in_frag = false;
 	z->unfit_seen = false;
+	z->rx_starved_at = 0;
 	z->tx_head = z->tx_tail = z->tx_done_desc = z->tx_guest = 0;
 	z->nfree = 0;
 	for (i = 0; i < DP_ZC_RING && (i + 1) * DP_ZC_SLOT <= z->scratch_len; i++)

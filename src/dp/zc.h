@@ -129,6 +129,7 @@ struct dp_zc {
 	bool rx_in_frag; /* inside a frame over several buffers */
 	uint16_t unfit_at; /* avail index of the last unfit buffer counted */
 	bool unfit_seen;
+	uint64_t rx_starved_at; /* ns since the kernel holds no guest buffer, or 0 */
 	/* TX, the owner under the TX vring lock: frames on the TX ring in
 	 * submission order (completions come in that order; their addresses
 	 * are not used: the kernel may clear bit 0) */
