@@ -8,11 +8,13 @@
 #include <bpf/bpf.h>
 #include <errno.h>
 #include <linux/if_xdp.h>
+#include <linux/membarrier.h>
 #include <linux/virtio_net.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -212,25 +214,12 @@ static void rx_copy(struct dp_port *p, struct dp_zc *z, struct vq *vq, uint32_t 
 	}
 }
 
-static int rx_burst(struct dp_worker *w, struct dp_port *p, struct dp_zc *z)
+/* The frames the kernel wrote into posted guest buffers (RX descriptors
+ * idx..idx+n) go to the guest. RX vring locked. */
+static void rx_complete(struct dp_zc *z, struct vq *vq, uint32_t idx, uint32_t n)
 {
-	struct vq *vq = rx_ring(p);
-	uint32_t rx_off = XZC_RX_OFFSET(z->s.headroom), idx = 0, n, i;
+	uint32_t rx_off = XZC_RX_OFFSET(z->s.headroom), i;
 
-	/* a delivery from another worker holds it for one burst: next loop */
-	if (!vq_trylock(vq))
-		return 0;
-	if (!vq->ready) {
-		vq_unlock(vq);
-		return 0;
-	}
-	n = xsk_ring_cons__peek(&z->s.rx, DP_BURST, &idx);
-	if (z->host) {
-		rx_copy(p, z, vq, idx, n);
-		vq_flush(vq);
-		vq_unlock(vq);
-		return (int)n;
-	}
 	for (i = 0; i < n; i++) {
 		const struct xdp_desc *d = xsk_ring_cons__rx_desc(&z->s.rx, idx + i);
 		uint64_t a = xsk_umem__extract_addr(d->addr);
@@ -258,6 +247,28 @@ static int rx_burst(struct dp_worker *w, struct dp_port *p, struct dp_zc *z)
 	if (n)
 		xsk_ring_cons__release(&z->s.rx, n);
 	rx_retire(z);
+}
+
+static int rx_burst(struct dp_worker *w, struct dp_port *p, struct dp_zc *z)
+{
+	struct vq *vq = rx_ring(p);
+	uint32_t idx = 0, n;
+
+	/* a delivery from another worker holds it for one burst: next loop */
+	if (!vq_trylock(vq))
+		return 0;
+	if (!vq->ready) {
+		vq_unlock(vq);
+		return 0;
+	}
+	n = xsk_ring_cons__peek(&z->s.rx, DP_BURST, &idx);
+	if (z->host) {
+		rx_copy(p, z, vq, idx, n);
+		vq_flush(vq);
+		vq_unlock(vq);
+		return (int)n;
+	}
+	rx_complete(z, vq, idx, n);
 	rx_refill(w, p, z, vq);
 	if (z->rx_tail != z->rx_head)
 		z->rx_starved_at = 0;
@@ -665,6 +676,21 @@ void dp_zc_down(struct dp *dp, struct dp_port *p, const char *why)
 		bpf_map_delete_elem(dp->maps->xsks, &z->slot);
 	__atomic_store_n(&z->active, 0, __ATOMIC_RELEASE);
 	dp_sync(dp);
+	/* Frames the kernel wrote into guest buffers go to the guest, not back
+	 * as unused buffers holding a frame: the RX ring is complete once
+	 * every XDP run that could still see the socket in the map is over
+	 * (an RCU grace period: MEMBARRIER_CMD_GLOBAL; if it fails, frames
+	 * in flight this very moment are returned as unused). */
+	if (!z->host) {
+		uint32_t idx = 0, n;
+
+		syscall(__NR_membarrier, MEMBARRIER_CMD_GLOBAL, 0, 0);
+		vq_lock(rxq);
+		n = xsk_ring_cons__peek(&z->s.rx, DP_ZC_RING, &idx);
+		if (rxq->used && rxq->size)
+			rx_complete(z, rxq, idx, n);
+		vq_unlock(rxq);
+	}
 	epoll_ctl(dp->workers[z->worker].epfd, EPOLL_CTL_DEL, z->s.fd, NULL);
 	close_socket(z);
 	z->up = false;
