@@ -175,8 +175,9 @@ for suite in "${suites[@]}"; do
 	san-bats)
 		# the vhost-user attack tests: every message and ring a front-end
 		# or guest can get wrong, against xvsd and tools built with ASan;
-		# the L2 isolation tests (FDB, VLANs, the XDP mirror) and the
-		# daemon's own (config, control socket, reload)
+		# the L2 isolation tests (FDB, VLANs, the XDP mirror), the
+		# daemon's own (config, control socket, reload) and zero-copy's
+		# (the kernel writing into guest memory)
 		if [ ! -x "$san/bin/xvsd" ]; then
 			missing san:bats "$san/bin/xvsd missing: make SAN=1"
 			continue
@@ -185,7 +186,7 @@ for suite in "${suites[@]}"; do
 		san_note
 		for file in tests/bats/vhost_robustness.bats tests/bats/vhost_attacks*.bats \
 			tests/bats/isolation.bats tests/bats/xvsd_daemon.bats tests/bats/ctl_access.bats \
-			tests/bats/zero_copy.bats; do
+			tests/bats/zero_copy.bats tests/bats/zero_copy_mem.bats; do
 			[ -e "$file" ] || continue
 			name=san:$(basename "$file" .bats)
 			[[ -z $filter || $name =~ $filter ]] || continue

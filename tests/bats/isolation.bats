@@ -51,10 +51,7 @@ YAML
 }
 
 teardown_file() {
-	xvsd_stop TERM
-	xdp-loader unload "${NET_HOST_IF:-none}" --all >/dev/null 2>&1 || true
-	net_teardown
-	[ -n "${XVSD_DIR:-}" ] && rm -rf "$XVSD_DIR"
+	xvsd_uplink_teardown
 }
 
 setup() {

@@ -15,8 +15,11 @@
 #
 # Every file picks its own PREFIX (at most 12 characters, [a-z0-9]) and
 # SUBNET (1..254) so files may run in parallel. Taken:
-#   xdp_loader.bats   xvxdl  11
-#   uplink.bats       xvup   12
+#   xdp_loader.bats     xvxdl  11
+#   uplink.bats         xvup   12
+#   isolation.bats      xviso  14
+#   zero_copy.bats      xvzc   19
+#   zero_copy_mem.bats  xvzm   21
 #
 #   net_setup_pair PREFIX SUBNET [ipv6] [queues=N]
 #       create the pair (removing leftovers of a killed run first) and export

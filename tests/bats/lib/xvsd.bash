@@ -19,6 +19,9 @@
 #   xvsd_log_since N               xvsd.log without its first N lines
 #   vm_setup_file                  common setup_file of tests with guests: checks,
 #                                  guest image, XVSD_DIR, XVS_TEST_TMP
+#   xvsd_uplink_teardown           common teardown_file of tests with an uplink on
+#                                  lib/net's pair: xvsd stopped, XDP off the host
+#                                  end, the network and XVSD_DIR removed
 #
 # XVSD_DIR holds the config, sockets, control socket (xvs.ctl) and xvsd.log.
 
@@ -157,4 +160,11 @@ xvsd_rss_kb() {
 
 xvsd_log_since() {
 	tail -n +"$(($1 + 1))" "$XVSD_DIR/xvsd.log"
+}
+
+xvsd_uplink_teardown() {
+	xvsd_stop TERM
+	xdp-loader unload "${NET_HOST_IF:-none}" --all >/dev/null 2>&1 || true
+	net_teardown
+	if [ -n "${XVSD_DIR:-}" ]; then rm -rf "$XVSD_DIR"; fi
 }
