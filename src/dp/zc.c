@@ -188,11 +188,13 @@ static void rx_copy(struct dp_port *p, struct dp_zc *z, struct vq *vq, uint32_t 
 	uint32_t i, k;
 	int r;
 
+	/* every buffer goes back on the fill ring, whatever happens below */
+	for (i = 0; i < n; i++)
+		back[i] = xsk_umem__extract_addr(xsk_ring_cons__rx_desc(&z->s.rx, idx + i)->addr);
 	for (i = 0; i < n; i++) {
 		const struct xdp_desc *d = xsk_ring_cons__rx_desc(&z->s.rx, idx + i);
 		struct vq_iov iov = { z->s.area + xsk_umem__add_offset_to_addr(d->addr), d->len };
 
-		back[i] = xsk_umem__extract_addr(d->addr);
 		if (d->len > z->room || (d->options & XDP_PKT_CONTD)) {
 			z->st.rx_bad_desc++;
 			continue;
@@ -232,7 +234,9 @@ static void rx_complete(struct dp_zc *z, struct vq *vq, uint32_t idx, uint32_t n
 			continue;
 		}
 		s->done = true;
-		if (frag || d->len > z->room) {
+		/* the frame must start right after the header it gets (in driver
+		 * zero-copy mode a tag popped in XDP would move it) */
+		if (frag || d->len > z->room || xsk_umem__add_offset_to_addr(d->addr) != a + rx_off) {
 			/* a frame over several buffers: XDP lets none through;
 			 * the buffer goes back unused */
 			z->st.rx_bad_desc++;
@@ -515,7 +519,8 @@ static int open_guest(struct dp_port *p, struct dp_zc *z, const struct uplink *u
 		.chunk = chunk,
 		.headroom = hr,
 		.ring_size = DP_ZC_RING,
-		.copy_only = !up->zerocopy,
+		/* copy mode only, see "Driver zero-copy" in zc.h */
+		.copy_only = true,
 		.want_sg = true,
 	};
 	z->room = room;

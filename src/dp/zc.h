@@ -28,6 +28,18 @@
  * are never written (TESTBED.md); the scratch in front of guest RAM keeps
  * every A ≥ 0.
  *
+ * Driver zero-copy (XDP_ZEROCOPY) is not used for guest memory, even where
+ * the NIC has it: the socket is bound in copy mode, where the kernel copies
+ * a frame into the guest's buffer only after XDP chose it. In driver mode
+ * the NIC writes every frame of the queue into a posted guest buffer
+ * before XDP runs (broadcasts and other flows RSS or a missing rule put
+ * there would be readable by the guest), and it gives the buffers back
+ * from a deferred kernel work item after the socket is closed (writes
+ * after the teardown). Using it needs the queue out of RSS (done:
+ * steer_rss_exclude), a wait for the pool's release, page-contiguous
+ * buffers (hugepage-backed guests) and the frame offset after a popped
+ * VLAN tag handled — future work.
+ *
  * Fallback: where guest memory cannot be the UMEM (not mapped as one range,
  * an MTU over a chunk, the kernel refuses it), the socket on the VM's queue
  * is built over host memory instead: frames are copied into and out of the

@@ -209,7 +209,9 @@ struct vu_mem *vu_mem_map_span(const struct vu_mem_table *t, const int *fds, int
 		total += align_up(align_up(lead + t->regions[i].memory_size, align[i]), maxalign);
 	}
 
-	scratch = align_up(scratch_len, maxalign);
+	/* page-sized, right before the first region (not on a huge page of
+	 * its own: all of a span may end up pinned) */
+	scratch = align_up(scratch_len, (uint64_t)sysconf(_SC_PAGESIZE));
 	total += scratch;
 
 	m = calloc(1, sizeof(*m));
@@ -229,15 +231,14 @@ struct vu_mem *vu_mem_map_span(const struct vu_mem_table *t, const int *fds, int
 	m->sealed = true;
 	/* offsets from base, chosen so that base + cursor is maxalign-aligned
 	 * as an address */
-	cursor = align_up((uint64_t)(uintptr_t)p, maxalign) - (uint64_t)(uintptr_t)p;
+	cursor = align_up((uint64_t)(uintptr_t)p + scratch, maxalign) - (uint64_t)(uintptr_t)p;
 	if (scratch) {
-		if (map_anon(m->base + cursor, scratch)) {
+		if (map_anon(m->base + cursor - scratch, scratch)) {
 			*why = "cannot map the scratch area";
 			goto unmap;
 		}
-		m->scratch = m->base + cursor;
+		m->scratch = m->base + cursor - scratch;
 		m->scratch_len = scratch;
-		cursor += scratch;
 	}
 
 	for (i = 0; i < t->nregions; i++) {

@@ -74,8 +74,11 @@ struct xzc {
  * negative errno with *why saying what failed; nothing is left behind.
  */
 int xzc_open(struct xzc *z, const struct xzc_opts *o, const char **why);
-/* Unbind and free: when it returns the kernel has let go of every buffer
- * (nothing it held will be written) and the area is unpinned. */
+/* Unbind and free. In copy mode, when it returns no receive path can
+ * write into the area any more (the unbind waits for them). In driver
+ * zero-copy mode the driver gives its buffers back later, from a kernel
+ * work item: the NIC may still write into them meanwhile. The pages are
+ * unpinned when the kernel drops its last reference (also deferred). */
 void xzc_close(struct xzc *z);
 
 /* Area offset of a pointer into it, or UINT64_MAX if [p, p + len) is not

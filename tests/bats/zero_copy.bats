@@ -62,13 +62,19 @@ setup() {
 	require_setup_file
 }
 
+# zc_is FIELD VALUE [PORT]: for wait_until (which runs a command, so the
+# field is read anew each try).
+zc_is() {
+	[ "$(zc "$1" "${3:-a}")" = "$2" ]
+}
+
 # zc FIELD [PORT]: a field of the port's (a) zero-copy line in `xvsctl show`.
 zc() {
 	xvsd_ctl show "${2:-a}" | awk -v k="$1" '$1 == "zero-copy" { for (i = 2; i <= NF; i++) { split($i, kv, "="); if (kv[1] == k) print kv[2] } }'
 }
 
 @test "the VM owns queue 2: its socket is up over guest memory, the uplink keeps its sockets on queues 0 and 1" {
-	wait_until 20 test "$(zc state)" = up
+	wait_until 20 zc_is state up
 	xvsd_ctl show
 	[ "$(zc queue)" = 2 ]
 	[ "$(zc afxdp)" = copy ] # veth has no driver zero-copy
@@ -91,7 +97,7 @@ zc() {
 	[ "$(zc to_vm_zc)" -ge $((zc0 + 6)) ]
 	[ "$(xdp_stat "$SW" redirect.zc_to_vm)" -ge $((x0 + 6)) ]
 	# its MAC known, xvsd asked the NIC to steer it: a veth cannot
-	wait_until 5 test "$(zc steering)" = external
+	wait_until 5 zc_is steering external
 	grep -q "no ntuple filters: frames for $GA must reach queue 2" "$XVSD_DIR/xvsd.log"
 	# an ARP broadcast on the VM's queue goes to the host and reaches the
 	# VM by copy, through the switch's tap
@@ -121,7 +127,7 @@ zc() {
 	dev=$(guest_run a "basename \$(readlink /sys/class/net/eth0/device)")
 	echo "device $dev"
 	guest_run a "echo $dev >/sys/bus/virtio/drivers/virtio_net/unbind; sleep 1; echo $dev >/sys/bus/virtio/drivers/virtio_net/bind; sleep 1; ip addr add 10.99.19.11/24 dev eth0; ip link set eth0 up"
-	wait_until 20 test "$(zc state)" = up
+	wait_until 20 zc_is state up
 	[ "$(zc teardowns)" -gt "$t0" ]
 	[ "$(zc builds)" -gt "$b0" ]
 	zc0=$(zc to_vm_zc)
@@ -136,11 +142,11 @@ zc() {
 	local b0
 	b0=$(zc builds)
 	guest_stop a
-	wait_until 20 test "$(zc state)" != up
+	wait_until 20 eval '! zc_is state up'
 	xvsd_alive
 	guest_start a --vhost-user "$XVSD_DIR/a.sock" --client --ip 10.99.19.11/24 --mac $GA
 	guest_wait_ready a 120
-	wait_until 20 test "$(zc state)" = up
+	wait_until 20 zc_is state up
 	[ "$(zc builds)" -gt "$b0" ]
 	run guest_run a "ping -c 3 -W 5 $NET_PEER_IP4"
 	echo "$output"
@@ -154,7 +160,7 @@ zc() {
 	[ -z "$(zc state b)" ]
 	write_config b
 	xvsd_ctl reload
-	wait_until 20 test "$(zc state b)" = up
+	wait_until 20 zc_is state up b
 	xvsd_ctl show b
 	# b's memory was mapped before: not one range with scratch in front
 	[ "$(zc memory b)" = host ]
@@ -171,7 +177,7 @@ zc() {
 	# a device reset brings a new memory table: now over guest memory
 	dev=$(guest_run b "basename \$(readlink /sys/class/net/eth0/device)")
 	guest_run b "echo $dev >/sys/bus/virtio/drivers/virtio_net/unbind; sleep 1; echo $dev >/sys/bus/virtio/drivers/virtio_net/bind; sleep 1; ip addr add 10.99.19.12/24 dev eth0; ip link set eth0 up"
-	wait_until 20 test "$(zc memory b)" = guest
+	wait_until 20 zc_is memory guest b
 	run guest_run b "ping -c 3 -W 5 $NET_PEER_IP4"
 	[ "$status" -eq 0 ]
 	[ "$(zc to_vm_zc b)" -ge 3 ]
