@@ -181,7 +181,7 @@ static void show_zero_copy(struct xvsd *x, struct out *o, const struct dp_port *
 	ratio(to_r, sizeof(to_r), to_copied, to_copied + st->rx_zc);
 	ratio(from_r, sizeof(from_r), from_copied, from_all);
 	outf(o,
-	     "  zero-copy uplink=%s queue=%u state=%s memory=%s%s%s%s%s afxdp=%s multi_buffer=%d "
+	     "  zero-copy uplink=%s queue=%u state=%s memory=%s%s%s%s%s%s afxdp=%s multi_buffer=%d "
 	     "pinned_mib=%" PRIu64 " chunk=%u room=%u steering=%s"
 	     " to_vm_zc=%" PRIu64 " to_vm_copied=%" PRIu64 " to_vm_copies_per_frame=%s"
 	     " from_vm_zc=%" PRIu64 " from_vm_copied=%" PRIu64 " from_vm_copies_per_frame=%s"
@@ -189,13 +189,14 @@ static void show_zero_copy(struct xvsd *x, struct out *o, const struct dp_port *
 	     " rx_returned=%" PRIu64 " rx_bad_desc=%" PRIu64 " tx_bytes=%" PRIu64
 	     " tx_copy_small=%" PRIu64 " tx_copy_busy=%" PRIu64 " tx_copy_segs=%" PRIu64
 	     " tx_copy_nosg=%" PRIu64 " tx_full=%" PRIu64 " rx_copy_host=%" PRIu64
-	     " tx_copy_host=%" PRIu64 " tx_in_flight=%u builds=%" PRIu64
+	     " tx_copy_host=%" PRIu64 " tx_in_flight=%u fallbacks=%" PRIu64 " builds=%" PRIu64
 	     " teardowns=%" PRIu64 " kernel_rx_dropped=%" PRIu64 " kernel_fill_empty=%" PRIu64
 	     " kernel_tx_invalid=%" PRIu64 "\n",
 	     up ? up->name : "-", z->qid, z->up ? "up" : z->why ? "off" : "waiting",
 	     !z->up ? "-" : z->host ? "host" : "guest",
 	     z->why ? " why=\"" : "", z->why ? z->why : "",
 	     z->why && z->why_err ? ": " : "", z->why ? (z->why_err ? strerror(z->why_err) : "") : "",
+	     z->why ? "\"" : "",
 	     z->up ? (z->s.zerocopy ? "zero-copy" : "copy") : "-", z->up && z->s.sg,
 	     z->up && !z->host ? (uint64_t)(z->s.len >> 20) : 0, z->up ? z->s.chunk : 0, z->room,
 	     vport_steer_names[x->vp[p->id].steer],
@@ -203,7 +204,7 @@ static void show_zero_copy(struct xvsd *x, struct out *o, const struct dp_port *
 	     st->rx_posted, st->rx_unfit, st->rx_returned, st->rx_bad_desc, st->tx_bytes,
 	     st->tx_copy_small, st->tx_copy_busy, st->tx_copy_segs, st->tx_copy_nosg, st->tx_full,
 	     st->rx_copy_host, st->tx_copy_host,
-	     z->tx_guest, st->builds, st->teardowns, (uint64_t)ks.rx_dropped,
+	     z->tx_guest, st->fallbacks, st->builds, st->teardowns, (uint64_t)ks.rx_dropped,
 	     (uint64_t)ks.rx_fill_ring_empty_descs, (uint64_t)ks.tx_invalid_descs);
 }
 

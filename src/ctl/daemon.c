@@ -800,6 +800,7 @@ static void on_tick(struct xvsd *x)
 	fdb_tick(&x->dp.fdb, (uint32_t)((t - x->started_ns) / 1000000000ull));
 	xdpsync_learned(&x->sync, &x->dp, &x->maps);
 	zc_steer(x);
+	dp_zc_service(&x->dp); /* sockets waiting for their queue to be free */
 	xdpsync_run(&x->sync, &x->dp, &x->maps, 0);
 	if (++x->ticks % (1000 / TICK_MS) == 0)
 		check_uplink_queues(x);

@@ -93,8 +93,14 @@ static void vring_ready(void *ctx, struct vu_dev *d, int vring)
 static void mem_release(void *ctx, struct vu_dev *d, int vring, const char *why)
 {
 	/* the zero-copy socket lends queue pair 0's buffers only */
-	if (vring <= 1)
-		dp_zc_down(ctx, port_of(d), why);
+	struct dp_port *p = port_of(d);
+
+	if (vring > 1 || !p->zc)
+		return;
+	dp_zc_down(ctx, p, why);
+	/* a ring start or a new memory table: the guest may post other
+	 * buffers now; zero-copy is tried again */
+	p->zc->force_host = false;
 }
 
 static const struct vu_dev_ops dp_vu_ops = {

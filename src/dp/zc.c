@@ -36,6 +36,8 @@
  * sees the buffers it posts next. After that, the workers' epoll timeout
  * (1 s) does. */
 #define ZC_STARVED_POLL_NS 1000000000ull
+/* Unfit guest RX buffers alone this long: the queue goes to host memory. */
+#define ZC_UNFIT_NS 200000000ull
 /* After a teardown, a bind to the queue fails (EBUSY) until the closed
  * socket's buffer pool has left it, which a kernel work item does under
  * the RTNL lock: soon, or when whoever holds RTNL (a netns going away)
@@ -114,6 +116,28 @@ static void write_hdr(uint8_t *buf, uint8_t hdr_len)
 	memcpy(buf, &h, hdr_len);
 }
 
+/* Refill stopped at a buffer zero-copy cannot take while the kernel holds
+ * none of the guest's: nothing arrives zero-copy until that buffer is used
+ * by the copy path, which frames on this queue never take. Linux posts
+ * 1536-byte buffers, too small for an MTU over 1506, and keeps posting
+ * them (it sizes them by what arrives). After ZC_UNFIT_NS of that, the
+ * control thread moves the queue to host memory (dp_zc_service), until
+ * the guest's next memory table or ring start. */
+static void unfit_stall(struct dp *dp, struct dp_zc *z)
+{
+	uint64_t t;
+
+	if (z->rx_tail != z->rx_head || z->force_host)
+		return;
+	t = zc_now_ns();
+	if (!z->unfit_since) {
+		z->unfit_since = t;
+	} else if (t - z->unfit_since > ZC_UNFIT_NS &&
+		   !__atomic_exchange_n(&z->want_host, 1, __ATOMIC_ACQ_REL)) {
+		zc_signal(dp);
+	}
+}
+
 /* Post guest RX buffers on the fill ring: single buffers with the room
  * the contract needs, while the guest leaves enough for the copy path (a
  * broadcast from the tap, a frame from another VM, one from another
@@ -157,9 +181,11 @@ static void rx_refill(struct dp_worker *w, struct dp_port *p, struct dp_zc *z, s
 				z->unfit_seen = true;
 				z->unfit_at = vq->last_avail;
 			}
+			unfit_stall(w->dp, z);
 			break;
 		}
 		/* off ≥ DP_ZC_SCRATCH > rx_off: no wrap-around */
+		z->unfit_since = 0;
 		addr[k] = off + z->hdr_len - rx_off;
 		head[k] = c->head;
 	}
@@ -613,16 +639,25 @@ static int zc_build(struct dp *dp, struct dp_port *p)
 	vq_unlock(rxq);
 	if (!ready || !m)
 		return -EAGAIN; /* not yet: the guest is not running */
-	gerr = open_guest(p, z, up, m, &why);
+	if (z->force_host) {
+		gerr = -EMSGSIZE;
+		why = "the guest's RX buffers are too small (or chained) for zero-copy at this mtu";
+	} else {
+		gerr = open_guest(p, z, up, m, &why);
+	}
 	if (gerr == -EBUSY && zc_now_ns() < z->busy_until) {
-		/* our own last socket still leaving the queue: again soon */
+		/* our own last socket still leaving the queue: again at the
+		 * next tick (dp_zc_service) */
 		__atomic_store_n(&z->want, 1, __ATOMIC_RELEASE);
-		zc_signal(dp);
 		return gerr;
 	}
 	z->host = gerr != 0;
 	if (gerr) {
 		err = open_host(p, z, up, &host_why);
+		if (err == -EBUSY && zc_now_ns() < z->busy_until) {
+			__atomic_store_n(&z->want, 1, __ATOMIC_RELEASE); /* next tick */
+			return err;
+		}
 		if (err) {
 			zc_fail(p, z, host_why, -err);
 			return err;
@@ -632,6 +667,8 @@ static int zc_build(struct dp *dp, struct dp_port *p)
 	z->rx_head = z->rx_tail = 0;
 	z->rx_in_frag = false;
 	z->unfit_seen = false;
+	z->unfit_since = 0;
+	z->want_host = 0;
 	z->rx_starved_at = 0;
 	z->tx_head = z->tx_tail = z->tx_done_desc = z->tx_guest = 0;
 	z->nfree = 0;
@@ -648,7 +685,7 @@ static int zc_build(struct dp *dp, struct dp_port *p)
 	}
 	z->up = true;
 	if (z->host)
-		zc_fail(p, z, why, -gerr); /* up, but copying: say why */
+		zc_fail(p, z, why, z->force_host ? 0 : -gerr); /* up, but copying: say why */
 	else
 		z->why = NULL, z->why_err = 0;
 	z->st.builds++;
@@ -743,8 +780,15 @@ void dp_zc_service(struct dp *dp)
 	for (i = 0; i < hw; i++) {
 		struct dp_port *p = dp->ports[i];
 
-		if (p && p->zc && p->zc->configured && !p->zc->up &&
-		    __atomic_exchange_n(&p->zc->want, 0, __ATOMIC_ACQ_REL))
+		if (!p || !p->zc || !p->zc->configured)
+			continue;
+		if (p->zc->up && !p->zc->host &&
+		    __atomic_exchange_n(&p->zc->want_host, 0, __ATOMIC_ACQ_REL)) {
+			dp_zc_down(dp, p, "guest RX buffers unfit for zero-copy");
+			p->zc->force_host = true;
+			p->zc->st.fallbacks++;
+		}
+		if (!p->zc->up && __atomic_exchange_n(&p->zc->want, 0, __ATOMIC_ACQ_REL))
 			zc_build(dp, p);
 	}
 }

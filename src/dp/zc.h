@@ -99,6 +99,7 @@ struct dp_zc_stats {
 	uint64_t tx_copy_host; /* fallback: frames copied into host memory */
 	uint64_t builds; /* sockets built */
 	uint64_t teardowns;
+	uint64_t fallbacks; /* moved to host memory: guest buffers unfit */
 };
 
 struct dp_zc_rx_slot {
@@ -141,6 +142,10 @@ struct dp_zc {
 	bool rx_in_frag; /* inside a frame over several buffers */
 	uint16_t unfit_at; /* avail index of the last unfit buffer counted */
 	bool unfit_seen;
+	uint64_t unfit_since; /* refill blocked by an unfit buffer since (ns) */
+	int want_host; /* ...too long: move to host memory (dp_zc_service) */
+	bool force_host; /* over host memory until the next ring start or
+			    memory table (the guest's buffers do not fit) */
 	uint64_t rx_starved_at; /* ns since the kernel holds no guest buffer, or 0 */
 	/* TX, the owner under the TX vring lock: frames on the TX ring in
 	 * submission order (completions come in that order; their addresses

@@ -190,6 +190,25 @@ stat_grew() {
 	vm_exit_ok
 }
 
+@test "guest RX buffers too small for zero-copy: its queue moves to host memory, frames arrive by copy" {
+	local f0
+	f0=$(zc fallbacks)
+	# 1024-byte buffers: zero-copy needs 12 + 1518 for an MTU of 1500
+	vm_start --rx-buf 1024 --expect 100 --timeout 30
+	wait_until 10 eval '[[ $(xvsd_ctl show vm) == *" state=up memory=host "* ]]'
+	xvsd_ctl show vm
+	[ "$(zc fallbacks)" -eq $((f0 + 1)) ]
+	[ "$(zc rx_unfit)" -ge 1 ]
+	xvsd_ctl show vm | grep -q 'why="the guest.s RX buffers are too small'
+	send "$VM_MAC" --size 1000 -c 100
+	vm_wait
+	[ "$(kv rx_frames)" = 100 ]
+	[ "$(kv rx_bad)" = 0 ]
+	[ "$(kv canary_bad)" = 0 ]
+	[ "$(zc rx_copy_host)" -ge 100 ]
+	vm_exit_ok
+}
+
 @test "frames over the VM's MTU and frames for others on its queue never reach its memory; broadcasts come by copy" {
 	local mtu0 oth0 fl0 zc0 cp0 x0 i
 	vm_start --expect 40 --timeout 30
