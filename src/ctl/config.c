@@ -912,6 +912,15 @@ static const struct id_rule queue_rule = {
 	.max = CFG_MAX_QUEUE_IDS - 1,
 };
 
+/* A sequence of distinct queue ids into ids[] (CFG_MAX_QUEUE_IDS at most). */
+static int parse_queue_ids(struct loader *ld, yaml_node_t *n, unsigned long *ids)
+{
+	if (n_items(n) > CFG_MAX_QUEUE_IDS)
+		return fail(ld, line_of(n), "lists %zu queues; queue ids are 0..%d", n_items(n),
+			    CFG_MAX_QUEUE_IDS - 1);
+	return parse_ids(ld, n, &queue_rule, ids);
+}
+
 /* ports.NAME.queues of an uplink: "all" or a list of the NIC's queue ids. */
 static int parse_uplink_queues(struct loader *ld, yaml_node_t *n, void *base, const struct key *k)
 {
@@ -929,10 +938,7 @@ static int parse_uplink_queues(struct loader *ld, yaml_node_t *n, void *base, co
 		return bad_key(ld, n, k, "all or a list of queue ids such as [0, 1]");
 	if (n_items(n) == 0)
 		return fail(ld, line_of(n), "must list at least one queue id (or say all)");
-	if (n_items(n) > CFG_MAX_QUEUE_IDS)
-		return fail(ld, line_of(n), "lists %zu queues; queue ids are 0..%d", n_items(n),
-			    CFG_MAX_QUEUE_IDS - 1);
-	r = parse_ids(ld, n, &queue_rule, ids);
+	r = parse_queue_ids(ld, n, ids);
 	if (r)
 		return r;
 	for (i = 0; i < n_items(n); i++)
@@ -976,10 +982,7 @@ static int parse_zc_pool(struct loader *ld, yaml_node_t *n, void *base, const st
 		return 0;
 	if (n->type != YAML_SEQUENCE_NODE)
 		return bad_key(ld, n, k, "a list of queue ids such as [2, 3]");
-	if (n_items(n) > CFG_MAX_QUEUE_IDS)
-		return fail(ld, line_of(n), "lists %zu queues; queue ids are 0..%d", n_items(n),
-			    CFG_MAX_QUEUE_IDS - 1);
-	r = parse_ids(ld, n, &queue_rule, ids);
+	r = parse_queue_ids(ld, n, ids);
 	if (r)
 		return r;
 	for (i = 0; i < n_items(n); i++)
