@@ -958,6 +958,7 @@ int xvsd_reload(struct xvsd *x)
 		dp_port_opts_from_cfg(&o, np);
 		dp_port_configure(&x->dp, v->p, &o);
 		if (np->vlan != v->p->vlan || np->mtu != v->p->mtu) {
+			zc_unsteer(v); /* the rule names the old VLAN */
 			v->p->vlan = np->vlan;
 			v->p->mtu = np->mtu;
 			xdp_port_kind(x, v->p, true);

@@ -76,8 +76,10 @@ static void vring_ready(void *ctx, struct vu_dev *d, int vring)
 	struct dp_port *p = port_of(d);
 	struct dp *dp = ctx;
 
-	if (vring & 1)
-		worker_wake(dp_owner(ctx, p, vring));
+	/* TX rings: their owner polls them; RX ring 0 of a zero-copy port:
+	 * its owner delivers what the socket holds */
+	if ((vring & 1) || (vring == 0 && p->zc))
+		worker_wake(dp_owner(ctx, p, vring | 1));
 	/* queue pair 0 (re)started: the zero-copy socket can be built on it
 	 * (by the control thread: not under this lock) */
 	if (vring <= 1 && p->zc && p->zc->configured && !p->zc->up) {

@@ -505,8 +505,11 @@ int dp_zc_poll(struct dp_worker *w, struct dp_port *p)
 	 * which wake nobody: while some are out, the worker does not sleep
 	 * (it naps) — a guest's TCP waits for its buffers; so for a while
 	 * when the kernel is out of RX buffers (ZC_STARVED_POLL_NS) */
-	return n + (z->tx_head != z->tx_tail) +
-	       (z->rx_starved_at && zc_now_ns() - z->rx_starved_at < ZC_STARVED_POLL_NS);
+	/* (not for rings a stopped or disabled guest will not serve: a worker
+	 * would spin for it) */
+	return n + (z->tx_head != z->tx_tail && __atomic_load_n(&tx_ring(p)->ready, __ATOMIC_RELAXED)) +
+	       (z->rx_starved_at && __atomic_load_n(&rx_ring(p)->ready, __ATOMIC_RELAXED) &&
+		zc_now_ns() - z->rx_starved_at < ZC_STARVED_POLL_NS);
 }
 
 /* ---- building and tearing down (control thread) ------------------------ */
@@ -547,7 +550,7 @@ static int open_guest(struct dp_port *p, struct dp_zc *z, const struct uplink *u
 		.ring_size = DP_ZC_RING,
 		/* copy mode only, see "Driver zero-copy" in zc.h */
 		.copy_only = true,
-		.want_sg = true,
+		.want_sg = up->sg, /* multi-buffer TX where the uplink has it */
 	};
 	z->room = room;
 	z->scratch_len = m->scratch_len;
@@ -619,7 +622,9 @@ static int zc_build(struct dp *dp, struct dp_port *p)
 	struct uplink *up = upp && upp->type == DP_PORT_UPLINK ? upp->up : NULL;
 	const struct vu_mem *m = p->dev.mem;
 	struct vq *rxq = rx_ring(p);
-	struct epoll_event ev = { .events = EPOLLIN, .data.u32 = UINT32_MAX - 1 };
+	/* edge-triggered: frames a disabled RX ring cannot take do not keep
+	 * its worker awake (vring_ready wakes it when the ring is back) */
+	struct epoll_event ev = { .events = EPOLLIN | EPOLLET, .data.u32 = UINT32_MAX - 1 };
 	const char *why = NULL, *host_why = NULL;
 	bool ready;
 	uint32_t i;
