@@ -5,6 +5,7 @@
  * without the xdp_redirect_map tracepoints (6.x).
  *
  *   xdpgen gen  -i IFACE --dst MAC [--size N] [--rate PPS] [--count N | --duration S]
+ *               [--hold IFACE2 [--gap-us US]]
  *   xdpgen sink -i IFACE
  *
  * gen: live-frame XDP generator. The frame (UDP/IPv4 10.0.0.1:1000 ->
@@ -15,8 +16,20 @@
  * copy to or from userspace. All the work happens in this process's
  * syscalls and the softirqs they raise, on this process's CPU. --rate
  * paces with one call per 200 µs, which costs the per-call overhead below:
- * it suits low rates only. Prints
+ * it suits low rates only. The kernel picks the queue: a veth hands such a
+ * frame to its peer's RX queue (sending CPU) mod (its RX queues), so from
+ * CPU 0 always queue 0. Prints
  *   gen_frames=N elapsed_s=S gen_pps=R
+ *
+ * The per-call wait is the kernel's XDP dispatcher: a test run adds the
+ * program to it and removes it again, each a synchronize_rcu(). --hold
+ * attaches the program (native XDP) to IFACE2, an interface with no traffic,
+ * for the whole run: it stays in the dispatcher and a call costs only its
+ * frames. --gap-us then sends in calls of about GEN_GAP_CALL_NS and sleeps
+ * US µs after each (timer slack 1 µs; a 100 µs scheduler slice, so that the
+ * generator's wakeup preempts a busy-polling task on its CPU): a frontend
+ * that polls on the same CPU gets to drain its ring every ~100 µs instead of
+ * once per scheduler tick (4 ms at HZ=250; more frames than any ring holds).
  *
  * sink: attaches a counting XDP_DROP program to IFACE (native mode), prints
  * "ready" on stderr, and on SIGINT/SIGTERM detaches and prints
@@ -30,6 +43,7 @@
 #include <libgen.h>
 #include <limits.h>
 #include <linux/if_link.h>
+#include <sched.h>
 #include <net/if.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -37,6 +51,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -56,6 +72,9 @@
 #define GEN_CHUNK_MAX (1ull << 24)
 #define GEN_CALL_NS 400000000ull
 #define GEN_TICK_NS 200000ull /* paced: one syscall per 200 us */
+#define GEN_GAP_CALL_NS 100000ull /* --gap-us: frames per call for about this */
+#define GEN_GAP_CHUNK_MIN 64ull
+#define GEN_SLICE_NS 100000ull /* --gap-us: the scheduler slice asked for */
 #define NS 1000000000ull
 
 static volatile sig_atomic_t stop;
@@ -78,11 +97,14 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: xdpgen gen -i IFACE [--dst MAC] [--src MAC] [--size N] [--rate PPS]\n"
-		"                  [--count N] [--duration S] [--obj PATH]\n"
+		"                  [--count N] [--duration S] [--hold IFACE2 [--gap-us US]]\n"
+		"                  [--obj PATH]\n"
 		"       xdpgen sink -i IFACE [--obj PATH]\n"
 		"  --size: Ethernet bytes without FCS, 60..%d (60)\n"
 		"  --rate: frames per second, 0 = as fast as the kernel takes them (0)\n"
-		"  --count / --duration: stop after N frames / S seconds (10 s)\n",
+		"  --count / --duration: stop after N frames / S seconds (10 s)\n"
+		"  --hold IFACE2: keep the program attached to IFACE2 (no per-call wait)\n"
+		"  --gap-us US: with --hold, calls of ~100 us, US us of sleep after each\n",
 		GEN_MAX_SIZE);
 }
 
@@ -115,12 +137,32 @@ static int open_obj(const char *path, const char *argv0, struct bpf_object **obj
 	return err;
 }
 
+/* --gap-us: timer slack 1 µs, a short scheduler slice (Linux 6.12+: a
+ * SCHED_OTHER sched_runtime is the slice it asks for); best effort */
+static void gen_short_slices(void)
+{
+	/* struct sched_attr (VER0); glibc has no wrapper, and the UAPI header
+	 * clashes with <sched.h> */
+	struct {
+		uint32_t size, policy;
+		uint64_t flags;
+		int32_t nice;
+		uint32_t priority;
+		uint64_t runtime, deadline, period;
+	} a = { .size = sizeof(a), .policy = SCHED_OTHER, .runtime = GEN_SLICE_NS };
+
+	prctl(PR_SET_TIMERSLACK, 1000UL);
+	if (syscall(SYS_sched_setattr, 0, &a, 0))
+		fprintf(stderr, "xdpgen: no short scheduler slice (%s): gaps may be longer\n",
+			strerror(errno));
+}
+
 static int run_gen(struct bpf_object *obj, int ifindex, const struct frame *f, uint64_t rate,
-		   uint64_t count, double duration)
+		   uint64_t count, double duration, uint64_t gap_us)
 {
 	struct bpf_program *prog = bpf_object__find_program_by_name(obj, "xdpgen_tx");
 	struct xdp_md ctx = { .data_end = (__u32)f->len, .ingress_ifindex = (__u32)ifindex };
-	uint64_t t0, t, end, sent = 0, due, n;
+	uint64_t t0, t, end, sent = 0, due, n, busy = 0;
 	int fd, err;
 
 	if (!prog) {
@@ -140,6 +182,10 @@ static int run_gen(struct bpf_object *obj, int ifindex, const struct frame *f, u
 				continue;
 			}
 			n = due - sent;
+		} else if (gap_us) {
+			/* sized by the time spent in calls, not asleep */
+			n = busy ? (uint64_t)((double)sent * (double)GEN_GAP_CALL_NS / (double)busy) : 0;
+			n = n < GEN_GAP_CHUNK_MIN ? GEN_GAP_CHUNK_MIN : n > GEN_CHUNK_MAX ? GEN_CHUNK_MAX : n;
 		} else {
 			n = t > t0 ? (uint64_t)((double)sent * (double)GEN_CALL_NS / (double)(t - t0)) : 0;
 			n = n < GEN_CHUNK_MIN ? GEN_CHUNK_MIN : n > GEN_CHUNK_MAX ? GEN_CHUNK_MAX : n;
@@ -158,12 +204,35 @@ static int run_gen(struct bpf_object *obj, int ifindex, const struct frame *f, u
 			return -errno;
 		}
 		sent += n;
+		if (gap_us) {
+			struct timespec ts = { 0, (long)(gap_us * 1000) };
+
+			busy += now_ns() - t;
+			nanosleep(&ts, NULL);
+		}
 	}
 	t = now_ns();
 	printf("gen_frames=%llu elapsed_s=%.3f gen_pps=%.0f\n", (unsigned long long)sent,
 	       (double)(t - t0) / (double)NS, t > t0 ? (double)sent * (double)NS / (double)(t - t0) : 0);
 	fflush(stdout);
 	return 0;
+}
+
+/* --hold: the program attached to an idle interface keeps its place in the
+ * XDP dispatcher (see the top) */
+static int gen_hold(struct bpf_object *obj, int ifindex, bool on)
+{
+	struct bpf_program *prog = bpf_object__find_program_by_name(obj, "xdpgen_tx");
+	int err;
+
+	if (!on)
+		return bpf_xdp_detach(ifindex, XDP_FLAGS_DRV_MODE, NULL);
+	err = prog ? bpf_xdp_attach(ifindex, bpf_program__fd(prog), XDP_FLAGS_DRV_MODE, NULL)
+		   : -ENOENT;
+	if (err)
+		fprintf(stderr, "xdpgen: --hold: attaching to ifindex %d: %s\n", ifindex,
+			strerror(-err));
+	return err;
 }
 
 static int run_sink(struct bpf_object *obj, int ifindex)
@@ -211,16 +280,17 @@ int main(int argc, char **argv)
 		{ "src", required_argument, NULL, 's' },    { "size", required_argument, NULL, 'S' },
 		{ "rate", required_argument, NULL, 'r' },   { "count", required_argument, NULL, 'n' },
 		{ "duration", required_argument, NULL, 't' }, { "obj", required_argument, NULL, 'o' },
+		{ "hold", required_argument, NULL, 'H' },   { "gap-us", required_argument, NULL, 'g' },
 		{ "help", no_argument, NULL, 'h' },         { NULL, 0, NULL, 0 },
 	};
-	const char *mode, *ifname = NULL, *objpath = NULL;
+	const char *mode, *ifname = NULL, *objpath = NULL, *hold = NULL;
 	uint8_t dst[6] = { 2, 0, 0, 0, 0, 2 }, src[6] = { 2, 0, 0, 0, 0, 1 };
-	uint64_t size = 60, rate = 0, count = UINT64_MAX;
+	uint64_t size = 60, rate = 0, count = UINT64_MAX, gap_us = 0;
 	double duration = 0;
 	struct sigaction sa = { .sa_handler = on_signal };
 	struct bpf_object *obj;
 	static struct frame f;
-	int c, ifindex, err;
+	int c, ifindex, hold_ifindex = 0, err;
 	char *end;
 
 	if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
@@ -273,6 +343,15 @@ int main(int argc, char **argv)
 		case 'o':
 			objpath = optarg;
 			break;
+		case 'H':
+			hold = optarg;
+			break;
+		case 'g':
+			if (args_u64(optarg, 10, 1, 100000, &gap_us)) {
+				fprintf(stderr, "xdpgen: --gap-us: want 1..100000, got '%s'\n", optarg);
+				return 2;
+			}
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -292,6 +371,17 @@ int main(int argc, char **argv)
 	}
 	if (count == UINT64_MAX && duration == 0)
 		duration = 10;
+	if (gap_us && (!hold || rate)) {
+		fprintf(stderr, "xdpgen: --gap-us needs --hold and no --rate\n");
+		return 2;
+	}
+	if (hold) {
+		hold_ifindex = (int)if_nametoindex(hold);
+		if (!hold_ifindex) {
+			fprintf(stderr, "xdpgen: --hold: no interface '%s'\n", hold);
+			return 1;
+		}
+	}
 
 	frame_init(&f);
 	frame_eth(&f, dst, src);
@@ -308,9 +398,16 @@ int main(int argc, char **argv)
 	libbpf_set_print(NULL);
 	if (open_obj(objpath, argv[0], &obj))
 		return 1;
-	if (!strcmp(mode, "gen"))
-		err = run_gen(obj, ifindex, &f, rate, count, duration);
-	else
+	if (!strcmp(mode, "gen")) {
+		err = hold_ifindex ? gen_hold(obj, hold_ifindex, true) : 0;
+		if (!err) {
+			if (gap_us)
+				gen_short_slices();
+			err = run_gen(obj, ifindex, &f, rate, count, duration, gap_us);
+		}
+		if (hold_ifindex)
+			gen_hold(obj, hold_ifindex, false);
+	} else
 		err = run_sink(obj, ifindex);
 	bpf_object__close(obj);
 	return err ? 1 : 0;
