@@ -16,8 +16,9 @@ import os
 import statistics
 import sys
 
-SWITCHES = ["xvs", "ovs", "testpmd"]
-NAMES = {"xvs": "xvs", "ovs": "OVS-DPDK", "testpmd": "testpmd"}
+SWITCHES = ["xvs", "ovs", "testpmd"]  # the main table
+ALL_SWITCHES = ["xvs", "xvs-zc", "ovs", "testpmd"]
+NAMES = {"xvs": "xvs", "xvs-zc": "xvs zero-copy", "ovs": "OVS-DPDK", "testpmd": "testpmd"}
 SAT = 0.90  # a CPU busy at least this share of the window is saturated
 
 # (scenario, size) in table order, with a label and the kind of figure
@@ -33,6 +34,10 @@ ROWS = [
     ("nic2vm", 1518, "NIC→VM 1518 B", "rate"),
     ("vm2nic", 64, "VM→NIC 64 B", "rate"),
     ("vm2nic", 1518, "VM→NIC 1518 B", "rate"),
+    ("nic2vm-dpdk", 64, "NIC→VM 64 B, DPDK virtio-user", "rate"),
+    ("nic2vm-dpdk", 1518, "NIC→VM 1518 B, DPDK virtio-user", "rate"),
+    ("vm2nic-dpdk", 64, "VM→NIC 64 B, DPDK virtio-user", "rate"),
+    ("vm2nic-dpdk", 1518, "VM→NIC 1518 B, DPDK virtio-user", "rate"),
     ("pvp", 64, "PVP 64 B (round trips)", "rate"),
     ("pvp", 1518, "PVP 1518 B (round trips)", "rate"),
     ("vm2vm-ps", 64, "VM→VM 64 B, idle-saving option on", "rate"),
@@ -42,6 +47,19 @@ ROWS = [
     ("idle", None, "idle: switch CPU, guests connected", "idle"),
     ("idle-ps", None, "idle, idle-saving option on", "idle"),
 ]
+# the zero-copy table: NIC⇄VM, xvs zero-copy against xvs's copy path and
+# the peers; (scenario, size, label, direction of the zero-copy counters)
+ZC_ROWS = [
+    ("nic2vm", 64, "NIC→VM 64 B, xvs-vufront", "to_vm"),
+    ("nic2vm", 1518, "NIC→VM 1518 B, xvs-vufront", "to_vm"),
+    ("nic2vm-dpdk", 64, "NIC→VM 64 B, DPDK virtio-user", "to_vm"),
+    ("nic2vm-dpdk", 1518, "NIC→VM 1518 B, DPDK virtio-user", "to_vm"),
+    ("vm2nic", 64, "VM→NIC 64 B, xvs-vufront", "from_vm"),
+    ("vm2nic", 1518, "VM→NIC 1518 B, xvs-vufront", "from_vm"),
+    ("vm2nic-dpdk", 64, "VM→NIC 64 B, DPDK virtio-user", "from_vm"),
+    ("vm2nic-dpdk", 1518, "VM→NIC 1518 B, DPDK virtio-user", "from_vm"),
+]
+ZC_PEERS = ["xvs", "ovs", "testpmd"]  # zc ÷ each
 
 
 def median(xs):
@@ -70,9 +88,10 @@ def limiter(scen, m):
     explained in tools/bench/README.md."""
     if scen in ("eff", "eff-ps", "idle", "idle-ps", "vm2vm-zl"):
         return ""
-    if scen == "loop":
-        # the frontend testpmd polls: the share of its polls that found
-        # nothing says how much it waited for the switch
+    if scen in ("loop", "vm2nic-dpdk"):
+        # the frontend testpmd polls: the share of its polls (loop: RX;
+        # vm2nic-dpdk: TX bursts the full ring refused) that moved nothing
+        # says how much it waited for the switch
         e = m.get("fe_empty_polls")
         if e is None:
             return "?"
@@ -126,6 +145,18 @@ def aggregate(trials):
                                     if t.get("frames_switched") and t.get("sw_cpu_s") is not None])
         m["cpu_s_per_mframe"] = median([t["sw_cpu_s"] / (t["frames_switched"] / 1e6) for t in ts
                                         if t.get("frames_switched") and t.get("sw_cpu_s") is not None])
+        # the share of it the switch spent working (its own busy figure):
+        # what a frame costs where a polling switch is not saturated
+        m["busy_cpu_s_per_mframe"] = median([
+            t["sw_cpu_s"] * t["sw_busy"] / (t["frames_switched"] / 1e6) for t in ts
+            if t.get("frames_switched") and t.get("sw_cpu_s") is not None
+            and t.get("sw_busy") is not None])
+        # xvs-zc: the share of frames that went zero-copy (to or from the VM)
+        for d in ("to_vm", "from_vm"):
+            m[f"zc_share_{d}"] = median([
+                t[f"zc_{d}_zc"] / (t[f"zc_{d}_zc"] + t[f"zc_{d}_copied"]) for t in ts
+                if t.get(f"zc_{d}_zc") is not None and t[f"zc_{d}_zc"] + t[f"zc_{d}_copied"] > 0])
+        m["zc_memory"] = next((t["zc_memory"] for t in ts if t.get("zc_memory")), None)
         if size and m["pps"] is not None:
             m["gbps"] = m["pps"] * size * 8 / 1e9
         m["limited_by"] = limiter(scen, m)
@@ -170,14 +201,14 @@ def fmt(kind, m, size):
 def build(resdir):
     meta, trials = load(resdir)
     agg, na = aggregate(trials)
-    present = [s for s in SWITCHES if any(k[2] == s for k in agg) or any(k[0] == s for k in na)]
+    present = [s for s in ALL_SWITCHES if any(k[2] == s for k in agg) or any(k[0] == s for k in na)]
     eff_rate = next((t.get("offered") for t in trials if t.get("scenario") == "eff"), 200000)
     rows = []
     for scen, size, label, kind in ROWS:
         label = label.format(rate=int((eff_rate or 0) / 1000))
         row = {"scenario": scen, "size": size, "label": label, "kind": kind, "switches": {}}
         seen = False
-        for sw in SWITCHES:
+        for sw in ALL_SWITCHES:
             m = agg.get((scen, size, sw))
             if m:
                 seen = True
@@ -194,10 +225,82 @@ def build(resdir):
             pv = value(kind, pm) if pm and "na" not in pm else None
             row[f"xvs/{peer}"] = xv / pv if xv is not None and pv else None
         rows.append(row)
-    return meta, rows, present
+    zc_rows = []
+    for scen, size, label, d in ZC_ROWS:
+        row = {"scenario": scen, "size": size, "label": label, "kind": "rate", "dir": d,
+               "switches": {}}
+        for sw in ALL_SWITCHES:
+            m = agg.get((scen, size, sw))
+            if m:
+                row["switches"][sw] = m
+            else:
+                r = na_reason(na, sw, scen, size)
+                if r:
+                    row["switches"][sw] = {"na": r}
+        zm = row["switches"].get("xvs-zc")
+        if not zm or "na" in zm:
+            continue
+        for peer in ZC_PEERS:
+            pm = row["switches"].get(peer)
+            ok = pm and "na" not in pm
+            pv = pm.get("pps") if ok else None
+            row[f"zc/{peer}"] = zm["pps"] / pv if zm.get("pps") is not None and pv else None
+            pc = pm.get("busy_cpu_s_per_mframe") if ok else None
+            zc_cpu = zm.get("busy_cpu_s_per_mframe")
+            row[f"zc/{peer} cpu"] = zc_cpu / pc if zc_cpu is not None and pc else None
+        zc_rows.append(row)
+    return meta, rows, zc_rows, present
 
 
-def write_table(resdir, meta, rows, present):
+def write_zc_table(L, zc_rows):
+    L.append("")
+    L.append("Zero-copy NIC⇄VM: xvs with the VM owning a queue of the uplink (its memory is the "
+             "AF_XDP UMEM) against xvs's copy path and the peers, same wire and frontend per row. "
+             "Rates, ratios zc ÷ peer (above 1: zero-copy faster); switch CPU-s per Mframe = the "
+             "switch's CPU time × its own busy share ÷ frames (what the frames cost it, not its "
+             "idle polling), and the zc ÷ copy ratio of that (below 1: zero-copy cheaper); "
+             "zero-copied = share of the VM's frames that went zero-copy.")
+    L.append("")
+    sws = ["xvs-zc", "xvs", "ovs", "testpmd"]
+    hdr = (["scenario"] + [NAMES[s] for s in sws] + ["zc/copy", "zc/OVS", "zc/testpmd",
+           "CPU-s/Mframe (zc; copy; OVS; testpmd)", "CPU zc/copy", "zero-copied",
+           "limited by (zc; copy; OVS; testpmd)"])
+    L.append("| " + " | ".join(hdr) + " |")
+    L.append("|" + "---|" * len(hdr))
+    for r in zc_rows:
+        cells = [r["label"]]
+        cpu, lim = [], []
+        for sw in sws:
+            m = r["switches"].get(sw)
+            if m is None or "na" in m:
+                cells.append("n/a: " + m["na"] if m else "not run")
+                cpu.append("–")
+                lim.append("–")
+                continue
+            c = fmt("rate", m, r["size"])
+            if m.get("loss"):
+                c += f" (loss {m['loss'] * 100:.2g} %)"
+            cells.append(c)
+            v = m.get("busy_cpu_s_per_mframe")
+            cpu.append(f"{v:.3f}" if v is not None else "–")
+            lim.append(m.get("limited_by") or "–")
+        for peer in ZC_PEERS:
+            x = r.get(f"zc/{peer}")
+            cells.append(f"{x:.2f}" if x is not None else "–")
+        cells.append("; ".join(cpu))
+        x = r.get("zc/xvs cpu")
+        cells.append(f"{x:.2f}" if x is not None else "–")
+        zm = r["switches"]["xvs-zc"]
+        share = zm.get(f"zc_share_{r['dir']}")
+        z = f"{share * 100:.0f} %" if share is not None else "–"
+        if zm.get("zc_memory") not in (None, "guest"):
+            z += f" (memory: {zm['zc_memory']})"
+        cells.append(z)
+        cells.append("; ".join(lim))
+        L.append("| " + " | ".join(cells) + " |")
+
+
+def write_table(resdir, meta, rows, zc_rows, present):
     L = []
     L.append(f"Benchmark {meta.get('date', '')} — {meta.get('machine', '')}")
     L.append(f"xvs {meta.get('xvs_commit', '')}, xvs polling {meta.get('xvs_poll', '')}, "
@@ -231,6 +334,8 @@ def write_table(resdir, meta, rows, present):
             cells.append(f"{x:.2f}" if x is not None else "–")
         cells.append("; ".join(lim) if any(x != "–" for x in lim) else "–")
         L.append("| " + " | ".join(cells) + " |")
+    if zc_rows:
+        write_zc_table(L, zc_rows)
     L.append("")
     L.append("Details (medians): switch CPU = CPU time of the switch's processes ÷ window; "
              "switch core = everything on the switch's CPU (incl. softirq); own busy = cycles "
@@ -239,11 +344,11 @@ def write_table(resdir, meta, rows, present):
              "hypervisor did not steal (stolen: the larger of the two vCPUs' stolen share).")
     L.append("")
     h2 = ["scenario", "switch", "runs", "Mpps (min–max)", "loss", "frontend CPU", "switch CPU",
-          "switch core", "own busy", "ns/frame", "stolen"]
+          "switch core", "own busy", "ns/frame", "ns/frame busy", "stolen"]
     L.append("| " + " | ".join(h2) + " |")
     L.append("|" + "---|" * len(h2))
     for r in rows:
-        for sw in SWITCHES:
+        for sw in ALL_SWITCHES:
             m = r["switches"].get(sw)
             if not m or "na" in m:
                 continue
@@ -258,6 +363,7 @@ def write_table(resdir, meta, rows, present):
                 pct(m.get("cpu_fe")), pct(m.get("sw_cpu")), pct(m.get("cpu_sw_core")),
                 pct(m.get("sw_busy")),
                 f"{m['ns_per_frame']:.0f}" if m.get("ns_per_frame") else "–",
+                f"{m['busy_cpu_s_per_mframe'] * 1e3:.0f}" if m.get("busy_cpu_s_per_mframe") else "–",
                 pct(m.get("steal")),
             ]) + " |")
     text = "\n".join(L) + "\n"
@@ -265,10 +371,12 @@ def write_table(resdir, meta, rows, present):
         f.write(text)
 
 
-def write_csv_json(resdir, meta, rows):
+def write_csv_json(resdir, meta, rows, zc_rows):
+    zc = {(r["scenario"], r["size"]): r for r in zc_rows}
     fields = ["scenario", "size", "switch", "runs", "pps", "pps_min", "pps_max", "gbps", "loss",
               "cpu_fe", "sw_cpu", "cpu_sw_core", "sw_busy", "fe_empty_polls", "steal", "ns_per_frame",
-              "cpu_s_per_mframe", "limited_by", "na", "xvs_ratio"]
+              "cpu_s_per_mframe", "busy_cpu_s_per_mframe", "zc_share_to_vm", "zc_share_from_vm",
+              "zc_memory", "limited_by", "na", "xvs_ratio", "zc_ratio"]
     with open(os.path.join(resdir, "results.csv"), "w", newline="") as f:
         w = csv.DictWriter(f, fieldnames=fields, extrasaction="ignore")
         w.writeheader()
@@ -276,11 +384,13 @@ def write_csv_json(resdir, meta, rows):
             for sw, m in r["switches"].items():
                 d = dict(m)
                 d.update(scenario=r["scenario"], size=r["size"] or "", switch=sw)
-                if sw != "xvs":
+                if sw in ("ovs", "testpmd"):
                     d["xvs_ratio"] = r.get(f"xvs/{sw}")
+                if sw != "xvs-zc":
+                    d["zc_ratio"] = zc.get((r["scenario"], r["size"]), {}).get(f"zc/{sw}")
                 w.writerow(d)
     with open(os.path.join(resdir, "results.json"), "w") as f:
-        json.dump({"meta": meta, "rows": rows}, f, indent=1, default=str)
+        json.dump({"meta": meta, "rows": rows, "zero_copy_rows": zc_rows}, f, indent=1, default=str)
 
 
 def write_png(resdir, meta, rows):
@@ -293,11 +403,11 @@ def write_png(resdir, meta, rows):
         return
     rate_rows = [r for r in rows if r["kind"] in ("rate", "zl")]
     cpu_rows = [r for r in rows if r["kind"] in ("idle", "eff")]
-    colors = {"xvs": "#2a7ab9", "ovs": "#e08a2c", "testpmd": "#6a9f3a"}
+    colors = {"xvs": "#2a7ab9", "xvs-zc": "#7cc3ee", "ovs": "#e08a2c", "testpmd": "#6a9f3a"}
     fig, axes = plt.subplots(2, 1, figsize=(12, 9), gridspec_kw={"height_ratios": [3, 1.4]})
     for ax, rs, unit in ((axes[0], rate_rows, "Mpps"), (axes[1], cpu_rows, "")):
-        width = 0.27
-        for i, sw in enumerate(SWITCHES):
+        width = 0.2
+        for i, sw in enumerate(ALL_SWITCHES):
             xs, ys = [], []
             for j, r in enumerate(rs):
                 m = r["switches"].get(sw)
@@ -308,9 +418,10 @@ def write_png(resdir, meta, rows):
                     v = v / 1e6
                 elif r["kind"] == "idle":
                     v = v * 100
-                xs.append(j + (i - 1) * width)
+                xs.append(j + (i - 1.5) * width)
                 ys.append(v)
-            ax.bar(xs, ys, width, label=NAMES[sw], color=colors[sw])
+            if xs:
+                ax.bar(xs, ys, width, label=NAMES[sw], color=colors[sw])
         ax.set_xticks(range(len(rs)))
         ax.set_xticklabels([f"{r['scenario']} {r['size'] or ''}".strip() for r in rs], fontsize=8,
                            rotation=30, ha="right")
@@ -331,9 +442,9 @@ def main():
         print("usage: report.py RESULTS_DIR", file=sys.stderr)
         return 2
     resdir = sys.argv[1]
-    meta, rows, present = build(resdir)
-    write_table(resdir, meta, rows, present)
-    write_csv_json(resdir, meta, rows)
+    meta, rows, zc_rows, present = build(resdir)
+    write_table(resdir, meta, rows, zc_rows, present)
+    write_csv_json(resdir, meta, rows, zc_rows)
     write_png(resdir, meta, rows)
     return 0
 

@@ -25,10 +25,10 @@ export PATH=$PATH:/usr/sbin:/sbin
 . "$BENCH/lib/sw_testpmd.sh"
 . "$BENCH/lib/scenarios.sh"
 
-ALL_GROUPS=vm2vm,pvp,nic2vm,vm2nic,loop,eff,idle
+ALL_GROUPS=vm2vm,pvp,nic2vm,vm2nic,nic2vm-dpdk,vm2nic-dpdk,loop,eff,idle
 RUNS=3
 GROUPS_SEL=$ALL_GROUPS
-PEERS=xvs,ovs,testpmd
+PEERS=xvs,xvs-zc,ovs,testpmd
 DURATION=2
 ZERO_LOSS=1
 XVS_POLL=busy
@@ -40,7 +40,8 @@ usage() {
   --runs N        runs, each measuring every switch in turn (default 3)
   --quick         1 run, 1 s trials, no zero-loss search
   --only LIST     scenario groups, comma-separated, of: $ALL_GROUPS
-  --peers LIST    switches, of: xvs,ovs,testpmd (default all)
+  --peers LIST    switches, of: xvs,xvs-zc,ovs,testpmd (default all; xvs-zc:
+                  xvs with zero-copy NIC⇄VM, uplink groups only)
   --duration S    target seconds per trial (default 2)
   --xvs-poll MODE xvs's polling in the rate rows: busy (default, like the
                   PMD peers) or adaptive; idle-saving rows always use adaptive
@@ -73,7 +74,7 @@ for g in ${GROUPS_SEL//,/ }; do
 	[[ ,$ALL_GROUPS, == *",$g,"* ]] || { echo "run.sh: --only: unknown group '$g'" >&2; exit 2; }
 done
 for p in ${PEERS//,/ }; do
-	case $p in xvs | ovs | testpmd) ;; *) echo "run.sh: --peers: unknown '$p'" >&2; exit 2 ;; esac
+	case $p in xvs | xvs-zc | ovs | testpmd) ;; *) echo "run.sh: --peers: unknown '$p'" >&2; exit 2 ;; esac
 done
 
 # ---- environment ----------------------------------------------------------
@@ -84,6 +85,11 @@ FE_CPU=0
 SW_CPU=1
 RING=1024
 FE_MEM=64
+# xvs-zc: port a owns this queue of the uplink; the wire has this many
+# queues while xvs-zc runs (1 for the others, as before). Queue 0: the
+# generator's frames land there (README: the wire)
+ZC_QUEUE=0
+ZC_WIRE_QUEUES=2
 MAC_A=02:00:00:00:00:01
 MAC_B=02:00:00:00:00:02
 HOST_MAC=02:99:bb:00:00:01
@@ -91,6 +97,7 @@ PEER_MAC=02:99:bb:00:00:02
 NS=xvbench
 HOST_IF=xvbh
 PEER_IF=xvbp
+HOLD_IF=xvbd
 VUFRONT=$BIN/xvs-vufront
 XVSD=$BIN/xvsd
 XVSCTL=$BIN/xvsctl
@@ -159,16 +166,26 @@ setup_hugepages() {
 	track umount "$HUGEDIR"
 }
 
+# setup_wire [QUEUES]: the veth pair (again), QUEUES RX and TX queues on
+# each end (1)
 setup_wire() {
+	local q=${1:-1}
+
 	ip link del "$HOST_IF" 2>/dev/null || true
 	ip netns del "$NS" 2>/dev/null || true
+	untrack link "$HOST_IF"
+	untrack netns "$NS"
 	ip netns add "$NS" && track netns "$NS" &&
-		ip link add "$HOST_IF" address "$HOST_MAC" type veth peer name "$PEER_IF" \
-			address "$PEER_MAC" netns "$NS" && track link "$HOST_IF" || return 1
+		ip link add "$HOST_IF" numtxqueues "$q" numrxqueues "$q" address "$HOST_MAC" type veth \
+			peer name "$PEER_IF" numtxqueues "$q" numrxqueues "$q" address "$PEER_MAC" \
+			netns "$NS" && track link "$HOST_IF" || return 1
 	# no IPv6 (no ND/MLD chatter), no addresses: the wire carries only ours
 	sysctl -qw "net.ipv6.conf.$HOST_IF.disable_ipv6=1" 2>/dev/null || true
 	ip netns exec "$NS" sysctl -qw "net.ipv6.conf.$PEER_IF.disable_ipv6=1" 2>/dev/null || true
-	ip link set "$HOST_IF" up && ip -n "$NS" link set lo up && ip -n "$NS" link set "$PEER_IF" up
+	ip link set "$HOST_IF" up && ip -n "$NS" link set lo up && ip -n "$NS" link set "$PEER_IF" up &&
+		# no traffic: the generator's program stays attached here (xdpgen --hold)
+		ip -n "$NS" link add "$HOLD_IF" type veth peer name "${HOLD_IF}1" &&
+		ip -n "$NS" link set "$HOLD_IF" up && ip -n "$NS" link set "${HOLD_IF}1" up
 }
 
 machine_desc() {
@@ -216,8 +233,8 @@ done
 	echo "  \"ring\": $RING, \"switch_cpu\": $SW_CPU, \"frontend_cpu\": $FE_CPU"
 	echo "}"
 } >"$RES/meta.json"
-for s in xvs ovs testpmd; do
-	{ "${s}_describe" 2>/dev/null || true; } >"$LOGS/$s.describe"
+for s in xvs xvs-zc ovs testpmd; do
+	{ "${s//-/_}_describe" 2>/dev/null || true; } >"$LOGS/$s.describe"
 done
 
 T_START=$(date +%s)

@@ -18,6 +18,9 @@
 #   fe_sock PORT                        the socket a frontend uses for a port
 #   fe_start NAME PORT ARGS...          xvs-vufront on CPU 0 (bg); waits until
 #                                       its device is up
+#   fe_tp_start VDEV... -- ARGS...      DPDK testpmd with virtio-user ports on
+#                                       CPU 0; fe_tp_cmd CMD, fe_tp_ask CMD RE
+#                                       (its output), fe_tp_stop
 #   kv FILE KEY                         value of KEY= in a key=value line
 
 log() { echo "bench: $*" >&2; }
@@ -185,4 +188,80 @@ fe_start() {
 		bg_stop "$BG_PID" KILL
 		return 1
 	fi
+}
+
+# ---- DPDK virtio-user: testpmd as the guest side ------------------------------
+
+# [FE_TP_PRE=CMD] fe_tp_start VDEV... -- TESTPMD_ARGS...: one testpmd on the
+# frontends' CPU (under CMD, e.g. chrt) with the given virtio-user vdevs
+# (both lcores there: the main one only reads commands, from a FIFO), output
+# in $LOGS/fe-testpmd.out; returns at its prompt. --no-huge: its memory is
+# one memfd, which the switch maps (xvs-zc: as the UMEM).
+fe_tp_start() {
+	local vdevs=()
+
+	while [ "$1" != -- ]; do
+		vdevs+=(--vdev "$1")
+		shift
+	done
+	shift
+	rm -f "$WORK/fe.in"
+	mkfifo "$WORK/fe.in"
+	# read-write: opening does not wait for the reader
+	exec {FE_TP_FD}<>"$WORK/fe.in"
+	${FE_TP_PRE:-} taskset -c "$FE_CPU" stdbuf -oL dpdk-testpmd --lcores "0@$FE_CPU,1@$FE_CPU" \
+		--no-huge -m 1024 --no-pci --file-prefix xvsbench-fe "${vdevs[@]}" -- \
+		-i --rxd="$RING" --txd="$RING" --burst=32 --record-burst-stats "$@" \
+		<"$WORK/fe.in" >"$LOGS/fe-testpmd.out" 2>&1 &
+	FE_TP_PID=$!
+	track pid "$FE_TP_PID"
+	if ! wait_file_match "$LOGS/fe-testpmd.out" 'testpmd>' 20; then
+		warn "$SW: the virtio-user frontend did not come up"
+		tail -5 "$LOGS/fe-testpmd.out" >&2
+		fe_tp_stop KILL
+		return 1
+	fi
+}
+
+fe_tp_cmd() {
+	echo "$1" >&"$FE_TP_FD"
+}
+
+# fe_tp_since OFFSET REGEX: wait (2 s at most) until the output after byte
+# OFFSET has a line matching REGEX; print that output
+fe_tp_since() {
+	local i
+
+	for ((i = 0; i < 40; i++)); do
+		tail -c +"$(($1 + 1))" "$LOGS/fe-testpmd.out" | grep -qE -- "$2" && break
+		sleep 0.05
+	done
+	sleep 0.1
+	tail -c +"$(($1 + 1))" "$LOGS/fe-testpmd.out"
+}
+
+# fe_tp_ask CMD REGEX: send CMD, print its output (fe_tp_since)
+fe_tp_ask() {
+	local from
+
+	from=$(stat -c %s "$LOGS/fe-testpmd.out")
+	fe_tp_cmd "$1"
+	fe_tp_since "$from" "$2"
+}
+
+# fe_tp_stop [SIG]: stop forwarding, quit, keep the output in fe-testpmd.all.log
+fe_tp_stop() {
+	local i
+
+	if [ "${1:-}" != KILL ]; then
+		fe_tp_cmd stop
+		fe_tp_cmd quit
+		for ((i = 0; i < 60; i++)); do
+			kill -0 "$FE_TP_PID" 2>/dev/null || break
+			sleep 0.05
+		done
+	fi
+	exec {FE_TP_FD}>&-
+	bg_stop "$FE_TP_PID" "${1:-TERM}"
+	cat "$LOGS/fe-testpmd.out" >>"$LOGS/fe-testpmd.all.log"
 }

@@ -21,6 +21,7 @@ SIZES_LOOP=(64 1518)
 EFF_RATE=100000 # frames/s at 64 B: below every switch's and frontend's limit
 ZL_STEPS=5
 LOOP_BURSTS=8 # 32-frame bursts per direction in the loop: far below any ring
+GEN_GAP_US=50 # nic2vm-dpdk: the generator's sleep after each call (the frontend's turn)
 
 declare -A RATE_GUESS=()
 declare -A MAX_PPS=() MAX_LOST=()
@@ -81,7 +82,7 @@ default_rate() {
 # W_S (seconds), C0 / C1 (busy fraction of the frontend / switch CPU),
 # SWCPU_S (switch process CPU-seconds), SWBUSY (its own busy fraction or "")
 window_begin() {
-	"${SW}_mark"
+	"${DRV}_mark"
 	SNAP0=$(cpu_snap)
 }
 
@@ -91,7 +92,20 @@ window_end() {
 	SNAP1=$(cpu_snap)
 	d=$(cpu_delta "$SNAP0" "$SNAP1")
 	read -r W_S C0 C1 SWCPU_S ST0 ST1 <<<"$d"
-	SWBUSY=$("${SW}_busy" "$W_S" 2>/dev/null || true)
+	SWBUSY=$("${DRV}_busy" "$W_S" 2>/dev/null || true)
+	SW_FIELDS=$(sw_fields)
+}
+
+# sw_ready: a frontend is up; the switch's own wait for it, if it has one
+sw_ready() {
+	! declare -F "${DRV}_ready" >/dev/null || "${DRV}_ready"
+}
+
+# sw_fields: the switch's own figures over the window, as "key value" pairs
+# (window_end keeps them in SW_FIELDS: an xvs-zc socket's kernel counters go
+# with the frontend)
+sw_fields() {
+	! declare -F "${DRV}_fields" >/dev/null || "${DRV}_fields"
 }
 
 # common fields of a trial record
@@ -215,25 +229,56 @@ trial_pvp() {
 
 # ---- loop: DPDK virtio-user as the frontend --------------------------------
 
-# loop_wait_flowing FD: until the loop frontend's port counters grew in 3
-# consecutive samples (at most 6 s)
-loop_wait_flowing() {
-	local fd=$1 from n prev=-1 ok=0 i
+# fe_tp_flowing FIELD: until the frontend testpmd's port counter FIELD
+# (RX-packets, TX-packets) grew in 3 consecutive samples (at most 6 s)
+fe_tp_flowing() {
+	local field=$1 n prev=-1 ok=0 i
 
 	for ((i = 0; i < 30 && ok < 3; i++)); do
-		from=$(stat -c %s "$LOGS/fe-testpmd.out")
-		echo "show port stats all" >&"$fd"
-		sleep 0.2
-		n=$(tail -c +"$((from + 1))" "$LOGS/fe-testpmd.out" |
-			awk '/RX-packets:/ { rx += $2 } END { print rx + 0 }')
+		n=$(fe_tp_ask "show port stats all" '^[[:space:]]*#{40,}[[:space:]]*$' | awk -v f="$field:" '
+			$1 == f { s += $2 } END { print s + 0 }')
 		if [ "$prev" -ge 0 ] && [ "$n" -gt "$prev" ]; then
 			ok=$((ok + 1))
 		else
 			ok=0
 		fi
 		prev=$n
+		sleep 0.1
 	done
 	[ "$ok" -ge 3 ]
+}
+
+# fe_tp_window CMD...: a measurement window around CMD (a sleep, the
+# generator) with the frontend testpmd's forward statistics cleared before
+# and shown after; that output in FE_TP_OUT
+fe_tp_window() {
+	local from
+
+	fe_tp_cmd "clear fwd stats all"
+	sleep 0.05
+	window_begin
+	"$@"
+	from=$(stat -c %s "$LOGS/fe-testpmd.out")
+	fe_tp_cmd "show fwd stats all"
+	window_end
+	FE_TP_OUT=$(fe_tp_since "$from" 'Accumulated forward')
+}
+
+# fwd_stats FIELD: from "show fwd stats all" output on stdin, the accumulated
+# FIELD (RX-packets, TX-packets, TX-dropped) and the share of FIELD's bursts
+# (RX-bursts, TX-bursts) that moved nothing: "count empty_share"
+fwd_stats() {
+	awk -v f="$1" '
+		BEGIN { b = (f ~ /^RX/ ? "RX-bursts" : "TX-bursts") }
+		/Accumulated forward statistics/ { acc = 1 }
+		acc && !got {
+			for (i = 1; i < NF; i++) if ($i == f ":") { tot = $(i + 1); got = 1 }
+		}
+		$1 == b {
+			n = $3; sub(/\[/, "", $4); sub(/%/, "", $4)
+			if ($6 == "0") { e += n * $4 / 100 } ; all += n
+		}
+		END { printf "%d %.4f\n", tot, (all > 0 ? e / all : 0) }'
 }
 
 # testpmd with two virtio-user ports (a, b) in io forwarding on the
@@ -250,79 +295,34 @@ trial_loop() {
 }
 
 trial_loop_once() {
-	local size=$1 fe_fd pid from tot c0 i inflight
+	local size=$1 tot c0 inflight
 
-	rm -f "$WORK/fe.in"
-	mkfifo "$WORK/fe.in"
-	exec {fe_fd}<>"$WORK/fe.in"
-	taskset -c "$FE_CPU" stdbuf -oL dpdk-testpmd --lcores "0@$FE_CPU,1@$FE_CPU" --no-huge -m 1024 \
-		--no-pci --file-prefix xvsbench-fe \
-		--vdev "net_virtio_user0,path=$(fe_sock a),queues=1,queue_size=$RING,in_order=0" \
-		--vdev "net_virtio_user1,path=$(fe_sock b),queues=1,queue_size=$RING,in_order=0" -- \
-		-i --forward-mode=io --rxd="$RING" --txd="$RING" --burst=32 \
-		--eth-peer="0,$MAC_B" --eth-peer="1,$MAC_A" --txpkts=$((size - 4)) \
-		--record-burst-stats <"$WORK/fe.in" >"$LOGS/fe-testpmd.out" 2>&1 &
-	pid=$!
-	track pid "$pid"
-	if ! wait_file_match "$LOGS/fe-testpmd.out" 'testpmd>' 20; then
-		warn "$SW loop $size: the virtio-user frontend did not come up"
-		tail -5 "$LOGS/fe-testpmd.out" >&2
-		exec {fe_fd}>&-
-		bg_stop "$pid" KILL
+	fe_tp_start "net_virtio_user0,path=$(fe_sock a),queues=1,queue_size=$RING,in_order=0" \
+		"net_virtio_user1,path=$(fe_sock b),queues=1,queue_size=$RING,in_order=0" -- \
+		--forward-mode=io --eth-peer="0,$MAC_B" --eth-peer="1,$MAC_A" --txpkts=$((size - 4)) ||
 		return 1
-	fi
 	# the back-ends bring a port up when its rings are ready: wait for it
 	# before the first burst, or that burst is dropped on the way
 	sleep 1
-	echo "start tx_first $LOOP_BURSTS" >&"$fe_fd"
+	fe_tp_cmd "start tx_first $LOOP_BURSTS"
 	# measure once the frames flow: DPDK's vhost PMD (testpmd, OVS) can
 	# stall for about a second after a new connection (seen here, see
 	# README); wait for 3 samples 0.2 s apart that all moved frames
-	if ! loop_wait_flowing "$fe_fd"; then
+	if ! fe_tp_flowing RX-packets; then
 		warn "$SW loop $size: frames did not circulate within 6 s"
 		LOOP_STALLED=1
 	fi
-	echo "clear fwd stats all" >&"$fe_fd"
-	sleep 0.05
-	window_begin
-	sleep "$DURATION"
-	from=$(stat -c %s "$LOGS/fe-testpmd.out")
-	echo "show fwd stats all" >&"$fe_fd"
-	window_end
-	for ((i = 0; i < 40; i++)); do
-		tail -c +"$((from + 1))" "$LOGS/fe-testpmd.out" | grep -q 'Accumulated forward' && break
-		sleep 0.05
-	done
-	sleep 0.1
+	fe_tp_window sleep "$DURATION"
 	# RX-packets of the accumulated section; empty-poll share of RX bursts
-	read -r tot c0 < <(tail -c +"$((from + 1))" "$LOGS/fe-testpmd.out" | awk '
-		/Accumulated forward statistics/ { acc = 1 }
-		acc && /RX-packets:/ && !got { tot = $2; got = 1 }
-		/RX-bursts :/ {
-			n = $3; sub(/\[/, "", $4); sub(/%/, "", $4)
-			if ($6 == "0") { e += n * $4 / 100 } ; all += n
-		}
-		END { printf "%d %.4f\n", tot, (all > 0 ? e / all : 0) }')
+	read -r tot c0 < <(fwd_stats RX-packets <<<"$FE_TP_OUT")
 	# port counters (not reset by "clear fwd stats"): TX - RX over both
 	# ports = frames still circulating; below the injected number when the
 	# switch or the frontend dropped some
-	from=$(stat -c %s "$LOGS/fe-testpmd.out")
-	echo "show port stats all" >&"$fe_fd"
-	sleep 0.2
-	inflight=$(tail -c +"$((from + 1))" "$LOGS/fe-testpmd.out" | awk '
-		/RX-packets:/ { rx += $2 }
-		/TX-packets:/ { tx += $2 }
+	inflight=$(fe_tp_ask "show port stats all" '^[[:space:]]*#{40,}[[:space:]]*$' | awk '
+		$1 == "RX-packets:" { rx += $2 }
+		$1 == "TX-packets:" { tx += $2 }
 		END { print tx - rx }')
-	from=$(stat -c %s "$LOGS/fe-testpmd.out")
-	echo "stop" >&"$fe_fd"
-	echo "quit" >&"$fe_fd"
-	for ((i = 0; i < 60; i++)); do
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.05
-	done
-	exec {fe_fd}>&-
-	bg_stop "$pid"
-	cat "$LOGS/fe-testpmd.out" >>"$LOGS/fe-testpmd.all.log"
+	fe_tp_stop
 	[ "${tot:-0}" -gt 0 ] || {
 		warn "$SW loop $size: no frames circulated"
 		return 1
@@ -361,15 +361,26 @@ trial_idle() {
 
 # ---- uplink ---------------------------------------------------------------
 
+# gen_run SIZE [ARGS...]: the wire's generator in the namespace, on the
+# frontends' CPU, for DURATION seconds (the kernel's receive path and XDP
+# run there too)
+gen_run() {
+	local size=$1
+
+	shift
+	ip netns exec "$NS" taskset -c "$FE_CPU" "$XDPGEN" gen -i "$PEER_IF" --dst "$MAC_B" \
+		--src "$PEER_MAC" --size $((size - 4)) --duration "$DURATION" "$@" \
+		>"$LOGS/gen.out" 2>"$LOGS/gen.err" || true
+}
+
 trial_nic2vm() {
 	local size=$1 rx gen
 
 	FE_RT=1 fe_start rx a --mac "$MAC_B" --timeout 0 || return 1
 	rx=$BG_PID
+	sw_ready || { stop_fe "$rx"; return 1; }
 	window_begin
-	ip netns exec "$NS" taskset -c "$FE_CPU" "$XDPGEN" gen -i "$PEER_IF" --dst "$MAC_B" \
-		--src "$PEER_MAC" --size $((size - 4)) --duration "$DURATION" \
-		>"$LOGS/gen.out" 2>"$LOGS/gen.err" || true
+	gen_run "$size"
 	window_end
 	sleep 0.3
 	stop_fe "$rx"
@@ -383,42 +394,131 @@ trial_nic2vm() {
 	jrec $(trial_fields) scenario nic2vm size "$size" offered 0 sent "$gen" \
 		received "$T_RX" lost $((gen > T_RX ? gen - T_RX : 0)) \
 		pps "$(kv "$LOGS/rx.out" rx_pps)" gen_pps "$(kv "$LOGS/gen.out" gen_pps)" \
-		rx_bad "$(kv "$LOGS/rx.out" rx_bad)" frames_switched "$T_RX"
+		rx_bad "$(kv "$LOGS/rx.out" rx_bad)" frames_switched "$T_RX" $SW_FIELDS
+}
+
+# sink_start / sink_stop: the counting XDP_DROP program on the wire's far end;
+# sink_stop sets SINK_FRAMES
+sink_start() {
+	bg sink ip netns exec "$NS" "$XDPGEN" sink -i "$PEER_IF"
+	SINK_PID=$BG_PID
+	wait_file_match "$LOGS/sink.err" '^ready' 10 && return 0
+	warn "$SW: the sink did not attach"
+	cat "$LOGS/sink.err" >&2
+	bg_stop "$SINK_PID" KILL
+	return 1
+}
+
+sink_stop() {
+	kill -INT "$SINK_PID" 2>/dev/null || true
+	bg_stop "$SINK_PID"
+	SINK_FRAMES=$(kv "$LOGS/sink.out" sink_frames)
 }
 
 trial_vm2nic() {
-	local size=$1 sink n tx got txpps key=$SW/vm2nic/$1
+	local size=$1 n tx txpps key=$SW/vm2nic/$1
 
 	n=$(frames_for "$key" "$(default_rate "$size")")
-	bg sink ip netns exec "$NS" "$XDPGEN" sink -i "$PEER_IF"
-	sink=$BG_PID
-	wait_file_match "$LOGS/sink.err" '^ready' 10 || {
-		warn "$SW vm2nic: the sink did not attach"
-		cat "$LOGS/sink.err" >&2
-		bg_stop "$sink" KILL
-		return 1
-	}
+	sink_start || return 1
 	window_begin
 	taskset -c "$FE_CPU" "$VUFRONT" -c "$(fe_sock a)" -r "$RING" --mem "$FE_MEM" \
 		--mac "$MAC_A" --dst "$PEER_MAC" --size $((size - 4)) --send "$n" \
 		--timeout $((DURATION * 4 + 5)) >"$LOGS/tx.out" 2>"$LOGS/tx.err" || true
 	window_end
 	sleep 0.3
-	kill -INT "$sink" 2>/dev/null || true
-	bg_stop "$sink"
+	sink_stop
 	tx=$(kv "$LOGS/tx.out" tx_frames)
 	txpps=$(kv "$LOGS/tx.out" tx_pps)
-	got=$(kv "$LOGS/sink.out" sink_frames)
-	[ -n "$tx" ] && [ -n "$got" ] || {
+	[ -n "$tx" ] && [ -n "$SINK_FRAMES" ] || {
 		warn "$SW vm2nic $size: no counters"
 		tail -3 "$LOGS/tx.err" "$LOGS/sink.err" >&2
 		return 1
 	}
 	# delivered rate: the sender's rate scaled by the share that arrived
-	T_PPS=$(awk -v p="$txpps" -v t="$tx" -v g="$got" 'BEGIN { printf "%.0f\n", (t > 0 ? p * g / t : 0) }')
+	T_PPS=$(awk -v p="$txpps" -v t="$tx" -v g="$SINK_FRAMES" 'BEGIN { printf "%.0f\n", (t > 0 ? p * g / t : 0) }')
 	remember_rate "$key" "$T_PPS"
-	jrec $(trial_fields) scenario vm2nic size "$size" offered 0 sent "$tx" received "$got" \
-		lost $((tx > got ? tx - got : 0)) pps "$T_PPS" tx_pps "$txpps" frames_switched "$got"
+	# the sender connects and sends at once: xvs-zc's socket, built once
+	# the rings are ready, misses the first frames (zc_from_vm_copied)
+	jrec $(trial_fields) scenario vm2nic size "$size" offered 0 sent "$tx" \
+		received "$SINK_FRAMES" lost $((tx > SINK_FRAMES ? tx - SINK_FRAMES : 0)) pps "$T_PPS" \
+		tx_pps "$txpps" frames_switched "$SINK_FRAMES" $SW_FIELDS
+}
+
+# ---- uplink, DPDK virtio-user as the guest side ------------------------------
+
+# The guest is testpmd with one virtio-user port on a (fe_tp_start): rxonly
+# for NIC→VM, txonly for VM→NIC. It polls and does not look at the frames:
+# what xvs-vufront's checks cost is gone, the switch's work shows.
+
+fe_tp_vdev() {
+	echo "net_virtio_user0,path=$(fe_sock a),queues=1,queue_size=$RING,in_order=0,mac=$1"
+}
+
+# NIC→VM: frames the frontend received over the generator's time. The
+# frontend polls on the generator's CPU: as SCHED_IDLE, which any waking
+# task preempts at once, while the generator sleeps GEN_GAP_US after each
+# ~100 µs call (xdpgen --gap-us; --hold: calls without the dispatcher's
+# wait). Two busy tasks on one CPU would otherwise alternate at scheduler
+# ticks (4 ms here): far more frames than a ring holds go by meanwhile.
+trial_nic2vm_dpdk() {
+	local size=$1 gen el rx c0
+
+	FE_TP_PRE="chrt -i 0" fe_tp_start "$(fe_tp_vdev "$MAC_B")" -- --forward-mode=rxonly ||
+		return 1
+	sleep 1 # the port comes up when its rings are ready (as in loop)
+	sw_ready || { fe_tp_stop; return 1; }
+	fe_tp_cmd start
+	sleep 0.1
+	fe_tp_window gen_run "$size" --hold "$HOLD_IF" --gap-us "$GEN_GAP_US"
+	fe_tp_stop
+	read -r rx c0 < <(fwd_stats RX-packets <<<"$FE_TP_OUT")
+	gen=$(kv "$LOGS/gen.out" gen_frames)
+	el=$(kv "$LOGS/gen.out" elapsed_s)
+	[ -n "$gen" ] && [ -n "$el" ] && [ "${rx:-0}" -gt 0 ] || {
+		warn "$SW nic2vm-dpdk $size: no counters (received ${rx:-?})"
+		tail -3 "$LOGS/gen.err" >&2
+		return 1
+	}
+	jrec $(trial_fields) scenario nic2vm-dpdk size "$size" offered 0 sent "$gen" \
+		received "$rx" lost $((gen > rx ? gen - rx : 0)) \
+		pps "$(awk -v n="$rx" -v t="$el" 'BEGIN { printf "%.0f\n", n / t }')" \
+		gen_pps "$(kv "$LOGS/gen.out" gen_pps)" fe_empty_polls "$c0" frames_switched "$rx" \
+		$SW_FIELDS
+}
+
+# VM→NIC: txonly sends while the window lasts; rate = what the frontend put
+# on its ring per second, scaled by the share of all it sent that reached
+# the sink. A full ring is the frontend's loss (TX-dropped), not the wire's.
+trial_vm2nic_dpdk() {
+	local size=$1 tx c0 txall
+
+	sink_start || return 1
+	fe_tp_start "$(fe_tp_vdev "$MAC_A")" -- --forward-mode=txonly --eth-peer="0,$PEER_MAC" \
+		--txpkts=$((size - 4)) || { sink_stop; return 1; }
+	sleep 1
+	sw_ready || { fe_tp_stop; sink_stop; return 1; }
+	fe_tp_cmd start
+	fe_tp_flowing TX-packets || warn "$SW vm2nic-dpdk $size: frames did not flow within 6 s"
+	fe_tp_window sleep "$DURATION"
+	fe_tp_cmd stop
+	sleep 0.2
+	txall=$(fe_tp_ask "show port stats all" '^[[:space:]]*#{40,}[[:space:]]*$' |
+		awk '$1 == "TX-packets:" { s += $2 } END { print s + 0 }')
+	fe_tp_stop
+	sleep 0.2
+	sink_stop
+	read -r tx c0 < <(fwd_stats TX-packets <<<"$FE_TP_OUT")
+	[ "${tx:-0}" -gt 0 ] && [ "${txall:-0}" -gt 0 ] && [ -n "$SINK_FRAMES" ] || {
+		warn "$SW vm2nic-dpdk $size: no counters (tx ${tx:-?}, sink ${SINK_FRAMES:-?})"
+		return 1
+	}
+	T_PPS=$(awk -v n="$tx" -v w="$W_S" -v g="$SINK_FRAMES" -v a="$txall" \
+		'BEGIN { printf "%.0f\n", n / w * (g < a ? g / a : 1) }')
+	jrec $(trial_fields) scenario vm2nic-dpdk size "$size" offered 0 sent "$txall" \
+		received "$SINK_FRAMES" lost $((txall > SINK_FRAMES ? txall - SINK_FRAMES : 0)) \
+		pps "$T_PPS" tx_window "$tx" fe_empty_polls "$c0" \
+		frames_switched "$(awk -v p="$T_PPS" -v w="$W_S" 'BEGIN { printf "%.0f\n", p * w }')" \
+		$SW_FIELDS
 }
 
 # ---- one switch, one run -----------------------------------------------------
@@ -433,14 +533,22 @@ try() {
 	return 0
 }
 
-run_switch() {
-	SW=$1 RUN=$2
-	local s max
+# uplink_groups: the groups that use the uplink topology, selected
+UPLINK_GROUPS=(nic2vm vm2nic nic2vm-dpdk vm2nic-dpdk)
 
-	if group_on vm2vm || group_on pvp || group_on loop || group_on eff || group_on idle; then
-		if ! "${SW}_start" vm; then
+run_switch() {
+	SW=$1 RUN=$2 DRV=${1//-/_}
+	local s g max up=0
+
+	for g in "${UPLINK_GROUPS[@]}"; do
+		group_on "$g" && up=1
+	done
+	# xvs-zc is xvs with a zero-copy VM port: NIC⇄VM only
+	if [ "$SW" != xvs-zc ] && { group_on vm2vm || group_on pvp || group_on loop || group_on eff ||
+		group_on idle; }; then
+		if ! "${DRV}_start" vm; then
 			record_na "$SW" vm-topology "switch did not start (run $RUN, see logs)"
-			"${SW}_stop" 2>/dev/null || true
+			"${DRV}_stop" 2>/dev/null || true
 		else
 			if group_on vm2vm; then
 				for s in "${SIZES_VM2VM[@]}"; do
@@ -474,7 +582,7 @@ run_switch() {
 			# the idle-saving configuration: xvs poll adaptive, OVS
 			# pmd-maxsleep; testpmd has none
 			if { group_on eff || group_on idle || group_on vm2vm; } &&
-				"${SW}_powersave" on 2>/dev/null; then
+				"${DRV}_powersave" on 2>/dev/null; then
 				sleep 0.2
 				if group_on vm2vm; then
 					for s in 64 1518; do
@@ -483,19 +591,19 @@ run_switch() {
 				fi
 				group_on eff && try eff-ps trial_eff "-ps"
 				group_on idle && try idle-ps trial_idle "-ps"
-				"${SW}_powersave" off 2>/dev/null || true
+				"${DRV}_powersave" off 2>/dev/null || true
 			elif [ "$RUN" = 1 ]; then
 				group_on vm2vm && record_na "$SW" vm2vm-ps "no idle-saving option"
 				group_on eff && record_na "$SW" eff-ps "no idle-saving option"
 				group_on idle && record_na "$SW" idle-ps "no idle-saving option"
 			fi
-			"${SW}_stop"
+			"${DRV}_stop"
 		fi
 	fi
-	if group_on nic2vm || group_on vm2nic; then
-		if ! "${SW}_start" up; then
+	if [ "$up" = 1 ]; then
+		if ! "${DRV}_start" up; then
 			record_na "$SW" up-topology "switch did not start with the uplink (run $RUN, see logs)"
-			"${SW}_stop" 2>/dev/null || true
+			"${DRV}_stop" 2>/dev/null || true
 		else
 			if group_on nic2vm; then
 				for s in "${SIZES_NIC[@]}"; do
@@ -507,7 +615,17 @@ run_switch() {
 					try "vm2nic-$s" trial_vm2nic "$s"
 				done
 			fi
-			"${SW}_stop"
+			if group_on nic2vm-dpdk; then
+				for s in "${SIZES_NIC[@]}"; do
+					try "nic2vm-dpdk-$s" trial_nic2vm_dpdk "$s"
+				done
+			fi
+			if group_on vm2nic-dpdk; then
+				for s in "${SIZES_NIC[@]}"; do
+					try "vm2nic-dpdk-$s" trial_vm2nic_dpdk "$s"
+				done
+			fi
+			"${DRV}_stop"
 		fi
 		# the next switch must find the uplink as we made it
 		if ip link show "$HOST_IF" 2>/dev/null | grep -q 'prog/xdp'; then

@@ -7,7 +7,14 @@
 #   <sw>_busy WINDOW_S  after it: the switch's own busy fraction, or "" if
 #                       it cannot tell
 #   <sw>_powersave on|off   its idle-saving option, if it has one (else 1)
+#   <sw>_ready          a frontend is up: wait until the switch is ready for
+#                       it (optional; xvs-zc: its zero-copy socket is built)
+#   <sw>_fields         after a trial: extra "key value" pairs for its record
+#                       (optional; xvs-zc: the zero-copy counters)
 #   <sw>_stop
+#
+# A switch id with a dash has its functions under the underscored name
+# (xvs-zc: xvs_zc_start, ...).
 #
 # xvs: one worker pinned to the switch CPU. Rate rows: poll: busy, like the
 # PMD peers (run.sh --xvs-poll adaptive to change); idle-saving rows: poll:
@@ -15,8 +22,15 @@
 # = $MAX_SLEEP_US under light load — the same as OVS's pmd-maxsleep here —
 # and sleeps after idle-us = 200 µs without any). Static FDB entries for the frontends' MACs, so no
 # frame is flooded while the switch learns.
+#
+# xvs-zc: the same xvsd with zero-copy NIC⇄VM (uplink topology only): port a
+# owns queue $ZC_QUEUE of the uplink (zero-copy: { uplink: up0, queue: Q },
+# the uplink's zero-copy-queues: [Q]); the uplink keeps its own sockets on
+# the other queues. The wire then has $ZC_WIRE_QUEUES queues (run.sh,
+# setup_wire), and the generator's frames reach queue Q (README: the wire).
 
 XVS_NAME=xvsbench
+XVS_ZC=0
 
 xvs_config() {
 	local topo=$1
@@ -42,13 +56,22 @@ ports:
   a: { type: vhost-user, socket: a }
   b: { type: vhost-user, socket: b }
 YAML
-	else
+	elif [ "$XVS_ZC" = 0 ]; then
 		cat <<YAML
     - { mac: "$MAC_B", port: a }
     - { mac: "$PEER_MAC", port: up0, vlan: 0 }
 ports:
   up0: { type: uplink, interface: $HOST_IF, xdp-mode: native, queues: all, busy-poll: 0 }
   a: { type: vhost-user, socket: a }
+YAML
+	else
+		cat <<YAML
+    - { mac: "$MAC_B", port: a }
+    - { mac: "$PEER_MAC", port: up0, vlan: 0 }
+ports:
+  up0: { type: uplink, interface: $HOST_IF, xdp-mode: native, queues: all, busy-poll: 0,
+         zero-copy-queues: [$ZC_QUEUE] }
+  a: { type: vhost-user, socket: a, zero-copy: { uplink: up0, queue: $ZC_QUEUE } }
 YAML
 	fi
 }
@@ -57,6 +80,7 @@ xvs_start() {
 	local topo=$1 i
 
 	XVS_TOPO=$topo
+	[ "$XVS_ZC" = 1 ] && topo=$topo-zc
 	xvs_config "$topo" >"$LOGS/xvs-$topo.yaml"
 	bg "xvsd-$topo" taskset -c "$SW_CPU" "$XVSD" -c "$LOGS/xvs-$topo.yaml"
 	SW_PID=$BG_PID
@@ -71,7 +95,7 @@ xvs_start() {
 		tail -5 "$LOGS/xvsd-$topo.err" >&2
 		return 1
 	fi
-	if [ "$topo" = up ] && ! grep -q '^port up0 .*state=up' "$LOGS/xvs-$topo.show"; then
+	if [ "$topo" != vm ] && ! grep -q '^port up0 .*state=up' "$LOGS/xvs-$topo.show"; then
 		warn "xvs uplink up0 is not up:"
 		cat "$LOGS/xvs-$topo.show" >&2
 		return 1
@@ -124,6 +148,81 @@ xvs_stop() {
 	bg_stop "$SW_PID"
 	rm -rf "/sys/fs/bpf/xvs/$XVS_NAME"
 	SW_PID=
+}
+
+# ---- xvs-zc -----------------------------------------------------------------
+
+xvs_zc_start() {
+	[ "$1" = up ] || return 1
+	setup_wire "$ZC_WIRE_QUEUES" || return 1
+	XVS_ZC=1
+	xvs_start up
+}
+
+# _xvs_zc FIELD...: values of the fields of port a's zero-copy line, in order
+_xvs_zc() {
+	"$XVSCTL" --ctl "$WORK/xvs.ctl" show a 2>/dev/null | awk -v want="$*" '
+		$1 == "zero-copy" {
+			for (i = 2; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
+			n = split(want, w, " ")
+			for (i = 1; i <= n; i++) printf "%s%s", (i > 1 ? " " : ""), (w[i] in v ? v[w[i]] : "-")
+			print ""
+		}'
+}
+
+# the socket on port a's queue is built once its rings are ready: wait for
+# it (5 s); memory=host is the fallback (frames copied): said, and recorded
+xvs_zc_ready() {
+	local i st
+
+	for ((i = 0; i < 100; i++)); do
+		read -r st XVS_ZC_MEM <<<"$(_xvs_zc state memory)"
+		[ "$st" = up ] && break
+		sleep 0.05
+	done
+	if [ "$st" != up ]; then
+		warn "xvs-zc: the zero-copy socket of port a is not up: $(_xvs_zc state why)"
+		return 1
+	fi
+	[ "$XVS_ZC_MEM" = guest ] ||
+		warn "xvs-zc: zero-copy over $XVS_ZC_MEM memory (fallback): $(_xvs_zc why)"
+	return 0
+}
+
+XVS_ZC_KEYS="to_vm_zc to_vm_copied from_vm_zc from_vm_copied kernel_rx_dropped kernel_fill_empty"
+
+xvs_zc_mark() {
+	xvs_mark
+	XVS_ZC_MARK=$(_xvs_zc $XVS_ZC_KEYS)
+}
+
+# the zero-copy counters over the window, and the memory it used
+xvs_zc_fields() {
+	local now
+
+	now=$(_xvs_zc $XVS_ZC_KEYS)
+	awk -v keys="$XVS_ZC_KEYS" -v a="$XVS_ZC_MARK" -v b="$now" 'BEGIN {
+		n = split(keys, k, " "); split(a, x, " "); split(b, y, " ")
+		for (i = 1; i <= n; i++) printf "zc_%s %d ", k[i], y[i] - x[i]
+	}'
+	echo "zc_memory ${XVS_ZC_MEM:-none}"
+}
+
+xvs_zc_busy() { xvs_busy "$@"; }
+xvs_zc_powersave() { return 1; }
+
+xvs_zc_stop() {
+	xvs_stop
+	XVS_ZC=0
+	setup_wire 1
+}
+
+xvs_zc_describe() {
+	cat <<EOF
+xvsd as for xvs, uplink topology only, with zero-copy NIC⇄VM: port a
+zero-copy: { uplink: up0, queue: $ZC_QUEUE }, up0 zero-copy-queues: [$ZC_QUEUE];
+the veth pair with $ZC_WIRE_QUEUES queues (the uplink's own socket on the others).
+EOF
 }
 
 xvs_describe() {
