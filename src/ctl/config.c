@@ -820,6 +820,13 @@ static const char *const port_type_words[] = {
 	NULL,
 };
 
+static const char *const zc_tx_words[] = {
+	[CFG_ZC_TX_AUTO] = "auto",
+	[CFG_ZC_TX_GUEST] = "guest",
+	[CFG_ZC_TX_COPY] = "copy",
+	NULL,
+};
+
 static const char *const vu_mode_words[] = {
 	[CFG_VU_SERVER] = "server",
 	[CFG_VU_CLIENT] = "client",
@@ -1088,6 +1095,7 @@ static const struct key zero_copy_keys[] = {
 		.required = true,
 	},
 	{ .name = "queue", .parse = parse_zc_queue },
+	ENUM_KEY(struct cfg_port, zc_tx, "tx", zc_tx_words),
 };
 
 static const struct section zero_copy_section = SECTION(zero_copy_keys);

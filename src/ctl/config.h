@@ -66,6 +66,7 @@ struct cfg_port {
 	bool zero_copy;
 	char zc_uplink[CFG_NAME_MAX];
 	int zc_queue; /* CFG_ZC_AUTO until resolved */
+	enum cfg_zc_tx { CFG_ZC_TX_AUTO, CFG_ZC_TX_GUEST, CFG_ZC_TX_COPY } zc_tx; /* "tx" */
 	int zc_line;
 
 	/* uplink ports (type CFG_PORT_UPLINK); vlan must be 0: an uplink is a

@@ -182,13 +182,13 @@ static void show_zero_copy(struct xvsd *x, struct out *o, const struct dp_port *
 	ratio(from_r, sizeof(from_r), from_copied, from_all);
 	outf(o,
 	     "  zero-copy uplink=%s queue=%u state=%s memory=%s%s%s%s%s%s afxdp=%s multi_buffer=%d "
-	     "pinned_mib=%" PRIu64 " chunk=%u room=%u steering=%s"
+	     "pinned_mib=%" PRIu64 " chunk=%u room=%u steering=%s tx=%s"
 	     " to_vm_zc=%" PRIu64 " to_vm_copied=%" PRIu64 " to_vm_copies_per_frame=%s"
 	     " from_vm_zc=%" PRIu64 " from_vm_copied=%" PRIu64 " from_vm_copies_per_frame=%s"
 	     " rx_bytes=%" PRIu64 " rx_posted=%" PRIu64 " rx_unfit=%" PRIu64
 	     " rx_returned=%" PRIu64 " rx_bad_desc=%" PRIu64 " tx_bytes=%" PRIu64
 	     " tx_copy_small=%" PRIu64 " tx_copy_busy=%" PRIu64 " tx_copy_segs=%" PRIu64
-	     " tx_copy_nosg=%" PRIu64 " tx_full=%" PRIu64 " rx_copy_host=%" PRIu64
+	     " tx_copy_nosg=%" PRIu64 " tx_copy_mode=%" PRIu64 " tx_full=%" PRIu64 " rx_copy_host=%" PRIu64
 	     " tx_copy_host=%" PRIu64 " tx_in_flight=%u fallbacks=%" PRIu64 " builds=%" PRIu64
 	     " teardowns=%" PRIu64 " kernel_rx_dropped=%" PRIu64 " kernel_fill_empty=%" PRIu64
 	     " kernel_tx_invalid=%" PRIu64 "\n",
@@ -200,9 +200,10 @@ static void show_zero_copy(struct xvsd *x, struct out *o, const struct dp_port *
 	     z->up ? (z->s.zerocopy ? "zero-copy" : "copy") : "-", z->up && z->s.sg,
 	     z->up && !z->host ? (uint64_t)(z->s.len >> 20) : 0, z->up ? z->s.chunk : 0, z->room,
 	     vport_steer_names[x->vp[p->id].steer],
+	     z->tx_mode == DP_ZC_TX_GUEST ? "guest" : z->tx_mode == DP_ZC_TX_COPY ? "copy" : "auto",
 	     st->rx_zc, to_copied, to_r, st->tx_zc, from_copied, from_r, st->rx_bytes,
 	     st->rx_posted, st->rx_unfit, st->rx_returned, st->rx_bad_desc, st->tx_bytes,
-	     st->tx_copy_small, st->tx_copy_busy, st->tx_copy_segs, st->tx_copy_nosg, st->tx_full,
+	     st->tx_copy_small, st->tx_copy_busy, st->tx_copy_segs, st->tx_copy_nosg, st->tx_copy_mode, st->tx_full,
 	     st->rx_copy_host, st->tx_copy_host,
 	     z->tx_guest, st->fallbacks, st->builds, st->teardowns, (uint64_t)ks.rx_dropped,
 	     (uint64_t)ks.rx_fill_ring_empty_descs, (uint64_t)ks.tx_invalid_descs);

@@ -346,7 +346,10 @@ static void zc_apply(struct xvsd *x, const struct cfg *c)
 		/* a new MTU is a new buffer contract */
 		if (p->zc && p->zc->up && p->zc->room != p->mtu + 18)
 			dp_zc_down(&x->dp, p, "mtu changed");
-		if (dp_zc_configure(&x->dp, p, up->id, (uint16_t)cp->zc_queue)) {
+		if (dp_zc_configure(&x->dp, p, up->id, (uint16_t)cp->zc_queue,
+				    cp->zc_tx == CFG_ZC_TX_GUEST  ? DP_ZC_TX_GUEST :
+				    cp->zc_tx == CFG_ZC_TX_COPY ? DP_ZC_TX_COPY :
+								  DP_ZC_TX_AUTO)) {
 			log_msg(LOG_LVL_ERR, p->name, "zero-copy: out of memory");
 			continue;
 		}

@@ -381,6 +381,23 @@ static uint32_t put_header(uint8_t *b, const uint8_t *h, uint16_t vlan)
 	return at + 2;
 }
 
+/* Descriptors on the TX ring the kernel has not taken yet. */
+static uint32_t tx_unsent(const struct dp_zc *z)
+{
+	return z->s.tx.cached_prod - __atomic_load_n(z->s.tx.consumer, __ATOMIC_ACQUIRE);
+}
+
+/* Copy mode sends in the kick (sendto), 32 descriptors a call at most
+ * (the kernel's TX batch): kick while some are left, a few times; none
+ * when the ring is empty (completions need no kick). */
+static void tx_kick(struct dp_zc *z)
+{
+	int i;
+
+	for (i = 0; i < 4 && tx_unsent(z) && xsk_ring_prod__needs_wakeup(&z->s.tx); i++)
+		xzc_kick_tx(&z->s);
+}
+
 int dp_zc_tx(struct dp_worker *w, struct dp_port *src, int *idx, int k, uint32_t skip)
 {
 	struct dp_zc *z = src->zc;
@@ -403,6 +420,9 @@ int dp_zc_tx(struct dp_worker *w, struct dp_port *src, int *idx, int k, uint32_t
 		wire = len + (w->vlan[i] ? VLAN_HLEN : 0);
 		if (z->host)
 			count = &z->st.tx_copy_host;
+		else if (z->tx_mode == DP_ZC_TX_COPY ||
+			 (z->tx_mode == DP_ZC_TX_AUTO && !z->s.zerocopy))
+			count = &z->st.tx_copy_mode;
 		else if (len < DP_ZC_TX_CUTOFF)
 			count = &z->st.tx_copy_small;
 		else if (!z->s.sg)
@@ -473,8 +493,7 @@ int dp_zc_tx(struct dp_worker *w, struct dp_port *src, int *idx, int k, uint32_t
 	}
 	if (sent) {
 		xsk_ring_prod__submit(&z->s.tx, sent);
-		if (xsk_ring_prod__needs_wakeup(&z->s.tx))
-			xzc_kick_tx(&z->s);
+		tx_kick(z);
 	}
 	return left;
 }
@@ -496,10 +515,9 @@ int dp_zc_poll(struct dp_worker *w, struct dp_port *p)
 				vq_flush(txq);
 			vq_unlock(txq);
 		}
-		/* copy mode sends only when kicked; a full completion ring
-		 * stops the kernel until reaped */
-		if (xsk_ring_prod__needs_wakeup(&z->s.tx))
-			xzc_kick_tx(&z->s);
+		/* what a kick left on the ring (a full completion ring
+		 * stopped the kernel until reaped) */
+		tx_kick(z);
 	}
 	/* the guest's TX buffers the kernel holds come back on completions,
 	 * which wake nobody: while some are out, the worker does not sleep
@@ -798,7 +816,8 @@ void dp_zc_service(struct dp *dp)
 	}
 }
 
-int dp_zc_configure(struct dp *dp, struct dp_port *p, uint16_t uplink, uint16_t qid)
+int dp_zc_configure(struct dp *dp, struct dp_port *p, uint16_t uplink, uint16_t qid,
+		    enum dp_zc_tx tx)
 {
 	struct dp_zc *z = p->zc;
 
@@ -815,6 +834,7 @@ int dp_zc_configure(struct dp *dp, struct dp_port *p, uint16_t uplink, uint16_t 
 	z = p->zc;
 	z->uplink = uplink;
 	z->qid = qid;
+	z->tx_mode = tx;
 	z->configured = true;
 	/* guest memory is mapped with scratch in front from the next table */
 	p->dev.mem_scratch = DP_ZC_SCRATCH;

@@ -78,6 +78,18 @@ struct dp_worker;
 #define DP_ZC_TX_CUTOFF 256
 #define DP_ZC_NO_HEAD 0xffff
 
+/* How a VM's frames for the uplink leave through its socket. */
+enum dp_zc_tx {
+	/* From guest memory where the socket is in driver zero-copy mode;
+	 * copied whole into scratch in copy mode, where the kernel copies the
+	 * payload anyway and a frame in two descriptors costs it more than one
+	 * (a page per frame, and on veth a second copy): measured with
+	 * `make bench`, tools/bench/README.md */
+	DP_ZC_TX_AUTO,
+	DP_ZC_TX_GUEST, /* from guest memory (header from scratch) always */
+	DP_ZC_TX_COPY, /* copied whole into scratch always */
+};
+
 struct dp_zc_stats {
 	uint64_t rx_zc; /* frames the kernel wrote straight into guest buffers */
 	uint64_t rx_bytes;
@@ -94,6 +106,7 @@ struct dp_zc_stats {
 	uint64_t tx_copy_busy; /* the NIC held its share of guest TX buffers */
 	uint64_t tx_copy_segs; /* more segments than a frame may have */
 	uint64_t tx_copy_nosg; /* no multi-buffer AF_XDP: frames copied whole */
+	uint64_t tx_copy_mode; /* tx: auto on a copy-mode socket, or tx: copy */
 	uint64_t tx_full; /* TX ring or scratch full: left to the copy path */
 	uint64_t rx_copy_host; /* fallback: frames copied from host memory */
 	uint64_t tx_copy_host; /* fallback: frames copied into host memory */
@@ -119,6 +132,7 @@ struct dp_zc {
 	uint16_t uplink; /* dp port id of the uplink */
 	uint16_t qid; /* its queue */
 	bool configured;
+	enum dp_zc_tx tx_mode;
 	/* state */
 	int active; /* workers may use the socket (acquire/release) */
 	int want; /* a vring became ready: try to build (dp_zc_service) */
@@ -162,7 +176,8 @@ struct dp_zc {
 
 /* Control thread: give a VM port zero-copy through queue qid of uplink
  * port `uplink` (built when both are ready), or take it away. */
-int dp_zc_configure(struct dp *dp, struct dp_port *p, uint16_t uplink, uint16_t qid);
+int dp_zc_configure(struct dp *dp, struct dp_port *p, uint16_t uplink, uint16_t qid,
+		    enum dp_zc_tx tx);
 void dp_zc_unconfigure(struct dp *dp, struct dp_port *p);
 /* Control thread: build the sockets that can be built (after news from a
  * worker or a vring); a failure is logged once and shown (zc->why). */

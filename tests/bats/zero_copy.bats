@@ -32,7 +32,7 @@ switch:
   socket-dir: $XVSD_DIR
 ports:
   up0: { type: uplink, interface: $NET_HOST_IF, zero-copy-queues: [2, 3] }
-  a: { type: vhost-user, socket: a.sock, zero-copy: { uplink: up0, queue: auto } }
+  a: { type: vhost-user, socket: a.sock, zero-copy: { uplink: up0, queue: auto, tx: guest } }
   b: { type: vhost-user, socket: b.sock${1:+, zero-copy: { uplink: up0, queue: 3 \}} }
 YAML
 }
@@ -181,6 +181,10 @@ zc() {
 	run guest_run b "ping -c 3 -W 5 $NET_PEER_IP4"
 	[ "$status" -eq 0 ]
 	[ "$(zc to_vm_zc b)" -ge 3 ]
+	# tx: auto on a copy-mode socket: the frames leave copied whole (one
+	# descriptor costs the kernel less than header + payload apart)
+	[ "$(zc tx_copy_mode b)" -ge 3 ]
+	[ "$(zc tx b)" = auto ]
 	net_peer_tx_queue 2
 	guest_stop b
 }

@@ -345,7 +345,7 @@ static void zero_copy_queues(void **state)
 	(void)state;
 	load_ok("ports:\n"
 		"  a: {type: vhost-user, socket: a, zero-copy: {uplink: up0}}\n"
-		"  b: {type: vhost-user, socket: b, zero-copy: {uplink: up0, queue: 4}}\n"
+		"  b: {type: vhost-user, socket: b, zero-copy: {uplink: up0, queue: 4, tx: guest}}\n"
 		"  up0: {type: uplink, interface: eth1, zero-copy-queues: [4, 5, 6]}\n"
 		"  d: {type: vhost-user, socket: d, zero-copy: {uplink: up0, queue: auto}}\n"
 		"  e: {type: vhost-user, socket: e, zero-copy: {uplink: up0, queue: 9}}\n"
@@ -360,6 +360,8 @@ static void zero_copy_queues(void **state)
 	assert_false(cfg_find_port(&c, "f")->zero_copy);
 	assert_string_equal(a->zc_uplink, "up0");
 	assert_int_equal(b->zc_queue, 4); /* named: before any auto */
+	assert_int_equal(b->zc_tx, CFG_ZC_TX_GUEST);
+	assert_int_equal(a->zc_tx, CFG_ZC_TX_AUTO);
 	assert_int_equal(a->zc_queue, 5);
 	assert_int_equal(d->zc_queue, 6);
 	assert_int_equal(e->zc_queue, 9); /* outside the pool: allowed */
@@ -1061,7 +1063,9 @@ static const struct bad bad_configs[] = {
 	{ UP0 VMZ "{queue: 2}}\n",
 	  "xvs.yaml:5: ports.vm1.zero-copy: missing required key \"uplink\"" },
 	{ UP0 VMZ "{uplink: up0, queue: 2, ring: 5}}\n",
-	  "xvs.yaml:5: ports.vm1.zero-copy: unknown key \"ring\" (allowed here: uplink, queue)" },
+	  "xvs.yaml:5: ports.vm1.zero-copy: unknown key \"ring\" (allowed here: uplink, queue, tx)" },
+	{ UP0 VMZ "{uplink: up0, queue: 2, tx: zero}}\n",
+	  "xvs.yaml:5: ports.vm1.zero-copy.tx: must be one of auto|guest|copy, got \"zero\"" },
 	{ UP0 VMZ "yes}\n",
 	  "xvs.yaml:5: ports.vm1.zero-copy: must be a mapping {uplink: NAME, queue: N or auto}" },
 	{ UP0 VMZ "{uplink: up1, queue: 2}}\n",
