@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/clock.h"
 #include "base/log.h"
 #include "ctl/linkmon.h"
 #include "xsk/steer.h"
@@ -31,10 +32,7 @@ static void update_protected(struct xvsd *x, const struct cfg *c);
 
 static uint64_t now_ns(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+	return clock_now_ns();
 }
 
 static int ep_add(struct xvsd *x, int fd, uint64_t tag)

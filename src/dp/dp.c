@@ -23,14 +23,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/clock.h"
 #include "base/log.h"
 
 static uint64_t now_ns(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+	return clock_now_ns();
 }
 
 /* ---- kick fds ------------------------------------------------------------ */
@@ -84,9 +82,7 @@ static void vring_ready(void *ctx, struct vu_dev *d, int vring)
 	 * (by the control thread: not under this lock) */
 	if (vring <= 1 && p->zc && p->zc->configured && !p->zc->up) {
 		__atomic_store_n(&p->zc->want, 1, __ATOMIC_RELEASE);
-		if (write(dp->notify_fd, &(uint64_t){ 1 }, sizeof(uint64_t)) < 0) {
-			/* saturated: the control thread is awake anyway */
-		}
+		dp_notify(dp);
 	}
 }
 
@@ -180,6 +176,13 @@ void dp_port_del(struct dp *dp, struct dp_port *p)
 
 /* ---- quiescence ---------------------------------------------------------- */
 
+void dp_notify(struct dp *dp)
+{
+	if (write(dp->notify_fd, &(uint64_t){ 1 }, sizeof(uint64_t)) < 0) {
+		/* the counter is saturated: the control thread is awake anyway */
+	}
+}
+
 void dp_wake(struct dp *dp)
 {
 	int i;
@@ -242,6 +245,8 @@ static int poll_zc(struct dp_worker *w)
 	uint16_t i, hw = __atomic_load_n(&dp->nports_hw, __ATOMIC_ACQUIRE);
 	int sum = 0;
 
+	if (!__atomic_load_n(&dp->zc_ports, __ATOMIC_RELAXED))
+		return 0; /* no pass over the ports for nothing */
 	for (i = 0; i < hw; i++) {
 		struct dp_port *p = __atomic_load_n(&dp->ports[i], __ATOMIC_ACQUIRE);
 

@@ -141,6 +141,7 @@ struct dp {
 	int notify_fd; /* eventfd: a worker found a broken device, or news */
 	int xdp_fdb_fd; /* the XDP program's FDB, once an uplink is open; -1 */
 	const struct xdpmaps *maps; /* the XDP maps, once an uplink is open */
+	int zc_ports; /* ports with zero-copy configured: 0 skips poll_zc */
 	int stop;
 };
 
@@ -162,6 +163,29 @@ struct dp_port *dp_port_find(struct dp *dp, const char *name);
  * waiting until no worker uses it; the caller then closes it. */
 void dp_uplink_publish(struct dp *dp, struct dp_port *p, struct uplink *up);
 struct uplink *dp_uplink_unpublish(struct dp *dp, struct dp_port *p);
+
+/* Wake the control thread (a device broke, news for the XDP maps or the
+ * zero-copy sockets). Never blocks. */
+void dp_notify(struct dp *dp);
+
+/* Write a guest frame's Ethernet header for the wire: the checked copy
+ * h[14] with the port's VLAN tag (if any) after the MACs. Returns its
+ * length (14 or 18). */
+static inline uint32_t dp_put_l2(uint8_t *b, const uint8_t *h, uint16_t vlan)
+{
+	uint32_t at = 12;
+
+	__builtin_memcpy(b, h, 12);
+	if (vlan) {
+		b[12] = 0x81;
+		b[13] = 0x00;
+		b[14] = (uint8_t)(vlan >> 8);
+		b[15] = (uint8_t)vlan;
+		at += 4;
+	}
+	__builtin_memcpy(b + at, h + 12, 2);
+	return at + 2;
+}
 
 /* Wait until every worker has passed a quiescent point. */
 void dp_sync(struct dp *dp);

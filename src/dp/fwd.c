@@ -33,17 +33,11 @@ static inline bool is_vlan_tpid(uint16_t type)
 	return type == 0x8100 || type == 0x88a8 || type == 0x9100;
 }
 
-static void signal_control(struct dp *dp)
-{
-	if (write(dp->notify_fd, &(uint64_t){ 1 }, sizeof(uint64_t)) < 0) {
-		/* the counter is saturated: the control thread is awake anyway */
-	}
-}
 
 static void signal_broken(struct dp *dp, struct dp_port *p, const char *why)
 {
 	vu_dev_mark_broken(&p->dev, why);
-	signal_control(dp);
+	dp_notify(dp);
 }
 
 /* The RX vring of `dst` for frames from queue `q` of their source. */
@@ -131,18 +125,10 @@ static void fill_uplink_frame(void *arg, int k, uint8_t *const *buf, int nbuf)
 	struct dp_worker *w = c->w;
 	int i = c->idx[k];
 	const uint8_t *h = w->hdr[i];
-	uint32_t at = ETH_HLEN;
+	uint32_t at;
 
 	(void)nbuf;
-	memcpy(buf[0], h, ETH_ALEN_2);
-	if (w->vlan[i]) {
-		buf[0][12] = 0x81;
-		buf[0][13] = 0x00;
-		buf[0][14] = (uint8_t)(w->vlan[i] >> 8);
-		buf[0][15] = (uint8_t)w->vlan[i];
-		at += 4;
-	}
-	memcpy(buf[0] + at - 2, h + ETH_ALEN_2, 2);
+	at = dp_put_l2(buf[0], h, w->vlan[i]);
 	copy_out(&w->chains[i], c->skip + ETH_HLEN, w->len[i] - ETH_HLEN, buf, c->frame_size, at);
 }
 
@@ -298,7 +284,7 @@ static void switch_burst(struct dp_worker *w, struct dp_port *src, int q, int n,
 		any_flood |= w->dst[i] == DST_FLOOD;
 	}
 	if (news)
-		signal_control(w->dp);
+		dp_notify(w->dp);
 	/* unicast, grouped by destination: the first frame of each group
 	 * delivers the whole group */
 	for (i = 0; i < n; i++) {

@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/clock.h"
 #include "base/log.h"
 #include "dp/dp.h"
 
@@ -70,20 +71,6 @@ static int zc_layout(uint32_t mtu, uint32_t *room, uint32_t *chunk, uint32_t *he
 	return 0;
 }
 
-static uint64_t zc_now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-static void zc_signal(struct dp *dp)
-{
-	if (write(dp->notify_fd, &(uint64_t){ 1 }, sizeof(uint64_t)) < 0) {
-		/* saturated: the control thread is awake anyway */
-	}
-}
 
 /* ---- RX ------------------------------------------------------------------ */
 
@@ -129,12 +116,12 @@ static void unfit_stall(struct dp *dp, struct dp_zc *z)
 
 	if (z->rx_tail != z->rx_head || z->force_host)
 		return;
-	t = zc_now_ns();
+	t = clock_now_ns();
 	if (!z->unfit_since) {
 		z->unfit_since = t;
 	} else if (t - z->unfit_since > ZC_UNFIT_NS &&
 		   !__atomic_exchange_n(&z->want_host, 1, __ATOMIC_ACQ_REL)) {
-		zc_signal(dp);
+		dp_notify(dp);
 	}
 }
 
@@ -153,7 +140,7 @@ static void rx_refill(struct dp_worker *w, struct dp_port *p, struct dp_zc *z, s
 
 	if (avail < 0) {
 		vu_dev_mark_broken(&p->dev, vq->err);
-		zc_signal(w->dp);
+		dp_notify(w->dp);
 		return;
 	}
 	want = avail - reserve;
@@ -167,7 +154,7 @@ static void rx_refill(struct dp_worker *w, struct dp_port *p, struct dp_zc *z, s
 		r = vq_pop(vq, c, true);
 		if (r == -EFAULT) {
 			vu_dev_mark_broken(&p->dev, vq->err);
-			zc_signal(w->dp);
+			dp_notify(w->dp);
 			break;
 		}
 		off = r || c->nseg != 1 || c->seg[0].len < z->hdr_len + z->room
@@ -208,7 +195,8 @@ static void rx_refill(struct dp_worker *w, struct dp_port *p, struct dp_zc *z, s
 /* The fallback's RX (the socket over host memory): frames are copied into
  * the guest as on the copy path, and their buffers go back on the fill
  * ring. RX vring locked. */
-static void rx_copy(struct dp_port *p, struct dp_zc *z, struct vq *vq, uint32_t idx, uint32_t n)
+static void rx_copy(struct dp *dp, struct dp_port *p, struct dp_zc *z, struct vq *vq, uint32_t idx,
+		    uint32_t n)
 {
 	uint64_t back[DP_BURST];
 	uint32_t i, k;
@@ -228,6 +216,7 @@ static void rx_copy(struct dp_port *p, struct dp_zc *z, struct vq *vq, uint32_t 
 		r = vq_enqueue(vq, &iov, 1, 0, d->len);
 		if (r == -EFAULT) {
 			vu_dev_mark_broken(&p->dev, vq->err);
+			dp_notify(dp);
 			break;
 		}
 		z->st.rx_copy_host += !r;
@@ -293,7 +282,7 @@ static int rx_burst(struct dp_worker *w, struct dp_port *p, struct dp_zc *z)
 	}
 	n = xsk_ring_cons__peek(&z->s.rx, DP_BURST, &idx);
 	if (z->host) {
-		rx_copy(p, z, vq, idx, n);
+		rx_copy(w->dp, p, z, vq, idx, n);
 		vq_flush(vq);
 		vq_unlock(vq);
 		return (int)n;
@@ -303,7 +292,7 @@ static int rx_burst(struct dp_worker *w, struct dp_port *p, struct dp_zc *z)
 	if (z->rx_tail != z->rx_head)
 		z->rx_starved_at = 0;
 	else if (!z->rx_starved_at)
-		z->rx_starved_at = zc_now_ns();
+		z->rx_starved_at = clock_now_ns();
 	vq_flush(vq);
 	vq_unlock(vq);
 	if (xsk_ring_prod__needs_wakeup(&z->s.fq))
@@ -361,24 +350,6 @@ static int count_pieces(const struct vq_chain *c, uint32_t skip, uint32_t max)
 		n += (int)((l + max - 1) / max);
 	}
 	return n;
-}
-
-/* Write the frame's header, from the worker's checked copy, with its VLAN
- * tag; returns its length. */
-static uint32_t put_header(uint8_t *b, const uint8_t *h, uint16_t vlan)
-{
-	uint32_t at = 12;
-
-	memcpy(b, h, 12);
-	if (vlan) {
-		b[12] = 0x81;
-		b[13] = 0x00;
-		b[14] = (uint8_t)(vlan >> 8);
-		b[15] = (uint8_t)vlan;
-		at += 4;
-	}
-	memcpy(b + at, h + 12, 2);
-	return at + 2;
 }
 
 /* Descriptors on the TX ring the kernel has not taken yet. */
@@ -448,7 +419,7 @@ int dp_zc_tx(struct dp_worker *w, struct dp_port *src, int *idx, int k, uint32_t
 			.slot = z->free_slot[--z->nfree],
 		};
 		sb = z->s.area + z->tx[z->tx_tail % DP_ZC_RING].slot;
-		hl = put_header(sb, w->hdr[i], w->vlan[i]);
+		hl = dp_put_l2(sb, w->hdr[i], w->vlan[i]);
 		if (whole) {
 			vq_iov_read(c->seg, c->nseg, skip + ETH_HLEN, sb + hl, len - ETH_HLEN);
 			*xsk_ring_prod__tx_desc(&z->s.tx, pos) = (struct xdp_desc){
@@ -527,7 +498,7 @@ int dp_zc_poll(struct dp_worker *w, struct dp_port *p)
 	 * would spin for it) */
 	return n + (z->tx_head != z->tx_tail && __atomic_load_n(&tx_ring(p)->ready, __ATOMIC_RELAXED)) +
 	       (z->rx_starved_at && __atomic_load_n(&rx_ring(p)->ready, __ATOMIC_RELAXED) &&
-		zc_now_ns() - z->rx_starved_at < ZC_STARVED_POLL_NS);
+		clock_now_ns() - z->rx_starved_at < ZC_STARVED_POLL_NS);
 }
 
 /* ---- building and tearing down (control thread) ------------------------ */
@@ -668,7 +639,7 @@ static int zc_build(struct dp *dp, struct dp_port *p)
 	} else {
 		gerr = open_guest(p, z, up, m, &why);
 	}
-	if (gerr == -EBUSY && zc_now_ns() < z->busy_until) {
+	if (gerr == -EBUSY && clock_now_ns() < z->busy_until) {
 		/* our own last socket still leaving the queue: again at the
 		 * next tick (dp_zc_service) */
 		__atomic_store_n(&z->want, 1, __ATOMIC_RELEASE);
@@ -677,7 +648,7 @@ static int zc_build(struct dp *dp, struct dp_port *p)
 	z->host = gerr != 0;
 	if (gerr) {
 		err = open_host(p, z, up, &host_why);
-		if (err == -EBUSY && zc_now_ns() < z->busy_until) {
+		if (err == -EBUSY && clock_now_ns() < z->busy_until) {
 			__atomic_store_n(&z->want, 1, __ATOMIC_RELEASE); /* next tick */
 			return err;
 		}
@@ -760,12 +731,12 @@ void dp_zc_down(struct dp *dp, struct dp_port *p, const char *why)
 	close_socket(z);
 	z->up = false;
 	z->st.teardowns++;
-	z->busy_until = zc_now_ns() + ZC_BUSY_RETRY_NS;
+	z->busy_until = clock_now_ns() + ZC_BUSY_RETRY_NS;
 	/* built again once the rings can take it (dp_zc_service): a ring
 	 * that starts again says so itself, but a new memory table under
 	 * running rings makes no vring ready */
 	__atomic_store_n(&z->want, 1, __ATOMIC_RELEASE);
-	zc_signal(dp);
+	dp_notify(dp);
 
 	/* every buffer it held goes back to the guest: the rings are still
 	 * ours (the caller has not stopped them yet) */
@@ -835,11 +806,13 @@ int dp_zc_configure(struct dp *dp, struct dp_port *p, uint16_t uplink, uint16_t 
 	z->uplink = uplink;
 	z->qid = qid;
 	z->tx_mode = tx;
+	if (!z->configured)
+		__atomic_fetch_add(&dp->zc_ports, 1, __ATOMIC_RELAXED);
 	z->configured = true;
 	/* guest memory is mapped with scratch in front from the next table */
 	p->dev.mem_scratch = DP_ZC_SCRATCH;
 	__atomic_store_n(&z->want, 1, __ATOMIC_RELEASE);
-	zc_signal(dp);
+	dp_notify(dp);
 	return 0;
 }
 
@@ -848,6 +821,8 @@ void dp_zc_unconfigure(struct dp *dp, struct dp_port *p)
 	if (!p->zc)
 		return;
 	dp_zc_down(dp, p, "zero-copy unconfigured");
+	if (p->zc->configured)
+		__atomic_fetch_sub(&dp->zc_ports, 1, __ATOMIC_RELAXED);
 	p->zc->configured = false;
 	p->dev.mem_scratch = 0;
 }

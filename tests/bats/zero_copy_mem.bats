@@ -298,3 +298,25 @@ cycle() {
 @test "lifecycle under load: the VM disconnects and connects again" {
 	cycle disconnect
 }
+
+@test "a fresh start forgets queue dedications and learned sources an earlier run left in the pinned maps" {
+	local pin=/sys/fs/bpf/xvs/$SW
+	require_cmd bpftool || return 0
+	xvsd_stop TERM
+	# as a run with other port numbers would have left them: slot 9
+	# dedicated to port 5, a source learned onto port 1
+	bpftool map update pinned "$pin/xvs_zcq" key 9 0 0 0 value 5 0 0 0 1 0 0 0 100 0 0 0 0 0 0 0
+	bpftool map update pinned "$pin/xvs_learn" key 0 0 2 0 0 0 0 0x77 value 1 0 0 0 0 0 0 0
+	bpftool map lookup pinned "$pin/xvs_learn" key 0 0 2 0 0 0 0 0x77 >/dev/null
+	xvsd_start "$XVSD_DIR/xvs.yaml"
+	wait_until 10 port_is up0 state up
+	run bpftool -j map lookup pinned "$pin/xvs_zcq" key 9 0 0 0
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "$(jq -r '.formatted.value | .port + .flags + .max_len' <<<"$output")" = 0 ]
+	run bpftool map lookup pinned "$pin/xvs_learn" key 0 0 2 0 0 0 0 0x77
+	[ "$status" -ne 0 ]
+	# and the VM's own queue is dedicated again
+	run bpftool -j map lookup pinned "$pin/xvs_zcq" key 2 0 0 0
+	[ "$(jq -r '.formatted.value.flags' <<<"$output")" = 1 ]
+}

@@ -515,13 +515,18 @@ static void span_fills_gap_before_huge_region(void **state)
 	int fds[2];
 
 	(void)state;
-	if (had < 0 || free_pages < 0)
+	if (had < 0 || free_pages < 0) {
+		print_message("skip: no 2 MiB huge pages in this kernel (no %s or "
+			      "hugepages-2048kB/free_hugepages)\n", nr);
 		skip();
+	}
 	if (free_pages < 2)
 		write_long(nr, had + 2 - free_pages);
 	fds[0] = pattern_fd(12 * KIB, 1);
 	fds[1] = memfd_create("xvs-test-huge", MFD_CLOEXEC | MFD_HUGETLB);
 	if (fds[1] < 0 || ftruncate(fds[1], 2 << 20)) {
+		print_message("skip: cannot get a 2 MiB hugetlb memfd (MFD_HUGETLB): %s\n",
+			      strerror(errno));
 		write_long(nr, had);
 		skip();
 	}
@@ -533,6 +538,10 @@ static void span_fills_gap_before_huge_region(void **state)
 		fail_msg("span refused: %s", why);
 	}
 	assert_true((uintptr_t)m->map_start[1] % (2 << 20) == 0);
+	/* the scratch is page-sized, not a huge page of its own (all of the
+	 * span may be pinned) */
+	assert_int_equal(m->scratch_len, 4096);
+	assert_ptr_equal(m->scratch + m->scratch_len, m->map_start[0]);
 	assert_true(m->map_start[1] > m->map_start[0] + m->map_len[0]); /* a gap */
 	for (off = 0; off < m->span_len; off += pg) /* a hole would fault */
 		__atomic_fetch_add(m->scratch + off, 0, __ATOMIC_RELAXED);
