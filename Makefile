@@ -41,7 +41,7 @@ ifeq ($(SAN),1)
 override CC := $(SAN_CC)
 XCFLAGS   += $(SAN_FLAGS)
 endif
-BPF_CFLAGS := -target bpf -O2 -g -Wall -Werror -Iinclude -I/usr/include/$(MULTIARCH) -MMD -MP
+BPF_CFLAGS := -target bpf -mcpu=v3 -O2 -g -Wall -Werror -Iinclude -I/usr/include/$(MULTIARCH) -MMD -MP
 LDLIBS    := $(shell pkg-config --libs libxdp libbpf 2>/dev/null || echo -lxdp -lbpf) \
              -lelf -lz -lyaml -lpthread
 TEST_LDLIBS := -lcmocka

@@ -15,6 +15,9 @@
 #include <xvs/parse.h>
 #include <xvs/xdp.h>
 
+struct xvs_env;
+#include <xvs/fw_eval.h>
+
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, XVS_FDB_SIZE);
@@ -79,6 +82,69 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } xvs_stats SEC(".maps");
 
+/* The firewall's tables (include/xvs/fw.h). The rules, bindings, settings
+ * and the conntrack table are mmapable: the forwarder reads and writes the
+ * same memory. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 2 * XVS_ACL_MAX_RULES);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__type(key, __u32);
+	__type(value, struct xvs_acl_rule);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} xvs_acl SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, XVS_ACL_BIND_MAX);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__type(key, __u32);
+	__type(value, struct xvs_acl_bind);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} xvs_acl_bind SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 2 * XVS_ACL_MAX_RULES);
+	__type(key, __u32);
+	__type(value, struct xvs_counter);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} xvs_acl_stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__type(key, __u32);
+	__type(value, struct xvs_fw_cfg);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} xvs_fw_cfg SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, XVS_FW_MAX_GROUP_ADDRS);
+	__type(key, struct xvs_fw_group_key);
+	__type(value, __u32);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} xvs_fw_groups SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, XVS_CT_SIZE);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__type(key, __u32);
+	__type(value, struct xvs_ct_entry);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} xvs_ct SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, XVS_FW_STAT_MAX);
+	__type(key, __u32);
+	__type(value, struct xvs_counter);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} xvs_fw_stats SEC(".maps");
+
 /* libxdp metadata: xdp-loader and libxdp both read it. Only XDP_PASS lets a
  * following program in a dispatcher chain run: what we redirect or drop is
  * ours. */
@@ -111,6 +177,94 @@ static __always_inline int finish(enum xvs_reason reason, __u64 bytes)
 	default:
 		return XDP_DROP;
 	}
+}
+
+/* ---- the firewall's tables as <xvs/fw_eval.h> reaches them ---- */
+
+struct xvs_env {
+	__u32 bank;
+};
+
+XVS_INLINE const struct xvs_acl_rule *xvs_env_rule(struct xvs_env *env, __u32 i)
+{
+	__u32 idx;
+
+	if (i >= XVS_ACL_MAX_RULES)
+		return NULL;
+	idx = XVS_ACL_RULE_IDX(env->bank & 1, i);
+	return bpf_map_lookup_elem(&xvs_acl, &idx);
+}
+
+XVS_INLINE int xvs_env_group_has(struct xvs_env *env, const struct xvs_fw_group_key *k)
+{
+	(void)env;
+	return bpf_map_lookup_elem(&xvs_fw_groups, k) != NULL;
+}
+
+XVS_INLINE struct xvs_ct_entry *xvs_env_ct(struct xvs_env *env, __u32 slot)
+{
+	(void)env;
+	return bpf_map_lookup_elem(&xvs_ct, &slot);
+}
+
+XVS_INLINE void xvs_env_hit(struct xvs_env *env, __u32 rule, __u32 bytes)
+{
+	__u32 idx = XVS_ACL_RULE_IDX(env->bank & 1, rule);
+	struct xvs_counter *c = bpf_map_lookup_elem(&xvs_acl_stats, &idx);
+
+	if (c) {
+		c->packets++;
+		c->bytes += bytes;
+	}
+}
+
+/*
+ * Judge a frame for VM port `port` (it receives it): XVS_REASON_OK if it
+ * may go on, else the reason to drop it with. Counted per (port, reason)
+ * in xvs_fw_stats.
+ */
+static __always_inline enum xvs_reason firewall(struct xdp_md *ctx, const struct xvs_pkt *pkt,
+						__u32 port, __u64 len)
+{
+	struct xvs_fw_verdict v;
+	struct xvs_fw_ctx c = {};
+	struct xvs_env env;
+	struct xvs_fw_cfg *fc;
+	struct xvs_acl_bind *b;
+	struct xvs_counter *cnt;
+	__u32 zero = 0, idx;
+
+	fc = bpf_map_lookup_elem(&xvs_fw_cfg, &zero);
+	if (!fc || !(fc->flags & XVS_FW_CFG_F_ON) || port >= XVS_MAX_PORTS)
+		return XVS_REASON_OK;
+	env.bank = *(volatile __u32 *)&fc->bank & 1;
+	idx = XVS_ACL_BIND_IDX(env.bank, port, XVS_FW_TO_VM);
+	b = bpf_map_lookup_elem(&xvs_acl_bind, &idx);
+	if (!b || !b->count)
+		return XVS_REASON_OK;
+
+	c.pkt = pkt;
+	c.data = (void *)(long)ctx->data;
+	c.end = (void *)(long)ctx->data_end;
+	c.len = (__u32)len;
+	c.zone = (__u16)port;
+	c.dir = XVS_FW_TO_VM;
+	c.from_xdp = 1;
+	c.bank = (__u8)env.bank;
+	c.now = bpf_ktime_get_ns();
+	c.cfg = fc;
+	c.bind = *b;
+	xvs_fw_eval(&env, &c, &v);
+
+	idx = XVS_FW_STAT_IDX(port, XVS_FW_TO_VM, v.reason < XVS_FW_REASON_MAX ? v.reason : 0);
+	cnt = bpf_map_lookup_elem(&xvs_fw_stats, &idx);
+	if (cnt) {
+		cnt->packets++;
+		cnt->bytes += len;
+	}
+	if (v.action == XVS_ACL_ALLOW)
+		return XVS_REASON_OK;
+	return v.action == XVS_ACL_REJECT ? XVS_REASON_FW_REJECT : XVS_REASON_FW_DROP;
 }
 
 /* Redirect to the switch socket of this queue (its XSKMAP slot); `miss` is
@@ -166,6 +320,7 @@ static __always_inline int zc_queue(struct xdp_md *ctx, const struct xvs_zcq *zq
 				    __u32 slot, __u32 uplink_port, __u64 len)
 {
 	__u64 untagged = len - (pkt->n_vlan ? XVS_VLAN_HLEN : 0);
+	enum xvs_reason r;
 
 	if (pkt->flags & XVS_PKT_F_MCAST)
 		return finish(XVS_REASON_ZC_FLOOD, len);
@@ -173,6 +328,9 @@ static __always_inline int zc_queue(struct xdp_md *ctx, const struct xvs_zcq *zq
 		return finish(XVS_REASON_ZC_OTHER, len);
 	if (untagged > zq->max_len)
 		return finish(XVS_REASON_MTU, len);
+	r = firewall(ctx, pkt, zq->port, len);
+	if (r != XVS_REASON_OK)
+		return finish(r, len);
 	/* the switch never sees this frame: it learns its source from here */
 	learn(pkt, uplink_port);
 	if (pkt->n_vlan && pop_vlan(ctx))
@@ -245,6 +403,9 @@ int xvs_xdp(struct xdp_md *ctx)
 	l2len = XVS_ETH_HLEN + pkt.n_vlan * XVS_VLAN_HLEN;
 	if (len > l2len + mtu)
 		return finish(XVS_REASON_MTU, len);
+	r = firewall(ctx, &pkt, fdb->port, len);
+	if (r != XVS_REASON_OK)
+		return finish(r, len);
 
 	return to_switch(slot, XVS_REASON_TO_VM, XVS_REASON_NO_XSK, len);
 }

@@ -33,6 +33,7 @@
 #define XVS_MAP_FW_CFG "xvs_fw_cfg"
 #define XVS_MAP_FW_GROUPS "xvs_fw_groups"
 #define XVS_MAP_CT "xvs_ct"
+#define XVS_MAP_FW_STATS "xvs_fw_stats"
 
 #define XVS_ACL_MAX_RULES 16384 /* compiled rules of one bank, all ports */
 #define XVS_ACL_MAX_PER_BIND 1024 /* rules one (port, direction) walks */
@@ -122,12 +123,12 @@ struct xvs_acl_bind {
 };
 _Static_assert(sizeof(struct xvs_acl_bind) == 8, "xvs_acl_bind layout");
 
-/* Remote groups: (group, address) is a key of XVS_MAP_FW_GROUPS (a hash;
- * the forwarder keeps its own table of the same keys). */
+/* Remote groups: (group, address) of a bank is a key of XVS_MAP_FW_GROUPS
+ * (a hash; the forwarder keeps its own table of the same keys). */
 struct xvs_fw_group_key {
 	__u16 group;
 	__u8 family;
-	__u8 pad;
+	__u8 bank;
 	__u32 addr[4]; /* network order; IPv4 in [0], the rest 0 */
 };
 _Static_assert(sizeof(struct xvs_fw_group_key) == 20, "xvs_fw_group_key layout");
@@ -150,8 +151,11 @@ struct xvs_fw_cfg {
 	__u32 flags; /* enum xvs_fw_cfg_flags */
 	__u32 timeout[XVS_CT_TO_MAX]; /* seconds */
 	__u32 ct_mask; /* conntrack slots - 1 (the map's size, a power of two) */
+	__u32 seed; /* of the conntrack hash: random per table, so that a guest
+		       cannot aim its flows at one bucket */
+	__u32 pad;
 };
-_Static_assert(sizeof(struct xvs_fw_cfg) == 40, "xvs_fw_cfg layout");
+_Static_assert(sizeof(struct xvs_fw_cfg) == 48, "xvs_fw_cfg layout");
 
 enum xvs_fw_cfg_flags {
 	XVS_FW_CFG_F_ON = 1u << 0, /* some port has rules: evaluate */
@@ -264,6 +268,12 @@ static const char *const xvs_fw_reason_descs[XVS_FW_REASON_MAX] = {
 #undef XVS_X
 };
 #endif
+
+/* Per (port, direction, reason) counters (XVS_MAP_FW_STATS in XDP, a
+ * per-worker table in the forwarder). */
+#define XVS_FW_STAT_IDX(port, dir, reason)                                     \
+	(((__u32)(port) * XVS_FW_DIRS + (__u32)(dir)) * XVS_FW_REASON_MAX + (__u32)(reason))
+#define XVS_FW_STAT_MAX (XVS_MAX_PORTS * XVS_FW_DIRS * XVS_FW_REASON_MAX)
 
 /* The evaluator's answer. */
 struct xvs_fw_verdict {

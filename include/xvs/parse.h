@@ -59,11 +59,12 @@ struct xvs_pkt {
 	__u8 flags; /* enum xvs_pkt_flags */
 	__u16 l3_off; /* offset of the IP header */
 	__u16 l4_off; /* offset of the L4 header, 0 if none */
-	__u16 sport; /* host order; 0 if none */
+	__u16 sport; /* host order; 0 if none. ICMP echo: both the identifier */
 	__u16 dport;
 	__u8 icmp_type;
 	__u8 icmp_code;
-	__u16 pad;
+	__u8 tcp_flags; /* byte 13 of the TCP header */
+	__u8 pad;
 	__u32 saddr[4]; /* network order; IPv4 in [0] */
 	__u32 daddr[4];
 };
@@ -74,6 +75,18 @@ struct xvs_pkt {
 XVS_INLINE __u16 xvs_rd16(const __u8 *p)
 {
 	return (__u16)((p[0] << 8) | p[1]);
+}
+
+#define XVS_ICMP_ECHO_REPLY 0
+#define XVS_ICMP_ECHO 8
+#define XVS_ICMP6_ECHO 128
+#define XVS_ICMP6_ECHO_REPLY 129
+
+XVS_INLINE int xvs_icmp_is_echo(__u8 proto, __u8 type)
+{
+	if (proto == IPPROTO_ICMP)
+		return type == XVS_ICMP_ECHO || type == XVS_ICMP_ECHO_REPLY;
+	return type == XVS_ICMP6_ECHO || type == XVS_ICMP6_ECHO_REPLY;
 }
 
 XVS_INLINE int xvs_parse_l4(const void *data, const void *end, __u32 off, struct xvs_pkt *pkt)
@@ -89,9 +102,11 @@ XVS_INLINE int xvs_parse_l4(const void *data, const void *end, __u32 off, struct
 		/* the whole fixed header: the firewall reads flags */
 		if (!XVS_HAVE(data, end, off, 20) || (p[12] >> 4) < 5)
 			return XVS_REASON_L4_TRUNC;
+		pkt->tcp_flags = p[13];
 		break;
 	case IPPROTO_UDP:
-		if (!XVS_HAVE(data, end, off, 8))
+	case IPPROTO_SCTP: /* ports where UDP has them; the 12-byte common header */
+		if (!XVS_HAVE(data, end, off, pkt->l4proto == IPPROTO_UDP ? 8 : 12))
 			return XVS_REASON_L4_TRUNC;
 		break;
 	case IPPROTO_ICMP:
@@ -101,6 +116,9 @@ XVS_INLINE int xvs_parse_l4(const void *data, const void *end, __u32 off, struct
 		pkt->icmp_type = p[0];
 		pkt->icmp_code = p[1];
 		pkt->l4_off = (__u16)off;
+		/* echo request/reply: the identifier pairs them (conntrack) */
+		if (xvs_icmp_is_echo(pkt->l4proto, p[0]))
+			pkt->sport = pkt->dport = xvs_rd16(p + 4);
 		return XVS_REASON_OK;
 	default:
 		return XVS_REASON_OK; /* a protocol we do not look into */

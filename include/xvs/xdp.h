@@ -151,6 +151,8 @@ _Static_assert(sizeof(struct xvs_cfg) == 8, "xvs_cfg layout");
 	X(ZC_DOWN, DROP, "for a zero-copy VM whose socket is being rebuilt")   \
 	X(NO_XSK, DROP, "VM frame, but no switch socket on this queue")        \
 	X(MTU, DROP, "frame larger than the destination port's MTU")           \
+	X(FW_DROP, DROP, "dropped by the destination VM's firewall (xvs_fw_stats: why)") \
+	X(FW_REJECT, DROP, "rejected by the destination VM's firewall")        \
 	X(RUNT, DROP, "shorter than an Ethernet header")                       \
 	X(VLAN_TRUNC, DROP, "VLAN tag truncated")                              \
 	X(VLAN_DEPTH, DROP, "more VLAN tags than supported")                   \

@@ -1,0 +1,473 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The forwarder's side of the firewall: tables, banks, the evaluator's
+ * environment, conntrack upkeep, counters. See fw.h.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "fw/fw.h"
+
+struct xvs_env {
+	struct fw *fw;
+	struct fw_stats *st; /* NULL: do not count (re-judging) */
+	uint32_t bank;
+};
+
+#include <xvs/fw_eval.h>
+
+XVS_INLINE const struct xvs_acl_rule *xvs_env_rule(struct xvs_env *env, __u32 i)
+{
+	if (i >= XVS_ACL_MAX_RULES)
+		return NULL;
+	return &env->fw->m.rules[XVS_ACL_RULE_IDX(env->bank, i)];
+}
+
+XVS_INLINE int xvs_env_group_has(struct xvs_env *env, const struct xvs_fw_group_key *k)
+{
+	return fw_group_has(env->fw, k);
+}
+
+XVS_INLINE struct xvs_ct_entry *xvs_env_ct(struct xvs_env *env, __u32 slot)
+{
+	if (slot >= env->fw->m.ct_size)
+		return NULL;
+	return &env->fw->m.ct[slot];
+}
+
+XVS_INLINE void xvs_env_hit(struct xvs_env *env, __u32 rule, __u32 bytes)
+{
+	struct xvs_counter *c;
+
+	if (!env->st)
+		return;
+	c = &env->st->rule[XVS_ACL_RULE_IDX(env->bank, rule)];
+	c->packets++;
+	c->bytes += bytes;
+}
+
+static const uint32_t default_timeouts[XVS_CT_TO_MAX] = {
+	[XVS_CT_TO_TCP_SYN] = 60,	[XVS_CT_TO_TCP_EST] = 432000, [XVS_CT_TO_TCP_FIN] = 120,
+	[XVS_CT_TO_TCP_CLOSE] = 10,	[XVS_CT_TO_UDP] = 30,	      [XVS_CT_TO_UDP_STREAM] = 180,
+	[XVS_CT_TO_ICMP] = 30,
+};
+
+static int common_init(struct fw *fw, int nworkers)
+{
+	int i;
+
+	fw->building = -1;
+	fw->nworkers = nworkers;
+	fw->ws = aligned_alloc(64, sizeof(*fw->ws) * (size_t)nworkers);
+	if (!fw->ws)
+		return -ENOMEM;
+	memset(fw->ws, 0, sizeof(*fw->ws) * (size_t)nworkers);
+	for (i = 0; i < nworkers; i++) {
+		/* 512 KiB each, touched only where rules are */
+		fw->ws[i].rule = calloc(2 * XVS_ACL_MAX_RULES, sizeof(struct xvs_counter));
+		if (!fw->ws[i].rule)
+			return -ENOMEM;
+	}
+	for (i = 0; i < 2; i++) {
+		fw->groups[i] = calloc(1, sizeof(*fw->groups[i]));
+		if (!fw->groups[i])
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+static uint32_t random_seed(void)
+{
+	uint32_t s;
+
+	if (getentropy(&s, sizeof(s)))
+		s = (uint32_t)(uintptr_t)&s ^ 0x5bd1e995u;
+	return s;
+}
+
+int fw_init_private(struct fw *fw, int nworkers, uint32_t ct_size)
+{
+	size_t sz[4] = {
+		sizeof(struct xvs_acl_rule) * 2 * XVS_ACL_MAX_RULES,
+		sizeof(struct xvs_acl_bind) * XVS_ACL_BIND_MAX,
+		sizeof(struct xvs_fw_cfg),
+		sizeof(struct xvs_ct_entry) * (size_t)ct_size,
+	};
+	void *p[4] = { NULL };
+	int i, err;
+
+	memset(fw, 0, sizeof(*fw));
+	if (!ct_size || (ct_size & (ct_size - 1)) || nworkers <= 0)
+		return -EINVAL;
+	for (i = 0; i < 4; i++) {
+		/* anonymous mappings: zeroed, untouched pages cost nothing */
+		p[i] = mmap(NULL, sz[i], PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (p[i] == MAP_FAILED) {
+			p[i] = NULL;
+			err = -ENOMEM;
+			goto err_unmap;
+		}
+	}
+	fw->m = (struct fw_mem){ p[0], p[1], p[2], p[3], ct_size };
+	fw->private_mem = true;
+	fw->m.cfg->ct_mask = ct_size - 1;
+	fw->m.cfg->seed = random_seed();
+	memcpy(fw->m.cfg->timeout, default_timeouts, sizeof(default_timeouts));
+	err = common_init(fw, nworkers);
+	if (err) {
+		fw_destroy(fw);
+		return err;
+	}
+	return 0;
+
+err_unmap:
+	for (i = 0; i < 4; i++)
+		if (p[i])
+			munmap(p[i], sz[i]);
+	return err;
+}
+
+int fw_init_shared(struct fw *fw, int nworkers, const struct fw_mem *m)
+{
+	int err;
+
+	memset(fw, 0, sizeof(*fw));
+	if (!m->ct_size || (m->ct_size & (m->ct_size - 1)) || nworkers <= 0)
+		return -EINVAL;
+	fw->m = *m;
+	/* a table that held nothing yet gets its seed; a pinned one that an
+	 * earlier run filled keeps it (its entries are hashed with it) */
+	if (!fw->m.cfg->seed)
+		fw->m.cfg->seed = random_seed();
+	fw->m.cfg->ct_mask = m->ct_size - 1;
+	if (!fw->m.cfg->timeout[XVS_CT_TO_TCP_EST])
+		memcpy(fw->m.cfg->timeout, default_timeouts, sizeof(default_timeouts));
+	err = common_init(fw, nworkers);
+	if (err)
+		fw_destroy(fw);
+	return err;
+}
+
+void fw_destroy(struct fw *fw)
+{
+	int i;
+
+	if (fw->ws)
+		for (i = 0; i < fw->nworkers; i++)
+			free(fw->ws[i].rule);
+	free(fw->ws);
+	for (i = 0; i < 2; i++)
+		free(fw->groups[i]);
+	if (fw->private_mem) {
+		munmap(fw->m.rules, sizeof(struct xvs_acl_rule) * 2 * XVS_ACL_MAX_RULES);
+		munmap(fw->m.binds, sizeof(struct xvs_acl_bind) * XVS_ACL_BIND_MAX);
+		munmap(fw->m.cfg, sizeof(struct xvs_fw_cfg));
+		munmap(fw->m.ct, sizeof(struct xvs_ct_entry) * (size_t)fw->m.ct_size);
+	}
+	memset(fw, 0, sizeof(*fw));
+	fw->building = -1;
+}
+
+void fw_set_timeouts(struct fw *fw, const uint32_t timeout[XVS_CT_TO_MAX])
+{
+	int i;
+
+	for (i = 0; i < XVS_CT_TO_MAX; i++)
+		__atomic_store_n(&fw->m.cfg->timeout[i], timeout[i], __ATOMIC_RELAXED);
+}
+
+void fw_set_on(struct fw *fw, bool on)
+{
+	uint32_t f = __atomic_load_n(&fw->m.cfg->flags, __ATOMIC_RELAXED);
+
+	f = on ? f | XVS_FW_CFG_F_ON : f & ~(uint32_t)XVS_FW_CFG_F_ON;
+	__atomic_store_n(&fw->m.cfg->flags, f, __ATOMIC_RELEASE);
+}
+
+/* ---- banks ---- */
+
+int fw_bank_begin(struct fw *fw)
+{
+	int b = fw_bank(fw) ^ 1;
+
+	memset(&fw->m.binds[XVS_ACL_BIND_IDX(b, 0, 0)], 0,
+	       sizeof(struct xvs_acl_bind) * XVS_MAX_PORTS * XVS_FW_DIRS);
+	memset(fw->groups[b], 0, sizeof(*fw->groups[b]));
+	fw->building = b;
+	return b;
+}
+
+int fw_bank_rules(struct fw *fw, uint32_t first, const struct xvs_acl_rule *r, uint32_t n)
+{
+	if (fw->building < 0)
+		return -EINVAL;
+	if (first > XVS_ACL_MAX_RULES || n > XVS_ACL_MAX_RULES - first)
+		return -E2BIG;
+	memcpy(&fw->m.rules[XVS_ACL_RULE_IDX(fw->building, first)], r, sizeof(*r) * n);
+	return 0;
+}
+
+int fw_bank_bind(struct fw *fw, uint16_t port, int dir, uint32_t first, uint32_t count)
+{
+	if (fw->building < 0 || port >= XVS_MAX_PORTS || dir < 0 || dir >= XVS_FW_DIRS)
+		return -EINVAL;
+	if (first > XVS_ACL_MAX_RULES || count > XVS_ACL_MAX_RULES - first ||
+	    count > XVS_ACL_MAX_PER_BIND)
+		return -E2BIG;
+	fw->m.binds[XVS_ACL_BIND_IDX(fw->building, port, dir)] =
+		(struct xvs_acl_bind){ .first = first, .count = count };
+	return 0;
+}
+
+static uint32_t group_hash(const struct xvs_fw_group_key *k)
+{
+	const uint32_t *w = (const uint32_t *)k;
+	uint32_t h = 0x811c9dc5u, i;
+
+	for (i = 0; i < sizeof(*k) / 4; i++) {
+		h ^= w[i];
+		h *= 0x01000193u;
+		h ^= h >> 15;
+	}
+	return h;
+}
+
+int fw_group_add(struct fw *fw, int bank, uint16_t group, uint8_t family, const uint32_t addr[4])
+{
+	struct xvs_fw_group_key k = { .group = group, .family = family, .bank = (uint8_t)bank };
+	struct fw_groups *g;
+	uint32_t h, i;
+
+	if (bank < 0 || bank > 1)
+		return -EINVAL;
+	g = fw->groups[bank];
+	memcpy(k.addr, addr, sizeof(k.addr));
+	if (fw_group_has(fw, &k))
+		return 0;
+	if (g->n >= XVS_FW_MAX_GROUP_ADDRS)
+		return -ENOSPC;
+	h = group_hash(&k);
+	for (i = 0; i < FW_GROUP_SLOTS; i++) {
+		struct fw_group_slot *s = &g->slot[(h + i) % FW_GROUP_SLOTS];
+
+		if (s->used)
+			continue;
+		s->key = k;
+		/* pairs with the acquire load in fw_group_has() */
+		__atomic_store_n(&s->used, 1, __ATOMIC_RELEASE);
+		g->n++;
+		return 0;
+	}
+	return -ENOSPC;
+}
+
+bool fw_group_has(const struct fw *fw, const struct xvs_fw_group_key *k)
+{
+	const struct fw_groups *g = fw->groups[k->bank & 1];
+	uint32_t h = group_hash(k), i;
+
+	/* at most half full: a miss ends at an empty slot soon */
+	for (i = 0; i < FW_GROUP_SLOTS; i++) {
+		const struct fw_group_slot *s = &g->slot[(h + i) % FW_GROUP_SLOTS];
+
+		if (!__atomic_load_n(&s->used, __ATOMIC_ACQUIRE))
+			return false;
+		if (!memcmp(&s->key, k, sizeof(*k)))
+			return true;
+	}
+	return false;
+}
+
+/* The packet that opened entry e, as the parser would have given it. */
+static void opening_packet(const struct xvs_ct_entry *e, struct xvs_pkt *p)
+{
+	bool lo = e->state & XVS_CT_S_ORIG_LO;
+
+	memset(p, 0, sizeof(*p));
+	memcpy(p->src, e->smac, 6);
+	memcpy(p->dst, e->dmac, 6);
+	if (e->vlan) {
+		p->vlan[0] = e->vlan;
+		p->n_vlan = 1;
+	}
+	p->ethertype = e->ethertype;
+	p->l3 = e->key.family;
+	p->l4proto = e->key.proto;
+	memcpy(p->saddr, lo ? e->key.addr_lo : e->key.addr_hi, 16);
+	memcpy(p->daddr, lo ? e->key.addr_hi : e->key.addr_lo, 16);
+	p->sport = lo ? e->key.port_lo : e->key.port_hi;
+	p->dport = lo ? e->key.port_hi : e->key.port_lo;
+	p->icmp_type = e->icmp_type;
+	p->icmp_code = e->icmp_code;
+	p->tcp_flags = e->tcp_flags;
+	p->l4_off = 1; /* it had an L4 header: it was trackable */
+}
+
+/* Judge entry e again under bank b's rules: the rule that allows it now,
+ * statefully, or -1. */
+static int rejudge(struct fw *fw, const struct xvs_ct_entry *e, uint32_t b)
+{
+	struct xvs_env env = { .fw = fw, .st = NULL, .bank = b };
+	const struct xvs_acl_bind *bind;
+	struct xvs_acl_walk w = { .env = &env, .found = ~0u, .bank = (uint8_t)b };
+	struct xvs_pkt p;
+
+	if (e->key.zone >= XVS_MAX_PORTS || e->dir >= XVS_FW_DIRS)
+		return -1;
+	bind = &fw->m.binds[XVS_ACL_BIND_IDX(b, e->key.zone, e->dir)];
+	if (!bind->count)
+		return -1;
+	opening_packet(e, &p);
+	w.pkt = &p;
+	w.first = bind->first;
+	xvs_acl_walk(&w, bind->count);
+	if (w.found == ~0u || w.action != XVS_ACL_ALLOW || !(w.flags & XVS_ACL_F_STATEFUL))
+		return -1;
+	return (int)w.found;
+}
+
+int fw_commit(struct fw *fw, void (*grace)(void *), void *arg, uint64_t now)
+{
+	int b = fw->building, old, removed = 0, i;
+	uint32_t s;
+
+	if (b < 0)
+		return -EINVAL;
+	old = b ^ 1;
+	/* the bank's writes before the flip: pairs with fw_bank()'s acquire
+	 * (workers) and the grace period (XDP) */
+	__atomic_store_n(&fw->m.cfg->bank, (uint32_t)b, __ATOMIC_RELEASE);
+	fw->building = -1;
+	if (grace)
+		grace(arg);
+	for (i = 0; i < fw->nworkers; i++)
+		memset(&fw->ws[i].rule[XVS_ACL_RULE_IDX(old, 0)], 0,
+		       sizeof(struct xvs_counter) * XVS_ACL_MAX_RULES);
+
+	for (s = 0; s < fw->m.ct_size; s++) {
+		struct xvs_ct_entry *e = &fw->m.ct[s];
+		uint32_t seq = __atomic_load_n(&e->seq, __ATOMIC_ACQUIRE);
+		int rule;
+
+		if (XVS_CT_KIND(seq) != XVS_CT_VALID)
+			continue;
+		if (xvs_ct_expired(fw->m.cfg, e, now)) {
+			xvs_ct_delete(e, seq);
+			continue;
+		}
+		rule = rejudge(fw, e, (uint32_t)b);
+		if (rule < 0) {
+			xvs_ct_delete(e, seq);
+			removed++;
+		} else {
+			__atomic_store_n(&e->rule, (uint32_t)rule, __ATOMIC_RELAXED);
+		}
+	}
+	return removed;
+}
+
+/* ---- workers ---- */
+
+void fw_judge(struct fw *fw, int worker, uint16_t port, int dir, const struct xvs_pkt *pkt,
+	      const void *data, uint32_t caplen, uint32_t len, uint64_t now,
+	      struct xvs_fw_verdict *v)
+{
+	struct fw_stats *st = &fw->ws[worker];
+	struct xvs_env env = { .fw = fw, .st = st, .bank = (uint32_t)fw_bank(fw) };
+	struct xvs_fw_ctx c = {
+		.pkt = pkt,
+		.data = data,
+		.end = (const uint8_t *)data + caplen,
+		.len = len,
+		.zone = port,
+		.dir = (uint8_t)dir,
+		.bank = (uint8_t)env.bank,
+		.now = now,
+		.cfg = fw->m.cfg,
+	};
+	struct xvs_counter *cnt;
+
+	if (port >= XVS_MAX_PORTS || dir < 0 || dir >= XVS_FW_DIRS) {
+		xvs_fw_set(v, XVS_ACL_DROP, XVS_FW_NO_MATCH, ~0u);
+		return;
+	}
+	c.bind = fw->m.binds[XVS_ACL_BIND_IDX(env.bank, port, dir)];
+	xvs_fw_eval(&env, &c, v);
+	cnt = &st->reason[XVS_FW_STAT_IDX(port, dir, v->reason)];
+	cnt->packets++;
+	cnt->bytes += len;
+}
+
+/* ---- conntrack upkeep, counters ---- */
+
+void fw_ct_sweep(struct fw *fw, uint32_t from, uint32_t n, uint64_t now, struct fw_ct_usage *u)
+{
+	uint32_t i;
+
+	u->size = fw->m.ct_size;
+	if (n > fw->m.ct_size)
+		n = fw->m.ct_size;
+	for (i = 0; i < n; i++) {
+		struct xvs_ct_entry *e = &fw->m.ct[(from + i) & (fw->m.ct_size - 1)];
+		uint32_t seq = __atomic_load_n(&e->seq, __ATOMIC_ACQUIRE);
+
+		if (XVS_CT_KIND(seq) != XVS_CT_VALID)
+			continue;
+		if (xvs_ct_expired(fw->m.cfg, e, now)) {
+			xvs_ct_delete(e, seq);
+			u->expired++;
+		} else {
+			u->live++;
+		}
+	}
+}
+
+int fw_ct_flush_zone(struct fw *fw, uint16_t zone)
+{
+	uint32_t s;
+	int n = 0;
+
+	for (s = 0; s < fw->m.ct_size; s++) {
+		struct xvs_ct_entry *e = &fw->m.ct[s];
+		uint32_t seq = __atomic_load_n(&e->seq, __ATOMIC_ACQUIRE);
+
+		if (XVS_CT_KIND(seq) == XVS_CT_VALID && e->key.zone == zone) {
+			xvs_ct_delete(e, seq);
+			n++;
+		}
+	}
+	return n;
+}
+
+void fw_sum_reason(const struct fw *fw, uint16_t port, int dir, struct xvs_counter out[XVS_FW_REASON_MAX])
+{
+	int w, r;
+
+	memset(out, 0, sizeof(*out) * XVS_FW_REASON_MAX);
+	if (port >= XVS_MAX_PORTS || dir < 0 || dir >= XVS_FW_DIRS)
+		return;
+	for (w = 0; w < fw->nworkers; w++)
+		for (r = 0; r < XVS_FW_REASON_MAX; r++) {
+			const struct xvs_counter *c = &fw->ws[w].reason[XVS_FW_STAT_IDX(port, dir, r)];
+
+			out[r].packets += c->packets;
+			out[r].bytes += c->bytes;
+		}
+}
+
+void fw_sum_rule(const struct fw *fw, uint32_t rule, struct xvs_counter *out)
+{
+	uint32_t idx = XVS_ACL_RULE_IDX(fw_bank(fw), rule);
+	int w;
+
+	memset(out, 0, sizeof(*out));
+	if (rule >= XVS_ACL_MAX_RULES)
+		return;
+	for (w = 0; w < fw->nworkers; w++) {
+		out->packets += fw->ws[w].rule[idx].packets;
+		out->bytes += fw->ws[w].rule[idx].bytes;
+	}
+}
