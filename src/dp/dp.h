@@ -23,6 +23,7 @@
 
 #include "dp/fdb.h"
 #include "dp/zc.h"
+#include "fw/fw.h"
 #include "vhost/vu_dev.h"
 #include "xsk/uplink.h"
 
@@ -31,6 +32,10 @@
 #define DP_MAX_WORKERS 64
 #define DP_MAX_PORT_QUEUES 64 /* queue pairs of a VM, sockets of an uplink */
 #define DP_NAME_MAX 32 /* port names, with the NUL */
+/* Bytes of a guest's frame copied out before it is judged: the Ethernet
+ * header always; with a firewall on the port, the first DP_HDR_COPY (what
+ * the parser and the firewall read). What was copied is what is sent. */
+#define DP_HDR_COPY 256
 
 enum dp_poll {
 	DP_POLL_ADAPTIVE, /* busy while traffic flows, sleep on kicks when idle */
@@ -58,6 +63,10 @@ struct dp_port_stats {
 					uplink's, a gateway's) */
 	uint64_t learn_limit; /* frames from addresses past the port's max-macs:
 				 forwarded, not learned */
+	uint64_t drop_fw_from; /* VM: its frame refused by its from-vm rules */
+	uint64_t drop_fw_to; /* VM: a frame for it refused by its to-vm rules */
+	uint64_t drop_fw_malformed; /* VM: its frame unparsable with a firewall on
+				       (headers past DP_HDR_COPY bytes included) */
 };
 
 enum dp_port_type {
@@ -116,10 +125,15 @@ struct dp_worker {
 	/* burst scratch, owned by the worker: each frame as segments (after
 	 * `skip` bytes of virtio-net header), its VLAN, length, destination */
 	struct vq_chain chains[DP_BURST];
-	/* a guest's frame's Ethernet header, copied once: what is checked and
-	 * switched on is what goes to the wire (the guest may rewrite its
-	 * buffer meanwhile) */
-	uint8_t hdr[DP_BURST][14];
+	/* a frame's first hcap bytes, copied once (a guest's: always its
+	 * Ethernet header, more when judged): what is checked and switched on
+	 * is what goes on (the guest may rewrite its buffer meanwhile); 0:
+	 * not copied (frames in host memory) */
+	uint8_t hdr[DP_BURST][DP_HDR_COPY];
+	uint16_t hcap[DP_BURST];
+	int8_t parsed[DP_BURST]; /* 1: pkt[i] is hdr[i] parsed, -1: malformed, 0: not yet */
+	struct xvs_pkt pkt[DP_BURST];
+	uint64_t now; /* of the burst, for the firewall */
 	uint16_t dst[DP_BURST];
 	bool held[DP_BURST]; /* its guest buffer is lent to the kernel (zc) */
 	uint16_t vlan[DP_BURST];
@@ -142,6 +156,7 @@ struct dp {
 	int xdp_fdb_fd; /* the XDP program's FDB, once an uplink is open; -1 */
 	const struct xdpmaps *maps; /* the XDP maps, once an uplink is open */
 	int zc_ports; /* ports with zero-copy configured: 0 skips poll_zc */
+	struct fw *fw; /* the firewall's tables, or NULL (set before dp_start) */
 	int stop;
 };
 

@@ -18,6 +18,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "base/clock.h"
 #include "dp/dp.h"
 
 #define DST_FLOOD 0xfffe
@@ -58,28 +59,109 @@ static bool wanted(const struct dp_worker *w, int i, uint16_t match, const struc
 	return match != DST_FLOOD || dst->type == DP_PORT_UPLINK || w->vlan[i] == dst->vlan;
 }
 
+/* Frame i as segments for delivery: its copied prefix (what was judged),
+ * then the rest from where it lies. iov has room for VQ_MAX_SEGS + 1. */
+static int frame_iov(const struct dp_worker *w, int i, uint32_t skip, struct vq_iov *iov)
+{
+	const struct vq_chain *c = &w->chains[i];
+	uint32_t off = skip + w->hcap[i];
+	int n = 0, s;
+
+	if (w->hcap[i])
+		iov[n++] = (struct vq_iov){ (uint8_t *)w->hdr[i], w->hcap[i] };
+	for (s = 0; s < c->nseg; s++) {
+		if (off >= c->seg[s].len) {
+			off -= c->seg[s].len;
+			continue;
+		}
+		iov[n++] = (struct vq_iov){ c->seg[s].base + off, c->seg[s].len - off };
+		off = 0;
+	}
+	return n;
+}
+
+/* Copy the first `want` bytes of frame i (at most its length), after
+ * `skip`, into hdr[i]; what is there already stays (it was checked). */
+static void take_prefix(struct dp_worker *w, int i, uint32_t skip, uint32_t want)
+{
+	const struct vq_chain *c = &w->chains[i];
+	uint32_t have = w->hcap[i], n = want < w->len[i] ? want : w->len[i];
+
+	if (n <= have)
+		return;
+	if (c->seg[0].len >= skip + n)
+		memcpy(w->hdr[i] + have, c->seg[0].base + skip + have, n - have);
+	else
+		vq_iov_read(c->seg, c->nseg, skip + have, w->hdr[i] + have, n - have);
+	w->hcap[i] = (uint16_t)n;
+}
+
+/* Parse frame i's copy once (taking DP_HDR_COPY bytes first). */
+static bool fw_parse(struct dp_worker *w, int i, uint32_t skip)
+{
+	if (!w->parsed[i]) {
+		take_prefix(w, i, skip, DP_HDR_COPY);
+		memset(&w->pkt[i], 0, sizeof(w->pkt[i]));
+		w->parsed[i] = xvs_parse(w->hdr[i], w->hdr[i] + w->hcap[i], w->len[i], &w->pkt[i]) ==
+					       XVS_REASON_OK ? 1 : -1;
+	}
+	return w->parsed[i] > 0;
+}
+
+/* Judge frame i for VM port p in direction dir; false: refused (counted). */
+static bool fw_pass(struct dp_worker *w, struct dp_port *p, int dir, int i, uint32_t skip)
+{
+	struct xvs_fw_verdict v;
+
+	if (!fw_parse(w, i, skip)) {
+		__atomic_fetch_add(&p->st.drop_fw_malformed, 1, __ATOMIC_RELAXED);
+		return false;
+	}
+	fw_judge(w->dp->fw, w->id, p->id, dir, &w->pkt[i], w->hdr[i], w->hcap[i], w->len[i],
+		 w->now, &v);
+	if (likely(v.action == XVS_ACL_ALLOW))
+		return true;
+	if (dir == XVS_FW_FROM_VM)
+		__atomic_fetch_add(&p->st.drop_fw_from, 1, __ATOMIC_RELAXED);
+	else
+		__atomic_fetch_add(&p->st.drop_fw_to, 1, __ATOMIC_RELAXED);
+	return false;
+}
+
+static bool fw_on(const struct dp *dp, const struct dp_port *p, int dir)
+{
+	return dp->fw && p->type == DP_PORT_VHOST && fw_active(dp->fw, p->id, dir);
+}
+
 static void deliver_vhost(struct dp_worker *w, struct dp_port *src, struct dp_port *dst, int q,
 			  int from, int n, uint16_t match, uint32_t skip)
 {
 	struct vq *vq = rx_vq(dst, q);
-	int i, r;
+	struct vq_iov iov[VQ_MAX_SEGS + 1];
+	bool judge = fw_on(w->dp, dst, XVS_FW_TO_VM), ok[DP_BURST];
+	int i, r, niov;
 
+	/* judged before the lock: the ring lock covers ring work only */
+	for (i = from; i < n; i++)
+		ok[i] = wanted(w, i, match, dst) &&
+			(!judge || fw_pass(w, dst, XVS_FW_TO_VM, i, skip));
 	vq_lock(vq);
 	if (!vq->ready) {
 		vq_unlock(vq);
 		for (i = from; i < n; i++)
-			if (wanted(w, i, match, dst))
+			if (ok[i])
 				__atomic_fetch_add(&src->st.drop_dst_down, 1, __ATOMIC_RELAXED);
 		return;
 	}
 	for (i = from; i < n; i++) {
-		if (!wanted(w, i, match, dst))
+		if (!ok[i])
 			continue;
 		if (w->len[i] > dst->mtu + 14u) {
 			vq->st.drop_too_big++;
 			continue;
 		}
-		r = vq_enqueue(vq, w->chains[i].seg, w->chains[i].nseg, skip, w->len[i]);
+		niov = frame_iov(w, i, skip, iov);
+		r = vq_enqueue(vq, iov, niov, 0, w->len[i]);
 		if (r == -EFAULT) {
 			signal_broken(w->dp, dst, vq->err);
 			break;
@@ -117,8 +199,8 @@ static void copy_out(const struct vq_chain *ch, uint32_t skip, uint32_t len, uin
 
 /* Write frame k, a guest's, into its UMEM buffers: the Ethernet header
  * from the worker's copy (the one that was checked), the VLAN tag if it
- * has one, then the rest from guest memory (the first 18 bytes are in the
- * first buffer: frame_size >= 2048). */
+ * has one, the rest of the copy, then the rest from guest memory (the
+ * copy fits the first buffer: frame_size >= 2048). */
 static void fill_uplink_frame(void *arg, int k, uint8_t *const *buf, int nbuf)
 {
 	struct fill_ctx *c = arg;
@@ -129,7 +211,9 @@ static void fill_uplink_frame(void *arg, int k, uint8_t *const *buf, int nbuf)
 
 	(void)nbuf;
 	at = dp_put_l2(buf[0], h, w->vlan[i]);
-	copy_out(&w->chains[i], c->skip + ETH_HLEN, w->len[i] - ETH_HLEN, buf, c->frame_size, at);
+	memcpy(buf[0] + at, h + ETH_HLEN, w->hcap[i] - ETH_HLEN);
+	at += w->hcap[i] - ETH_HLEN;
+	copy_out(&w->chains[i], c->skip + w->hcap[i], w->len[i] - w->hcap[i], buf, c->frame_size, at);
 }
 
 static void deliver_uplink(struct dp_worker *w, struct dp_port *src, struct dp_port *dst, int q,
@@ -305,21 +389,14 @@ static void switch_burst(struct dp_worker *w, struct dp_port *src, int q, int n,
 		flood(w, src, q, n, skip);
 }
 
-/* Copy a guest frame's Ethernet header (the frame is at least that long). */
-static inline void take_hdr(uint8_t *h, const struct vq_chain *c, uint32_t hdr_len)
-{
-	if (c->seg[0].len >= hdr_len + ETH_HLEN)
-		memcpy(h, c->seg[0].base + hdr_len, ETH_HLEN);
-	else
-		vq_iov_read(c->seg, c->nseg, hdr_len, h, ETH_HLEN);
-}
-
 int dp_tx_burst(struct dp_worker *w, struct dp_port *src, int vring)
 {
 	struct vq *txq = &src->dev.vr[vring].vq;
 	int avail, n = 0, i, r;
 	const char *broken = NULL;
+	uint32_t want;
 	uint8_t hdr_len;
+	bool fw_from;
 
 	if (!vq_trylock(txq))
 		return 0;
@@ -328,6 +405,9 @@ int dp_tx_burst(struct dp_worker *w, struct dp_port *src, int vring)
 		return 0;
 	}
 	hdr_len = txq->hdr_len;
+	fw_from = fw_on(w->dp, src, XVS_FW_FROM_VM);
+	want = fw_from ? DP_HDR_COPY : ETH_HLEN;
+	w->now = w->dp->fw ? clock_now_ns() : 0;
 	avail = vq_avail_count(txq);
 	if (avail < 0) {
 		broken = txq->err;
@@ -347,13 +427,16 @@ int dp_tx_burst(struct dp_worker *w, struct dp_port *src, int vring)
 		w->dst[n] = DST_DROP;
 		w->held[n] = false;
 		w->vlan[n] = src->vlan;
+		w->hcap[n] = 0;
+		w->parsed[n] = 0;
+		w->len[n] = c->len - hdr_len;
 		if (r == -EMSGSIZE) {
 			txq->st.drop_segs++;
 		} else if (c->len < hdr_len + 14u) {
 			txq->st.drop_runt++;
 		} else if (c->len - hdr_len > src->mtu + 14u) {
 			txq->st.drop_too_big++;
-		} else if (take_hdr(w->hdr[n], c, hdr_len),
+		} else if (take_prefix(w, n, hdr_len, want),
 			   unlikely(is_vlan_tpid((uint16_t)(w->hdr[n][12] << 8 | w->hdr[n][13])))) {
 			/* an access port's frames are untagged: a tag of the
 			 * guest's own would pass to the trunk as its VLAN */
@@ -364,10 +447,11 @@ int dp_tx_burst(struct dp_worker *w, struct dp_port *src, int vring)
 			 * misses. */
 			if (c->seg[0].len > 64)
 				__builtin_prefetch(c->seg[0].base + 64);
-			w->len[n] = c->len - hdr_len;
-			w->dst[n] = 0; /* to classify */
 			txq->st.packets++;
 			txq->st.bytes += w->len[n];
+			/* judged on the copy; to classify if it passes */
+			if (!fw_from || fw_pass(w, src, XVS_FW_FROM_VM, n, hdr_len))
+				w->dst[n] = 0;
 		}
 	}
 	switch_burst(w, src, vring / 2, n, hdr_len);
@@ -396,6 +480,8 @@ static bool take_uplink_frame(struct dp_worker *w, int i, uint32_t len, uint16_t
 	uint16_t type = l0 >= 14 ? (uint16_t)(d[12] << 8 | d[13]) : 0;
 
 	w->dst[i] = DST_DROP;
+	w->hcap[i] = 0;
+	w->parsed[i] = 0;
 	if (l0 < 14)
 		return false;
 	w->vlan[i] = vid;

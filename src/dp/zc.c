@@ -400,7 +400,7 @@ int dp_zc_tx(struct dp_worker *w, struct dp_port *src, int *idx, int k, uint32_t
 			count = &z->st.tx_copy_nosg;
 		else if (z->tx_guest >= guest_max)
 			count = &z->st.tx_copy_busy;
-		else if ((npieces = count_pieces(c, skip + ETH_HLEN, chunk)) > ZC_TX_MAX_DESC - 1)
+		else if ((npieces = count_pieces(c, skip + w->hcap[i], chunk)) > ZC_TX_MAX_DESC - 1)
 			count = &z->st.tx_copy_segs;
 		else
 			count = NULL;
@@ -419,14 +419,18 @@ int dp_zc_tx(struct dp_worker *w, struct dp_port *src, int *idx, int k, uint32_t
 			.slot = z->free_slot[--z->nfree],
 		};
 		sb = z->s.area + z->tx[z->tx_tail % DP_ZC_RING].slot;
+		/* the checked copy first (the Ethernet header, and all that
+		 * was judged), then the rest from guest memory */
 		hl = dp_put_l2(sb, w->hdr[i], w->vlan[i]);
+		memcpy(sb + hl, w->hdr[i] + ETH_HLEN, w->hcap[i] - ETH_HLEN);
+		hl += w->hcap[i] - ETH_HLEN;
 		if (whole) {
-			vq_iov_read(c->seg, c->nseg, skip + ETH_HLEN, sb + hl, len - ETH_HLEN);
+			vq_iov_read(c->seg, c->nseg, skip + w->hcap[i], sb + hl, len - w->hcap[i]);
 			*xsk_ring_prod__tx_desc(&z->s.tx, pos) = (struct xdp_desc){
 				.addr = z->tx[z->tx_tail % DP_ZC_RING].slot, .len = wire };
 			(*count)++;
 		} else {
-			uint32_t s, sk = skip + ETH_HLEN;
+			uint32_t s, sk = skip + w->hcap[i];
 
 			*xsk_ring_prod__tx_desc(&z->s.tx, pos) = (struct xdp_desc){
 				.addr = z->tx[z->tx_tail % DP_ZC_RING].slot,
