@@ -59,37 +59,18 @@ static bool wanted(const struct dp_worker *w, int i, uint16_t match, const struc
 	return match != DST_FLOOD || dst->type == DP_PORT_UPLINK || w->vlan[i] == dst->vlan;
 }
 
-/* Frame i as segments for delivery: its copied prefix (what was judged),
- * then the rest from where it lies. iov has room for VQ_MAX_SEGS + 1. */
-static int frame_iov(const struct dp_worker *w, int i, uint32_t skip, struct vq_iov *iov)
-{
-	const struct vq_chain *c = &w->chains[i];
-	uint32_t off = skip + w->hcap[i];
-	int n = 0, s;
-
-	if (w->hcap[i])
-		iov[n++] = (struct vq_iov){ (uint8_t *)w->hdr[i], w->hcap[i] };
-	for (s = 0; s < c->nseg; s++) {
-		if (off >= c->seg[s].len) {
-			off -= c->seg[s].len;
-			continue;
-		}
-		iov[n++] = (struct vq_iov){ c->seg[s].base + off, c->seg[s].len - off };
-		off = 0;
-	}
-	return n;
-}
-
 /* Copy the first `want` bytes of frame i (at most its length), after
  * `skip`, into hdr[i]; what is there already stays (it was checked). */
-static void take_prefix(struct dp_worker *w, int i, uint32_t skip, uint32_t want)
+static inline void take_prefix(struct dp_worker *w, int i, uint32_t skip, uint32_t want)
 {
 	const struct vq_chain *c = &w->chains[i];
 	uint32_t have = w->hcap[i], n = want < w->len[i] ? want : w->len[i];
 
 	if (n <= have)
 		return;
-	if (c->seg[0].len >= skip + n)
+	if (n == ETH_HLEN && c->seg[0].len >= skip + ETH_HLEN)
+		memcpy(w->hdr[i], c->seg[0].base + skip, ETH_HLEN); /* the usual case, inline */
+	else if (c->seg[0].len >= skip + n)
 		memcpy(w->hdr[i] + have, c->seg[0].base + skip + have, n - have);
 	else
 		vq_iov_read(c->seg, c->nseg, skip + have, w->hdr[i] + have, n - have);
@@ -137,31 +118,32 @@ static void deliver_vhost(struct dp_worker *w, struct dp_port *src, struct dp_po
 			  int from, int n, uint16_t match, uint32_t skip)
 {
 	struct vq *vq = rx_vq(dst, q);
-	struct vq_iov iov[VQ_MAX_SEGS + 1];
 	bool judge = fw_on(w->dp, dst, XVS_FW_TO_VM), ok[DP_BURST];
-	int i, r, niov;
+	int i, r;
 
 	/* judged before the lock: the ring lock covers ring work only */
-	for (i = from; i < n; i++)
-		ok[i] = wanted(w, i, match, dst) &&
-			(!judge || fw_pass(w, dst, XVS_FW_TO_VM, i, skip));
+	if (unlikely(judge))
+		for (i = from; i < n; i++)
+			ok[i] = wanted(w, i, match, dst) && fw_pass(w, dst, XVS_FW_TO_VM, i, skip);
 	vq_lock(vq);
 	if (!vq->ready) {
 		vq_unlock(vq);
 		for (i = from; i < n; i++)
-			if (ok[i])
+			if (judge ? ok[i] : wanted(w, i, match, dst))
 				__atomic_fetch_add(&src->st.drop_dst_down, 1, __ATOMIC_RELAXED);
 		return;
 	}
 	for (i = from; i < n; i++) {
-		if (!ok[i])
+		if (judge ? !ok[i] : !wanted(w, i, match, dst))
 			continue;
 		if (w->len[i] > dst->mtu + 14u) {
 			vq->st.drop_too_big++;
 			continue;
 		}
-		niov = frame_iov(w, i, skip, iov);
-		r = vq_enqueue(vq, iov, niov, 0, w->len[i]);
+		/* from where the frame lies, its head from the copy (what
+		 * was checked and judged) */
+		r = vq_enqueue_head(vq, w->chains[i].seg, w->chains[i].nseg, skip, w->len[i],
+				    w->hdr[i], w->hcap[i]);
 		if (r == -EFAULT) {
 			signal_broken(w->dp, dst, vq->err);
 			break;
@@ -406,6 +388,7 @@ int dp_tx_burst(struct dp_worker *w, struct dp_port *src, int vring)
 	}
 	hdr_len = txq->hdr_len;
 	fw_from = fw_on(w->dp, src, XVS_FW_FROM_VM);
+	/* the Ethernet header; all that is judged with a firewall */
 	want = fw_from ? DP_HDR_COPY : ETH_HLEN;
 	w->now = w->dp->fw ? clock_now_ns() : 0;
 	avail = vq_avail_count(txq);

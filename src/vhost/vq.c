@@ -381,7 +381,37 @@ static void write_hdr(const struct vq_chain *c, uint8_t hdr_len, uint16_t num_bu
 		memcpy(d + 10, &num_buffers, 2);
 }
 
+/* Write head[0, n) over the first bytes of the frame just laid into
+ * chains[0, nch) (after the virtio-net header of the first). */
+static void overwrite_head(const struct vq_chain *chains, int nch, uint32_t off,
+			   const uint8_t *head, uint32_t n)
+{
+	int c, s;
+
+	for (c = 0; c < nch && n; c++, off = 0) {
+		for (s = 0; s < chains[c].nseg && n; s++) {
+			uint32_t l = chains[c].seg[s].len, k;
+
+			if (off >= l) {
+				off -= l;
+				continue;
+			}
+			k = l - off < n ? l - off : n;
+			memcpy(chains[c].seg[s].base + off, head, k);
+			head += k;
+			n -= k;
+			off = 0;
+		}
+	}
+}
+
 int vq_enqueue(struct vq *vq, const struct vq_iov *src, int nsrc, uint32_t skip, uint32_t len)
+{
+	return vq_enqueue_head(vq, src, nsrc, skip, len, NULL, 0);
+}
+
+int vq_enqueue_head(struct vq *vq, const struct vq_iov *src, int nsrc, uint32_t skip, uint32_t len,
+		    const uint8_t *head, uint32_t head_len)
 {
 	/* Chains of one frame: at most VQ_MAX_SEGS buffers (a 9000-byte frame
 	 * takes 6 of Linux's mergeable buffers). */
@@ -440,6 +470,13 @@ int vq_enqueue(struct vq *vq, const struct vq_iov *src, int nsrc, uint32_t skip,
 		    c->seg[0].len >= off + left) {
 			/* the usual case: one piece into one buffer */
 			memcpy(c->seg[0].base + off, src[si].base + soff, left);
+			if (head && n == 1) { /* the checked head over what was read */
+				if (head_len == 14) /* an Ethernet header: inline */
+					memcpy(c->seg[0].base + off, head, 14);
+				else
+					memcpy(c->seg[0].base + off, head, head_len);
+				head = NULL;
+			}
 			put = left;
 		} else {
 			put = copy_into(c, off, src, nsrc, &si, &soff, left < room ? left : room);
@@ -448,6 +485,18 @@ int vq_enqueue(struct vq *vq, const struct vq_iov *src, int nsrc, uint32_t skip,
 		c->len = put + off; /* now: bytes written into this chain */
 	} while (left);
 
+	/* chains[k].len is what was written into chain k */
+	if (head) {
+		uint32_t written = 0;
+
+		for (i = 0; i < n; i++)
+			written += chains[i].len;
+		/* every chain but the last is full: the first bytes written
+		 * are the first bytes of the segments, in order */
+		if (head_len > written - vq->hdr_len)
+			head_len = written - vq->hdr_len;
+		overwrite_head(chains, n, vq->hdr_len, head, head_len);
+	}
 	write_hdr(&chains[0], vq->hdr_len, (uint16_t)n);
 	for (i = 0; i < n; i++)
 		vq_push(vq, chains[i].head, chains[i].len);

@@ -160,6 +160,10 @@ void vq_kick_disable(struct vq *vq);
  * Returns 0, -ENOBUFS (not enough buffers: nothing consumed, counted),
  * -EFAULT (guest violation). */
 int vq_enqueue(struct vq *vq, const struct vq_iov *src, int nsrc, uint32_t skip, uint32_t len);
+/* The same, then the frame's first head_len bytes (≤ len) replaced by
+ * head: a checked copy of them (the source may have changed since). */
+int vq_enqueue_head(struct vq *vq, const struct vq_iov *src, int nsrc, uint32_t skip, uint32_t len,
+		    const uint8_t *head, uint32_t head_len);
 
 /* Gather up to `n` bytes after `skip` from segments into `dst`; returns
  * the bytes copied. */
