@@ -779,6 +779,45 @@ static void rx_frame_fits_one_buffer(void **state)
 	assert_int_equal(fx.vq.st.drop_no_buf, 0);
 }
 
+/* vq_enqueue_head: the frame is read from the source, its first bytes
+ * from the checked copy (the source is guest memory that may have been
+ * rewritten since the check): in one buffer, and when the head straddles
+ * descriptors. */
+static void rx_head_from_checked_copy(void **state)
+{
+	uint8_t frame[100], head[40];
+	struct vq_iov src = { frame, sizeof(frame) };
+	uint64_t b = post_rx(0, RX_BUF);
+	uint8_t *p = gpa_ptr(&fx.g, b);
+
+	(void)state;
+	fill_pattern(frame, sizeof(frame), 40);
+	fill_pattern(head, sizeof(head), 41);
+	assert_int_equal(vq_enqueue_head(&fx.vq, &src, 1, 0, sizeof(frame), head, 14), 0);
+	vq_flush(&fx.vq);
+	assert_memory_equal(p + 12, head, 14);
+	assert_memory_equal(p + 12 + 14, frame + 14, 100 - 14);
+	assert_int_equal(p[112], 0xee);
+
+	/* 40 bytes of head over a 5 + 20 + 200 chain */
+	{
+		uint64_t x = rx_buf(5), y = rx_buf(20), z = rx_buf(200);
+		uint8_t *px = gpa_ptr(&fx.g, x), *py = gpa_ptr(&fx.g, y), *pz = gpa_ptr(&fx.g, z);
+
+		drv_desc(&fx.r, 1, x, 5, VRING_DESC_F_WRITE | VRING_DESC_F_NEXT, 2);
+		drv_desc(&fx.r, 2, y, 20, VRING_DESC_F_WRITE | VRING_DESC_F_NEXT, 3);
+		drv_desc(&fx.r, 3, z, 200, VRING_DESC_F_WRITE, 0);
+		drv_post(&fx.r, 1);
+		assert_int_equal(vq_enqueue_head(&fx.vq, &src, 1, 0, sizeof(frame), head, 40), 0);
+		vq_flush(&fx.vq);
+		(void)px;
+		assert_memory_equal(py + 7, head, 13); /* 12-byte header: 5 + 7 */
+		assert_memory_equal(pz, head + 13, 27);
+		assert_memory_equal(pz + 27, frame + 40, 60);
+		assert_int_equal(pz[87], 0xee);
+	}
+}
+
 /* Without VERSION_1 or MRG_RXBUF the header is the 10-byte one. */
 static void rx_legacy_header(void **state)
 {
@@ -1342,6 +1381,7 @@ int main(void)
 		T1(fault_rx_too_many_segments),
 		T1(fault_after_max_segments),
 		T1(rx_frame_fits_one_buffer),
+		T1(rx_head_from_checked_copy),
 		T1(rx_legacy_header),
 		T1(rx_header_split_over_descriptors),
 		T1(rx_mergeable_spans_three_buffers),
