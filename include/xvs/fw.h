@@ -34,6 +34,7 @@
 #define XVS_MAP_FW_GROUPS "xvs_fw_groups"
 #define XVS_MAP_CT "xvs_ct"
 #define XVS_MAP_FW_STATS "xvs_fw_stats"
+#define XVS_MAP_FW_RL "xvs_fw_rl"
 
 #define XVS_ACL_MAX_RULES 16384 /* compiled rules of one bank, all ports */
 #define XVS_ACL_MAX_PER_BIND 1024 /* rules one (port, direction) walks */
@@ -153,7 +154,8 @@ struct xvs_fw_cfg {
 	__u32 ct_mask; /* conntrack slots - 1 (the map's size, a power of two) */
 	__u32 seed; /* of the conntrack hash: random per table, so that a guest
 		       cannot aim its flows at one bucket */
-	__u32 pad;
+	__u32 reject_rate; /* answers to rejected packets per port and second;
+			      0: reject drops silently */
 };
 _Static_assert(sizeof(struct xvs_fw_cfg) == 48, "xvs_fw_cfg layout");
 
@@ -268,6 +270,20 @@ static const char *const xvs_fw_reason_descs[XVS_FW_REASON_MAX] = {
 #undef XVS_X
 };
 #endif
+
+/*
+ * The answer rate limit of a port (XVS_MAP_FW_RL, mmapable, indexed by
+ * port; XDP and the forwarder count in the same one): at most
+ * xvs_fw_cfg.reject_rate answers per window of 2^30 ns. The first to see a
+ * new window claims it by compare-and-swap and restarts the count.
+ */
+#define XVS_FW_RL_SHIFT 30
+struct xvs_fw_rl {
+	__u64 window; /* now >> XVS_FW_RL_SHIFT of the window being counted */
+	__u32 count; /* answers sent in it */
+	__u32 pad;
+};
+_Static_assert(sizeof(struct xvs_fw_rl) == 16, "xvs_fw_rl layout");
 
 /* Per (port, direction, reason) counters (XVS_MAP_FW_STATS in XDP, a
  * per-worker table in the forwarder). */

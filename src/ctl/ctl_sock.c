@@ -224,13 +224,15 @@ static void show_port(struct xvsd *x, struct out *o, const struct dp_port *p)
 	     "connects=%" PRIu64 " disconnects=%" PRIu64 " broken=%" PRIu64
 	     " features=0x%" PRIx64 " memory_mib=%" PRIu64 " memory_sealed=%s mem_faults=%" PRIu64
 	     " macs=%u drop_hairpin=%" PRIu64 " drop_dst_down=%" PRIu64 " drop_vlan_tagged=%" PRIu64
-	     " drop_src_protected=%" PRIu64 " learn_limit=%" PRIu64 "\n",
+	     " drop_src_protected=%" PRIu64 " learn_limit=%" PRIu64 " drop_fw_from=%" PRIu64
+	     " drop_fw_to=%" PRIu64 " drop_fw_malformed=%" PRIu64 "\n",
 	     p->name, port_state(p), v->mode == CFG_VU_SERVER ? "server" : "client", v->socket,
 	     p->vlan, p->mtu, p->queues, p->dev.st.connects, p->dev.st.disconnects,
 	     p->dev.st.broken, p->dev.features, p->dev.mem ? p->dev.mem->total >> 20 : 0,
 	     !p->dev.mem ? "-" : p->dev.mem->sealed ? "yes" : "no", p->dev.st.mem_faults,
 	     fdb_port_learned(&x->dp.fdb, p->id), p->st.drop_hairpin, p->st.drop_dst_down,
-	     p->st.drop_vlan_tagged, p->st.drop_src_protected, p->st.learn_limit);
+	     p->st.drop_vlan_tagged, p->st.drop_src_protected, p->st.learn_limit,
+	     p->st.drop_fw_from, p->st.drop_fw_to, p->st.drop_fw_malformed);
 	for (q = 0; q < p->queues; q++) {
 		const struct vq *rx = &p->dev.vr[2 * q + 1].vq; /* guest TX: switch rx */
 		const struct vq *tx = &p->dev.vr[2 * q].vq;
@@ -273,6 +275,89 @@ static void cmd_show(struct xvsd *x, struct out *o, const char *arg)
 
 		if (p && (!arg || !*arg || !strcmp(arg, p->name)))
 			show_port(x, o, p);
+	}
+}
+
+/* ---- firewall ---- */
+
+static const char *const fw_action_names[] = {
+	[XVS_ACL_ALLOW] = "allow", [XVS_ACL_DROP] = "drop", [XVS_ACL_REJECT] = "reject",
+	[XVS_ACL_COUNT] = "count",
+};
+
+/* XDP's and the forwarder's counters of compiled rule r, together. */
+static void fw_rule_counts(struct xvsd *x, uint32_t r, struct xvs_counter *c)
+{
+	struct xvs_counter k;
+
+	fw_sum_rule(&x->fws.fw, r, c);
+	if (!fwmaps__rule_stats(&x->fws.maps, fw_bank(&x->fws.fw), r, &k)) {
+		c->packets += k.packets;
+		c->bytes += k.bytes;
+	}
+}
+
+static void fw_show_bind(struct xvsd *x, struct out *o, const struct dp_port *p, int dir)
+{
+	const struct fw *fw = &x->fws.fw;
+	int b = fw_bank(fw), r;
+	const struct xvs_acl_bind *bind = &fw->m.binds[XVS_ACL_BIND_IDX(b, p->id, dir)];
+	struct xvs_counter reason[XVS_FW_REASON_MAX], k[XVS_FW_REASON_MAX];
+	uint32_t i;
+
+	fw_sum_reason(fw, p->id, dir, reason);
+	if (!fwmaps__reason_stats(&x->fws.maps, p->id, dir, k))
+		for (r = 0; r < XVS_FW_REASON_MAX; r++) {
+			reason[r].packets += k[r].packets;
+			reason[r].bytes += k[r].bytes;
+		}
+	outf(o, "port %s %s rules=%u", p->name, dir == XVS_FW_TO_VM ? "to-vm" : "from-vm",
+	     bind->count);
+	for (r = 0; r < XVS_FW_REASON_MAX; r++)
+		if (reason[r].packets)
+			outf(o, " %s=%" PRIu64, xvs_fw_reason_names[r], (uint64_t)reason[r].packets);
+	outf(o, "\n");
+	for (i = 0; i < bind->count && i < XVS_ACL_MAX_PER_BIND; i++) {
+		const struct xvs_acl_rule *rl = &fw->m.rules[XVS_ACL_RULE_IDX(b, bind->first + i)];
+		const char *set = rl->set < (uint32_t)x->cfg.fw.n_sets ? x->cfg.fw.sets[rl->set].name : "?";
+		struct xvs_counter c;
+		int line = 0;
+
+		if (rl->set < (uint32_t)x->cfg.fw.n_sets && rl->pos < (uint32_t)x->cfg.fw.sets[rl->set].n_rules)
+			line = x->cfg.fw.sets[rl->set].rules[rl->pos].line;
+		fw_rule_counts(x, bind->first + i, &c);
+		if (rl->flags & XVS_ACL_F_DEFAULT)
+			outf(o, "  %s default action=%s", set, fw_action_names[rl->action & 3]);
+		else
+			outf(o, "  %s rule=%u line=%d action=%s", set, rl->pos, line,
+			     fw_action_names[rl->action & 3]);
+		outf(o, "%s packets=%" PRIu64 " bytes=%" PRIu64 "\n",
+		     rl->flags & XVS_ACL_F_STATEFUL ? " stateful" : "", (uint64_t)c.packets,
+		     (uint64_t)c.bytes);
+	}
+}
+
+static void cmd_firewall(struct xvsd *x, struct out *o, const char *arg)
+{
+	const struct fwsync *s = &x->fws;
+	int i, dir;
+
+	if (!s->open) {
+		outf(o, "firewall off (no firewall in the configuration)\n");
+		return;
+	}
+	outf(o,
+	     "firewall on=%d bank=%d reloads=%" PRIu64 " reload_removed=%" PRIu64
+	     " conntrack_size=%u conntrack_live=%u conntrack_expired=%" PRIu64 "\n",
+	     !!(s->fw.m.cfg->flags & XVS_FW_CFG_F_ON), fw_bank(&s->fw), s->reloads,
+	     s->reload_removed, s->fw.m.ct_size, s->last.live, s->ct_expired);
+	for (i = 0; i < DP_MAX_PORTS; i++) {
+		struct dp_port *p = x->dp.ports[i];
+
+		if (!p || p->type != DP_PORT_VHOST || (arg && *arg && strcmp(arg, p->name)))
+			continue;
+		for (dir = 0; dir < XVS_FW_DIRS; dir++)
+			fw_show_bind(x, o, p, dir);
 	}
 }
 
@@ -356,6 +441,8 @@ static void run_command(struct xvsd *x, struct ctl_client *c, struct out *o)
 		cmd_fdb(x, o);
 	} else if (!strcmp(line, "workers")) {
 		cmd_workers(x, o);
+	} else if (!strcmp(line, "firewall")) {
+		cmd_firewall(x, o, arg);
 	} else if (!strcmp(line, "reload")) {
 		if (!may_change(c)) {
 			x->ctl_st.denied++;
@@ -366,7 +453,7 @@ static void run_command(struct xvsd *x, struct ctl_client *c, struct out *o)
 			outf(o, xvsd_reload(x) ? "error: reload failed, see the log\n" : "ok\n");
 		}
 	} else {
-		outf(o, "error: unknown command '%s' (show [PORT], fdb, workers, reload)\n", line);
+		outf(o, "error: unknown command '%s' (show [PORT], fdb, workers, firewall [PORT], reload)\n", line);
 	}
 }
 

@@ -667,6 +667,7 @@ del_port:
 static void vport_close(struct xvsd *x, struct vport *v)
 {
 	struct dp_port *p = v->p;
+	uint16_t id;
 
 	if (!p)
 		return;
@@ -685,7 +686,11 @@ static void vport_close(struct xvsd *x, struct vport *v)
 		if (v->created_socket)
 			unlink(v->socket);
 	}
-	dp_port_del(&x->dp, p);
+	id = p->id;
+	dp_port_del(&x->dp, p); /* frees p */
+	/* its connections go with it: a port that takes its id later starts
+	 * with none */
+	fwsync_port_gone(&x->fws, id);
 	v->p = NULL;
 }
 
@@ -803,6 +808,7 @@ static void on_tick(struct xvsd *x)
 	zc_steer(x);
 	dp_zc_service(&x->dp); /* sockets waiting for their queue to be free */
 	xdpsync_run(&x->sync, &x->dp, &x->maps, 0);
+	fwsync_tick(&x->fws, t);
 	if (++x->ticks % (1000 / TICK_MS) == 0)
 		check_uplink_queues(x);
 }
@@ -980,6 +986,14 @@ int xvsd_reload(struct xvsd *x)
 	update_protected(x, &nc);
 	zc_apply(x, &nc);
 	dp_zc_service(&x->dp);
+	/* the new rules in one flip; if they cannot be put in force, the old
+	 * ones stay */
+	r = fwsync_apply(&x->fws, &x->dp, &nc);
+	if (r)
+		log_err("reload: the firewall could not be updated (%s): the previous rules stay "
+			"in force", strerror(-r));
+	if (nc.fw.on && nc.fw.ct_max != x->cfg.fw.ct_max && x->fws.open)
+		log_warn("reload: conntrack.max-entries takes effect only after a restart");
 
 	/* keep the restart-only settings of the running config */
 	snprintf(nc.name, sizeof(nc.name), "%s", x->cfg.name);
@@ -1068,6 +1082,11 @@ int xvsd_init(struct xvsd *x, struct cfg *c)
 	apply_statics(x, &x->cfg);
 	update_protected(x, &x->cfg);
 	zc_apply(x, &x->cfg);
+	err = fwsync_apply(&x->fws, &x->dp, &x->cfg);
+	if (err) {
+		log_err("firewall: cannot put the rules in force: %s", strerror(-err));
+		goto fail_ports;
+	}
 	err = dp_start(&x->dp);
 	if (err)
 		goto fail_ports;
@@ -1078,6 +1097,7 @@ int xvsd_init(struct xvsd *x, struct cfg *c)
 fail_ports:
 	for (i = 0; i < DP_MAX_PORTS; i++)
 		vport_close(x, &x->vp[i]);
+	fwsync_close(&x->fws, &x->dp);
 	xdpsync_free(&x->sync);
 	xdpmaps__close(&x->maps);
 fail_ctl:
@@ -1106,6 +1126,7 @@ void xvsd_fini(struct xvsd *x)
 	for (i = 0; i < DP_MAX_PORTS; i++)
 		vport_close(x, &x->vp[i]);
 	x->dp.xdp_fdb_fd = -1;
+	fwsync_close(&x->fws, &x->dp);
 	/* an adopted program stays attached: leave it no stale addresses */
 	if (x->maps.fdb >= 0)
 		xdpsync_clear(&x->sync, &x->maps);

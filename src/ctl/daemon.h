@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "ctl/config.h"
+#include "ctl/fwsync.h"
 #include "ctl/xdpsync.h"
 #include "dp/dp.h"
 #include "xsk/xdpmaps.h"
@@ -81,6 +82,7 @@ struct xvsd {
 	struct linkmon *lm; /* uplink interfaces: removed, re-created, changed */
 	struct xdpmaps maps; /* the XDP program's, once an uplink is open */
 	struct xdpsync sync;
+	struct fwsync fws; /* the firewall, once the config has one */
 	uint8_t xsk_used[XVS_MAX_XSKS];
 	bool stop;
 	uint64_t started_ns;

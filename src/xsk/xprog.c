@@ -16,6 +16,7 @@
 
 #include "base/log.h"
 #include "xvs_xdp.skel.h"
+#include <xvs/fw.h>
 
 #define BPF_FS_MAGIC 0xcafe4a11
 
@@ -170,6 +171,22 @@ int xprog_attach(struct xprog *x, const char *switch_name, const char *ifname,
 		err = -errno;
 		log_err("%s: cannot open the embedded XDP program: %s", ifname, strerror(errno));
 		return err;
+	}
+	/* a conntrack table xvsd made with another size than the default
+	 * (conntrack.max-entries): the program takes it as it is */
+	{
+		struct bpf_map_info info = {};
+		__u32 ilen = sizeof(info);
+		char path[PATH_MAX + 16];
+		int fd;
+
+		snprintf(path, sizeof(path), "%s/%s", pin, XVS_MAP_CT);
+		fd = bpf_obj_get(path);
+		if (fd >= 0) {
+			if (!bpf_obj_get_info_by_fd(fd, &info, &ilen) && info.max_entries)
+				bpf_map__set_max_entries(skel->maps.xvs_ct, info.max_entries);
+			close(fd);
+		}
 	}
 	p = xdp_program__from_bpf_obj(skel->obj, "xdp.frags");
 	err = libxdp_get_error(p);

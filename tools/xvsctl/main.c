@@ -19,6 +19,7 @@ static const struct {
 	{ "show", xvsctl_cmd_daemon, "ports, their state and counters ([PORT])" },
 	{ "fdb", xvsctl_cmd_daemon, "the forwarding database" },
 	{ "workers", xvsctl_cmd_daemon, "worker threads and their polling" },
+	{ "firewall", xvsctl_cmd_daemon, "rules in force per port and direction, their counters, conntrack ([PORT])" },
 	{ "reload", xvsctl_cmd_daemon, "re-read the configuration (like SIGHUP)" },
 	{ "xdp", xvsctl_cmd_xdp, "inspect and set the XDP program's maps" },
 };

@@ -1,0 +1,321 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* The configuration's firewall into the shared tables. See fwsync.h. */
+#include "ctl/fwsync.h"
+
+#include <errno.h>
+#include <linux/membarrier.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "base/clock.h"
+#include "base/log.h"
+#include "dp/dp.h"
+#include "xsk/xprog.h"
+
+#define SWEEP_SLOTS_PER_TICK 8192 /* 64k entries: every 0.8 s at 100 ms ticks */
+
+int fwsync_open(struct fwsync *s, struct dp *dp, const char *switch_name, uint32_t ct_max)
+{
+	struct fw_mem mem;
+	int err;
+
+	if (s->open)
+		return 0;
+	err = xprog_prepare_pins(switch_name);
+	if (err)
+		return err;
+	err = fwmaps__open(&s->maps, switch_name, ct_max);
+	if (err)
+		return err;
+	mem = (struct fw_mem){ s->maps.rules, s->maps.binds, s->maps.fcfg, s->maps.cts,
+			       s->maps.ct_size };
+	err = fw_init_shared(&s->fw, dp->nworkers, &mem);
+	if (err) {
+		fwmaps__close(&s->maps);
+		return err;
+	}
+	s->open = true;
+	/* read by the workers per burst */
+	__atomic_store_n(&dp->fw, &s->fw, __ATOMIC_RELEASE);
+	log_info("firewall: tables open, conntrack %u entries", s->maps.ct_size);
+	return 0;
+}
+
+void fwsync_close(struct fwsync *s, struct dp *dp)
+{
+	int b;
+
+	if (!s->open)
+		return;
+	__atomic_store_n(&dp->fw, NULL, __ATOMIC_RELEASE);
+	dp_sync(dp);
+	fw_destroy(&s->fw);
+	fwmaps__close(&s->maps);
+	for (b = 0; b < 2; b++)
+		free(s->group_keys[b]);
+	memset(s, 0, sizeof(*s));
+}
+
+/* A CIDR as the rule's pre-masked words and mask. */
+static void cidr_words(const struct cfg_cidr *c, __u32 addr[4], __u32 mask[4])
+{
+	uint8_t m[16] = { 0 };
+	int i;
+
+	for (i = 0; i < 16; i++) {
+		int bits = c->plen - i * 8;
+
+		m[i] = bits >= 8 ? 0xff : bits <= 0 ? 0 : (uint8_t)(0xff << (8 - bits));
+	}
+	if (c->family == 4)
+		memset(m + 4, 0, 12);
+	memcpy(mask, m, 16);
+	memcpy(addr, c->addr, 16);
+	for (i = 0; i < 4; i++)
+		addr[i] &= mask[i];
+}
+
+static const uint8_t action_of[] = {
+	[CFG_FW_ALLOW] = XVS_ACL_ALLOW,
+	[CFG_FW_DROP] = XVS_ACL_DROP,
+	[CFG_FW_REJECT] = XVS_ACL_REJECT,
+	[CFG_FW_COUNT] = XVS_ACL_COUNT,
+	[CFG_FW_NEXT] = XVS_ACL_DROP, /* never compiled */
+};
+
+static void compile_rule(struct xvs_acl_rule *o, const struct cfg_fw_rule *r, uint32_t set,
+			 uint32_t pos)
+{
+	memset(o, 0, sizeof(*o));
+	o->match = r->match;
+	o->action = action_of[r->action];
+	o->flags = r->stateful ? XVS_ACL_F_STATEFUL : 0;
+	o->family = r->family;
+	o->proto = r->proto;
+	o->ethertype = r->ethertype;
+	o->vlan = r->vlan;
+	memcpy(o->smac, r->smac, 6);
+	memcpy(o->dmac, r->dmac, 6);
+	o->sport_lo = r->sport_lo;
+	o->sport_hi = r->sport_hi;
+	o->dport_lo = r->dport_lo;
+	o->dport_hi = r->dport_hi;
+	o->icmp_type = r->icmp_type;
+	o->icmp_code = r->icmp_code;
+	o->tcp_flags = r->tcp_flags;
+	o->tcp_mask = r->tcp_mask;
+	o->sgroup = (__u16)(r->match & XVS_ACL_M_SGROUP ? r->sgroup : 0);
+	o->dgroup = (__u16)(r->match & XVS_ACL_M_DGROUP ? r->dgroup : 0);
+	o->set = set;
+	o->pos = pos;
+	if (r->match & XVS_ACL_M_SADDR)
+		cidr_words(&r->src, o->saddr, o->smask);
+	if (r->match & XVS_ACL_M_DADDR)
+		cidr_words(&r->dst, o->daddr, o->dmask);
+}
+
+/* The default of set `set` (or the implicit drop after a last "next"). */
+static void compile_default(struct xvs_acl_rule *o, const struct cfg_rule_set *rs, uint32_t set)
+{
+	memset(o, 0, sizeof(*o));
+	o->action = rs->def == CFG_FW_NEXT ? XVS_ACL_DROP : action_of[rs->def];
+	o->flags = XVS_ACL_F_DEFAULT | (rs->stateful ? XVS_ACL_F_STATEFUL : 0);
+	o->set = set;
+	o->pos = (uint32_t)rs->n_rules;
+}
+
+/* Lay out one (port, direction): its sets in order. Returns the rules
+ * written at r[*n...] or a negative errno. */
+static int compile_bind(const struct cfg *c, const struct cfg_port *cp, int dir,
+			struct xvs_acl_rule *r, uint32_t *n)
+{
+	uint32_t first = *n;
+	int k, i;
+
+	for (k = 0; k < cp->n_fw_sets[dir]; k++) {
+		const struct cfg_rule_set *rs = &c->fw.sets[cp->fw_sets[dir][k]];
+		bool last = k == cp->n_fw_sets[dir] - 1;
+
+		for (i = 0; i < rs->n_rules; i++) {
+			if (*n >= XVS_ACL_MAX_RULES)
+				return -E2BIG;
+			compile_rule(&r[(*n)++], &rs->rules[i], (uint32_t)cp->fw_sets[dir][k],
+				     (uint32_t)i);
+		}
+		/* "next" goes on with the next set; after the last one, drop */
+		if (rs->def != CFG_FW_NEXT || last) {
+			if (*n >= XVS_ACL_MAX_RULES)
+				return -E2BIG;
+			compile_default(&r[(*n)++], rs, (uint32_t)cp->fw_sets[dir][k]);
+		}
+		if (rs->def != CFG_FW_NEXT)
+			break; /* what follows a set with a real default is unreachable */
+	}
+	if (*n - first > XVS_ACL_MAX_PER_BIND)
+		return -E2BIG;
+	return (int)(*n - first);
+}
+
+/* The remote groups' addresses (the member ports' configured host
+ * addresses; CIDRs are not members) into bank b of both tables. */
+static int compile_groups(struct fwsync *s, const struct cfg *c, int b)
+{
+	struct xvs_fw_group_key *keys = calloc(XVS_FW_MAX_GROUP_ADDRS, sizeof(*keys));
+	int g, k, a, n = 0, err = 0;
+
+	if (!keys)
+		return -ENOMEM;
+	for (g = 0; g < c->fw.n_groups; g++) {
+		const struct cfg_fw_group *grp = &c->fw.groups[g];
+
+		for (k = 0; k < grp->n_ports; k++) {
+			const struct cfg_spoof *sp = &c->ports[grp->ports[k]].spoof;
+			const struct cfg_cidr *list[2] = { sp->ip4, sp->ip6 };
+			int cnt[2] = { sp->n_ip4, sp->n_ip6 };
+			int f;
+
+			for (f = 0; f < 2; f++)
+				for (a = 0; a < cnt[f]; a++) {
+					const struct cfg_cidr *ci = &list[f][a];
+					struct xvs_fw_group_key *key;
+
+					if (ci->plen != (ci->family == 4 ? 32 : 128))
+						continue;
+					if (n >= XVS_FW_MAX_GROUP_ADDRS) {
+						err = -ENOSPC;
+						goto out;
+					}
+					key = &keys[n++];
+					key->group = (__u16)g;
+					key->family = ci->family;
+					key->bank = (__u8)b;
+					memcpy(key->addr, ci->addr, 16);
+					err = fw_group_add(&s->fw, b, key->group, key->family,
+							   key->addr);
+					err = err ?: fwmaps__group_add(&s->maps, key);
+					if (err)
+						goto out;
+				}
+		}
+	}
+out:
+	free(s->group_keys[b]);
+	s->group_keys[b] = keys;
+	s->ngroup_keys[b] = n;
+	return err;
+}
+
+static void grace(void *arg)
+{
+	/* every XDP program run that may have read the old bank is over once
+	 * an RCU grace period passed (MEMBARRIER_CMD_GLOBAL waits for one);
+	 * every worker once it passed a quiescent point */
+	syscall(__NR_membarrier, MEMBARRIER_CMD_GLOBAL, 0, 0);
+	dp_sync(arg);
+}
+
+int fwsync_apply(struct fwsync *s, struct dp *dp, const struct cfg *c)
+{
+	struct xvs_acl_rule *rules;
+	uint32_t n = 0;
+	int i, dir, b, old, err, removed;
+	bool any = false;
+
+	if (!c->fw.on && !s->open)
+		return 0;
+	if (!s->open) {
+		err = fwsync_open(s, dp, c->name, c->fw.ct_max);
+		if (err)
+			return err;
+	}
+	rules = calloc(XVS_ACL_MAX_RULES, sizeof(*rules));
+	if (!rules)
+		return -ENOMEM;
+	b = fw_bank_begin(&s->fw);
+	old = b ^ 1;
+	fwmaps__groups_clear(&s->maps, b);
+	for (i = 0; i < c->n_ports; i++) {
+		const struct cfg_port *cp = &c->ports[i];
+		struct dp_port *p;
+
+		if (cp->type != CFG_PORT_VHOST_USER)
+			continue;
+		p = dp_port_find(dp, cp->name);
+		if (!p)
+			continue;
+		for (dir = 0; dir < XVS_FW_DIRS; dir++) {
+			uint32_t first = n;
+			int cnt = compile_bind(c, cp, dir, rules, &n);
+
+			if (cnt < 0) {
+				err = cnt;
+				log_err("firewall: port %s: too many rules", cp->name);
+				goto fail;
+			}
+			err = fw_bank_bind(&s->fw, p->id, dir, first, (uint32_t)cnt);
+			if (err)
+				goto fail;
+			any |= cnt > 0;
+		}
+	}
+	err = fw_bank_rules(&s->fw, 0, rules, n);
+	if (err)
+		goto fail;
+	err = compile_groups(s, c, b);
+	if (err) {
+		log_err("firewall: remote groups: %s", strerror(-err));
+		goto fail;
+	}
+	fw_set_timeouts(&s->fw, c->fw.timeout);
+	/* on before the flip, off after it: no window without the rules */
+	if (any)
+		fw_set_on(&s->fw, true);
+	s->compiled[b] = n;
+	removed = fw_commit(&s->fw, grace, dp, clock_now_ns());
+	if (!any)
+		fw_set_on(&s->fw, false);
+	fwmaps__rule_stats_clear(&s->maps, old, s->compiled[old]);
+	fwmaps__groups_clear(&s->maps, old);
+	s->reloads++;
+	if (removed > 0)
+		s->reload_removed += (uint64_t)removed;
+	log_info("firewall: %u rules in force (bank %d)%s%d tracked connections no longer "
+		 "allowed, removed",
+		 n, b, any ? "" : ", no port has rules; ", removed < 0 ? 0 : removed);
+	free(rules);
+	return 0;
+
+fail:
+	/* the bank in force stays: nothing changed for the traffic */
+	s->fw.building = -1;
+	free(rules);
+	return err;
+}
+
+void fwsync_tick(struct fwsync *s, uint64_t now)
+{
+	struct fw_ct_usage u = { 0 };
+	uint32_t size, n;
+
+	if (!s->open)
+		return;
+	size = s->fw.m.ct_size;
+	n = size < SWEEP_SLOTS_PER_TICK ? size : SWEEP_SLOTS_PER_TICK;
+	fw_ct_sweep(&s->fw, s->sweep_at, n, now, &u);
+	s->ct_expired += u.expired;
+	s->sweep_live += u.live;
+	s->sweep_at = (s->sweep_at + n) & (size - 1);
+	if (s->sweep_at < n || n == size) { /* wrapped: a whole table seen */
+		s->last.size = size;
+		s->last.live = s->sweep_live;
+		s->sweep_live = 0;
+	}
+}
+
+void fwsync_port_gone(struct fwsync *s, uint16_t id)
+{
+	if (s->open)
+		fw_ct_flush_zone(&s->fw, id);
+}
