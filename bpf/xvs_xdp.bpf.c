@@ -145,6 +145,15 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } xvs_fw_stats SEC(".maps");
 
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, XVS_MAX_PORTS);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__type(key, __u32);
+	__type(value, struct xvs_fw_rl);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} xvs_fw_rl SEC(".maps");
+
 /* libxdp metadata: xdp-loader and libxdp both read it. Only XDP_PASS lets a
  * following program in a dispatcher chain run: what we redirect or drop is
  * ours. */

@@ -508,6 +508,30 @@ XVS_INLINE void xvs_acl_walk(struct xvs_acl_walk *w, __u32 count)
 #endif
 }
 
+/* ---- answers to rejected packets --------------------------------------- */
+
+/* May port's limiter (rl) send one more answer now? */
+XVS_INLINE int xvs_fw_rl_take(struct xvs_fw_rl *rl, __u32 rate, __u64 now)
+{
+	__u64 win = now >> XVS_FW_RL_SHIFT, have = XVS_LOAD64(&rl->window);
+
+	if (!rate)
+		return 0;
+	if (have != win) {
+		/* a new window: whoever moves `window` restarts the count (a
+		 * racing answer may be counted in the old one: harmless) */
+#ifdef __bpf__
+		if (__sync_val_compare_and_swap(&rl->window, have, win) == have)
+			rl->count = 0;
+#else
+		if (__atomic_compare_exchange_n(&rl->window, &have, win, 0, __ATOMIC_RELAXED,
+						__ATOMIC_RELAXED))
+			__atomic_store_n(&rl->count, 0, __ATOMIC_RELAXED);
+#endif
+	}
+	return XVS_ADD32(&rl->count, 1) < rate;
+}
+
 /* ---- the verdict ------------------------------------------------------- */
 
 XVS_INLINE void xvs_fw_set(struct xvs_fw_verdict *v, __u8 action, __u8 reason, __u32 rule)

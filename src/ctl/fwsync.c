@@ -30,7 +30,7 @@ int fwsync_open(struct fwsync *s, struct dp *dp, const char *switch_name, uint32
 	if (err)
 		return err;
 	mem = (struct fw_mem){ s->maps.rules, s->maps.binds, s->maps.fcfg, s->maps.cts,
-			       s->maps.ct_size };
+			       s->maps.ct_size, s->maps.rl_mem };
 	err = fw_init_shared(&s->fw, dp->nworkers, &mem);
 	if (err) {
 		fwmaps__close(&s->maps);
@@ -269,6 +269,7 @@ int fwsync_apply(struct fwsync *s, struct dp *dp, const struct cfg *c)
 		goto fail;
 	}
 	fw_set_timeouts(&s->fw, c->fw.timeout);
+	fw_set_reject_rate(&s->fw, c->fw.reject_rate);
 	/* on before the flip, off after it: no window without the rules */
 	if (any)
 		fw_set_on(&s->fw, true);

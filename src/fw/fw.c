@@ -90,19 +90,20 @@ static uint32_t random_seed(void)
 
 int fw_init_private(struct fw *fw, int nworkers, uint32_t ct_size)
 {
-	size_t sz[4] = {
+	size_t sz[5] = {
 		sizeof(struct xvs_acl_rule) * 2 * XVS_ACL_MAX_RULES,
 		sizeof(struct xvs_acl_bind) * XVS_ACL_BIND_MAX,
 		sizeof(struct xvs_fw_cfg),
 		sizeof(struct xvs_ct_entry) * (size_t)ct_size,
+		sizeof(struct xvs_fw_rl) * XVS_MAX_PORTS,
 	};
-	void *p[4] = { NULL };
+	void *p[5] = { NULL };
 	int i, err;
 
 	memset(fw, 0, sizeof(*fw));
 	if (!ct_size || (ct_size & (ct_size - 1)) || nworkers <= 0)
 		return -EINVAL;
-	for (i = 0; i < 4; i++) {
+	for (i = 0; i < 5; i++) {
 		/* anonymous mappings: zeroed, untouched pages cost nothing */
 		p[i] = mmap(NULL, sz[i], PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 		if (p[i] == MAP_FAILED) {
@@ -111,10 +112,11 @@ int fw_init_private(struct fw *fw, int nworkers, uint32_t ct_size)
 			goto err_unmap;
 		}
 	}
-	fw->m = (struct fw_mem){ p[0], p[1], p[2], p[3], ct_size };
+	fw->m = (struct fw_mem){ p[0], p[1], p[2], p[3], ct_size, p[4] };
 	fw->private_mem = true;
 	fw->m.cfg->ct_mask = ct_size - 1;
 	fw->m.cfg->seed = random_seed();
+	fw->m.cfg->reject_rate = 100;
 	memcpy(fw->m.cfg->timeout, default_timeouts, sizeof(default_timeouts));
 	err = common_init(fw, nworkers);
 	if (err) {
@@ -124,7 +126,7 @@ int fw_init_private(struct fw *fw, int nworkers, uint32_t ct_size)
 	return 0;
 
 err_unmap:
-	for (i = 0; i < 4; i++)
+	for (i = 0; i < 5; i++)
 		if (p[i])
 			munmap(p[i], sz[i]);
 	return err;
@@ -166,6 +168,7 @@ void fw_destroy(struct fw *fw)
 		munmap(fw->m.binds, sizeof(struct xvs_acl_bind) * XVS_ACL_BIND_MAX);
 		munmap(fw->m.cfg, sizeof(struct xvs_fw_cfg));
 		munmap(fw->m.ct, sizeof(struct xvs_ct_entry) * (size_t)fw->m.ct_size);
+		munmap(fw->m.rl, sizeof(struct xvs_fw_rl) * XVS_MAX_PORTS);
 	}
 	memset(fw, 0, sizeof(*fw));
 	fw->building = -1;
@@ -185,6 +188,19 @@ void fw_set_on(struct fw *fw, bool on)
 
 	f = on ? f | XVS_FW_CFG_F_ON : f & ~(uint32_t)XVS_FW_CFG_F_ON;
 	__atomic_store_n(&fw->m.cfg->flags, f, __ATOMIC_RELEASE);
+}
+
+void fw_set_reject_rate(struct fw *fw, uint32_t per_s)
+{
+	__atomic_store_n(&fw->m.cfg->reject_rate, per_s, __ATOMIC_RELAXED);
+}
+
+bool fw_reject_take(struct fw *fw, uint16_t port, uint64_t now)
+{
+	if (port >= XVS_MAX_PORTS || !fw->m.rl)
+		return false;
+	return xvs_fw_rl_take(&fw->m.rl[port], __atomic_load_n(&fw->m.cfg->reject_rate, __ATOMIC_RELAXED),
+			      now);
 }
 
 /* ---- banks ---- */

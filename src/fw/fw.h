@@ -29,6 +29,7 @@ struct fw_mem {
 	struct xvs_fw_cfg *cfg; /* one */
 	struct xvs_ct_entry *ct; /* cfg->ct_mask + 1 */
 	uint32_t ct_size; /* entries, a power of two */
+	struct xvs_fw_rl *rl; /* XVS_MAX_PORTS: answer rate limits */
 };
 
 /* Remote groups of one bank: an open-addressing set of keys. One writer
@@ -70,6 +71,7 @@ void fw_destroy(struct fw *fw);
 /* Settings that take effect at once (timeouts, seed, on/off). */
 void fw_set_timeouts(struct fw *fw, const uint32_t timeout[XVS_CT_TO_MAX]);
 void fw_set_on(struct fw *fw, bool on);
+void fw_set_reject_rate(struct fw *fw, uint32_t per_s);
 
 /* ---- control thread: a new rule bank ---- */
 
@@ -116,6 +118,10 @@ static inline bool fw_active(const struct fw *fw, uint16_t port, int dir)
 void fw_judge(struct fw *fw, int worker, uint16_t port, int dir, const struct xvs_pkt *pkt,
 	      const void *data, uint32_t caplen, uint32_t len, uint64_t now,
 	      struct xvs_fw_verdict *v);
+
+/* May `port` send one more answer to a rejected packet now (the rate
+ * limit shared with XDP)? */
+bool fw_reject_take(struct fw *fw, uint16_t port, uint64_t now);
 
 /* ---- control thread: conntrack and counters ---- */
 

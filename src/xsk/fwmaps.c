@@ -112,8 +112,10 @@ int fwmaps__open(struct fwmaps *m, const char *name, uint32_t ct_size)
 		  BPF_F_MMAPABLE },
 		{ XVS_MAP_FW_STATS, BPF_MAP_TYPE_PERCPU_ARRAY, 4, sizeof(struct xvs_counter),
 		  XVS_FW_STAT_MAX, 0 },
+		{ XVS_MAP_FW_RL, BPF_MAP_TYPE_ARRAY, 4, sizeof(struct xvs_fw_rl), XVS_MAX_PORTS,
+		  BPF_F_MMAPABLE },
 	};
-	int *fds[] = { &m->acl, &m->bind, &m->acl_stats, &m->cfg, &m->groups, &m->ct, &m->fw_stats };
+	int *fds[] = { &m->acl, &m->bind, &m->acl_stats, &m->cfg, &m->groups, &m->ct, &m->fw_stats, &m->rl };
 	char dir[PATH_MAX];
 	size_t i;
 	int err;
@@ -141,11 +143,13 @@ int fwmaps__open(struct fwmaps *m, const char *name, uint32_t ct_size)
 	m->len[1] = page_round(sizeof(struct xvs_acl_bind) * XVS_ACL_BIND_MAX);
 	m->len[2] = page_round(sizeof(struct xvs_fw_cfg));
 	m->len[3] = page_round(sizeof(struct xvs_ct_entry) * (size_t)m->ct_size);
+	m->len[4] = page_round(sizeof(struct xvs_fw_rl) * XVS_MAX_PORTS);
 	m->rules = map_mem(m->acl, m->len[0]);
 	m->binds = map_mem(m->bind, m->len[1]);
 	m->fcfg = map_mem(m->cfg, m->len[2]);
 	m->cts = map_mem(m->ct, m->len[3]);
-	if (!m->rules || !m->binds || !m->fcfg || !m->cts) {
+	m->rl_mem = map_mem(m->rl, m->len[4]);
+	if (!m->rules || !m->binds || !m->fcfg || !m->cts || !m->rl_mem) {
 		err = -errno;
 		log_err("cannot map the firewall's tables: %s", strerror(errno));
 		goto fail;
@@ -159,8 +163,8 @@ fail:
 
 void fwmaps__close(struct fwmaps *m)
 {
-	int *fds[] = { &m->acl, &m->bind, &m->acl_stats, &m->cfg, &m->groups, &m->ct, &m->fw_stats };
-	void *mem[] = { m->rules, m->binds, m->fcfg, m->cts };
+	int *fds[] = { &m->acl, &m->bind, &m->acl_stats, &m->cfg, &m->groups, &m->ct, &m->fw_stats, &m->rl };
+	void *mem[] = { m->rules, m->binds, m->fcfg, m->cts, m->rl_mem };
 	size_t i;
 
 	for (i = 0; i < XVS_ARRAY_SIZE(mem); i++)

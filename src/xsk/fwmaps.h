@@ -16,13 +16,14 @@
 #include <xvs/fw.h>
 
 struct fwmaps {
-	int acl, bind, acl_stats, cfg, groups, ct, fw_stats; /* -1: closed */
+	int acl, bind, acl_stats, cfg, groups, ct, fw_stats, rl; /* -1: closed */
 	struct xvs_acl_rule *rules; /* mapped: 2 * XVS_ACL_MAX_RULES */
 	struct xvs_acl_bind *binds; /* XVS_ACL_BIND_MAX */
 	struct xvs_fw_cfg *fcfg;
 	struct xvs_ct_entry *cts;
+	struct xvs_fw_rl *rl_mem; /* XVS_MAX_PORTS */
 	uint32_t ct_size; /* entries */
-	size_t len[4]; /* of the four mappings */
+	size_t len[5]; /* of the mappings */
 };
 
 /*
