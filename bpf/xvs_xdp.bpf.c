@@ -276,14 +276,33 @@ static __always_inline enum xvs_reason firewall(struct xdp_md *ctx, const struct
 	return v.action == XVS_ACL_REJECT ? XVS_REASON_FW_REJECT : XVS_REASON_FW_DROP;
 }
 
+/* Tell the switch (xvs_meta) whose to-vm rules passed the frame. */
+static __always_inline void set_meta(struct xdp_md *ctx, __u32 judged, __u64 len)
+{
+	struct xvs_meta *m;
+	void *data;
+
+	if (bpf_xdp_adjust_meta(ctx, -(int)sizeof(*m)))
+		return; /* no room: the switch judges the frame itself */
+	m = (void *)(long)ctx->data_meta;
+	data = (void *)(long)ctx->data;
+	if ((void *)(m + 1) > data)
+		return;
+	m->magic = XVS_META_MAGIC;
+	m->judged = (__u16)judged;
+	m->len = (__u16)len;
+}
+
 /* Redirect to the switch socket of this queue (its XSKMAP slot); `miss` is
  * the reason if the slot is empty (bpf_redirect_map returns its flags'
- * action then). */
-static __always_inline int to_switch(__u32 slot, enum xvs_reason hit, enum xvs_reason miss,
-				     __u64 len)
+ * action then). `judged`: the VM port whose firewall passed it, or
+ * XVS_META_NONE. */
+static __always_inline int to_switch(struct xdp_md *ctx, __u32 slot, enum xvs_reason hit,
+				     enum xvs_reason miss, __u64 len, __u32 judged)
 {
 	__u64 fallback = xvs_reason_verdict(miss) == XVS_VERDICT_PASS ? XDP_PASS : XDP_DROP;
 
+	set_meta(ctx, judged, len);
 	if (bpf_redirect_map(&xvs_xsks, slot, fallback) == XDP_REDIRECT)
 		return finish(hit, len);
 	finish(miss, len);
@@ -391,7 +410,8 @@ int xvs_xdp(struct xdp_md *ctx)
 	if (pkt.flags & XVS_PKT_F_MCAST) {
 		if (flags & XVS_CFG_F_FLOOD_TO_HOST)
 			return finish(XVS_REASON_FLOOD_HOST, len);
-		return to_switch(slot, XVS_REASON_FLOOD, XVS_REASON_NO_XSK_PASS, len);
+		return to_switch(ctx, slot, XVS_REASON_FLOOD, XVS_REASON_NO_XSK_PASS, len,
+				 XVS_META_NONE);
 	}
 
 	key.vlan = pkt.n_vlan ? pkt.vlan[0] : XVS_VLAN_NONE;
@@ -399,8 +419,8 @@ int xvs_xdp(struct xdp_md *ctx)
 	fdb = bpf_map_lookup_elem(&xvs_fdb, &key);
 	if (!fdb) {
 		if (flags & XVS_CFG_F_UNKNOWN_TO_SWITCH)
-			return to_switch(slot, XVS_REASON_UNKNOWN_SWITCH,
-					 XVS_REASON_NO_XSK_PASS, len);
+			return to_switch(ctx, slot, XVS_REASON_UNKNOWN_SWITCH,
+					 XVS_REASON_NO_XSK_PASS, len, XVS_META_NONE);
 		return finish(XVS_REASON_UNKNOWN, len);
 	}
 
@@ -416,7 +436,7 @@ int xvs_xdp(struct xdp_md *ctx)
 	if (r != XVS_REASON_OK)
 		return finish(r, len);
 
-	return to_switch(slot, XVS_REASON_TO_VM, XVS_REASON_NO_XSK, len);
+	return to_switch(ctx, slot, XVS_REASON_TO_VM, XVS_REASON_NO_XSK, len, fdb->port);
 }
 
 char _license[] SEC("license") = "GPL";

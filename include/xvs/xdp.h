@@ -119,6 +119,22 @@ enum xvs_zcq_flags {
 				   are dropped, counted as ZC_DOWN) */
 };
 
+/*
+ * XDP metadata of every frame redirected to the switch's socket (the 8
+ * bytes in front of the frame; AF_XDP copies them along): which VM port's
+ * to-vm rules already passed it, so the forwarder does not judge it again.
+ * The forwarder trusts it only with the magic and the frame's length; the
+ * bytes come from the XDP program alone (the UMEM is the switch's).
+ */
+struct xvs_meta {
+	__u32 magic; /* XVS_META_MAGIC */
+	__u16 judged; /* a VM port, or XVS_META_NONE */
+	__u16 len; /* the frame's length, low 16 bits */
+};
+_Static_assert(sizeof(struct xvs_meta) == 8, "xvs_meta layout");
+#define XVS_META_MAGIC 0x78767331u /* "xvs1" */
+#define XVS_META_NONE 0xffffu
+
 enum xvs_cfg_flags {
 	/* Broadcast/multicast: XDP_PASS to the host (the switch taps its copy
 	 * after the stack has it) instead of redirecting to the switch. */

@@ -133,6 +133,9 @@ struct dp_worker {
 	uint16_t hcap[DP_BURST];
 	int8_t parsed[DP_BURST]; /* 1: pkt[i] is hdr[i] parsed, -1: malformed, 0: not yet */
 	struct xvs_pkt pkt[DP_BURST];
+	/* from an uplink (only then is it set): the VM port whose to-vm
+	 * rules XDP already applied (xvs_meta), XVS_META_NONE otherwise */
+	uint16_t judged[DP_BURST];
 	uint64_t now; /* of the burst, for the firewall */
 	uint16_t dst[DP_BURST];
 	bool held[DP_BURST]; /* its guest buffer is lent to the kernel (zc) */
@@ -200,6 +203,12 @@ static inline uint32_t dp_put_l2(uint8_t *b, const uint8_t *h, uint16_t vlan)
 	}
 	__builtin_memcpy(b + at, h + 12, 2);
 	return at + 2;
+}
+
+/* The firewall's tables (published once by the control thread), or NULL. */
+static inline struct fw *dp_fw(const struct dp *dp)
+{
+	return __atomic_load_n(&dp->fw, __ATOMIC_ACQUIRE);
 }
 
 /* Wait until every worker has passed a quiescent point. */

@@ -98,7 +98,7 @@ static bool fw_pass(struct dp_worker *w, struct dp_port *p, int dir, int i, uint
 		__atomic_fetch_add(&p->st.drop_fw_malformed, 1, __ATOMIC_RELAXED);
 		return false;
 	}
-	fw_judge(w->dp->fw, w->id, p->id, dir, &w->pkt[i], w->hdr[i], w->hcap[i], w->len[i],
+	fw_judge(dp_fw(w->dp), w->id, p->id, dir, &w->pkt[i], w->hdr[i], w->hcap[i], w->len[i],
 		 w->now, &v);
 	if (likely(v.action == XVS_ACL_ALLOW))
 		return true;
@@ -111,7 +111,9 @@ static bool fw_pass(struct dp_worker *w, struct dp_port *p, int dir, int i, uint
 
 static bool fw_on(const struct dp *dp, const struct dp_port *p, int dir)
 {
-	return dp->fw && p->type == DP_PORT_VHOST && fw_active(dp->fw, p->id, dir);
+	struct fw *fw = dp_fw(dp);
+
+	return fw && p->type == DP_PORT_VHOST && fw_active(fw, p->id, dir);
 }
 
 static void deliver_vhost(struct dp_worker *w, struct dp_port *src, struct dp_port *dst, int q,
@@ -121,10 +123,13 @@ static void deliver_vhost(struct dp_worker *w, struct dp_port *src, struct dp_po
 	bool judge = fw_on(w->dp, dst, XVS_FW_TO_VM), ok[DP_BURST];
 	int i, r;
 
-	/* judged before the lock: the ring lock covers ring work only */
+	/* judged before the lock: the ring lock covers ring work only; not
+	 * twice what XDP judged for this port */
 	if (unlikely(judge))
 		for (i = from; i < n; i++)
-			ok[i] = wanted(w, i, match, dst) && fw_pass(w, dst, XVS_FW_TO_VM, i, skip);
+			ok[i] = wanted(w, i, match, dst) &&
+				((src->type == DP_PORT_UPLINK && w->judged[i] == dst->id) ||
+				 fw_pass(w, dst, XVS_FW_TO_VM, i, skip));
 	vq_lock(vq);
 	if (!vq->ready) {
 		vq_unlock(vq);
@@ -390,7 +395,7 @@ int dp_tx_burst(struct dp_worker *w, struct dp_port *src, int vring)
 	fw_from = fw_on(w->dp, src, XVS_FW_FROM_VM);
 	/* the Ethernet header; all that is judged with a firewall */
 	want = fw_from ? DP_HDR_COPY : ETH_HLEN;
-	w->now = w->dp->fw ? clock_now_ns() : 0;
+	w->now = dp_fw(w->dp) ? clock_now_ns() : 0;
 	avail = vq_avail_count(txq);
 	if (avail < 0) {
 		broken = txq->err;
@@ -483,6 +488,18 @@ static bool take_uplink_frame(struct dp_worker *w, int i, uint32_t len, uint16_t
 	return true;
 }
 
+/* The port XDP's firewall passed the frame for (xvs_meta in front of it,
+ * inside the UMEM chunk's headroom), or XVS_META_NONE. */
+static inline uint16_t xdp_judged(const uint8_t *frame, uint32_t len)
+{
+	struct xvs_meta m;
+
+	memcpy(&m, frame - sizeof(m), sizeof(m));
+	if (m.magic != XVS_META_MAGIC || m.len != (uint16_t)len)
+		return XVS_META_NONE;
+	return m.judged;
+}
+
 int dp_uplink_burst(struct dp_worker *w, struct dp_port *src, int qi)
 {
 	struct uplink *up = __atomic_load_n(&src->up, __ATOMIC_ACQUIRE);
@@ -495,6 +512,7 @@ int dp_uplink_burst(struct dp_worker *w, struct dp_port *src, int qi)
 	n = uplink_rx_peek(q, w->uf, DP_BURST);
 	if (!n)
 		return 0;
+	w->now = dp_fw(w->dp) ? clock_now_ns() : 0;
 	for (i = 0; i < n; i++) {
 		struct vq_chain *c = &w->chains[i];
 
@@ -504,6 +522,7 @@ int dp_uplink_burst(struct dp_worker *w, struct dp_port *src, int qi)
 		for (k = 0; k < w->uf[i].nfrag; k++)
 			c->seg[k].base = uplink_frag(q, &w->uf[i], k, &c->seg[k].len);
 		c->nseg = w->uf[i].nfrag;
+		w->judged[i] = xdp_judged(c->seg[0].base, w->uf[i].len);
 		if (!take_uplink_frame(w, i, w->uf[i].len, 0))
 			q->st.rx_drop_runt++;
 	}
@@ -527,6 +546,7 @@ static void tap_frame(void *arg, const uint8_t *data, uint32_t len, uint16_t vid
 
 	w->chains[w->tap_n].seg[0] = (struct vq_iov){ (uint8_t *)data, len };
 	w->chains[w->tap_n].nseg = 1;
+	w->judged[w->tap_n] = XVS_META_NONE; /* from the host: never through XDP's firewall */
 	take_uplink_frame(w, w->tap_n++, len, vid);
 	if (w->tap_n == DP_BURST)
 		tap_flush(w);
@@ -540,5 +560,6 @@ int dp_tap_burst(struct dp_worker *w, struct dp_port *src)
 		return 0;
 	w->tap_n = 0;
 	w->tap_src = src;
+	w->now = dp_fw(w->dp) ? clock_now_ns() : 0;
 	return tap_poll(&up->tap, tap_frame, tap_flush, w);
 }

@@ -536,6 +536,21 @@ static int fallback_action(enum xvs_reason hit, enum xvs_reason *miss)
 	return hit == XVS_REASON_TO_VM ? XDP_DROP : XDP_PASS;
 }
 
+/* The FDB's port for the frame's destination (and outer VLAN). */
+static __u32 fdb_port_of(const struct frame *f)
+{
+	struct xvs_fdb_key k = { 0 };
+	struct xvs_fdb_val v;
+	__u16 type = (__u16)(f->buf[12] << 8 | f->buf[13]);
+
+	if (type == 0x8100 || type == 0x88a8)
+		k.vlan = (__u16)((f->buf[14] << 8 | f->buf[15]) & 0xfff);
+	memcpy(k.mac, f->buf, 6);
+	if (bpf_map_lookup_elem(bpf_map__fd(skel->maps.xvs_fdb), &k, &v))
+		return XVS_META_NONE;
+	return v.port;
+}
+
 /* One test run; checks action, that exactly one verdict and one reason
  * counter moved by one frame, and that the frame came out untouched (or,
  * `popped`, exactly without its outer VLAN tag). */
@@ -572,6 +587,24 @@ static void run_once(const struct fixture *fx, const struct frame *f, int action
 				    (unsigned long long)want);
 		assert_int_equal(after[i].packets - before[i].packets, want);
 		assert_int_equal(after[i].bytes - before[i].bytes, want * f->len);
+	}
+	/* what went through the switch's socket (or would have) carries the
+	 * metadata: whose firewall passed it */
+	if (reason == XVS_REASON_TO_VM || reason == XVS_REASON_NO_XSK ||
+	    reason == XVS_REASON_FLOOD || reason == XVS_REASON_UNKNOWN_SWITCH ||
+	    reason == XVS_REASON_NO_XSK_PASS) {
+		struct xvs_meta m;
+		__u16 want = XVS_META_NONE;
+
+		if (reason == XVS_REASON_TO_VM || reason == XVS_REASON_NO_XSK)
+			want = (__u16)fdb_port_of(f);
+		assert_int_equal(o.data_size_out, f->len + sizeof(m));
+		memcpy(&m, out, sizeof(m));
+		assert_int_equal(m.magic, XVS_META_MAGIC);
+		assert_int_equal(m.judged, want);
+		assert_int_equal(m.len, (__u16)f->len);
+		assert_memory_equal(out + sizeof(m), f->buf, f->len);
+		return;
 	}
 	if (fx->popped) {
 		assert_int_equal(o.data_size_out, f->len - 4);
