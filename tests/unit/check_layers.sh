@@ -2,8 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0-only
 #
 # The layers of src/: base uses no other module; vhost knows nothing of
-# AF_XDP, xsk nothing of guests, fw (the firewall) neither; dp joins them;
-# only ctl reads the config.
+# AF_XDP, xsk nothing of guests; fw (the firewall) judges frames with base
+# only; dp joins them; only ctl reads the config.
 # An include in a file of src/M/ that names another module ("N/...",
 # <N/...>, or a relative path into src/N/) must name one that M may use.
 # One TAP test per module, and one that every module under src/ has a rule
@@ -24,7 +24,7 @@ declare -A may=(
 	[xsk]="base"
 	[fw]="base"
 	[dp]="base vhost xsk fw"
-	[ctl]="base vhost xsk fw dp"
+	[ctl]="base vhost xsk dp fw"
 )
 
 modules=()

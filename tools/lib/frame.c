@@ -253,6 +253,127 @@ void frame_icmp(struct frame *f, uint8_t type, uint8_t code)
 	p[1] = code;
 }
 
+void frame_arp(struct frame *f, uint16_t op, const uint8_t sha[6], const char *spa,
+	       const uint8_t tha[6], const char *tpa)
+{
+	uint8_t *p;
+
+	close_next(f, 2, 0x0806);
+	p = put(f, 28);
+	if (!p)
+		return;
+	put16(p, 1); /* Ethernet */
+	put16(p + 2, 0x0800);
+	p[4] = 6;
+	p[5] = 4;
+	put16(p + 6, op);
+	memcpy(p + 8, sha, 6);
+	put_addr(f, AF_INET, spa, p + 14);
+	if (tha)
+		memcpy(p + 18, tha, 6);
+	put_addr(f, AF_INET, tpa, p + 24);
+}
+
+void frame_nd(struct frame *f, uint8_t type, uint32_t word, const char *target)
+{
+	size_t len;
+	uint8_t *p;
+
+	switch (type) {
+	case 133:
+		len = 8;
+		break;
+	case 134:
+		len = 16;
+		break;
+	case 135:
+	case 136:
+		len = 24;
+		break;
+	case 137:
+		len = 40;
+		break;
+	default:
+		fail(f, -EINVAL);
+		return;
+	}
+	if (f->ip_ver != 6)
+		fail(f, -EPROTO);
+	p = put_l4(f, 58, len);
+	if (!p)
+		return;
+	p[0] = type;
+	put16(p + 4, (uint16_t)(word >> 16));
+	put16(p + 6, (uint16_t)word);
+	if (len >= 24 && target) {
+		put_addr(f, AF_INET6, target, p + 8);
+		if (type == 137)
+			memcpy(p + 24, p + 8, 16);
+	}
+}
+
+void frame_nd_opt(struct frame *f, uint8_t type, const void *data, size_t n)
+{
+	size_t len = (n + 2 + 7) / 8 * 8;
+	uint8_t *p;
+
+	if (f->l4proto != 58 || !f->l4_off || len / 8 > 255)
+		fail(f, -EPROTO);
+	p = put(f, len);
+	if (!p)
+		return;
+	p[0] = type;
+	p[1] = (uint8_t)(len / 8);
+	if (n)
+		memcpy(p + 2, data, n);
+}
+
+void frame_dhcp(struct frame *f, uint8_t op, uint8_t msg_type, const uint8_t chaddr[6])
+{
+	uint8_t *p;
+
+	if (f->l4proto != 17 || !f->l4_off)
+		fail(f, -EPROTO);
+	p = put(f, 236 + 4 + (msg_type ? 3 : 0) + 1);
+	if (!p)
+		return;
+	p[0] = op;
+	p[1] = 1; /* Ethernet */
+	p[2] = 6;
+	memcpy(p + 4, "\x5e\xc0\xff\xee", 4); /* xid */
+	memcpy(p + 28, chaddr, 6);
+	memcpy(p + 236, "\x63\x82\x53\x63", 4); /* magic cookie */
+	if (msg_type) {
+		p[240] = 53;
+		p[241] = 1;
+		p[242] = msg_type;
+	}
+	p[236 + 4 + (msg_type ? 3 : 0)] = 255; /* end */
+}
+
+void frame_dhcp6(struct frame *f, uint8_t msg_type, uint32_t xid)
+{
+	uint8_t *p;
+
+	if (f->l4proto != 17 || !f->l4_off)
+		fail(f, -EPROTO);
+	p = put(f, 4);
+	if (!p)
+		return;
+	p[0] = msg_type;
+	p[1] = (uint8_t)(xid >> 16);
+	p[2] = (uint8_t)(xid >> 8);
+	p[3] = (uint8_t)xid;
+}
+
+void frame_bytes(struct frame *f, const void *data, size_t n)
+{
+	uint8_t *p = put(f, n);
+
+	if (p && n)
+		memcpy(p, data, n);
+}
+
 void frame_payload(struct frame *f, size_t n, uint32_t seq)
 {
 	uint8_t *p = put(f, n);

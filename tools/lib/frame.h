@@ -59,6 +59,30 @@ void frame_udp(struct frame *f, uint16_t sport, uint16_t dport);
 void frame_tcp(struct frame *f, uint16_t sport, uint16_t dport);
 /* ICMP for IPv4, ICMPv6 for IPv6. */
 void frame_icmp(struct frame *f, uint8_t type, uint8_t code);
+/* ARP for IPv4 over Ethernet (closes the ethertype with 0x0806): op 1
+ * request, 2 reply; tha NULL for zero. */
+void frame_arp(struct frame *f, uint16_t op, const uint8_t sha[6], const char *spa,
+	       const uint8_t tha[6], const char *tpa);
+/* A neighbor discovery message (RFC 4861) after an IPv6 header: type 133
+ * (RS), 134 (RA), 135 (NS), 136 (NA) or 137 (redirect) with its fixed part.
+ * word is the 32 bits after the checksum (NA: R 1u << 31, S 1u << 30, O
+ * 1u << 29; RA: hop limit << 24 | flags << 16 | router lifetime); an RA's
+ * timers are zero. NS, NA and redirect carry target (NULL: ::), the
+ * redirect also as its destination. */
+void frame_nd(struct frame *f, uint8_t type, uint32_t word, const char *target);
+/* An ND option after frame_nd(): type, length in units of 8 bytes, the n
+ * bytes of data, zero padding to a multiple of 8 (e.g. type 1 or 2 with a
+ * 6-byte MAC: a source or target link-layer address). */
+void frame_nd_opt(struct frame *f, uint8_t type, const void *data, size_t n);
+/* A BOOTP/DHCP message after frame_udp(): op (1 request, 2 reply), DHCP
+ * message type (option 53; 0 for none: plain BOOTP), client MAC; the rest
+ * zero. */
+void frame_dhcp(struct frame *f, uint8_t op, uint8_t msg_type, const uint8_t chaddr[6]);
+/* A DHCPv6 message after frame_udp(): message type, transaction id, no
+ * options. */
+void frame_dhcp6(struct frame *f, uint8_t msg_type, uint32_t xid);
+/* n raw bytes (a layer the builders do not know). */
+void frame_bytes(struct frame *f, const void *data, size_t n);
 /* n bytes: a 4-byte big-endian seq, then a pattern derived from it. */
 void frame_payload(struct frame *f, size_t n, uint32_t seq);
 /* Fill in lengths and checksums. Returns the length or f->err. */
