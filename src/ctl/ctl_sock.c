@@ -16,6 +16,8 @@
  * switch received from the VM (the guest's transmit queue), "tx" what it
  * sent to the VM.
  */
+#include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
@@ -209,6 +211,38 @@ static void show_zero_copy(struct xvsd *x, struct out *o, const struct dp_port *
 	     (uint64_t)ks.rx_fill_ring_empty_descs, (uint64_t)ks.tx_invalid_descs);
 }
 
+static void show_spoof(struct out *o, const struct dp_port *p)
+{
+	struct spoof_cidr a4, a6, ll6;
+	uint8_t mac[6];
+	char b4[INET_ADDRSTRLEN] = "-", b6[INET6_ADDRSTRLEN] = "-", bl[INET6_ADDRSTRLEN] = "-";
+	int have = spoof_learned(&p->spoof_st, mac, &a4, &a6, &ll6), r;
+
+	if (have & SPOOF_LEARNED_IP4)
+		inet_ntop(AF_INET, a4.addr, b4, sizeof(b4));
+	if (have & SPOOF_LEARNED_IP6)
+		inet_ntop(AF_INET6, a6.addr, b6, sizeof(b6));
+	if (have & SPOOF_LEARNED_LL6)
+		inet_ntop(AF_INET6, ll6.addr, bl, sizeof(bl));
+	outf(o, "  anti-spoofing on learned_mac=");
+	if (have & SPOOF_LEARNED_MAC)
+		outf(o, "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1], mac[2], mac[3], mac[4],
+		     mac[5]);
+	else
+		outf(o, "-");
+	outf(o, " learned_ipv4=%s learned_ipv6=%s learned_ll6=%s", b4, b6, bl);
+	for (r = 1; r < SPOOF_REASON_MAX; r++) {
+		char name[32];
+		size_t k;
+
+		for (k = 0; spoof_reason_names[r][k] && k < sizeof(name) - 1; k++)
+			name[k] = (char)tolower((unsigned char)spoof_reason_names[r][k]);
+		name[k] = '\0';
+		outf(o, " drop_spoof_%s=%" PRIu64, name, p->st.drop_spoof[r]);
+	}
+	outf(o, "\n");
+}
+
 static void show_port(struct xvsd *x, struct out *o, const struct dp_port *p)
 {
 	const struct vport *v = &x->vp[p->id];
@@ -233,6 +267,8 @@ static void show_port(struct xvsd *x, struct out *o, const struct dp_port *p)
 	     fdb_port_learned(&x->dp.fdb, p->id), p->st.drop_hairpin, p->st.drop_dst_down,
 	     p->st.drop_vlan_tagged, p->st.drop_src_protected, p->st.learn_limit,
 	     p->st.drop_fw_from, p->st.drop_fw_to, p->st.drop_fw_malformed);
+	if (__atomic_load_n(&p->spoof, __ATOMIC_ACQUIRE))
+		show_spoof(o, p);
 	for (q = 0; q < p->queues; q++) {
 		const struct vq *rx = &p->dev.vr[2 * q + 1].vq; /* guest TX: switch rx */
 		const struct vq *tx = &p->dev.vr[2 * q].vq;

@@ -599,6 +599,36 @@ static void on_link_event(void *ctx, enum linkmon_event ev, const struct linkmon
 	}
 }
 
+/* A VM port's anti-spoofing, from its config, into the datapath. */
+static int spoof_apply(struct xvsd *x, struct dp_port *p, const struct cfg_port *cp)
+{
+	const struct cfg_spoof *c = &cp->spoof;
+	struct spoof_policy sp;
+	int i, err;
+
+	memset(&sp, 0, sizeof(sp));
+	sp.on = c->on;
+	sp.have_mac = c->have_mac;
+	memcpy(sp.mac, c->mac, 6);
+	sp.learn = c->learn;
+	sp.n_ip4 = c->n_ip4;
+	sp.n_ip6 = c->n_ip6;
+	for (i = 0; i < c->n_ip4 && i < SPOOF_MAX_ADDRS; i++)
+		sp.ip4[i] = (struct spoof_cidr){ c->ip4[i].family, c->ip4[i].plen };
+	for (i = 0; i < c->n_ip6 && i < SPOOF_MAX_ADDRS; i++)
+		sp.ip6[i] = (struct spoof_cidr){ c->ip6[i].family, c->ip6[i].plen };
+	for (i = 0; i < c->n_ip4 && i < SPOOF_MAX_ADDRS; i++)
+		memcpy(sp.ip4[i].addr, c->ip4[i].addr, 16);
+	for (i = 0; i < c->n_ip6 && i < SPOOF_MAX_ADDRS; i++)
+		memcpy(sp.ip6[i].addr, c->ip6[i].addr, 16);
+	sp.dhcp_server = c->dhcp_server;
+	sp.router_adv = c->router_adv;
+	err = dp_port_set_spoof(&x->dp, p, c->on ? &sp : NULL);
+	if (err)
+		log_msg(LOG_LVL_ERR, p->name, "anti-spoofing: %s", strerror(-err));
+	return err;
+}
+
 static int vport_open(struct xvsd *x, const struct cfg_port *cp)
 {
 	struct dp_port_opts o;
@@ -630,6 +660,9 @@ static int vport_open(struct xvsd *x, const struct cfg_port *cp)
 		return 0;
 	}
 	xdp_port_kind(x, p, true);
+	err = spoof_apply(x, p, cp);
+	if (err)
+		goto del_port;
 	snprintf(v->socket, sizeof(v->socket), "%s", cp->socket);
 	v->mode = cp->mode;
 	if (v->mode == CFG_VU_SERVER) {
@@ -964,6 +997,8 @@ int xvsd_reload(struct xvsd *x)
 		}
 		dp_port_opts_from_cfg(&o, np);
 		dp_port_configure(&x->dp, v->p, &o);
+		if (v->p->type == DP_PORT_VHOST)
+			spoof_apply(x, v->p, np);
 		if (np->vlan != v->p->vlan || np->mtu != v->p->mtu) {
 			zc_unsteer(v); /* the rule names the old VLAN */
 			v->p->vlan = np->vlan;

@@ -163,6 +163,30 @@ struct dp_port *dp_port_add(struct dp *dp, const struct dp_port_opts *o)
 	return p;
 }
 
+int dp_port_set_spoof(struct dp *dp, struct dp_port *p, const struct spoof_policy *sp)
+{
+	const struct spoof_policy *old = p->spoof;
+	struct spoof_policy *n = NULL;
+
+	if (sp && sp->on) {
+		if (spoof_policy_validate(sp))
+			return -EINVAL;
+		if (old && !memcmp(old, sp, sizeof(*sp)))
+			return 0; /* unchanged: keep what was learned */
+		n = malloc(sizeof(*n));
+		if (!n)
+			return -ENOMEM;
+		*n = *sp;
+	} else if (!old) {
+		return 0;
+	}
+	__atomic_store_n(&p->spoof, n, __ATOMIC_RELEASE);
+	dp_sync(dp); /* nobody judges with the old one any more */
+	spoof_state_reset(&p->spoof_st);
+	free((void *)old);
+	return 0;
+}
+
 void dp_port_del(struct dp *dp, struct dp_port *p)
 {
 	vu_dev_detach(&p->dev);
@@ -171,6 +195,7 @@ void dp_port_del(struct dp *dp, struct dp_port *p)
 	dp_sync(dp); /* nobody holds a pointer to p any more */
 	fdb_flush_port(&dp->fdb, p->id, true);
 	free(p->zc);
+	free((void *)p->spoof);
 	free(p);
 }
 

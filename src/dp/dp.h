@@ -24,6 +24,7 @@
 #include "dp/fdb.h"
 #include "dp/zc.h"
 #include "fw/fw.h"
+#include "fw/spoof.h"
 #include "vhost/vu_dev.h"
 #include "xsk/uplink.h"
 
@@ -67,6 +68,7 @@ struct dp_port_stats {
 	uint64_t drop_fw_to; /* VM: a frame for it refused by its to-vm rules */
 	uint64_t drop_fw_malformed; /* VM: its frame unparsable with a firewall on
 				       (headers past DP_HDR_COPY bytes included) */
+	uint64_t drop_spoof[SPOOF_REASON_MAX]; /* VM: anti-spoofing, by reason */
 };
 
 enum dp_port_type {
@@ -95,6 +97,10 @@ struct dp_port {
 	struct vu_dev dev; /* vhost */
 	struct uplink *up; /* uplink: set by the control thread once open */
 	struct dp_zc *zc; /* vhost: zero-copy through an uplink queue, or NULL */
+	/* vhost: anti-spoofing (NULL: off), published by the control thread
+	 * (dp_port_set_spoof); what it learned */
+	const struct spoof_policy *spoof;
+	struct spoof_state spoof_st;
 	uint8_t owner[DP_MAX_PORT_QUEUES]; /* worker of each queue (dp_owner) */
 	struct dp_port_stats st; /* racy counters: updated by workers with relaxed adds */
 };
@@ -175,6 +181,9 @@ void dp_port_del(struct dp *dp, struct dp_port *p);
  * (guest memory cap, MAC limit). */
 void dp_port_configure(struct dp *dp, struct dp_port *p, const struct dp_port_opts *o);
 struct dp_port *dp_port_find(struct dp *dp, const char *name);
+/* Control thread: anti-spoofing for a VM port (NULL or !on: off). A
+ * changed policy forgets what was learned. */
+int dp_port_set_spoof(struct dp *dp, struct dp_port *p, const struct spoof_policy *sp);
 
 /* Control thread: make an opened uplink visible to the workers (its queue
  * and tap fds join their owners' wake-up sets) / take it away again,

@@ -109,6 +109,24 @@ static bool fw_pass(struct dp_worker *w, struct dp_port *p, int dir, int i, uint
 	return false;
 }
 
+/* Anti-spoofing of a VM's frame i (its copy); false: refused (counted). */
+static bool spoof_pass(struct dp_worker *w, struct dp_port *p, const struct spoof_policy *sp,
+		       int i, uint32_t skip)
+{
+	int r;
+
+	if (!fw_parse(w, i, skip)) {
+		__atomic_fetch_add(&p->st.drop_fw_malformed, 1, __ATOMIC_RELAXED);
+		return false;
+	}
+	r = spoof_check(sp, &p->spoof_st, &w->pkt[i], w->hdr[i], w->hcap[i]);
+	if (likely(!r))
+		return true;
+	if (r > 0 && r < SPOOF_REASON_MAX)
+		__atomic_fetch_add(&p->st.drop_spoof[r], 1, __ATOMIC_RELAXED);
+	return false;
+}
+
 static bool fw_on(const struct dp *dp, const struct dp_port *p, int dir)
 {
 	struct fw *fw = dp_fw(dp);
@@ -381,6 +399,7 @@ int dp_tx_burst(struct dp_worker *w, struct dp_port *src, int vring)
 	struct vq *txq = &src->dev.vr[vring].vq;
 	int avail, n = 0, i, r;
 	const char *broken = NULL;
+	const struct spoof_policy *sp = __atomic_load_n(&src->spoof, __ATOMIC_ACQUIRE);
 	uint32_t want;
 	uint8_t hdr_len;
 	bool fw_from;
@@ -394,7 +413,7 @@ int dp_tx_burst(struct dp_worker *w, struct dp_port *src, int vring)
 	hdr_len = txq->hdr_len;
 	fw_from = fw_on(w->dp, src, XVS_FW_FROM_VM);
 	/* the Ethernet header; all that is judged with a firewall */
-	want = fw_from ? DP_HDR_COPY : ETH_HLEN;
+	want = fw_from || sp ? DP_HDR_COPY : ETH_HLEN;
 	w->now = dp_fw(w->dp) ? clock_now_ns() : 0;
 	avail = vq_avail_count(txq);
 	if (avail < 0) {
@@ -437,8 +456,10 @@ int dp_tx_burst(struct dp_worker *w, struct dp_port *src, int vring)
 				__builtin_prefetch(c->seg[0].base + 64);
 			txq->st.packets++;
 			txq->st.bytes += w->len[n];
-			/* judged on the copy; to classify if it passes */
-			if (!fw_from || fw_pass(w, src, XVS_FW_FROM_VM, n, hdr_len))
+			/* judged on the copy: anti-spoofing, then the
+			 * rules; to classify if it passes */
+			if ((!sp || spoof_pass(w, src, sp, n, hdr_len)) &&
+			    (!fw_from || fw_pass(w, src, XVS_FW_FROM_VM, n, hdr_len)))
 				w->dst[n] = 0;
 		}
 	}
