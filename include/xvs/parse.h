@@ -89,11 +89,32 @@ XVS_INLINE int xvs_icmp_is_echo(__u8 proto, __u8 type)
 	return type == XVS_ICMP6_ECHO || type == XVS_ICMP6_ECHO_REPLY;
 }
 
-XVS_INLINE int xvs_parse_l4(const void *data, const void *end, __u32 off, struct xvs_pkt *pkt)
+/* The L4 header at off; the IP packet ends at ip_end (its claimed length:
+ * what lies past it is Ethernet padding, never a header). */
+XVS_INLINE int xvs_parse_l4(const void *data, const void *end, __u32 off, __u32 ip_end,
+			    struct xvs_pkt *pkt)
 {
 	const __u8 *p;
+	__u32 need;
 
 	if (off > XVS_PARSE_MAX_OFF)
+		return XVS_REASON_L4_TRUNC;
+	switch (pkt->l4proto) {
+	case IPPROTO_TCP:
+		need = 20;
+		break;
+	case IPPROTO_SCTP:
+		need = 12;
+		break;
+	case IPPROTO_UDP:
+	case IPPROTO_ICMP:
+	case IPPROTO_ICMPV6:
+		need = 8;
+		break;
+	default:
+		need = 0;
+	}
+	if (off + need > ip_end)
 		return XVS_REASON_L4_TRUNC;
 	p = (const __u8 *)data + off;
 
@@ -160,7 +181,7 @@ XVS_INLINE int xvs_parse_ip4(const void *data, const void *end, __u32 len, __u32
 		pkt->flags |= XVS_PKT_F_LATER_FRAG;
 		return XVS_REASON_OK;
 	}
-	return xvs_parse_l4(data, end, off + ihl, pkt);
+	return xvs_parse_l4(data, end, off + ihl, off + tot, pkt);
 }
 
 XVS_INLINE int xvs_ip6_is_ext(__u8 nh)
@@ -173,7 +194,7 @@ XVS_INLINE int xvs_parse_ip6(const void *data, const void *end, __u32 len, __u32
 			     struct xvs_pkt *pkt)
 {
 	const __u8 *p;
-	__u32 plen, hlen, i;
+	__u32 plen, hlen, i, ip_end;
 	__u8 nh;
 
 	if (off > XVS_PARSE_MAX_OFF || !XVS_HAVE(data, end, off, XVS_IP6_HLEN))
@@ -184,6 +205,7 @@ XVS_INLINE int xvs_parse_ip6(const void *data, const void *end, __u32 len, __u32
 	plen = xvs_rd16(p + 4);
 	if (off + XVS_IP6_HLEN + plen > len)
 		return XVS_REASON_IP6_TRUNC;
+	ip_end = off + XVS_IP6_HLEN + plen;
 
 	pkt->l3 = XVS_L3_IP6;
 	pkt->l3_off = (__u16)off;
@@ -195,7 +217,7 @@ XVS_INLINE int xvs_parse_ip6(const void *data, const void *end, __u32 len, __u32
 	for (i = 0; i < XVS_IP6_MAX_EXT; i++) {
 		if (!xvs_ip6_is_ext(nh))
 			break;
-		if (off > XVS_PARSE_MAX_OFF || !XVS_HAVE(data, end, off, 8))
+		if (off > XVS_PARSE_MAX_OFF || off + 8 > ip_end || !XVS_HAVE(data, end, off, 8))
 			return XVS_REASON_IP6_EXT_TRUNC;
 		p = (const __u8 *)data + off;
 		if (nh == IPPROTO_FRAGMENT) {
@@ -211,7 +233,7 @@ XVS_INLINE int xvs_parse_ip6(const void *data, const void *end, __u32 len, __u32
 		} else {
 			hlen = ((__u32)p[1] + 1) * 8;
 		}
-		if (off + hlen > len)
+		if (off + hlen > ip_end)
 			return XVS_REASON_IP6_EXT_TRUNC;
 		nh = p[0];
 		off += hlen;
@@ -219,7 +241,7 @@ XVS_INLINE int xvs_parse_ip6(const void *data, const void *end, __u32 len, __u32
 	if (xvs_ip6_is_ext(nh))
 		return XVS_REASON_IP6_EXT_DEPTH;
 	pkt->l4proto = nh;
-	return xvs_parse_l4(data, end, off, pkt);
+	return xvs_parse_l4(data, end, off, ip_end, pkt);
 }
 
 /*

@@ -613,14 +613,11 @@ static int spoof_apply(struct xvsd *x, struct dp_port *p, const struct cfg_port 
 	sp.learn = c->learn;
 	sp.n_ip4 = c->n_ip4;
 	sp.n_ip6 = c->n_ip6;
+	_Static_assert(sizeof(sp.ip4[0]) == sizeof(c->ip4[0]), "spoof_cidr is cfg_cidr");
 	for (i = 0; i < c->n_ip4 && i < SPOOF_MAX_ADDRS; i++)
-		sp.ip4[i] = (struct spoof_cidr){ c->ip4[i].family, c->ip4[i].plen };
+		memcpy(&sp.ip4[i], &c->ip4[i], sizeof(sp.ip4[i]));
 	for (i = 0; i < c->n_ip6 && i < SPOOF_MAX_ADDRS; i++)
-		sp.ip6[i] = (struct spoof_cidr){ c->ip6[i].family, c->ip6[i].plen };
-	for (i = 0; i < c->n_ip4 && i < SPOOF_MAX_ADDRS; i++)
-		memcpy(sp.ip4[i].addr, c->ip4[i].addr, 16);
-	for (i = 0; i < c->n_ip6 && i < SPOOF_MAX_ADDRS; i++)
-		memcpy(sp.ip6[i].addr, c->ip6[i].addr, 16);
+		memcpy(&sp.ip6[i], &c->ip6[i], sizeof(sp.ip6[i]));
 	sp.dhcp_server = c->dhcp_server;
 	sp.router_adv = c->router_adv;
 	err = dp_port_set_spoof(&x->dp, p, c->on ? &sp : NULL);

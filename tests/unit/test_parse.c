@@ -133,6 +133,65 @@ static void icmp_and_flags(void **state)
 	assert_int_equal(pkt.flags, XVS_PKT_F_MCAST);
 }
 
+/* A packet whose IP length ends before its L4 header is short, whatever
+ * follows it in the frame (Ethernet padding is no header); the fields the
+ * firewall reads: TCP flags, the ICMP echo identifier, SCTP ports. */
+static void l4_within_the_ip_packet(void **state)
+{
+	struct xvs_pkt pkt;
+	struct frame f;
+
+	(void)state;
+	frame_init(&f);
+	frame_eth(&f, DST, SRC);
+	frame_ip4(&f, "10.0.0.1", "10.0.0.2", 0);
+	frame_udp(&f, 1000, 53);
+	frame_payload(&f, 30, 0);
+	assert_true(frame_finish(&f) > 0);
+	assert_int_equal(parse(&f, f.len, &pkt), XVS_REASON_OK);
+	f.buf[16] = 0;
+	f.buf[17] = 20 + 4; /* IPv4 total length: half a UDP header */
+	assert_int_equal(parse(&f, f.len, &pkt), XVS_REASON_L4_TRUNC);
+
+	frame_init(&f);
+	frame_eth(&f, DST, SRC);
+	frame_ip6(&f, "2001:db8::1", "2001:db8::2");
+	frame_tcp(&f, 1000, 22);
+	frame_payload(&f, 30, 0);
+	assert_true(frame_finish(&f) > 0);
+	assert_int_equal(parse(&f, f.len, &pkt), XVS_REASON_OK);
+	assert_int_equal(pkt.tcp_flags, f.buf[14 + 40 + 13]);
+	f.buf[18] = 0;
+	f.buf[19] = 12; /* IPv6 payload length: 12 of the 20 TCP bytes */
+	assert_int_equal(parse(&f, f.len, &pkt), XVS_REASON_L4_TRUNC);
+
+	frame_init(&f);
+	frame_eth(&f, DST, SRC);
+	frame_ip4(&f, "10.0.0.1", "10.0.0.2", 0);
+	frame_icmp(&f, 8, 0);
+	assert_true(frame_finish(&f) > 0);
+	f.buf[14 + 20 + 4] = 0x12; /* identifier */
+	f.buf[14 + 20 + 5] = 0x34;
+	assert_int_equal(parse(&f, f.len, &pkt), XVS_REASON_OK);
+	assert_int_equal(pkt.sport, 0x1234);
+	assert_int_equal(pkt.dport, 0x1234);
+
+	frame_init(&f);
+	frame_eth(&f, DST, SRC);
+	frame_ip4(&f, "10.0.0.1", "10.0.0.2", 0);
+	frame_ipproto(&f, IPPROTO_SCTP);
+	frame_payload(&f, 12, 0);
+	assert_true(frame_finish(&f) > 0);
+	f.buf[34] = 0x0b; /* source port 3000 */
+	f.buf[35] = 0xb8;
+	f.buf[36] = 0x00; /* destination port 80 */
+	f.buf[37] = 0x50;
+	assert_int_equal(parse(&f, f.len, &pkt), XVS_REASON_OK);
+	assert_int_equal(pkt.sport, 3000);
+	assert_int_equal(pkt.dport, 80);
+	assert_int_equal(parse(&f, f.len - 1, &pkt), XVS_REASON_IP4_TRUNC);
+}
+
 static void later_fragments_have_no_l4(void **state)
 {
 	struct xvs_pkt pkt;
@@ -277,6 +336,7 @@ int main(void)
 		cmocka_unit_test(udp4_fields),
 		cmocka_unit_test(ip6_ext_fields),
 		cmocka_unit_test(icmp_and_flags),
+		cmocka_unit_test(l4_within_the_ip_packet),
 		cmocka_unit_test(later_fragments_have_no_l4),
 		cmocka_unit_test(runts),
 		cmocka_unit_test(headers_beyond_linear_part),
