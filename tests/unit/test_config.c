@@ -5,66 +5,10 @@
  * must produce (file, line, key), the shipped examples, and truncated or
  * corrupted files, which must be refused with a message, never a crash.
  */
-#include <errno.h>
 #include <grp.h>
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
-#include <cmocka.h>
-
-#include "ctl/config.h"
-
-static char dir[64];
-static char file[128]; /* dir/xvs.yaml: errors read "…/xvs.yaml:LINE: …" */
-
-static int setup(void **state)
-{
-	(void)state;
-	snprintf(dir, sizeof(dir), "/tmp/xvs-test-config.XXXXXX");
-	if (!mkdtemp(dir))
-		return -1;
-	snprintf(file, sizeof(file), "%s/xvs.yaml", dir);
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	unlink(file);
-	return rmdir(dir);
-}
-
-static void write_bytes(const char *data, size_t len)
-{
-	FILE *f = fopen(file, "w");
-
-	assert_non_null(f);
-	assert_int_equal(fwrite(data, 1, len, f), len);
-	assert_int_equal(fclose(f), 0);
-}
-
-static int load(const char *yaml, struct cfg *c, char *err, size_t errlen)
-{
-	write_bytes(yaml, strlen(yaml));
-	return cfg_load(file, c, err, errlen);
-}
-
-static void load_ok(const char *yaml, struct cfg *c)
-{
-	char err[512];
-	int r = load(yaml, c, err, sizeof(err));
-
-	if (r)
-		print_error("unexpected error: %s\n", err);
-	assert_int_equal(r, 0);
-}
+#include "cfg_harness.h"
 
 static bool have_two_cpus(void)
 {
@@ -622,11 +566,6 @@ static void socket_access(void **state)
 	assert_int_equal(c.socket_mode, 0660);
 	cfg_free(&c);
 }
-
-struct bad {
-	const char *yaml;
-	const char *want; /* substring of the error */
-};
 
 #define VM1 "ports:\n  vm1: {type: vhost-user, socket: vm1.sock, vlan: 10}\n"
 #define A10 "aaaaaaaaaa"
@@ -1249,57 +1188,11 @@ static const struct bad bad_configs[] = {
 	  "xvs.yaml:8: fdb.static[1]: same vlan and mac as fdb.static[0] (line 7)" },
 };
 
-/* Fill with a pattern: a failed load must leave *out exactly as it was. */
-static void poison(struct cfg *c)
-{
-	memset(c, 0x5a, sizeof(*c));
-}
-
-static bool poisoned(const struct cfg *c)
-{
-	const unsigned char *p = (const unsigned char *)c;
-	size_t i;
-
-	for (i = 0; i < sizeof(*c); i++)
-		if (p[i] != 0x5a)
-			return false;
-	return true;
-}
-
-static bool expect_error(const char *yaml, size_t len, const char *want)
-{
-	char err[512];
-	struct cfg c;
-	int r;
-
-	write_bytes(yaml, len);
-	poison(&c);
-	r = cfg_load(file, &c, err, sizeof(err));
-	if (r == 0) {
-		print_error("loaded, but should fail with: %s\n--\n%s--\n", want, yaml);
-		cfg_free(&c);
-		return false;
-	}
-	if (r != -EINVAL || !strstr(err, want) || strncmp(err, file, strlen(file)) ||
-	    !poisoned(&c)) {
-		print_error("r=%d err: %s\nwant: %s\n--\n%s--\n", r, err, want, yaml);
-		return false;
-	}
-	return true;
-}
-
 static void bad_config_table(void **state)
 {
-	const struct bad *b;
-	size_t i, failed = 0;
-
 	(void)state;
-	for (i = 0; i < sizeof(bad_configs) / sizeof(bad_configs[0]); i++) {
-		b = &bad_configs[i];
-		if (!expect_error(b->yaml, strlen(b->yaml), b->want))
-			failed++;
-	}
-	assert_int_equal(failed, 0);
+	assert_int_equal(expect_errors(bad_configs, sizeof(bad_configs) / sizeof(bad_configs[0])),
+			 0);
 }
 
 /* Too many of something: generated. */
@@ -1410,18 +1303,6 @@ static void file_errors(void **state)
 	assert_null(cfg_find_port(NULL, "vm1"));
 }
 
-static const char *source_path(char *buf, size_t size, const char *rel)
-{
-	const char *top = getenv("XVS_TOP");
-	const char *me = __FILE__, *cut = strstr(me, "tests/unit/");
-
-	if (top)
-		snprintf(buf, size, "%s/%s", top, rel);
-	else
-		snprintf(buf, size, "%.*s%s", cut ? (int)(cut - me) : 0, me, rel);
-	return buf;
-}
-
 static void examples(void **state)
 {
 	const struct cfg_port *p;
@@ -1491,44 +1372,6 @@ static void examples(void **state)
 	cfg_free(&c);
 }
 
-/*
- * Every prefix of a full config, and every byte of it replaced by a few
- * troublemakers: each load either succeeds or fails with a message naming
- * the file. The fuzz harness goes further; this keeps the basics in CI.
- */
-static void mangle(const char *base)
-{
-	static const char evil[] = { '\0', '\n', ' ', '\t', '[', '{', ':', '-', '*', '&', '"',
-				     '\'', '#', '?', '|', '!', '\\', '\xff', '\xc3' };
-	size_t len = strlen(base), i, j;
-	char *buf = malloc(len), err[512];
-	struct cfg c;
-	int r;
-
-	assert_non_null(buf);
-	for (i = 0; i <= len; i++) {
-		write_bytes(base, i);
-		r = cfg_load(file, &c, err, sizeof(err));
-		if (!r)
-			cfg_free(&c);
-		else
-			assert_int_equal(strncmp(err, file, strlen(file)), 0);
-	}
-	for (i = 0; i < len; i++) {
-		for (j = 0; j < sizeof(evil); j++) {
-			memcpy(buf, base, len);
-			buf[i] = evil[j];
-			write_bytes(buf, len);
-			r = cfg_load(file, &c, err, sizeof(err));
-			if (!r)
-				cfg_free(&c);
-			else
-				assert_int_equal(strncmp(err, file, strlen(file)), 0);
-		}
-	}
-	free(buf);
-}
-
 static void truncated_and_corrupted(void **state)
 {
 	(void)state;
@@ -1582,5 +1425,5 @@ int main(void)
 		cmocka_unit_test(truncated_and_corrupted),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, cfg_setup, cfg_teardown);
 }
