@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * cfg: what the loader's files share: the loader, the
+ * cfg: what the loader's files share (config.c, cfg_fw.c): the loader, the
  * key tables and the helpers that parse values and report errors. Not for
  * use outside src/ctl/config*.c and cfg_*.c; the rest of xvs sees config.h.
  */
@@ -18,7 +18,7 @@
 #define FIELD_SIZE(type, field) sizeof(((type *)0)->field)
 
 #define VLAN_MAX 4094
-#define MAX_SECTION_KEYS 16
+#define MAX_SECTION_KEYS 24
 #define QUOTE_MAX 64 /* a value quoted in an error message, with the NUL */
 #define NAME_RULE "1 to 31 characters from A-Z a-z 0-9 _ -"
 
@@ -32,6 +32,9 @@ struct loader {
 	char *err;
 	size_t errlen;
 	long cpus_conf; /* CPUs of this machine, or -1 if unknown */
+	/* ports.NAME.firewall by port index: it names rule sets, which may
+	 * come later in the file; read once the file is (cfg_fw_resolve) */
+	yaml_node_t *fw_node[CFG_MAX_PORTS];
 };
 
 struct key;
@@ -111,5 +114,13 @@ bool valid_name(const char *s);
 bool mac_parse(const char *s, uint8_t mac[6]); /* any "xx:xx:xx:xx:xx:xx" */
 int mac_of(struct loader *ld, const yaml_node_t *n, uint8_t mac[6]); /* unicast, not zero */
 key_parse_fn parse_section, parse_uint, parse_pow2, parse_bool, parse_enum;
+
+/* cfg_fw.c */
+extern const struct section cfg_fw_section; /* firewall: */
+key_parse_fn cfg_fw_parse_port; /* ports.NAME.firewall */
+key_parse_fn cfg_fw_parse_spoof; /* ports.NAME.anti-spoofing */
+void cfg_fw_defaults(struct cfg_fw *fw);
+int cfg_fw_resolve(struct loader *ld); /* once the whole file is read */
+void cfg_fw_free(struct cfg *c);
 
 #endif /* XVS_CFG_INTERNAL_H */

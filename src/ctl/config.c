@@ -18,6 +18,9 @@
  * the type it belongs to; a key that a reader might expect but that makes no
  * sense for the type (vlan on an uplink) has a refusing entry that says why.
  *
+ * The firewall (firewall:, and a VM port's firewall and anti-spoofing) is
+ * read by cfg_fw.c with the same tables and helpers (cfg_internal.h).
+ *
  * YAML aliases are refused: they would turn the tree into a graph (even a
  * cycle) and the schema has no use for them. libyaml accepts duplicate keys;
  * they are refused here.
@@ -1019,6 +1022,10 @@ static const struct key vhost_user_keys[] = {
 	/* 64M..64T */
 	SIZE_KEY(struct cfg_port, max_guest_memory, "max-guest-memory", 64, 64ul << 20),
 	{ .name = "zero-copy", .parse = parse_zero_copy },
+	{ .name = "firewall", .parse = cfg_fw_parse_port },
+	{ .name = "anti-spoofing",
+	  .parse = cfg_fw_parse_spoof,
+	  .off = offsetof(struct cfg_port, spoof) },
 };
 
 static const struct key zero_copy_keys[] = {
@@ -1094,6 +1101,11 @@ static const struct key uplink_keys[] = {
 	{ .name = "vlan",
 	  .why = "an uplink has no vlan: it is a trunk, frames keep their VLAN tags; "
 		 "untagged is VLAN 0" },
+	{ .name = "firewall",
+	  .why = "rule sets are for VM ports: traffic between a VM and the uplink is judged "
+		 "at the VM's port (to-vm, from-vm)" },
+	{ .name = "anti-spoofing",
+	  .why = "anti-spoofing is for VM ports: it checks what a VM sends" },
 };
 
 static void vhost_user_defaults(struct cfg_port *p)
@@ -1254,7 +1266,8 @@ static int parse_ports(struct loader *ld, yaml_node_t *n, void *base, const stru
 	return 0;
 }
 
-/* MAC addresses: fdb.static, fdb.protected-macs */
+/* MAC addresses: fdb.static, fdb.protected-macs, anti-spoofing (mac_of); a
+ * firewall rule takes any address (mac_parse) */
 
 /* "xx:xx:xx:xx:xx:xx" in either case into mac[], any address. */
 bool mac_parse(const char *s, uint8_t mac[6])
@@ -1532,12 +1545,17 @@ static const struct section switch_section = SECTION(switch_keys);
 static const struct section datapath_section = SECTION(datapath_keys);
 static const struct section fdb_section = SECTION(fdb_keys);
 
-/* In this order: port sockets need switch.socket-dir, fdb.static the ports. */
+/* In this order: port sockets need switch.socket-dir, fdb.static and
+ * firewall.groups the ports. */
 static const struct key top_keys[] = {
 	SECTION_KEY("switch", switch_section),
 	SECTION_KEY("datapath", datapath_section),
 	{ .name = "ports", .parse = parse_ports },
 	SECTION_KEY("fdb", fdb_section),
+	{ .name = "firewall",
+	  .parse = parse_section,
+	  .sub = &cfg_fw_section,
+	  .off = offsetof(struct cfg, fw) },
 };
 
 static const struct section top_section = SECTION(top_keys);
@@ -1573,6 +1591,7 @@ static void cfg_defaults(struct cfg *c)
 	c->control_socket_mode = 0660;
 	c->socket_gid = -1;
 	c->socket_mode = 0660;
+	cfg_fw_defaults(&c->fw);
 }
 
 /* libyaml reports a bad byte by offset only; find its line. */
@@ -1769,6 +1788,9 @@ static int walk_root(struct loader *ld)
 	r = check_zero_copy(ld);
 	if (r)
 		return r;
+	r = cfg_fw_resolve(ld);
+	if (r)
+		return r;
 	control_socket(ld->c);
 	return 0;
 }
@@ -1840,6 +1862,7 @@ void cfg_free(struct cfg *c)
 	free(c->statics);
 	c->statics = NULL;
 	c->n_static = 0;
+	cfg_fw_free(c);
 }
 
 const struct cfg_port *cfg_find_port(const struct cfg *c, const char *name)

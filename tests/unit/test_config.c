@@ -5,6 +5,7 @@
  * must produce (file, line, key), the shipped examples, and truncated or
  * corrupted files, which must be refused with a message, never a crash.
  */
+#include <dirent.h>
 #include <grp.h>
 #include <sys/stat.h>
 
@@ -605,7 +606,7 @@ static const struct bad bad_configs[] = {
 	{ "- a\n- b\n", "xvs.yaml:1: the configuration must be a mapping, got a list" },
 	{ "xvs0\n", "xvs.yaml:1: the configuration must be a mapping, got a scalar" },
 	{ "switch: {}\nbridge: {}\n",
-	  "xvs.yaml:2: unknown key \"bridge\" (allowed here: switch, datapath, ports, fdb)" },
+	  "xvs.yaml:2: unknown key \"bridge\" (allowed here: switch, datapath, ports, fdb, firewall)" },
 	{ "switch: {}\nswitch: {}\n", "xvs.yaml:2: duplicate key \"switch\" (first at line 1)" },
 	{ "? [a, b]\n: 1\n", "xvs.yaml:1: keys must be scalars, got a list" },
 	{ "switch: {}\n---\nfdb: {}\n", "xvs.yaml:3: a second YAML document is not allowed" },
@@ -890,7 +891,7 @@ static const struct bad bad_configs[] = {
 	  "xvs.yaml:3: ports.vm1: missing required key \"socket\"" },
 	{ "ports:\n  vm1:\n    type: vhost-user\n    socket: a\n    sockets: b\n",
 	  "xvs.yaml:5: ports.vm1: unknown key \"sockets\" (allowed here: type, socket, mode, "
-	  "vlan, mtu, queues, max-macs, max-guest-memory, zero-copy)" },
+	  "vlan, mtu, queues, max-macs, max-guest-memory, zero-copy, firewall, anti-spoofing)" },
 	{ "ports:\n  vm1:\n    type: vhost-user\n    socket: a\n    vlan: 1\n    vlan: 2\n",
 	  "xvs.yaml:6: ports.vm1: duplicate key \"vlan\" (first at line 5)" },
 	{ "ports:\n  vm1:\n    type: vhost-user\n    socket: a\n    type: vhost-user\n",
@@ -1372,6 +1373,36 @@ static void examples(void **state)
 	cfg_free(&c);
 }
 
+/* Every file in config/examples loads: none is left behind by a change of
+ * the schema. */
+static void every_example(void **state)
+{
+	char top[512], path[1024], err[512];
+	struct dirent *e;
+	int n = 0, r;
+	struct cfg c;
+	size_t len;
+	DIR *d;
+
+	(void)state;
+	d = opendir(source_path(top, sizeof(top), "config/examples"));
+	assert_non_null(d);
+	while ((e = readdir(d))) {
+		len = strlen(e->d_name);
+		if (len < 5 || strcmp(e->d_name + len - 5, ".yaml"))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", top, e->d_name);
+		r = cfg_load(path, &c, err, sizeof(err));
+		if (r)
+			print_error("%s\n", err);
+		assert_int_equal(r, 0);
+		cfg_free(&c);
+		n++;
+	}
+	closedir(d);
+	assert_true(n >= 4);
+}
+
 static void truncated_and_corrupted(void **state)
 {
 	(void)state;
@@ -1422,6 +1453,7 @@ int main(void)
 		cmocka_unit_test(too_many),
 		cmocka_unit_test(file_errors),
 		cmocka_unit_test(examples),
+		cmocka_unit_test(every_example),
 		cmocka_unit_test(truncated_and_corrupted),
 	};
 
