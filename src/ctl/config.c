@@ -18,11 +18,15 @@
  * the type it belongs to; a key that a reader might expect but that makes no
  * sense for the type (vlan on an uplink) has a refusing entry that says why.
  *
+ * The firewall (firewall:, and a VM port's firewall and anti-spoofing) is
+ * read by cfg_fw.c with the same tables and helpers (cfg_internal.h).
+ *
  * YAML aliases are refused: they would turn the tree into a graph (even a
  * cycle) and the schema has no use for them. libyaml accepts duplicate keys;
  * they are refused here.
  */
 #include "ctl/config.h"
+#include "ctl/cfg_internal.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -40,53 +44,13 @@
 #include "vhost/vu_proto.h"
 #include "xsk/uplink.h" /* what a UMEM frame carries */
 
-#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
-#define FIELD_SIZE(type, field) sizeof(((type *)0)->field)
-
-#define VLAN_MAX 4094
 #define VLAN_UNSET 0xffff /* fdb.static[].vlan not given: the port's (required for uplinks) */
-#define MAX_SECTION_KEYS 16
-#define QUOTE_MAX 64 /* a value quoted in an error message, with the NUL */
 #define GID_MAX 4294967294UL /* (gid_t)-1 is "no group" to chown() */
 #define GROUP_BUF_MAX (1 << 20) /* getgrnam_r's buffer grows up to this */
 
-struct loader {
-	const char *file;
-	yaml_document_t doc;
-	int *refs; /* per node index: how many parents (> 1: an alias) */
-	struct cfg *c; /* being filled */
-	char path[160]; /* dotted key of the value being parsed */
-	size_t path_len;
-	char *err;
-	size_t errlen;
-	long cpus_conf; /* CPUs of this machine, or -1 if unknown */
-};
-
-struct key;
-/* Parse value n into the struct at base (the field is at base + k->off). */
-typedef int key_parse_fn(struct loader *ld, yaml_node_t *n, void *base, const struct key *k);
-
-struct section {
-	const struct key *keys;
-	size_t n_keys;
-};
-
-struct key {
-	const char *name;
-	key_parse_fn *parse;
-	size_t off; /* of the field in the struct being filled */
-	size_t size; /* of that field */
-	unsigned long min, max; /* integers; sizes: in MiB */
-	const char *const *words; /* enums: the spelling of each value, NULL-terminated */
-	const struct section *sub; /* nested mappings */
-	const char *note; /* appended to a "must be ..." error, in parentheses */
-	const char *why; /* refused: the key is an error here, for this reason */
-	bool required;
-};
-
 /* Errors */
 
-static int line_of(const yaml_node_t *n)
+int line_of(const yaml_node_t *n)
 {
 	return n->start_mark.line < 1000000000 ? (int)n->start_mark.line + 1 : 1000000000;
 }
@@ -110,7 +74,7 @@ file_err(struct loader *ld, int ret, const char *fmt, ...)
 }
 
 /* "FILE:LINE: KEY: message", KEY being the current path. Returns -EINVAL. */
-static int __attribute__((format(printf, 3, 4)))
+int __attribute__((format(printf, 3, 4)))
 fail(struct loader *ld, int line, const char *fmt, ...)
 {
 	va_list ap;
@@ -128,7 +92,7 @@ fail(struct loader *ld, int line, const char *fmt, ...)
 	return -EINVAL;
 }
 
-static int out_of_memory(struct loader *ld)
+int out_of_memory(struct loader *ld)
 {
 	return file_err(ld, -ENOMEM, "out of memory");
 }
@@ -158,7 +122,7 @@ static const char *quote(char *buf, const char *s, size_t len)
 	return buf;
 }
 
-static bool is_null(const yaml_node_t *n)
+bool is_null(const yaml_node_t *n)
 {
 	const char *s;
 
@@ -170,7 +134,7 @@ static bool is_null(const yaml_node_t *n)
 }
 
 /* What the file has at n, for "got ...". */
-static const char *describe(const yaml_node_t *n, char *buf)
+const char *describe(const yaml_node_t *n, char *buf)
 {
 	switch (n->type) {
 	case YAML_SCALAR_NODE:
@@ -187,7 +151,7 @@ static const char *describe(const yaml_node_t *n, char *buf)
 }
 
 /* "must be WHAT, got ..." */
-static int bad(struct loader *ld, const yaml_node_t *n, const char *what)
+int bad(struct loader *ld, const yaml_node_t *n, const char *what)
 {
 	char got[QUOTE_MAX];
 
@@ -195,7 +159,7 @@ static int bad(struct loader *ld, const yaml_node_t *n, const char *what)
 }
 
 /* bad(), with the key's note if it has one: "must be WHAT, got ... (NOTE)" */
-static int bad_key(struct loader *ld, const yaml_node_t *n, const struct key *k, const char *what)
+int bad_key(struct loader *ld, const yaml_node_t *n, const struct key *k, const char *what)
 {
 	char got[QUOTE_MAX];
 
@@ -206,7 +170,7 @@ static int bad_key(struct loader *ld, const yaml_node_t *n, const struct key *k,
 
 /* Paths: "ports.vm1.vlan", "fdb.static[2].mac" */
 
-static size_t path_key(struct loader *ld, const char *name)
+size_t path_key(struct loader *ld, const char *name)
 {
 	size_t mark = ld->path_len;
 	int n = snprintf(ld->path + mark, sizeof(ld->path) - mark, "%s%s", mark ? "." : "", name);
@@ -216,7 +180,7 @@ static size_t path_key(struct loader *ld, const char *name)
 	return mark;
 }
 
-static size_t path_index(struct loader *ld, size_t i)
+size_t path_index(struct loader *ld, size_t i)
 {
 	size_t mark = ld->path_len;
 	int n = snprintf(ld->path + mark, sizeof(ld->path) - mark, "[%zu]", i);
@@ -226,7 +190,7 @@ static size_t path_index(struct loader *ld, size_t i)
 	return mark;
 }
 
-static void path_pop(struct loader *ld, size_t mark)
+void path_pop(struct loader *ld, size_t mark)
 {
 	ld->path_len = mark;
 	ld->path[mark] = '\0';
@@ -235,7 +199,7 @@ static void path_pop(struct loader *ld, size_t mark)
 /* Nodes */
 
 /* Node idx as a child of the node being parsed; refuses aliased nodes. */
-static int child(struct loader *ld, int idx, yaml_node_t **out)
+int child(struct loader *ld, int idx, yaml_node_t **out)
 {
 	yaml_node_t *n = yaml_document_get_node(&ld->doc, idx);
 
@@ -284,7 +248,7 @@ static int count_refs(struct loader *ld)
 }
 
 /* The text of scalar n, or NULL if n is not a scalar or contains a NUL. */
-static const char *text(const yaml_node_t *n)
+const char *text(const yaml_node_t *n)
 {
 	const char *s;
 
@@ -294,12 +258,12 @@ static const char *text(const yaml_node_t *n)
 	return strlen(s) == n->data.scalar.length ? s : NULL;
 }
 
-static size_t n_pairs(const yaml_node_t *n)
+size_t n_pairs(const yaml_node_t *n)
 {
 	return (size_t)(n->data.mapping.pairs.top - n->data.mapping.pairs.start);
 }
 
-static size_t n_items(const yaml_node_t *n)
+size_t n_items(const yaml_node_t *n)
 {
 	return (size_t)(n->data.sequence.items.top - n->data.sequence.items.start);
 }
@@ -340,7 +304,7 @@ static int unknown_key(struct loader *ld, const yaml_node_t *kn, const struct se
 }
 
 /* Parse mapping n into base following sec: every key known, none twice. */
-static int walk_map(struct loader *ld, yaml_node_t *n, void *base, const struct section *sec)
+int walk_map(struct loader *ld, yaml_node_t *n, void *base, const struct section *sec)
 {
 	yaml_node_t *val[MAX_SECTION_KEYS] = { 0 };
 	int key_line[MAX_SECTION_KEYS] = { 0 };
@@ -388,7 +352,7 @@ static int walk_map(struct loader *ld, yaml_node_t *n, void *base, const struct 
 }
 
 /* A nested mapping; empty (null) is the same as absent. */
-static int parse_section(struct loader *ld, yaml_node_t *n, void *base, const struct key *k)
+int parse_section(struct loader *ld, yaml_node_t *n, void *base, const struct key *k)
 {
 	if (is_null(n))
 		return 0;
@@ -411,7 +375,7 @@ static void store_uint(void *dst, size_t size, unsigned long v)
 }
 
 /* Decimal digits only: no sign, no leading zero (010 is octal in YAML 1.1). */
-static bool to_ulong(const char *s, unsigned long min, unsigned long max, unsigned long *out)
+bool to_ulong(const char *s, unsigned long min, unsigned long max, unsigned long *out)
 {
 	unsigned long v = 0, d;
 
@@ -431,7 +395,7 @@ static bool to_ulong(const char *s, unsigned long min, unsigned long max, unsign
 	return true;
 }
 
-static int parse_uint(struct loader *ld, yaml_node_t *n, void *base, const struct key *k)
+int parse_uint(struct loader *ld, yaml_node_t *n, void *base, const struct key *k)
 {
 	unsigned long v;
 	char what[64];
@@ -445,7 +409,7 @@ static int parse_uint(struct loader *ld, yaml_node_t *n, void *base, const struc
 }
 
 /* A power of two min..max; "2048 or 4096" when there are only two. */
-static int parse_pow2(struct loader *ld, yaml_node_t *n, void *base, const struct key *k)
+int parse_pow2(struct loader *ld, yaml_node_t *n, void *base, const struct key *k)
 {
 	unsigned long v;
 	char what[64];
@@ -462,7 +426,7 @@ static int parse_pow2(struct loader *ld, yaml_node_t *n, void *base, const struc
 }
 
 /* YAML 1.1's booleans, without y/n and in any case. */
-static int parse_bool(struct loader *ld, yaml_node_t *n, void *base, const struct key *k)
+int parse_bool(struct loader *ld, yaml_node_t *n, void *base, const struct key *k)
 {
 	static const char *const words[][2] = {
 		{ "false", "true" },
@@ -482,7 +446,7 @@ static int parse_bool(struct loader *ld, yaml_node_t *n, void *base, const struc
 	return bad_key(ld, n, k, "true or false");
 }
 
-static int parse_enum(struct loader *ld, yaml_node_t *n, void *base, const struct key *k)
+int parse_enum(struct loader *ld, yaml_node_t *n, void *base, const struct key *k)
 {
 	const char *s = text(n);
 	char what[128] = "one of ";
@@ -649,7 +613,7 @@ static int parse_group(struct loader *ld, yaml_node_t *n, void *base, const stru
 	return 0;
 }
 
-static bool valid_name(const char *s)
+bool valid_name(const char *s)
 {
 	size_t i;
 
@@ -664,8 +628,6 @@ static bool valid_name(const char *s)
 	}
 	return true;
 }
-
-#define NAME_RULE "1 to 31 characters from A-Z a-z 0-9 _ -"
 
 static int parse_name(struct loader *ld, yaml_node_t *n, void *base, const struct key *k)
 {
@@ -1016,26 +978,6 @@ static int parse_zc_queue(struct loader *ld, yaml_node_t *n, void *base, const s
 
 static int parse_zero_copy(struct loader *ld, yaml_node_t *n, void *base, const struct key *k);
 
-#define UINT_KEY(type, field, key, lo, hi)                                                         \
-	{                                                                                          \
-		.name = key, .parse = parse_uint, .off = offsetof(type, field),                    \
-		.size = FIELD_SIZE(type, field), .min = lo, .max = hi,                             \
-	}
-#define ENUM_KEY(type, field, key, w)                                                              \
-	{                                                                                          \
-		.name = key, .parse = parse_enum, .off = offsetof(type, field),                    \
-		.size = FIELD_SIZE(type, field), .words = w,                                       \
-	}
-#define STRING_KEY(type, field, key, fn)                                                           \
-	{                                                                                          \
-		.name = key, .parse = fn, .off = offsetof(type, field),                            \
-		.size = FIELD_SIZE(type, field),                                                   \
-	}
-#define POW2_KEY(type, field, key, lo, hi)                                                         \
-	{                                                                                          \
-		.name = key, .parse = parse_pow2, .off = offsetof(type, field),                    \
-		.size = FIELD_SIZE(type, field), .min = lo, .max = hi,                             \
-	}
 /* lo and hi in MiB */
 #define SIZE_KEY(type, field, key, lo, hi)                                                         \
 	{                                                                                          \
@@ -1046,10 +988,6 @@ static int parse_zero_copy(struct loader *ld, yaml_node_t *n, void *base, const 
 	{ .name = key, .parse = parse_mode, .off = offsetof(type, field) }
 #define GROUP_KEY(type, field, key)                                                                \
 	{ .name = key, .parse = parse_group, .off = offsetof(type, field) }
-#define BOOL_KEY(type, field, key)                                                                 \
-	{ .name = key, .parse = parse_bool, .off = offsetof(type, field) }
-#define SECTION_KEY(key, sec) { .name = key, .parse = parse_section, .sub = &sec }
-#define SECTION(keys) { keys, ARRAY_SIZE(keys) }
 
 /* Every port type has this key; parse_port reads it before the others. */
 #define PORT_TYPE_KEY ENUM_KEY(struct cfg_port, type, "type", port_type_words)
@@ -1084,6 +1022,10 @@ static const struct key vhost_user_keys[] = {
 	/* 64M..64T */
 	SIZE_KEY(struct cfg_port, max_guest_memory, "max-guest-memory", 64, 64ul << 20),
 	{ .name = "zero-copy", .parse = parse_zero_copy },
+	{ .name = "firewall", .parse = cfg_fw_parse_port },
+	{ .name = "anti-spoofing",
+	  .parse = cfg_fw_parse_spoof,
+	  .off = offsetof(struct cfg_port, spoof) },
 };
 
 static const struct key zero_copy_keys[] = {
@@ -1159,6 +1101,11 @@ static const struct key uplink_keys[] = {
 	{ .name = "vlan",
 	  .why = "an uplink has no vlan: it is a trunk, frames keep their VLAN tags; "
 		 "untagged is VLAN 0" },
+	{ .name = "firewall",
+	  .why = "rule sets are for VM ports: traffic between a VM and the uplink is judged "
+		 "at the VM's port (to-vm, from-vm)" },
+	{ .name = "anti-spoofing",
+	  .why = "anti-spoofing is for VM ports: it checks what a VM sends" },
 };
 
 static void vhost_user_defaults(struct cfg_port *p)
@@ -1319,37 +1266,44 @@ static int parse_ports(struct loader *ld, yaml_node_t *n, void *base, const stru
 	return 0;
 }
 
-/* MAC addresses: fdb.static, fdb.protected-macs */
+/* MAC addresses: fdb.static, fdb.protected-macs, anti-spoofing (mac_of); a
+ * firewall rule takes any address (mac_parse) */
 
-/* "xx:xx:xx:xx:xx:xx" in either case into mac[]: unicast, not all-zero. */
-static int mac_of(struct loader *ld, const yaml_node_t *n, uint8_t mac[6])
+/* "xx:xx:xx:xx:xx:xx" in either case into mac[], any address. */
+bool mac_parse(const char *s, uint8_t mac[6])
 {
-	const char *s = text(n);
 	unsigned int hi, lo;
 	int i;
 
 	if (!s || strlen(s) != 17)
-		goto bad_mac;
+		return false;
 	for (i = 0; i < 6; i++) {
 		if (i < 5 && s[3 * i + 2] != ':')
-			goto bad_mac;
+			return false;
 		hi = (unsigned char)s[3 * i];
 		lo = (unsigned char)s[3 * i + 1];
 		if (!strchr("0123456789abcdefABCDEF", (int)hi) || !hi ||
 		    !strchr("0123456789abcdefABCDEF", (int)lo) || !lo)
-			goto bad_mac;
+			return false;
 		hi = hi <= '9' ? hi - '0' : (hi | 0x20) - 'a' + 10;
 		lo = lo <= '9' ? lo - '0' : (lo | 0x20) - 'a' + 10;
 		mac[i] = (uint8_t)(hi << 4 | lo);
 	}
+	return true;
+}
+
+/* A MAC address of a machine: unicast, not all-zero. */
+int mac_of(struct loader *ld, const yaml_node_t *n, uint8_t mac[6])
+{
+	const char *s = text(n);
+
+	if (!mac_parse(s, mac))
+		return bad(ld, n, "a MAC address such as \"52:54:00:12:34:56\"");
 	if (mac[0] & 1)
 		return fail(ld, line_of(n), "%s is a multicast address; must be unicast", s);
 	if (!(mac[0] | mac[1] | mac[2] | mac[3] | mac[4] | mac[5]))
 		return fail(ld, line_of(n), "must not be the all-zero address");
 	return 0;
-
-bad_mac:
-	return bad(ld, n, "a MAC address such as \"52:54:00:12:34:56\"");
 }
 
 static int parse_mac(struct loader *ld, yaml_node_t *n, void *base, const struct key *k)
@@ -1591,12 +1545,17 @@ static const struct section switch_section = SECTION(switch_keys);
 static const struct section datapath_section = SECTION(datapath_keys);
 static const struct section fdb_section = SECTION(fdb_keys);
 
-/* In this order: port sockets need switch.socket-dir, fdb.static the ports. */
+/* In this order: port sockets need switch.socket-dir, fdb.static and
+ * firewall.groups the ports. */
 static const struct key top_keys[] = {
 	SECTION_KEY("switch", switch_section),
 	SECTION_KEY("datapath", datapath_section),
 	{ .name = "ports", .parse = parse_ports },
 	SECTION_KEY("fdb", fdb_section),
+	{ .name = "firewall",
+	  .parse = parse_section,
+	  .sub = &cfg_fw_section,
+	  .off = offsetof(struct cfg, fw) },
 };
 
 static const struct section top_section = SECTION(top_keys);
@@ -1632,6 +1591,7 @@ static void cfg_defaults(struct cfg *c)
 	c->control_socket_mode = 0660;
 	c->socket_gid = -1;
 	c->socket_mode = 0660;
+	cfg_fw_defaults(&c->fw);
 }
 
 /* libyaml reports a bad byte by offset only; find its line. */
@@ -1828,6 +1788,9 @@ static int walk_root(struct loader *ld)
 	r = check_zero_copy(ld);
 	if (r)
 		return r;
+	r = cfg_fw_resolve(ld);
+	if (r)
+		return r;
 	control_socket(ld->c);
 	return 0;
 }
@@ -1899,6 +1862,7 @@ void cfg_free(struct cfg *c)
 	free(c->statics);
 	c->statics = NULL;
 	c->n_static = 0;
+	cfg_fw_free(c);
 }
 
 const struct cfg_port *cfg_find_port(const struct cfg *c, const char *name)

@@ -11,6 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <xvs/fw.h>
+
 #include "base/log.h"
 
 #define CFG_NAME_MAX 32 /* port and switch names, with the NUL */
@@ -41,6 +43,100 @@ enum cfg_xdp_mode {
 enum cfg_vu_mode {
 	CFG_VU_SERVER, /* xvsd listens on the socket (QEMU: client) */
 	CFG_VU_CLIENT, /* xvsd connects to QEMU's socket and reconnects */
+};
+
+/*
+ * The firewall (config/README.md, "firewall"): rule sets, remote groups and
+ * conntrack settings under firewall:, attached to VM ports per direction;
+ * anti-spoofing per VM port. What is here is checked: every rule could
+ * match some frame, every name resolves, the compiled rules fit the maps
+ * of include/xvs/fw.h.
+ */
+#define CFG_FW_MAX_SETS_PER_DIR 8
+#define CFG_FW_MAX_ADDRS 16 /* per family, per port */
+#define CFG_FW_MAX_SETS 256
+#define CFG_FW_MAX_GROUPS 256
+
+enum cfg_fw_action {
+	CFG_FW_ALLOW, /* = XVS_ACL_ALLOW ... XVS_ACL_COUNT */
+	CFG_FW_DROP,
+	CFG_FW_REJECT,
+	CFG_FW_COUNT, /* counted, then the next rule */
+	CFG_FW_NEXT, /* a set's default only: on with the next set attached */
+};
+
+struct cfg_cidr {
+	uint8_t family; /* 4 or 6 */
+	uint8_t plen; /* 0..32 or 0..128 */
+	uint8_t addr[16]; /* network order, host bits zero; IPv4 in addr[0..3] */
+};
+
+struct cfg_fw_rule {
+	int line;
+	enum cfg_fw_action action; /* never CFG_FW_NEXT */
+	bool stateful; /* resolved: the rule's own or its set's */
+	/* XVS_ACL_M_* bits: exactly the keys given, and XVS_ACL_M_FAMILY also
+	 * when an address or proto icmp/icmpv6 implies it */
+	uint32_t match;
+	uint8_t family; /* 4 or 6, with XVS_ACL_M_FAMILY */
+	uint8_t proto;
+	uint16_t ethertype, vlan; /* ethertype after the VLAN tags; vlan 1..4094 */
+	uint8_t smac[6], dmac[6];
+	struct cfg_cidr src, dst; /* with XVS_ACL_M_SADDR / DADDR */
+	int sgroup, dgroup; /* index into cfg->fw.groups, with XVS_ACL_M_SGROUP / DGROUP */
+	uint16_t sport_lo, sport_hi, dport_lo, dport_hi; /* lo <= hi */
+	uint8_t icmp_type, icmp_code; /* ICMP or ICMPv6, by proto */
+	/* as in byte 13 of the TCP header: fin 0x01 syn 0x02 rst 0x04 psh 0x08
+	 * ack 0x10 urg 0x20 ece 0x40 cwr 0x80; (flags & tcp_mask) == tcp_flags */
+	uint8_t tcp_flags, tcp_mask;
+};
+
+struct cfg_rule_set {
+	char name[CFG_NAME_MAX];
+	int line;
+	enum cfg_fw_action def; /* default drop; never CFG_FW_COUNT */
+	bool stateful; /* default true */
+	int n_rules;
+	struct cfg_fw_rule *rules; /* first match wins */
+};
+
+/* A remote group: the anti-spoofing addresses (and learned ones) of its
+ * ports; every one is a VM port with anti-spoofing on. */
+struct cfg_fw_group {
+	char name[CFG_NAME_MAX];
+	int line;
+	int n_ports;
+	int *ports; /* indices into cfg->ports, each once */
+};
+
+struct cfg_fw {
+	bool on; /* some port has rule sets or anti-spoofing */
+	uint32_t ct_max; /* conntrack entries, power of two 1024..1048576, default 65536 */
+	uint32_t timeout[XVS_CT_TO_MAX]; /* seconds, by enum xvs_ct_timeout */
+	uint32_t reject_rate; /* answers per second per port, default 100; 0: drop silently */
+	int n_sets;
+	struct cfg_rule_set *sets; /* file order */
+	int n_groups;
+	struct cfg_fw_group *groups; /* file order */
+	/* rules + one default per attached set that is not next, summed over
+	 * every (port, direction): what the compiler lays out, at most
+	 * XVS_ACL_MAX_RULES, and at most XVS_ACL_MAX_PER_BIND of them for one
+	 * (port, direction) */
+	uint32_t n_compiled;
+};
+
+/* A VM port's anti-spoofing: what the VM may send from. */
+struct cfg_spoof {
+	bool on; /* anti-spoofing: given */
+	bool have_mac; /* mac given; else learned (the first source MAC) if learn */
+	uint8_t mac[6]; /* unicast, not zero */
+	bool learn; /* default true: a family with no address listed learns its first */
+	int n_ip4;
+	struct cfg_cidr ip4[CFG_FW_MAX_ADDRS];
+	int n_ip6;
+	struct cfg_cidr ip6[CFG_FW_MAX_ADDRS];
+	bool dhcp_server; /* DHCP/DHCPv6 server replies from the VM pass (default false) */
+	bool router_adv; /* RAs and ICMPv6 redirects from the VM pass (default false) */
 };
 
 struct cfg_port {
@@ -89,6 +185,13 @@ struct cfg_port {
 	 * (bit q of zc_reserved) */
 	uint64_t zc_pool;
 	uint64_t zc_reserved;
+
+	/* vhost-user ports: the firewall. Rule sets by direction
+	 * (XVS_FW_TO_VM, XVS_FW_FROM_VM), in order, each at most once */
+	int n_fw_sets[XVS_FW_DIRS];
+	int fw_sets[XVS_FW_DIRS][CFG_FW_MAX_SETS_PER_DIR]; /* indices into cfg->fw.sets */
+	int fw_line; /* of ports.NAME.firewall, 0 if none */
+	struct cfg_spoof spoof;
 };
 
 struct cfg_fdb_static {
@@ -129,6 +232,7 @@ struct cfg {
 	 * routers); the uplinks' own addresses are protected anyway */
 	int n_protected;
 	uint8_t protected_macs[CFG_MAX_PROTECTED][6];
+	struct cfg_fw fw;
 };
 
 /*

@@ -10,7 +10,11 @@
  *  - on error: a negative errno, a NUL-terminated message that starts with
  *    the file name, and *out untouched;
  *  - on success: counts within their limits, names NUL-terminated and
- *    found again by cfg_find_port(), static FDB entries naming a port.
+ *    found again by cfg_find_port(), static FDB entries naming a port;
+ *    the firewall's indices (sets, groups, ports) in range, every rule's
+ *    fields consistent with its match bits (addresses without host bits,
+ *    ranges in order, ports only with TCP/UDP/SCTP...), and n_compiled and
+ *    on what the ports' attachments add up to.
  */
 #include <errno.h>
 #include <stddef.h>
@@ -40,6 +44,159 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 static bool terminated(const char *s, size_t size)
 {
 	return memchr(s, '\0', size) != NULL;
+}
+
+static void check_cidr(const struct cfg_cidr *a, const char *what)
+{
+	int i, bits;
+
+	fuzz_check((a->family == 4 && a->plen <= 32) || (a->family == 6 && a->plen <= 128),
+		   "%s: family %u plen %u", what, a->family, a->plen);
+	for (i = 0; i < 16; i++) {
+		bits = a->plen - 8 * i;
+		if (bits >= 8)
+			continue;
+		fuzz_check(!(a->addr[i] & (bits <= 0 ? 0xff : 0xff >> bits)) &&
+				   (a->family == 6 || i < 4 || !a->addr[i]),
+			   "%s: host bits set in byte %d", what, i);
+	}
+}
+
+static void check_rule(const struct cfg *c, const struct cfg_fw_rule *r)
+{
+	uint32_t m = r->match;
+	bool ports = r->proto == 6 || r->proto == 17 || r->proto == 132;
+
+	fuzz_check(r->action <= CFG_FW_COUNT, "rule at line %d: action %d", r->line, r->action);
+	fuzz_check(!(m & XVS_ACL_M_FAMILY) || r->family == 4 || r->family == 6,
+		   "rule at line %d: family %u", r->line, r->family);
+	fuzz_check(!(m & XVS_ACL_M_VLAN) || (r->vlan >= 1 && r->vlan <= 4094),
+		   "rule at line %d: vlan %u", r->line, r->vlan);
+	if (m & XVS_ACL_M_SADDR) {
+		check_cidr(&r->src, "rule src");
+		fuzz_check((m & XVS_ACL_M_FAMILY) && r->family == r->src.family,
+			   "rule at line %d: src family", r->line);
+	}
+	if (m & XVS_ACL_M_DADDR) {
+		check_cidr(&r->dst, "rule dst");
+		fuzz_check((m & XVS_ACL_M_FAMILY) && r->family == r->dst.family,
+			   "rule at line %d: dst family", r->line);
+	}
+	fuzz_check(!(m & XVS_ACL_M_SGROUP) || (r->sgroup >= 0 && r->sgroup < c->fw.n_groups),
+		   "rule at line %d: sgroup %d", r->line, r->sgroup);
+	fuzz_check(!(m & XVS_ACL_M_DGROUP) || (r->dgroup >= 0 && r->dgroup < c->fw.n_groups),
+		   "rule at line %d: dgroup %d", r->line, r->dgroup);
+	fuzz_check(!(m & (XVS_ACL_M_SPORT | XVS_ACL_M_DPORT)) || ((m & XVS_ACL_M_PROTO) && ports),
+		   "rule at line %d: ports with proto %u", r->line, r->proto);
+	fuzz_check(r->sport_lo <= r->sport_hi && r->dport_lo <= r->dport_hi,
+		   "rule at line %d: port range", r->line);
+	fuzz_check(!(m & XVS_ACL_M_ICMP_TYPE) ||
+			   ((m & XVS_ACL_M_PROTO) && (r->proto == 1 || r->proto == 58)),
+		   "rule at line %d: icmp-type with proto %u", r->line, r->proto);
+	fuzz_check(!(m & XVS_ACL_M_ICMP_CODE) || (m & XVS_ACL_M_ICMP_TYPE),
+		   "rule at line %d: icmp-code without a type", r->line);
+	fuzz_check(!(m & XVS_ACL_M_TCP_FLAGS) ||
+			   ((m & XVS_ACL_M_PROTO) && r->proto == 6 && r->tcp_mask &&
+			    !(r->tcp_flags & ~r->tcp_mask)),
+		   "rule at line %d: tcp flags %#x/%#x", r->line, r->tcp_flags, r->tcp_mask);
+}
+
+static void check_fw(const struct cfg *c)
+{
+	const struct cfg_fw *fw = &c->fw;
+	uint32_t compiled = 0;
+	bool on = false;
+	int i, j, k, d;
+
+	fuzz_check(fw->n_sets >= 0 && fw->n_sets <= CFG_FW_MAX_SETS && (!fw->n_sets || fw->sets),
+		   "n_sets %d", fw->n_sets);
+	fuzz_check(fw->n_groups >= 0 && fw->n_groups <= CFG_FW_MAX_GROUPS &&
+			   (!fw->n_groups || fw->groups),
+		   "n_groups %d", fw->n_groups);
+	fuzz_check(fw->ct_max >= 1024 && fw->ct_max <= 1048576 && !(fw->ct_max & (fw->ct_max - 1)),
+		   "ct_max %u", fw->ct_max);
+	for (i = 0; i < XVS_CT_TO_MAX; i++)
+		fuzz_check(fw->timeout[i] >= 1 && fw->timeout[i] <= 864000, "timeout %d: %u", i,
+			   fw->timeout[i]);
+	fuzz_check(fw->reject_rate <= 100000, "reject_rate %u", fw->reject_rate);
+	for (i = 0; i < fw->n_sets; i++) {
+		const struct cfg_rule_set *s = &fw->sets[i];
+
+		fuzz_check(terminated(s->name, sizeof(s->name)) && s->name[0], "set %d name", i);
+		fuzz_check(s->def != CFG_FW_COUNT && s->def <= CFG_FW_NEXT, "set %s default %d",
+			   s->name, s->def);
+		fuzz_check(s->n_rules >= 0 && s->n_rules <= XVS_ACL_MAX_PER_BIND &&
+				   (!s->n_rules || s->rules),
+			   "set %s n_rules %d", s->name, s->n_rules);
+		for (j = 0; j < s->n_rules; j++) {
+			check_rule(c, &s->rules[j]);
+			fuzz_check(j == 0 || s->rules[j - 1].match ||
+					   s->rules[j - 1].action == CFG_FW_COUNT,
+				   "set %s: rule %d after one that matches everything", s->name, j);
+		}
+	}
+	for (i = 0; i < fw->n_groups; i++) {
+		const struct cfg_fw_group *g = &fw->groups[i];
+
+		fuzz_check(terminated(g->name, sizeof(g->name)) && g->name[0], "group %d name", i);
+		fuzz_check(g->n_ports >= 0 && g->n_ports <= c->n_ports, "group %s n_ports %d",
+			   g->name, g->n_ports);
+		for (j = 0; j < g->n_ports; j++) {
+			fuzz_check(g->ports[j] >= 0 && g->ports[j] < c->n_ports &&
+					   c->ports[g->ports[j]].type == CFG_PORT_VHOST_USER &&
+					   c->ports[g->ports[j]].spoof.on,
+				   "group %s port %d", g->name, g->ports[j]);
+			for (k = 0; k < j; k++)
+				fuzz_check(g->ports[k] != g->ports[j], "group %s: port twice", g->name);
+		}
+	}
+	for (i = 0; i < c->n_ports; i++) {
+		const struct cfg_port *p = &c->ports[i];
+		const struct cfg_spoof *sp = &p->spoof;
+
+		for (d = 0; d < XVS_FW_DIRS; d++) {
+			uint32_t bind = 0;
+
+			fuzz_check(p->n_fw_sets[d] >= 0 && p->n_fw_sets[d] <= CFG_FW_MAX_SETS_PER_DIR &&
+					   (p->type == CFG_PORT_VHOST_USER || !p->n_fw_sets[d]),
+				   "port %s: %d sets", p->name, p->n_fw_sets[d]);
+			for (j = 0; j < p->n_fw_sets[d]; j++) {
+				const struct cfg_rule_set *s;
+
+				fuzz_check(p->fw_sets[d][j] >= 0 && p->fw_sets[d][j] < fw->n_sets,
+					   "port %s: set %d", p->name, p->fw_sets[d][j]);
+				for (k = 0; k < j; k++)
+					fuzz_check(p->fw_sets[d][k] != p->fw_sets[d][j],
+						   "port %s: set twice", p->name);
+				s = &fw->sets[p->fw_sets[d][j]];
+				bind += (uint32_t)s->n_rules + (s->def != CFG_FW_NEXT);
+				for (k = 0; k < s->n_rules; k++)
+					fuzz_check(!(s->rules[k].match & XVS_ACL_M_VLAN),
+						   "port %s walks a vlan rule", p->name);
+			}
+			fuzz_check(bind <= XVS_ACL_MAX_PER_BIND, "port %s: %u rules", p->name, bind);
+			compiled += bind;
+			on |= p->n_fw_sets[d] > 0;
+		}
+		fuzz_check(!sp->on || p->type == CFG_PORT_VHOST_USER, "uplink %s anti-spoofing",
+			   p->name);
+		fuzz_check(sp->n_ip4 >= 0 && sp->n_ip4 <= CFG_FW_MAX_ADDRS && sp->n_ip6 >= 0 &&
+				   sp->n_ip6 <= CFG_FW_MAX_ADDRS && (sp->on || !(sp->n_ip4 + sp->n_ip6)),
+			   "port %s: %d + %d addresses", p->name, sp->n_ip4, sp->n_ip6);
+		for (j = 0; j < sp->n_ip4; j++) {
+			check_cidr(&sp->ip4[j], "anti-spoofing ipv4");
+			fuzz_check(sp->ip4[j].family == 4, "port %s: ipv4 family", p->name);
+		}
+		for (j = 0; j < sp->n_ip6; j++) {
+			check_cidr(&sp->ip6[j], "anti-spoofing ipv6");
+			fuzz_check(sp->ip6[j].family == 6, "port %s: ipv6 family", p->name);
+		}
+		fuzz_check(!sp->have_mac || !(sp->mac[0] & 1), "port %s: multicast mac", p->name);
+		on |= sp->on;
+	}
+	fuzz_check(compiled == fw->n_compiled && compiled <= XVS_ACL_MAX_RULES,
+		   "n_compiled %u, the ports add up to %u", fw->n_compiled, compiled);
+	fuzz_check(on == fw->on, "fw.on %d", fw->on);
 }
 
 static void check_cfg(const struct cfg *c)
@@ -97,6 +254,7 @@ static void check_cfg(const struct cfg *c)
 		fuzz_check(cfg_find_port(c, s->port), "static %d names unknown port %s", i,
 			   s->port);
 	}
+	check_fw(c);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -120,7 +278,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		fuzz_check(!strncmp(err, path, strlen(path)), "error does not name the file: %s",
 			   err);
 		fuzz_check(!memcmp(c.name, canary, sizeof(canary)) && c.n_ports == 0 &&
-				   !c.ports && !c.statics,
+				   !c.ports && !c.statics && !c.fw.sets && !c.fw.groups,
 			   "*out changed on error");
 		return 0;
 	}

@@ -5,66 +5,11 @@
  * must produce (file, line, key), the shipped examples, and truncated or
  * corrupted files, which must be refused with a message, never a crash.
  */
-#include <errno.h>
+#include <dirent.h>
 #include <grp.h>
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
-#include <cmocka.h>
-
-#include "ctl/config.h"
-
-static char dir[64];
-static char file[128]; /* dir/xvs.yaml: errors read "…/xvs.yaml:LINE: …" */
-
-static int setup(void **state)
-{
-	(void)state;
-	snprintf(dir, sizeof(dir), "/tmp/xvs-test-config.XXXXXX");
-	if (!mkdtemp(dir))
-		return -1;
-	snprintf(file, sizeof(file), "%s/xvs.yaml", dir);
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	unlink(file);
-	return rmdir(dir);
-}
-
-static void write_bytes(const char *data, size_t len)
-{
-	FILE *f = fopen(file, "w");
-
-	assert_non_null(f);
-	assert_int_equal(fwrite(data, 1, len, f), len);
-	assert_int_equal(fclose(f), 0);
-}
-
-static int load(const char *yaml, struct cfg *c, char *err, size_t errlen)
-{
-	write_bytes(yaml, strlen(yaml));
-	return cfg_load(file, c, err, errlen);
-}
-
-static void load_ok(const char *yaml, struct cfg *c)
-{
-	char err[512];
-	int r = load(yaml, c, err, sizeof(err));
-
-	if (r)
-		print_error("unexpected error: %s\n", err);
-	assert_int_equal(r, 0);
-}
+#include "cfg_harness.h"
 
 static bool have_two_cpus(void)
 {
@@ -623,11 +568,6 @@ static void socket_access(void **state)
 	cfg_free(&c);
 }
 
-struct bad {
-	const char *yaml;
-	const char *want; /* substring of the error */
-};
-
 #define VM1 "ports:\n  vm1: {type: vhost-user, socket: vm1.sock, vlan: 10}\n"
 #define A10 "aaaaaaaaaa"
 #define A50 A10 A10 A10 A10 A10
@@ -666,7 +606,7 @@ static const struct bad bad_configs[] = {
 	{ "- a\n- b\n", "xvs.yaml:1: the configuration must be a mapping, got a list" },
 	{ "xvs0\n", "xvs.yaml:1: the configuration must be a mapping, got a scalar" },
 	{ "switch: {}\nbridge: {}\n",
-	  "xvs.yaml:2: unknown key \"bridge\" (allowed here: switch, datapath, ports, fdb)" },
+	  "xvs.yaml:2: unknown key \"bridge\" (allowed here: switch, datapath, ports, fdb, firewall)" },
 	{ "switch: {}\nswitch: {}\n", "xvs.yaml:2: duplicate key \"switch\" (first at line 1)" },
 	{ "? [a, b]\n: 1\n", "xvs.yaml:1: keys must be scalars, got a list" },
 	{ "switch: {}\n---\nfdb: {}\n", "xvs.yaml:3: a second YAML document is not allowed" },
@@ -951,7 +891,7 @@ static const struct bad bad_configs[] = {
 	  "xvs.yaml:3: ports.vm1: missing required key \"socket\"" },
 	{ "ports:\n  vm1:\n    type: vhost-user\n    socket: a\n    sockets: b\n",
 	  "xvs.yaml:5: ports.vm1: unknown key \"sockets\" (allowed here: type, socket, mode, "
-	  "vlan, mtu, queues, max-macs, max-guest-memory, zero-copy)" },
+	  "vlan, mtu, queues, max-macs, max-guest-memory, zero-copy, firewall, anti-spoofing)" },
 	{ "ports:\n  vm1:\n    type: vhost-user\n    socket: a\n    vlan: 1\n    vlan: 2\n",
 	  "xvs.yaml:6: ports.vm1: duplicate key \"vlan\" (first at line 5)" },
 	{ "ports:\n  vm1:\n    type: vhost-user\n    socket: a\n    type: vhost-user\n",
@@ -1249,57 +1189,11 @@ static const struct bad bad_configs[] = {
 	  "xvs.yaml:8: fdb.static[1]: same vlan and mac as fdb.static[0] (line 7)" },
 };
 
-/* Fill with a pattern: a failed load must leave *out exactly as it was. */
-static void poison(struct cfg *c)
-{
-	memset(c, 0x5a, sizeof(*c));
-}
-
-static bool poisoned(const struct cfg *c)
-{
-	const unsigned char *p = (const unsigned char *)c;
-	size_t i;
-
-	for (i = 0; i < sizeof(*c); i++)
-		if (p[i] != 0x5a)
-			return false;
-	return true;
-}
-
-static bool expect_error(const char *yaml, size_t len, const char *want)
-{
-	char err[512];
-	struct cfg c;
-	int r;
-
-	write_bytes(yaml, len);
-	poison(&c);
-	r = cfg_load(file, &c, err, sizeof(err));
-	if (r == 0) {
-		print_error("loaded, but should fail with: %s\n--\n%s--\n", want, yaml);
-		cfg_free(&c);
-		return false;
-	}
-	if (r != -EINVAL || !strstr(err, want) || strncmp(err, file, strlen(file)) ||
-	    !poisoned(&c)) {
-		print_error("r=%d err: %s\nwant: %s\n--\n%s--\n", r, err, want, yaml);
-		return false;
-	}
-	return true;
-}
-
 static void bad_config_table(void **state)
 {
-	const struct bad *b;
-	size_t i, failed = 0;
-
 	(void)state;
-	for (i = 0; i < sizeof(bad_configs) / sizeof(bad_configs[0]); i++) {
-		b = &bad_configs[i];
-		if (!expect_error(b->yaml, strlen(b->yaml), b->want))
-			failed++;
-	}
-	assert_int_equal(failed, 0);
+	assert_int_equal(expect_errors(bad_configs, sizeof(bad_configs) / sizeof(bad_configs[0])),
+			 0);
 }
 
 /* Too many of something: generated. */
@@ -1410,18 +1304,6 @@ static void file_errors(void **state)
 	assert_null(cfg_find_port(NULL, "vm1"));
 }
 
-static const char *source_path(char *buf, size_t size, const char *rel)
-{
-	const char *top = getenv("XVS_TOP");
-	const char *me = __FILE__, *cut = strstr(me, "tests/unit/");
-
-	if (top)
-		snprintf(buf, size, "%s/%s", top, rel);
-	else
-		snprintf(buf, size, "%.*s%s", cut ? (int)(cut - me) : 0, me, rel);
-	return buf;
-}
-
 static void examples(void **state)
 {
 	const struct cfg_port *p;
@@ -1491,42 +1373,34 @@ static void examples(void **state)
 	cfg_free(&c);
 }
 
-/*
- * Every prefix of a full config, and every byte of it replaced by a few
- * troublemakers: each load either succeeds or fails with a message naming
- * the file. The fuzz harness goes further; this keeps the basics in CI.
- */
-static void mangle(const char *base)
+/* Every file in config/examples loads: none is left behind by a change of
+ * the schema. */
+static void every_example(void **state)
 {
-	static const char evil[] = { '\0', '\n', ' ', '\t', '[', '{', ':', '-', '*', '&', '"',
-				     '\'', '#', '?', '|', '!', '\\', '\xff', '\xc3' };
-	size_t len = strlen(base), i, j;
-	char *buf = malloc(len), err[512];
+	char top[512], path[1024], err[512];
+	struct dirent *e;
+	int n = 0, r;
 	struct cfg c;
-	int r;
+	size_t len;
+	DIR *d;
 
-	assert_non_null(buf);
-	for (i = 0; i <= len; i++) {
-		write_bytes(base, i);
-		r = cfg_load(file, &c, err, sizeof(err));
-		if (!r)
-			cfg_free(&c);
-		else
-			assert_int_equal(strncmp(err, file, strlen(file)), 0);
+	(void)state;
+	d = opendir(source_path(top, sizeof(top), "config/examples"));
+	assert_non_null(d);
+	while ((e = readdir(d))) {
+		len = strlen(e->d_name);
+		if (len < 5 || strcmp(e->d_name + len - 5, ".yaml"))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", top, e->d_name);
+		r = cfg_load(path, &c, err, sizeof(err));
+		if (r)
+			print_error("%s\n", err);
+		assert_int_equal(r, 0);
+		cfg_free(&c);
+		n++;
 	}
-	for (i = 0; i < len; i++) {
-		for (j = 0; j < sizeof(evil); j++) {
-			memcpy(buf, base, len);
-			buf[i] = evil[j];
-			write_bytes(buf, len);
-			r = cfg_load(file, &c, err, sizeof(err));
-			if (!r)
-				cfg_free(&c);
-			else
-				assert_int_equal(strncmp(err, file, strlen(file)), 0);
-		}
-	}
-	free(buf);
+	closedir(d);
+	assert_true(n >= 4);
 }
 
 static void truncated_and_corrupted(void **state)
@@ -1579,8 +1453,9 @@ int main(void)
 		cmocka_unit_test(too_many),
 		cmocka_unit_test(file_errors),
 		cmocka_unit_test(examples),
+		cmocka_unit_test(every_example),
 		cmocka_unit_test(truncated_and_corrupted),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, cfg_setup, cfg_teardown);
 }
