@@ -239,6 +239,7 @@ _Static_assert(sizeof(struct xvs_ct_entry) == 128, "xvs_ct_entry layout");
  */
 #define XVS_FW_REASONS(X)                                                       \
 	X(NONE, "no firewall on this port and direction")                     \
+	X(NEIGHBOUR, "ARP or IPv6 neighbour discovery/MLD: not for rule sets (anti-spoofing guards them)") \
 	X(ESTABLISHED, "part of a tracked connection")                         \
 	X(RELATED, "ICMP error about a tracked connection")                    \
 	X(RULE_ALLOW, "allowed by a rule")                                    \

@@ -541,6 +541,17 @@ XVS_INLINE void xvs_fw_set(struct xvs_fw_verdict *v, __u8 action, __u8 reason, _
 	v->rule = rule;
 }
 
+/* ARP, and the ICMPv6 of neighbour discovery and MLD (130-137, 143): what
+ * a link needs to work at all. Rule sets do not see them (as OpenStack's
+ * security groups do not); anti-spoofing is what guards them. */
+XVS_INLINE int xvs_fw_neighbour(const struct xvs_pkt *p)
+{
+	if (p->ethertype == 0x0806)
+		return 1;
+	return p->l4proto == IPPROTO_ICMPV6 && p->l4_off && !(p->flags & XVS_PKT_F_LATER_FRAG) &&
+	       ((p->icmp_type >= 130 && p->icmp_type <= 137) || p->icmp_type == 143);
+}
+
 /* Can this packet have a conntrack entry? (IP, and not a later fragment:
  * those carry no ports; they are judged by the rules alone.) */
 XVS_INLINE int xvs_fw_trackable(const struct xvs_pkt *p)
@@ -567,6 +578,10 @@ XVS_INLINE void xvs_fw_eval(struct xvs_env *env, const struct xvs_fw_ctx *c,
 
 	if (!c->bind.count) {
 		xvs_fw_set(v, XVS_ACL_ALLOW, XVS_FW_NONE, ~0u);
+		return;
+	}
+	if (xvs_fw_neighbour(p)) {
+		xvs_fw_set(v, XVS_ACL_ALLOW, XVS_FW_NEIGHBOUR, ~0u);
 		return;
 	}
 	track = xvs_fw_trackable(p);
