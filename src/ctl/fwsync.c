@@ -282,9 +282,9 @@ int fwsync_apply(struct fwsync *s, struct dp *dp, const struct cfg *c)
 	s->reloads++;
 	if (removed > 0)
 		s->reload_removed += (uint64_t)removed;
-	log_info("firewall: %u rules in force (bank %d)%s%d tracked connections no longer "
+	log_info("firewall: %u rules in force (bank %d)%s; %d tracked connections no longer "
 		 "allowed, removed",
-		 n, b, any ? "" : ", no port has rules; ", removed < 0 ? 0 : removed);
+		 n, b, any ? "" : ", no port has rules", removed < 0 ? 0 : removed);
 	free(rules);
 	return 0;
 
