@@ -376,17 +376,28 @@ static void fw_show_bind(struct xvsd *x, struct out *o, const struct dp_port *p,
 static void cmd_firewall(struct xvsd *x, struct out *o, const char *arg)
 {
 	const struct fwsync *s = &x->fws;
+	uint64_t full = 0;
 	int i, dir;
 
 	if (!s->open) {
 		outf(o, "firewall off (no firewall in the configuration)\n");
 		return;
 	}
+	for (i = 0; i < DP_MAX_PORTS; i++)
+		for (dir = 0; dir < XVS_FW_DIRS; dir++) {
+			struct xvs_counter r[XVS_FW_REASON_MAX];
+
+			fw_sum_reason(&s->fw, (uint16_t)i, dir, r);
+			full += r[XVS_FW_CT_FULL].packets;
+			if (!fwmaps__reason_stats(&s->maps, (uint16_t)i, dir, r))
+				full += r[XVS_FW_CT_FULL].packets;
+		}
 	outf(o,
 	     "firewall on=%d bank=%d reloads=%" PRIu64 " reload_removed=%" PRIu64
-	     " conntrack_size=%u conntrack_live=%u conntrack_expired=%" PRIu64 "\n",
+	     " conntrack_size=%u conntrack_live=%u conntrack_expired=%" PRIu64
+	     " conntrack_full_drops=%" PRIu64 "\n",
 	     !!(s->fw.m.cfg->flags & XVS_FW_CFG_F_ON), fw_bank(&s->fw), s->reloads,
-	     s->reload_removed, s->fw.m.ct_size, s->last.live, s->ct_expired);
+	     s->reload_removed, s->fw.m.ct_size, s->last.live, s->ct_expired, full);
 	for (i = 0; i < DP_MAX_PORTS; i++) {
 		struct dp_port *p = x->dp.ports[i];
 

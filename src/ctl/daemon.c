@@ -838,7 +838,7 @@ static void on_tick(struct xvsd *x)
 	zc_steer(x);
 	dp_zc_service(&x->dp); /* sockets waiting for their queue to be free */
 	xdpsync_run(&x->sync, &x->dp, &x->maps, 0);
-	fwsync_tick(&x->fws, t);
+	fwsync_tick(&x->fws, &x->dp, &x->cfg, t);
 	if (++x->ticks % (1000 / TICK_MS) == 0)
 		check_uplink_queues(x);
 }

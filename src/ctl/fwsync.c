@@ -16,6 +16,15 @@
 
 #define SWEEP_SLOTS_PER_TICK 8192 /* 64k entries: every 0.8 s at 100 ms ticks */
 
+static void log_warn_once_groups(struct fwsync *s)
+{
+	if (!s->groups_full_logged)
+		log_warn("firewall: remote groups are full (%d addresses): learned addresses "
+			 "left out",
+			 XVS_FW_MAX_GROUP_ADDRS);
+	s->groups_full_logged = true;
+}
+
 int fwsync_open(struct fwsync *s, struct dp *dp, const char *switch_name, uint32_t ct_max)
 {
 	struct fw_mem mem;
@@ -207,6 +216,41 @@ out:
 	return err;
 }
 
+/* Learned addresses of the group members (anti-spoofing with learn: the
+ * first address a VM used) into bank b; once per address and bank. */
+static void groups_learned(struct fwsync *s, struct dp *dp, const struct cfg *c, int b)
+{
+	int g, k;
+
+	for (g = 0; g < c->fw.n_groups; g++) {
+		const struct cfg_fw_group *grp = &c->fw.groups[g];
+
+		for (k = 0; k < grp->n_ports; k++) {
+			struct dp_port *p = dp_port_find(dp, c->ports[grp->ports[k]].name);
+			struct spoof_cidr a[3];
+			int have, f;
+
+			if (!p || p->type != DP_PORT_VHOST)
+				continue;
+			have = spoof_learned(&p->spoof_st, NULL, &a[0], &a[1], &a[2]);
+			for (f = 0; f < 3; f++) {
+				struct xvs_fw_group_key key = { .group = (__u16)g, .bank = (__u8)b };
+				int bit = f == 0 ? SPOOF_LEARNED_IP4 : f == 1 ? SPOOF_LEARNED_IP6 : SPOOF_LEARNED_LL6;
+
+				if (!(have & bit))
+					continue;
+				key.family = a[f].family;
+				memcpy(key.addr, a[f].addr, 16);
+				if (fw_group_has(&s->fw, &key))
+					continue;
+				if (fw_group_add(&s->fw, b, key.group, key.family, key.addr) ||
+				    fwmaps__group_add(&s->maps, &key))
+					log_warn_once_groups(s);
+			}
+		}
+	}
+}
+
 static void grace(void *arg)
 {
 	/* every XDP program run that may have read the old bank is over once
@@ -268,6 +312,7 @@ int fwsync_apply(struct fwsync *s, struct dp *dp, const struct cfg *c)
 		log_err("firewall: remote groups: %s", strerror(-err));
 		goto fail;
 	}
+	groups_learned(s, dp, c, b);
 	fw_set_timeouts(&s->fw, c->fw.timeout);
 	fw_set_reject_rate(&s->fw, c->fw.reject_rate);
 	/* on before the flip, off after it: no window without the rules */
@@ -295,13 +340,15 @@ fail:
 	return err;
 }
 
-void fwsync_tick(struct fwsync *s, uint64_t now)
+void fwsync_tick(struct fwsync *s, struct dp *dp, const struct cfg *c, uint64_t now)
 {
 	struct fw_ct_usage u = { 0 };
 	uint32_t size, n;
 
 	if (!s->open)
 		return;
+	if (c->fw.n_groups)
+		groups_learned(s, dp, c, fw_bank(&s->fw));
 	size = s->fw.m.ct_size;
 	n = size < SWEEP_SLOTS_PER_TICK ? size : SWEEP_SLOTS_PER_TICK;
 	fw_ct_sweep(&s->fw, s->sweep_at, n, now, &u);

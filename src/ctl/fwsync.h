@@ -36,6 +36,7 @@ struct fwsync {
 	uint64_t reloads;
 	uint64_t reload_removed; /* connections the new rules no longer allowed */
 	uint32_t compiled[2]; /* rules laid out in each bank */
+	bool groups_full_logged;
 	int ngroup_keys[2];
 	struct xvs_fw_group_key *group_keys[2]; /* what each bank put into the XDP hash */
 };
@@ -45,8 +46,9 @@ int fwsync_open(struct fwsync *s, struct dp *dp, const char *switch_name, uint32
 /* Compile c's firewall for the ports as they are in dp and put it in
  * force; dp->fw is set once the tables are open. */
 int fwsync_apply(struct fwsync *s, struct dp *dp, const struct cfg *c);
-/* Per tick: sweep a slice of the conntrack table. */
-void fwsync_tick(struct fwsync *s, uint64_t now);
+/* Per tick: sweep a slice of the conntrack table; learned addresses of
+ * remote-group members into the groups. */
+void fwsync_tick(struct fwsync *s, struct dp *dp, const struct cfg *c, uint64_t now);
 /* A port went away: its connections with it (the id may be reused). */
 void fwsync_port_gone(struct fwsync *s, uint16_t id);
 void fwsync_close(struct fwsync *s, struct dp *dp);
