@@ -153,7 +153,7 @@ static int build(struct frame *f, const struct pkt_spec *s)
 	if (s->vlan2)
 		frame_vlan(f, 0x8100, s->vlan2);
 	if (!s->fam) {
-		frame_ethertype(f, s->etype ? s->etype : 0x0806);
+		frame_ethertype(f, s->etype ? s->etype : 0x88b5); /* not ARP: ARP bypasses the rules */
 		frame_payload(f, 28 + s->payload, 0);
 		return frame_finish(f);
 	}
@@ -287,6 +287,7 @@ static int action_of(int reason)
 {
 	switch (reason) {
 	case XVS_FW_NONE:
+	case XVS_FW_NEIGHBOUR:
 	case XVS_FW_ESTABLISHED:
 	case XVS_FW_RELATED:
 	case XVS_FW_RULE_ALLOW:
@@ -736,10 +737,36 @@ static void match_vlan(void **state)
 	MISS(&s);
 }
 
+/* ARP and the ICMPv6 of ND, RD and MLD pass a binding whose rules would
+ * drop them (anti-spoofing guards them), counted as NEIGHBOUR; an ICMPv6
+ * type next to them does not, nor a later fragment claiming to be one. */
+static void neighbour_bypasses_rules(void **state)
+{
+	struct xvs_acl_rule r = { .match = XVS_ACL_M_PROTO, .proto = IPPROTO_UDP };
+	struct pkt_spec arp = { .fam = 0, .etype = 0x0806 }, nd = flow(6, IPPROTO_ICMPV6, 0, 0);
+	int t;
+
+	(void)state;
+	init();
+	load_match(&r);
+	EXPECT(NEIGHBOUR, VM, FROM, &arp);
+	for (t = 130; t <= 137; t++) {
+		nd.type = (uint8_t)t;
+		EXPECT(NEIGHBOUR, VM, FROM, &nd);
+	}
+	nd.type = 143;
+	EXPECT(NEIGHBOUR, VM, FROM, &nd);
+	nd.type = 138;
+	MISS(&nd);
+	nd.type = 129;
+	MISS(&nd);
+	assert_int_equal(ct_valid(), 0);
+}
+
 static void match_etype(void **state)
 {
-	struct xvs_acl_rule r = { .match = XVS_ACL_M_ETYPE, .ethertype = 0x0806 };
-	struct pkt_spec arp = { .fam = 0, .etype = 0x0806 }, other = { .fam = 0, .etype = 0x0807 };
+	struct xvs_acl_rule r = { .match = XVS_ACL_M_ETYPE, .ethertype = 0x88cc };
+	struct pkt_spec arp = { .fam = 0, .etype = 0x88cc }, other = { .fam = 0, .etype = 0x88cd };
 	struct pkt_spec s = udp4(1, 2);
 
 	(void)state;
@@ -989,14 +1016,14 @@ static void match_icmp_type(void **state)
 	MISS(&s);
 
 	r.proto = IPPROTO_ICMPV6;
-	r.icmp_type = 135; /* neighbour solicitation */
+	r.icmp_type = 139; /* node information query (ND itself bypasses the rules) */
 	load_match(&r);
 	s = flow(6, IPPROTO_ICMPV6, 0, 0);
-	s.type = 135;
+	s.type = 139;
 	HIT(&s);
-	s.type = 136;
+	s.type = 140;
 	MISS(&s);
-	s.type = 134;
+	s.type = 141;
 	MISS(&s);
 }
 
@@ -1351,7 +1378,7 @@ static void icmp_echo_by_id(void **state)
 	e.type = 13; /* timestamp */
 	EXPECT(RULE_ALLOW, VM, FROM, &e);
 	e = flow(6, IPPROTO_ICMPV6, 0, 0);
-	e.type = 135;
+	e.type = 139;
 	EXPECT(RULE_ALLOW, VM, FROM, &e);
 	assert_int_equal(ct_valid(), 4);
 }
@@ -2577,6 +2604,7 @@ int main(void)
 		T(match_smac),
 		T(match_dmac),
 		T(match_vlan),
+		T(neighbour_bypasses_rules),
 		T(match_etype),
 		T(match_family),
 		T(match_saddr),
