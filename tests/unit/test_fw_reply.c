@@ -695,6 +695,23 @@ static void write_refuses_malformed_replies(void **state)
 	assert_int_equal(xvs_reply_write(&r, out, out + 21), -1);
 }
 
+/* The counter table: the answer is a verdict of its own, the last one (the
+ * stat indices of the others do not move). */
+static void counter_table(void **state)
+{
+	unsigned int v;
+
+	(void)state;
+	assert_int_equal(XVS_VERDICT_TX, XVS_VERDICT_MAX - 1);
+	assert_int_equal(XVS_VERDICT_DROP, 2);
+	for (v = 0; v < XVS_VERDICT_MAX; v++)
+		assert_non_null(xvs_verdict_names[v]);
+	assert_string_equal(xvs_verdict_names[XVS_VERDICT_TX], "tx");
+	assert_int_equal(xvs_reason_verdict(XVS_REASON_FW_REJECT_SENT), XVS_VERDICT_TX);
+	assert_int_equal(xvs_reason_verdict(XVS_REASON_FW_REJECT), XVS_VERDICT_DROP);
+	assert_int_equal(xvs_reason_verdict(XVS_REASON_FW_DROP), XVS_VERDICT_DROP);
+}
+
 static int setup(void **state)
 {
 	(void)state;
@@ -731,6 +748,7 @@ int main(void)
 		cmocka_unit_test(write_over_the_original),
 		cmocka_unit_test(bytes_past_the_quote_ignored),
 		cmocka_unit_test(write_refuses_malformed_replies),
+		cmocka_unit_test(counter_table),
 	};
 
 	return cmocka_run_group_tests_name("fw_reply", tests, setup, teardown);
