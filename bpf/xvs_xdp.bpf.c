@@ -17,6 +17,7 @@
 
 struct xvs_env;
 #include <xvs/fw_eval.h>
+#include <xvs/fw_reply.h>
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -154,6 +155,20 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } xvs_fw_rl SEC(".maps");
 
+/* Scratch for building the answer to a rejected frame: too large for the
+ * stack next to the rest. Per CPU, never shared, so not pinned. */
+struct xvs_answer_buf {
+	struct xvs_pkt pkt;
+	struct xvs_reply r;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct xvs_answer_buf);
+} xvs_answer_buf SEC(".maps");
+
 /* libxdp metadata: xdp-loader and libxdp both read it. Only XDP_PASS lets a
  * following program in a dispatcher chain run: what we redirect or drop is
  * ours. */
@@ -183,6 +198,8 @@ static __always_inline int finish(enum xvs_reason reason, __u64 bytes)
 		return XDP_REDIRECT;
 	case XVS_VERDICT_PASS:
 		return XDP_PASS;
+	case XVS_VERDICT_TX:
+		return XDP_TX;
 	default:
 		return XDP_DROP;
 	}
@@ -228,9 +245,90 @@ XVS_INLINE void xvs_env_hit(struct xvs_env *env, __u32 rule, __u32 bytes)
 }
 
 /*
+ * The answer to a rejected frame (TCP RST / ICMP unreachable,
+ * <xvs/fw_reply.h>), in two global functions: the verifier checks each
+ * once, on its own, rather than on every path that reaches a reject
+ * (inlined, the answer took the verifier past its million instructions),
+ * and each has a small stack frame next to the program's own: that one is
+ * about 450 bytes, so what it calls has at most 64 of the 512 (a struct
+ * xvs_reply alone is 200: it lives in xvs_answer_buf). reject() copies the
+ * parsed frame there too: passing a pointer into the program's stack would
+ * cost its verification more than half again.
+ */
+
+/* Prepare the answer to the frame parsed into the buffer, and take it from
+ * port's rate limit: 0, or -1 if it must not or may not be answered. Only
+ * frames that may be answered are counted against the limit, so that a
+ * flood of others (RSTs, ICMP errors) does not use up the answers owed. */
+__attribute__((noinline)) int xvs_xdp_reply_prepare(struct xdp_md *ctx, __u32 port)
+{
+	struct xvs_answer_buf *b;
+	struct xvs_fw_cfg *fc;
+	struct xvs_fw_rl *rl;
+	__u32 zero = 0;
+
+	b = bpf_map_lookup_elem(&xvs_answer_buf, &zero);
+	if (!b || xvs_reply_prepare(&b->pkt, (void *)(long)ctx->data, (void *)(long)ctx->data_end,
+				    (__u32)bpf_xdp_get_buff_len(ctx), &b->r))
+		return -1;
+	fc = bpf_map_lookup_elem(&xvs_fw_cfg, &zero);
+	rl = bpf_map_lookup_elem(&xvs_fw_rl, &port);
+	if (!fc || !rl)
+		return -1;
+	return xvs_fw_rl_take(rl, *(volatile __u32 *)&fc->reject_rate, bpf_ktime_get_ns()) ? 0 : -1;
+}
+
+/* Turn the frame into the answer prepared: 0, or -1 (the frame may have
+ * been cut already: it is dropped). */
+__attribute__((noinline)) int xvs_xdp_reply_send(struct xdp_md *ctx)
+{
+	struct xvs_answer_buf *b;
+	int have, want;
+	void *data, *end;
+	__u32 zero = 0;
+
+	b = bpf_map_lookup_elem(&xvs_answer_buf, &zero);
+	if (!b)
+		return -1;
+	have = (int)bpf_xdp_get_buff_len(ctx);
+	want = (int)xvs_reply_len(&b->r);
+	if (!want)
+		return -1;
+	/* shorter: off the tail, which in a multi-buffer frame gives back
+	 * the fragments; longer (an ICMP quote of a short frame): into the
+	 * headroom */
+	if (want < have && bpf_xdp_adjust_tail(ctx, want - have))
+		return -1;
+	if (want > have && bpf_xdp_adjust_head(ctx, have - want))
+		return -1;
+	data = (void *)(long)ctx->data;
+	end = (void *)(long)ctx->data_end;
+	/* all of it in the linear part, nothing left in fragments */
+	if (bpf_xdp_get_buff_len(ctx) != (__u64)want || data + want > end)
+		return -1;
+	return xvs_reply_write(&b->r, data, end) == want ? 0 : -1;
+}
+
+/* A frame for VM port `port` its firewall rejected: 0 if it has been
+ * turned into its answer, to go back out (XDP_TX); -1: drop it. */
+static __always_inline int reject(struct xdp_md *ctx, const struct xvs_pkt *pkt, __u32 port)
+{
+	struct xvs_answer_buf *b;
+	__u32 zero = 0;
+
+	b = bpf_map_lookup_elem(&xvs_answer_buf, &zero);
+	if (!b)
+		return -1;
+	__builtin_memcpy(&b->pkt, pkt, sizeof(*pkt));
+	if (xvs_xdp_reply_prepare(ctx, port))
+		return -1;
+	return xvs_xdp_reply_send(ctx);
+}
+
+/*
  * Judge a frame for VM port `port` (it receives it): XVS_REASON_OK if it
- * may go on, else the reason to drop it with. Counted per (port, reason)
- * in xvs_fw_stats.
+ * may go on, else the reason it ends with (FW_REJECT_SENT: it has been
+ * rewritten into the answer). Counted per (port, reason) in xvs_fw_stats.
  */
 static __always_inline enum xvs_reason firewall(struct xdp_md *ctx, const struct xvs_pkt *pkt,
 						__u32 port, __u64 len)
@@ -273,7 +371,11 @@ static __always_inline enum xvs_reason firewall(struct xdp_md *ctx, const struct
 	}
 	if (v.action == XVS_ACL_ALLOW)
 		return XVS_REASON_OK;
-	return v.action == XVS_ACL_REJECT ? XVS_REASON_FW_REJECT : XVS_REASON_FW_DROP;
+	if (v.action != XVS_ACL_REJECT)
+		return XVS_REASON_FW_DROP;
+	if (reject(ctx, pkt, port))
+		return XVS_REASON_FW_REJECT;
+	return XVS_REASON_FW_REJECT_SENT;
 }
 
 /* Tell the switch (xvs_meta) whose to-vm rules passed the frame. */

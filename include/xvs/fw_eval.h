@@ -257,11 +257,6 @@ XVS_INLINE void xvs_ct_delete(struct xvs_ct_entry *e, __u32 seq)
 		XVS_CAS32(&e->seq, seq, ((seq >> 2) + 1) << 2 | XVS_CT_EMPTY);
 }
 
-#define XVS_TCP_FIN 0x01
-#define XVS_TCP_SYN 0x02
-#define XVS_TCP_RST 0x04
-#define XVS_TCP_ACK 0x10
-
 /* Can a stateful rule open a connection with this segment? A SYN opens
  * one; an ACK without SYN picks up a connection already running (after
  * the table lost it), as Linux's conntrack does by default; RST never

@@ -77,6 +77,12 @@ XVS_INLINE __u16 xvs_rd16(const __u8 *p)
 	return (__u16)((p[0] << 8) | p[1]);
 }
 
+/* TCP flags (xvs_pkt.tcp_flags) */
+#define XVS_TCP_FIN 0x01
+#define XVS_TCP_SYN 0x02
+#define XVS_TCP_RST 0x04
+#define XVS_TCP_ACK 0x10
+
 #define XVS_ICMP_ECHO_REPLY 0
 #define XVS_ICMP_ECHO 8
 #define XVS_ICMP6_ECHO 128

@@ -4,8 +4,11 @@
  * names, keys, values, flags and the counter table. One definition; the
  * _Static_asserts pin the layouts the kernel sees.
  *
- *   frame ─► parse ─► FDB[(vlan, dst mac)] ─► port ─► VM?  ─► XSKMAP[base+rxq]
- *              │            │ miss                 └─ no ─► XDP_PASS (host)
+ *   frame ─► parse ─► FDB[(vlan, dst mac)] ─► port ─► VM? ─► firewall ─► XSKMAP[base+rxq]
+ *              │            │ miss                 │         ├ drop ───► XDP_DROP
+ *              │            │                      │         └ reject ─► answer (<xvs/fw_reply.h>):
+ *              │            │                      │                     XDP_TX, or XDP_DROP
+ *              │            │                      └─ no ─► XDP_PASS (host)
  *              │            └────────► unknown unicast: host (or switch, cfg)
  *              │   bcast/mcast ──────► switch socket   (or host, cfg)
  *              └─ malformed ─────────► XDP_DROP, counted by reason
@@ -150,8 +153,9 @@ struct xvs_cfg {
 _Static_assert(sizeof(struct xvs_cfg) == 8, "xvs_cfg layout");
 
 /*
- * Counters. Every frame adds to exactly one verdict and exactly one reason;
- * each reason belongs to one verdict. X(name, verdict, description).
+ * Counters. Every frame adds to exactly one verdict and exactly one reason
+ * (its length as it arrived, an answer sent back in its place too); each
+ * reason belongs to one verdict. X(name, verdict, description).
  */
 #define XVS_REASONS(X)                                                          \
 	X(TO_VM, REDIRECT, "unicast to a VM port, redirected to its socket")   \
@@ -168,7 +172,9 @@ _Static_assert(sizeof(struct xvs_cfg) == 8, "xvs_cfg layout");
 	X(NO_XSK, DROP, "VM frame, but no switch socket on this queue")        \
 	X(MTU, DROP, "frame larger than the destination port's MTU")           \
 	X(FW_DROP, DROP, "dropped by the destination VM's firewall (xvs_fw_stats: why)") \
-	X(FW_REJECT, DROP, "rejected by the destination VM's firewall")        \
+	X(FW_REJECT, DROP, "rejected by the destination VM's firewall, not answered "       \
+	  "(rate limit, or no answer allowed)")                                  \
+	X(FW_REJECT_SENT, TX, "rejected by the destination VM's firewall, answered") \
 	X(RUNT, DROP, "shorter than an Ethernet header")                       \
 	X(VLAN_TRUNC, DROP, "VLAN tag truncated")                              \
 	X(VLAN_DEPTH, DROP, "more VLAN tags than supported")                   \
@@ -183,7 +189,8 @@ _Static_assert(sizeof(struct xvs_cfg) == 8, "xvs_cfg layout");
 #define XVS_VERDICTS(X)                                                         \
 	X(REDIRECT, "redirected to an AF_XDP socket")                          \
 	X(PASS, "passed to the host stack")                                    \
-	X(DROP, "dropped")
+	X(DROP, "dropped")                                                      \
+	X(TX, "sent back out of the receiving interface")
 
 enum xvs_verdict {
 #define XVS_X(name, desc) XVS_VERDICT_##name,
@@ -228,6 +235,7 @@ static const char *const xvs_verdict_names[XVS_VERDICT_MAX] = {
 	[XVS_VERDICT_REDIRECT] = "redirect",
 	[XVS_VERDICT_PASS] = "pass",
 	[XVS_VERDICT_DROP] = "drop",
+	[XVS_VERDICT_TX] = "tx",
 };
 
 static const char *const xvs_reason_names[XVS_REASON_MAX] = {

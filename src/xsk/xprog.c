@@ -73,12 +73,13 @@ static __u32 map_id(int fd)
  * would ignore the queues lent to VMs and put anything into their memory. */
 static bool uses_maps(struct xdp_program *p, const struct xdpmaps *m)
 {
-	__u32 ids[16], n = 16, want = map_id(m->xsks), want_zcq = map_id(m->zcq), i;
+	__u32 ids[64], n = XVS_ARRAY_SIZE(ids); /* the program uses 17 maps */
+	__u32 want = map_id(m->xsks), want_zcq = map_id(m->zcq), i;
 	bool xsks = false, zcq = false;
 
 	if (!want || !want_zcq || prog_map_ids(xdp_program__fd(p), ids, &n))
 		return false;
-	for (i = 0; i < n && i < 16; i++) {
+	for (i = 0; i < n && i < XVS_ARRAY_SIZE(ids); i++) {
 		xsks |= ids[i] == want;
 		zcq |= ids[i] == want_zcq;
 	}

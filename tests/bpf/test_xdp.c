@@ -694,8 +694,17 @@ static void zc_frames_teach_their_source(void **state)
 	bpf_map_delete_elem(fd, &k);
 }
 
+/* ---- fw-reject: reasons covered by tests/bpf/test_fw_reply.c ---------- */
+/* FW_REJECT_SENT needs a rule set and checks the answer's bytes, which the
+ * table (frame in, the same frame out) cannot express. */
+static const enum xvs_reason covered_by_test_fw_reply[] = {
+	XVS_REASON_FW_REJECT_SENT,
+};
+/* ---- end fw-reject ------------------------------------------------------ */
+
 /* Every reason that a frame can cause appears in the table (RUNT: see
- * runt_refused_by_kernel; NO_XSK*: second run of redirect fixtures). */
+ * runt_refused_by_kernel; NO_XSK*: second run of redirect fixtures; the
+ * answers to rejected frames: test_fw_reply). */
 static void table_covers_every_reason(void **state)
 {
 	bool seen[XVS_REASON_MAX] = { 0 };
@@ -712,6 +721,8 @@ static void table_covers_every_reason(void **state)
 		}
 	}
 	seen[XVS_REASON_RUNT] = true;
+	for (i = 0; i < XVS_ARRAY_SIZE(covered_by_test_fw_reply); i++)
+		seen[covered_by_test_fw_reply[i]] = true;
 	for (r = 1; r < XVS_REASON_MAX; r++) {
 		if (!seen[r])
 			print_error("no fixture for reason %s\n", xvs_reason_names[r]);
