@@ -303,7 +303,11 @@ static void opening_packet(const struct xvs_ct_entry *e, struct xvs_pkt *p)
 	p->icmp_type = e->icmp_type;
 	p->icmp_code = e->icmp_code;
 	p->tcp_flags = e->tcp_flags;
-	p->l4_off = 1; /* it had an L4 header: it was trackable */
+	/* trackable: an L4 header if the parser reads one for its protocol
+	 * (GRE, ESP, ... had none, and L4 rules never matched them) */
+	if (p->l4proto == IPPROTO_TCP || p->l4proto == IPPROTO_UDP || p->l4proto == IPPROTO_SCTP ||
+	    p->l4proto == IPPROTO_ICMP || p->l4proto == IPPROTO_ICMPV6)
+		p->l4_off = 1;
 }
 
 /* Judge entry e again under bank b's rules: the rule that allows it now,
