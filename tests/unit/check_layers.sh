@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0-only
 #
 # The layers of src/: base uses no other module; vhost knows nothing of
-# AF_XDP, xsk nothing of guests; dp joins them; only ctl reads the config.
+# AF_XDP, xsk nothing of guests; fw (the firewall) judges frames with base
+# only; dp joins them; only ctl reads the config.
 # An include in a file of src/M/ that names another module ("N/...",
 # <N/...>, or a relative path into src/N/) must name one that M may use.
 # One TAP test per module, and one that every module under src/ has a rule
@@ -16,13 +17,14 @@ top=$(cd "${1:-$(dirname "$0")/../..}" && pwd -P) || exit 2
 src=$top/src
 
 # module → the other modules it may include
-order=(base vhost xsk dp ctl)
+order=(base vhost xsk fw dp ctl)
 declare -A may=(
 	[base]=""
 	[vhost]="base"
 	[xsk]="base"
-	[dp]="base vhost xsk"
-	[ctl]="base vhost xsk dp"
+	[fw]="base"
+	[dp]="base vhost xsk fw"
+	[ctl]="base vhost xsk dp fw"
 )
 
 modules=()
