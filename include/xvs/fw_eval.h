@@ -584,7 +584,13 @@ XVS_INLINE void xvs_fw_eval(struct xvs_env *env, const struct xvs_fw_ctx *c,
 		from_lo = xvs_ct_key_make(&k, c->zone, p->l3, p->l4proto, p->saddr, p->sport,
 					  p->daddr, p->dport);
 		hash = xvs_ct_hash(&k, c->cfg->seed);
-		slot = xvs_ct_lookup(env, c->cfg, &k, hash, c->now);
+		/* ICMP other than echo is no connection of its own: its ports
+		 * are 0, the key of an echo with identifier 0 */
+		if ((p->l4proto == IPPROTO_ICMP || p->l4proto == IPPROTO_ICMPV6) &&
+		    !xvs_icmp_is_echo(p->l4proto, p->icmp_type))
+			slot = -1;
+		else
+			slot = xvs_ct_lookup(env, c->cfg, &k, hash, c->now);
 		if (slot >= 0 && (e = xvs_env_ct(env, (__u32)slot))) {
 			state = XVS_LOAD32(&e->state);
 			/* a new SYN on a closed connection: judged as new */

@@ -355,10 +355,10 @@ static void unanswerable_dropped_without_using_the_limit(void **state)
 	unanswered(1, 0);
 	tcp4(MAC_VM_A, XVS_TCP_RST | XVS_TCP_ACK);
 	unanswered(0, ZC_RXQ);
-	/* ARP: not IP */
+	/* not IP (ARP would not even meet the rules: NEIGHBOUR) */
 	frame_init(&f);
 	frame_eth(&f, MAC_VM_A, MAC_SRC);
-	frame_ethertype(&f, 0x0806);
+	frame_ethertype(&f, 0x88b5);
 	frame_payload(&f, 46, 0);
 	frame_finish(&f);
 	unanswered(1, 0);
@@ -425,8 +425,10 @@ static void allowed_frames_pass_the_firewall(void **state)
 	(void)state;
 	udp(MAC_VM_A, 4, DNS, 20);
 	run(1, 0, XDP_DROP, XVS_REASON_NO_XSK, out, &n);
-	assert_int_equal(n, f.len);
-	assert_memory_equal(out, f.buf, f.len);
+	/* behind the metadata that tells the switch A's rules passed it */
+	assert_int_equal(n, f.len + sizeof(struct xvs_meta));
+	assert_memory_equal(out + sizeof(struct xvs_meta), f.buf, f.len);
+	assert_int_equal(((struct xvs_meta *)out)->judged, PORT_A);
 }
 
 /* ---- setup -------------------------------------------------------------- */

@@ -10,6 +10,12 @@
  * socket in the expected slot (→ XDP_REDIRECT) and with that slot empty
  * (→ the program's fallback verdict and reason), which also proves which
  * slot the program used.
+ *
+ * The firewall fixtures arm a rule set on VM A's to-vm (drop one frame,
+ * reject another, allow the rest) for their own run and take it away
+ * after, so every other fixture sees the firewall off. What the evaluator
+ * decides in all other cases is tests/bpf/test_fw_corpus.c's (the corpus run
+ * through XDP and the forwarder alike).
  */
 #include <errno.h>
 #include <net/if.h>
@@ -31,6 +37,7 @@
 
 #include "frame.h"
 #include "xvs_xdp.skel.h"
+#include <xvs/fw.h>
 #include <xvs/xdp.h>
 
 /* Topology the fixtures run against (set up in group_setup). */
@@ -477,6 +484,30 @@ static const struct fixture fixtures[] = {
 	{ "zc queue id on a bare interface: ordinary", b_udp4_vm, IN_BARE, ZC_A_RXQ, 0, XDP_REDIRECT, R(TO_VM), ZC_A_RXQ, false },
 };
 
+/* The firewall: rules bound to VM A's to-vm while the fixture runs. */
+struct fw_fixture {
+	struct fixture fx;
+	__u32 port; /* whose firewall counters move */
+	enum xvs_fw_reason fw_reason;
+	__u64 judged; /* how many runs it decides (a redirect runs twice) */
+};
+
+static const struct fw_fixture fw_fixtures[] = {
+	{ .fx = { "firewall drops UDP to VM A", b_udp4_vm, IN_UPLINK, 0, 0, XDP_DROP, R(FW_DROP), 0, false },
+	  .port = 1, .fw_reason = XVS_FW_RULE_DROP, .judged = 1 },
+	{ .fx = { "firewall rejects ICMP echo to VM A", b_icmp_echo, IN_UPLINK, 0, 0, XDP_DROP, R(FW_REJECT), 0, false },
+	  .port = 1, .fw_reason = XVS_FW_RULE_REJECT, .judged = 1 },
+	/* no ports in it: the UDP port rule cannot drop it, the default allows */
+	{ .fx = { "firewall allows a later UDP fragment to VM A", b_ip4_later_frag, IN_UPLINK, 0, 0, XDP_REDIRECT, R(TO_VM), UPLINK_XSK_BASE, false },
+	  .port = 1, .fw_reason = XVS_FW_DEFAULT_ALLOW, .judged = 2 },
+	{ .fx = { "firewall of VM A does not judge VM B's UDP", b_vlan1_vm, IN_UPLINK, 0, 0, XDP_REDIRECT, R(TO_VM), UPLINK_XSK_BASE, false },
+	  .port = 1, .fw_reason = XVS_FW_RULE_DROP, .judged = 0 },
+	{ .fx = { "zc: firewall drops UDP to its VM", b_udp4_vm, IN_UPLINK, ZC_A_RXQ, 0, XDP_DROP, R(FW_DROP), 0, false },
+	  .port = 1, .fw_reason = XVS_FW_RULE_DROP, .judged = 1 },
+	{ .fx = { "zc: firewall rejects ICMP echo to its VM", b_icmp_echo, IN_UPLINK, ZC_A_RXQ, 0, XDP_DROP, R(FW_REJECT), 0, false },
+	  .port = 1, .fw_reason = XVS_FW_RULE_REJECT, .judged = 1 },
+};
+
 /* ---- running ---------------------------------------------------------- */
 
 static void read_stats(struct xvs_counter out[XVS_STAT_MAX])
@@ -644,6 +675,70 @@ static void run_fixture(void **state)
 	}
 }
 
+/* VM A's to-vm in bank 0: UDP to port 2000 dropped, ICMP echo rejected,
+ * the rest allowed (default); no state. on = false: all of it cleared. */
+static void fw_arm(bool on)
+{
+	struct xvs_acl_rule r[3] = {
+		{ .match = XVS_ACL_M_PROTO | XVS_ACL_M_DPORT, .action = XVS_ACL_DROP, .proto = 17,
+		  .dport_lo = 2000, .dport_hi = 2000 },
+		{ .match = XVS_ACL_M_FAMILY | XVS_ACL_M_PROTO | XVS_ACL_M_ICMP_TYPE,
+		  .action = XVS_ACL_REJECT, .family = 4, .proto = 1, .icmp_type = 8, .pos = 1 },
+		{ .action = XVS_ACL_ALLOW, .flags = XVS_ACL_F_DEFAULT, .pos = 2 },
+	};
+	struct xvs_acl_bind b = { .first = 0, .count = 3 };
+	struct xvs_fw_cfg c = { .flags = XVS_FW_CFG_F_ON, .ct_mask = XVS_CT_SIZE - 1, .seed = 1 };
+	__u32 i, idx;
+
+	if (!on) {
+		memset(r, 0, sizeof(r));
+		b = (struct xvs_acl_bind){ 0 };
+		c = (struct xvs_fw_cfg){ 0 };
+	}
+	for (i = 0; i < 3; i++) {
+		idx = XVS_ACL_RULE_IDX(0, i);
+		assert_int_equal(bpf_map_update_elem(bpf_map__fd(skel->maps.xvs_acl), &idx, &r[i], 0), 0);
+	}
+	idx = XVS_ACL_BIND_IDX(0, 1, XVS_FW_TO_VM);
+	assert_int_equal(bpf_map_update_elem(bpf_map__fd(skel->maps.xvs_acl_bind), &idx, &b, 0), 0);
+	idx = 0;
+	assert_int_equal(bpf_map_update_elem(bpf_map__fd(skel->maps.xvs_fw_cfg), &idx, &c, 0), 0);
+}
+
+static __u64 fw_count(__u32 port, enum xvs_fw_reason reason)
+{
+	struct xvs_counter *pc = calloc((size_t)ncpu, sizeof(*pc));
+	__u32 idx = XVS_FW_STAT_IDX(port, XVS_FW_TO_VM, reason);
+	__u64 n = 0;
+	int c;
+
+	assert_non_null(pc);
+	assert_int_equal(bpf_map_lookup_elem(bpf_map__fd(skel->maps.xvs_fw_stats), &idx, pc), 0);
+	for (c = 0; c < ncpu; c++)
+		n += pc[c].packets;
+	free(pc);
+	return n;
+}
+
+/* A fixture with the firewall armed: the frame's reason as in the table,
+ * and the firewall's own counter of the port moved once per judged run. */
+static void run_fw_fixture(void **state)
+{
+	const struct fw_fixture *ff = *state;
+	void *fx = (void *)&ff->fx;
+	__u64 before[XVS_FW_REASON_MAX];
+	int r;
+
+	for (r = 0; r < XVS_FW_REASON_MAX; r++)
+		before[r] = fw_count(ff->port, (enum xvs_fw_reason)r);
+	fw_arm(true);
+	run_fixture(&fx);
+	fw_arm(false);
+	for (r = 0; r < XVS_FW_REASON_MAX; r++)
+		assert_int_equal(fw_count(ff->port, (enum xvs_fw_reason)r) - before[r],
+				 r == (int)ff->fw_reason ? ff->judged : 0);
+}
+
 /* The kernel refuses test-run input shorter than an Ethernet header, so
  * the RUNT path is exercised by the parser's unit test (same code). */
 static void runt_refused_by_kernel(void **state)
@@ -713,10 +808,14 @@ static void table_covers_every_reason(void **state)
 	int r;
 
 	(void)state;
-	for (i = 0; i < XVS_ARRAY_SIZE(fixtures); i++) {
-		seen[fixtures[i].reason] = true;
-		if (fixtures[i].action == XDP_REDIRECT) {
-			fallback_action(fixtures[i].reason, &miss);
+	for (i = 0; i < XVS_ARRAY_SIZE(fixtures) + XVS_ARRAY_SIZE(fw_fixtures); i++) {
+		const struct fixture *fx = i < XVS_ARRAY_SIZE(fixtures) ?
+						   &fixtures[i] :
+						   &fw_fixtures[i - XVS_ARRAY_SIZE(fixtures)].fx;
+
+		seen[fx->reason] = true;
+		if (fx->action == XDP_REDIRECT) {
+			fallback_action(fx->reason, &miss);
 			seen[miss] = true;
 		}
 	}
@@ -850,13 +949,17 @@ static int group_teardown(void **state)
 
 int main(void)
 {
-	struct CMUnitTest tests[XVS_ARRAY_SIZE(fixtures) + 3];
+	struct CMUnitTest tests[XVS_ARRAY_SIZE(fixtures) + XVS_ARRAY_SIZE(fw_fixtures) + 3];
 	size_t i, n = 0;
 
 	for (i = 0; i < XVS_ARRAY_SIZE(fixtures); i++)
 		tests[n++] = (struct CMUnitTest){ .name = fixtures[i].name,
 						  .test_func = run_fixture,
 						  .initial_state = (void *)&fixtures[i] };
+	for (i = 0; i < XVS_ARRAY_SIZE(fw_fixtures); i++)
+		tests[n++] = (struct CMUnitTest){ .name = fw_fixtures[i].fx.name,
+						  .test_func = run_fw_fixture,
+						  .initial_state = (void *)&fw_fixtures[i] };
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(runt_refused_by_kernel);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(table_covers_every_reason);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(zc_frames_teach_their_source);
