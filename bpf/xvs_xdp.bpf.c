@@ -155,10 +155,12 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } xvs_fw_rl SEC(".maps");
 
-/* Scratch for building the answer to a rejected frame: too large for the
- * stack next to the rest. Per CPU, never shared, so not pinned. */
+/* Per-CPU scratch, too large for the 512-byte stack: the parsed frame,
+ * the firewall's temporaries, the answer to a rejected frame. XDP does not
+ * nest on a CPU, so one per CPU; never shared, so not pinned. */
 struct xvs_answer_buf {
 	struct xvs_pkt pkt;
+	struct xvs_fw_tmp t;
 	struct xvs_reply r;
 };
 
@@ -207,9 +209,31 @@ static __always_inline int finish(enum xvs_reason reason, __u64 bytes)
 
 /* ---- the firewall's tables as <xvs/fw_eval.h> reaches them ---- */
 
+/* On the stack of xvs_xdp_fw(): what the bpf_loop() steps reach the
+ * tables and the evaluation through (a stack pointer, as bpf_loop wants). */
 struct xvs_env {
+	struct xvs_answer_buf *s;
+	const struct xvs_fw_ctx *c;
+	struct xdp_md *xdp;
 	__u32 bank;
 };
+
+XVS_INLINE const struct xvs_fw_ctx *xvs_env_ctx(struct xvs_env *env)
+{
+	return env->c;
+}
+
+XVS_INLINE struct xvs_fw_tmp *xvs_env_tmp(struct xvs_env *env)
+{
+	return &env->s->t;
+}
+
+XVS_INLINE int xvs_env_load(struct xvs_env *env, __u32 off, __u8 *dst, __u32 n)
+{
+	if (n > XVS_FW_INNER_MAX)
+		return -1;
+	return bpf_xdp_load_bytes(env->xdp, off, dst, n) ? -1 : 0;
+}
 
 XVS_INLINE const struct xvs_acl_rule *xvs_env_rule(struct xvs_env *env, __u32 i)
 {
@@ -309,59 +333,48 @@ __attribute__((noinline)) int xvs_xdp_reply_send(struct xdp_md *ctx)
 	return xvs_reply_write(&b->r, data, end) == want ? 0 : -1;
 }
 
-/* A frame for VM port `port` its firewall rejected: 0 if it has been
- * turned into its answer, to go back out (XDP_TX); -1: drop it. */
-static __always_inline int reject(struct xdp_md *ctx, const struct xvs_pkt *pkt, __u32 port)
-{
-	struct xvs_answer_buf *b;
-	__u32 zero = 0;
-
-	b = bpf_map_lookup_elem(&xvs_answer_buf, &zero);
-	if (!b)
-		return -1;
-	__builtin_memcpy(&b->pkt, pkt, sizeof(*pkt));
-	if (xvs_xdp_reply_prepare(ctx, port))
-		return -1;
-	return xvs_xdp_reply_send(ctx);
-}
-
 /*
- * Judge a frame for VM port `port` (it receives it): XVS_REASON_OK if it
- * may go on, else the reason it ends with (FW_REJECT_SENT: it has been
- * rewritten into the answer). Counted per (port, reason) in xvs_fw_stats.
+ * The firewall's evaluation of the frame parsed into xvs_answer_buf for VM
+ * port `port` (it receives it), as a global function: the verifier checks
+ * it once, on its own, with its temporaries in the per-CPU scratch; and its
+ * stack frame is small beside the program's. Counted per (port, reason)
+ * in xvs_fw_stats. Returns action << 8 | reason (enum xvs_fw_reason).
  */
-static __always_inline enum xvs_reason firewall(struct xdp_md *ctx, const struct xvs_pkt *pkt,
-						__u32 port, __u64 len)
+__attribute__((noinline)) int xvs_xdp_fw(struct xdp_md *ctx, __u32 port, __u32 len)
 {
+	struct xvs_answer_buf *s;
 	struct xvs_fw_verdict v;
 	struct xvs_fw_ctx c = {};
 	struct xvs_env env;
 	struct xvs_fw_cfg *fc;
 	struct xvs_acl_bind *b;
 	struct xvs_counter *cnt;
-	__u32 zero = 0, idx;
+	__u32 zero = 0, idx, bank;
 
+	s = bpf_map_lookup_elem(&xvs_answer_buf, &zero);
 	fc = bpf_map_lookup_elem(&xvs_fw_cfg, &zero);
-	if (!fc || !(fc->flags & XVS_FW_CFG_F_ON) || port >= XVS_MAX_PORTS)
-		return XVS_REASON_OK;
-	env.bank = *(volatile __u32 *)&fc->bank & 1;
-	idx = XVS_ACL_BIND_IDX(env.bank, port, XVS_FW_TO_VM);
+	if (!s || !fc || !(fc->flags & XVS_FW_CFG_F_ON) || port >= XVS_MAX_PORTS)
+		return XVS_ACL_ALLOW << 8 | XVS_FW_NONE;
+	bank = *(volatile __u32 *)&fc->bank & 1;
+	idx = XVS_ACL_BIND_IDX(bank, port, XVS_FW_TO_VM);
 	b = bpf_map_lookup_elem(&xvs_acl_bind, &idx);
 	if (!b || !b->count)
-		return XVS_REASON_OK;
+		return XVS_ACL_ALLOW << 8 | XVS_FW_NONE;
 
-	c.pkt = pkt;
-	c.data = (void *)(long)ctx->data;
-	c.end = (void *)(long)ctx->data_end;
-	c.len = (__u32)len;
+	c.pkt = &s->pkt;
+	c.len = len;
 	c.zone = (__u16)port;
 	c.dir = XVS_FW_TO_VM;
 	c.from_xdp = 1;
-	c.bank = (__u8)env.bank;
+	c.bank = (__u8)bank;
 	c.now = bpf_ktime_get_ns();
 	c.cfg = fc;
 	c.bind = *b;
-	xvs_fw_eval(&env, &c, &v);
+	env.s = s;
+	env.c = &c;
+	env.xdp = ctx;
+	env.bank = bank;
+	xvs_fw_eval(&env, &v);
 
 	idx = XVS_FW_STAT_IDX(port, XVS_FW_TO_VM, v.reason < XVS_FW_REASON_MAX ? v.reason : 0);
 	cnt = bpf_map_lookup_elem(&xvs_fw_stats, &idx);
@@ -369,11 +382,23 @@ static __always_inline enum xvs_reason firewall(struct xdp_md *ctx, const struct
 		cnt->packets++;
 		cnt->bytes += len;
 	}
-	if (v.action == XVS_ACL_ALLOW)
+	return (int)((__u32)v.action << 8 | v.reason);
+}
+
+/*
+ * Judge a frame for VM port `port` (it receives it): XVS_REASON_OK if it
+ * may go on, else the reason it ends with (FW_REJECT_SENT: it has been
+ * rewritten into the answer). The frame is parsed in xvs_answer_buf.
+ */
+static __always_inline enum xvs_reason firewall(struct xdp_md *ctx, __u32 port, __u64 len)
+{
+	int r = xvs_xdp_fw(ctx, port, (__u32)len), action = (r >> 8) & 0xff;
+
+	if (action == XVS_ACL_ALLOW)
 		return XVS_REASON_OK;
-	if (v.action != XVS_ACL_REJECT)
+	if (action != XVS_ACL_REJECT)
 		return XVS_REASON_FW_DROP;
-	if (reject(ctx, pkt, port))
+	if (xvs_xdp_reply_prepare(ctx, port) || xvs_xdp_reply_send(ctx))
 		return XVS_REASON_FW_REJECT;
 	return XVS_REASON_FW_REJECT_SENT;
 }
@@ -458,7 +483,7 @@ static __always_inline int zc_queue(struct xdp_md *ctx, const struct xvs_zcq *zq
 		return finish(XVS_REASON_ZC_OTHER, len);
 	if (untagged > zq->max_len)
 		return finish(XVS_REASON_MTU, len);
-	r = firewall(ctx, pkt, zq->port, len);
+	r = firewall(ctx, zq->port, len);
 	if (r != XVS_REASON_OK)
 		return finish(r, len);
 	/* the switch never sees this frame: it learns its source from here */
@@ -477,7 +502,8 @@ int xvs_xdp(struct xdp_md *ctx)
 	void *data = (void *)(long)ctx->data;
 	void *end = (void *)(long)ctx->data_end;
 	__u64 len = bpf_xdp_get_buff_len(ctx);
-	struct xvs_pkt pkt = {};
+	struct xvs_answer_buf *sb;
+	struct xvs_pkt *pkt;
 	struct xvs_fdb_key key = {};
 	struct xvs_fdb_val *fdb;
 	struct xvs_port *port;
@@ -487,7 +513,13 @@ int xvs_xdp(struct xdp_md *ctx)
 	__u32 zero = 0, ifindex = ctx->ingress_ifindex, flags, mtu, l2len, base = 0, slot;
 	int r;
 
-	r = xvs_parse(data, end, (__u32)len, &pkt);
+	/* parsed into the per-CPU scratch, where the firewall finds it */
+	sb = bpf_map_lookup_elem(&xvs_answer_buf, &zero);
+	if (!sb)
+		return XDP_ABORTED;
+	pkt = &sb->pkt;
+	__builtin_memset(pkt, 0, sizeof(*pkt));
+	r = xvs_parse(data, end, (__u32)len, pkt);
 	if (r != XVS_REASON_OK)
 		return finish(r, len);
 
@@ -503,21 +535,21 @@ int xvs_xdp(struct xdp_md *ctx)
 	slot = base + ctx->rx_queue_index;
 	zq = up ? bpf_map_lookup_elem(&xvs_zcq, &slot) : NULL;
 	if (zq && (zq->flags & XVS_ZCQ_F_ON)) {
-		key.vlan = pkt.n_vlan ? pkt.vlan[0] : XVS_VLAN_NONE;
-		__builtin_memcpy(key.mac, pkt.dst, 6);
-		fdb = (pkt.flags & XVS_PKT_F_MCAST) ? NULL : bpf_map_lookup_elem(&xvs_fdb, &key);
-		return zc_queue(ctx, zq, &pkt, fdb, slot, up->port, len);
+		key.vlan = pkt->n_vlan ? pkt->vlan[0] : XVS_VLAN_NONE;
+		__builtin_memcpy(key.mac, pkt->dst, 6);
+		fdb = (pkt->flags & XVS_PKT_F_MCAST) ? NULL : bpf_map_lookup_elem(&xvs_fdb, &key);
+		return zc_queue(ctx, zq, pkt, fdb, slot, up->port, len);
 	}
 
-	if (pkt.flags & XVS_PKT_F_MCAST) {
+	if (pkt->flags & XVS_PKT_F_MCAST) {
 		if (flags & XVS_CFG_F_FLOOD_TO_HOST)
 			return finish(XVS_REASON_FLOOD_HOST, len);
 		return to_switch(ctx, slot, XVS_REASON_FLOOD, XVS_REASON_NO_XSK_PASS, len,
 				 XVS_META_NONE);
 	}
 
-	key.vlan = pkt.n_vlan ? pkt.vlan[0] : XVS_VLAN_NONE;
-	__builtin_memcpy(key.mac, pkt.dst, 6);
+	key.vlan = pkt->n_vlan ? pkt->vlan[0] : XVS_VLAN_NONE;
+	__builtin_memcpy(key.mac, pkt->dst, 6);
 	fdb = bpf_map_lookup_elem(&xvs_fdb, &key);
 	if (!fdb) {
 		if (flags & XVS_CFG_F_UNKNOWN_TO_SWITCH)
@@ -531,10 +563,10 @@ int xvs_xdp(struct xdp_md *ctx)
 		return finish(XVS_REASON_NOT_VM, len);
 
 	mtu = port->mtu ? port->mtu : XVS_DEFAULT_MTU;
-	l2len = XVS_ETH_HLEN + pkt.n_vlan * XVS_VLAN_HLEN;
+	l2len = XVS_ETH_HLEN + pkt->n_vlan * XVS_VLAN_HLEN;
 	if (len > l2len + mtu)
 		return finish(XVS_REASON_MTU, len);
-	r = firewall(ctx, &pkt, fdb->port, len);
+	r = firewall(ctx, fdb->port, len);
 	if (r != XVS_REASON_OK)
 		return finish(r, len);
 

@@ -204,7 +204,11 @@ enum xvs_ct_state_flags {
 	XVS_CT_S_FIN_LO = 1u << 10, /* the lower end sent FIN */
 	XVS_CT_S_FIN_HI = 1u << 11,
 	XVS_CT_S_FROM_XDP = 1u << 12, /* created in XDP (else by the forwarder) */
+	XVS_CT_S_FRAG = 1u << 13, /* a fragmented packet's first fragment passed:
+				     its later ones pass too (zone | XVS_CT_ZONE_FRAG,
+				     ports = the fragment id's halves) */
 };
+#define XVS_CT_ZONE_FRAG 0x8000u
 #define XVS_CT_TCP(state) ((state) & 0xffu)
 
 /*
@@ -242,6 +246,7 @@ _Static_assert(sizeof(struct xvs_ct_entry) == 128, "xvs_ct_entry layout");
 	X(NEIGHBOUR, "ARP or IPv6 neighbour discovery/MLD: not for rule sets (anti-spoofing guards them)") \
 	X(ESTABLISHED, "part of a tracked connection")                         \
 	X(RELATED, "ICMP error about a tracked connection")                    \
+	X(FRAGMENT, "a later fragment of a packet whose first fragment passed") \
 	X(RULE_ALLOW, "allowed by a rule")                                    \
 	X(RULE_DROP, "dropped by a rule")                                     \
 	X(RULE_REJECT, "rejected by a rule")                                  \

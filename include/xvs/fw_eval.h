@@ -34,10 +34,18 @@
 #define XVS_NS_PER_S 1000000000ull
 
 struct xvs_env;
+struct xvs_fw_ctx;
+struct xvs_fw_tmp;
 XVS_INLINE const struct xvs_acl_rule *xvs_env_rule(struct xvs_env *env, __u32 i);
 XVS_INLINE int xvs_env_group_has(struct xvs_env *env, const struct xvs_fw_group_key *k);
 XVS_INLINE struct xvs_ct_entry *xvs_env_ct(struct xvs_env *env, __u32 slot);
 XVS_INLINE void xvs_env_hit(struct xvs_env *env, __u32 rule, __u32 bytes);
+/* the evaluation under way and its scratch (see struct xvs_fw_tmp) */
+XVS_INLINE const struct xvs_fw_ctx *xvs_env_ctx(struct xvs_env *env);
+XVS_INLINE struct xvs_fw_tmp *xvs_env_tmp(struct xvs_env *env);
+/* copy n (<= XVS_FW_INNER_MAX) bytes of the frame from off into dst: 0, or
+ * -1 if the frame has no such bytes */
+XVS_INLINE int xvs_env_load(struct xvs_env *env, __u32 off, __u8 *dst, __u32 n);
 
 #ifdef __bpf__
 #define XVS_LOAD32(p) (*(volatile __u32 *)(p))
@@ -64,7 +72,6 @@ XVS_INLINE void xvs_env_hit(struct xvs_env *env, __u32 rule, __u32 bytes);
 /* What one evaluation needs besides the tables. */
 struct xvs_fw_ctx {
 	const struct xvs_pkt *pkt;
-	const void *data, *end; /* readable frame bytes (ICMP errors' inner headers) */
 	__u32 len; /* frame length, for byte counters */
 	__u16 zone; /* the VM port judged */
 	__u8 dir; /* enum xvs_fw_dir */
@@ -74,6 +81,33 @@ struct xvs_fw_ctx {
 	__u64 now; /* CLOCK_MONOTONIC ns */
 	const struct xvs_fw_cfg *cfg;
 	struct xvs_acl_bind bind; /* of (zone, dir) in the bank in force */
+};
+
+/* An ICMP error's quote, read to find the connection it is about: an
+ * IPv4 header with options or an IPv6 header, and 8 bytes of L4. */
+#define XVS_FW_INNER_MAX 68
+
+/*
+ * The evaluator's scratch, kept out of the BPF program's stack (512 bytes,
+ * most of them the main function's): a per-CPU map value there, part of
+ * the environment in userspace. No pointers in it: BPF may not store them
+ * in a map value. Steps of the bpf_loop() walks find it through the env.
+ */
+struct xvs_fw_tmp {
+	struct xvs_ct_key k; /* the packet's own connection */
+	struct xvs_ct_key pk; /* what a probe looks for or inserts */
+	struct xvs_fw_group_key gk; /* a rule's group lookup */
+	__u32 hash; /* of pk */
+	__u32 state; /* insert: the new entry's */
+	__u32 rule; /* insert: the rule that allowed it */
+	__s32 slot; /* a probe's result, -1 while none */
+	/* the rule walk */
+	__u32 first; /* bank-relative index of the binding's first rule */
+	__u32 found; /* the rule that decided, ~0u while none */
+	__u8 action;
+	__u8 flags;
+	__u8 pad[2];
+	__u8 inner[XVS_FW_INNER_MAX];
 };
 
 /* ---- conntrack ---------------------------------------------------------- */
@@ -140,6 +174,8 @@ XVS_INLINE __u32 xvs_ct_timeout(const struct xvs_fw_cfg *cfg, __u8 proto, __u32 
 {
 	__u32 t;
 
+	if (state & XVS_CT_S_FRAG)
+		return cfg->timeout[XVS_CT_TO_UDP]; /* reassembly would have given up */
 	if (proto == IPPROTO_TCP) {
 		switch (XVS_CT_TCP(state)) {
 		case XVS_CT_TCP_EST:
@@ -174,79 +210,123 @@ XVS_INLINE int xvs_ct_expired(const struct xvs_fw_cfg *cfg, const struct xvs_ct_
 			     (__u64)xvs_ct_timeout(cfg, e->key.proto, state) * XVS_NS_PER_S;
 }
 
-/* The slot holding key k, alive; -1 if none. */
-XVS_INLINE int xvs_ct_lookup(struct xvs_env *env, const struct xvs_fw_cfg *cfg,
-			     const struct xvs_ct_key *k, __u32 hash, __u64 now)
+/*
+ * Probing a key's window (tmp->pk, tmp->hash): one step per slot. In BPF
+ * each walk is a bpf_loop() over a step, so the verifier checks one step
+ * instead of every path through XVS_CT_PROBE unrolled ones.
+ */
+
+/* Lookup step i: 1 when the walk is over (found, or no such slot). */
+XVS_INLINE int xvs_ct_lookup_step(__u32 i, struct xvs_env *env)
 {
-	__u32 i;
+	const struct xvs_fw_ctx *c = xvs_env_ctx(env);
+	struct xvs_fw_tmp *t = xvs_env_tmp(env);
+	__u32 slot = (t->hash + i) & c->cfg->ct_mask, s1, s2;
+	struct xvs_ct_entry *e = xvs_env_ct(env, slot);
 
-	for (i = 0; i < XVS_CT_PROBE; i++) {
-		__u32 slot = (hash + i) & cfg->ct_mask;
-		struct xvs_ct_entry *e = xvs_env_ct(env, slot);
-		__u32 s1, s2;
-
-		if (!e)
-			return -1;
-		s1 = XVS_LOAD32(&e->seq);
-		if (XVS_CT_KIND(s1) != XVS_CT_VALID)
-			continue;
-		if (!xvs_ct_key_eq(&e->key, k))
-			continue;
-		XVS_RMB(); /* the key was read before seq is read again */
-		s2 = XVS_LOAD32(&e->seq);
-		if (s1 != s2 || xvs_ct_expired(cfg, e, now))
-			continue;
-		return (int)slot;
-	}
-	return -1;
+	if (!e)
+		return 1;
+	s1 = XVS_LOAD32(&e->seq);
+	if (XVS_CT_KIND(s1) != XVS_CT_VALID || !xvs_ct_key_eq(&e->key, &t->pk))
+		return 0;
+	XVS_RMB(); /* the key was read before seq is read again */
+	s2 = XVS_LOAD32(&e->seq);
+	if (s1 != s2 || xvs_ct_expired(c->cfg, e, c->now))
+		return 0;
+	t->slot = (__s32)slot;
+	return 1;
 }
 
 /*
- * Claim a free (or expired) slot of k's window, write the entry and
- * publish it; the slot, or -1 if every slot is taken by a live entry (the
- * table is full there: the new connection is refused, nothing is evicted).
- * Two CPUs opening the same connection at once may both insert; lookups
- * take the first, the other ages out.
+ * Insert step i: claim the slot if free (or expired), write the entry and
+ * publish it. Two CPUs opening the same connection at once may both
+ * insert; lookups take the first, the other ages out.
  */
-XVS_INLINE int xvs_ct_insert(struct xvs_env *env, const struct xvs_fw_ctx *c,
-			     const struct xvs_ct_key *k, __u32 hash, __u32 state, __u32 rule)
+XVS_INLINE int xvs_ct_insert_step(__u32 i, struct xvs_env *env)
 {
+	const struct xvs_fw_ctx *c = xvs_env_ctx(env);
+	struct xvs_fw_tmp *t = xvs_env_tmp(env);
 	const struct xvs_pkt *p = c->pkt;
-	__u32 i;
+	__u32 slot = (t->hash + i) & c->cfg->ct_mask, s, busy;
+	struct xvs_ct_entry *e = xvs_env_ct(env, slot);
 
-	for (i = 0; i < XVS_CT_PROBE; i++) {
-		__u32 slot = (hash + i) & c->cfg->ct_mask;
-		struct xvs_ct_entry *e = xvs_env_ct(env, slot);
-		__u32 s, busy;
+	if (!e)
+		return 1;
+	s = XVS_LOAD32(&e->seq);
+	if (XVS_CT_KIND(s) == XVS_CT_BUSY)
+		return 0;
+	if (XVS_CT_KIND(s) == XVS_CT_VALID && !xvs_ct_expired(c->cfg, e, c->now))
+		return 0;
+	busy = (((s >> 2) + 1) << 2) | XVS_CT_BUSY;
+	if (XVS_CAS32(&e->seq, s, busy) != s)
+		return 0; /* somebody else took it */
+	__builtin_memcpy(&e->key, &t->pk, sizeof(e->key));
+	e->state = t->state;
+	e->last = c->now;
+	e->rule = t->rule;
+	__builtin_memcpy(e->smac, p->src, 6);
+	__builtin_memcpy(e->dmac, p->dst, 6);
+	e->vlan = p->n_vlan ? p->vlan[0] : 0;
+	e->dir = c->dir;
+	e->tcp_flags = p->tcp_flags;
+	e->icmp_type = p->icmp_type;
+	e->icmp_code = p->icmp_code;
+	e->ethertype = p->ethertype;
+	/* BUSY → VALID and the next sequence: (q+1)<<2|1 + 5 = (q+2)<<2|2;
+	 * the atomic publishes the writes above */
+	XVS_ADD32(&e->seq, 5);
+	t->slot = (__s32)slot;
+	return 1;
+}
 
-		if (!e)
-			return -1;
-		s = XVS_LOAD32(&e->seq);
-		if (XVS_CT_KIND(s) == XVS_CT_BUSY)
-			continue;
-		if (XVS_CT_KIND(s) == XVS_CT_VALID && !xvs_ct_expired(c->cfg, e, c->now))
-			continue;
-		busy = (((s >> 2) + 1) << 2) | XVS_CT_BUSY;
-		if (XVS_CAS32(&e->seq, s, busy) != s)
-			continue; /* somebody else took it */
-		__builtin_memcpy(&e->key, k, sizeof(*k));
-		e->state = state;
-		e->last = c->now;
-		e->rule = rule;
-		__builtin_memcpy(e->smac, p->src, 6);
-		__builtin_memcpy(e->dmac, p->dst, 6);
-		e->vlan = p->n_vlan ? p->vlan[0] : 0;
-		e->dir = c->dir;
-		e->tcp_flags = p->tcp_flags;
-		e->icmp_type = p->icmp_type;
-		e->icmp_code = p->icmp_code;
-		e->ethertype = p->ethertype;
-		/* BUSY → VALID and the next sequence: (q+1)<<2|1 + 5 = (q+2)<<2|2;
-		 * the atomic publishes the writes above */
-		XVS_ADD32(&e->seq, 5);
-		return (int)slot;
-	}
-	return -1;
+#ifdef __bpf__
+static long xvs_ct_lookup_cb(__u32 i, void *env)
+{
+	return xvs_ct_lookup_step(i, (struct xvs_env *)env);
+}
+
+static long xvs_ct_insert_cb(__u32 i, void *env)
+{
+	return xvs_ct_insert_step(i, (struct xvs_env *)env);
+}
+#endif
+
+/* The slot holding tmp->pk, alive; -1 if none. */
+XVS_INLINE int xvs_ct_lookup(struct xvs_env *env)
+{
+	struct xvs_fw_tmp *t = xvs_env_tmp(env);
+
+	t->hash = xvs_ct_hash(&t->pk, xvs_env_ctx(env)->cfg->seed);
+	t->slot = -1;
+#ifdef __bpf__
+	bpf_loop(XVS_CT_PROBE, xvs_ct_lookup_cb, env, 0);
+#else
+	for (__u32 i = 0; i < XVS_CT_PROBE; i++)
+		if (xvs_ct_lookup_step(i, env))
+			break;
+#endif
+	return t->slot;
+}
+
+/* A new entry for tmp->pk (state, rule) in a free (or expired) slot of its
+ * window; the slot, or -1 if every one holds a live entry (the table is
+ * full there: the new connection is refused, nothing is evicted). */
+XVS_INLINE int xvs_ct_insert(struct xvs_env *env, __u32 state, __u32 rule)
+{
+	struct xvs_fw_tmp *t = xvs_env_tmp(env);
+
+	t->hash = xvs_ct_hash(&t->pk, xvs_env_ctx(env)->cfg->seed);
+	t->state = state;
+	t->rule = rule;
+	t->slot = -1;
+#ifdef __bpf__
+	bpf_loop(XVS_CT_PROBE, xvs_ct_insert_cb, env, 0);
+#else
+	for (__u32 i = 0; i < XVS_CT_PROBE; i++)
+		if (xvs_ct_insert_step(i, env))
+			break;
+#endif
+	return t->slot;
 }
 
 /* Take an entry out (a reused TCP connection, the control thread's
@@ -331,53 +411,54 @@ XVS_INLINE void xvs_ct_touch(struct xvs_ct_entry *e, const struct xvs_pkt *p, in
 		XVS_STORE64(&e->last, now);
 }
 
-/* An ICMP error: the inner packet's flow (the one the error is about) as
- * a key. Returns 1 if it could be read. */
-XVS_INLINE int xvs_ct_icmp_inner(const struct xvs_fw_ctx *c, struct xvs_ct_key *k)
+/* An ICMP error: the inner packet's flow (the one the error is about)
+ * into tmp->pk. Returns 1 if it could be read. */
+XVS_INLINE int xvs_ct_icmp_inner(struct xvs_env *env)
 {
+	const struct xvs_fw_ctx *c = xvs_env_ctx(env);
+	struct xvs_fw_tmp *t = xvs_env_tmp(env);
 	const struct xvs_pkt *p = c->pkt;
-	const __u8 *end = (const __u8 *)c->end, *q, *l;
-	__u32 off = p->l4_off + 8u, ihl;
+	__u32 off = p->l4_off + 8u, ihl, l;
 	__u32 sa[4] = { 0 }, da[4] = { 0 };
 	__u16 sp = 0, dp = 0;
-	__u8 proto;
+	__u8 proto, *q = t->inner;
 
-	/* each read through a pointer checked against end just before: the
-	 * verifier's way, and a truncated inner header is no relation */
+	/* a truncated quote is no relation */
 	if (off > XVS_PARSE_MAX_OFF)
 		return 0;
-	q = (const __u8 *)c->data + off;
 	if (p->l3 == XVS_L3_IP4) {
-		if (q + XVS_IP4_HLEN > end)
+		if (xvs_env_load(env, off, q, XVS_IP4_HLEN))
 			return 0;
 		ihl = (__u32)(q[0] & 0x0f) * 4;
-		if ((q[0] >> 4) != 4 || ihl < XVS_IP4_HLEN)
+		if ((q[0] >> 4) != 4 || ihl < XVS_IP4_HLEN || ihl + 8 > XVS_FW_INNER_MAX)
+			return 0;
+		if (xvs_env_load(env, off, q, ihl + 8))
 			return 0;
 		proto = q[9];
 		__builtin_memcpy(&sa[0], q + 12, 4);
 		__builtin_memcpy(&da[0], q + 16, 4);
-		l = q + ihl;
+		l = ihl;
 	} else {
-		if (q + XVS_IP6_HLEN > end)
+		if (xvs_env_load(env, off, q, XVS_IP6_HLEN + 8))
 			return 0;
 		if ((q[0] >> 4) != 6)
 			return 0;
 		proto = q[6]; /* extension headers: not followed */
 		__builtin_memcpy(sa, q + 8, 16);
 		__builtin_memcpy(da, q + 24, 16);
-		l = q + XVS_IP6_HLEN;
+		l = XVS_IP6_HLEN;
 	}
-	if (l + 8 > end)
+	if (l > XVS_FW_INNER_MAX - 8)
 		return 0;
 	if (proto == IPPROTO_TCP || proto == IPPROTO_UDP || proto == IPPROTO_SCTP) {
-		sp = xvs_rd16(l);
-		dp = xvs_rd16(l + 2);
+		sp = xvs_rd16(q + l);
+		dp = xvs_rd16(q + l + 2);
 	} else if (proto == IPPROTO_ICMP || proto == IPPROTO_ICMPV6) {
-		if (!xvs_icmp_is_echo(proto, l[0]))
+		if (!xvs_icmp_is_echo(proto, q[l]))
 			return 0; /* errors about errors are not related to anything */
-		sp = dp = xvs_rd16(l + 4);
+		sp = dp = xvs_rd16(q + l + 4);
 	}
-	xvs_ct_key_make(k, c->zone, p->l3, proto, sa, sp, da, dp);
+	xvs_ct_key_make(&t->pk, c->zone, p->l3, proto, sa, sp, da, dp);
 	return 1;
 }
 
@@ -405,10 +486,13 @@ XVS_INLINE int xvs_acl_cidr(const __u32 *a, const __u32 *net, const __u32 *mask)
 XVS_INLINE int xvs_acl_group(struct xvs_env *env, __u8 bank, __u16 group,
 			     const struct xvs_pkt *p, const __u32 *addr)
 {
-	struct xvs_fw_group_key k = { .group = group, .family = p->l3, .bank = bank };
+	struct xvs_fw_group_key *k = &xvs_env_tmp(env)->gk;
 
-	__builtin_memcpy(k.addr, addr, 16);
-	return xvs_env_group_has(env, &k);
+	k->group = group;
+	k->family = p->l3;
+	k->bank = bank;
+	__builtin_memcpy(k->addr, addr, 16);
+	return xvs_env_group_has(env, k);
 }
 
 /* Does rule r match packet p? */
@@ -453,52 +537,49 @@ XVS_INLINE int xvs_acl_match(struct xvs_env *env, __u8 bank, const struct xvs_ac
 	return 1;
 }
 
-/* The walk over a binding's rules: state kept between steps. */
-struct xvs_acl_walk {
-	struct xvs_env *env;
-	const struct xvs_pkt *pkt;
-	__u32 first;
-	__u32 len;
-	__u32 found; /* rule index that decided, ~0u while none */
-	__u8 action;
-	__u8 flags;
-	__u8 bank;
-};
-
-/* Step i: 1 if the walk is over. */
-XVS_INLINE int xvs_acl_step(__u32 i, struct xvs_acl_walk *w)
+/* The walk over a binding's rules (tmp->first on; the result in
+ * tmp->found, action, flags). Step i: 1 if the walk is over. */
+XVS_INLINE int xvs_acl_step(__u32 i, struct xvs_env *env)
 {
-	const struct xvs_acl_rule *r = xvs_env_rule(w->env, w->first + i);
+	const struct xvs_fw_ctx *c = xvs_env_ctx(env);
+	struct xvs_fw_tmp *t = xvs_env_tmp(env);
+	const struct xvs_acl_rule *r = xvs_env_rule(env, t->first + i);
 
 	if (!r)
 		return 1;
-	if (!xvs_acl_match(w->env, w->bank, r, w->pkt))
+	if (!xvs_acl_match(env, c->bank, r, c->pkt))
 		return 0;
-	xvs_env_hit(w->env, w->first + i, w->len);
+	xvs_env_hit(env, t->first + i, c->len);
 	if (r->action == XVS_ACL_COUNT)
 		return 0;
-	w->found = w->first + i;
-	w->action = r->action;
-	w->flags = r->flags;
+	t->found = t->first + i;
+	t->action = r->action;
+	t->flags = r->flags;
 	return 1;
 }
 
 #ifdef __bpf__
-static long xvs_acl_step_cb(__u32 i, void *arg)
+static long xvs_acl_step_cb(__u32 i, void *env)
 {
-	return xvs_acl_step(i, (struct xvs_acl_walk *)arg);
+	return xvs_acl_step(i, (struct xvs_env *)env);
 }
 #endif
 
-XVS_INLINE void xvs_acl_walk(struct xvs_acl_walk *w, __u32 count)
+XVS_INLINE void xvs_acl_walk(struct xvs_env *env, __u32 first, __u32 count)
 {
+	struct xvs_fw_tmp *t = xvs_env_tmp(env);
+
+	t->first = first;
+	t->found = ~0u;
+	t->action = XVS_ACL_DROP;
+	t->flags = 0;
 	if (count > XVS_ACL_MAX_PER_BIND)
 		count = XVS_ACL_MAX_PER_BIND;
 #ifdef __bpf__
-	bpf_loop(count, xvs_acl_step_cb, w, 0);
+	bpf_loop(count, xvs_acl_step_cb, env, 0);
 #else
 	for (__u32 i = 0; i < count; i++)
-		if (xvs_acl_step(i, w))
+		if (xvs_acl_step(i, env))
 			break;
 #endif
 }
@@ -554,21 +635,45 @@ XVS_INLINE int xvs_fw_trackable(const struct xvs_pkt *p)
 	return p->l3 != XVS_L3_NONE && !(p->flags & XVS_PKT_F_LATER_FRAG);
 }
 
-/*
- * Judge one packet for (c->zone, c->dir). Conntrack first: a packet of a
- * live connection (either way) passes, an ICMP error about one passes as
- * related; otherwise the rules, first match wins; an allowed packet under
- * a stateful rule opens a connection.
- */
-XVS_INLINE void xvs_fw_eval(struct xvs_env *env, const struct xvs_fw_ctx *c,
-			    struct xvs_fw_verdict *v)
+/* The entry that lets a fragmented packet's later fragments through,
+ * into tmp->pk. */
+XVS_INLINE void xvs_ct_frag_key(struct xvs_env *env)
 {
+	const struct xvs_fw_ctx *c = xvs_env_ctx(env);
 	const struct xvs_pkt *p = c->pkt;
-	struct xvs_acl_walk w = { .env = env, .pkt = p, .first = c->bind.first, .len = c->len,
-				  .found = ~0u, .bank = c->bank };
-	struct xvs_ct_key k;
+
+	xvs_ct_key_make(&xvs_env_tmp(env)->pk, (__u16)(c->zone | XVS_CT_ZONE_FRAG), p->l3,
+			p->l4proto, p->saddr, (__u16)(p->frag_id >> 16), p->daddr, (__u16)p->frag_id);
+}
+
+/* A first fragment passed: remember it for the later ones (best effort:
+ * a full window leaves them to the rules). */
+XVS_INLINE void xvs_ct_frag_note(struct xvs_env *env, __u32 rule)
+{
+	const struct xvs_pkt *p = xvs_env_ctx(env)->pkt;
+
+	if ((p->flags & (XVS_PKT_F_FRAG | XVS_PKT_F_LATER_FRAG)) != XVS_PKT_F_FRAG ||
+	    p->l3 == XVS_L3_NONE)
+		return;
+	xvs_ct_frag_key(env);
+	if (xvs_ct_lookup(env) < 0)
+		xvs_ct_insert(env, XVS_CT_S_FRAG | (xvs_env_ctx(env)->from_xdp ? XVS_CT_S_FROM_XDP : 0),
+			      rule);
+}
+
+/*
+ * Judge one packet for (c->zone, c->dir); c is xvs_env_ctx(env). Conntrack
+ * first: a packet of a live connection (either way) passes, an ICMP error
+ * about one passes as related; otherwise the rules, first match wins; an
+ * allowed packet under a stateful rule opens a connection.
+ */
+XVS_INLINE void xvs_fw_eval(struct xvs_env *env, struct xvs_fw_verdict *v)
+{
+	const struct xvs_fw_ctx *c = xvs_env_ctx(env);
+	struct xvs_fw_tmp *t = xvs_env_tmp(env);
+	const struct xvs_pkt *p = c->pkt;
 	struct xvs_ct_entry *e;
-	__u32 hash = 0, state;
+	__u32 state;
 	int slot, from_lo = 0, track, open = 0;
 
 	if (!c->bind.count) {
@@ -579,18 +684,28 @@ XVS_INLINE void xvs_fw_eval(struct xvs_env *env, const struct xvs_fw_ctx *c,
 		xvs_fw_set(v, XVS_ACL_ALLOW, XVS_FW_NEIGHBOUR, ~0u);
 		return;
 	}
+	if ((p->flags & XVS_PKT_F_LATER_FRAG) && p->l3 != XVS_L3_NONE) {
+		xvs_ct_frag_key(env);
+		slot = xvs_ct_lookup(env);
+		if (slot >= 0 && (e = xvs_env_ct(env, (__u32)slot))) {
+			if (c->now > XVS_LOAD64(&e->last) + XVS_CT_TOUCH_NS)
+				XVS_STORE64(&e->last, c->now);
+			xvs_fw_set(v, XVS_ACL_ALLOW, XVS_FW_FRAGMENT, e->rule);
+			return;
+		}
+	}
 	track = xvs_fw_trackable(p);
 	if (track) {
-		from_lo = xvs_ct_key_make(&k, c->zone, p->l3, p->l4proto, p->saddr, p->sport,
+		from_lo = xvs_ct_key_make(&t->k, c->zone, p->l3, p->l4proto, p->saddr, p->sport,
 					  p->daddr, p->dport);
-		hash = xvs_ct_hash(&k, c->cfg->seed);
 		/* ICMP other than echo is no connection of its own: its ports
 		 * are 0, the key of an echo with identifier 0 */
-		if ((p->l4proto == IPPROTO_ICMP || p->l4proto == IPPROTO_ICMPV6) &&
-		    !xvs_icmp_is_echo(p->l4proto, p->icmp_type))
-			slot = -1;
-		else
-			slot = xvs_ct_lookup(env, c->cfg, &k, hash, c->now);
+		slot = -1;
+		if (!(p->l4proto == IPPROTO_ICMP || p->l4proto == IPPROTO_ICMPV6) ||
+		    xvs_icmp_is_echo(p->l4proto, p->icmp_type)) {
+			__builtin_memcpy(&t->pk, &t->k, sizeof(t->pk));
+			slot = xvs_ct_lookup(env);
+		}
 		if (slot >= 0 && (e = xvs_env_ct(env, (__u32)slot))) {
 			state = XVS_LOAD32(&e->state);
 			/* a new SYN on a closed connection: judged as new */
@@ -602,61 +717,66 @@ XVS_INLINE void xvs_fw_eval(struct xvs_env *env, const struct xvs_fw_ctx *c,
 			} else {
 				xvs_ct_touch(e, p, from_lo, c->now);
 				xvs_fw_set(v, XVS_ACL_ALLOW, XVS_FW_ESTABLISHED, e->rule);
+				xvs_ct_frag_note(env, e->rule);
 				return;
 			}
 		}
 		if ((p->l4proto == IPPROTO_ICMP || p->l4proto == IPPROTO_ICMPV6) && p->l4_off &&
-		    xvs_icmp_is_error(p->l4proto, p->icmp_type)) {
-			struct xvs_ct_key ik;
-
-			if (xvs_ct_icmp_inner(c, &ik) &&
-			    xvs_ct_lookup(env, c->cfg, &ik, xvs_ct_hash(&ik, c->cfg->seed), c->now) >= 0) {
-				xvs_fw_set(v, XVS_ACL_ALLOW, XVS_FW_RELATED, ~0u);
-				return;
-			}
+		    xvs_icmp_is_error(p->l4proto, p->icmp_type) && xvs_ct_icmp_inner(env) &&
+		    xvs_ct_lookup(env) >= 0) {
+			xvs_fw_set(v, XVS_ACL_ALLOW, XVS_FW_RELATED, ~0u);
+			xvs_ct_frag_note(env, ~0u);
+			return;
 		}
 	}
 
-	xvs_acl_walk(&w, c->bind.count);
-	if (w.found == ~0u) {
+	xvs_acl_walk(env, c->bind.first, c->bind.count);
+	if (t->found == ~0u) {
 		xvs_fw_set(v, XVS_ACL_DROP, XVS_FW_NO_MATCH, ~0u);
 		return;
 	}
-	if (w.action != XVS_ACL_ALLOW) {
-		if (w.action == XVS_ACL_REJECT)
+	if (t->action != XVS_ACL_ALLOW) {
+		if (t->action == XVS_ACL_REJECT)
 			xvs_fw_set(v, XVS_ACL_REJECT,
-				   (w.flags & XVS_ACL_F_DEFAULT) ? XVS_FW_DEFAULT_REJECT : XVS_FW_RULE_REJECT,
-				   w.found);
+				   (t->flags & XVS_ACL_F_DEFAULT) ? XVS_FW_DEFAULT_REJECT : XVS_FW_RULE_REJECT,
+				   t->found);
 		else
 			xvs_fw_set(v, XVS_ACL_DROP,
-				   (w.flags & XVS_ACL_F_DEFAULT) ? XVS_FW_DEFAULT_DROP : XVS_FW_RULE_DROP,
-				   w.found);
+				   (t->flags & XVS_ACL_F_DEFAULT) ? XVS_FW_DEFAULT_DROP : XVS_FW_RULE_DROP,
+				   t->found);
 		return;
 	}
 	xvs_fw_set(v, XVS_ACL_ALLOW,
-		   (w.flags & XVS_ACL_F_DEFAULT) ? XVS_FW_DEFAULT_ALLOW : XVS_FW_RULE_ALLOW, w.found);
-	if (!track || !(w.flags & XVS_ACL_F_STATEFUL))
+		   (t->flags & XVS_ACL_F_DEFAULT) ? XVS_FW_DEFAULT_ALLOW : XVS_FW_RULE_ALLOW, t->found);
+	if (!track || !(t->flags & XVS_ACL_F_STATEFUL)) {
+		xvs_ct_frag_note(env, v->rule);
 		return;
+	}
 	state = 0;
 	if (p->l4proto == IPPROTO_TCP) {
 		open = xvs_ct_tcp_open(p->tcp_flags);
 		if (open < 0) {
-			xvs_fw_set(v, XVS_ACL_DROP, XVS_FW_CT_INVALID, w.found);
+			xvs_fw_set(v, XVS_ACL_DROP, XVS_FW_CT_INVALID, v->rule);
 			return;
 		}
-		if (!open)
-			return; /* an RST: passes, opens nothing */
 		state = (__u32)open;
 	} else if ((p->l4proto == IPPROTO_ICMP || p->l4proto == IPPROTO_ICMPV6) &&
 		   !xvs_icmp_is_echo(p->l4proto, p->icmp_type)) {
-		return; /* only echo is a connection */
+		open = -1; /* only echo is a connection */
 	}
-	if (from_lo)
-		state |= XVS_CT_S_ORIG_LO;
-	if (c->from_xdp)
-		state |= XVS_CT_S_FROM_XDP;
-	if (xvs_ct_insert(env, c, &k, hash, state, w.found) < 0)
-		xvs_fw_set(v, XVS_ACL_DROP, XVS_FW_CT_FULL, w.found);
+	if (open >= 0 && (p->l4proto != IPPROTO_TCP || open > 0)) {
+		/* (an RST opens nothing: it passes) */
+		if (from_lo)
+			state |= XVS_CT_S_ORIG_LO;
+		if (c->from_xdp)
+			state |= XVS_CT_S_FROM_XDP;
+		__builtin_memcpy(&t->pk, &t->k, sizeof(t->pk));
+		if (xvs_ct_insert(env, state, v->rule) < 0) {
+			xvs_fw_set(v, XVS_ACL_DROP, XVS_FW_CT_FULL, v->rule);
+			return;
+		}
+	}
+	xvs_ct_frag_note(env, v->rule);
 }
 
 #endif /* XVS_FW_EVAL_H */

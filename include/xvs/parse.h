@@ -67,6 +67,7 @@ struct xvs_pkt {
 	__u8 pad;
 	__u32 saddr[4]; /* network order; IPv4 in [0] */
 	__u32 daddr[4];
+	__u32 frag_id; /* of a fragment (IPv4: 16 bits, IPv6: 32), host order */
 };
 
 /* The bytes at [off, off + n) are readable. */
@@ -181,8 +182,10 @@ XVS_INLINE int xvs_parse_ip4(const void *data, const void *end, __u32 len, __u32
 	__builtin_memcpy(&pkt->daddr[0], p + 16, 4);
 
 	frag = xvs_rd16(p + 6);
-	if (frag & (XVS_IP4_MF | XVS_IP4_OFFMASK))
+	if (frag & (XVS_IP4_MF | XVS_IP4_OFFMASK)) {
 		pkt->flags |= XVS_PKT_F_FRAG;
+		pkt->frag_id = xvs_rd16(p + 4);
+	}
 	if (frag & XVS_IP4_OFFMASK) {
 		pkt->flags |= XVS_PKT_F_LATER_FRAG;
 		return XVS_REASON_OK;
@@ -229,6 +232,7 @@ XVS_INLINE int xvs_parse_ip6(const void *data, const void *end, __u32 len, __u32
 		if (nh == IPPROTO_FRAGMENT) {
 			hlen = 8;
 			pkt->flags |= XVS_PKT_F_FRAG;
+			pkt->frag_id = (__u32)xvs_rd16(p + 4) << 16 | xvs_rd16(p + 6);
 			if (xvs_rd16(p + 2) & 0xfff8) {
 				pkt->flags |= XVS_PKT_F_LATER_FRAG;
 				pkt->l4proto = p[0];

@@ -11,13 +11,35 @@
 
 #include "fw/fw.h"
 
+#include <xvs/fw_eval.h>
+
 struct xvs_env {
 	struct fw *fw;
 	struct fw_stats *st; /* NULL: do not count (re-judging) */
 	uint32_t bank;
+	const struct xvs_fw_ctx *c;
+	const uint8_t *data; /* the frame's bytes that were parsed */
+	uint32_t caplen;
+	struct xvs_fw_tmp tmp;
 };
 
-#include <xvs/fw_eval.h>
+XVS_INLINE const struct xvs_fw_ctx *xvs_env_ctx(struct xvs_env *env)
+{
+	return env->c;
+}
+
+XVS_INLINE struct xvs_fw_tmp *xvs_env_tmp(struct xvs_env *env)
+{
+	return &env->tmp;
+}
+
+XVS_INLINE int xvs_env_load(struct xvs_env *env, __u32 off, __u8 *dst, __u32 n)
+{
+	if (!env->data || off > env->caplen || n > env->caplen - off)
+		return -1;
+	memcpy(dst, env->data + off, n);
+	return 0;
+}
 
 XVS_INLINE const struct xvs_acl_rule *xvs_env_rule(struct xvs_env *env, __u32 i)
 {
@@ -332,8 +354,8 @@ static void opening_packet(const struct xvs_ct_entry *e, struct xvs_pkt *p)
 static int rejudge(struct fw *fw, const struct xvs_ct_entry *e, uint32_t b)
 {
 	struct xvs_env env = { .fw = fw, .st = NULL, .bank = b };
+	struct xvs_fw_ctx c = { .bank = (uint8_t)b, .cfg = fw->m.cfg };
 	const struct xvs_acl_bind *bind;
-	struct xvs_acl_walk w = { .env = &env, .found = ~0u, .bank = (uint8_t)b };
 	struct xvs_pkt p;
 
 	if (e->key.zone >= XVS_MAX_PORTS || e->dir >= XVS_FW_DIRS)
@@ -342,12 +364,15 @@ static int rejudge(struct fw *fw, const struct xvs_ct_entry *e, uint32_t b)
 	if (!bind->count)
 		return -1;
 	opening_packet(e, &p);
-	w.pkt = &p;
-	w.first = bind->first;
-	xvs_acl_walk(&w, bind->count);
-	if (w.found == ~0u || w.action != XVS_ACL_ALLOW || !(w.flags & XVS_ACL_F_STATEFUL))
+	c.pkt = &p;
+	c.zone = e->key.zone;
+	c.dir = e->dir;
+	env.c = &c;
+	xvs_acl_walk(&env, bind->first, bind->count);
+	if (env.tmp.found == ~0u || env.tmp.action != XVS_ACL_ALLOW ||
+	    !(env.tmp.flags & XVS_ACL_F_STATEFUL))
 		return -1;
-	return (int)w.found;
+	return (int)env.tmp.found;
 }
 
 int fw_commit(struct fw *fw, void (*grace)(void *), void *arg, uint64_t now)
@@ -375,7 +400,8 @@ int fw_commit(struct fw *fw, void (*grace)(void *), void *arg, uint64_t now)
 
 		if (XVS_CT_KIND(seq) != XVS_CT_VALID)
 			continue;
-		if (xvs_ct_expired(fw->m.cfg, e, now)) {
+		if (xvs_ct_expired(fw->m.cfg, e, now) || (e->state & XVS_CT_S_FRAG)) {
+			/* a fragment's note: the rules decide its successors now */
 			xvs_ct_delete(e, seq);
 			continue;
 		}
@@ -397,11 +423,10 @@ void fw_judge(struct fw *fw, int worker, uint16_t port, int dir, const struct xv
 	      struct xvs_fw_verdict *v)
 {
 	struct fw_stats *st = &fw->ws[worker];
-	struct xvs_env env = { .fw = fw, .st = st, .bank = (uint32_t)fw_bank(fw) };
+	struct xvs_env env = { .fw = fw, .st = st, .bank = (uint32_t)fw_bank(fw), .data = data,
+			       .caplen = caplen };
 	struct xvs_fw_ctx c = {
 		.pkt = pkt,
-		.data = data,
-		.end = (const uint8_t *)data + caplen,
 		.len = len,
 		.zone = port,
 		.dir = (uint8_t)dir,
@@ -416,7 +441,8 @@ void fw_judge(struct fw *fw, int worker, uint16_t port, int dir, const struct xv
 		return;
 	}
 	c.bind = fw->m.binds[XVS_ACL_BIND_IDX(env.bank, port, dir)];
-	xvs_fw_eval(&env, &c, v);
+	env.c = &c;
+	xvs_fw_eval(&env, v);
 	cnt = &st->reason[XVS_FW_STAT_IDX(port, dir, v->reason)];
 	cnt->packets++;
 	cnt->bytes += len;
@@ -455,7 +481,8 @@ int fw_ct_flush_zone(struct fw *fw, uint16_t zone)
 		struct xvs_ct_entry *e = &fw->m.ct[s];
 		uint32_t seq = __atomic_load_n(&e->seq, __ATOMIC_ACQUIRE);
 
-		if (XVS_CT_KIND(seq) == XVS_CT_VALID && e->key.zone == zone) {
+		if (XVS_CT_KIND(seq) == XVS_CT_VALID &&
+		    (e->key.zone & ~XVS_CT_ZONE_FRAG) == zone) {
 			xvs_ct_delete(e, seq);
 			n++;
 		}

@@ -1031,6 +1031,24 @@ static void probe_frags(void)
 			}
 			send_spec(CAT_FRAG, &s, "fragment probe %zu, variant %d", i, v);
 		}
+	/* a first fragment the rules allow (an ACK: not the SYN rule) notes
+	 * its packet: the later ones pass with it (FRAGMENT) */
+	for (v = 0; v < 4; v++) {
+		int fam = v < 2 ? 4 : 6;
+
+		probe_spec(&s, MK_FRAG_TCP, fam, IPPROTO_TCP);
+		s.flags = TCP_ACK;
+		if (fam == 4) {
+			s.mf = v == 0;
+			s.off8 = v ? 185 : 0;
+			s.raw = v == 1;
+		} else {
+			s.ext[s.next++] = (struct ext6){ .type = IPPROTO_FRAGMENT,
+							 .off8 = v == 2 ? 0 : 100, .more = v == 2 };
+			s.raw = v == 3;
+		}
+		send_spec(CAT_FRAG, &s, "fragment pair %d", v);
+	}
 }
 
 static void probe_ext(void)

@@ -67,6 +67,27 @@ XVS_INLINE void xvs_env_hit(struct xvs_env *env, __u32 rule, __u32 bytes)
 	(void)bytes;
 }
 
+XVS_INLINE const struct xvs_fw_ctx *xvs_env_ctx(struct xvs_env *env)
+{
+	(void)env;
+	return NULL;
+}
+
+XVS_INLINE struct xvs_fw_tmp *xvs_env_tmp(struct xvs_env *env)
+{
+	(void)env;
+	return NULL;
+}
+
+XVS_INLINE int xvs_env_load(struct xvs_env *env, __u32 off, __u8 *dst, __u32 n)
+{
+	(void)env;
+	(void)off;
+	(void)dst;
+	(void)n;
+	return -1;
+}
+
 #define NS 1000000000ull
 #define TOUCH XVS_CT_TOUCH_NS
 #define FROM XVS_FW_FROM_VM
@@ -131,6 +152,7 @@ struct pkt_spec {
 	const struct pkt_spec *inner; /* ICMP error: the packet it is about */
 	size_t inner_len; /* bytes of it after its IP header; 0: 8 */
 	int frag;
+	uint16_t frag_id; /* IPv4: the identification of a fragment */
 	uint16_t etype;
 	uint16_t vlan, vlan2; /* VIDs, outer first; 0: no tag */
 	const uint8_t *smac, *dmac;
@@ -161,6 +183,10 @@ static int build(struct frame *f, const struct pkt_spec *s)
 		frame_ip4(f, s->src, s->dst, 0);
 		if (s->frag)
 			frame_ip4_frag(f, s->frag == FRAG_LATER ? 100 : 0, s->frag == FRAG_FIRST);
+		if (s->frag && !f->err) {
+			f->buf[f->ip_off + 4] = (uint8_t)(s->frag_id >> 8);
+			f->buf[f->ip_off + 5] = (uint8_t)s->frag_id;
+		}
 	} else {
 		frame_ip6(f, s->src, s->dst);
 		if (s->frag)
@@ -288,6 +314,7 @@ static int action_of(int reason)
 	switch (reason) {
 	case XVS_FW_NONE:
 	case XVS_FW_NEIGHBOUR:
+	case XVS_FW_FRAGMENT:
 	case XVS_FW_ESTABLISHED:
 	case XVS_FW_RELATED:
 	case XVS_FW_RULE_ALLOW:
@@ -1105,6 +1132,7 @@ static void later_fragments(void **state)
 	init();
 	for (fam = 4; fam <= 6; fam += 2) {
 		for (i = 0; i < XVS_ARRAY_SIZE(l4_kinds); i++) {
+			init(); /* no note of an earlier first fragment */
 			/* fields that a header of zeros would match */
 			memset(&r, 0, sizeof(r));
 			r.match = l4_kinds[i];
@@ -1124,17 +1152,44 @@ static void later_fragments(void **state)
 				HIT(&s);
 			}
 		}
-		/* an L4 rule with a protocol */
+		/* an L4 rule with a protocol: the later fragments of what it
+		 * allowed pass with the first (noted), others do not */
+		init();
 		memset(&r, 0, sizeof(r));
 		r.match = XVS_ACL_M_PROTO | XVS_ACL_M_DPORT;
 		r.proto = IPPROTO_TCP;
 		r.dport_lo = r.dport_hi = 80;
 		load_match(&r);
 		s = flow(fam, IPPROTO_TCP, 1000, 80);
+		s.frag = FRAG_LATER;
+		MISS(&s); /* before its first */
 		s.frag = FRAG_FIRST;
 		HIT(&s);
+		assert_int_equal(ct_valid(), 1); /* the note */
+		s.frag = FRAG_LATER;
+		EXPECT(FRAGMENT, VM, FROM, &s);
+		EXPECT(FRAGMENT, VM, FROM, &s);
+		if (fam == 4) {
+			s.frag_id = 7; /* another packet's */
+			MISS(&s);
+			s.frag_id = 0;
+		}
+		/* a first fragment the rule drops notes nothing (another
+		 * identification: the note is per packet, not per port) */
+		if (fam == 4) {
+			s = flow(fam, IPPROTO_TCP, 1000, 81);
+			s.frag = FRAG_FIRST;
+			s.frag_id = 9;
+			MISS(&s);
+			s.frag = FRAG_LATER;
+			MISS(&s);
+		}
+		/* the note expires like a UDP entry */
+		now += (uint64_t)fw.m.cfg->timeout[XVS_CT_TO_UDP] * NS + 2 * TOUCH;
+		s = flow(fam, IPPROTO_TCP, 1000, 80);
 		s.frag = FRAG_LATER;
 		MISS(&s);
+		init();
 
 		/* L3-only rules: protocol, addresses; stateful, but nothing to track */
 		memset(&r, 0, sizeof(r));
@@ -1143,7 +1198,7 @@ static void later_fragments(void **state)
 		r.flags = STATEFUL;
 		load_match(&r);
 		HIT(&s);
-		assert_int_equal(ct_valid(), 0);
+		assert_int_equal(ct_valid(), 0); /* a later fragment opens nothing */
 		memset(&r, 0, sizeof(r));
 		rule_addr(&r, true, fam, fam == 6 ? A6 : A4, fam == 6 ? 64 : 8);
 		r.flags = STATEFUL;
