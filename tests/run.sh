@@ -180,7 +180,8 @@ for suite in "${suites[@]}"; do
 		# or guest can get wrong, against xvsd and tools built with ASan;
 		# the L2 isolation tests (FDB, VLANs, the XDP mirror), the
 		# daemon's own (config, control socket, reload) and zero-copy's
-		# (the kernel writing into guest memory)
+		# (the kernel writing into guest memory) and the firewall's (rules,
+		# conntrack, anti-spoofing and reload with guests)
 		if [ ! -x "$san/bin/xvsd" ]; then
 			missing san:bats "$san/bin/xvsd missing: make SAN=1"
 			continue
@@ -189,7 +190,7 @@ for suite in "${suites[@]}"; do
 		san_note
 		for file in tests/bats/vhost_robustness.bats tests/bats/vhost_attacks*.bats \
 			tests/bats/isolation.bats tests/bats/xvsd_daemon.bats tests/bats/ctl_access.bats \
-			tests/bats/zero_copy.bats tests/bats/zero_copy_mem.bats; do
+			tests/bats/zero_copy.bats tests/bats/zero_copy_mem.bats tests/bats/firewall.bats; do
 			[ -e "$file" ] || continue
 			name=san:$(basename "$file" .bats)
 			[[ -z $filter || $name =~ $filter ]] || continue
