@@ -298,6 +298,22 @@ int fwsync_apply(struct fwsync *s, struct dp *dp, const struct cfg *c)
 				log_err("firewall: port %s: too many rules", cp->name);
 				goto fail;
 			}
+			/* a port with rules one way only: the other way allows
+			 * everything, statefully (as a security group's egress
+			 * "allow all"): the replies to what the VM opens come
+			 * back through the rules of the first */
+			if (!cnt && cp->n_fw_sets[dir ^ 1]) {
+				if (n >= XVS_ACL_MAX_RULES) {
+					err = -E2BIG;
+					goto fail;
+				}
+				memset(&rules[n], 0, sizeof(rules[n]));
+				rules[n].action = XVS_ACL_ALLOW;
+				rules[n].flags = XVS_ACL_F_DEFAULT | XVS_ACL_F_STATEFUL;
+				rules[n].set = FWSYNC_SET_IMPLICIT;
+				n++;
+				cnt = 1;
+			}
 			err = fw_bank_bind(&s->fw, p->id, dir, first, (uint32_t)cnt);
 			if (err)
 				goto fail;

@@ -20,6 +20,10 @@
 
 struct dp;
 
+/* xvs_acl_rule.set of the implicit stateful "allow all" of a direction
+ * without rule sets on a port that has some the other way */
+#define FWSYNC_SET_IMPLICIT 0xffffffffu
+
 /* Where one (port, direction)'s rules came from: for show. */
 struct fwsync_span {
 	uint32_t first, count; /* bank-relative compiled rules */

@@ -13,7 +13,7 @@
 int xvsctl_cmd_daemon(const struct xvsctl_opts *o, int argc, char **argv)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	char path[sizeof(sa.sun_path)], line[256], buf[4096];
+	char path[sizeof(sa.sun_path)], line[256], buf[4096], head[8];
 	size_t off = 0;
 	ssize_t n;
 	int fd, i;
@@ -50,8 +50,14 @@ int xvsctl_cmd_daemon(const struct xvsctl_opts *o, int argc, char **argv)
 		close(fd);
 		return 1;
 	}
-	while ((n = recv(fd, buf, sizeof(buf), 0)) > 0)
+	/* an answer that begins with "error:" is a failed command: exit 1 */
+	off = 0;
+	while ((n = recv(fd, buf, sizeof(buf), 0)) > 0) {
 		fwrite(buf, 1, (size_t)n, stdout);
+		for (i = 0; i < n && off < sizeof(head) - 1; i++)
+			head[off++] = buf[i];
+	}
 	close(fd);
-	return 0;
+	head[off] = '\0';
+	return strncmp(head, "error:", 6) ? 0 : 1;
 }
