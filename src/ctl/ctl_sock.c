@@ -259,14 +259,14 @@ static void show_port(struct xvsd *x, struct out *o, const struct dp_port *p)
 	     " features=0x%" PRIx64 " memory_mib=%" PRIu64 " memory_sealed=%s mem_faults=%" PRIu64
 	     " macs=%u drop_hairpin=%" PRIu64 " drop_dst_down=%" PRIu64 " drop_vlan_tagged=%" PRIu64
 	     " drop_src_protected=%" PRIu64 " learn_limit=%" PRIu64 " drop_fw_from=%" PRIu64
-	     " drop_fw_to=%" PRIu64 " drop_fw_malformed=%" PRIu64 "\n",
+	     " drop_fw_to=%" PRIu64 " drop_fw_malformed=%" PRIu64 " fw_answers=%" PRIu64 "\n",
 	     p->name, port_state(p), v->mode == CFG_VU_SERVER ? "server" : "client", v->socket,
 	     p->vlan, p->mtu, p->queues, p->dev.st.connects, p->dev.st.disconnects,
 	     p->dev.st.broken, p->dev.features, p->dev.mem ? p->dev.mem->total >> 20 : 0,
 	     !p->dev.mem ? "-" : p->dev.mem->sealed ? "yes" : "no", p->dev.st.mem_faults,
 	     fdb_port_learned(&x->dp.fdb, p->id), p->st.drop_hairpin, p->st.drop_dst_down,
 	     p->st.drop_vlan_tagged, p->st.drop_src_protected, p->st.learn_limit,
-	     p->st.drop_fw_from, p->st.drop_fw_to, p->st.drop_fw_malformed);
+	     p->st.drop_fw_from, p->st.drop_fw_to, p->st.drop_fw_malformed, p->st.fw_answers);
 	if (__atomic_load_n(&p->spoof, __ATOMIC_ACQUIRE))
 		show_spoof(o, p);
 	for (q = 0; q < p->queues; q++) {

@@ -69,6 +69,7 @@ struct dp_port_stats {
 	uint64_t drop_fw_malformed; /* VM: its frame unparsable with a firewall on
 				       (headers past DP_HDR_COPY bytes included) */
 	uint64_t drop_spoof[SPOOF_REASON_MAX]; /* VM: anti-spoofing, by reason */
+	uint64_t fw_answers; /* VM: answers to its rejected frames put in its ring */
 };
 
 enum dp_port_type {

@@ -20,6 +20,7 @@
 
 #include "base/clock.h"
 #include "dp/dp.h"
+#include <xvs/fw_reply.h>
 
 #define DST_FLOOD 0xfffe
 #define DST_DROP 0xffff
@@ -89,8 +90,39 @@ static bool fw_parse(struct dp_worker *w, int i, uint32_t skip)
 	return w->parsed[i] > 0;
 }
 
-/* Judge frame i for VM port p in direction dir; false: refused (counted). */
-static bool fw_pass(struct dp_worker *w, struct dp_port *p, int dir, int i, uint32_t skip)
+/*
+ * The answer to a rejected frame i of a VM (TCP RST / ICMP unreachable,
+ * <xvs/fw_reply.h>), into that VM's receive ring, within the rate limit of
+ * the port whose rules rejected it. Built from the judged copy.
+ */
+static void fw_answer(struct dp_worker *w, struct dp_port *to, int q, uint16_t judged, int i)
+{
+	struct fw *fw = dp_fw(w->dp);
+	struct xvs_reply r;
+	uint8_t buf[XVS_REPLY_MAX_LEN];
+	struct vq_iov iov;
+	struct vq *vq;
+	int len;
+
+	if (xvs_reply_prepare(&w->pkt[i], w->hdr[i], w->hdr[i] + w->hcap[i], w->len[i], &r) ||
+	    !fw_reject_take(fw, judged, w->now))
+		return;
+	len = xvs_reply_write(&r, buf, buf + sizeof(buf));
+	if (len <= 0)
+		return;
+	iov = (struct vq_iov){ buf, (uint32_t)len };
+	vq = rx_vq(to, q);
+	vq_lock(vq);
+	if (vq->ready && vq_enqueue(vq, &iov, 1, 0, (uint32_t)len) == 0)
+		__atomic_fetch_add(&to->st.fw_answers, 1, __ATOMIC_RELAXED);
+	vq_flush(vq);
+	vq_unlock(vq);
+}
+
+/* Judge frame i (from src, queue q) for VM port p in direction dir; false:
+ * refused (counted; a rejected one answered to src if it is a VM). */
+static bool fw_pass(struct dp_worker *w, struct dp_port *src, int q, struct dp_port *p, int dir,
+		    int i, uint32_t skip)
 {
 	struct xvs_fw_verdict v;
 
@@ -106,6 +138,8 @@ static bool fw_pass(struct dp_worker *w, struct dp_port *p, int dir, int i, uint
 		__atomic_fetch_add(&p->st.drop_fw_from, 1, __ATOMIC_RELAXED);
 	else
 		__atomic_fetch_add(&p->st.drop_fw_to, 1, __ATOMIC_RELAXED);
+	if (v.action == XVS_ACL_REJECT && src->type == DP_PORT_VHOST)
+		fw_answer(w, src, q, p->id, i);
 	return false;
 }
 
@@ -147,7 +181,7 @@ static void deliver_vhost(struct dp_worker *w, struct dp_port *src, struct dp_po
 		for (i = from; i < n; i++)
 			ok[i] = wanted(w, i, match, dst) &&
 				((src->type == DP_PORT_UPLINK && w->judged[i] == dst->id) ||
-				 fw_pass(w, dst, XVS_FW_TO_VM, i, skip));
+				 fw_pass(w, src, q, dst, XVS_FW_TO_VM, i, skip));
 	vq_lock(vq);
 	if (!vq->ready) {
 		vq_unlock(vq);
@@ -459,7 +493,7 @@ int dp_tx_burst(struct dp_worker *w, struct dp_port *src, int vring)
 			/* judged on the copy: anti-spoofing, then the
 			 * rules; to classify if it passes */
 			if ((!sp || spoof_pass(w, src, sp, n, hdr_len)) &&
-			    (!fw_from || fw_pass(w, src, XVS_FW_FROM_VM, n, hdr_len)))
+			    (!fw_from || fw_pass(w, src, vring / 2, src, XVS_FW_FROM_VM, n, hdr_len)))
 				w->dst[n] = 0;
 		}
 	}

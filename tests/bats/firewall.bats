@@ -131,6 +131,11 @@ fw_rejects() {
 	xdp_stat "$SW" drop.fw_reject
 }
 
+# answers to rejected frames XDP sent back out (TCP RST, ICMP unreachable)
+fw_answered() {
+	xdp_stat "$SW" tx.fw_reject_sent
+}
+
 # fw_reason PORT DIR REASON: the count of REASON on PORT's DIR line of
 # `xvsctl firewall` (XDP's and the forwarder's together; 0 if not shown)
 fw_reason() {
@@ -266,16 +271,23 @@ inject() {
 	[ "$(fw_drops)" -eq $((x1 + 3)) ]
 	[ "$(fw_reason a to-vm DEFAULT_DROP)" -eq $((d0 + 3)) ]
 
-	# 5250: a rule rejects it, counted as FW_REJECT
+	# 5250: a rule rejects it: XDP answers each SYN with a RST, sent back
+	# out of the uplink (XDP_TX). On veth the answers leave (the host
+	# end's xdp_tx counter) and reach the peer's XDP hook, but not the
+	# outside host's TCP (under investigation, see the session notes):
+	# here the answers are counted, the refusal itself is checked between
+	# VMs, where the forwarder answers
 	guest_listen a 5250
-	j0=$(fw_rejects) r0=$(fw_reason a to-vm RULE_REJECT)
+	j0=$(fw_answered) r0=$(fw_reason a to-vm RULE_REJECT) q0=$(fw_rejects)
 	run outside_connect $A4 5250
+	echo "$output (answers sent: $(fw_answered), unanswered: $(fw_rejects))"
 	[ "$status" -ne 0 ]
-	[ "$(fw_rejects)" -gt "$j0" ]
-	j0=$(fw_rejects) r0=$(fw_reason a to-vm RULE_REJECT)
+	[ "$(fw_answered)" -gt "$j0" ]
+	j0=$(fw_answered) r0=$(fw_reason a to-vm RULE_REJECT)
 	inject $GA --ip4 "$NET_PEER_IP4,$A4" --tcp 40000,5250 -c 3
-	[ "$(fw_rejects)" -eq $((j0 + 3)) ]
+	[ "$(fw_answered)" -eq $((j0 + 3)) ]
 	[ "$(fw_reason a to-vm RULE_REJECT)" -eq $((r0 + 3)) ]
+	[ "$(fw_rejects)" -eq "$q0" ] # none unanswered: within the rate
 	guest_run a "test ! -s /tmp/5250.out"
 	# all of it in XDP: the forwarder dropped nothing for a
 	[ "$(port_field a drop_fw_to)" -eq "$t0" ]
@@ -337,7 +349,7 @@ inject() {
 }
 
 @test "VM to VM, judged in the forwarder: the receiver's to-vm and the sender's from-vm rules" {
-	local x0 ta0 fb0 rd0 n0 rel0
+	local x0 ta0 fb0 rd0 n0 rel0 fa0 rj0
 	x0=$(fw_drops) ta0=$(port_field a drop_fw_to) fb0=$(port_field b drop_fw_from)
 	rd0=$(fw_reason b from-vm RULE_DROP)
 	guest_listen a 5103
@@ -358,6 +370,16 @@ inject() {
 	[ "$(port_field b drop_fw_from)" -gt "$fb0" ]
 	[ "$(fw_reason b from-vm RULE_DROP)" -eq $(($(port_field b drop_fw_from) - fb0 + rd0)) ]
 	guest_run a "test ! -s /tmp/5202.out && test ! -s /tmp/5150.out"
+	# a-in rejects 5250: the forwarder answers b with a RST (refused at once)
+	fa0=$(port_field b fw_answers) rj0=$(fw_reason a to-vm RULE_REJECT)
+	guest_listen a 5250
+	run guest_run b "echo from b | nc -w 2 $A4 5250"
+	echo "$output"
+	[ "$status" -ne 0 ]
+	[[ ${output,,} == *refused* ]]
+	[ "$(port_field b fw_answers)" -eq $((fa0 + 1)) ]
+	[ "$(fw_reason a to-vm RULE_REJECT)" -eq $((rj0 + 1)) ]
+	guest_run a "test ! -s /tmp/5250.out"
 
 	# UDP: traceroute sends its one probe to the port after -p's; a's port
 	# unreachable comes back to b as related to it
