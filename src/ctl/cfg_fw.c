@@ -790,61 +790,51 @@ static const struct key set_keys[] = {
 
 static const struct section set_section = SECTION(set_keys);
 
+static int sets_alloc(struct loader *ld, void *arg, size_t n)
+{
+	struct cfg_fw *fw = arg;
+
+	fw->sets = calloc(n, sizeof(*fw->sets));
+	return fw->sets ? 0 : out_of_memory(ld);
+}
+
+static int set_taken(void *arg, const char *name)
+{
+	const struct cfg_fw *fw = arg;
+	int i = find_set(fw, name);
+
+	return i < 0 ? -1 : fw->sets[i].line;
+}
+
+static int set_add(struct loader *ld, void *arg, const char *name, int line, yaml_node_t *vn)
+{
+	struct cfg_fw *fw = arg;
+	/* counted now, so that cfg_free() frees its rules if it fails */
+	struct cfg_rule_set *set = &fw->sets[fw->n_sets++];
+
+	memcpy(set->name, name, strlen(name) + 1);
+	set->line = line;
+	set->def = CFG_FW_DROP;
+	set->stateful = true;
+	if (is_null(vn))
+		return 0;
+	return vn->type == YAML_MAPPING_NODE ? walk_map(ld, vn, set, &set_section)
+					     : bad(ld, vn, "a mapping {default, stateful, rules}");
+}
+
 static int parse_rule_sets(struct loader *ld, yaml_node_t *n, void *base, const struct key *k)
 {
-	struct cfg_fw *fw = base;
-	const yaml_node_pair_t *p;
-	struct cfg_rule_set *set;
-	yaml_node_t *kn, *vn;
-	char got[QUOTE_MAX];
-	const char *name;
-	size_t mark;
-	int old, r;
+	static const struct named_map sets = {
+		.of = "rule set",
+		.what = "a mapping of rule set names to rule sets",
+		.max = CFG_FW_MAX_SETS,
+		.alloc = sets_alloc,
+		.taken = set_taken,
+		.add = set_add,
+	};
 
 	(void)k;
-	if (is_null(n) || (n->type == YAML_MAPPING_NODE && !n_pairs(n)))
-		return 0;
-	if (n->type != YAML_MAPPING_NODE)
-		return bad(ld, n, "a mapping of rule set names to rule sets");
-	if (n_pairs(n) > CFG_FW_MAX_SETS)
-		return fail(ld, line_of(n), "%zu rule sets; at most %d are supported", n_pairs(n),
-			    CFG_FW_MAX_SETS);
-	fw->sets = calloc(n_pairs(n), sizeof(*fw->sets));
-	if (!fw->sets)
-		return out_of_memory(ld);
-
-	for (p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
-		r = child(ld, p->key, &kn);
-		if (r)
-			return r;
-		name = text(kn);
-		if (!valid_name(name))
-			return fail(ld, line_of(kn),
-				    "a rule set name must be " NAME_RULE ", got %s",
-				    describe(kn, got));
-		old = find_set(fw, name);
-		if (old >= 0)
-			return fail(ld, line_of(kn),
-				    "rule set %s is defined twice (first at line %d)", name,
-				    fw->sets[old].line);
-		/* counted now, so that cfg_free() frees its rules if it fails */
-		set = &fw->sets[fw->n_sets++];
-		memcpy(set->name, name, strlen(name) + 1);
-		set->line = line_of(kn);
-		set->def = CFG_FW_DROP;
-		set->stateful = true;
-
-		mark = path_key(ld, name);
-		r = child(ld, p->value, &vn);
-		if (!r && !is_null(vn))
-			r = vn->type == YAML_MAPPING_NODE
-				    ? walk_map(ld, vn, set, &set_section)
-				    : bad(ld, vn, "a mapping {default, stateful, rules}");
-		path_pop(ld, mark);
-		if (r)
-			return r;
-	}
-	return 0;
+	return parse_named(ld, n, &sets, base);
 }
 
 /* Groups */
@@ -902,54 +892,45 @@ static int parse_group(struct loader *ld, yaml_node_t *n, struct cfg_fw_group *g
 	return 0;
 }
 
+static int groups_alloc(struct loader *ld, void *arg, size_t n)
+{
+	struct cfg_fw *fw = arg;
+
+	fw->groups = calloc(n, sizeof(*fw->groups));
+	return fw->groups ? 0 : out_of_memory(ld);
+}
+
+static int group_taken(void *arg, const char *name)
+{
+	const struct cfg_fw *fw = arg;
+	int i = find_group(fw, name);
+
+	return i < 0 ? -1 : fw->groups[i].line;
+}
+
+static int group_add(struct loader *ld, void *arg, const char *name, int line, yaml_node_t *vn)
+{
+	struct cfg_fw *fw = arg;
+	struct cfg_fw_group *g = &fw->groups[fw->n_groups++];
+
+	memcpy(g->name, name, strlen(name) + 1);
+	g->line = line;
+	return parse_group(ld, vn, g);
+}
+
 static int parse_groups(struct loader *ld, yaml_node_t *n, void *base, const struct key *k)
 {
-	struct cfg_fw *fw = base;
-	const yaml_node_pair_t *p;
-	struct cfg_fw_group *g;
-	yaml_node_t *kn, *vn;
-	char got[QUOTE_MAX];
-	const char *name;
-	size_t mark;
-	int old, r;
+	static const struct named_map groups = {
+		.of = "group",
+		.what = "a mapping of group names to lists of ports",
+		.max = CFG_FW_MAX_GROUPS,
+		.alloc = groups_alloc,
+		.taken = group_taken,
+		.add = group_add,
+	};
 
 	(void)k;
-	if (is_null(n) || (n->type == YAML_MAPPING_NODE && !n_pairs(n)))
-		return 0;
-	if (n->type != YAML_MAPPING_NODE)
-		return bad(ld, n, "a mapping of group names to lists of ports");
-	if (n_pairs(n) > CFG_FW_MAX_GROUPS)
-		return fail(ld, line_of(n), "%zu groups; at most %d are supported", n_pairs(n),
-			    CFG_FW_MAX_GROUPS);
-	fw->groups = calloc(n_pairs(n), sizeof(*fw->groups));
-	if (!fw->groups)
-		return out_of_memory(ld);
-
-	for (p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
-		r = child(ld, p->key, &kn);
-		if (r)
-			return r;
-		name = text(kn);
-		if (!valid_name(name))
-			return fail(ld, line_of(kn), "a group name must be " NAME_RULE ", got %s",
-				    describe(kn, got));
-		old = find_group(fw, name);
-		if (old >= 0)
-			return fail(ld, line_of(kn), "group %s is defined twice (first at line %d)",
-				    name, fw->groups[old].line);
-		g = &fw->groups[fw->n_groups++];
-		memcpy(g->name, name, strlen(name) + 1);
-		g->line = line_of(kn);
-
-		mark = path_key(ld, name);
-		r = child(ld, p->value, &vn);
-		if (!r)
-			r = parse_group(ld, vn, g);
-		path_pop(ld, mark);
-		if (r)
-			return r;
-	}
-	return 0;
+	return parse_named(ld, n, &groups, base);
 }
 
 /* firewall: */

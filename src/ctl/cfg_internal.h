@@ -91,6 +91,19 @@ int out_of_memory(struct loader *ld);
 const char *describe(const yaml_node_t *n, char *buf); /* buf: QUOTE_MAX */
 /* "must be WHAT, got ..." (bad_key: with the key's note) */
 int bad(struct loader *ld, const yaml_node_t *n, const char *what);
+
+/* A mapping of names to entries (ports, groups, rule sets): its type and
+ * size checked, room allocated once, each name valid and new, each value
+ * parsed by add() with the name on the key path. */
+struct named_map {
+	const char *of; /* "port": "a port name must be", "3 ports; at most" */
+	const char *what; /* what the mapping is, for a wrong type */
+	size_t max;
+	int (*alloc)(struct loader *ld, void *arg, size_t n);
+	int (*taken)(void *arg, const char *name); /* the line it was defined at, or -1 */
+	int (*add)(struct loader *ld, void *arg, const char *name, int line, yaml_node_t *vn);
+};
+int parse_named(struct loader *ld, yaml_node_t *n, const struct named_map *m, void *arg);
 int bad_key(struct loader *ld, const yaml_node_t *n, const struct key *k, const char *what);
 
 /* Paths: each returns a mark for path_pop(). */

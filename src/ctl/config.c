@@ -1213,57 +1213,91 @@ static int parse_port(struct loader *ld, yaml_node_t *n, struct cfg_port *port)
 	return walk_map(ld, n, port, &port_kinds[port->type].keys);
 }
 
-static int parse_ports(struct loader *ld, yaml_node_t *n, void *base, const struct key *k)
+int parse_named(struct loader *ld, yaml_node_t *n, const struct named_map *m, void *arg)
 {
-	const struct cfg_port *old;
 	const yaml_node_pair_t *p;
-	struct cfg *c = base;
-	struct cfg_port *port;
 	yaml_node_t *kn, *vn;
 	char got[QUOTE_MAX];
 	const char *name;
 	size_t mark;
-	int r;
+	int old, r;
 
-	(void)k;
 	if (is_null(n) || (n->type == YAML_MAPPING_NODE && !n_pairs(n)))
 		return 0;
 	if (n->type != YAML_MAPPING_NODE)
-		return bad(ld, n, "a mapping of port names to ports");
-	if (n_pairs(n) > CFG_MAX_PORTS)
-		return fail(ld, line_of(n), "%zu ports; at most %d are supported", n_pairs(n),
-			    CFG_MAX_PORTS);
-	c->ports = calloc(n_pairs(n), sizeof(*c->ports));
-	if (!c->ports)
-		return out_of_memory(ld);
-
+		return bad(ld, n, m->what);
+	if (n_pairs(n) > m->max)
+		return fail(ld, line_of(n), "%zu %ss; at most %zu are supported", n_pairs(n), m->of,
+			    m->max);
+	r = m->alloc(ld, arg, n_pairs(n));
+	if (r)
+		return r;
 	for (p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
 		r = child(ld, p->key, &kn);
 		if (r)
 			return r;
 		name = text(kn);
 		if (!valid_name(name))
-			return fail(ld, line_of(kn), "a port name must be " NAME_RULE ", got %s",
+			return fail(ld, line_of(kn), "a %s name must be " NAME_RULE ", got %s", m->of,
 				    describe(kn, got));
-		old = cfg_find_port(c, name);
-		if (old)
-			return fail(ld, line_of(kn), "port %s is defined twice (first at line %d)",
-				    name, old->line);
-		port = &c->ports[c->n_ports];
-		port_defaults(port);
-		memcpy(port->name, name, strlen(name) + 1);
-		port->line = line_of(kn);
-
+		old = m->taken(arg, name);
+		if (old >= 0)
+			return fail(ld, line_of(kn), "%s %s is defined twice (first at line %d)", m->of,
+				    name, old);
 		mark = path_key(ld, name);
 		r = child(ld, p->value, &vn);
 		if (!r)
-			r = parse_port(ld, vn, port);
+			r = m->add(ld, arg, name, line_of(kn), vn);
 		path_pop(ld, mark);
 		if (r)
 			return r;
-		c->n_ports++;
 	}
 	return 0;
+}
+
+static int ports_alloc(struct loader *ld, void *arg, size_t n)
+{
+	struct cfg *c = arg;
+
+	c->ports = calloc(n, sizeof(*c->ports));
+	return c->ports ? 0 : out_of_memory(ld);
+}
+
+static int port_taken(void *arg, const char *name)
+{
+	const struct cfg_port *old = cfg_find_port(arg, name);
+
+	return old ? old->line : -1;
+}
+
+static int port_add(struct loader *ld, void *arg, const char *name, int line, yaml_node_t *vn)
+{
+	struct cfg *c = arg;
+	struct cfg_port *port = &c->ports[c->n_ports];
+	int r;
+
+	port_defaults(port);
+	memcpy(port->name, name, strlen(name) + 1);
+	port->line = line;
+	r = parse_port(ld, vn, port);
+	if (!r)
+		c->n_ports++;
+	return r;
+}
+
+static int parse_ports(struct loader *ld, yaml_node_t *n, void *base, const struct key *k)
+{
+	static const struct named_map ports = {
+		.of = "port",
+		.what = "a mapping of port names to ports",
+		.max = CFG_MAX_PORTS,
+		.alloc = ports_alloc,
+		.taken = port_taken,
+		.add = port_add,
+	};
+
+	(void)k;
+	return parse_named(ld, n, &ports, base);
 }
 
 /* MAC addresses: fdb.static, fdb.protected-macs, anti-spoofing (mac_of); a
