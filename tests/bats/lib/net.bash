@@ -187,6 +187,20 @@ require_xdp_native() {
 	[ "$rc" -eq 0 ] || xvs_skip "native XDP does not attach to $ifc: $out"
 }
 
+# net_peer_xdp_tx: let frames the host end sends back with XDP_TX reach
+# the peer's stack. veth delivers them only through the peer's NAPI, which
+# a native XDP program turns on: libxdp's xsk_def_xdp_prog passes every
+# frame when no AF_XDP socket is bound (a NIC needs nothing of the kind).
+net_peer_xdp_tx() {
+	local obj
+
+	for obj in /usr/lib/*/bpf/xsk_def_xdp_prog.o /usr/lib/bpf/xsk_def_xdp_prog.o ""; do
+		[ -f "$obj" ] && break
+	done
+	[ -n "$obj" ] || { echo "net_peer_xdp_tx: libxdp's xsk_def_xdp_prog.o is missing" >&2; return 1; }
+	net_exec xdp-loader load -m native "$NET_PEER_IF" "$obj" >/dev/null
+}
+
 require_af_xdp() {
 	local cfg
 
