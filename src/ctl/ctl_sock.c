@@ -288,6 +288,8 @@ static void show_port(struct xvsd *x, struct out *o, const struct dp_port *p)
 		show_zero_copy(x, o, p);
 }
 
+static uint64_t fw_ct_full_drops(struct xvsd *x);
+
 static void cmd_show(struct xvsd *x, struct out *o, const char *arg)
 {
 	int i, n = 0;
@@ -301,10 +303,15 @@ static void cmd_show(struct xvsd *x, struct out *o, const char *arg)
 		     x->cfg.name, n, x->dp.nworkers, x->ctl_st.commands, x->ctl_st.timed_out,
 		     x->ctl_st.refused_busy, x->ctl_st.denied);
 		if (x->cfg.poll == CFG_POLL_BUSY)
-			outf(o, "busy\n");
+			outf(o, "busy");
 		else
-			outf(o, "adaptive idle_us=%u max_nap_us=%u\n", x->dp.idle_us,
+			outf(o, "adaptive idle_us=%u max_nap_us=%u", x->dp.idle_us,
 			     x->dp.max_nap_us);
+		if (x->fws.open)
+			outf(o, " firewall=%s conntrack_size=%u conntrack_live=%u conntrack_full_drops=%" PRIu64,
+			     x->fws.fw.m.cfg->flags & XVS_FW_CFG_F_ON ? "on" : "off",
+			     x->fws.fw.m.ct_size, x->fws.last.live, fw_ct_full_drops(x));
+		outf(o, "\n");
 	}
 	for (i = 0; i < DP_MAX_PORTS; i++) {
 		struct dp_port *p = x->dp.ports[i];
@@ -374,6 +381,27 @@ static void fw_show_bind(struct xvsd *x, struct out *o, const struct dp_port *p,
 	}
 }
 
+/* New connections refused because the conntrack table was full there
+ * (the forwarder's and XDP's, every port). */
+static uint64_t fw_ct_full_drops(struct xvsd *x)
+{
+	uint64_t full = 0;
+	int i, dir;
+
+	for (i = 0; i < DP_MAX_PORTS; i++)
+		for (dir = 0; dir < XVS_FW_DIRS; dir++) {
+			struct xvs_counter r[XVS_FW_REASON_MAX];
+
+			if (!x->dp.ports[i])
+				continue;
+			fw_sum_reason(&x->fws.fw, (uint16_t)i, dir, r);
+			full += r[XVS_FW_CT_FULL].packets;
+			if (!fwmaps__reason_stats(&x->fws.maps, (uint16_t)i, dir, r))
+				full += r[XVS_FW_CT_FULL].packets;
+		}
+	return full;
+}
+
 static void cmd_firewall(struct xvsd *x, struct out *o, const char *arg)
 {
 	const struct fwsync *s = &x->fws;
@@ -384,15 +412,7 @@ static void cmd_firewall(struct xvsd *x, struct out *o, const char *arg)
 		outf(o, "firewall off (no firewall in the configuration)\n");
 		return;
 	}
-	for (i = 0; i < DP_MAX_PORTS; i++)
-		for (dir = 0; dir < XVS_FW_DIRS; dir++) {
-			struct xvs_counter r[XVS_FW_REASON_MAX];
-
-			fw_sum_reason(&s->fw, (uint16_t)i, dir, r);
-			full += r[XVS_FW_CT_FULL].packets;
-			if (!fwmaps__reason_stats(&s->maps, (uint16_t)i, dir, r))
-				full += r[XVS_FW_CT_FULL].packets;
-		}
+	full = fw_ct_full_drops(x);
 	outf(o,
 	     "firewall on=%d bank=%d reloads=%" PRIu64 " reload_removed=%" PRIu64
 	     " conntrack_size=%u conntrack_live=%u conntrack_expired=%" PRIu64
