@@ -160,13 +160,8 @@ is() {
 	[ "$("${@:2}")" = "$1" ]
 }
 
-SNMP_AWK='$1 == p { n++; if (n == 1) for (i = 2; i <= NF; i++) if ($i == k) f = i; if (n == 2) print $f }'
-
-# guest_snmp GUEST PROTO KEY, outside_snmp PROTO KEY: a counter of
-# /proc/net/snmp (Udp NoPorts, Icmp InEchos...); outside_snmp6 KEY
-guest_snmp() {
-	guest_run "$1" "awk -v p=$2: -v k=$3 '$SNMP_AWK' /proc/net/snmp"
-}
+# outside_snmp PROTO KEY: a counter of the outside host's /proc/net/snmp
+# (as guest_snmp, lib/guest.bash); outside_snmp6 KEY
 
 outside_snmp() {
 	net_exec awk -v p="$1:" -v k="$2" "$SNMP_AWK" /proc/net/snmp
@@ -225,11 +220,8 @@ outside_listening() {
 	[ -n "$(net_exec ss "$o" "sport = :$2")" ]
 }
 
-# inject DST-MAC XVS-INJECT-ARGS...: frames from the outside host
 inject() {
-	local dst=$1
-	shift
-	net_exec "$XVS_BIN/xvs-inject" -i "$NET_PEER_IF" --src "$NET_PEER_MAC" --dst "$dst" "$@" >/dev/null
+	net_inject "$@"
 }
 
 @test "from the uplink, judged in XDP: allowed TCP ports answer (IPv4 and IPv6), denied and rejected ones do not" {

@@ -30,9 +30,17 @@ switch:
   name: $SW
   control-socket: $XVSD_DIR/xvs.ctl
   socket-dir: $XVSD_DIR
+firewall:
+  rule-sets:
+    zc-in: # one port closed; the rest as without a firewall
+      default: allow
+      stateful: false
+      rules:
+        - { action: drop, proto: udp, dst-port: 9999 }
 ports:
   up0: { type: uplink, interface: $NET_HOST_IF, zero-copy-queues: [2, 3] }
-  a: { type: vhost-user, socket: a.sock, zero-copy: { uplink: up0, queue: auto, tx: guest } }
+  a: { type: vhost-user, socket: a.sock, zero-copy: { uplink: up0, queue: auto, tx: guest },
+       firewall: { to-vm: zc-in } }
   b: { type: vhost-user, socket: b.sock${1:+, zero-copy: { uplink: up0, queue: 3 \}} }
 YAML
 }
@@ -106,6 +114,26 @@ zc() {
 	[ "$status" -eq 0 ]
 	[ "$(port_field up0 tap_frames)" -ge 1 ]
 	[ "$(xdp_stat "$SW" pass.zc_flood)" -ge 1 ]
+}
+
+# noports_is N: guest a's Udp NoPorts is N (read anew each try)
+noports_is() {
+	[ "$(guest_snmp a Udp NoPorts)" -eq "$1" ]
+}
+
+@test "the firewall judges frames for the zero-copy VM in XDP, before they reach its memory" {
+	local d0 z0 n0
+	d0=$(xdp_stat "$SW" drop.fw_drop) z0=$(xdp_stat "$SW" redirect.zc_to_vm)
+	n0=$(guest_snmp a Udp NoPorts)
+	net_inject $GA --ip4 "$NET_PEER_IP4,10.99.19.11" --udp 4000,9999 -c 5
+	[ "$(xdp_stat "$SW" drop.fw_drop)" -eq $((d0 + 5)) ]
+	[ "$(xdp_stat "$SW" redirect.zc_to_vm)" -eq "$z0" ]
+	[ "$(guest_snmp a Udp NoPorts)" -eq "$n0" ]
+	# the port next to it: into the guest's memory, no listener there
+	net_inject $GA --ip4 "$NET_PEER_IP4,10.99.19.11" --udp 4000,9998 -c 5
+	[ "$(xdp_stat "$SW" redirect.zc_to_vm)" -eq $((z0 + 5)) ]
+	wait_until 5 noports_is $((n0 + 5))
+	[ "$(xdp_stat "$SW" drop.fw_drop)" -eq $((d0 + 5)) ]
 }
 
 @test "20 MB both ways intact, zero-copy in both directions" {

@@ -398,3 +398,11 @@ guest_xfer() {
 	pkill -f "nc -l -p $((port + 1))" || true
 	[ "$(md5sum <"$XVSD_DIR/in.bin" | cut -d' ' -f1)" = "$sum_in" ]
 }
+
+SNMP_AWK='$1 == p { n++; if (n == 1) for (i = 2; i <= NF; i++) if ($i == k) f = i; if (n == 2) print $f }'
+
+# guest_snmp GUEST PROTO KEY: a counter of the guest's /proc/net/snmp (Udp
+# NoPorts, Icmp InEchos...)
+guest_snmp() {
+	guest_run "$1" "awk -v p=$2: -v k=$3 '$SNMP_AWK' /proc/net/snmp"
+}

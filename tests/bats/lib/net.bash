@@ -187,6 +187,14 @@ require_xdp_native() {
 	[ "$rc" -eq 0 ] || xvs_skip "native XDP does not attach to $ifc: $out"
 }
 
+# net_inject DST-MAC XVS-INJECT-ARGS...: frames from the outside host
+# (xvs-inject on the peer, from its MAC)
+net_inject() {
+	local dst=$1
+	shift
+	net_exec "$XVS_BIN/xvs-inject" -i "$NET_PEER_IF" --src "$NET_PEER_MAC" --dst "$dst" "$@" >/dev/null
+}
+
 # net_peer_xdp_tx: let frames the host end sends back with XDP_TX reach
 # the peer's stack. veth delivers them only through the peer's NAPI, which
 # a native XDP program turns on: libxdp's xsk_def_xdp_prog passes every
