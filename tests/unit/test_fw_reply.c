@@ -19,6 +19,7 @@
 #include <cmocka.h>
 
 #include "frame.h"
+#include "guard.h"
 #include <xvs/fw_reply.h>
 
 static const uint8_t MAC_VM[6] = { 0x02, 0, 0, 0, 0, 0xa1 }; /* the original's destination */
@@ -29,8 +30,6 @@ static const uint8_t MAC_PEER[6] = { 0x02, 0, 0, 0, 0, 0x42 };
 #define ACK 0xa0b0c0d0u
 
 static struct frame f;
-static uint8_t *guard_area; /* 4 pages, then one that may not be touched */
-static size_t page;
 
 /* ---- checksums, independently ------------------------------------------ */
 
@@ -612,7 +611,7 @@ static void no_access_past_the_end(void **state)
 			tcp(6, 0, XVS_TCP_ACK, 0);
 		}
 		for (n = 0; n <= f.len; n++) {
-			in = guard_area + 4 * page - n;
+			in = guard_end(n);
 			memcpy(in, f.buf, n);
 			memset(&p, 0, sizeof(p));
 			if (xvs_parse(in, in + n, (__u32)f.len, &p) != XVS_REASON_OK)
@@ -622,7 +621,7 @@ static void no_access_past_the_end(void **state)
 			len = (int)xvs_reply_len(&r);
 			assert_true(len > 0);
 			assert_memory_equal(r.quote, f.buf + p.l3_off, r.quote_len);
-			out = guard_area + 4 * page - len;
+			out = guard_end(len);
 			assert_int_equal(xvs_reply_write(&r, out, out + len), len);
 		}
 	}
@@ -712,23 +711,6 @@ static void counter_table(void **state)
 	assert_int_equal(xvs_reason_verdict(XVS_REASON_FW_DROP), XVS_VERDICT_DROP);
 }
 
-static int setup(void **state)
-{
-	(void)state;
-	page = (size_t)sysconf(_SC_PAGESIZE);
-	guard_area = mmap(NULL, 5 * page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
-			  -1, 0);
-	if (guard_area == MAP_FAILED)
-		return -1;
-	return mprotect(guard_area + 4 * page, page, PROT_NONE);
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	return munmap(guard_area, 5 * page);
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -751,5 +733,5 @@ int main(void)
 		cmocka_unit_test(counter_table),
 	};
 
-	return cmocka_run_group_tests_name("fw_reply", tests, setup, teardown);
+	return cmocka_run_group_tests_name("fw_reply", tests, guard_setup, guard_teardown);
 }

@@ -16,22 +16,12 @@
 #include <cmocka.h>
 
 #include "frame.h"
+#include "guard.h"
 #include <xvs/parse.h>
 
 static const uint8_t DST[6] = { 0x02, 0, 0, 0, 0, 0x02 };
 static const uint8_t SRC[6] = { 0x02, 0, 0, 0, 0, 0x01 };
 
-static uint8_t *guard_area;
-static size_t page;
-
-/* Copy n bytes so that they end right before an inaccessible page. */
-static const uint8_t *against_guard(const uint8_t *p, size_t n)
-{
-	uint8_t *dst = guard_area + 4 * page - n;
-
-	memcpy(dst, p, n);
-	return dst;
-}
 
 static int parse(const struct frame *f, size_t n, struct xvs_pkt *pkt)
 {
@@ -313,23 +303,6 @@ static void counter_table(void **state)
 	assert_int_equal(xvs_reason_verdict(XVS_REASON_MTU), XVS_VERDICT_DROP);
 }
 
-static int setup(void **state)
-{
-	(void)state;
-	page = (size_t)sysconf(_SC_PAGESIZE);
-	guard_area = mmap(NULL, 5 * page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
-			  -1, 0);
-	if (guard_area == MAP_FAILED)
-		return -1;
-	return mprotect(guard_area + 4 * page, page, PROT_NONE);
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	return munmap(guard_area, 5 * page);
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -344,5 +317,5 @@ int main(void)
 		cmocka_unit_test(counter_table),
 	};
 
-	return cmocka_run_group_tests_name("parse", tests, setup, teardown);
+	return cmocka_run_group_tests_name("parse", tests, guard_setup, guard_teardown);
 }

@@ -23,6 +23,7 @@
 #include <cmocka.h>
 
 #include "frame.h"
+#include "guard.h"
 #include "fw/spoof.h"
 #include <xvs/parse.h>
 
@@ -38,8 +39,6 @@ static const uint8_t NONCE[6] = { 1, 2, 3, 4, 5, 6 };
 #define LL_EUI "fe80::5054:ff:fe12:3456" /* EUI-64 link-local of MAC */
 #define LL_EUI_SN "ff02::1:ff12:3456" /* its solicited-node group */
 
-static uint8_t *guard_area;
-static size_t page;
 static struct spoof_policy pol;
 static struct spoof_state st;
 static struct frame f; /* the frame of the moment (16 KiB: not on the stack) */
@@ -83,14 +82,6 @@ static void policy_learn(void)
 	pol.have_mac = false;
 	pol.n_ip4 = pol.n_ip6 = 0;
 	pol.learn = true;
-}
-
-static const uint8_t *against_guard(const uint8_t *p, size_t n)
-{
-	uint8_t *dst = guard_area + 4 * page - n;
-
-	memcpy(dst, p, n);
-	return dst;
 }
 
 /* Parse caplen bytes of fr as the forwarder would; the parse result. */
@@ -1274,23 +1265,6 @@ static void frame_builders(void **state)
 	assert_true(frame_finish(&f) < 0);
 }
 
-static int setup(void **state)
-{
-	(void)state;
-	page = (size_t)sysconf(_SC_PAGESIZE);
-	guard_area = mmap(NULL, 5 * page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
-			  -1, 0);
-	if (guard_area == MAP_FAILED)
-		return -1;
-	return mprotect(guard_area + 4 * page, page, PROT_NONE);
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	return munmap(guard_area, 5 * page);
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1320,5 +1294,5 @@ int main(void)
 		cmocka_unit_test(frame_builders),
 	};
 
-	return cmocka_run_group_tests_name("spoof", tests, setup, teardown);
+	return cmocka_run_group_tests_name("spoof", tests, guard_setup, guard_teardown);
 }
