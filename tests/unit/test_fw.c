@@ -126,6 +126,7 @@ static int teardown(void **state)
 
 static void init_n(int nworkers, uint32_t ct_size)
 {
+	fw_destroy(&fw); /* a test may start afresh in its middle */
 	assert_int_equal(fw_init_private(&fw, nworkers, ct_size), 0);
 	fw_set_on(&fw, true);
 }
