@@ -328,18 +328,6 @@ static const char *const fw_action_names[] = {
 	[XVS_ACL_COUNT] = "count",
 };
 
-/* XDP's and the forwarder's counters of compiled rule r, together. */
-static void fw_rule_counts(struct xvsd *x, uint32_t r, struct xvs_counter *c)
-{
-	struct xvs_counter k;
-
-	fw_sum_rule(&x->fws.fw, r, c);
-	if (!fwmaps__rule_stats(&x->fws.maps, fw_bank(&x->fws.fw), r, &k)) {
-		c->packets += k.packets;
-		c->bytes += k.bytes;
-	}
-}
-
 static void fw_show_bind(struct xvsd *x, struct out *o, const struct dp_port *p, int dir)
 {
 	const struct fw *fw = &x->fws.fw;
@@ -369,7 +357,7 @@ static void fw_show_bind(struct xvsd *x, struct out *o, const struct dp_port *p,
 
 		if (rl->set < (uint32_t)x->cfg.fw.n_sets && rl->pos < (uint32_t)x->cfg.fw.sets[rl->set].n_rules)
 			line = x->cfg.fw.sets[rl->set].rules[rl->pos].line;
-		fw_rule_counts(x, bind->first + i, &c);
+		fwsync_rule_counts(&x->fws, bind->first + i, &c);
 		if (rl->flags & XVS_ACL_F_DEFAULT)
 			outf(o, "  %s default action=%s", set, fw_action_names[rl->action & 3]);
 		else

@@ -45,6 +45,19 @@ int fwsync_open(struct fwsync *s, struct dp *dp, const char *switch_name, uint32
 		fwmaps__close(&s->maps);
 		return err;
 	}
+	for (int b = 0; b < 2; b++) {
+		s->ids[b] = calloc(XVS_ACL_MAX_RULES, sizeof(*s->ids[b]));
+		s->carry[b] = calloc(XVS_ACL_MAX_RULES, sizeof(*s->carry[b]));
+		if (!s->ids[b] || !s->carry[b]) {
+			for (b = 0; b < 2; b++) {
+				free(s->ids[b]);
+				free(s->carry[b]);
+			}
+			fw_destroy(&s->fw);
+			fwmaps__close(&s->maps);
+			return -ENOMEM;
+		}
+	}
 	s->open = true;
 	/* read by the workers per burst */
 	__atomic_store_n(&dp->fw, &s->fw, __ATOMIC_RELEASE);
@@ -62,8 +75,11 @@ void fwsync_close(struct fwsync *s, struct dp *dp)
 	dp_sync(dp);
 	fw_destroy(&s->fw);
 	fwmaps__close(&s->maps);
-	for (b = 0; b < 2; b++)
+	for (b = 0; b < 2; b++) {
 		free(s->group_keys[b]);
+		free(s->ids[b]);
+		free(s->carry[b]);
+	}
 	memset(s, 0, sizeof(*s));
 }
 
@@ -251,6 +267,64 @@ static void groups_learned(struct fwsync *s, struct dp *dp, const struct cfg *c,
 	}
 }
 
+/* The old bank's final counts of rule j, with what it had carried. */
+static void old_counts(const struct fwsync *s, int old, uint32_t j, struct xvs_counter *c)
+{
+	struct xvs_counter k;
+
+	fw_sum_rule_bank(&s->fw, old, j, c);
+	if (!fwmaps__rule_stats(&s->maps, old, j, &k)) {
+		c->packets += k.packets;
+		c->bytes += k.bytes;
+	}
+	c->packets += s->carry[old][j].packets;
+	c->bytes += s->carry[old][j].bytes;
+}
+
+/* After the commit (the old bank no longer counts): every rule of the new
+ * bank b that is the same rule as one of the old (same port, direction,
+ * set name, place, and compiled the same) carries its counts on. */
+static void carry_counts(struct fwsync *s, int b, const struct xvs_acl_rule *rules, uint32_t n)
+{
+	int old = b ^ 1;
+	uint32_t i, j;
+
+	memset(s->carry[b], 0, sizeof(*s->carry[b]) * XVS_ACL_MAX_RULES);
+	for (i = 0; i < n; i++) {
+		const struct fwsync_rule_id *id = &s->ids[b][i];
+		const struct xvs_acl_bind *ob =
+			&s->fw.m.binds[XVS_ACL_BIND_IDX(old, id->port, id->dir)];
+
+		for (j = ob->first; j < ob->first + ob->count && j < s->compiled[old]; j++) {
+			const struct fwsync_rule_id *oid = &s->ids[old][j];
+			struct xvs_acl_rule a = rules[i], o = s->fw.m.rules[XVS_ACL_RULE_IDX(old, j)];
+
+			/* set numbers may move with the file: names decide */
+			a.set = o.set = 0;
+			if (oid->pos != id->pos || strcmp(oid->set, id->set) || memcmp(&a, &o, sizeof(a)))
+				continue;
+			old_counts(s, old, j, &s->carry[b][i]);
+			break;
+		}
+	}
+}
+
+void fwsync_rule_counts(const struct fwsync *s, uint32_t rule, struct xvs_counter *c)
+{
+	int b = fw_bank(&s->fw);
+	struct xvs_counter k;
+
+	fw_sum_rule(&s->fw, rule, c);
+	if (!fwmaps__rule_stats(&s->maps, b, rule, &k)) {
+		c->packets += k.packets;
+		c->bytes += k.bytes;
+	}
+	if (rule < XVS_ACL_MAX_RULES) {
+		c->packets += s->carry[b][rule].packets;
+		c->bytes += s->carry[b][rule].bytes;
+	}
+}
+
 static void grace(void *arg)
 {
 	/* every XDP program run that may have read the old bank is over once
@@ -280,6 +354,8 @@ int fwsync_apply(struct fwsync *s, struct dp *dp, const struct cfg *c)
 	b = fw_bank_begin(&s->fw);
 	old = b ^ 1;
 	fwmaps__groups_clear(&s->maps, b);
+	/* what this bank counted its last time in force was carried on then */
+	fwmaps__rule_stats_clear(&s->maps, b, XVS_ACL_MAX_RULES);
 	for (i = 0; i < c->n_ports; i++) {
 		const struct cfg_port *cp = &c->ports[i];
 		struct dp_port *p;
@@ -317,6 +393,15 @@ int fwsync_apply(struct fwsync *s, struct dp *dp, const struct cfg *c)
 			err = fw_bank_bind(&s->fw, p->id, dir, first, (uint32_t)cnt);
 			if (err)
 				goto fail;
+			for (uint32_t k = first; k < first + (uint32_t)cnt; k++) {
+				struct fwsync_rule_id *id = &s->ids[b][k];
+
+				id->port = p->id;
+				id->dir = (uint8_t)dir;
+				id->pos = rules[k].pos;
+				snprintf(id->set, sizeof(id->set), "%s",
+					 rules[k].set < (uint32_t)c->fw.n_sets ? c->fw.sets[rules[k].set].name : "");
+			}
 			any |= cnt > 0;
 		}
 	}
@@ -338,7 +423,7 @@ int fwsync_apply(struct fwsync *s, struct dp *dp, const struct cfg *c)
 	removed = fw_commit(&s->fw, grace, dp, clock_now_ns());
 	if (!any)
 		fw_set_on(&s->fw, false);
-	fwmaps__rule_stats_clear(&s->maps, old, s->compiled[old]);
+	carry_counts(s, b, rules, n);
 	fwmaps__groups_clear(&s->maps, old);
 	s->reloads++;
 	if (removed > 0)

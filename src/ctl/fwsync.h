@@ -29,6 +29,17 @@ struct fwsync_span {
 	uint32_t first, count; /* bank-relative compiled rules */
 };
 
+/* A compiled rule's identity across reloads: its (port, direction), its
+ * set's name and its place there. The same identity and the same compiled
+ * rule in the next bank: its counters go on from where they were. */
+struct fwsync_rule_id {
+	uint16_t port;
+	uint8_t dir;
+	uint8_t pad;
+	uint32_t pos;
+	char set[CFG_NAME_MAX]; /* "" for the implicit rule */
+};
+
 struct fwsync {
 	bool open;
 	struct fwmaps maps;
@@ -40,6 +51,8 @@ struct fwsync {
 	uint64_t reloads;
 	uint64_t reload_removed; /* connections the new rules no longer allowed */
 	uint32_t compiled[2]; /* rules laid out in each bank */
+	struct fwsync_rule_id *ids[2]; /* [XVS_ACL_MAX_RULES] per bank */
+	struct xvs_counter *carry[2]; /* what earlier banks counted for the rule */
 	bool groups_full_logged;
 	int ngroup_keys[2];
 	struct xvs_fw_group_key *group_keys[2]; /* what each bank put into the XDP hash */
@@ -50,6 +63,10 @@ int fwsync_open(struct fwsync *s, struct dp *dp, const char *switch_name, uint32
 /* Compile c's firewall for the ports as they are in dp and put it in
  * force; dp->fw is set once the tables are open. */
 int fwsync_apply(struct fwsync *s, struct dp *dp, const struct cfg *c);
+/* A rule's counters in the bank in force: XDP's, the forwarder's and what
+ * earlier banks counted for it. */
+void fwsync_rule_counts(const struct fwsync *s, uint32_t rule, struct xvs_counter *c);
+
 /* Per tick: sweep a slice of the conntrack table; learned addresses of
  * remote-group members into the groups. */
 void fwsync_tick(struct fwsync *s, struct dp *dp, const struct cfg *c, uint64_t now);

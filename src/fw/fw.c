@@ -229,10 +229,15 @@ bool fw_reject_take(struct fw *fw, uint16_t port, uint64_t now)
 
 int fw_bank_begin(struct fw *fw)
 {
-	int b = fw_bank(fw) ^ 1;
+	int b = fw_bank(fw) ^ 1, i;
 
 	memset(&fw->m.binds[XVS_ACL_BIND_IDX(b, 0, 0)], 0,
 	       sizeof(struct xvs_acl_bind) * XVS_MAX_PORTS * XVS_FW_DIRS);
+	/* its counters: what its last time in force counted (kept until now,
+	 * for fw_sum_rule_bank after the commit that retired it) */
+	for (i = 0; i < fw->nworkers; i++)
+		memset(&fw->ws[i].rule[XVS_ACL_RULE_IDX(b, 0)], 0,
+		       sizeof(struct xvs_counter) * XVS_ACL_MAX_RULES);
 	memset(fw->groups[b], 0, sizeof(*fw->groups[b]));
 	fw->building = b;
 	return b;
@@ -377,21 +382,17 @@ static int rejudge(struct fw *fw, const struct xvs_ct_entry *e, uint32_t b)
 
 int fw_commit(struct fw *fw, void (*grace)(void *), void *arg, uint64_t now)
 {
-	int b = fw->building, old, removed = 0, i;
+	int b = fw->building, removed = 0;
 	uint32_t s;
 
 	if (b < 0)
 		return -EINVAL;
-	old = b ^ 1;
 	/* the bank's writes before the flip: pairs with fw_bank()'s acquire
 	 * (workers) and the grace period (XDP) */
 	__atomic_store_n(&fw->m.cfg->bank, (uint32_t)b, __ATOMIC_RELEASE);
 	fw->building = -1;
 	if (grace)
 		grace(arg);
-	for (i = 0; i < fw->nworkers; i++)
-		memset(&fw->ws[i].rule[XVS_ACL_RULE_IDX(old, 0)], 0,
-		       sizeof(struct xvs_counter) * XVS_ACL_MAX_RULES);
 
 	for (s = 0; s < fw->m.ct_size; s++) {
 		struct xvs_ct_entry *e = &fw->m.ct[s];
@@ -508,7 +509,12 @@ void fw_sum_reason(const struct fw *fw, uint16_t port, int dir, struct xvs_count
 
 void fw_sum_rule(const struct fw *fw, uint32_t rule, struct xvs_counter *out)
 {
-	uint32_t idx = XVS_ACL_RULE_IDX(fw_bank(fw), rule);
+	fw_sum_rule_bank(fw, fw_bank(fw), rule, out);
+}
+
+void fw_sum_rule_bank(const struct fw *fw, int bank, uint32_t rule, struct xvs_counter *out)
+{
+	uint32_t idx = XVS_ACL_RULE_IDX(bank & 1, rule);
 	int w;
 
 	memset(out, 0, sizeof(*out));

@@ -75,8 +75,8 @@ void fw_set_reject_rate(struct fw *fw, uint32_t per_s);
 
 /* ---- control thread: a new rule bank ---- */
 
-/* Start writing the bank not in force: its bindings and groups are
- * cleared. Returns the bank. */
+/* Start writing the bank not in force: its bindings, groups and rule
+ * counters are cleared. Returns the bank. */
 int fw_bank_begin(struct fw *fw);
 /* Rules [first, first + n) of the bank; -E2BIG past the table. */
 int fw_bank_rules(struct fw *fw, uint32_t first, const struct xvs_acl_rule *r, uint32_t n);
@@ -87,8 +87,8 @@ int fw_group_add(struct fw *fw, int bank, uint16_t group, uint8_t family, const 
 bool fw_group_has(const struct fw *fw, const struct xvs_fw_group_key *k);
 /*
  * Put the bank in force. `grace` must return only once no reader of the
- * old bank is left (workers: dp_sync; XDP: membarrier); then the old
- * bank's rule counters are cleared and every conntrack entry is judged
+ * old bank is left (workers: dp_sync; XDP: membarrier); then every
+ * conntrack entry is judged
  * again under the new rules: one they no longer allow (or no longer allow
  * statefully) is removed. Returns the number of entries removed.
  */
@@ -140,5 +140,8 @@ int fw_ct_flush_zone(struct fw *fw, uint16_t zone);
  * bank in force. */
 void fw_sum_reason(const struct fw *fw, uint16_t port, int dir, struct xvs_counter out[XVS_FW_REASON_MAX]);
 void fw_sum_rule(const struct fw *fw, uint32_t rule, struct xvs_counter *out);
+/* The same for a bank: the retired one's stay readable (final) until the
+ * next fw_bank_begin. */
+void fw_sum_rule_bank(const struct fw *fw, int bank, uint32_t rule, struct xvs_counter *out);
 
 #endif /* XVS_FW_FW_H */

@@ -224,6 +224,17 @@ inject() {
 	net_inject "$@"
 }
 
+# rule_count PORT DIR SET POS: the packets of rule POS of SET on PORT's DIR
+# in `xvsctl firewall PORT`
+rule_count() {
+	xvsd_ctl firewall "$1" | awk -v d="$2" -v s="$3" -v r="rule=$4" '
+		$1 == "port" { on = ($3 == d) }
+		on && $1 == s && $2 == r {
+			for (i = 3; i <= NF; i++)
+				if ($i ~ /^packets=/) { sub("packets=", "", $i); print $i }
+		}'
+}
+
 @test "from the uplink, judged in XDP: allowed TCP ports answer (IPv4 and IPv6), denied and rejected ones do not" {
 	local x0 t0 r0 d0 j0 x1 f0 fe0 fd0
 	x0=$(fw_drops) t0=$(port_field a drop_fw_to) r0=$(fw_reason a to-vm RULE_ALLOW)
@@ -548,7 +559,7 @@ guest_size() {
 }
 
 @test "hot reload under traffic (SIGHUP): a TCP stream and a ping stream lose nothing; the added port opens, the removed one closes, its open connection too" {
-	local sum r0 rm0 at spid ppid fd i
+	local sum r0 rm0 at spid ppid fd i c0
 	# before: 5301 allowed, 5302 not
 	guest_listen a 5302
 	run outside_connect $A4 5302
@@ -581,9 +592,13 @@ guest_size() {
 	ppid=$!
 	wait_until 10 eval '[ "$(guest_size a /tmp/5105.out)" -ge 1048576 ]'
 	r0=$(fw_field reloads) rm0=$(fw_field reload_removed)
+	c0=$(rule_count a to-vm a-in 0) # the stream's rule, the same after the reload
+	[ "$c0" -gt 0 ]
 	write_config reloaded
 	kill -HUP "$XVSD_PID"
 	wait_until 10 is $((r0 + 1)) fw_field reloads
+	# its counters go on from where they were
+	[ "$(rule_count a to-vm a-in 0)" -ge "$c0" ]
 	at=$(guest_size a /tmp/5105.out)
 	wait "$spid"
 	wait "$ppid" || true
