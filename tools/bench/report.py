@@ -17,8 +17,9 @@ import statistics
 import sys
 
 SWITCHES = ["xvs", "ovs", "testpmd"]  # the main table
-ALL_SWITCHES = ["xvs", "xvs-zc", "ovs", "testpmd"]
-NAMES = {"xvs": "xvs", "xvs-zc": "xvs zero-copy", "ovs": "OVS-DPDK", "testpmd": "testpmd"}
+ALL_SWITCHES = ["xvs", "xvs-zc", "xvs-fw", "ovs", "ovs-ct", "testpmd"]
+NAMES = {"xvs": "xvs", "xvs-zc": "xvs zero-copy", "xvs-fw": "xvs + firewall", "ovs": "OVS-DPDK",
+         "ovs-ct": "OVS-DPDK + ct", "testpmd": "testpmd"}
 SAT = 0.90  # a CPU busy at least this share of the window is saturated
 
 # (scenario, size) in table order, with a label and the kind of figure
@@ -60,6 +61,17 @@ ZC_ROWS = [
     ("vm2nic-dpdk", 1518, "VM→NIC 1518 B, DPDK virtio-user", "from_vm"),
 ]
 ZC_PEERS = ["xvs", "ovs", "testpmd"]  # zc ÷ each
+# the firewall table: xvs with its firewall (100 rules, conntrack) against
+# xvs without and OVS-DPDK with conntrack flows (and without)
+FW_ROWS = [
+    ("loop", 64, "VM→VM 64 B, DPDK virtio-user loop"),
+    ("loop", 1518, "VM→VM 1518 B, DPDK virtio-user loop"),
+    ("nic2vm", 64, "NIC→VM 64 B, xvs-vufront"),
+    ("nic2vm", 1518, "NIC→VM 1518 B, xvs-vufront"),
+    ("nic2vm-dpdk", 64, "NIC→VM 64 B, DPDK virtio-user"),
+    ("nic2vm-dpdk", 1518, "NIC→VM 1518 B, DPDK virtio-user"),
+]
+FW_SWITCHES = ["xvs-fw", "xvs", "ovs-ct", "ovs"]
 
 
 def median(xs):
@@ -249,7 +261,73 @@ def build(resdir):
             zc_cpu = zm.get("busy_cpu_s_per_mframe")
             row[f"zc/{peer} cpu"] = zc_cpu / pc if zc_cpu is not None and pc else None
         zc_rows.append(row)
-    return meta, rows, zc_rows, present
+    fw_rows = []
+    for scen, size, label in FW_ROWS:
+        row = {"scenario": scen, "size": size, "label": label, "kind": "rate", "switches": {}}
+        for sw in FW_SWITCHES:
+            m = agg.get((scen, size, sw))
+            if m:
+                row["switches"][sw] = m
+            else:
+                r = na_reason(na, sw, scen, size)
+                if r:
+                    row["switches"][sw] = {"na": r}
+        if not any(s in row["switches"] for s in ("xvs-fw", "ovs-ct")):
+            continue
+
+        def ratio(a, b, key="pps"):
+            ma, mb = row["switches"].get(a), row["switches"].get(b)
+            va = ma.get(key) if ma and "na" not in ma else None
+            vb = mb.get(key) if mb and "na" not in mb else None
+            return va / vb if va is not None and vb else None
+        row["fw/xvs"] = ratio("xvs-fw", "xvs")
+        row["fw/ovs-ct"] = ratio("xvs-fw", "ovs-ct")
+        row["ovs-ct/ovs"] = ratio("ovs-ct", "ovs")
+        row["fw/xvs cpu"] = ratio("xvs-fw", "xvs", "busy_cpu_s_per_mframe")
+        fw_rows.append(row)
+    return meta, rows, zc_rows, fw_rows, present
+
+
+def write_fw_table(L, fw_rows):
+    L.append("")
+    L.append("Firewall: xvs with a stateful 100-rule rule set (the flow allowed by the last rule, "
+             "then ESTABLISHED; VM→VM: from-vm and to-vm, NIC→VM: to-vm) against xvs without, "
+             "and OVS-DPDK with the equivalent ct() flows against OVS without; same frontends, "
+             "same run. fw/xvs: the rate xvs keeps with the firewall (1 − fw/xvs is the "
+             "firewall's cost); fw/OVS-ct: xvs with the firewall ÷ OVS with conntrack. "
+             "Targets (issue 12): cost ≤ 25 % at 64 B (fw/xvs ≥ 0.75), fw/OVS-ct ≥ 2. "
+             "CPU-s/Mframe as in the zero-copy table.")
+    L.append("")
+    hdr = (["scenario"] + [NAMES[s] for s in FW_SWITCHES] +
+           ["fw/xvs", "fw/OVS-ct", "OVS-ct/OVS", "CPU-s/Mframe (fw; xvs; OVS-ct; OVS)",
+            "CPU fw/xvs", "limited by (fw; xvs; OVS-ct; OVS)"])
+    L.append("| " + " | ".join(hdr) + " |")
+    L.append("|" + "---|" * len(hdr))
+    for r in fw_rows:
+        cells = [r["label"]]
+        cpu, lim = [], []
+        for sw in FW_SWITCHES:
+            m = r["switches"].get(sw)
+            if m is None or "na" in m:
+                cells.append("n/a: " + m["na"] if m else "not run")
+                cpu.append("–")
+                lim.append("–")
+                continue
+            c = fmt("rate", m, r["size"])
+            if m.get("loss"):
+                c += f" (loss {m['loss'] * 100:.2g} %)"
+            cells.append(c)
+            v = m.get("busy_cpu_s_per_mframe")
+            cpu.append(f"{v:.3f}" if v is not None else "–")
+            lim.append(m.get("limited_by") or "–")
+        for k in ("fw/xvs", "fw/ovs-ct", "ovs-ct/ovs"):
+            x = r.get(k)
+            cells.append(f"{x:.2f}" if x is not None else "–")
+        cells.append("; ".join(cpu))
+        x = r.get("fw/xvs cpu")
+        cells.append(f"{x:.2f}" if x is not None else "–")
+        cells.append("; ".join(lim))
+        L.append("| " + " | ".join(cells) + " |")
 
 
 def write_zc_table(L, zc_rows):
@@ -300,7 +378,7 @@ def write_zc_table(L, zc_rows):
         L.append("| " + " | ".join(cells) + " |")
 
 
-def write_table(resdir, meta, rows, zc_rows, present):
+def write_table(resdir, meta, rows, zc_rows, fw_rows, present):
     L = []
     L.append(f"Benchmark {meta.get('date', '')} — {meta.get('machine', '')}")
     L.append(f"xvs {meta.get('xvs_commit', '')}, xvs polling {meta.get('xvs_poll', '')}, "
@@ -313,6 +391,8 @@ def write_table(resdir, meta, rows, zc_rows, present):
     L.append("| " + " | ".join(hdr) + " |")
     L.append("|" + "---|" * len(hdr))
     for r in rows:
+        if not any(sw in r["switches"] for sw in SWITCHES):
+            continue  # a row of the firewall variants only: in their table
         cells = [r["label"]]
         lim = []
         for sw in SWITCHES:
@@ -336,6 +416,8 @@ def write_table(resdir, meta, rows, zc_rows, present):
         L.append("| " + " | ".join(cells) + " |")
     if zc_rows:
         write_zc_table(L, zc_rows)
+    if fw_rows:
+        write_fw_table(L, fw_rows)
     L.append("")
     L.append("Details (medians): switch CPU = CPU time of the switch's processes ÷ window; "
              "switch core = everything on the switch's CPU (incl. softirq); own busy = cycles "
@@ -371,12 +453,13 @@ def write_table(resdir, meta, rows, zc_rows, present):
         f.write(text)
 
 
-def write_csv_json(resdir, meta, rows, zc_rows):
+def write_csv_json(resdir, meta, rows, zc_rows, fw_rows):
     zc = {(r["scenario"], r["size"]): r for r in zc_rows}
+    fw = {(r["scenario"], r["size"]): r for r in fw_rows}
     fields = ["scenario", "size", "switch", "runs", "pps", "pps_min", "pps_max", "gbps", "loss",
               "cpu_fe", "sw_cpu", "cpu_sw_core", "sw_busy", "fe_empty_polls", "steal", "ns_per_frame",
               "cpu_s_per_mframe", "busy_cpu_s_per_mframe", "zc_share_to_vm", "zc_share_from_vm",
-              "zc_memory", "limited_by", "na", "xvs_ratio", "zc_ratio"]
+              "zc_memory", "limited_by", "na", "xvs_ratio", "zc_ratio", "fw_ratio"]
     with open(os.path.join(resdir, "results.csv"), "w", newline="") as f:
         w = csv.DictWriter(f, fieldnames=fields, extrasaction="ignore")
         w.writeheader()
@@ -388,9 +471,14 @@ def write_csv_json(resdir, meta, rows, zc_rows):
                     d["xvs_ratio"] = r.get(f"xvs/{sw}")
                 if sw != "xvs-zc":
                     d["zc_ratio"] = zc.get((r["scenario"], r["size"]), {}).get(f"zc/{sw}")
+                # xvs-fw ÷ this switch (xvs: the firewall's cost; ovs-ct)
+                if sw in ("xvs", "ovs-ct"):
+                    d["fw_ratio"] = fw.get((r["scenario"], r["size"]), {}).get(
+                        "fw/xvs" if sw == "xvs" else "fw/ovs-ct")
                 w.writerow(d)
     with open(os.path.join(resdir, "results.json"), "w") as f:
-        json.dump({"meta": meta, "rows": rows, "zero_copy_rows": zc_rows}, f, indent=1, default=str)
+        json.dump({"meta": meta, "rows": rows, "zero_copy_rows": zc_rows, "firewall_rows": fw_rows},
+                  f, indent=1, default=str)
 
 
 def write_png(resdir, meta, rows):
@@ -403,10 +491,11 @@ def write_png(resdir, meta, rows):
         return
     rate_rows = [r for r in rows if r["kind"] in ("rate", "zl")]
     cpu_rows = [r for r in rows if r["kind"] in ("idle", "eff")]
-    colors = {"xvs": "#2a7ab9", "xvs-zc": "#7cc3ee", "ovs": "#e08a2c", "testpmd": "#6a9f3a"}
+    colors = {"xvs": "#2a7ab9", "xvs-zc": "#7cc3ee", "xvs-fw": "#1b4f78", "ovs": "#e08a2c",
+              "ovs-ct": "#9c5a14", "testpmd": "#6a9f3a"}
     fig, axes = plt.subplots(2, 1, figsize=(12, 9), gridspec_kw={"height_ratios": [3, 1.4]})
     for ax, rs, unit in ((axes[0], rate_rows, "Mpps"), (axes[1], cpu_rows, "")):
-        width = 0.2
+        width = 0.8 / len(ALL_SWITCHES)
         for i, sw in enumerate(ALL_SWITCHES):
             xs, ys = [], []
             for j, r in enumerate(rs):
@@ -418,7 +507,7 @@ def write_png(resdir, meta, rows):
                     v = v / 1e6
                 elif r["kind"] == "idle":
                     v = v * 100
-                xs.append(j + (i - 1.5) * width)
+                xs.append(j + (i - (len(ALL_SWITCHES) - 1) / 2) * width)
                 ys.append(v)
             if xs:
                 ax.bar(xs, ys, width, label=NAMES[sw], color=colors[sw])
@@ -442,9 +531,9 @@ def main():
         print("usage: report.py RESULTS_DIR", file=sys.stderr)
         return 2
     resdir = sys.argv[1]
-    meta, rows, zc_rows, present = build(resdir)
-    write_table(resdir, meta, rows, zc_rows, present)
-    write_csv_json(resdir, meta, rows, zc_rows)
+    meta, rows, zc_rows, fw_rows, present = build(resdir)
+    write_table(resdir, meta, rows, zc_rows, fw_rows, present)
+    write_csv_json(resdir, meta, rows, zc_rows, fw_rows)
     write_png(resdir, meta, rows)
     return 0
 

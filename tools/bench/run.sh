@@ -28,7 +28,7 @@ export PATH=$PATH:/usr/sbin:/sbin
 ALL_GROUPS=vm2vm,pvp,nic2vm,vm2nic,nic2vm-dpdk,vm2nic-dpdk,loop,eff,idle
 RUNS=3
 GROUPS_SEL=$ALL_GROUPS
-PEERS=xvs,xvs-zc,ovs,testpmd
+PEERS=xvs,xvs-zc,xvs-fw,ovs,ovs-ct,testpmd
 DURATION=2
 ZERO_LOSS=1
 XVS_POLL=busy
@@ -40,8 +40,10 @@ usage() {
   --runs N        runs, each measuring every switch in turn (default 3)
   --quick         1 run, 1 s trials, no zero-loss search
   --only LIST     scenario groups, comma-separated, of: $ALL_GROUPS
-  --peers LIST    switches, of: xvs,xvs-zc,ovs,testpmd (default all; xvs-zc:
-                  xvs with zero-copy NIC⇄VM, uplink groups only)
+  --peers LIST    switches, of: xvs,xvs-zc,xvs-fw,ovs,ovs-ct,testpmd (default
+                  all; xvs-zc: xvs with zero-copy NIC⇄VM, uplink groups only;
+                  xvs-fw, ovs-ct: xvs with a firewall, OVS with conntrack
+                  flows, loop, nic2vm and nic2vm-dpdk only)
   --duration S    target seconds per trial (default 2)
   --xvs-poll MODE xvs's polling in the rate rows: busy (default, like the
                   PMD peers) or adaptive; idle-saving rows always use adaptive
@@ -74,7 +76,10 @@ for g in ${GROUPS_SEL//,/ }; do
 	[[ ,$ALL_GROUPS, == *",$g,"* ]] || { echo "run.sh: --only: unknown group '$g'" >&2; exit 2; }
 done
 for p in ${PEERS//,/ }; do
-	case $p in xvs | xvs-zc | ovs | testpmd) ;; *) echo "run.sh: --peers: unknown '$p'" >&2; exit 2 ;; esac
+	case $p in
+	xvs | xvs-zc | xvs-fw | ovs | ovs-ct | testpmd) ;;
+	*) echo "run.sh: --peers: unknown '$p'" >&2; exit 2 ;;
+	esac
 done
 
 # ---- environment ----------------------------------------------------------
@@ -217,7 +222,7 @@ SWITCHES=()
 declare -A SKIP_REASON=()
 for p in ${PEERS//,/ }; do
 	case $p in
-	ovs) ovs_available || SKIP_REASON[ovs]="openvswitch-switch-dpdk not installed" ;;
+	ovs | ovs-ct) ovs_available || SKIP_REASON[$p]="openvswitch-switch-dpdk not installed" ;;
 	testpmd) testpmd_available || SKIP_REASON[testpmd]="dpdk-testpmd not installed (package dpdk-dev)" ;;
 	esac
 	SWITCHES+=("$p")
@@ -233,7 +238,7 @@ done
 	echo "  \"ring\": $RING, \"switch_cpu\": $SW_CPU, \"frontend_cpu\": $FE_CPU"
 	echo "}"
 } >"$RES/meta.json"
-for s in xvs xvs-zc ovs testpmd; do
+for s in xvs xvs-zc xvs-fw ovs ovs-ct testpmd; do
 	{ "${s//-/_}_describe" 2>/dev/null || true; } >"$LOGS/$s.describe"
 done
 

@@ -22,6 +22,9 @@
 #                                       CPU 0; fe_tp_cmd CMD, fe_tp_ask CMD RE
 #                                       (its output), fe_tp_stop
 #   kv FILE KEY                         value of KEY= in a key=value line
+#   fw_rules TOPO                       the firewall rows' rule set, one rule a
+#                                       line: "src dst dst_port", the last the
+#                                       one that allows the benchmark's flow
 
 log() { echo "bench: $*" >&2; }
 warn() { echo "bench: warning: $*" >&2; }
@@ -121,6 +124,33 @@ wait_file_match() {
 
 kv() {
 	tr ' ' '\n' <"$1" 2>/dev/null | awk -F= -v k="$2" '$1 == k { print $2; exit }'
+}
+
+# ---- the firewall rows' rule set (xvs-fw, ovs-ct) ---------------------------
+
+# The flow each topology's firewall rows carry: vm (loop), testpmd's txonly
+# frames from "start tx_first" (its defaults: UDP 198.18.0.1 -> 198.18.0.2,
+# port 9 -> 9; io forwarding then keeps them as they are); up (nic2vm,
+# nic2vm-dpdk), xdpgen's (UDP 10.0.0.1:1000 -> 10.0.0.2:2000)
+FW_RULES=100
+declare -A FW_FLOW=([vm]="198.18.0.1 198.18.0.2 9" [up]="10.0.0.1 10.0.0.2 2000")
+
+# fw_rules TOPO: FW_RULES rules of one shape (UDP, source and destination
+# address, destination port), in order; the first FW_RULES - 1 miss the
+# flow, alternately by the source address (192.0.2.N, TEST-NET-1) and by
+# the port (20000 + N), the last one matches it
+fw_rules() {
+	local i src dst port
+
+	read -r src dst port <<<"${FW_FLOW[$1]}"
+	for ((i = 0; i < FW_RULES - 1; i++)); do
+		if ((i % 2 == 0)); then
+			echo "192.0.2.$((i / 2 + 1)) $dst $port"
+		else
+			echo "$src $dst $((20000 + i))"
+		fi
+	done
+	echo "$src $dst $port"
 }
 
 # Run time in ns of all threads of a process (schedstat: exact, unlike

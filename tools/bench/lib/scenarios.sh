@@ -5,6 +5,10 @@
 #   run_switch SW RUN       every selected scenario for one switch, one run:
 #                           the vm topology (vm2vm, pvp, loop, eff, idle),
 #                           then the uplink topology (nic2vm, vm2nic)
+#   sw_check SCEN SIZE N    after a trial of N frames: the switch's own check
+#                           that it did the work asked (xvs-fw, ovs-ct: the
+#                           firewall judged the traffic); if not, the row is
+#                           n/a with its reason, and 1
 #
 # Frontends: xvs-vufront on $FE_CPU (a receiver sharing the CPU with a sender
 # gets SCHED_FIFO so that it drains its ring as frames arrive); for "loop",
@@ -106,6 +110,18 @@ sw_ready() {
 # with the frontend)
 sw_fields() {
 	! declare -F "${DRV}_fields" >/dev/null || "${DRV}_fields"
+}
+
+# sw_check SCENARIO SIZE FRAMES: the switch's check of the window's work
+# (<sw>_check FRAMES, optional: prints why it failed); a failure is the
+# trial's n/a, with that reason
+sw_check() {
+	local why
+
+	declare -F "${DRV}_check" >/dev/null || return 0
+	why=$("${DRV}_check" "$3") && return 0
+	record_na "$SW" "$1-$2" "${why:-its check failed}"
+	return 1
 }
 
 # common fields of a trial record
@@ -329,10 +345,11 @@ trial_loop_once() {
 	}
 	# a stalled first attempt is not recorded; the second is, marked
 	[ "$LOOP_STALLED" = 0 ] || [ "$LOOP_LAST" = 1 ] || return 1
+	sw_check loop "$size" "$tot" || return 0
 	jrec $(trial_fields) scenario loop size "$size" offered 0 received "$tot" \
 		pps "$(awk -v n="$tot" -v w="$W_S" 'BEGIN { printf "%.0f\n", n / w }')" \
 		fe_empty_polls "$c0" frames_switched "$tot" injected $((LOOP_BURSTS * 32 * 2)) \
-		inflight_end "${inflight:-0}" stalled "$LOOP_STALLED"
+		inflight_end "${inflight:-0}" stalled "$LOOP_STALLED" $SW_FIELDS
 }
 
 # ---- efficiency and idle -------------------------------------------------------
@@ -391,6 +408,7 @@ trial_nic2vm() {
 		tail -3 "$LOGS/gen.err" "$LOGS/rx.err" >&2
 		return 1
 	}
+	sw_check nic2vm "$size" "$T_RX" || return 0
 	jrec $(trial_fields) scenario nic2vm size "$size" offered 0 sent "$gen" \
 		received "$T_RX" lost $((gen > T_RX ? gen - T_RX : 0)) \
 		pps "$(kv "$LOGS/rx.out" rx_pps)" gen_pps "$(kv "$LOGS/gen.out" gen_pps)" \
@@ -479,6 +497,7 @@ trial_nic2vm_dpdk() {
 		tail -3 "$LOGS/gen.err" >&2
 		return 1
 	}
+	sw_check nic2vm-dpdk "$size" "$rx" || return 0
 	jrec $(trial_fields) scenario nic2vm-dpdk size "$size" offered 0 sent "$gen" \
 		received "$rx" lost $((gen > rx ? gen - rx : 0)) \
 		pps "$(awk -v n="$rx" -v t="$el" 'BEGIN { printf "%.0f\n", n / t }')" \
@@ -535,22 +554,32 @@ try() {
 
 # uplink_groups: the groups that use the uplink topology, selected
 UPLINK_GROUPS=(nic2vm vm2nic nic2vm-dpdk vm2nic-dpdk)
+# the groups with firewall rows (xvs-fw, ovs-ct)
+FW_GROUPS=(loop nic2vm nic2vm-dpdk)
+
+# sw_group GROUP: the group is selected and the switch runs it: xvs-zc the
+# uplink groups only, the firewall variants the firewall groups only
+sw_group() {
+	group_on "$1" || return 1
+	case $SW in
+	xvs-zc) [[ " ${UPLINK_GROUPS[*]} " == *" $1 "* ]] ;;
+	xvs-fw | ovs-ct) [[ " ${FW_GROUPS[*]} " == *" $1 "* ]] ;;
+	esac
+}
 
 run_switch() {
 	SW=$1 RUN=$2 DRV=${1//-/_}
 	local s g max up=0
 
 	for g in "${UPLINK_GROUPS[@]}"; do
-		group_on "$g" && up=1
+		sw_group "$g" && up=1
 	done
-	# xvs-zc is xvs with a zero-copy VM port: NIC⇄VM only
-	if [ "$SW" != xvs-zc ] && { group_on vm2vm || group_on pvp || group_on loop || group_on eff ||
-		group_on idle; }; then
+	if sw_group vm2vm || sw_group pvp || sw_group loop || sw_group eff || sw_group idle; then
 		if ! "${DRV}_start" vm; then
 			record_na "$SW" vm-topology "switch did not start (run $RUN, see logs)"
 			"${DRV}_stop" 2>/dev/null || true
 		else
-			if group_on vm2vm; then
+			if sw_group vm2vm; then
 				for s in "${SIZES_VM2VM[@]}"; do
 					MAX_PPS[$SW/$s]=
 					try "vm2vm-$s" trial_vm2vm "$s"
@@ -563,39 +592,39 @@ run_switch() {
 					done
 				fi
 			fi
-			if group_on pvp; then
+			if sw_group pvp; then
 				for s in "${SIZES_PVP[@]}"; do
 					try "pvp-$s" trial_pvp "$s"
 				done
 			fi
-			if group_on loop; then
+			if sw_group loop; then
 				for s in "${SIZES_LOOP[@]}"; do
 					try "loop-$s" trial_loop "$s"
 				done
 			fi
-			if group_on eff; then
+			if sw_group eff; then
 				try eff trial_eff ""
 			fi
-			if group_on idle; then
+			if sw_group idle; then
 				try idle trial_idle ""
 			fi
 			# the idle-saving configuration: xvs poll adaptive, OVS
 			# pmd-maxsleep; testpmd has none
-			if { group_on eff || group_on idle || group_on vm2vm; } &&
+			if { sw_group eff || sw_group idle || sw_group vm2vm; } &&
 				"${DRV}_powersave" on 2>/dev/null; then
 				sleep 0.2
-				if group_on vm2vm; then
+				if sw_group vm2vm; then
 					for s in 64 1518; do
 						try "vm2vm-ps-$s" trial_vm2vm "$s" 0 vm2vm-ps
 					done
 				fi
-				group_on eff && try eff-ps trial_eff "-ps"
-				group_on idle && try idle-ps trial_idle "-ps"
+				sw_group eff && try eff-ps trial_eff "-ps"
+				sw_group idle && try idle-ps trial_idle "-ps"
 				"${DRV}_powersave" off 2>/dev/null || true
 			elif [ "$RUN" = 1 ]; then
-				group_on vm2vm && record_na "$SW" vm2vm-ps "no idle-saving option"
-				group_on eff && record_na "$SW" eff-ps "no idle-saving option"
-				group_on idle && record_na "$SW" idle-ps "no idle-saving option"
+				sw_group vm2vm && record_na "$SW" vm2vm-ps "no idle-saving option"
+				sw_group eff && record_na "$SW" eff-ps "no idle-saving option"
+				sw_group idle && record_na "$SW" idle-ps "no idle-saving option"
 			fi
 			"${DRV}_stop"
 		fi
@@ -605,22 +634,22 @@ run_switch() {
 			record_na "$SW" up-topology "switch did not start with the uplink (run $RUN, see logs)"
 			"${DRV}_stop" 2>/dev/null || true
 		else
-			if group_on nic2vm; then
+			if sw_group nic2vm; then
 				for s in "${SIZES_NIC[@]}"; do
 					try "nic2vm-$s" trial_nic2vm "$s"
 				done
 			fi
-			if group_on vm2nic; then
+			if sw_group vm2nic; then
 				for s in "${SIZES_NIC[@]}"; do
 					try "vm2nic-$s" trial_vm2nic "$s"
 				done
 			fi
-			if group_on nic2vm-dpdk; then
+			if sw_group nic2vm-dpdk; then
 				for s in "${SIZES_NIC[@]}"; do
 					try "nic2vm-dpdk-$s" trial_nic2vm_dpdk "$s"
 				done
 			fi
-			if group_on vm2nic-dpdk; then
+			if sw_group vm2nic-dpdk; then
 				for s in "${SIZES_NIC[@]}"; do
 					try "vm2nic-dpdk-$s" trial_vm2nic_dpdk "$s"
 				done

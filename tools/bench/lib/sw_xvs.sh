@@ -28,13 +28,44 @@
 # the uplink's zero-copy-queues: [Q]); the uplink keeps its own sockets on
 # the other queues. The wire then has $ZC_WIRE_QUEUES queues (run.sh,
 # setup_wire), and the generator's frames reach queue Q (README: the wire).
+#
+# xvs-fw: the same xvsd with a firewall (the groups with firewall rows:
+# loop, nic2vm, nic2vm-dpdk): one stateful rule set "bench" of $FW_RULES
+# rules (fw_rules in common.sh: $((FW_RULES - 1)) that miss the benchmark's
+# flow, then the allow that matches it), default drop; vm topology: on both
+# ports, to-vm and from-vm (each frame of the loop meets the sender's from-vm
+# and the receiver's to-vm); uplink topology: to-vm on port a. After each
+# trial the firewall's counters must show that it judged the traffic
+# (xvs_fw_check), or the row is n/a with the reason.
 
 XVS_NAME=xvsbench
 XVS_ZC=0
+XVS_FW=0
+
+# the firewall section of xvs-fw's configuration
+xvs_fw_config() {
+	local src dst port
+
+	cat <<YAML
+firewall:
+  rule-sets:
+    bench:
+      default: drop
+      stateful: true
+      rules:
+YAML
+	fw_rules "$1" | while read -r src dst port; do
+		echo "        - { action: allow, proto: udp, src: $src, dst: $dst, dst-port: $port }"
+	done
+}
 
 xvs_config() {
-	local topo=$1
+	local topo=$1 fw_vm="" fw_up=""
 
+	if [ "$XVS_FW" = 1 ]; then
+		fw_vm=", firewall: { to-vm: bench, from-vm: bench }"
+		fw_up=", firewall: { to-vm: bench }"
+	fi
 	cat <<YAML
 switch:
   name: $XVS_NAME
@@ -53,8 +84,8 @@ YAML
 		cat <<YAML
     - { mac: "$MAC_B", port: b }
 ports:
-  a: { type: vhost-user, socket: a }
-  b: { type: vhost-user, socket: b }
+  a: { type: vhost-user, socket: a$fw_vm }
+  b: { type: vhost-user, socket: b$fw_vm }
 YAML
 	elif [ "$XVS_ZC" = 0 ]; then
 		cat <<YAML
@@ -62,7 +93,7 @@ YAML
     - { mac: "$PEER_MAC", port: up0, vlan: 0 }
 ports:
   up0: { type: uplink, interface: $HOST_IF, xdp-mode: native, queues: all, busy-poll: 0 }
-  a: { type: vhost-user, socket: a }
+  a: { type: vhost-user, socket: a$fw_up }
 YAML
 	else
 		cat <<YAML
@@ -74,6 +105,7 @@ ports:
   a: { type: vhost-user, socket: a, zero-copy: { uplink: up0, queue: $ZC_QUEUE } }
 YAML
 	fi
+	[ "$XVS_FW" = 0 ] || xvs_fw_config "$topo"
 }
 
 xvs_start() {
@@ -81,7 +113,8 @@ xvs_start() {
 
 	XVS_TOPO=$topo
 	[ "$XVS_ZC" = 1 ] && topo=$topo-zc
-	xvs_config "$topo" >"$LOGS/xvs-$topo.yaml"
+	[ "$XVS_FW" = 1 ] && topo=$topo-fw
+	xvs_config "$XVS_TOPO" >"$LOGS/xvs-$topo.yaml"
 	bg "xvsd-$topo" taskset -c "$SW_CPU" "$XVSD" -c "$LOGS/xvs-$topo.yaml"
 	SW_PID=$BG_PID
 	track bpfpin "/sys/fs/bpf/xvs/$XVS_NAME"
@@ -95,7 +128,7 @@ xvs_start() {
 		tail -5 "$LOGS/xvsd-$topo.err" >&2
 		return 1
 	fi
-	if [ "$topo" != vm ] && ! grep -q '^port up0 .*state=up' "$LOGS/xvs-$topo.show"; then
+	if [ "$XVS_TOPO" != vm ] && ! grep -q '^port up0 .*state=up' "$LOGS/xvs-$topo.show"; then
 		warn "xvs uplink up0 is not up:"
 		cat "$LOGS/xvs-$topo.show" >&2
 		return 1
@@ -214,7 +247,106 @@ xvs_zc_powersave() { return 1; }
 xvs_zc_stop() {
 	xvs_stop
 	XVS_ZC=0
+XVS_FW=0
 	setup_wire 1
+}
+
+# ---- xvs-fw -----------------------------------------------------------------
+
+xvs_fw_start() {
+	XVS_FW=1
+	xvs_start "$1"
+}
+
+# _xvs_fw: the firewall's counters (xvsctl firewall: XDP's and the
+# forwarder's together), all ports: "to_est to_allow to_other from_est
+# from_allow from_other decoys last": packets judged ESTABLISHED, RULE_ALLOW
+# and for any other reason per direction, the packets the first
+# FW_RULES - 1 rules matched, and the last rule's
+_xvs_fw() {
+	"$XVSCTL" --ctl "$WORK/xvs.ctl" firewall 2>/dev/null | awk -v last=$((FW_RULES - 1)) '
+		$1 == "port" {
+			d = ($3 == "to-vm" ? 0 : 1)
+			for (i = 5; i <= NF; i++) {
+				split($i, kv, "=")
+				if (kv[1] == "ESTABLISHED") est[d] += kv[2]
+				else if (kv[1] == "RULE_ALLOW") al[d] += kv[2]
+				else oth[d] += kv[2]
+			}
+		}
+		$2 ~ /^rule=/ {
+			split($2, r, "=")
+			for (i = 3; i <= NF; i++) if ($i ~ /^packets=/) { split($i, p, "="); n = p[2] }
+			if (r[2] + 0 == last) lst += n; else dec += n
+		}
+		END { printf "%d %d %d %d %d %d %d %d\n", est[0], al[0], oth[0], est[1], al[1], oth[1], dec, lst }'
+}
+
+XVS_FW_KEYS="to_est to_allow to_other from_est from_allow from_other"
+
+xvs_fw_mark() {
+	xvs_mark
+	XVS_FW_MARK=$(_xvs_fw)
+}
+
+# the window's counts per direction and reason (fw_*), the rules' counts
+# since the start (fw_decoys, fw_last); both counter dumps in
+# logs/xvs-fw.counters
+xvs_fw_fields() {
+	local now
+
+	now=$(_xvs_fw)
+	{
+		echo "== $SW run $RUN, after a trial"
+		"$XVSCTL" --ctl "$WORK/xvs.ctl" firewall
+		# the XDP program's counters (the wire's frames are judged there)
+		[ "$XVS_TOPO" = vm ] || "$XVSCTL" -s "$XVS_NAME" xdp stats
+	} >>"$LOGS/xvs-fw.counters" 2>&1
+	awk -v keys="$XVS_FW_KEYS" -v a="$XVS_FW_MARK" -v b="$now" 'BEGIN {
+		n = split(keys, k, " "); split(a, x, " "); split(b, y, " ")
+		for (i = 1; i <= n; i++) printf "fw_%s %d ", k[i], y[i] - x[i]
+		printf "fw_decoys %d fw_last %d\n", y[7], y[8]
+	}'
+}
+
+# xvs_fw_check FRAMES: the firewall judged the FRAMES the trial counted: at
+# least 80 % of them allowed (ESTABLISHED or RULE_ALLOW) in to-vm, and in
+# from-vm too in the vm topology; no decoy matched, the last rule did (the
+# flow's entry came from it). Else the reason on stdout, and 1.
+xvs_fw_check() {
+	awk -v f="$1" -v vm="$([ "$XVS_TOPO" = vm ] && echo 1 || echo 0)" -v s="$SW_FIELDS" 'BEGIN {
+		n = split(s, w, " ")
+		for (i = 1; i < n; i += 2) v[w[i]] = w[i + 1]
+		to = v["fw_to_est"] + v["fw_to_allow"]; from = v["fw_from_est"] + v["fw_from_allow"]
+		if (to < 0.8 * f)
+			why = sprintf("the firewall allowed %d of %d frames in to-vm (other verdicts: %d)",
+				to, f, v["fw_to_other"])
+		else if (vm && from < 0.8 * f)
+			why = sprintf("the firewall allowed %d of %d frames in from-vm (other verdicts: %d)",
+				from, f, v["fw_from_other"])
+		else if (v["fw_decoys"] > 0)
+			why = sprintf("%d frames matched a rule before the last", v["fw_decoys"])
+		else if (v["fw_last"] < 1)
+			why = "the last rule never matched: the connection was not made by it"
+		if (why != "") { print why; exit 1 }
+	}'
+}
+
+xvs_fw_busy() { xvs_busy "$@"; }
+xvs_fw_powersave() { return 1; }
+
+xvs_fw_stop() {
+	"$XVSCTL" --ctl "$WORK/xvs.ctl" firewall >>"$LOGS/xvs-fw.counters" 2>&1 || true
+	xvs_stop
+	XVS_FW=0
+}
+
+xvs_fw_describe() {
+	cat <<EOF
+xvsd as for xvs, with a firewall: rule set "bench" of $FW_RULES rules (UDP, src, dst,
+dst-port; the first $((FW_RULES - 1)) miss the flow, the last allows it), stateful,
+default drop; vm topology: to-vm and from-vm on ports a and b; uplink: to-vm on a.
+EOF
 }
 
 xvs_zc_describe() {
