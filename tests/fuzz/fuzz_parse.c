@@ -86,7 +86,7 @@ static void check_pkt(int r, const struct xvs_pkt *p, uint32_t len, uint32_t lin
 
 	if (p->l4_off == 0) {
 		fuzz_check(p->sport == 0 && p->dport == 0 && p->icmp_type == 0 &&
-				   p->icmp_code == 0,
+				   p->icmp_code == 0 && p->tcp_flags == 0,
 			   "L4 fields without an L4 header");
 		return;
 	}
@@ -94,6 +94,9 @@ static void check_pkt(int r, const struct xvs_pkt *p, uint32_t len, uint32_t lin
 	switch (p->l4proto) {
 	case IPPROTO_TCP:
 		l4min = 20;
+		break;
+	case IPPROTO_SCTP:
+		l4min = 12; /* the common header: ports, tag, checksum */
 		break;
 	case IPPROTO_UDP:
 	case IPPROTO_ICMP:

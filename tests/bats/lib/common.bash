@@ -154,8 +154,8 @@ _xdp_stats_check() {
 				if (vp[v] + 0 != sp[v] + 0 || vb[v] + 0 != sb[v] + 0)
 					printf "%s: %s packets %s bytes, its reasons add up to %s/%s\n",
 					       v, vp[v], vb[v], sp[v] + 0, sb[v] + 0
-			if (length(vp) != 3)
-				printf "expected the verdicts redirect, pass and drop\n"
+			if (length(vp) != 4)
+				printf "expected the verdicts redirect, pass, drop and tx\n"
 		}' <<<"$out"
 }
 
