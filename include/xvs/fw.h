@@ -270,11 +270,6 @@ static const char *const xvs_fw_reason_names[XVS_FW_REASON_MAX] = {
 	XVS_FW_REASONS(XVS_X)
 #undef XVS_X
 };
-static const char *const xvs_fw_reason_descs[XVS_FW_REASON_MAX] = {
-#define XVS_X(name, desc) [XVS_FW_##name] = desc,
-	XVS_FW_REASONS(XVS_X)
-#undef XVS_X
-};
 #endif
 
 /*

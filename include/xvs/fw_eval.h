@@ -389,7 +389,7 @@ XVS_INLINE __u32 xvs_ct_tcp_next(__u32 state, __u8 f, int orig, int from_lo)
 XVS_INLINE void xvs_ct_touch(struct xvs_ct_entry *e, const struct xvs_pkt *p, int from_lo,
 			     __u64 now)
 {
-	__u32 s = XVS_LOAD32(&e->state), n;
+	__u32 s = XVS_LOAD32(&e->state), n, was;
 	int orig = !!(s & XVS_CT_S_ORIG_LO) == from_lo;
 	__u64 last = XVS_LOAD64(&e->last);
 	int tries;
@@ -402,10 +402,10 @@ XVS_INLINE void xvs_ct_touch(struct xvs_ct_entry *e, const struct xvs_pkt *p, in
 			n = xvs_ct_tcp_next(n, p->tcp_flags, orig, from_lo);
 		if (n == s)
 			break;
-		n = XVS_CAS32(&e->state, s, n) == s ? n : XVS_LOAD32(&e->state);
-		if (n == s)
+		was = XVS_CAS32(&e->state, s, n);
+		if (was == s)
 			break;
-		s = n; /* lost a race: apply to what is there now */
+		s = was; /* lost a race: apply to what is there now */
 	}
 	if (now > last + XVS_CT_TOUCH_NS)
 		XVS_STORE64(&e->last, now);

@@ -143,8 +143,9 @@ XVS_INLINE int xvs_reply_addr_ok(__u8 l3, const __u32 *a)
  * judged as what it claims to be, so that no error is ever answered). */
 XVS_INLINE int xvs_reply_icmp_ok(__u8 proto, __u8 type)
 {
-	if (proto == IPPROTO_ICMPV6)
-		return type >= 128; /* errors are 0..127 (RFC 4443 §2.1) */
+	if (proto == IPPROTO_ICMPV6) /* errors are 0..127 (RFC 4443 §2.1); nor a
+					 * redirect (§2.4 e.2) */
+		return type >= 128 && type != 137;
 	/* the errors: unreachable, source quench, redirect, time exceeded,
 	 * parameter problem (RFC 1812 §4.3.2.7); above 18, who knows */
 	return type <= 18 && type != 3 && type != 4 && type != 5 && type != 11 && type != 12;

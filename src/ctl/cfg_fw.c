@@ -840,6 +840,20 @@ static int parse_rule_sets(struct loader *ld, yaml_node_t *n, void *base, const 
 /* Groups */
 
 /* Member i of group g, at n: a VM port with anti-spoofing, once. */
+/* Does the policy list a single address (what a group member counts with)? */
+static bool spoof_has_host(const struct cfg_spoof *sp)
+{
+	int i;
+
+	for (i = 0; i < sp->n_ip4; i++)
+		if (sp->ip4[i].plen == 32)
+			return true;
+	for (i = 0; i < sp->n_ip6; i++)
+		if (sp->ip6[i].plen == 128)
+			return true;
+	return false;
+}
+
 static int group_member(struct loader *ld, const yaml_node_t *n, struct cfg_fw_group *g)
 {
 	const char *name = text(n);
@@ -859,6 +873,11 @@ static int group_member(struct loader *ld, const yaml_node_t *n, struct cfg_fw_g
 			    "port %s has no anti-spoofing: a group matches the anti-spoofing "
 			    "addresses of its ports, and %s has none (line %d)",
 			    name, name, port->line);
+	if (!spoof_has_host(&port->spoof))
+		return fail(ld, line_of(n),
+			    "port %s lists no single address (/32 or /128) in anti-spoofing: "
+			    "a group matches only those (not learned ones, which the VM chooses)",
+			    name);
 	idx = (int)(port - ld->c->ports);
 	for (j = 0; j < g->n_ports; j++)
 		if (g->ports[j] == idx)
@@ -1047,6 +1066,10 @@ int cfg_fw_parse_spoof(struct loader *ld, yaml_node_t *n, void *base, const stru
 		if (r)
 			return r;
 	}
+	if (!sp->learn && !sp->have_mac)
+		return fail(ld, line_of(n),
+			    "learn: false needs mac: with neither, no source MAC is the VM's and "
+			    "every frame it sends is dropped");
 	sp->on = true;
 	return 0;
 }
@@ -1078,18 +1101,50 @@ static int attach_set(struct loader *ld, const yaml_node_t *n, struct cfg_port *
 				    "VLAN (%u), never a rule's",
 				    name, set->rules[j].vlan, j, set->rules[j].line, port->name,
 				    port->vlan);
+	if (port->n_fw_sets[dir]) {
+		const struct cfg_rule_set *prev = &fw->sets[port->fw_sets[dir][port->n_fw_sets[dir] - 1]];
+
+		if (prev->def != CFG_FW_NEXT)
+			return fail(ld, line_of(n),
+				    "rule set %s is never reached: %s, before it, decides every "
+				    "frame (default %s; next would go on)",
+				    name, prev->name, prev->def == CFG_FW_ALLOW ? "allow" :
+						      prev->def == CFG_FW_REJECT ? "reject" : "drop");
+	}
 	port->fw_sets[dir][port->n_fw_sets[dir]++] = s;
 	return 0;
+}
+
+/* The rules the sets of (port, direction) compile to (src/ctl/fwsync.c
+ * lays them out so): each set's rules, then one default (the first set
+ * that decides, or a drop after a last next; sets after a deciding one are
+ * refused); a direction without sets on a port with some the other way,
+ * one stateful allow. */
+uint32_t cfg_fw_bind_len(const struct cfg *c, const struct cfg_port *cp, int dir)
+{
+	uint32_t n = 0;
+	int k;
+
+	if (!cp->n_fw_sets[dir])
+		return cp->n_fw_sets[dir ^ 1] ? 1 : 0;
+	for (k = 0; k < cp->n_fw_sets[dir]; k++) {
+		const struct cfg_rule_set *rs = &c->fw.sets[cp->fw_sets[dir][k]];
+
+		n += (uint32_t)rs->n_rules;
+		if (rs->def != CFG_FW_NEXT)
+			break;
+	}
+	return n + 1;
 }
 
 /* ports.NAME.firewall.to-vm / from-vm: a set name or a list of them. */
 static int attach(struct loader *ld, yaml_node_t *n, struct cfg_port *port, int dir)
 {
 	struct cfg_fw *fw = &ld->c->fw;
-	uint32_t compiled = 0;
+	uint32_t compiled;
 	size_t i, len, mark;
 	yaml_node_t *in;
-	int j, r;
+	int r;
 
 	if (n->type == YAML_MAPPING_NODE)
 		return bad(ld, n, "a rule set name or a list of them");
@@ -1105,15 +1160,14 @@ static int attach(struct loader *ld, yaml_node_t *n, struct cfg_port *port, int 
 		if (r)
 			return r;
 	}
-	for (j = 0; j < port->n_fw_sets[dir]; j++) {
-		const struct cfg_rule_set *set = &fw->sets[port->fw_sets[dir][j]];
-
-		compiled += (uint32_t)set->n_rules + (set->def != CFG_FW_NEXT);
-	}
+	if (!port->n_fw_sets[dir])
+		return 0;
+	compiled = cfg_fw_bind_len(ld->c, port, dir);
 	if (compiled > XVS_ACL_MAX_PER_BIND)
 		return fail(ld, line_of(n),
-			    "%u rules to walk (those of the sets, and the default of each set "
-			    "whose default is not next); a port and direction walk at most %d",
+			    "%u rules to walk (those of the sets, and one default: the deciding "
+			    "set's, or the drop after a last next); a port and direction walk at "
+			    "most %d",
 			    compiled, XVS_ACL_MAX_PER_BIND);
 	fw->n_compiled += compiled;
 	if (fw->n_compiled > XVS_ACL_MAX_RULES)
@@ -1179,6 +1233,14 @@ int cfg_fw_resolve(struct loader *ld)
 		if (port->n_fw_sets[XVS_FW_TO_VM] || port->n_fw_sets[XVS_FW_FROM_VM] ||
 		    port->spoof.on)
 			c->fw.on = true;
+		/* the other way's stateful allow of a port with sets one way */
+		if (!port->n_fw_sets[XVS_FW_TO_VM] != !port->n_fw_sets[XVS_FW_FROM_VM] &&
+		    ++c->fw.n_compiled > XVS_ACL_MAX_RULES)
+			return fail(ld, port->line,
+				    "ports.%s: with the stateful allow of the direction it has no "
+				    "rule sets for, the ports' rule sets compile to %u rules; at "
+				    "most %d fit",
+				    port->name, c->fw.n_compiled, XVS_ACL_MAX_RULES);
 	}
 	return 0;
 }

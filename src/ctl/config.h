@@ -118,8 +118,8 @@ struct cfg_fw {
 	struct cfg_rule_set *sets; /* file order */
 	int n_groups;
 	struct cfg_fw_group *groups; /* file order */
-	/* rules + one default per attached set that is not next, summed over
-	 * every (port, direction): what the compiler lays out, at most
+	/* cfg_fw_bind_len() summed over every (port, direction): what the
+	 * compiler lays out, at most
 	 * XVS_ACL_MAX_RULES, and at most XVS_ACL_MAX_PER_BIND of them for one
 	 * (port, direction) */
 	uint32_t n_compiled;
@@ -243,6 +243,9 @@ struct cfg {
  */
 int cfg_load(const char *path, struct cfg *out, char *err, size_t errlen);
 void cfg_free(struct cfg *c);
+/* The compiled rules of a VM port's (direction): what fw.n_compiled adds
+ * up and src/ctl/fwsync.c lays out. */
+uint32_t cfg_fw_bind_len(const struct cfg *c, const struct cfg_port *cp, int dir);
 const struct cfg_port *cfg_find_port(const struct cfg *c, const char *name);
 
 #endif /* XVS_CONFIG_H */

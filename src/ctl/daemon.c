@@ -2,6 +2,7 @@
 #include "ctl/daemon.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -613,7 +614,10 @@ static int spoof_apply(struct xvsd *x, struct dp_port *p, const struct cfg_port 
 	sp.learn = c->learn;
 	sp.n_ip4 = c->n_ip4;
 	sp.n_ip6 = c->n_ip6;
-	_Static_assert(sizeof(sp.ip4[0]) == sizeof(c->ip4[0]), "spoof_cidr is cfg_cidr");
+	_Static_assert(sizeof(sp.ip4[0]) == sizeof(c->ip4[0]) &&
+			       offsetof(struct spoof_cidr, addr) == offsetof(struct cfg_cidr, addr) &&
+			       offsetof(struct spoof_cidr, plen) == offsetof(struct cfg_cidr, plen),
+		       "spoof_cidr is cfg_cidr");
 	for (i = 0; i < c->n_ip4 && i < SPOOF_MAX_ADDRS; i++)
 		memcpy(&sp.ip4[i], &c->ip4[i], sizeof(sp.ip4[i]));
 	for (i = 0; i < c->n_ip6 && i < SPOOF_MAX_ADDRS; i++)
@@ -838,7 +842,7 @@ static void on_tick(struct xvsd *x)
 	zc_steer(x);
 	dp_zc_service(&x->dp); /* sockets waiting for their queue to be free */
 	xdpsync_run(&x->sync, &x->dp, &x->maps, 0);
-	fwsync_tick(&x->fws, &x->dp, &x->cfg, t);
+	fwsync_tick(&x->fws, t);
 	if (++x->ticks % (1000 / TICK_MS) == 0)
 		check_uplink_queues(x);
 }

@@ -16,14 +16,6 @@
 
 #define SWEEP_SLOTS_PER_TICK 8192 /* 64k entries: every 0.8 s at 100 ms ticks */
 
-static void log_warn_once_groups(struct fwsync *s)
-{
-	if (!s->groups_full_logged)
-		log_warn("firewall: remote groups are full (%d addresses): learned addresses "
-			 "left out",
-			 XVS_FW_MAX_GROUP_ADDRS);
-	s->groups_full_logged = true;
-}
 
 int fwsync_open(struct fwsync *s, struct dp *dp, const char *switch_name, uint32_t ct_max)
 {
@@ -76,7 +68,6 @@ void fwsync_close(struct fwsync *s, struct dp *dp)
 	fw_destroy(&s->fw);
 	fwmaps__close(&s->maps);
 	for (b = 0; b < 2; b++) {
-		free(s->group_keys[b]);
 		free(s->ids[b]);
 		free(s->carry[b]);
 	}
@@ -183,15 +174,26 @@ static int compile_bind(const struct cfg *c, const struct cfg_port *cp, int dir,
 	return (int)(*n - first);
 }
 
+/* (group, address) into bank b of both tables: the forwarder's set and
+ * XDP's hash. */
+static int group_put(struct fwsync *s, int b, int g, uint8_t family, const uint8_t addr[16])
+{
+	struct xvs_fw_group_key key = { .group = (__u16)g, .family = family, .bank = (__u8)b };
+	int err;
+
+	memcpy(key.addr, addr, 16);
+	if (fw_group_has(&s->fw, &key))
+		return 0;
+	err = fw_group_add(&s->fw, b, key.group, key.family, key.addr);
+	return err ?: fwmaps__group_add(&s->maps, &key);
+}
+
 /* The remote groups' addresses (the member ports' configured host
- * addresses; CIDRs are not members) into bank b of both tables. */
+ * addresses; CIDRs are not members) into bank b. */
 static int compile_groups(struct fwsync *s, const struct cfg *c, int b)
 {
-	struct xvs_fw_group_key *keys = calloc(XVS_FW_MAX_GROUP_ADDRS, sizeof(*keys));
-	int g, k, a, n = 0, err = 0;
+	int g, k, a, f, err;
 
-	if (!keys)
-		return -ENOMEM;
 	for (g = 0; g < c->fw.n_groups; g++) {
 		const struct cfg_fw_group *grp = &c->fw.groups[g];
 
@@ -199,72 +201,20 @@ static int compile_groups(struct fwsync *s, const struct cfg *c, int b)
 			const struct cfg_spoof *sp = &c->ports[grp->ports[k]].spoof;
 			const struct cfg_cidr *list[2] = { sp->ip4, sp->ip6 };
 			int cnt[2] = { sp->n_ip4, sp->n_ip6 };
-			int f;
 
 			for (f = 0; f < 2; f++)
 				for (a = 0; a < cnt[f]; a++) {
 					const struct cfg_cidr *ci = &list[f][a];
-					struct xvs_fw_group_key *key;
 
 					if (ci->plen != (ci->family == 4 ? 32 : 128))
 						continue;
-					if (n >= XVS_FW_MAX_GROUP_ADDRS) {
-						err = -ENOSPC;
-						goto out;
-					}
-					key = &keys[n++];
-					key->group = (__u16)g;
-					key->family = ci->family;
-					key->bank = (__u8)b;
-					memcpy(key->addr, ci->addr, 16);
-					err = fw_group_add(&s->fw, b, key->group, key->family,
-							   key->addr);
-					err = err ?: fwmaps__group_add(&s->maps, key);
+					err = group_put(s, b, g, ci->family, ci->addr);
 					if (err)
-						goto out;
+						return err;
 				}
 		}
 	}
-out:
-	free(s->group_keys[b]);
-	s->group_keys[b] = keys;
-	s->ngroup_keys[b] = n;
-	return err;
-}
-
-/* Learned addresses of the group members (anti-spoofing with learn: the
- * first address a VM used) into bank b; once per address and bank. */
-static void groups_learned(struct fwsync *s, struct dp *dp, const struct cfg *c, int b)
-{
-	int g, k;
-
-	for (g = 0; g < c->fw.n_groups; g++) {
-		const struct cfg_fw_group *grp = &c->fw.groups[g];
-
-		for (k = 0; k < grp->n_ports; k++) {
-			struct dp_port *p = dp_port_find(dp, c->ports[grp->ports[k]].name);
-			struct spoof_cidr a[3];
-			int have, f;
-
-			if (!p || p->type != DP_PORT_VHOST)
-				continue;
-			have = spoof_learned(&p->spoof_st, NULL, &a[0], &a[1], &a[2]);
-			for (f = 0; f < 3; f++) {
-				struct xvs_fw_group_key key = { .group = (__u16)g, .bank = (__u8)b };
-				int bit = f == 0 ? SPOOF_LEARNED_IP4 : f == 1 ? SPOOF_LEARNED_IP6 : SPOOF_LEARNED_LL6;
-
-				if (!(have & bit))
-					continue;
-				key.family = a[f].family;
-				memcpy(key.addr, a[f].addr, 16);
-				if (fw_group_has(&s->fw, &key))
-					continue;
-				if (fw_group_add(&s->fw, b, key.group, key.family, key.addr) ||
-				    fwmaps__group_add(&s->maps, &key))
-					log_warn_once_groups(s);
-			}
-		}
-	}
+	return 0;
 }
 
 /* The old bank's final counts of rule j, with what it had carried. */
@@ -390,6 +340,13 @@ int fwsync_apply(struct fwsync *s, struct dp *dp, const struct cfg *c)
 				n++;
 				cnt = 1;
 			}
+			if ((uint32_t)cnt != cfg_fw_bind_len(c, cp, dir)) {
+				/* the loader's count and this layout must agree */
+				log_err("firewall: port %s: %d rules compiled, %u counted", cp->name,
+					cnt, cfg_fw_bind_len(c, cp, dir));
+				err = -EPROTO;
+				goto fail;
+			}
 			err = fw_bank_bind(&s->fw, p->id, dir, first, (uint32_t)cnt);
 			if (err)
 				goto fail;
@@ -413,7 +370,6 @@ int fwsync_apply(struct fwsync *s, struct dp *dp, const struct cfg *c)
 		log_err("firewall: remote groups: %s", strerror(-err));
 		goto fail;
 	}
-	groups_learned(s, dp, c, b);
 	fw_set_timeouts(&s->fw, c->fw.timeout);
 	fw_set_reject_rate(&s->fw, c->fw.reject_rate);
 	/* on before the flip, off after it: no window without the rules */
@@ -441,15 +397,13 @@ fail:
 	return err;
 }
 
-void fwsync_tick(struct fwsync *s, struct dp *dp, const struct cfg *c, uint64_t now)
+void fwsync_tick(struct fwsync *s, uint64_t now)
 {
 	struct fw_ct_usage u = { 0 };
 	uint32_t size, n;
 
 	if (!s->open)
 		return;
-	if (c->fw.n_groups)
-		groups_learned(s, dp, c, fw_bank(&s->fw));
 	size = s->fw.m.ct_size;
 	n = size < SWEEP_SLOTS_PER_TICK ? size : SWEEP_SLOTS_PER_TICK;
 	fw_ct_sweep(&s->fw, s->sweep_at, n, now, &u);

@@ -24,11 +24,6 @@ struct dp;
  * without rule sets on a port that has some the other way */
 #define FWSYNC_SET_IMPLICIT 0xffffffffu
 
-/* Where one (port, direction)'s rules came from: for show. */
-struct fwsync_span {
-	uint32_t first, count; /* bank-relative compiled rules */
-};
-
 /* A compiled rule's identity across reloads: its (port, direction), its
  * set's name and its place there. The same identity and the same compiled
  * rule in the next bank: its counters go on from where they were. */
@@ -53,9 +48,6 @@ struct fwsync {
 	uint32_t compiled[2]; /* rules laid out in each bank */
 	struct fwsync_rule_id *ids[2]; /* [XVS_ACL_MAX_RULES] per bank */
 	struct xvs_counter *carry[2]; /* what earlier banks counted for the rule */
-	bool groups_full_logged;
-	int ngroup_keys[2];
-	struct xvs_fw_group_key *group_keys[2]; /* what each bank put into the XDP hash */
 };
 
 /* Open the tables (once the config has a firewall). */
@@ -67,9 +59,8 @@ int fwsync_apply(struct fwsync *s, struct dp *dp, const struct cfg *c);
  * earlier banks counted for it. */
 void fwsync_rule_counts(const struct fwsync *s, uint32_t rule, struct xvs_counter *c);
 
-/* Per tick: sweep a slice of the conntrack table; learned addresses of
- * remote-group members into the groups. */
-void fwsync_tick(struct fwsync *s, struct dp *dp, const struct cfg *c, uint64_t now);
+/* Per tick: sweep a slice of the conntrack table. */
+void fwsync_tick(struct fwsync *s, uint64_t now);
 /* A port went away: its connections with it (the id may be reused). */
 void fwsync_port_gone(struct fwsync *s, uint16_t id);
 void fwsync_close(struct fwsync *s, struct dp *dp);

@@ -559,6 +559,7 @@ int dp_uplink_burst(struct dp_worker *w, struct dp_port *src, int qi)
 {
 	struct uplink *up = __atomic_load_n(&src->up, __ATOMIC_ACQUIRE);
 	struct uplink_queue *q;
+	struct fw *fw;
 	int n, i, k;
 
 	if (!up || qi >= up->nq)
@@ -567,7 +568,8 @@ int dp_uplink_burst(struct dp_worker *w, struct dp_port *src, int qi)
 	n = uplink_rx_peek(q, w->uf, DP_BURST);
 	if (!n)
 		return 0;
-	w->now = dp_fw(w->dp) ? clock_now_ns() : 0;
+	fw = dp_fw(w->dp);
+	w->now = fw ? clock_now_ns() : 0;
 	for (i = 0; i < n; i++) {
 		struct vq_chain *c = &w->chains[i];
 
@@ -577,7 +579,8 @@ int dp_uplink_burst(struct dp_worker *w, struct dp_port *src, int qi)
 		for (k = 0; k < w->uf[i].nfrag; k++)
 			c->seg[k].base = uplink_frag(q, &w->uf[i], k, &c->seg[k].len);
 		c->nseg = w->uf[i].nfrag;
-		w->judged[i] = xdp_judged(c->seg[0].base, w->uf[i].len);
+		/* read only when a firewall may judge it */
+		w->judged[i] = fw ? xdp_judged(c->seg[0].base, w->uf[i].len) : XVS_META_NONE;
 		if (!take_uplink_frame(w, i, w->uf[i].len, 0))
 			q->st.rx_drop_runt++;
 	}

@@ -218,17 +218,6 @@ static bool is_eui64_ll(const uint8_t *a, const uint8_t *mac)
 	       a[14] == mac[4] && a[15] == mac[5];
 }
 
-/* Some configured IPv6 prefix covers part of fe80::/10. */
-static bool cfg_has_ll(const struct spoof_policy *p)
-{
-	int i;
-
-	for (i = 0; i < p->n_ip6 && i < SPOOF_MAX_ADDRS; i++)
-		if (prefix_eq(p->ip6[i].addr, ll_prefix, p->ip6[i].plen < 10 ? p->ip6[i].plen : 10))
-			return true;
-	return false;
-}
-
 /*
  * a is the one in slot (of bit) — learning it first if open and use says
  * so. Returns whether it is.
@@ -267,8 +256,10 @@ static bool ip6_ok(const struct spoof_policy *p, struct spoof_state *s, const ui
 	if (in_list(p->ip6, p->n_ip6, a, 128))
 		return true;
 	if (ip6_is_ll(a))
+		/* learned only while the family has nothing configured: a
+		 * listed family is closed, link-local included (list it) */
 		return is_eui64_ll(a, mac) || slot_ok(s, SPOOF_LEARNED_LL6, s->ll6, a, 16,
-						      p->learn && !cfg_has_ll(p), use);
+						      p->learn && p->n_ip6 <= 0, use);
 	return slot_ok(s, SPOOF_LEARNED_IP6, s->ip6, a, 16, p->learn && p->n_ip6 <= 0, use);
 }
 

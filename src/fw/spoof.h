@@ -51,9 +51,10 @@
  *    ff:fe in the middle: what the kernel makes with addr_gen_mode eui64,
  *    its default) is always an address of the port, as OVN does. Guests
  *    that generate another one (NetworkManager's stable-privacy default)
- *    need it configured, or learn on: then the first link-local the VM
- *    sends from is kept too, unless a configured prefix covers some of
- *    fe80::/10 (then the operator said which).
+ *    need it configured, or learn on with no IPv6 address configured: then
+ *    the first link-local the VM sends from is kept too. A family with
+ *    addresses listed learns nothing, link-local included (else a VM could
+ *    take its router's fe80::1).
  *  - Neighbor discovery: every source/target link-layer address option of
  *    a router solicitation, neighbor solicitation or advertisement must
  *    be the port's MAC; an advertisement's target must be an address of

@@ -185,11 +185,6 @@ int fwmaps__group_add(const struct fwmaps *m, const struct xvs_fw_group_key *k)
 	return bpf_map_update_elem(m->groups, k, &one, BPF_ANY) ? -errno : 0;
 }
 
-int fwmaps__group_del(const struct fwmaps *m, const struct xvs_fw_group_key *k)
-{
-	return bpf_map_delete_elem(m->groups, k) && errno != ENOENT ? -errno : 0;
-}
-
 void fwmaps__groups_clear(const struct fwmaps *m, int bank)
 {
 	struct xvs_fw_group_key k, next;

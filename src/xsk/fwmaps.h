@@ -37,7 +37,6 @@ int fwmaps__open(struct fwmaps *m, const char *name, uint32_t ct_size);
 void fwmaps__close(struct fwmaps *m);
 
 int fwmaps__group_add(const struct fwmaps *m, const struct xvs_fw_group_key *k);
-int fwmaps__group_del(const struct fwmaps *m, const struct xvs_fw_group_key *k);
 /* Remove every group key of a bank. */
 void fwmaps__groups_clear(const struct fwmaps *m, int bank);
 

@@ -861,8 +861,10 @@ static void totals(void **state)
 	size_t i;
 
 	(void)state;
+	/* not a skip: an earlier test found the evaluators apart, and the
+	 * totals of a run that diverged prove nothing */
 	if (diverged)
-		skip();
+		fail_msg("an earlier frame diverged: totals not compared");
 	check_rule_totals();
 	for (p = 0; p < XVS_MAX_PORTS; p++)
 		for (d = 0; d < XVS_FW_DIRS; d++) {

@@ -30,7 +30,7 @@ static const char every_key_yaml[] =
 	"    socket: vm1.sock\n"
 	"    vlan: 10\n"
 	"    firewall:\n"
-	"      to-vm: [web-in, base]\n" /* 8 */
+	"      to-vm: [base, web-in]\n" /* 8 */
 	"      from-vm: egress\n"
 	"    anti-spoofing:\n"
 	"      mac: \"52:54:00:12:34:56\"\n"
@@ -43,7 +43,7 @@ static const char every_key_yaml[] =
 	"    type: vhost-user\n"
 	"    socket: vm2.sock\n"
 	"    firewall: {to-vm: base}\n" /* 20 */
-	"    anti-spoofing:\n"
+	"    anti-spoofing: {ipv4: 10.0.2.7}\n"
 	"  vm3: {type: vhost-user, socket: vm3.sock}\n"
 	"firewall:\n" /* 23 */
 	"  conntrack:\n"
@@ -120,7 +120,9 @@ static void check_every_key(const struct cfg *c)
 	assert_int_equal(c->fw.timeout[XVS_CT_TO_ICMP], 6);
 	assert_int_equal(c->fw.reject_rate, 0);
 	/* web-in: 14 rules and its default; base: next, nothing; egress: its default */
-	assert_int_equal(c->fw.n_compiled, 16);
+	/* vm1: base's no rules, web-in's 14 and its default; egress's default;
+	 * vm2: base, then the drop after a last next, and from-vm's stateful allow */
+	assert_int_equal(c->fw.n_compiled, 18);
 
 	/* groups, in file order, ports as indices into c->ports */
 	assert_int_equal(c->fw.n_groups, 2);
@@ -266,8 +268,8 @@ static void check_every_key(const struct cfg *c)
 
 	p = cfg_find_port(c, "vm1");
 	assert_int_equal(p->n_fw_sets[XVS_FW_TO_VM], 2);
-	assert_int_equal(p->fw_sets[XVS_FW_TO_VM][0], 0);
-	assert_int_equal(p->fw_sets[XVS_FW_TO_VM][1], 1);
+	assert_int_equal(p->fw_sets[XVS_FW_TO_VM][0], 1); /* base, next: then web-in */
+	assert_int_equal(p->fw_sets[XVS_FW_TO_VM][1], 0);
 	assert_int_equal(p->n_fw_sets[XVS_FW_FROM_VM], 1);
 	assert_int_equal(p->fw_sets[XVS_FW_FROM_VM][0], 2);
 	assert_int_equal(p->fw_line, 8);
@@ -284,7 +286,7 @@ static void check_every_key(const struct cfg *c)
 	assert_true(p->spoof.dhcp_server);
 	assert_true(p->spoof.router_adv);
 
-	p = cfg_find_port(c, "vm2"); /* a single name; anti-spoofing left empty: on, defaults */
+	p = cfg_find_port(c, "vm2"); /* a single name; anti-spoofing: one address, defaults */
 	assert_int_equal(p->n_fw_sets[XVS_FW_TO_VM], 1);
 	assert_int_equal(p->fw_sets[XVS_FW_TO_VM][0], 1);
 	assert_int_equal(p->n_fw_sets[XVS_FW_FROM_VM], 0);
@@ -292,7 +294,8 @@ static void check_every_key(const struct cfg *c)
 	assert_true(p->spoof.on);
 	assert_false(p->spoof.have_mac);
 	assert_true(p->spoof.learn);
-	assert_int_equal(p->spoof.n_ip4, 0);
+	assert_int_equal(p->spoof.n_ip4, 1);
+	assert_int_equal(p->spoof.ip4[0].plen, 32);
 	assert_int_equal(p->spoof.n_ip6, 0);
 	assert_false(p->spoof.dhcp_server);
 	assert_false(p->spoof.router_adv);
@@ -369,12 +372,15 @@ static void defaults(void **state)
 	assert_int_equal(c.fw.n_sets, 1);
 	cfg_free(&c);
 
-	/* anti-spoofing alone turns it on; learn: false with nothing listed is allowed */
-	load_ok("ports:\n  vm1: {type: vhost-user, socket: a, anti-spoofing: {learn: false}}\n", &c);
+	/* anti-spoofing alone turns it on; learn: false with nothing listed but
+	 * the MAC is allowed (the VM may ask DHCP for an address) */
+	load_ok("ports:\n  vm1: {type: vhost-user, socket: a, anti-spoofing: {learn: false, "
+		"mac: \"52:54:00:00:00:01\"}}\n",
+		&c);
 	assert_true(c.fw.on);
 	assert_true(c.ports[0].spoof.on);
 	assert_false(c.ports[0].spoof.learn);
-	assert_false(c.ports[0].spoof.have_mac);
+	assert_true(c.ports[0].spoof.have_mac);
 	assert_int_equal(c.ports[0].spoof.n_ip4 + c.ports[0].spoof.n_ip6, 0);
 	assert_int_equal(c.fw.n_compiled, 0);
 	cfg_free(&c);
@@ -388,7 +394,7 @@ static void defaults(void **state)
 	assert_true(c.fw.sets[0].stateful);
 	assert_int_equal(c.fw.sets[0].n_rules, 0);
 	assert_null(c.fw.sets[0].rules);
-	assert_int_equal(c.fw.n_compiled, 1);
+	assert_int_equal(c.fw.n_compiled, 2); /* its default, and to-vm's stateful allow */
 	cfg_free(&c);
 }
 
@@ -477,8 +483,10 @@ static void edges(void **state)
 	assert_int_equal(c.fw.sets[0].n_rules, 2);
 	cfg_free(&c);
 
-	/* a group member needs anti-spoofing, not addresses (it may learn them) */
-	load_ok("ports:\n  vm1: {type: vhost-user, socket: a, anti-spoofing: }\n"
+	/* a group member needs a listed single address (a CIDR alongside is
+	 * fine; a learned address is no member) */
+	load_ok("ports:\n  vm1: {type: vhost-user, socket: a, anti-spoofing: "
+		"{ipv4: [10.0.0.0/24, 10.0.1.5]}}\n"
 		"firewall:\n  groups: {g: vm1, h: [vm1]}\n",
 		&c);
 	assert_int_equal(c.fw.groups[0].n_ports, 1);
@@ -500,7 +508,7 @@ static void limits(void **state)
 	/* CFG_FW_MAX_SETS_PER_DIR sets a direction */
 	o = (size_t)snprintf(yaml, size, "firewall:\n  rule-sets:\n");
 	for (i = 0; i <= CFG_FW_MAX_SETS_PER_DIR; i++)
-		o += (size_t)snprintf(yaml + o, size - o, "    s%d: {}\n", i);
+		o += (size_t)snprintf(yaml + o, size - o, "    s%d: {default: next}\n", i);
 	o += (size_t)snprintf(yaml + o, size - o,
 			      "ports:\n  vm1:\n    type: vhost-user\n    socket: a\n"
 			      "    firewall:\n      to-vm: [s0");
@@ -512,7 +520,8 @@ static void limits(void **state)
 	assert_int_equal(c.ports[0].n_fw_sets[XVS_FW_TO_VM], CFG_FW_MAX_SETS_PER_DIR);
 	for (i = 0; i < CFG_FW_MAX_SETS_PER_DIR; i++)
 		assert_int_equal(c.ports[0].fw_sets[XVS_FW_TO_VM][i], i);
-	assert_int_equal(c.fw.n_compiled, CFG_FW_MAX_SETS_PER_DIR);
+	/* no rules, the drop after the last next; from-vm's stateful allow */
+	assert_int_equal(c.fw.n_compiled, 2);
 	cfg_free(&c);
 	o = cut + (size_t)snprintf(yaml + cut, size - cut, ", s%d]\n", CFG_FW_MAX_SETS_PER_DIR);
 	assert_true(expect_error(yaml, o, "xvs.yaml:17: ports.vm1.firewall.to-vm: lists 9 rule "
@@ -555,32 +564,46 @@ static void limits(void **state)
 		 "compile to 16385 rules; at most 16384 fit, for all ports and directions together",
 		 4 + XVS_ACL_MAX_PER_BIND - 1 + 3 + 8 + 1);
 	assert_true(expect_error(yaml, strlen(yaml), want));
-	/* one port and direction over */
+	/* a set after one that decides is never reached */
 	o = cut + (size_t)snprintf(yaml + cut, size - cut, "  vm0: {type: vhost-user, socket: a, "
 							   "firewall: {to-vm: [big, one]}}\n");
 	snprintf(want, sizeof(want),
-		 "xvs.yaml:%d: ports.vm0.firewall.to-vm: 1025 rules to walk (those of the sets, "
-		 "and the default of each set whose default is not next); a port and direction "
-		 "walk at most 1024",
+		 "xvs.yaml:%d: ports.vm0.firewall.to-vm[1]: rule set one is never reached: big, "
+		 "before it, decides every frame (default drop; next would go on)",
 		 4 + XVS_ACL_MAX_PER_BIND - 1 + 3 + 1);
 	assert_true(expect_error(yaml, o, want));
 
-	/* XVS_ACL_MAX_PER_BIND rules in a set, with default next, is one binding */
+	/* a set of rules with default next, alone: they and the drop after it
+	 * (what the compiler lays out; the loader counted 1024 for 1025) */
 	o = (size_t)snprintf(yaml, size, "firewall:\n  rule-sets:\n    big:\n      default: next\n"
 					 "      rules:\n");
-	for (i = 0; i < XVS_ACL_MAX_PER_BIND; i++)
+	for (i = 0; i < XVS_ACL_MAX_PER_BIND - 1; i++)
 		o += (size_t)snprintf(yaml + o, size - o,
 				      "        - {action: allow, proto: udp, dst-port: %d}\n", i);
 	cut = o;
 	snprintf(yaml + o, size - o, "ports:\n  vm1: {type: vhost-user, socket: a, firewall: "
-				     "{to-vm: big}}\n");
+				     "{to-vm: big, from-vm: big}}\n");
 	load_ok(yaml, &c);
-	assert_int_equal(c.fw.n_compiled, XVS_ACL_MAX_PER_BIND);
+	assert_int_equal(c.fw.n_compiled, 2 * XVS_ACL_MAX_PER_BIND);
+	assert_int_equal(cfg_fw_bind_len(&c, &c.ports[0], XVS_FW_TO_VM), XVS_ACL_MAX_PER_BIND);
 	cfg_free(&c);
 	o = cut + (size_t)snprintf(yaml + cut, size - cut,
-				   "        - {action: allow, proto: udp, dst-port: 9999}\n");
-	assert_true(expect_error(yaml, o, "xvs.yaml:6: firewall.rule-sets.big.rules: 1025 rules; a "
-					  "port and direction walk at most 1024"));
+				   "        - {action: allow, proto: udp, dst-port: 9999}\n"
+				   "ports:\n  vm1: {type: vhost-user, socket: a, firewall: "
+				   "{to-vm: big}}\n");
+	snprintf(want, sizeof(want),
+		 "xvs.yaml:%d: ports.vm1.firewall.to-vm: 1025 rules to walk (those of the sets, "
+		 "and one default: the deciding set's, or the drop after a last next); a port and "
+		 "direction walk at most 1024",
+		 6 + XVS_ACL_MAX_PER_BIND + 1);
+	assert_true(expect_error(yaml, o, want));
+	/* a port with sets one way compiles a stateful allow the other way */
+	snprintf(yaml, size, "firewall:\n  rule-sets:\n    s: {}\n"
+			     "ports:\n  vm1: {type: vhost-user, socket: a, firewall: {to-vm: s}}\n");
+	load_ok(yaml, &c);
+	assert_int_equal(cfg_fw_bind_len(&c, &c.ports[0], XVS_FW_FROM_VM), 1);
+	assert_int_equal(c.fw.n_compiled, 2);
+	cfg_free(&c);
 
 	/* CFG_FW_MAX_SETS sets, CFG_FW_MAX_GROUPS groups */
 	o = (size_t)snprintf(yaml, size, "firewall:\n  rule-sets:\n");
@@ -619,14 +642,14 @@ static void limits(void **state)
 	"must be an ICMP type 0..255 or one of echo-request, echo-reply, dest-unreachable, "      \
 	"time-exceeded, packet-too-big, router-solicitation, router-advertisement, "              \
 	"neighbor-solicitation, neighbor-advertisement"
-/* VM ports: vm1 with anti-spoofing, vm2 without, an uplink; firewall: on line 5 */
+/* VM ports: vm1 with anti-spoofing (an address), vm2 without, an uplink; firewall: on line 5 */
 #define PORTS3                                                                                     \
-	"ports:\n  vm1: {type: vhost-user, socket: vm1.sock, anti-spoofing: {}}\n"                \
+	"ports:\n  vm1: {type: vhost-user, socket: vm1.sock, anti-spoofing: {ipv4: 10.0.0.9}}\n"   \
 	"  vm2: {type: vhost-user, socket: vm2.sock}\n  up0: {type: uplink, interface: eth1}\n"
 /* vm1 on vlan 10, its firewall's keys from line 7 */
 #define FWPORT(x)                                                                                  \
 	"ports:\n  vm1:\n    type: vhost-user\n    socket: vm1.sock\n    vlan: 10\n    firewall:\n" x
-#define SETS_ST "firewall:\n  rule-sets:\n    s: {}\n    t: {}\n"
+#define SETS_ST "firewall:\n  rule-sets:\n    s: {default: next}\n    t: {default: next}\n"
 /* vm1's anti-spoofing keys from line 6 */
 #define AS "ports:\n  vm1:\n    type: vhost-user\n    socket: vm1.sock\n    anti-spoofing:\n"
 #define UP0 "ports:\n  up0:\n    type: uplink\n    interface: eth1\n"
@@ -885,6 +908,11 @@ static const struct bad bad_fw[] = {
 	  "anti-spoofing addresses of its ports, and vm2 has none (line 3)" },
 	{ PORTS3 "firewall:\n  groups:\n    g: [vm1, vm1]\n",
 	  "xvs.yaml:7: firewall.groups.g[1]: port vm1 is listed twice" },
+	/* a member counts with its listed single addresses only */
+	{ "ports:\n  vm1: {type: vhost-user, socket: a, anti-spoofing: {ipv4: 10.0.0.0/24}}\n"
+	  "firewall:\n  groups: {g: [vm1]}\n",
+	  "xvs.yaml:4: firewall.groups.g[0]: port vm1 lists no single address (/32 or /128) in "
+	  "anti-spoofing: a group matches only those (not learned ones, which the VM chooses)" },
 	{ PORTS3 "firewall:\n  groups:\n    g: [vm1]\n    g: []\n",
 	  "xvs.yaml:8: firewall.groups: group g is defined twice (first at line 7)" },
 	{ PORTS3 "firewall:\n  groups:\n    g: {vm1: x}\n",
@@ -935,6 +963,9 @@ static const struct bad bad_fw[] = {
 	  "sends" },
 
 	/* anti-spoofing */
+	{ AS "      learn: false\n",
+	  "xvs.yaml:6: ports.vm1.anti-spoofing: learn: false needs mac: with neither, no source "
+	  "MAC is the VM's and every frame it sends is dropped" },
 	{ "ports:\n  vm1: {type: vhost-user, socket: a, anti-spoofing: on}\n",
 	  "xvs.yaml:2: ports.vm1.anti-spoofing: must be a mapping {mac, ipv4, ipv6, learn, "
 	  "dhcp-server, router-advertisements}, got \"on\"" },

@@ -482,6 +482,9 @@ static void no_answer_to_errors_and_resets(void **state)
 		icmp(6, t, 0);
 		refused();
 	}
+	/* nor a redirect (RFC 4443 §2.4 e.2), though not an error */
+	icmp(6, 137, 0);
+	refused();
 }
 
 static void no_answer_to_later_fragments(void **state)
