@@ -169,11 +169,20 @@ static void check_fw(const struct cfg *c)
 					fuzz_check(p->fw_sets[d][k] != p->fw_sets[d][j],
 						   "port %s: set twice", p->name);
 				s = &fw->sets[p->fw_sets[d][j]];
-				bind += (uint32_t)s->n_rules + (s->def != CFG_FW_NEXT);
+				/* only the last set may decide: one after it is never reached */
+				fuzz_check(s->def == CFG_FW_NEXT || j == p->n_fw_sets[d] - 1,
+					   "port %s: set %s decides, %d after it", p->name, s->name,
+					   p->n_fw_sets[d] - 1 - j);
+				bind += (uint32_t)s->n_rules;
 				for (k = 0; k < s->n_rules; k++)
 					fuzz_check(!(s->rules[k].match & XVS_ACL_M_VLAN),
 						   "port %s walks a vlan rule", p->name);
 			}
+			/* one default after the sets (the deciding set's, or the drop after
+			 * a last next); no sets this way but some the other: one implicit
+			 * stateful allow */
+			if (p->n_fw_sets[d] || p->n_fw_sets[d ^ 1])
+				bind++;
 			fuzz_check(bind <= XVS_ACL_MAX_PER_BIND, "port %s: %u rules", p->name, bind);
 			compiled += bind;
 			on |= p->n_fw_sets[d] > 0;
