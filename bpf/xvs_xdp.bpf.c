@@ -16,6 +16,7 @@
 #include <xvs/xdp.h>
 
 struct xvs_env;
+#define XVS_FW_NO_MEMO /* each XDP run judges one frame */
 #include <xvs/fw_eval.h>
 #include <xvs/fw_reply.h>
 

@@ -9,6 +9,18 @@
  *   xvs_env_group_has(env, key)              is (group, address) a member?
  *   xvs_env_ct(env, slot)                    conntrack slot (or NULL)
  *   xvs_env_hit(env, rule, bytes)            count a rule's decision
+ *   xvs_env_ct_recall(env, &seq, &from_lo)   the slot remembered for this
+ *                                            packet's connection, or -1
+ *   xvs_env_ct_remember(env, slot, seq, lo)  remember the one found
+ *
+ * The last two are a memo the includer may keep (the forwarder's workers
+ * do: a burst is mostly one connection's) to skip the key, hash and probe
+ * of a packet whose connection was the last one found for (zone, dir),
+ * keyed by the packet's addresses, ports and protocols; XDP keeps none
+ * (an includer without one defines XVS_FW_NO_MEMO before the include).
+ * The evaluator takes a remembered slot only while its `seq` is the one
+ * remembered and it has not expired: any delete or reuse moves `seq`, so a
+ * memo never judges differently from a probe.
  *
  * (declared below, defined after the include). The layouts are in
  * <xvs/fw.h>; the frame has been parsed with <xvs/parse.h>.
@@ -40,6 +52,26 @@ XVS_INLINE const struct xvs_acl_rule *xvs_env_rule(struct xvs_env *env, __u32 i)
 XVS_INLINE int xvs_env_group_has(struct xvs_env *env, const struct xvs_fw_group_key *k);
 XVS_INLINE struct xvs_ct_entry *xvs_env_ct(struct xvs_env *env, __u32 slot);
 XVS_INLINE void xvs_env_hit(struct xvs_env *env, __u32 rule, __u32 bytes);
+#ifdef XVS_FW_NO_MEMO /* the includer keeps no memo */
+XVS_INLINE int xvs_env_ct_recall(struct xvs_env *env, __u32 *seq, int *from_lo)
+{
+	(void)env;
+	(void)seq;
+	(void)from_lo;
+	return -1;
+}
+
+XVS_INLINE void xvs_env_ct_remember(struct xvs_env *env, __u32 slot, __u32 seq, int from_lo)
+{
+	(void)env;
+	(void)slot;
+	(void)seq;
+	(void)from_lo;
+}
+#else
+XVS_INLINE int xvs_env_ct_recall(struct xvs_env *env, __u32 *seq, int *from_lo);
+XVS_INLINE void xvs_env_ct_remember(struct xvs_env *env, __u32 slot, __u32 seq, int from_lo);
+#endif
 /* the evaluation under way and its scratch (see struct xvs_fw_tmp) */
 XVS_INLINE const struct xvs_fw_ctx *xvs_env_ctx(struct xvs_env *env);
 XVS_INLINE struct xvs_fw_tmp *xvs_env_tmp(struct xvs_env *env);
@@ -101,6 +133,7 @@ struct xvs_fw_tmp {
 	__u32 state; /* insert: the new entry's */
 	__u32 rule; /* insert: the rule that allowed it */
 	__s32 slot; /* a probe's result, -1 while none */
+	__u32 seq; /* the found or inserted slot's seq */
 	/* the rule walk */
 	__u32 first; /* bank-relative index of the binding's first rule */
 	__u32 found; /* the rule that decided, ~0u while none */
@@ -234,6 +267,7 @@ XVS_INLINE int xvs_ct_lookup_step(__u32 i, struct xvs_env *env)
 	if (s1 != s2 || xvs_ct_expired(c->cfg, e, c->now))
 		return 0;
 	t->slot = (__s32)slot;
+	t->seq = s1;
 	return 1;
 }
 
@@ -276,6 +310,7 @@ XVS_INLINE int xvs_ct_insert_step(__u32 i, struct xvs_env *env)
 	 * the atomic publishes the writes above */
 	XVS_ADD32(&e->seq, 5);
 	t->slot = (__s32)slot;
+	t->seq = busy + 5;
 	return 1;
 }
 
@@ -608,6 +643,26 @@ XVS_INLINE int xvs_fw_rl_take(struct xvs_fw_rl *rl, __u32 rate, __u64 now)
 	return XVS_ADD32(&rl->count, 1) < rate;
 }
 
+/* The memo's slot for this packet's connection if it still holds the
+ * entry remembered and that is alive (see xvs_env_ct_recall); -1 if not. */
+XVS_INLINE int xvs_ct_recall(struct xvs_env *env, int *from_lo)
+{
+	const struct xvs_fw_ctx *c = xvs_env_ctx(env);
+	struct xvs_ct_entry *e;
+	__u32 seq = 0;
+	int slot, lo = 0;
+
+	slot = xvs_env_ct_recall(env, &seq, &lo);
+	if (slot < 0)
+		return -1;
+	e = xvs_env_ct(env, (__u32)slot);
+	if (!e || XVS_CT_KIND(seq) != XVS_CT_VALID || XVS_LOAD32(&e->seq) != seq ||
+	    xvs_ct_expired(c->cfg, e, c->now))
+		return -1;
+	*from_lo = lo;
+	return slot;
+}
+
 /* ---- the verdict ------------------------------------------------------- */
 
 XVS_INLINE void xvs_fw_set(struct xvs_fw_verdict *v, __u8 action, __u8 reason, __u32 rule)
@@ -674,7 +729,7 @@ XVS_INLINE void xvs_fw_eval(struct xvs_env *env, struct xvs_fw_verdict *v)
 	const struct xvs_pkt *p = c->pkt;
 	struct xvs_ct_entry *e;
 	__u32 state;
-	int slot, from_lo = 0, track, open = 0;
+	int slot, from_lo = 0, track, open = 0, keyed = 0;
 
 	if (!c->bind.count) {
 		xvs_fw_set(v, XVS_ACL_ALLOW, XVS_FW_NONE, ~0u);
@@ -696,15 +751,21 @@ XVS_INLINE void xvs_fw_eval(struct xvs_env *env, struct xvs_fw_verdict *v)
 	}
 	track = xvs_fw_trackable(p);
 	if (track) {
-		from_lo = xvs_ct_key_make(&t->k, c->zone, p->l3, p->l4proto, p->saddr, p->sport,
-					  p->daddr, p->dport);
 		/* ICMP other than echo is no connection of its own: its ports
 		 * are 0, the key of an echo with identifier 0 */
 		slot = -1;
 		if (!(p->l4proto == IPPROTO_ICMP || p->l4proto == IPPROTO_ICMPV6) ||
 		    xvs_icmp_is_echo(p->l4proto, p->icmp_type)) {
-			__builtin_memcpy(&t->pk, &t->k, sizeof(t->pk));
-			slot = xvs_ct_lookup(env);
+			slot = xvs_ct_recall(env, &from_lo);
+			if (slot < 0) {
+				from_lo = xvs_ct_key_make(&t->k, c->zone, p->l3, p->l4proto, p->saddr,
+							  p->sport, p->daddr, p->dport);
+				keyed = 1;
+				__builtin_memcpy(&t->pk, &t->k, sizeof(t->pk));
+				slot = xvs_ct_lookup(env);
+				if (slot >= 0)
+					xvs_env_ct_remember(env, (__u32)slot, t->seq, from_lo);
+			}
 		}
 		if (slot >= 0 && (e = xvs_env_ct(env, (__u32)slot))) {
 			state = XVS_LOAD32(&e->state);
@@ -766,15 +827,20 @@ XVS_INLINE void xvs_fw_eval(struct xvs_env *env, struct xvs_fw_verdict *v)
 	}
 	if (open >= 0 && (p->l4proto != IPPROTO_TCP || open > 0)) {
 		/* (an RST opens nothing: it passes) */
+		if (!keyed) /* the memo's connection was closed: a new one */
+			from_lo = xvs_ct_key_make(&t->k, c->zone, p->l3, p->l4proto, p->saddr,
+						  p->sport, p->daddr, p->dport);
 		if (from_lo)
 			state |= XVS_CT_S_ORIG_LO;
 		if (c->from_xdp)
 			state |= XVS_CT_S_FROM_XDP;
 		__builtin_memcpy(&t->pk, &t->k, sizeof(t->pk));
-		if (xvs_ct_insert(env, state, v->rule) < 0) {
+		slot = xvs_ct_insert(env, state, v->rule);
+		if (slot < 0) {
 			xvs_fw_set(v, XVS_ACL_DROP, XVS_FW_CT_FULL, v->rule);
 			return;
 		}
+		xvs_env_ct_remember(env, (__u32)slot, t->seq, from_lo);
 	}
 	xvs_ct_frag_note(env, v->rule);
 }

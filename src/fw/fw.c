@@ -4,6 +4,7 @@
  * environment, conntrack upkeep, counters. See fw.h.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -15,7 +16,7 @@
 
 struct xvs_env {
 	struct fw *fw;
-	struct fw_stats *st; /* NULL: do not count (re-judging) */
+	struct fw_stats *st; /* NULL: do not count, no memo (re-judging) */
 	uint32_t bank;
 	const struct xvs_fw_ctx *c;
 	const uint8_t *data; /* the frame's bytes that were parsed */
@@ -71,6 +72,83 @@ XVS_INLINE void xvs_env_hit(struct xvs_env *env, __u32 rule, __u32 bytes)
 	c->bytes += bytes;
 }
 
+static struct fw_memo *memo_at(struct fw_stats *st, uint16_t zone, int dir)
+{
+	return &st->memo[((uint32_t)zone * XVS_FW_DIRS + (uint32_t)dir) & (FW_MEMO_N - 1)];
+}
+
+static uint64_t memo_l4(const struct xvs_pkt *p)
+{
+	uint64_t w;
+
+	memcpy(&w, &p->sport, sizeof(w));
+	return w;
+}
+
+/* Is m (zone, dir)'s memo of p's connection? With `exact`, of p's L4
+ * fields too (TCP flags, ICMP type and code) and its fragment flags. */
+static inline bool memo_same(const struct fw_memo *m, const struct xvs_pkt *p, uint16_t zone, int dir,
+		      bool exact)
+{
+	uint64_t a[4], b[4], d = 0;
+	int i;
+
+	if (m->dir != dir || m->zone != zone || m->l3 != p->l3 || m->proto != p->l4proto)
+		return false;
+	if (exact ? (m->l4 != memo_l4(p) || m->pflags != p->flags)
+		  : memcmp(&m->l4, &p->sport, 4)) /* the ports */
+		return false;
+	memcpy(a, p->saddr, 32); /* saddr, daddr: adjacent in both */
+	memcpy(b, m->saddr, 32);
+	for (i = 0; i < 4; i++)
+		d |= a[i] ^ b[i];
+	return !d;
+}
+
+XVS_INLINE int xvs_env_ct_recall(struct xvs_env *env, __u32 *seq, int *from_lo)
+{
+	const struct xvs_fw_ctx *c = env->c;
+	const struct fw_memo *m;
+
+	if (!env->st)
+		return -1;
+	m = memo_at(env->st, c->zone, c->dir);
+	if (!memo_same(m, c->pkt, c->zone, c->dir, false))
+		return -1;
+	*seq = m->seq;
+	*from_lo = m->from_lo;
+	return (int)m->slot;
+}
+
+XVS_INLINE void xvs_env_ct_remember(struct xvs_env *env, __u32 slot, __u32 seq, int from_lo)
+{
+	const struct xvs_fw_ctx *c = env->c;
+	const struct xvs_pkt *p = c->pkt;
+	struct fw_memo *m;
+
+	if (!env->st)
+		return;
+	m = memo_at(env->st, c->zone, c->dir);
+	memcpy(m->saddr, p->saddr, 32);
+	m->l4 = memo_l4(p);
+	m->l3 = p->l3;
+	m->proto = p->l4proto;
+	m->pflags = p->flags;
+	m->from_lo = (uint8_t)from_lo;
+	m->dir = c->dir;
+	m->zone = c->zone;
+	m->slot = slot;
+	m->seq = seq;
+	m->now = 0;
+}
+
+_Static_assert(offsetof(struct xvs_pkt, daddr) == offsetof(struct xvs_pkt, saddr) + 16 &&
+		       offsetof(struct fw_memo, daddr) == offsetof(struct fw_memo, saddr) + 16,
+	       "the memo compares saddr and daddr as one span");
+_Static_assert(offsetof(struct xvs_pkt, dport) == offsetof(struct xvs_pkt, sport) + 2 &&
+		       offsetof(struct xvs_pkt, pad) == offsetof(struct xvs_pkt, sport) + 7,
+	       "the memo reads sport to pad as one word, the ports its low half");
+
 static const uint32_t default_timeouts[XVS_CT_TO_MAX] = {
 	[XVS_CT_TO_TCP_SYN] = 60,	[XVS_CT_TO_TCP_EST] = 432000, [XVS_CT_TO_TCP_FIN] = 120,
 	[XVS_CT_TO_TCP_CLOSE] = 10,	[XVS_CT_TO_UDP] = 30,	      [XVS_CT_TO_UDP_STREAM] = 180,
@@ -88,6 +166,8 @@ static int common_init(struct fw *fw, int nworkers)
 		return -ENOMEM;
 	memset(fw->ws, 0, sizeof(*fw->ws) * (size_t)nworkers);
 	for (i = 0; i < nworkers; i++) {
+		for (int j = 0; j < FW_MEMO_N; j++)
+			fw->ws[i].memo[j].dir = XVS_FW_DIRS; /* unused */
 		/* 512 KiB each, touched only where rules are */
 		fw->ws[i].rule = calloc(2 * XVS_ACL_MAX_RULES, sizeof(struct xvs_counter));
 		if (!fw->ws[i].rule)
@@ -419,31 +499,66 @@ int fw_commit(struct fw *fw, void (*grace)(void *), void *arg, uint64_t now)
 
 /* ---- workers ---- */
 
-void fw_judge(struct fw *fw, int worker, uint16_t port, int dir, const struct xvs_pkt *pkt,
-	      const void *data, uint32_t caplen, uint32_t len, uint64_t now,
-	      struct xvs_fw_verdict *v)
+/* The evaluation proper (fw_judge's slow path). */
+static void fw_eval(struct fw *fw, struct fw_stats *st, struct fw_memo *m, uint16_t port, int dir,
+		    const struct xvs_pkt *pkt, const void *data, uint32_t caplen, uint32_t len,
+		    uint64_t now, struct xvs_fw_verdict *v)
 {
-	struct fw_stats *st = &fw->ws[worker];
-	struct xvs_env env = { .fw = fw, .st = st, .bank = (uint32_t)fw_bank(fw), .data = data,
-			       .caplen = caplen };
+	struct xvs_env env; /* its scratch is written before it is read */
 	struct xvs_fw_ctx c = {
 		.pkt = pkt,
 		.len = len,
 		.zone = port,
 		.dir = (uint8_t)dir,
-		.bank = (uint8_t)env.bank,
 		.now = now,
 		.cfg = fw->m.cfg,
 	};
+
+	env.fw = fw;
+	env.st = st;
+	env.bank = (uint32_t)fw_bank(fw);
+	env.data = data;
+	env.caplen = caplen;
+	env.c = &c;
+	c.bank = (uint8_t)env.bank;
+	c.bind = fw->m.binds[XVS_ACL_BIND_IDX(env.bank, port, dir)];
+	xvs_fw_eval(&env, v);
+	/* the evaluation remembered the connection it found (or none) */
+	if (v->reason == XVS_FW_ESTABLISHED && !(pkt->flags & (XVS_PKT_F_FRAG | XVS_PKT_F_LATER_FRAG)) &&
+	    memo_same(m, pkt, port, dir, false)) {
+		m->l4 = memo_l4(pkt);
+		m->pflags = pkt->flags;
+		m->now = now;
+	} else {
+		m->now = 0;
+	}
+}
+
+void fw_judge(struct fw *fw, int worker, uint16_t port, int dir, const struct xvs_pkt *pkt,
+	      const void *data, uint32_t caplen, uint32_t len, uint64_t now,
+	      struct xvs_fw_verdict *v)
+{
+	struct fw_stats *st = &fw->ws[worker];
 	struct xvs_counter *cnt;
+	struct fw_memo *m;
 
 	if (port >= XVS_MAX_PORTS || dir < 0 || dir >= XVS_FW_DIRS) {
 		xvs_fw_set(v, XVS_ACL_DROP, XVS_FW_NO_MATCH, ~0u);
 		return;
 	}
-	c.bind = fw->m.binds[XVS_ACL_BIND_IDX(env.bank, port, dir)];
-	env.c = &c;
-	xvs_fw_eval(&env, v);
+	m = memo_at(st, port, dir);
+	/*
+	 * The burst's last frame here, again (fw.h): ESTABLISHED while the
+	 * entry is the one remembered. It has not expired since that frame
+	 * touched it at this same time: `last` is then at most
+	 * XVS_CT_TOUCH_NS old, and expiry takes longer than that.
+	 */
+	if (m->now == now && now && memo_same(m, pkt, port, dir, true) && m->slot < fw->m.ct_size &&
+	    __atomic_load_n(&fw->m.ct[m->slot].seq, __ATOMIC_ACQUIRE) == m->seq)
+		xvs_fw_set(v, XVS_ACL_ALLOW, XVS_FW_ESTABLISHED,
+			   __atomic_load_n(&fw->m.ct[m->slot].rule, __ATOMIC_RELAXED));
+	else
+		fw_eval(fw, st, m, port, dir, pkt, data, caplen, len, now, v);
 	cnt = &st->reason[XVS_FW_STAT_IDX(port, dir, v->reason)];
 	cnt->packets++;
 	cnt->bytes += len;

@@ -47,9 +47,38 @@ struct fw_groups {
 
 /* One worker's counters: written by it alone, summed by the control
  * thread (racy reads of 64-bit counters: fine on the targets we run). */
+/*
+ * A worker's memo of the connection it last found for a (zone, dir)
+ * (<xvs/fw_eval.h>, xvs_env_ct_recall): the packet fields that make the
+ * connection's key, the slot, and its seq then. Direct-mapped by
+ * (zone, dir); a burst of one connection's frames probes once.
+ *
+ * And whether the last frame judged there was ESTABLISHED in the burst
+ * at time `now`: the next frame of that burst with the same fields (TCP
+ * flags and ICMP type included, not a fragment), while the entry is the
+ * one remembered and alive, is ESTABLISHED without an evaluation. That is
+ * the evaluation's result: it would find that entry, and touching it
+ * again with the same flags at the same time changes nothing (a TCP
+ * state's move, the replied bit and the time are idempotent).
+ */
+#define FW_MEMO_N 64
+struct fw_memo {
+	uint32_t saddr[4], daddr[4]; /* as in struct xvs_pkt */
+	uint64_t l4; /* struct xvs_pkt from sport to pad: ports, ICMP, TCP flags */
+	uint8_t l3, proto;
+	uint8_t from_lo;
+	uint8_t dir; /* XVS_FW_DIRS: unused */
+	uint16_t zone;
+	uint8_t pflags; /* struct xvs_pkt flags */
+	uint8_t pad;
+	uint32_t slot, seq;
+	uint64_t now; /* the burst of an ESTABLISHED verdict here; 0: none */
+};
+/* A worker's own: counters and memo. */
 struct fw_stats {
 	struct xvs_counter reason[XVS_FW_STAT_MAX]; /* XVS_FW_STAT_IDX */
 	struct xvs_counter *rule; /* [2 * XVS_ACL_MAX_RULES], bank-indexed */
+	struct fw_memo memo[FW_MEMO_N];
 } __attribute__((aligned(64)));
 
 struct fw {

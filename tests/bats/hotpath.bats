@@ -18,6 +18,16 @@ load lib/common
 	done
 }
 
+@test "xvs-hotpath -f: every frame through the bench's firewall, judged both ways as one connection" {
+	local s
+	for s in 60 1514; do
+		run "$XVS_BIN/xvs-hotpath" -f -n 100000 -s "$s"
+		echo "$output"
+		[ "$status" -eq 0 ]
+		[[ $output == "frames=100000 size=$s "* ]]
+	done
+}
+
 @test "xvs-hotpath refuses bad sizes" {
 	run "$XVS_BIN/xvs-hotpath" -s 59
 	[ "$status" -eq 2 ]
@@ -29,5 +39,6 @@ load lib/common
 	run "$XVS_ROOT/tools/bench/hotpath.sh" --check
 	echo "$output"
 	[ "$status" -eq 0 ]
-	[ "$(grep -c 'ir_per_frame=[0-9]* baseline=[0-9]' <<<"$output")" -eq 3 ]
+	[ "$(grep -c 'ir_per_frame=[0-9]* baseline=[0-9]' <<<"$output")" -eq 5 ]
+	grep -q '^size=60f ir_per_frame=' <<<"$output"
 }

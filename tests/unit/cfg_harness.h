@@ -158,6 +158,9 @@ static inline void mangle(const char *base)
 	for (i = 0; i <= len; i++) {
 		write_bytes(base, i);
 		r = cfg_load(file, &c, err, sizeof(err));
+		/* the whole of it is a good config: else nothing here is tested */
+		if (i == len && r)
+			fail_msg("the config to mangle does not load: %s", err);
 		if (!r)
 			cfg_free(&c);
 		else

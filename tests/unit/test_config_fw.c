@@ -1084,7 +1084,7 @@ static void truncated_and_corrupted(void **state)
 	       "  vm1:\n"
 	       "    type: vhost-user\n"
 	       "    socket: vm1.sock\n"
-	       "    firewall: {to-vm: [in, base], from-vm: out}\n"
+	       "    firewall: {to-vm: [base, in], from-vm: out}\n"
 	       "    anti-spoofing: {mac: \"52:54:00:00:00:01\", ipv4: [10.0.0.5/32], learn: no}\n"
 	       "firewall:\n"
 	       "  conntrack: {max-entries: 4096, timeouts: {udp: 60}}\n"

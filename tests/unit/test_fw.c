@@ -37,6 +37,7 @@ struct xvs_env {
 	int unused;
 };
 
+#define XVS_FW_NO_MEMO
 #include <xvs/fw_eval.h>
 
 XVS_INLINE const struct xvs_acl_rule *xvs_env_rule(struct xvs_env *env, __u32 i)
@@ -1437,6 +1438,18 @@ static void icmp_echo_by_id(void **state)
 	e.type = 139;
 	EXPECT(RULE_ALLOW, VM, FROM, &e);
 	assert_int_equal(ct_valid(), 4);
+	/* an echo with identifier 0 has the key any other ICMP would (ports
+	 * 0): an ICMP that is no echo is not of that connection, either way */
+	for (fam = 4; fam <= 6; fam += 2) {
+		e = echo(fam, 0);
+		back = rev(&e, 0);
+		EXPECT(RULE_ALLOW, VM, FROM, &e);
+		EXPECT(ESTABLISHED, VM, TO, &back);
+		other = back;
+		other.type = fam == 4 ? 14 : 139; /* timestamp reply, node information */
+		EXPECT(DEFAULT_DROP, VM, TO, &other);
+		EXPECT(ESTABLISHED, VM, TO, &back);
+	}
 }
 
 /* An ICMP error from a router to the VM about packet *inner. */
@@ -2657,6 +2670,84 @@ static void counters(void **state)
 	assert_int_equal(got[XVS_FW_NONE].packets, 0);
 }
 
+/*
+ * The workers' memo (fw.h): frames of one connection judged at one time
+ * (a burst) skip the probe, and the evaluation for the second frame on;
+ * nothing may come out differently from a full evaluation. The tests
+ * judge at a fixed `now`: every frame is in one "burst".
+ */
+static void memo_judges_as_the_evaluator(void **state)
+{
+	struct xvs_acl_rule from[] = { ALLOW_ALL(STATEFUL), R_DEFAULT_DROP };
+	struct xvs_acl_rule to[] = { R_DEFAULT_DROP };
+	struct pkt_spec u = udp4(1000, 53), ub = rev(&u, 0);
+	struct pkt_spec t = tcp4(2000, 80, SYN), tb = rev(&t, SYN | ACK);
+	struct pkt_spec e0 = echo(4, 0), e0b = rev(&e0, 0), ts = e0b;
+	struct xvs_counter got[XVS_FW_REASON_MAX];
+	struct xvs_ct_entry *e;
+	int i;
+
+	(void)state;
+	init();
+	LOAD(BIND(VM, FROM, from), BIND(VM, TO, to), BIND(32 + VM, TO, to));
+
+	/* a connection's frames: all established, all counted */
+	EXPECT(RULE_ALLOW, VM, FROM, &u);
+	for (i = 0; i < 5; i++) {
+		EXPECT(ESTABLISHED, VM, FROM, &u);
+		EXPECT(ESTABLISHED, VM, TO, &ub);
+	}
+	fw_sum_reason(&fw, VM, FROM, got);
+	assert_int_equal(got[XVS_FW_ESTABLISHED].packets, 5);
+	assert_int_equal(got[XVS_FW_RULE_ALLOW].packets, 1);
+	/* a port whose memo slot is VM's ((32 + VM) * 2 + TO = VM * 2 + TO mod 64)
+	 * has no such connection */
+	EXPECT(DEFAULT_DROP, 32 + VM, TO, &ub);
+	EXPECT(ESTABLISHED, VM, TO, &ub);
+
+	/* the entry gone in the middle of the burst: not established any more */
+	assert_int_equal(fw_ct_flush_zone(&fw, VM), 1);
+	EXPECT(DEFAULT_DROP, VM, TO, &ub);
+	EXPECT(RULE_ALLOW, VM, FROM, &u); /* a new entry */
+	EXPECT(ESTABLISHED, VM, TO, &ub);
+	/* ... or no longer allowed by a reload at this time */
+	LOAD(BIND(VM, FROM, to), BIND(VM, TO, to));
+	EXPECT(DEFAULT_DROP, VM, TO, &ub);
+	EXPECT(DEFAULT_DROP, VM, FROM, &u);
+	LOAD(BIND(VM, FROM, from), BIND(VM, TO, to));
+
+	/* TCP: each segment's flags move the state as without the memo */
+	EXPECT(RULE_ALLOW, VM, FROM, &t);
+	EXPECT(ESTABLISHED, VM, TO, &tb);
+	t.tcp = ACK;
+	EXPECT(ESTABLISHED, VM, FROM, &t);
+	EXPECT(ESTABLISHED, VM, FROM, &t);
+	assert_int_equal(XVS_CT_TCP(ct_state(VM, &t)), XVS_CT_TCP_EST);
+	t.tcp = RST;
+	EXPECT(ESTABLISHED, VM, FROM, &t);
+	EXPECT(ESTABLISHED, VM, FROM, &t);
+	assert_int_equal(XVS_CT_TCP(ct_state(VM, &t)), XVS_CT_TCP_CLOSE);
+	/* a new SYN on the closed connection is a new connection */
+	t.tcp = SYN;
+	EXPECT(RULE_ALLOW, VM, FROM, &t);
+	e = entry_of(VM, &t);
+	assert_non_null(e);
+	assert_int_equal(XVS_CT_TCP(e->state), XVS_CT_TCP_SYN_SENT);
+	EXPECT(ESTABLISHED, VM, FROM, &t);
+	tb.tcp = SYN | ACK;
+	EXPECT(ESTABLISHED, VM, TO, &tb);
+	assert_int_equal(XVS_CT_TCP(ct_state(VM, &t)), XVS_CT_TCP_SYN_RECV);
+
+	/* ICMP: an echo with identifier 0 has the ports of any other ICMP; a
+	 * timestamp reply after the echo's reply is no part of it */
+	EXPECT(RULE_ALLOW, VM, FROM, &e0);
+	EXPECT(ESTABLISHED, VM, TO, &e0b);
+	EXPECT(ESTABLISHED, VM, TO, &e0b);
+	ts.type = 14;
+	EXPECT(DEFAULT_DROP, VM, TO, &ts);
+	EXPECT(ESTABLISHED, VM, TO, &e0b);
+}
+
 #define T(fn) cmocka_unit_test_teardown(fn, teardown)
 
 int main(void)
@@ -2705,6 +2796,7 @@ int main(void)
 		T(flush_zone),
 		T(concurrent_inserts),
 		T(counters),
+		T(memo_judges_as_the_evaluator),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -6,8 +6,10 @@
 # dp_tx_burst(). Deterministic: the same build gives the same count on any
 # machine, so it guards against regressions where timings cannot.
 #
-#   tools/bench/hotpath.sh [--check] [SIZE...]    (sizes: 60 508 1514)
+#   tools/bench/hotpath.sh [--check] [SIZE...]    (sizes: 60 508 1514 60f 1514f)
 #
+# A size with an f (60f) runs with the bench's firewall (xvs-hotpath -f: 100
+# stateful rules, every frame judged from-vm and to-vm as established).
 # Prints "size=S ir_per_frame=N baseline=B ratio=R" per Ethernet frame size
 # (without FCS: 60 is a 64-byte frame on the wire). --check: exit 1 if any
 # count is more than 10% over tools/bench/hotpath.baseline (update that file
@@ -23,11 +25,11 @@ sizes=()
 for a in "$@"; do
 	case $a in
 	--check) check=1 ;;
-	[0-9]*) sizes+=("$a") ;;
+	[0-9]*[0-9] | [0-9]*[0-9]f) sizes+=("$a") ;;
 	*) echo "usage: $0 [--check] [SIZE...]" >&2; exit 2 ;;
 	esac
 done
-[ ${#sizes[@]} -gt 0 ] || sizes=(60 508 1514)
+[ ${#sizes[@]} -gt 0 ] || sizes=(60 508 1514 60f 1514f)
 command -v valgrind >/dev/null || { echo "hotpath: valgrind missing (tools/deps.sh)" >&2; exit 2; }
 [ -x "$bin" ] || { echo "hotpath: $bin missing (make)" >&2; exit 2; }
 
@@ -36,7 +38,7 @@ trap 'rm -rf "$out"' EXIT
 bad=0
 for s in "${sizes[@]}"; do
 	valgrind --tool=callgrind --collect-atstart=no --callgrind-out-file="$out/cg.$s" \
-		"$bin" -n "$frames" -s "$s" >"$out/run.$s" 2>"$out/vg.$s" ||
+		"$bin" $([[ $s == *f ]] && echo -f) -n "$frames" -s "${s%f}" >"$out/run.$s" 2>"$out/vg.$s" ||
 		{ cat "$out/vg.$s" "$out/run.$s" >&2; exit 1; }
 	ir=$(awk '/^totals:/ { print $2 }' "$out/cg.$s")
 	per=$(( (ir + frames / 2) / frames ))

@@ -21,7 +21,7 @@
 SIZES_VM2VM=(64 512 1518)
 SIZES_PVP=(64 1518)
 SIZES_NIC=(64 1518)
-SIZES_LOOP=(64 1518)
+SIZES_LOOP=(${BENCH_LOOP_SIZES:-64 1518}) # BENCH_LOOP_SIZES: a subset, for profiling
 EFF_RATE=100000 # frames/s at 64 B: below every switch's and frontend's limit
 ZL_STEPS=5
 LOOP_BURSTS=8 # 32-frame bursts per direction in the loop: far below any ring

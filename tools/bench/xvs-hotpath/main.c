@@ -14,6 +14,12 @@
  * part is counted (CALLGRIND_TOGGLE_COLLECT around dp_tx_burst), so the
  * instruction count per frame is reproducible to the instruction and
  * independent of the machine: tools/bench/hotpath.sh reports it.
+ *
+ * -f: with the firewall of the bench's xvs-fw rows (tools/bench/README.md,
+ * "Firewall: 100 rules and conntrack"), in private tables: on both ports
+ * both ways a stateful set of 99 rules that miss the flow, the allow, and
+ * a default drop; the frames are judged from-vm on a, to-vm on b, and
+ * must all pass as one established connection.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -30,6 +36,7 @@
 
 #include "args.h"
 #include "dp/dp.h"
+#include "fw/fw.h"
 #include "frame.h"
 
 #define RING 256
@@ -124,9 +131,85 @@ static int reap(struct drv *d, uint16_t *heads)
 	return n;
 }
 
+#define FW_RULES 100 /* per set, the allow last; then the default */
+
+/* The bench's rule set: 99 UDP rules for other ports, the allow of UDP
+ * (stateful), the default drop. */
+static void fw_rules(struct xvs_acl_rule *r)
+{
+	int i;
+
+	memset(r, 0, sizeof(*r) * (FW_RULES + 1));
+	for (i = 0; i < FW_RULES; i++) {
+		r[i].match = XVS_ACL_M_FAMILY | XVS_ACL_M_PROTO;
+		r[i].family = 4;
+		r[i].proto = 17;
+		r[i].action = XVS_ACL_ALLOW;
+		r[i].flags = XVS_ACL_F_STATEFUL;
+		r[i].pos = (uint32_t)i;
+		if (i < FW_RULES - 1) {
+			r[i].match |= XVS_ACL_M_DPORT;
+			r[i].dport_lo = r[i].dport_hi = (uint16_t)(10000 + i);
+		}
+	}
+	r[FW_RULES].action = XVS_ACL_DROP;
+	r[FW_RULES].flags = XVS_ACL_F_DEFAULT;
+	r[FW_RULES].pos = FW_RULES;
+}
+
+/* The firewall on ports a and b (ids ida, idb), both ways; 0 or an error. */
+static int fw_setup(struct fw *fw, struct dp *dp, uint16_t ida, uint16_t idb)
+{
+	static struct xvs_acl_rule r[FW_RULES + 1];
+	uint16_t ids[2] = { ida, idb };
+	uint32_t first = 0;
+	int i, d, err;
+
+	err = fw_init_private(fw, 1, 4096);
+	if (err)
+		return err;
+	fw_set_on(fw, true);
+	fw_rules(r);
+	fw_bank_begin(fw);
+	for (i = 0; i < 2; i++)
+		for (d = 0; d < XVS_FW_DIRS; d++) {
+			err = fw_bank_rules(fw, first, r, FW_RULES + 1);
+			err = err ?: fw_bank_bind(fw, ids[i], d, first, FW_RULES + 1);
+			if (err)
+				return err;
+			first += FW_RULES + 1;
+		}
+	fw_commit(fw, NULL, NULL, 0);
+	__atomic_store_n(&dp->fw, fw, __ATOMIC_RELEASE);
+	return 0;
+}
+
+/* Every frame judged as the bench's are: from-vm on a, to-vm on b, the
+ * first allowed by the last rule, the others established. */
+static int fw_check(const struct fw *fw, uint16_t ida, uint16_t idb, uint64_t frames)
+{
+	struct xvs_counter a[XVS_FW_REASON_MAX], b[XVS_FW_REASON_MAX];
+
+	fw_sum_reason(fw, ida, XVS_FW_FROM_VM, a);
+	fw_sum_reason(fw, idb, XVS_FW_TO_VM, b);
+	if (a[XVS_FW_RULE_ALLOW].packets != 1 || a[XVS_FW_ESTABLISHED].packets != frames - 1 ||
+	    b[XVS_FW_RULE_ALLOW].packets != 1 || b[XVS_FW_ESTABLISHED].packets != frames - 1) {
+		fprintf(stderr,
+			"xvs-hotpath: firewall: a from-vm %" PRIu64 " new, %" PRIu64
+			" established; b to-vm %" PRIu64 " new, %" PRIu64 " established; "
+			"%" PRIu64 " frames\n",
+			(uint64_t)a[XVS_FW_RULE_ALLOW].packets, (uint64_t)a[XVS_FW_ESTABLISHED].packets,
+			(uint64_t)b[XVS_FW_RULE_ALLOW].packets, (uint64_t)b[XVS_FW_ESTABLISHED].packets,
+			frames);
+		return -1;
+	}
+	return 0;
+}
+
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: xvs-hotpath [-n FRAMES] [-s BYTES]\n"
+	fprintf(f, "usage: xvs-hotpath [-f] [-n FRAMES] [-s BYTES]\n"
+		   "  -f         with the bench's firewall (100 stateful rules, conntrack)\n"
 		   "  -n FRAMES  frames to forward (1000000)\n"
 		   "  -s BYTES   Ethernet frame size without FCS, 60..%d (60)\n"
 		   "Output: frames=N size=S ns_per_frame=X (switch only, wall clock)\n",
@@ -147,11 +230,16 @@ int main(int argc, char **argv)
 	struct timespec t0, t1;
 	struct ram r = { 0 };
 	static struct frame f;
+	static struct fw fw;
+	bool firewall = false;
 	struct dp dp;
 	int opt, i, n;
 
-	while ((opt = getopt(argc, argv, "n:s:h")) != -1) {
+	while ((opt = getopt(argc, argv, "fn:s:h")) != -1) {
 		switch (opt) {
+		case 'f':
+			firewall = true;
+			break;
 		case 'n':
 			if (args_u64(optarg, 10, 1, UINT64_MAX / 2, &frames)) {
 				fprintf(stderr, "xvs-hotpath: -n: a number of frames, got \"%s\"\n",
@@ -202,6 +290,10 @@ int main(int argc, char **argv)
 	ring_setup(&r, &rx_b, &b->dev.vr[0].vq, mem, true);
 	ring_setup(&r, &rx_a, &a->dev.vr[0].vq, mem, true);
 
+	if (firewall && fw_setup(&fw, &dp, a->id, b->id)) {
+		fprintf(stderr, "xvs-hotpath: firewall setup failed\n");
+		return 1;
+	}
 	/* b has spoken once: the switch knows where its MAC is */
 	fdb_learn(&dp.fdb, fdb_key(0, mac_b), b->id);
 
@@ -244,11 +336,15 @@ int main(int argc, char **argv)
 			done, rx);
 		return 1;
 	}
+	if (firewall && fw_check(&fw, a->id, b->id, done))
+		return 1;
 	printf("frames=%" PRIu64 " size=%" PRIu64 " ns_per_frame=%.1f\n", done, size,
 	       (double)ns / (double)done);
 	dp_port_del(&dp, a);
 	dp_port_del(&dp, b);
 	dp_destroy(&dp);
+	if (firewall)
+		fw_destroy(&fw);
 	vu_mem_unmap(mem);
 	return 0;
 }
