@@ -351,7 +351,7 @@ static void fw_show_bind(struct xvsd *x, struct out *o, const struct dp_port *p,
 	for (i = 0; i < bind->count && i < XVS_ACL_MAX_PER_BIND; i++) {
 		const struct xvs_acl_rule *rl = &fw->m.rules[XVS_ACL_RULE_IDX(b, bind->first + i)];
 		const char *set = rl->set < (uint32_t)x->cfg.fw.n_sets ? x->cfg.fw.sets[rl->set].name :
-				  rl->set == FWSYNC_SET_IMPLICIT ? "(no rule set: allow, stateful)" : "?";
+				  rl->set == FWC_SET_IMPLICIT ? "(no rule set: allow, stateful)" : "?";
 		struct xvs_counter c;
 		int line = 0;
 

@@ -701,6 +701,8 @@ del_port:
 static void vport_close(struct xvsd *x, struct vport *v)
 {
 	struct dp_port *p = v->p;
+	char name[DP_NAME_MAX];
+	int flushed;
 	uint16_t id;
 
 	if (!p)
@@ -721,10 +723,13 @@ static void vport_close(struct xvsd *x, struct vport *v)
 			unlink(v->socket);
 	}
 	id = p->id;
+	memcpy(name, p->name, sizeof(name));
 	dp_port_del(&x->dp, p); /* frees p */
 	/* its connections go with it: a port that takes its id later starts
 	 * with none */
-	fwsync_port_gone(&x->fws, id);
+	flushed = fwsync_port_gone(&x->fws, id);
+	if (flushed > 0)
+		log_info("port %s: %d tracked connections removed with it", name, flushed);
 	v->p = NULL;
 }
 

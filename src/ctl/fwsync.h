@@ -15,14 +15,11 @@
 #include <stdint.h>
 
 #include "ctl/config.h"
+#include "ctl/fwcompile.h"
 #include "fw/fw.h"
 #include "xsk/fwmaps.h"
 
 struct dp;
-
-/* xvs_acl_rule.set of the implicit stateful "allow all" of a direction
- * without rule sets on a port that has some the other way */
-#define FWSYNC_SET_IMPLICIT 0xffffffffu
 
 /* A compiled rule's identity across reloads: its (port, direction), its
  * set's name and its place there. The same identity and the same compiled
@@ -61,8 +58,9 @@ void fwsync_rule_counts(const struct fwsync *s, uint32_t rule, struct xvs_counte
 
 /* Per tick: sweep a slice of the conntrack table. */
 void fwsync_tick(struct fwsync *s, uint64_t now);
-/* A port went away: its connections with it (the id may be reused). */
-void fwsync_port_gone(struct fwsync *s, uint16_t id);
+/* A port went away: its connections with it (the id may be reused).
+ * Returns how many were removed. */
+int fwsync_port_gone(struct fwsync *s, uint16_t id);
 void fwsync_close(struct fwsync *s, struct dp *dp);
 
 #endif /* XVS_FWSYNC_H */

@@ -33,7 +33,8 @@ PING4=10.99.23.3
 
 # write_config [reloaded|broken] [B-IPV4]: a-in's last rule allows TCP
 # 5301; after the reload 5302 instead; broken: a CIDR with host bits set.
-# B-IPV4: b's anti-spoofing ipv4 (default: its address)
+# B-IPV4: b's anti-spoofing ipv4 (default: its address); B-FIREWALL: b's
+# firewall: (default: both ways)
 write_config() {
 	local last="{ action: allow, proto: tcp, dst-port: 5301 }"
 	case ${1:-} in
@@ -74,7 +75,7 @@ ports:
   b:
     type: vhost-user
     socket: b.sock
-    firewall: { to-vm: b-in, from-vm: b-out }
+    firewall: ${3:-"{ to-vm: b-in, from-vm: b-out }"}
     anti-spoofing:
       mac: "$GB"
       ipv4: ${2:-$B4}
@@ -138,11 +139,17 @@ fw_answered() {
 }
 
 # fw_reason PORT DIR REASON: the count of REASON on PORT's DIR line of
-# `xvsctl firewall` (XDP's and the forwarder's together; 0 if not shown)
+# `xvsctl firewall` (XDP's and the forwarder's together; 0 if not shown).
+# Prints nothing and fails if xvsctl fails or has no such line.
 fw_reason() {
-	xvsd_ctl firewall "$1" | awk -v d="$2" -v r="$3" '
-		$1 == "port" && $3 == d { for (i = 4; i <= NF; i++) { split($i, kv, "="); if (kv[1] == r) n = kv[2] } }
-		END { print n + 0 }'
+	local out
+	out=$(xvsd_ctl firewall "$1") || { echo "xvsctl firewall $1: $out" >&2; return 1; }
+	awk -v p="$1" -v d="$2" -v r="$3" '
+		$1 == "port" && $2 == p && $3 == d {
+			seen = 1
+			for (i = 4; i <= NF; i++) { split($i, kv, "="); if (kv[1] == r) n = kv[2] }
+		}
+		END { if (!seen) { print "no line \"port " p " " d "\"" >"/dev/stderr"; exit 1 } print n + 0 }' <<<"$out"
 }
 
 # fw_field FIELD: FIELD= of the first line of `xvsctl firewall`
@@ -236,8 +243,9 @@ rule_count() {
 }
 
 @test "from the uplink, judged in XDP: allowed TCP ports answer (IPv4 and IPv6), denied and rejected ones do not" {
-	local x0 t0 r0 d0 j0 x1 f0 fe0 fd0
+	local x0 t0 r0 d0 j0 x1 f0 fe0 fd0 te0
 	x0=$(fw_drops) t0=$(port_field a drop_fw_to) r0=$(fw_reason a to-vm RULE_ALLOW)
+	te0=$(fw_reason a to-vm ESTABLISHED)
 	f0=$(port_field a drop_fw_from) fe0=$(fw_reason a from-vm ESTABLISHED)
 	fd0=$(fw_reason a from-vm DEFAULT_DROP)
 	guest_listen a 5101
@@ -248,7 +256,7 @@ rule_count() {
 	wait_until 5 guest_got a 5101 "from outside"
 	# the SYN by the rule, the rest of the connection by conntrack
 	[ "$(fw_reason a to-vm RULE_ALLOW)" -eq $((r0 + 1)) ]
-	[ "$(fw_reason a to-vm ESTABLISHED)" -gt 0 ]
+	[ "$(fw_reason a to-vm ESTABLISHED)" -gt "$te0" ]
 	# a rule without addresses or family is for IPv6 too
 	guest_listen a 5102
 	run outside_connect fd00:99:0:23::11 5102
@@ -559,7 +567,7 @@ guest_size() {
 }
 
 @test "hot reload under traffic (SIGHUP): a TCP stream and a ping stream lose nothing; the added port opens, the removed one closes, its open connection too" {
-	local sum r0 rm0 at spid ppid fd i c0
+	local sum r0 rm0 at spid ppid fd i c0 c5 d0
 	# before: 5301 allowed, 5302 not
 	guest_listen a 5302
 	run outside_connect $A4 5302
@@ -593,12 +601,17 @@ guest_size() {
 	wait_until 10 eval '[ "$(guest_size a /tmp/5105.out)" -ge 1048576 ]'
 	r0=$(fw_field reloads) rm0=$(fw_field reload_removed)
 	c0=$(rule_count a to-vm a-in 0) # the stream's rule, the same after the reload
+	c5=$(rule_count a to-vm a-in 5) # 5301's, which the reload changes
 	[ "$c0" -gt 0 ]
+	[ "$c5" -gt 0 ]
 	write_config reloaded
 	kill -HUP "$XVSD_PID"
 	wait_until 10 is $((r0 + 1)) fw_field reloads
-	# its counters go on from where they were
-	[ "$(rule_count a to-vm a-in 0)" -ge "$c0" ]
+	# an unchanged rule's counters go on from where they were (nothing new
+	# opened through it meanwhile: the stream is conntrack's); the changed
+	# rule is a new one, from 0
+	[ "$(rule_count a to-vm a-in 0)" -eq "$c0" ]
+	[ "$(rule_count a to-vm a-in 5)" -eq 0 ]
 	at=$(guest_size a /tmp/5105.out)
 	wait "$spid"
 	wait "$ppid" || true
@@ -617,19 +630,25 @@ guest_size() {
 	exec {fd}>&-
 	run guest_got a 5301 after
 	[ "$status" -ne 0 ]
-	# new connections: 5302 opens (its server waited since before), 5301 no more
+	# new connections: 5302 opens (its server waited since before) through
+	# the changed rule, 5301 no more: a-in's default drops it, in XDP
 	run outside_connect $A4 5302
 	[ "$status" -eq 0 ]
 	[[ $output == *"hello from a:5302"* ]]
+	[ "$(rule_count a to-vm a-in 5)" -eq 1 ]
 	guest_listen a 5301
+	d0=$(fw_reason a to-vm DEFAULT_DROP)
 	run outside_connect $A4 5301
 	[ "$status" -ne 0 ]
+	[ "$(fw_reason a to-vm DEFAULT_DROP)" -gt "$d0" ]
+	[ "$(rule_count a to-vm a-in 0)" -eq "$c0" ]
 	xvsd_ctl firewall a
 }
 
 @test "a reload with a broken rule is refused with FILE:LINE: KEY:, and the rules in force stay" {
-	local bank r0 line
+	local bank r0 line c0 c5 d0
 	bank=$(fw_field bank) r0=$(fw_field reloads)
+	c0=$(rule_count a to-vm a-in 0) c5=$(rule_count a to-vm a-in 5)
 	write_config broken
 	line=$(grep -n '10.99.23.1/24' "$XVSD_DIR/xvs.yaml" | cut -d: -f1)
 	run xvsd_ctl reload
@@ -639,21 +658,27 @@ guest_size() {
 	grep -F "$XVSD_DIR/xvs.yaml:$line: firewall.rule-sets.a-in.rules[5].src: 10.99.23.1/24 has host bits set" "$XVSD_DIR/xvsd.log"
 	[ "$(fw_field bank)" = "$bank" ]
 	[ "$(fw_field reloads)" = "$r0" ]
-	# still the reloaded rules: 5302 in, 5301 not
+	# still the reloaded rules and their counters: 5302 in, 5301 not
+	[ "$(rule_count a to-vm a-in 0)" -eq "$c0" ]
+	[ "$(rule_count a to-vm a-in 5)" -eq "$c5" ]
 	guest_listen a 5302
 	run outside_connect $A4 5302
 	[ "$status" -eq 0 ]
 	[[ $output == *"hello from a:5302"* ]]
+	[ "$(rule_count a to-vm a-in 5)" -eq $((c5 + 1)) ]
 	guest_listen a 5301
+	d0=$(fw_reason a to-vm DEFAULT_DROP)
 	run outside_connect $A4 5301
 	[ "$status" -ne 0 ]
+	[ "$(fw_reason a to-vm DEFAULT_DROP)" -gt "$d0" ]
 	guest_run a "test ! -s /tmp/5301.out"
 	write_config reloaded
 }
 
 @test "a reload changes b's anti-spoofing in place: an address added may send, removed again it may not" {
-	local i0 c0
+	local i0 c0 r0 r5
 	c0=$(port_field b connects)
+	r0=$(rule_count a to-vm a-in 0) r5=$(rule_count a to-vm a-in 5)
 	write_config reloaded "[$B4, 10.99.23.98]"
 	run xvsd_ctl reload
 	[ "$output" = ok ]
@@ -671,7 +696,60 @@ guest_size() {
 	echo "$output"
 	[ "$status" -ne 0 ]
 	[ "$(spoof ip4_src)" -ge $((i0 + 2)) ]
-	# changed in place: b stayed connected
+	# changed in place: b stayed connected; a's rules, the same, kept
+	# their counts through both reloads
+	[ "$(port_field b connects)" = "$c0" ]
+	[ "$(rule_count a to-vm a-in 0)" -eq "$r0" ]
+	[ "$(rule_count a to-vm a-in 5)" -eq "$r5" ]
+}
+
+# implicit_count PORT DIR: the packets of the implicit rule of a port with
+# rules the other way only, on PORT's DIR
+implicit_count() {
+	xvsd_ctl firewall "$1" | awk -v d="$2" '
+		$1 == "port" { on = ($3 == d) }
+		on && index($0, "  (no rule set: allow, stateful) default action=allow stateful ") == 1 {
+			for (i = 1; i <= NF; i++)
+				if ($i ~ /^packets=/) { sub("packets=", "", $i); print $i }
+		}'
+}
+
+@test "rules one way only: the other way allows everything, statefully (b with to-vm rules only)" {
+	local c0 e0 d0 x0 i0
+	c0=$(port_field b connects)
+	write_config reloaded "$B4" "{ to-vm: b-in }"
+	run xvsd_ctl reload
+	[ "$output" = ok ]
+	xvsd_ctl firewall b
+	i0=$(implicit_count b from-vm)
+	[ -n "$i0" ]
+	[ -z "$(implicit_count b to-vm)" ]
+	# b-out dropped 5150; now nothing does, and the reply comes in through
+	# b-in (default drop) by the entry the implicit rule made
+	e0=$(fw_reason b to-vm ESTABLISHED) d0=$(fw_reason b to-vm DEFAULT_DROP)
+	outside_bg sh -c "(echo hello from outside; sleep 30) | busybox nc -l -p 5150 >$XVSD_DIR/5150.out"
+	wait_until 5 outside_listening tcp 5150
+	run guest_run b "echo from b | nc -w 2 $NET_PEER_IP4 5150"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ $output == *"hello from outside"* ]]
+	wait_until 5 grep -q "from b" "$XVSD_DIR/5150.out"
+	xvsd_ctl firewall b
+	[ "$(implicit_count b from-vm)" -eq $((i0 + 1)) ] # the SYN; the rest is conntrack's
+	[ "$(fw_reason b to-vm ESTABLISHED)" -gt "$e0" ]
+	[ "$(fw_reason b to-vm DEFAULT_DROP)" -eq "$d0" ]
+	# the same unsolicited from outside: b-in drops it, in XDP
+	guest_listen b 6003
+	x0=$(fw_drops)
+	inject $GB --ip4 "$NET_PEER_IP4,$B4" --tcp 40000,6003 -c 3
+	[ "$(fw_drops)" -eq $((x0 + 3)) ]
+	[ "$(fw_reason b to-vm DEFAULT_DROP)" -eq $((d0 + 3)) ]
+	guest_run b "test ! -s /tmp/6003.out"
+	# back to both ways
+	write_config reloaded
+	run xvsd_ctl reload
+	[ "$output" = ok ]
+	[ -z "$(implicit_count b from-vm)" ]
 	[ "$(port_field b connects)" = "$c0" ]
 }
 
@@ -721,4 +799,26 @@ YAML
 	[ ! -e "$dir/a.sock" ]
 	[ ! -e /sys/fs/bpf/xvs/bats-fw-bad ]
 	xvsd_alive
+}
+
+# Last: a stays removed.
+@test "a port removed by a reload takes its tracked connections with it" {
+	local n0 line
+	# a connection of a's in conntrack: pings from the address a rule allows
+	run net_exec ping -c 2 -W 5 -I $PING4 $A4
+	[ "$status" -eq 0 ]
+	n0=$(wc -l <"$XVSD_DIR/xvsd.log")
+	write_config reloaded
+	sed -i '/^  a: { type: vhost-user, socket: a.sock/d' "$XVSD_DIR/xvs.yaml"
+	run grep -q '^  a:' "$XVSD_DIR/xvs.yaml"
+	[ "$status" -ne 0 ]
+	run xvsd_ctl reload
+	[ "$output" = ok ]
+	xvsd_log_since "$n0"
+	line=$(xvsd_log_since "$n0" | grep -o "port a: [0-9]* tracked connections removed with it")
+	[ "$(echo "$line" | awk '{ print $3 }')" -ge 1 ]
+	[[ "$(xvsd_ctl firewall)" != *"port a "* ]]
+	# b's are b's: its own ping still answered
+	run guest_run b "ping -c 1 -W 5 $NET_PEER_IP4"
+	[ "$status" -eq 0 ]
 }

@@ -112,8 +112,10 @@ xdp_fdb_has() {
 	d0=$(port_field v0 drop_src_protected)
 	wire_delta 0 5 vm v0 --send 200 --mac "$NET_HOST_MAC"
 	[ "$(port_field v0 drop_src_protected)" -eq $((d0 + 200)) ]
-	! xvsd_ctl fdb | grep -qi "$NET_HOST_MAC"
-	! xdp_fdb_has "$NET_HOST_MAC"
+	# (not `! cmd`: bats's set -e ignores a negated command)
+	[ -z "$(xvsd_ctl fdb | grep -i "$NET_HOST_MAC")" ]
+	run xdp_fdb_has "$NET_HOST_MAC"
+	[ "$status" -ne 0 ]
 	# the outside host still reaches the host, not the VM
 	net_exec ping -c 3 -i 0.2 -W 2 "$NET_HOST_IP4"
 }
@@ -123,7 +125,7 @@ xdp_fdb_has() {
 	d0=$(port_field v0 drop_src_protected)
 	wire_delta 0 5 vm v0 --send 100 --mac "$GW_MAC"
 	[ "$(port_field v0 drop_src_protected)" -eq $((d0 + 100)) ]
-	! xvsd_ctl fdb | grep -qi "$GW_MAC"
+	[ -z "$(xvsd_ctl fdb | grep -i "$GW_MAC")" ]
 	xvsd_ctl fdb | grep -q "protected=2"
 }
 

@@ -113,11 +113,21 @@ udp_noports() {
 	guest_run "$1" "awk '/^Udp:/ { n++; if (n == 1) for (i = 1; i <= NF; i++) if (\$i == \"NoPorts\") f = i; if (n == 2) print \$f }' /proc/net/snmp"
 }
 
+# noports_at_least GUEST N: (re-read on every call, for wait_until)
+noports_at_least() {
+	[ "$(udp_noports "$1")" -ge "$2" ]
+}
+
+# fdb_has REGEX: a line of `xvsctl fdb` matches
+fdb_has() {
+	xvsd_ctl fdb | grep -qE "$1"
+}
+
 @test "VLANs from the wire: tag 10 reaches the VLAN 10 guest untagged; tag 20 and untagged do not" {
 	local c0 a0 u0
 	# c speaks first, so that the switch and XDP know its address in VLAN 10
 	guest_run c "arping -c 1 -w 2 -I eth0 10.99.13.99 >/dev/null" || true
-	wait_until 5 xvsd_ctl fdb | grep -qE '^10 +52:54:00:13:00:0b +c '
+	wait_until 5 fdb_has '^10 +52:54:00:13:00:0b +c '
 	c0=$(guest_rx c) a0=$(guest_rx a)
 	inject() {
 		net_exec "$XVS_BIN/xvs-inject" -i "$NET_PEER_IF" --dst 52:54:00:13:00:0b "$@" \
@@ -127,7 +137,7 @@ udp_noports() {
 	# frames arrived untagged (a tag would stop them at L2)
 	u0=$(udp_noports c)
 	inject --vlan 10
-	wait_until 5 test "$(udp_noports c)" -ge $((u0 + 5))
+	wait_until 5 noports_at_least c $((u0 + 5))
 	c0=$(guest_rx c)
 	inject --vlan 20
 	inject
@@ -320,7 +330,7 @@ udp_noports() {
 @test "program attached by xvsd: gone after xvsd stops" {
 	xvsd_stop TERM
 	[ "$XVSD_STATUS" = 0 ]
-	! xdp-loader status "$NET_HOST_IF" | grep -q xvs_xdp
+	[ -z "$(xdp-loader status "$NET_HOST_IF" | grep xvs_xdp)" ]
 }
 
 @test "program loaded by xdp-loader first: adopted, traffic flows, still attached after xvsd stops" {

@@ -14,7 +14,11 @@
  *    the firewall's indices (sets, groups, ports) in range, every rule's
  *    fields consistent with its match bits (addresses without host bits,
  *    ranges in order, ports only with TCP/UDP/SCTP...), and n_compiled and
- *    on what the ports' attachments add up to.
+ *    on what the ports' attachments add up to;
+ *  - the compiler (src/ctl/fwcompile.c) lays out every port and direction
+ *    in as many rules as counted here: the sets' rules in order, then one
+ *    default (the deciding set's, the drop after a last next, or the
+ *    implicit stateful allow of a direction without sets).
  */
 #include <errno.h>
 #include <stddef.h>
@@ -24,6 +28,7 @@
 #include <unistd.h>
 
 #include "ctl/config.h"
+#include "ctl/fwcompile.h"
 #include "fuzz.h"
 #include "vhost/vu_proto.h"
 
@@ -60,6 +65,45 @@ static void check_cidr(const struct cfg_cidr *a, const char *what)
 				   (a->family == 6 || i < 4 || !a->addr[i]),
 			   "%s: host bits set in byte %d", what, i);
 	}
+}
+
+/* What fwc_compile_bind laid out for port p's direction d: bind rules,
+ * walked as the loader's sets say. */
+static void check_compiled(const struct cfg *c, const struct cfg_port *p, int d, uint32_t bind)
+{
+	static struct xvs_acl_rule r[XVS_ACL_MAX_PER_BIND + 1];
+	uint32_t n = 0, at = 0;
+	int got, j, k;
+
+	got = fwc_compile_bind(c, p, d, r, &n, XVS_ACL_MAX_PER_BIND + 1);
+	fuzz_check(got >= 0 && (uint32_t)got == bind && n == bind,
+		   "port %s dir %d: %d rules compiled (n %u), %u counted", p->name, d, got, n, bind);
+	for (j = 0; j < p->n_fw_sets[d]; j++) {
+		const struct cfg_rule_set *s = &c->fw.sets[p->fw_sets[d][j]];
+
+		for (k = 0; k < s->n_rules; k++, at++)
+			fuzz_check(at < n && r[at].set == (uint32_t)p->fw_sets[d][j] &&
+					   r[at].pos == (uint32_t)k &&
+					   !(r[at].flags & XVS_ACL_F_DEFAULT) &&
+					   r[at].match == s->rules[k].match &&
+					   r[at].proto == s->rules[k].proto &&
+					   !!(r[at].flags & XVS_ACL_F_STATEFUL) == s->rules[k].stateful,
+				   "port %s dir %d: rule %u is not set %s's rule %d", p->name, d, at,
+				   s->name, k);
+	}
+	if (!bind)
+		return;
+	fuzz_check(at == n - 1 && (r[at].flags & XVS_ACL_F_DEFAULT),
+		   "port %s dir %d: %u rules, then no default at %u", p->name, d, n, at);
+	if (!p->n_fw_sets[d])
+		fuzz_check(r[at].set == FWC_SET_IMPLICIT && r[at].action == XVS_ACL_ALLOW &&
+				   (r[at].flags & XVS_ACL_F_STATEFUL),
+			   "port %s dir %d: not the implicit stateful allow", p->name, d);
+	else
+		fuzz_check(r[at].set == (uint32_t)p->fw_sets[d][p->n_fw_sets[d] - 1] &&
+				   (c->fw.sets[r[at].set].def != CFG_FW_NEXT ||
+				    r[at].action == XVS_ACL_DROP),
+			   "port %s dir %d: the default is not the last set's", p->name, d);
 }
 
 static void check_rule(const struct cfg *c, const struct cfg_fw_rule *r)
@@ -184,6 +228,7 @@ static void check_fw(const struct cfg *c)
 			if (p->n_fw_sets[d] || p->n_fw_sets[d ^ 1])
 				bind++;
 			fuzz_check(bind <= XVS_ACL_MAX_PER_BIND, "port %s: %u rules", p->name, bind);
+			check_compiled(c, p, d, bind);
 			compiled += bind;
 			on |= p->n_fw_sets[d] > 0;
 		}

@@ -586,8 +586,8 @@ static void no_access_past_the_end(void **state)
 	struct xvs_reply r;
 	struct xvs_pkt p;
 	uint8_t *in, *out;
-	size_t n;
-	int k, len;
+	size_t n, first;
+	int k, len, answered;
 
 	(void)state;
 	for (k = 0; k < 6; k++) {
@@ -613,6 +613,8 @@ static void no_access_past_the_end(void **state)
 		} else {
 			tcp(6, 0, XVS_TCP_ACK, 0);
 		}
+		answered = 0;
+		first = f.len + 1;
 		for (n = 0; n <= f.len; n++) {
 			in = guard_end(n);
 			memcpy(in, f.buf, n);
@@ -626,7 +628,13 @@ static void no_access_past_the_end(void **state)
 			assert_memory_equal(r.quote, f.buf + p.l3_off, r.quote_len);
 			out = guard_end(len);
 			assert_int_equal(xvs_reply_write(&r, out, out + len), len);
+			if (!answered++)
+				first = n;
 		}
+		/* the checks above ran: for the whole frame, and for every
+		 * shorter copy that still holds what the answer needs */
+		assert_true(first <= f.len);
+		assert_int_equal(answered, f.len - first + 1);
 	}
 }
 

@@ -854,8 +854,8 @@ static void every_copy_length_is_safe(void **state)
 {
 	const uint8_t *copy;
 	struct xvs_pkt pkt;
-	size_t n, full;
-	int k, r;
+	size_t n, full, first;
+	int k, r, checked;
 
 	(void)state;
 	for (k = 0; k < 8; k++) {
@@ -877,14 +877,23 @@ static void every_copy_length_is_safe(void **state)
 			mld("::", "ff02::16", 143, LL_EUI_SN);
 			break;
 		}
-		full = f.len;
-		for (n = 0; n <= full && n <= COPY_MAX; n++) {
+		full = f.len < COPY_MAX ? f.len : COPY_MAX; /* what the forwarder copies */
+		checked = 0;
+		first = full + 1;
+		for (n = 0; n <= full; n++) {
 			if (parse_cap(&f, n, &copy, &pkt) != XVS_REASON_OK)
 				continue;
+			if (first > full)
+				first = n;
 			memset(&st, 0, sizeof(st));
 			r = spoof_check(&pol, &st, &pkt, copy, (uint32_t)n);
 			assert_true(r >= SPOOF_OK && r < SPOOF_REASON_MAX);
+			checked++;
 		}
+		/* the check ran: for the whole copy, and for every shorter
+		 * one that still holds the headers the parser needs */
+		assert_true(first < full);
+		assert_int_equal(checked, full - first + 1);
 	}
 }
 

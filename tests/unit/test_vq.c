@@ -818,6 +818,50 @@ static void rx_head_from_checked_copy(void **state)
 	}
 }
 
+/* vq_enqueue_head as the forwarder calls it for a guest's frame: the
+ * source is a TX chain whose first 12 bytes are the sender's virtio-net
+ * header (skip 12), split over segments that do not line up with the
+ * head; the receiver's mergeable buffers are smaller than the head. The
+ * frame arrives as the checked head, then the source's bytes after it. */
+static void rx_head_with_skip_over_mergeable(void **state)
+{
+	static const uint32_t seglen[3] = { 32, 30, 250 };
+	uint8_t stream[312], copies[3][250], head[64], got[300];
+	struct vq_iov src[3];
+	uint64_t b[9];
+	uint32_t off = 0, k;
+	uint16_t i;
+
+	(void)state;
+	fx.vq.mrg_rxbuf = true;
+	fill_pattern(stream, sizeof(stream), 44);
+	fill_pattern(head, sizeof(head), 45);
+	for (i = 0; i < 3; i++) {
+		memcpy(copies[i], stream + off, seglen[i]);
+		src[i] = (struct vq_iov){ copies[i], seglen[i] };
+		off += seglen[i];
+	}
+	for (i = 0; i < 9; i++)
+		b[i] = post_rx(i, 40);
+	assert_int_equal(vq_enqueue_head(&fx.vq, src, 3, 12, 300, head, sizeof(head)), 0);
+	vq_flush(&fx.vq);
+	/* 28 bytes after the header, then 7 buffers of 40, the last with 32 */
+	assert_int_equal(drv_used_idx(&fx.r), 8);
+	expect_used(0, 0, 40);
+	for (i = 1; i < 7; i++)
+		expect_used(i, i, 40);
+	expect_used(7, 7, 32);
+	expect_rx_hdr(b[0], 8);
+	memcpy(got, (uint8_t *)gpa_ptr(&fx.g, b[0]) + 12, 28);
+	for (i = 1, k = 28; i < 8; k += i < 7 ? 40 : 32, i++)
+		memcpy(got + k, gpa_ptr(&fx.g, b[i]), i < 7 ? 40 : 32);
+	assert_memory_equal(got, head, sizeof(head));
+	assert_memory_equal(got + 64, stream + 12 + 64, 300 - 64);
+	assert_int_equal(((uint8_t *)gpa_ptr(&fx.g, b[7]))[32], 0xee);
+	assert_int_equal(vq_avail_count(&fx.vq), 1);
+	assert_int_equal(fx.vq.st.bytes, 300);
+}
+
 /* Without VERSION_1 or MRG_RXBUF the header is the 10-byte one. */
 static void rx_legacy_header(void **state)
 {
@@ -1382,6 +1426,7 @@ int main(void)
 		T1(fault_after_max_segments),
 		T1(rx_frame_fits_one_buffer),
 		T1(rx_head_from_checked_copy),
+		T1(rx_head_with_skip_over_mergeable),
 		T1(rx_legacy_header),
 		T1(rx_header_split_over_descriptors),
 		T1(rx_mergeable_spans_three_buffers),

@@ -31,6 +31,7 @@ ROWS = [
     ("vm2vm-zl", 1518, "VM→VM 1518 B, zero-loss rate", "zl"),
     ("loop", 64, "VM→VM 64 B, DPDK virtio-user loop", "rate"),
     ("loop", 1518, "VM→VM 1518 B, DPDK virtio-user loop", "rate"),
+    ("loop-mf", 64, "VM→VM 64 B, loop of 256 flows", "rate"),
     ("nic2vm", 64, "NIC→VM 64 B", "rate"),
     ("nic2vm", 1518, "NIC→VM 1518 B", "rate"),
     ("vm2nic", 64, "VM→NIC 64 B", "rate"),
@@ -66,6 +67,7 @@ ZC_PEERS = ["xvs", "ovs", "testpmd"]  # zc ÷ each
 FW_ROWS = [
     ("loop", 64, "VM→VM 64 B, DPDK virtio-user loop"),
     ("loop", 1518, "VM→VM 1518 B, DPDK virtio-user loop"),
+    ("loop-mf", 64, "VM→VM 64 B, loop of 256 flows"),
     ("nic2vm", 64, "NIC→VM 64 B, xvs-vufront"),
     ("nic2vm", 1518, "NIC→VM 1518 B, xvs-vufront"),
     ("nic2vm-dpdk", 64, "NIC→VM 64 B, DPDK virtio-user"),
@@ -100,7 +102,7 @@ def limiter(scen, m):
     explained in tools/bench/README.md."""
     if scen in ("eff", "eff-ps", "idle", "idle-ps", "vm2vm-zl"):
         return ""
-    if scen in ("loop", "vm2nic-dpdk"):
+    if scen in ("loop", "loop-mf", "vm2nic-dpdk"):
         # the frontend testpmd polls: the share of its polls (loop: RX;
         # vm2nic-dpdk: TX bursts the full ring refused) that moved nothing
         # says how much it waited for the switch

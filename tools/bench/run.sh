@@ -25,7 +25,7 @@ export PATH=$PATH:/usr/sbin:/sbin
 . "$BENCH/lib/sw_testpmd.sh"
 . "$BENCH/lib/scenarios.sh"
 
-ALL_GROUPS=vm2vm,pvp,nic2vm,vm2nic,nic2vm-dpdk,vm2nic-dpdk,loop,eff,idle
+ALL_GROUPS=vm2vm,pvp,nic2vm,vm2nic,nic2vm-dpdk,vm2nic-dpdk,loop,loop-mf,eff,idle
 RUNS=3
 GROUPS_SEL=$ALL_GROUPS
 PEERS=xvs,xvs-zc,xvs-fw,ovs,ovs-ct,testpmd
@@ -43,7 +43,7 @@ usage() {
   --peers LIST    switches, of: xvs,xvs-zc,xvs-fw,ovs,ovs-ct,testpmd (default
                   all; xvs-zc: xvs with zero-copy NIC⇄VM, uplink groups only;
                   xvs-fw, ovs-ct: xvs with a firewall, OVS with conntrack
-                  flows, loop, nic2vm and nic2vm-dpdk only)
+                  flows, loop, loop-mf, nic2vm and nic2vm-dpdk only)
   --duration S    target seconds per trial (default 2)
   --xvs-poll MODE xvs's polling in the rate rows: busy (default, like the
                   PMD peers) or adaptive; idle-saving rows always use adaptive

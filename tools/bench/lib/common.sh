@@ -130,10 +130,11 @@ kv() {
 
 # The flow each topology's firewall rows carry: vm (loop), testpmd's txonly
 # frames from "start tx_first" (its defaults: UDP 198.18.0.1 -> 198.18.0.2,
-# port 9 -> 9; io forwarding then keeps them as they are); up (nic2vm,
-# nic2vm-dpdk), xdpgen's (UDP 10.0.0.1:1000 -> 10.0.0.2:2000)
+# port 9 -> 9; io forwarding then keeps them as they are; loop-mf's
+# --txonly-multi-flow sources are 198.18.N.x, 256 of them, hence the /16);
+# up (nic2vm, nic2vm-dpdk), xdpgen's (UDP 10.0.0.1:1000 -> 10.0.0.2:2000)
 FW_RULES=100
-declare -A FW_FLOW=([vm]="198.18.0.1 198.18.0.2 9" [up]="10.0.0.1 10.0.0.2 2000")
+declare -A FW_FLOW=([vm]="198.18.0.0/16 198.18.0.2 9" [up]="10.0.0.1 10.0.0.2 2000")
 
 # fw_rules TOPO: FW_RULES rules of one shape (UDP, source and destination
 # address, destination port), in order; the first FW_RULES - 1 miss the

@@ -302,6 +302,10 @@ fwd_stats() {
 # then circulate: each pass crosses the switch once. Rate: frames the switch
 # forwarded per second (both directions). Closed loop: no offered load, no
 # loss figure; frames the switch drops leave the loop and lower the rate.
+# trial_loop SIZE [mf]: mf (scenario loop-mf) makes the 256 frames 256
+# flows (--txonly-multi-flow: each its own source address), so that no
+# per-flow cache of a switch's firewall or flow table sees one flow's
+# frames back to back.
 trial_loop() {
 	LOOP_STALLED=0 LOOP_LAST=0
 	trial_loop_once "$@" && return 0
@@ -311,12 +315,15 @@ trial_loop() {
 }
 
 trial_loop_once() {
-	local size=$1 tot c0 inflight
+	local size=$1 scen=loop tot c0 inflight mf=()
 
+	if [ "${2:-}" = mf ]; then
+		scen=loop-mf mf=(--txonly-multi-flow)
+	fi
 	fe_tp_start "net_virtio_user0,path=$(fe_sock a),queues=1,queue_size=$RING,in_order=0" \
 		"net_virtio_user1,path=$(fe_sock b),queues=1,queue_size=$RING,in_order=0" -- \
-		--forward-mode=io --eth-peer="0,$MAC_B" --eth-peer="1,$MAC_A" --txpkts=$((size - 4)) ||
-		return 1
+		--forward-mode=io --eth-peer="0,$MAC_B" --eth-peer="1,$MAC_A" --txpkts=$((size - 4)) \
+		"${mf[@]}" || return 1
 	# the back-ends bring a port up when its rings are ready: wait for it
 	# before the first burst, or that burst is dropped on the way
 	sleep 1
@@ -325,7 +332,7 @@ trial_loop_once() {
 	# stall for about a second after a new connection (seen here, see
 	# README); wait for 3 samples 0.2 s apart that all moved frames
 	if ! fe_tp_flowing RX-packets; then
-		warn "$SW loop $size: frames did not circulate within 6 s"
+		warn "$SW $scen $size: frames did not circulate within 6 s"
 		LOOP_STALLED=1
 	fi
 	fe_tp_window sleep "$DURATION"
@@ -340,13 +347,13 @@ trial_loop_once() {
 		END { print tx - rx }')
 	fe_tp_stop
 	[ "${tot:-0}" -gt 0 ] || {
-		warn "$SW loop $size: no frames circulated"
+		warn "$SW $scen $size: no frames circulated"
 		return 1
 	}
 	# a stalled first attempt is not recorded; the second is, marked
 	[ "$LOOP_STALLED" = 0 ] || [ "$LOOP_LAST" = 1 ] || return 1
-	sw_check loop "$size" "$tot" || return 0
-	jrec $(trial_fields) scenario loop size "$size" offered 0 received "$tot" \
+	sw_check "$scen" "$size" "$tot" || return 0
+	jrec $(trial_fields) scenario "$scen" size "$size" offered 0 received "$tot" \
 		pps "$(awk -v n="$tot" -v w="$W_S" 'BEGIN { printf "%.0f\n", n / w }')" \
 		fe_empty_polls "$c0" frames_switched "$tot" injected $((LOOP_BURSTS * 32 * 2)) \
 		inflight_end "${inflight:-0}" stalled "$LOOP_STALLED" $SW_FIELDS
@@ -555,7 +562,7 @@ try() {
 # uplink_groups: the groups that use the uplink topology, selected
 UPLINK_GROUPS=(nic2vm vm2nic nic2vm-dpdk vm2nic-dpdk)
 # the groups with firewall rows (xvs-fw, ovs-ct)
-FW_GROUPS=(loop nic2vm nic2vm-dpdk)
+FW_GROUPS=(loop loop-mf nic2vm nic2vm-dpdk)
 
 # sw_group GROUP: the group is selected and the switch runs it: xvs-zc the
 # uplink groups only, the firewall variants the firewall groups only
@@ -574,7 +581,8 @@ run_switch() {
 	for g in "${UPLINK_GROUPS[@]}"; do
 		sw_group "$g" && up=1
 	done
-	if sw_group vm2vm || sw_group pvp || sw_group loop || sw_group eff || sw_group idle; then
+	if sw_group vm2vm || sw_group pvp || sw_group loop || sw_group loop-mf || sw_group eff ||
+		sw_group idle; then
 		if ! "${DRV}_start" vm; then
 			record_na "$SW" vm-topology "switch did not start (run $RUN, see logs)"
 			"${DRV}_stop" 2>/dev/null || true
@@ -601,6 +609,9 @@ run_switch() {
 				for s in "${SIZES_LOOP[@]}"; do
 					try "loop-$s" trial_loop "$s"
 				done
+			fi
+			if sw_group loop-mf; then
+				try loop-mf-64 trial_loop 64 mf
 			fi
 			if sw_group eff; then
 				try eff trial_eff ""

@@ -20,6 +20,12 @@
  * both ways a stateful set of 99 rules that miss the flow, the allow, and
  * a default drop; the frames are judged from-vm on a, to-vm on b, and
  * must all pass as one established connection.
+ *
+ * -F FLOWS: the TX slots' frames are FLOWS flows (slot i's source address
+ * is the (i % FLOWS)-th), so that a burst's frames are of different
+ * connections and no per-flow shortcut (the workers' conntrack memo)
+ * applies; with -f, each flow's first frame is allowed by the rule, the
+ * rest established.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -186,14 +192,17 @@ static int fw_setup(struct fw *fw, struct dp *dp, uint16_t ida, uint16_t idb)
 
 /* Every frame judged as the bench's are: from-vm on a, to-vm on b, the
  * first allowed by the last rule, the others established. */
-static int fw_check(const struct fw *fw, uint16_t ida, uint16_t idb, uint64_t frames)
+static int fw_check(const struct fw *fw, uint16_t ida, uint16_t idb, uint64_t frames,
+		    uint64_t flows)
 {
 	struct xvs_counter a[XVS_FW_REASON_MAX], b[XVS_FW_REASON_MAX];
 
 	fw_sum_reason(fw, ida, XVS_FW_FROM_VM, a);
 	fw_sum_reason(fw, idb, XVS_FW_TO_VM, b);
-	if (a[XVS_FW_RULE_ALLOW].packets != 1 || a[XVS_FW_ESTABLISHED].packets != frames - 1 ||
-	    b[XVS_FW_RULE_ALLOW].packets != 1 || b[XVS_FW_ESTABLISHED].packets != frames - 1) {
+	if (a[XVS_FW_RULE_ALLOW].packets != flows ||
+	    a[XVS_FW_ESTABLISHED].packets != frames - flows ||
+	    b[XVS_FW_RULE_ALLOW].packets != flows ||
+	    b[XVS_FW_ESTABLISHED].packets != frames - flows) {
 		fprintf(stderr,
 			"xvs-hotpath: firewall: a from-vm %" PRIu64 " new, %" PRIu64
 			" established; b to-vm %" PRIu64 " new, %" PRIu64 " established; "
@@ -208,19 +217,20 @@ static int fw_check(const struct fw *fw, uint16_t ida, uint16_t idb, uint64_t fr
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: xvs-hotpath [-f] [-n FRAMES] [-s BYTES]\n"
+	fprintf(f, "usage: xvs-hotpath [-f] [-F FLOWS] [-n FRAMES] [-s BYTES]\n"
 		   "  -f         with the bench's firewall (100 stateful rules, conntrack)\n"
+		   "  -F FLOWS   the frames of FLOWS flows, 1..%d, taking turns (1)\n"
 		   "  -n FRAMES  frames to forward (1000000)\n"
 		   "  -s BYTES   Ethernet frame size without FCS, 60..%d (60)\n"
 		   "Output: frames=N size=S ns_per_frame=X (switch only, wall clock)\n",
-		BUF - HDR);
+		RING, BUF - HDR);
 }
 
 int main(int argc, char **argv)
 {
 	struct dp_opts o = { .fdb_max = 1024, .fdb_aging_s = 300, .idle_us = 200 };
 	struct dp_port_opts po = { .type = DP_PORT_VHOST, .mtu = 9000, .queues = 1 };
-	uint64_t frames = 1000000, size = 60, done = 0, ns = 0, rx = 0;
+	uint64_t frames = 1000000, size = 60, flows = 1, done = 0, ns = 0, rx = 0;
 	struct vu_mem_table t = { .nregions = 1 };
 	struct drv tx_a = { 0 }, rx_b = { 0 }, rx_a = { 0 };
 	uint16_t heads[RING];
@@ -235,10 +245,17 @@ int main(int argc, char **argv)
 	struct dp dp;
 	int opt, i, n;
 
-	while ((opt = getopt(argc, argv, "fn:s:h")) != -1) {
+	while ((opt = getopt(argc, argv, "fF:n:s:h")) != -1) {
 		switch (opt) {
 		case 'f':
 			firewall = true;
+			break;
+		case 'F':
+			if (args_u64(optarg, 10, 1, RING, &flows)) {
+				fprintf(stderr, "xvs-hotpath: -F: a number of flows 1..%d, got \"%s\"\n",
+					RING, optarg);
+				return 2;
+			}
 			break;
 		case 'n':
 			if (args_u64(optarg, 10, 1, UINT64_MAX / 2, &frames)) {
@@ -297,16 +314,21 @@ int main(int argc, char **argv)
 	/* b has spoken once: the switch knows where its MAC is */
 	fdb_learn(&dp.fdb, fdb_key(0, mac_b), b->id);
 
-	/* every TX slot holds the same UDP frame a → b after its header */
-	frame_init(&f);
-	frame_eth(&f, mac_b, mac_a);
-	frame_ip4(&f, "10.0.0.1", "10.0.0.2", 0);
-	frame_udp(&f, 1000, 2000);
-	frame_payload(&f, size - 42, 0);
-	if (frame_finish(&f) != (int)size)
-		return 1;
+	/* every TX slot holds a UDP frame a → b after its header: slot i's
+	 * of flow i % flows (source 10.1.x.y) */
 	for (i = 0; i < RING; i++) {
 		uint8_t *slot = r.p + tx_a.desc[i].addr;
+		unsigned int k = (unsigned int)i % (unsigned int)flows + 1;
+		char src[16];
+
+		snprintf(src, sizeof(src), "10.1.%u.%u", k >> 8, k & 255);
+		frame_init(&f);
+		frame_eth(&f, mac_b, mac_a);
+		frame_ip4(&f, flows > 1 ? src : "10.0.0.1", "10.0.0.2", 0);
+		frame_udp(&f, 1000, 2000);
+		frame_payload(&f, size - 42, 0);
+		if (frame_finish(&f) != (int)size)
+			return 1;
 
 		memset(slot, 0, HDR);
 		memcpy(slot + HDR, f.buf, size);
@@ -336,7 +358,7 @@ int main(int argc, char **argv)
 			done, rx);
 		return 1;
 	}
-	if (firewall && fw_check(&fw, a->id, b->id, done))
+	if (firewall && fw_check(&fw, a->id, b->id, done, flows))
 		return 1;
 	printf("frames=%" PRIu64 " size=%" PRIu64 " ns_per_frame=%.1f\n", done, size,
 	       (double)ns / (double)done);
