@@ -17,6 +17,7 @@
 struct xvs_env {
 	struct fw *fw;
 	struct fw_stats *st; /* NULL: do not count, no memo (re-judging) */
+	struct fw_memo *memo; /* the frame's place in st's memo */
 	uint32_t bank;
 	const struct xvs_fw_ctx *c;
 	const uint8_t *data; /* the frame's bytes that were parsed */
@@ -72,9 +73,10 @@ XVS_INLINE void xvs_env_hit(struct xvs_env *env, __u32 rule, __u32 bytes)
 	c->bytes += bytes;
 }
 
-static struct fw_memo *memo_at(struct fw_stats *st, uint16_t zone, int dir)
+static struct fw_memo *memo_at(struct fw_stats *st, uint16_t zone, int dir,
+			       const struct xvs_pkt *p)
 {
-	return &st->memo[((uint32_t)zone * XVS_FW_DIRS + (uint32_t)dir) & (FW_MEMO_N - 1)];
+	return &st->memo[fw_memo_index(zone, dir, p)];
 }
 
 static uint64_t memo_l4(const struct xvs_pkt *p)
@@ -112,7 +114,7 @@ XVS_INLINE int xvs_env_ct_recall(struct xvs_env *env, __u32 *seq, int *from_lo)
 
 	if (!env->st)
 		return -1;
-	m = memo_at(env->st, c->zone, c->dir);
+	m = env->memo;
 	if (!memo_same(m, c->pkt, c->zone, c->dir, false))
 		return -1;
 	*seq = m->seq;
@@ -128,7 +130,7 @@ XVS_INLINE void xvs_env_ct_remember(struct xvs_env *env, __u32 slot, __u32 seq, 
 
 	if (!env->st)
 		return;
-	m = memo_at(env->st, c->zone, c->dir);
+	m = env->memo;
 	memcpy(m->saddr, p->saddr, 32);
 	m->l4 = memo_l4(p);
 	m->l3 = p->l3;
@@ -166,7 +168,7 @@ static int common_init(struct fw *fw, int nworkers)
 		return -ENOMEM;
 	memset(fw->ws, 0, sizeof(*fw->ws) * (size_t)nworkers);
 	for (i = 0; i < nworkers; i++) {
-		for (int j = 0; j < FW_MEMO_N; j++)
+		for (uint32_t j = 0; j < FW_MEMO_N; j++)
 			fw->ws[i].memo[j].dir = XVS_FW_DIRS; /* unused */
 		/* 512 KiB each, touched only where rules are */
 		fw->ws[i].rule = calloc(2 * XVS_ACL_MAX_RULES, sizeof(struct xvs_counter));
@@ -516,6 +518,7 @@ static void fw_eval(struct fw *fw, struct fw_stats *st, struct fw_memo *m, uint1
 
 	env.fw = fw;
 	env.st = st;
+	env.memo = m;
 	env.bank = (uint32_t)fw_bank(fw);
 	env.data = data;
 	env.caplen = caplen;
@@ -546,7 +549,7 @@ void fw_judge(struct fw *fw, int worker, uint16_t port, int dir, const struct xv
 		xvs_fw_set(v, XVS_ACL_DROP, XVS_FW_NO_MATCH, ~0u);
 		return;
 	}
-	m = memo_at(st, port, dir);
+	m = memo_at(st, port, dir, pkt);
 	/*
 	 * The burst's last frame here, again (fw.h): ESTABLISHED while the
 	 * entry is the one remembered. It has not expired since that frame

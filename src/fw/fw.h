@@ -48,10 +48,13 @@ struct fw_groups {
 /* One worker's counters: written by it alone, summed by the control
  * thread (racy reads of 64-bit counters: fine on the targets we run). */
 /*
- * A worker's memo of the connection it last found for a (zone, dir)
- * (<xvs/fw_eval.h>, xvs_env_ct_recall): the packet fields that make the
- * connection's key, the slot, and its seq then. Direct-mapped by
- * (zone, dir); a burst of one connection's frames probes once.
+ * A worker's memo of the connections it found (<xvs/fw_eval.h>,
+ * xvs_env_ct_recall): the packet fields that make a connection's key, its
+ * slot, and its seq then. Direct-mapped by a hash of those fields, zone
+ * and direction (fw_memo_index): a frame of a connection met lately skips
+ * key, hash and probe — one burst of one connection's frames probes once,
+ * and many connections taking turns (a burst of 32 others) each keep
+ * theirs until another one lands on their place.
  *
  * And whether the last frame judged there was ESTABLISHED in the burst
  * at time `now`: the next frame of that burst with the same fields (TCP
@@ -61,7 +64,8 @@ struct fw_groups {
  * again with the same flags at the same time changes nothing (a TCP
  * state's move, the replied bit and the time are idempotent).
  */
-#define FW_MEMO_N 64
+#define FW_MEMO_BITS 10
+#define FW_MEMO_N (1u << FW_MEMO_BITS) /* 64 KiB a worker */
 struct fw_memo {
 	uint32_t saddr[4], daddr[4]; /* as in struct xvs_pkt */
 	uint64_t l4; /* struct xvs_pkt from sport to pad: ports, ICMP, TCP flags */
@@ -74,6 +78,23 @@ struct fw_memo {
 	uint32_t slot, seq;
 	uint64_t now; /* the burst of an ESTABLISHED verdict here; 0: none */
 };
+/* The memo's place for p's connection in (zone, dir): of the fields the
+ * memo compares (addresses, ports, zone, direction); a collision only
+ * costs a probe. */
+static inline uint32_t fw_memo_index(uint16_t zone, int dir, const struct xvs_pkt *p)
+{
+	uint32_t s = p->saddr[0] ^ p->saddr[1] ^ p->saddr[2] ^ p->saddr[3];
+	uint32_t d = p->daddr[0] ^ p->daddr[1] ^ p->daddr[2] ^ p->daddr[3];
+	uint32_t h = s * 0x9e3779b1u + d;
+
+	h ^= ((uint32_t)p->sport << 16 | p->dport) * 0x85ebca6bu;
+	h ^= (uint32_t)zone << 1 | (uint32_t)dir;
+	h *= 0xc2b2ae35u;
+	h ^= h >> 16; /* zones one bit apart meet too, not only in the low bits */
+	h *= 0x85ebca6bu;
+	return h >> (32 - FW_MEMO_BITS);
+}
+
 /* A worker's own: counters and memo. */
 struct fw_stats {
 	struct xvs_counter reason[XVS_FW_STAT_MAX]; /* XVS_FW_STAT_IDX */

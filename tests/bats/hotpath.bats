@@ -28,10 +28,20 @@ load lib/common
 	done
 }
 
-@test "xvs-hotpath refuses bad sizes" {
+@test "xvs-hotpath -f -F 256: 256 connections taking turns, each opened by the rule once, then established" {
+	run "$XVS_BIN/xvs-hotpath" -f -F 256 -n 100000 -s 60
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ $output == "frames=100000 size=60 "* ]]
+}
+
+@test "xvs-hotpath refuses bad sizes and flow counts" {
 	run "$XVS_BIN/xvs-hotpath" -s 59
 	[ "$status" -eq 2 ]
 	[[ $output == *"-s: a frame size 60..2036"* ]]
+	run "$XVS_BIN/xvs-hotpath" -F 257
+	[ "$status" -eq 2 ]
+	[[ $output == *"-F: a number of flows 1..256"* ]]
 }
 
 @test "instructions per frame on the hot path: within 10% of the baseline" {
@@ -39,6 +49,7 @@ load lib/common
 	run "$XVS_ROOT/tools/bench/hotpath.sh" --check
 	echo "$output"
 	[ "$status" -eq 0 ]
-	[ "$(grep -c 'ir_per_frame=[0-9]* baseline=[0-9]' <<<"$output")" -eq 5 ]
+	[ "$(grep -c 'ir_per_frame=[0-9]* baseline=[0-9]' <<<"$output")" -eq 6 ]
 	grep -q '^size=60f ir_per_frame=' <<<"$output"
+	grep -q '^size=60m ir_per_frame=' <<<"$output"
 }

@@ -2670,6 +2670,18 @@ static void counters(void **state)
 	assert_int_equal(got[XVS_FW_NONE].packets, 0);
 }
 
+/* The memo's place (fw_memo_index) of s judged for (port, dir). */
+static uint32_t memo_slot(uint16_t port, int dir, const struct pkt_spec *s)
+{
+	struct xvs_pkt p;
+	struct frame f;
+
+	assert_true(build(&f, s) > 0);
+	memset(&p, 0, sizeof(p));
+	assert_int_equal(xvs_parse(f.buf, f.buf + f.len, (__u32)f.len, &p), XVS_REASON_OK);
+	return fw_memo_index(port, dir, &p);
+}
+
 /*
  * The workers' memo (fw.h): frames of one connection judged at one time
  * (a burst) skip the probe, and the evaluation for the second frame on;
@@ -2682,9 +2694,10 @@ static void memo_judges_as_the_evaluator(void **state)
 	struct xvs_acl_rule to[] = { R_DEFAULT_DROP };
 	struct pkt_spec u = udp4(1000, 53), ub = rev(&u, 0);
 	struct pkt_spec t = tcp4(2000, 80, SYN), tb = rev(&t, SYN | ACK);
-	struct pkt_spec e0 = echo(4, 0), e0b = rev(&e0, 0), ts = e0b;
+	struct pkt_spec e0 = echo(4, 0), e0b = rev(&e0, 0), ts = e0b, a, ab;
 	struct xvs_counter got[XVS_FW_REASON_MAX];
 	struct xvs_ct_entry *e;
+	uint32_t k;
 	int i;
 
 	(void)state;
@@ -2700,13 +2713,37 @@ static void memo_judges_as_the_evaluator(void **state)
 	fw_sum_reason(&fw, VM, FROM, got);
 	assert_int_equal(got[XVS_FW_ESTABLISHED].packets, 5);
 	assert_int_equal(got[XVS_FW_RULE_ALLOW].packets, 1);
-	/* a port whose memo slot is VM's ((32 + VM) * 2 + TO = VM * 2 + TO mod 64)
-	 * has no such connection */
-	EXPECT(DEFAULT_DROP, 32 + VM, TO, &ub);
-	EXPECT(ESTABLISHED, VM, TO, &ub);
+	/* a port whose memo place for a connection's frame is the one VM's
+	 * holds has no such connection: a source port that makes them meet */
+	a = u;
+	for (k = 1; k < 65536; k++) {
+		a.sport = (uint16_t)k;
+		ab = rev(&a, 0);
+		if (memo_slot(32 + VM, TO, &ab) == memo_slot(VM, TO, &ab))
+			break;
+	}
+	assert_true(k < 65536);
+	EXPECT(RULE_ALLOW, VM, FROM, &a);
+	EXPECT(ESTABLISHED, VM, TO, &ab);
+	EXPECT(DEFAULT_DROP, 32 + VM, TO, &ab);
+	EXPECT(ESTABLISHED, VM, TO, &ab);
+	/* connections taking turns each find their own (and are counted) */
+	fw_sum_reason(&fw, VM, TO, got);
+	for (i = 0; i < 3; i++) {
+		EXPECT(ESTABLISHED, VM, TO, &ub);
+		EXPECT(ESTABLISHED, VM, TO, &ab);
+	}
+	{
+		struct xvs_counter now_[XVS_FW_REASON_MAX];
 
-	/* the entry gone in the middle of the burst: not established any more */
-	assert_int_equal(fw_ct_flush_zone(&fw, VM), 1);
+		fw_sum_reason(&fw, VM, TO, now_);
+		assert_int_equal(now_[XVS_FW_ESTABLISHED].packets,
+				 got[XVS_FW_ESTABLISHED].packets + 6);
+	}
+
+	/* the entries gone in the middle of the burst (u's and a's): not
+	 * established any more */
+	assert_int_equal(fw_ct_flush_zone(&fw, VM), 2);
 	EXPECT(DEFAULT_DROP, VM, TO, &ub);
 	EXPECT(RULE_ALLOW, VM, FROM, &u); /* a new entry */
 	EXPECT(ESTABLISHED, VM, TO, &ub);

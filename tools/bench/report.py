@@ -31,7 +31,7 @@ ROWS = [
     ("vm2vm-zl", 1518, "VM→VM 1518 B, zero-loss rate", "zl"),
     ("loop", 64, "VM→VM 64 B, DPDK virtio-user loop", "rate"),
     ("loop", 1518, "VM→VM 1518 B, DPDK virtio-user loop", "rate"),
-    ("loop-mf", 64, "VM→VM 64 B, loop of 256 flows", "rate"),
+    ("loop-mf", 64, "VM→VM 64 B, multi-flow loop", "rate"),
     ("nic2vm", 64, "NIC→VM 64 B", "rate"),
     ("nic2vm", 1518, "NIC→VM 1518 B", "rate"),
     ("vm2nic", 64, "VM→NIC 64 B", "rate"),
@@ -67,7 +67,7 @@ ZC_PEERS = ["xvs", "ovs", "testpmd"]  # zc ÷ each
 FW_ROWS = [
     ("loop", 64, "VM→VM 64 B, DPDK virtio-user loop"),
     ("loop", 1518, "VM→VM 1518 B, DPDK virtio-user loop"),
-    ("loop-mf", 64, "VM→VM 64 B, loop of 256 flows"),
+    ("loop-mf", 64, "VM→VM 64 B, multi-flow loop"),
     ("nic2vm", 64, "NIC→VM 64 B, xvs-vufront"),
     ("nic2vm", 1518, "NIC→VM 1518 B, xvs-vufront"),
     ("nic2vm-dpdk", 64, "NIC→VM 64 B, DPDK virtio-user"),

@@ -131,7 +131,8 @@ kv() {
 # The flow each topology's firewall rows carry: vm (loop), testpmd's txonly
 # frames from "start tx_first" (its defaults: UDP 198.18.0.1 -> 198.18.0.2,
 # port 9 -> 9; io forwarding then keeps them as they are; loop-mf's
-# --txonly-multi-flow sources are 198.18.N.x, 256 of them, hence the /16);
+# --txonly-multi-flow sources are 198.18.N.x, 256 of them, 128 each way,
+# hence the /16);
 # up (nic2vm, nic2vm-dpdk), xdpgen's (UDP 10.0.0.1:1000 -> 10.0.0.2:2000)
 FW_RULES=100
 declare -A FW_FLOW=([vm]="198.18.0.0/16 198.18.0.2 9" [up]="10.0.0.1 10.0.0.2 2000")

@@ -302,10 +302,10 @@ fwd_stats() {
 # then circulate: each pass crosses the switch once. Rate: frames the switch
 # forwarded per second (both directions). Closed loop: no offered load, no
 # loss figure; frames the switch drops leave the loop and lower the rate.
-# trial_loop SIZE [mf]: mf (scenario loop-mf) makes the 256 frames 256
-# flows (--txonly-multi-flow: each its own source address), so that no
-# per-flow cache of a switch's firewall or flow table sees one flow's
-# frames back to back.
+# trial_loop SIZE [mf]: mf (scenario loop-mf) makes the 512 frames 256
+# flows, 128 each way (--txonly-multi-flow: testpmd steps the source
+# address frame by frame), so that no per-flow cache of a switch's firewall
+# or flow table sees one flow's frames back to back.
 trial_loop() {
 	LOOP_STALLED=0 LOOP_LAST=0
 	trial_loop_once "$@" && return 0

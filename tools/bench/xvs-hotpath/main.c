@@ -190,8 +190,8 @@ static int fw_setup(struct fw *fw, struct dp *dp, uint16_t ida, uint16_t idb)
 	return 0;
 }
 
-/* Every frame judged as the bench's are: from-vm on a, to-vm on b, the
- * first allowed by the last rule, the others established. */
+/* Every frame judged as the bench's are: from-vm on a, to-vm on b, each
+ * flow's first allowed by the last rule, the others established. */
 static int fw_check(const struct fw *fw, uint16_t ida, uint16_t idb, uint64_t frames,
 		    uint64_t flows)
 {
