@@ -170,6 +170,8 @@ static int common_init(struct fw *fw, int nworkers)
 	for (i = 0; i < nworkers; i++) {
 		for (uint32_t j = 0; j < FW_MEMO_N; j++)
 			fw->ws[i].memo[j].dir = XVS_FW_DIRS; /* unused */
+		for (uint32_t j = 0; j < XVS_MAX_PORTS * XVS_FW_DIRS; j++)
+			fw->ws[i].last[j].dir = XVS_FW_DIRS;
 		/* 512 KiB each, touched only where rules are */
 		fw->ws[i].rule = calloc(2 * XVS_ACL_MAX_RULES, sizeof(struct xvs_counter));
 		if (!fw->ws[i].rule)
@@ -543,25 +545,32 @@ void fw_judge(struct fw *fw, int worker, uint16_t port, int dir, const struct xv
 {
 	struct fw_stats *st = &fw->ws[worker];
 	struct xvs_counter *cnt;
-	struct fw_memo *m;
+	struct fw_memo *l, *m;
 
 	if (port >= XVS_MAX_PORTS || dir < 0 || dir >= XVS_FW_DIRS) {
 		xvs_fw_set(v, XVS_ACL_DROP, XVS_FW_NO_MATCH, ~0u);
 		return;
 	}
-	m = memo_at(st, port, dir, pkt);
+	l = &st->last[(uint32_t)port * XVS_FW_DIRS + (uint32_t)dir];
 	/*
 	 * The burst's last frame here, again (fw.h): ESTABLISHED while the
 	 * entry is the one remembered. It has not expired since that frame
 	 * touched it at this same time: `last` is then at most
 	 * XVS_CT_TOUCH_NS old, and expiry takes longer than that.
 	 */
-	if (m->now == now && now && memo_same(m, pkt, port, dir, true) && m->slot < fw->m.ct_size &&
-	    __atomic_load_n(&fw->m.ct[m->slot].seq, __ATOMIC_ACQUIRE) == m->seq)
+	if (l->now == now && now && memo_same(l, pkt, port, dir, true) && l->slot < fw->m.ct_size &&
+	    __atomic_load_n(&fw->m.ct[l->slot].seq, __ATOMIC_ACQUIRE) == l->seq) {
 		xvs_fw_set(v, XVS_ACL_ALLOW, XVS_FW_ESTABLISHED,
-			   __atomic_load_n(&fw->m.ct[m->slot].rule, __ATOMIC_RELAXED));
-	else
+			   __atomic_load_n(&fw->m.ct[l->slot].rule, __ATOMIC_RELAXED));
+	} else {
+		m = memo_at(st, port, dir, pkt);
 		fw_eval(fw, st, m, port, dir, pkt, data, caplen, len, now, v);
+		/* the shortcut follows the last frame evaluated here */
+		if (m->now == now && now)
+			*l = *m;
+		else
+			l->now = 0;
+	}
 	cnt = &st->reason[XVS_FW_STAT_IDX(port, dir, v->reason)];
 	cnt->packets++;
 	cnt->bytes += len;

@@ -56,8 +56,10 @@ struct fw_groups {
  * and many connections taking turns (a burst of 32 others) each keep
  * theirs until another one lands on their place.
  *
- * And whether the last frame judged there was ESTABLISHED in the burst
- * at time `now`: the next frame of that burst with the same fields (TCP
+ * And, per (zone, dir) in `last` (a copy of the place of the frame
+ * evaluated there last, so that the shortcut needs no hash), whether
+ * that frame was ESTABLISHED in the burst at time `now`: the next frame
+ * of that burst with the same fields (TCP
  * flags and ICMP type included, not a fragment), while the entry is the
  * one remembered and alive, is ESTABLISHED without an evaluation. That is
  * the evaluation's result: it would find that entry, and touching it
@@ -100,6 +102,10 @@ struct fw_stats {
 	struct xvs_counter reason[XVS_FW_STAT_MAX]; /* XVS_FW_STAT_IDX */
 	struct xvs_counter *rule; /* [2 * XVS_ACL_MAX_RULES], bank-indexed */
 	struct fw_memo memo[FW_MEMO_N];
+	/* per (zone, dir): a copy of the place of the last frame evaluated
+	 * there, its `now` that burst's if the frame was ESTABLISHED (else 0):
+	 * the same-burst shortcut without computing fw_memo_index */
+	struct fw_memo last[XVS_MAX_PORTS * XVS_FW_DIRS];
 } __attribute__((aligned(64)));
 
 struct fw {
