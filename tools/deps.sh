@@ -22,6 +22,9 @@ PKGS=(
 	xdp-tools iproute2 iputils-ping bats kmod procps psmisc ethtool socat
 	# guests
 	qemu-system-x86 qemu-system-data busybox-static cpio xz-utils
+	# guests through libvirt (tests/bats/libvirt.bats runs its own libvirtd;
+	# no libvirt-daemon-system: no host daemon, config or network set up)
+	libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients
 )
 
 # peers for `make bench`: dpdk-testpmd lives in dpdk-dev (dpdk has only the

@@ -84,15 +84,18 @@ guest_skip_unless_supported() {
 }
 
 # PID of NAME's QEMU if it is running and really ours (its command line
-# names our state directory: never signal a recycled pid).
+# names our state directory, or holds $dir/cmdline-mark for a QEMU that
+# libvirt started, which passes files as fds: never signal a recycled pid).
 _guest_pid() {
-	local dir pid state
+	local dir pid state mark
 	dir=$(guest_dir "$1")
+	mark="$dir/"
+	[ ! -s "$dir/cmdline-mark" ] || mark=$(cat "$dir/cmdline-mark")
 	pid=$(cat "$dir/pid" 2>/dev/null) || return 1
 	[ -n "$pid" ] && [ -r "/proc/$pid/stat" ] || return 1
 	state=$(sed 's/^.*) //' "/proc/$pid/stat" 2>/dev/null | cut -d' ' -f1)
 	[ "$state" != Z ] || return 1
-	tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline" | grep -qF -- "$dir/" || return 1
+	tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline" | grep -qF -- "$mark" || return 1
 	echo "$pid"
 }
 
@@ -153,7 +156,7 @@ guest_start() {
 		return 1
 	fi
 	mkdir -p "$dir"
-	rm -f "$dir"/{pid,console.log,qemu.log,cmd.sock,qmp.sock}
+	rm -f "$dir"/{pid,cmdline-mark,console.log,qemu.log,cmd.sock,qmp.sock}
 
 	local kargs="console=ttyS0 quiet panic=-1 mitigations=off xvs.hostname=$name"
 	[ -n "$ip" ] && kargs+=" xvs.ip=$ip"
