@@ -22,9 +22,15 @@ const char *const log_level_names[] = {
 	NULL,
 };
 
+/* set by the control thread (log level at run time), read by all */
 void log_set_level(enum log_level lvl)
 {
-	cur_level = lvl;
+	__atomic_store_n(&cur_level, lvl, __ATOMIC_RELAXED);
+}
+
+enum log_level log_get_level(void)
+{
+	return __atomic_load_n(&cur_level, __ATOMIC_RELAXED);
 }
 
 void log_set_timestamps(bool on)
@@ -38,7 +44,7 @@ static void log_v(enum log_level lvl, const char *prefix, const char *fmt, va_li
 	size_t n = 0;
 	int r;
 
-	if (lvl > cur_level)
+	if (lvl > log_get_level())
 		return;
 	if (with_time) {
 		struct timespec ts;

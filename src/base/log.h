@@ -21,6 +21,7 @@ enum log_level {
 extern const char *const log_level_names[];
 
 void log_set_level(enum log_level lvl);
+enum log_level log_get_level(void);
 /* Also prefix lines with a timestamp (the daemon); off for CLI tools. */
 void log_set_timestamps(bool on);
 /* Route libbpf and libxdp messages into this logger (warnings and up, or

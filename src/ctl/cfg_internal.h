@@ -24,6 +24,7 @@
 
 struct loader {
 	const char *file;
+	bool no_lines; /* errors without FILE:LINE (an edited text) */
 	yaml_document_t doc;
 	int *refs; /* per node index: how many parents (> 1: an alias) */
 	struct cfg *c; /* being filled */

@@ -29,6 +29,7 @@
 #include "ctl/cfg_internal.h"
 
 #include <ctype.h>
+#include <arpa/inet.h>
 #include <errno.h>
 #include <grp.h>
 #include <sched.h>
@@ -82,8 +83,12 @@ fail(struct loader *ld, int line, const char *fmt, ...)
 
 	if (!ld->err || !ld->errlen)
 		return -EINVAL;
-	n = snprintf(ld->err, ld->errlen, "%s:%d: %s%s", ld->file, line, ld->path,
-		     ld->path_len ? ": " : "");
+	if (ld->no_lines) /* a text made in memory: its lines mean nothing to the user */
+		n = snprintf(ld->err, ld->errlen, "%s: %s%s", ld->file, ld->path,
+			     ld->path_len ? ": " : "");
+	else
+		n = snprintf(ld->err, ld->errlen, "%s:%d: %s%s", ld->file, line, ld->path,
+			     ld->path_len ? ": " : "");
 	if (n >= 0 && (size_t)n < ld->errlen) {
 		va_start(ap, fmt);
 		vsnprintf(ld->err + n, ld->errlen - (size_t)n, fmt, ap);
@@ -1549,6 +1554,54 @@ static const char *const poll_words[] = {
 	NULL,
 };
 
+/* switch.metrics: off (the default), on (loopback, CFG_METRICS_PORT), a
+ * port (on loopback), or ADDRESS:PORT / [IPV6]:PORT. */
+static int parse_metrics(struct loader *ld, yaml_node_t *n, void *base, const struct key *k)
+{
+	struct cfg *c = base;
+	const char *s = text(n), *colon;
+	char addr[INET6_ADDRSTRLEN + 2];
+	unsigned char bin[16];
+	unsigned long port = CFG_METRICS_PORT;
+	size_t alen;
+
+	if (!s || !*s)
+		goto bad;
+	if (!strcmp(s, "off") || !strcmp(s, "false") || !strcmp(s, "no")) {
+		c->metrics_on = false;
+		return 0;
+	}
+	snprintf(c->metrics_addr, sizeof(c->metrics_addr), "127.0.0.1");
+	if (!strcmp(s, "on") || !strcmp(s, "true") || !strcmp(s, "yes"))
+		goto on;
+	if (strspn(s, "0123456789") == strlen(s)) {
+		if (!to_ulong(s, 1, 65535, &port))
+			goto bad;
+		goto on;
+	}
+	colon = strrchr(s, ':');
+	if (!colon || !to_ulong(colon + 1, 1, 65535, &port))
+		goto bad;
+	alen = (size_t)(colon - s);
+	if (alen >= 2 && s[0] == '[' && s[alen - 1] == ']') {
+		s++;
+		alen -= 2;
+	}
+	if (alen >= sizeof(addr))
+		goto bad;
+	memcpy(addr, s, alen);
+	addr[alen] = '\0';
+	if (inet_pton(AF_INET, addr, bin) != 1 && inet_pton(AF_INET6, addr, bin) != 1)
+		goto bad;
+	snprintf(c->metrics_addr, sizeof(c->metrics_addr), "%s", addr);
+on:
+	c->metrics_on = true;
+	c->metrics_port = (uint16_t)port;
+	return 0;
+bad:
+	return bad_key(ld, n, k, "off, on, a port, or ADDRESS:PORT such as 127.0.0.1:9478 or [::1]:9478");
+}
+
 static const struct key switch_keys[] = {
 	STRING_KEY(struct cfg, name, "name", parse_name),
 	ENUM_KEY(struct cfg, log_level, "log-level", log_level_names),
@@ -1558,6 +1611,7 @@ static const struct key switch_keys[] = {
 	STRING_KEY(struct cfg, socket_dir, "socket-dir", parse_dir),
 	GROUP_KEY(struct cfg, socket_gid, "socket-group"),
 	MODE_KEY(struct cfg, socket_mode, "socket-mode"),
+	{ .name = "metrics", .parse = parse_metrics },
 };
 
 static const struct key datapath_keys[] = {
@@ -1629,19 +1683,18 @@ static void cfg_defaults(struct cfg *c)
 }
 
 /* libyaml reports a bad byte by offset only; find its line. */
-static int line_at_offset(FILE *f, size_t offset)
+static int line_at_offset(const char *text, size_t len, size_t offset)
 {
 	size_t i;
-	int line = 1, ch;
+	int line = 1;
 
-	rewind(f);
-	for (i = 0; i < offset && (ch = getc(f)) != EOF; i++)
-		if (ch == '\n')
+	for (i = 0; i < offset && i < len; i++)
+		if (text[i] == '\n')
 			line++;
 	return line;
 }
 
-static int yaml_error(struct loader *ld, const yaml_parser_t *p, FILE *f)
+static int yaml_error(struct loader *ld, const yaml_parser_t *p, const char *text, size_t len)
 {
 	const char *problem = p->problem ? p->problem : "unknown problem";
 
@@ -1649,9 +1702,7 @@ static int yaml_error(struct loader *ld, const yaml_parser_t *p, FILE *f)
 	case YAML_MEMORY_ERROR:
 		return out_of_memory(ld);
 	case YAML_READER_ERROR:
-		if (ferror(f))
-			return file_err(ld, -EIO, "cannot read: %s", strerror(errno));
-		return fail(ld, line_at_offset(f, p->problem_offset),
+		return fail(ld, line_at_offset(text, len, p->problem_offset),
 			    "cannot read: %s (byte %zu)", problem, p->problem_offset);
 	case YAML_SCANNER_ERROR:
 	case YAML_PARSER_ERROR:
@@ -1669,16 +1720,16 @@ static int yaml_error(struct loader *ld, const yaml_parser_t *p, FILE *f)
 }
 
 /* One document; a second one after "---" is refused rather than ignored. */
-static int load_document(struct loader *ld, yaml_parser_t *parser, FILE *f)
+static int load_document(struct loader *ld, yaml_parser_t *parser, const char *text, size_t len)
 {
 	yaml_document_t extra;
 	yaml_node_t *root;
 	int r = 0;
 
 	if (!yaml_parser_load(parser, &ld->doc))
-		return yaml_error(ld, parser, f);
+		return yaml_error(ld, parser, text, len);
 	if (!yaml_parser_load(parser, &extra)) {
-		r = yaml_error(ld, parser, f);
+		r = yaml_error(ld, parser, text, len);
 		goto delete_doc;
 	}
 	root = yaml_document_get_root_node(&extra);
@@ -1829,14 +1880,14 @@ static int walk_root(struct loader *ld)
 	return 0;
 }
 
-int cfg_load(const char *path, struct cfg *out, char *err, size_t errlen)
+int cfg_parse_text(const char *path, const char *label, const char *text, size_t len,
+		   struct cfg *out, char *err, size_t errlen)
 {
-	struct loader ld = { .file = path, .err = err, .errlen = errlen };
+	struct loader ld = { .file = label ? label : path, .no_lines = label != NULL,
+			     .err = err, .errlen = errlen };
 	yaml_parser_t parser;
 	yaml_node_t *root;
-	struct stat st;
 	struct cfg c;
-	FILE *f;
 	int r;
 
 	if (err && errlen)
@@ -1847,22 +1898,21 @@ int cfg_load(const char *path, struct cfg *out, char *err, size_t errlen)
 		return file_err(&ld, -ENAMETOOLONG, "file name too long");
 	strcpy(c.file, path);
 	ld.cpus_conf = sysconf(_SC_NPROCESSORS_CONF);
+	if (memchr(text, '\0', len))
+		return file_err(&ld, -EINVAL, "cannot read: a NUL byte in the text");
+	c.text = malloc(len + 1);
+	if (!c.text)
+		return out_of_memory(&ld);
+	memcpy(c.text, text, len);
+	c.text[len] = '\0';
+	c.text_len = len;
 
-	f = fopen(path, "re");
-	if (!f) {
-		r = -errno;
-		return file_err(&ld, r, "cannot open: %s", strerror(-r));
-	}
-	if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
-		r = file_err(&ld, -EISDIR, "cannot open: %s", strerror(EISDIR));
-		goto close_file;
-	}
 	if (!yaml_parser_initialize(&parser)) {
 		r = out_of_memory(&ld);
-		goto close_file;
+		goto free_text;
 	}
-	yaml_parser_set_input_file(&parser, f);
-	r = load_document(&ld, &parser, f);
+	yaml_parser_set_input_string(&parser, (const unsigned char *)c.text, len);
+	r = load_document(&ld, &parser, c.text, len);
 	if (r)
 		goto delete_parser;
 
@@ -1873,7 +1923,7 @@ int cfg_load(const char *path, struct cfg *out, char *err, size_t errlen)
 	}
 	r = walk_root(&ld);
 	if (r)
-		cfg_free(&c);
+		cfg_free(&c); /* the text too */
 	else
 		*out = c;
 	free(ld.refs);
@@ -1881,6 +1931,65 @@ delete_doc:
 	yaml_document_delete(&ld.doc);
 delete_parser:
 	yaml_parser_delete(&parser);
+	if (!r)
+		return 0;
+free_text:
+	free(c.text);
+	c.text = NULL;
+	return r;
+}
+
+int cfg_load(const char *path, struct cfg *out, char *err, size_t errlen)
+{
+	struct loader ld = { .file = path, .err = err, .errlen = errlen };
+	size_t len = 0, cap = 0;
+	char *buf = NULL, *nb;
+	struct stat st;
+	FILE *f;
+	int r;
+
+	if (err && errlen)
+		err[0] = '\0';
+	if (strlen(path) >= sizeof(((struct cfg *)0)->file))
+		return file_err(&ld, -ENAMETOOLONG, "file name too long");
+	f = fopen(path, "re");
+	if (!f) {
+		r = -errno;
+		return file_err(&ld, r, "cannot open: %s", strerror(-r));
+	}
+	if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
+		r = file_err(&ld, -EISDIR, "cannot open: %s", strerror(EISDIR));
+		goto close_file;
+	}
+	/* the whole file, bounded: it is kept as the running text (cfg.text) */
+	for (;;) {
+		size_t n;
+
+		if (len == cap) {
+			if (cap >= CFG_TEXT_MAX) {
+				r = file_err(&ld, -EFBIG, "larger than %d MiB", CFG_TEXT_MAX >> 20);
+				goto free_buf;
+			}
+			cap = cap ? 2 * cap : 16384;
+			nb = realloc(buf, cap);
+			if (!nb) {
+				r = out_of_memory(&ld);
+				goto free_buf;
+			}
+			buf = nb;
+		}
+		n = fread(buf + len, 1, cap - len, f);
+		len += n;
+		if (n == 0)
+			break;
+	}
+	if (ferror(f)) {
+		r = file_err(&ld, -EIO, "cannot read: %s", strerror(errno));
+		goto free_buf;
+	}
+	r = cfg_parse_text(path, NULL, buf ? buf : "", len, out, err, errlen);
+free_buf:
+	free(buf);
 close_file:
 	fclose(f);
 	return r;
@@ -1896,6 +2005,9 @@ void cfg_free(struct cfg *c)
 	free(c->statics);
 	c->statics = NULL;
 	c->n_static = 0;
+	free(c->text);
+	c->text = NULL;
+	c->text_len = 0;
 	cfg_fw_free(c);
 }
 
@@ -1909,4 +2021,9 @@ const struct cfg_port *cfg_find_port(const struct cfg *c, const char *name)
 		if (!strcmp(c->ports[i].name, name))
 			return &c->ports[i];
 	return NULL;
+}
+
+bool cfg_mac_parse(const char *s, uint8_t mac[6])
+{
+	return mac_parse(s, mac);
 }

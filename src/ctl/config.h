@@ -217,6 +217,10 @@ struct cfg {
 	uint32_t control_socket_mode;
 	int64_t socket_gid;
 	uint32_t socket_mode;
+	/* switch.metrics: the Prometheus endpoint (ctl/metrics.c), off by default */
+	bool metrics_on;
+	char metrics_addr[48]; /* an IPv4 or IPv6 literal */
+	uint16_t metrics_port;
 	int n_cpus; /* worker threads: one per CPU listed */
 	int cpus[CFG_MAX_CPUS]; /* default: one worker, not pinned (-1) */
 	enum cfg_poll poll; /* default adaptive */
@@ -233,7 +237,14 @@ struct cfg {
 	int n_protected;
 	uint8_t protected_macs[CFG_MAX_PROTECTED][6];
 	struct cfg_fw fw;
+	/* the YAML it was read from (a file's, or one edited at run time by
+	 * cfg_edit_port), NUL-terminated */
+	char *text;
+	size_t text_len;
 };
+
+#define CFG_TEXT_MAX (4 << 20)
+#define CFG_METRICS_PORT 9478
 
 /*
  * Parse and validate `path`. On error returns a negative errno and writes
@@ -242,10 +253,23 @@ struct cfg {
  * *out and frees it with cfg_free().
  */
 int cfg_load(const char *path, struct cfg *out, char *err, size_t errlen);
+/* The same from text in memory; *out's file is `path`. With a label,
+ * errors read "LABEL: KEY: what is wrong" (the text's lines are nobody's). */
+int cfg_parse_text(const char *path, const char *label, const char *text, size_t len,
+		   struct cfg *out, char *err, size_t errlen);
+/* A configuration like `run` (from its text) with port NAME added — yaml is
+ * its value, such as "{ type: vhost-user, socket: c.sock }" — or, with
+ * yaml NULL, removed. All of it is validated again, as a file would be:
+ * an error names what is wrong ("port add: ports.c.vlan: ..."). -EEXIST /
+ * -ENOENT: the port is there already / is not. */
+int cfg_edit_port(const struct cfg *run, const char *name, const char *yaml, struct cfg *out,
+		  char *err, size_t errlen);
 void cfg_free(struct cfg *c);
 /* The compiled rules of a VM port's (direction): what fw.n_compiled adds
  * up and src/ctl/fwsync.c lays out. */
 uint32_t cfg_fw_bind_len(const struct cfg *c, const struct cfg_port *cp, int dir);
 const struct cfg_port *cfg_find_port(const struct cfg *c, const char *name);
+/* "xx:xx:xx:xx:xx:xx" (either case) into mac; false if it is not one. */
+bool cfg_mac_parse(const char *s, uint8_t mac[6]);
 
 #endif /* XVS_CONFIG_H */

@@ -924,6 +924,9 @@ int xvsd_run(struct xvsd *x)
 			case EV_CTL_CLIENT:
 				ctl_client_event(x, (int)idx, ev[i].events);
 				break;
+			case EV_METRICS:
+				metrics_accept(x);
+				break;
 			case EV_LINK:
 				linkmon_process(x->lm);
 				break;
@@ -975,6 +978,20 @@ int xvsd_reload(struct xvsd *x)
 		log_err("reload failed, keeping the running configuration: %s", err);
 		return r;
 	}
+	/* run-time changes are forgotten: the file is the configuration */
+	for (i = 0; i < x->n_rt_static; i++)
+		fdb_del(&x->dp.fdb, x->rt_static[i]);
+	x->n_rt_static = 0;
+	xvsd_apply(x, &nc);
+	log_info("reload done: %d ports", x->cfg.n_ports);
+	return 0;
+}
+
+void xvsd_apply(struct xvsd *x, struct cfg *ncp)
+{
+	struct cfg nc = *ncp;
+	int i, r;
+
 	if (strcmp(nc.name, x->cfg.name) || strcmp(nc.control_socket, x->cfg.control_socket) ||
 	    nc.n_cpus != x->cfg.n_cpus || memcmp(nc.cpus, x->cfg.cpus, sizeof(nc.cpus)) ||
 	    nc.poll != x->cfg.poll || nc.idle_us != x->cfg.idle_us ||
@@ -1049,8 +1066,6 @@ int xvsd_reload(struct xvsd *x)
 	nc.control_socket_gid = x->cfg.control_socket_gid;
 	cfg_free(&x->cfg);
 	x->cfg = nc;
-	log_info("reload done: %d ports", nc.n_ports);
-	return 0;
 }
 
 /* ---- set-up -------------------------------------------------------------- */
@@ -1065,7 +1080,7 @@ int xvsd_init(struct xvsd *x, struct cfg *c)
 
 	memset(x, 0, sizeof(*x));
 	x->cfg = *c;
-	x->epfd = x->sigfd = x->timerfd = x->ctl_fd = -1;
+	x->epfd = x->sigfd = x->timerfd = x->ctl_fd = x->metrics_fd = -1;
 	for (i = 0; i < CTL_MAX_CLIENTS; i++)
 		x->ctl[i].fd = -1;
 	x->maps.fdb = x->maps.ports = x->maps.uplinks = x->maps.xsks = -1;
@@ -1108,6 +1123,11 @@ int xvsd_init(struct xvsd *x, struct cfg *c)
 	if (err)
 		goto fail_dp;
 	err = ep_add(x, x->ctl_fd, EV(EV_CTL, 0));
+	if (err)
+		goto fail_ctl;
+	err = metrics_open(x);
+	if (!err && x->metrics_fd >= 0)
+		err = ep_add(x, x->metrics_fd, EV(EV_METRICS, 0));
 	if (err)
 		goto fail_ctl;
 	err = linkmon_open(&x->lm, on_link_event, x);

@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "ctl/config.h"
+#include "ctl/ctl_out.h"
 #include "ctl/fwsync.h"
 #include "ctl/xdpsync.h"
 #include "dp/dp.h"
@@ -49,10 +50,12 @@ extern const char *const vport_steer_names[];
 /* A control connection being served (see ctl_sock.c). */
 #define CTL_MAX_CLIENTS 16
 #define CTL_DEADLINE_MS 2000 /* to send the command line and take the answer */
-#define CTL_LINE_MAX 256
+#define CTL_LINE_MAX 2048 /* port add carries a port's YAML */
+#define CTL_MAX_RT_STATIC 256 /* xvsctl fdb add entries */
 
 struct ctl_client {
 	int fd; /* -1: free slot */
+	bool http; /* a metrics scrape (metrics.c), not xvsctl */
 	uint32_t uid; /* SO_PEERCRED */
 	uint64_t deadline_ns;
 	size_t got; /* bytes of the command line */
@@ -76,9 +79,12 @@ struct xvsd {
 	int sigfd;
 	int timerfd;
 	int ctl_fd; /* control socket (listening) */
+	int metrics_fd; /* the Prometheus endpoint (listening), -1: off */
 	bool ctl_created; /* we made its file: remove it on exit */
 	struct ctl_client ctl[CTL_MAX_CLIENTS];
 	struct ctl_stats ctl_st;
+	uint64_t rt_static[CTL_MAX_RT_STATIC]; /* fdb keys added by xvsctl fdb add */
+	int n_rt_static;
 	struct linkmon *lm; /* uplink interfaces: removed, re-created, changed */
 	struct xdpmaps maps; /* the XDP program's, once an uplink is open */
 	struct xdpsync sync;
@@ -96,8 +102,13 @@ int xvsd_init(struct xvsd *x, struct cfg *c);
 int xvsd_run(struct xvsd *x);
 void xvsd_fini(struct xvsd *x);
 
-/* SIGHUP: re-read the config file and apply what can change at run time. */
+/* SIGHUP: re-read the config file and apply what can change at run time;
+ * run-time changes (xvsctl port, fdb add) are forgotten. */
 int xvsd_reload(struct xvsd *x);
+/* Make a validated configuration the running one (which it replaces; the
+ * daemon takes nc over): ports added, removed, reconfigured, the
+ * firewall's rules flipped. What needs a restart is kept, with a warning. */
+void xvsd_apply(struct xvsd *x, struct cfg *nc);
 
 /* Listen on a unix socket path, replacing a stale socket file (nobody
  * answers) but never anything else. Returns the fd or a negative errno;
@@ -110,9 +121,19 @@ int xvsd_listen_unix(const char *path, uint32_t mode, int64_t gid, bool *created
  * CTL_DEADLINE_MS in all. */
 int ctl_open(struct xvsd *x);
 void ctl_accept(struct xvsd *x);
+void ctl_accept_from(struct xvsd *x, int listen_fd, bool http);
 void ctl_client_event(struct xvsd *x, int slot, uint32_t events);
 void ctl_expire(struct xvsd *x, uint64_t now_ns); /* from the tick */
 void ctl_close(struct xvsd *x);
+
+/* metrics.c: switch.metrics, an HTTP endpoint answering GET /metrics in
+ * Prometheus' text format; its clients are control slots with http set
+ * (at most CTL_MAX_CLIENTS / 2 of them). */
+int metrics_open(struct xvsd *x);
+void metrics_accept(struct xvsd *x);
+/* The answer to a whole request (headers and all) in c->line. */
+void metrics_answer(struct xvsd *x, const char *req, struct ctl_out *o);
+void metrics_close(struct xvsd *x);
 
 /* epoll tags: kind in the high half, an index in the low. */
 enum ev_kind {
@@ -124,6 +145,7 @@ enum ev_kind {
 	EV_CONN,
 	EV_LINK,
 	EV_CTL_CLIENT,
+	EV_METRICS,
 };
 #define EV(kind, idx) ((uint64_t)(kind) << 32 | (uint32_t)(idx))
 

@@ -145,7 +145,7 @@ fw_reason() {
 	local out
 	out=$(xvsd_ctl firewall "$1") || { echo "xvsctl firewall $1: $out" >&2; return 1; }
 	awk -v p="$1" -v d="$2" -v r="$3" '
-		$1 == "port" && $2 == p && $3 == d {
+		$1 == "port" && $2 == p && $3 == "dir=" d {
 			seen = 1
 			for (i = 4; i <= NF; i++) { split($i, kv, "="); if (kv[1] == r) n = kv[2] }
 		}
@@ -234,9 +234,9 @@ inject() {
 # rule_count PORT DIR SET POS: the packets of rule POS of SET on PORT's DIR
 # in `xvsctl firewall PORT`
 rule_count() {
-	xvsd_ctl firewall "$1" | awk -v d="$2" -v s="$3" -v r="rule=$4" '
+	xvsd_ctl firewall "$1" | awk -v d="dir=$2" -v s="set=$3" -v r="pos=$4" '
 		$1 == "port" { on = ($3 == d) }
-		on && $1 == s && $2 == r {
+		on && $1 == "rule" && $2 == s && $3 == r {
 			for (i = 3; i <= NF; i++)
 				if ($i ~ /^packets=/) { sub("packets=", "", $i); print $i }
 		}'
@@ -706,9 +706,9 @@ guest_size() {
 # implicit_count PORT DIR: the packets of the implicit rule of a port with
 # rules the other way only, on PORT's DIR
 implicit_count() {
-	xvsd_ctl firewall "$1" | awk -v d="$2" '
+	xvsd_ctl firewall "$1" | awk -v d="dir=$2" '
 		$1 == "port" { on = ($3 == d) }
-		on && index($0, "  (no rule set: allow, stateful) default action=allow stateful ") == 1 {
+		on && index($0, "  rule set=- pos=default implicit=1 action=allow stateful=1 ") == 1 {
 			for (i = 1; i <= NF; i++)
 				if ($i ~ /^packets=/) { sub("packets=", "", $i); print $i }
 		}'

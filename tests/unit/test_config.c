@@ -639,7 +639,7 @@ static const struct bad bad_configs[] = {
 	{ "switch:\n  nmae: x\n",
 	  "xvs.yaml:2: switch: unknown key \"nmae\" (allowed here: name, log-level, "
 	  "control-socket, control-socket-group, control-socket-mode, socket-dir, socket-group, "
-	  "socket-mode)" },
+	  "socket-mode, metrics)" },
 	{ "switch:\n  name: a\n  name: b\n",
 	  "xvs.yaml:3: switch: duplicate key \"name\" (first at line 2)" },
 	{ "switch:\n  name: br0.1\n", "xvs.yaml:2: switch.name: " NAME_RULE ", got \"br0.1\"" },

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "args.h"
+#include "ctl/ctl_out.h"
 #include "frame.h"
 #include "xsk/xdpmaps.h"
 #include "xvsctl.h"
@@ -43,15 +44,43 @@ static long parse_num(const char *s, long max)
 	return args_u64(s, 0, 0, (uint64_t)max, &v) ? -1 : (long)v;
 }
 
+/* -j: answers as JSON, in the daemon's schema (tools/xvsctl/README.md) */
+static bool json;
+
 static int fail(const char *what, int err)
 {
-	fprintf(stderr, "xvsctl xdp: %s: %s\n", what, strerror(-err));
+	if (json)
+		printf("{\"error\":\"%s: %s\"}\n", what, strerror(-err));
+	else
+		fprintf(stderr, "xvsctl xdp: %s: %s\n", what, strerror(-err));
 	return 1;
+}
+
+/* Print a finished answer (text: only what co_text wrote). */
+static int emit(struct ctl_out *o)
+{
+	size_t len;
+	char *b = co_finish(o, &len);
+
+	if (!b)
+		return fail("answer", -ENOMEM);
+	fwrite(b, 1, len, stdout);
+	free(b);
+	return 0;
+}
+
+/* A change done: nothing in text (as before), {"ok":true} in JSON. */
+static int done(void)
+{
+	if (json)
+		puts("{\"ok\":true}");
+	return 0;
 }
 
 static int cmd_stats(const struct xdpmaps *m)
 {
 	struct xvs_counter c[XVS_STAT_MAX];
+	struct ctl_out o;
 	char name[64];
 	unsigned int i;
 	int err;
@@ -59,10 +88,18 @@ static int cmd_stats(const struct xdpmaps *m)
 	err = xdpmaps__read_stats(m, c);
 	if (err)
 		return fail("reading counters", err);
-	for (i = 0; i < XVS_STAT_MAX; i++)
-		printf("%-24s %14llu %16llu\n", xdpmaps_stat_name(i, name, sizeof(name)),
-		       (unsigned long long)c[i].packets, (unsigned long long)c[i].bytes);
-	return 0;
+	co_init(&o, json ? CO_JSON : CO_TEXT);
+	for (i = 0; i < XVS_STAT_MAX; i++) {
+		xdpmaps_stat_name(i, name, sizeof(name));
+		co_text(&o, "%-24s %14llu %16llu\n", name, (unsigned long long)c[i].packets,
+			(unsigned long long)c[i].bytes);
+		if (!json)
+			continue;
+		co_rec(&o, 0, "counter", name);
+		co_count(&o, "packets", c[i].packets);
+		co_count(&o, "bytes", c[i].bytes);
+	}
+	return emit(&o);
 }
 
 /* MAC [--vlan VID] from argv[0..]; returns argv consumed or -1. */
@@ -102,17 +139,30 @@ static int cmd_fdb(const struct xdpmaps *m, int argc, char **argv)
 	void *prev = NULL;
 
 	if (argc >= 1 && !strcmp(argv[0], "list")) {
-		printf("%-4s %-17s %-5s %s\n", "vlan", "mac", "port", "flags");
+		struct ctl_out o;
+		char mac[18];
+
+		co_init(&o, json ? CO_JSON : CO_TEXT);
+		co_text(&o, "%-4s %-17s %-5s %s\n", "vlan", "mac", "port", "flags");
 		while (!bpf_map_get_next_key(m->fdb, prev, &next)) {
-			if (!bpf_map_lookup_elem(m->fdb, &next, &v))
-				printf("%-4u %02x:%02x:%02x:%02x:%02x:%02x %-5u %s\n", next.vlan,
-				       next.mac[0], next.mac[1], next.mac[2], next.mac[3],
-				       next.mac[4], next.mac[5], v.port,
-				       v.flags & XVS_FDB_F_STATIC ? "static" : "");
+			if (!bpf_map_lookup_elem(m->fdb, &next, &v)) {
+				snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x",
+					 next.mac[0], next.mac[1], next.mac[2], next.mac[3],
+					 next.mac[4], next.mac[5]);
+				co_text(&o, "%-4u %s %-5u %s\n", next.vlan, mac, v.port,
+					v.flags & XVS_FDB_F_STATIC ? "static" : "");
+				if (json) {
+					co_rec(&o, 0, "entry", NULL);
+					co_gauge(&o, "vlan", next.vlan);
+					co_str(&o, "mac", mac);
+					co_gauge(&o, "port", v.port);
+					co_bool(&o, "static", v.flags & XVS_FDB_F_STATIC);
+				}
+			}
 			k = next;
 			prev = &k;
 		}
-		return 0;
+		return emit(&o);
 	}
 	if (argc >= 2 && !strcmp(argv[0], "add")) {
 		if (parse_fdb_key(argc - 1, argv + 1, &k, &rest))
@@ -123,7 +173,7 @@ static int cmd_fdb(const struct xdpmaps *m, int argc, char **argv)
 		v.port = (__u32)port;
 		v.flags = XVS_FDB_F_STATIC;
 		err = xdpmaps__fdb_set(m, &k, &v);
-		return err ? fail("fdb add", err) : 0;
+		return err ? fail("fdb add", err) : done();
 	}
 	if (argc >= 2 && !strcmp(argv[0], "del")) {
 		if (parse_fdb_key(argc - 1, argv + 1, &k, &rest))
@@ -131,7 +181,7 @@ static int cmd_fdb(const struct xdpmaps *m, int argc, char **argv)
 		if (rest)
 			return usage_err("fdb del: unexpected '%s'", argv[2]);
 		err = xdpmaps__fdb_del(m, &k);
-		return err ? fail("fdb del", err) : 0;
+		return err ? fail("fdb del", err) : done();
 	}
 	return usage_err("unknown fdb command '%s'", argc ? argv[0] : "");
 }
@@ -162,7 +212,7 @@ static int cmd_port(const struct xdpmaps *m, int argc, char **argv)
 		return usage_err("port set: unexpected '%s'", argv[3]);
 	}
 	idx = xdpmaps__port_set(m, (__u32)idx, &p);
-	return idx ? fail("port set", (int)idx) : 0;
+	return idx ? fail("port set", (int)idx) : done();
 }
 
 static int cmd_cfg(const struct xdpmaps *m, int argc, char **argv)
@@ -203,9 +253,19 @@ static int cmd_cfg(const struct xdpmaps *m, int argc, char **argv)
 		if (err)
 			return fail("writing cfg", err);
 	}
-	for (k = 0; k < XVS_ARRAY_SIZE(keys); k++)
-		printf("%s=%s\n", keys[k].name, c.flags & keys[k].flag ? "on" : "off");
-	return 0;
+	{
+		struct ctl_out o;
+
+		co_init(&o, json ? CO_JSON : CO_TEXT);
+		if (json)
+			co_rec(&o, 0, "cfg", NULL);
+		for (k = 0; k < XVS_ARRAY_SIZE(keys); k++) {
+			co_text(&o, "%s=%s\n", keys[k].name, c.flags & keys[k].flag ? "on" : "off");
+			if (json)
+				co_bool(&o, keys[k].name, c.flags & keys[k].flag);
+		}
+		return emit(&o);
+	}
 }
 
 int xvsctl_cmd_xdp(const struct xvsctl_opts *o, int argc, char **argv)
@@ -217,12 +277,13 @@ int xvsctl_cmd_xdp(const struct xvsctl_opts *o, int argc, char **argv)
 		fputs(xdp_usage, argc < 2 ? stderr : stdout);
 		return argc < 2 ? 2 : 0;
 	}
+	json = o->json;
 	if (xdpmaps__open(&m, o->switch_name))
 		return 1;
 	if (!strcmp(argv[1], "stats"))
 		ret = argc == 2 ? cmd_stats(&m) : usage_err("stats takes no arguments%s", "");
 	else if (!strcmp(argv[1], "stats-reset"))
-		ret = xdpmaps__reset_stats(&m) ? fail("stats-reset", -errno) : 0;
+		ret = xdpmaps__reset_stats(&m) ? fail("stats-reset", -errno) : done();
 	else if (!strcmp(argv[1], "fdb"))
 		ret = cmd_fdb(&m, argc - 2, argv + 2);
 	else if (!strcmp(argv[1], "port"))

@@ -90,11 +90,15 @@ bpffs_mount() {
 		xvs_skip "bpffs is not mounted on /sys/fs/bpf and 'mount -t bpf' failed"
 }
 
+# wait_until SECONDS CMD...: CMD every 0.1 s until it succeeds, for at most
+# SECONDS of wall time (a slow CMD, such as a ping in a guest, is tried
+# fewer times, not for longer)
 wait_until() {
-	local timeout=$1 i
+	local timeout=$1 end
 
 	shift
-	for ((i = 0; i < timeout * 10; i++)); do
+	end=$((${EPOCHREALTIME/./} + timeout * 1000000))
+	while [ "${EPOCHREALTIME/./}" -lt "$end" ]; do
 		"$@" && return 0
 		sleep 0.1
 	done

@@ -152,6 +152,7 @@ lv_domain_xml() {
 		    <initrd>$GUEST_IMAGE/initrd.img</initrd>
 		    <cmdline>$kargs</cmdline>
 		  </os>
+		  <features><acpi/><apic/></features>
 		  <on_reboot>destroy</on_reboot>
 		  <devices>
 		    <interface type='vhostuser'>

@@ -7,6 +7,7 @@
 #
 #   xvs-a: libvirt mode='client' + <reconnect>  ──► xvsd port a (server, 2 queues)
 #   xvs-b: libvirt mode='server' (QEMU listens) ◄── xvsd port b (client)
+#   xvs-c: libvirt mode='client', no <reconnect> ──► xvsd port c (server), the last test's
 
 load lib/common
 load lib/guest
@@ -25,11 +26,14 @@ switch:
 ports:
   a: { type: vhost-user, socket: a.sock, queues: 2 }
   b: { type: vhost-user, socket: $XVSD_DIR/b.sock, mode: client }
+  c: { type: vhost-user, socket: c.sock }
 YAML
 	lv_define a --socket "$XVSD_DIR/a.sock" --mode client --reconnect --queues 2 \
 		--ip 10.62.0.1/24 --mac 52:54:00:62:00:01
 	lv_define b --socket "$XVSD_DIR/b.sock" --mode server \
 		--ip 10.62.0.2/24 --mac 52:54:00:62:00:02
+	lv_define c --socket "$XVSD_DIR/c.sock" --mode client \
+		--ip 10.62.0.3/24 --mac 52:54:00:62:00:03
 	xvsd_start "$XVSD_DIR/xvs.yaml"
 	lv_start_domain a
 	lv_start_domain b
@@ -47,6 +51,17 @@ setup() {
 	require_setup_file
 }
 
+# diag: what the guests and the switch see, for a failure's log
+diag() {
+	local g
+	for g in a b; do
+		echo "--- guest $g"
+		guest_run "$g" "ip addr; ip neigh; cat /proc/cmdline" 2>&1 | head -40
+	done
+	echo "--- xvsctl show"
+	xvsd_ctl show 2>&1
+}
+
 ping_ab() {
 	guest_run a "ping -c 1 -W 2 10.62.0.2" >/dev/null
 }
@@ -61,7 +76,7 @@ ping_ba() {
 	[ "$(port_field a mode)" = server ]
 	[ "$(port_field b mode)" = client ]
 	[ "$(lv_state a)" = running ]
-	wait_until 30 ping_ab
+	wait_until 30 ping_ab || { diag; false; }
 	run guest_run b "ping -c 3 -W 5 10.62.0.1"
 	echo "$output"
 	[ "$status" -eq 0 ]
@@ -125,38 +140,62 @@ ping_ba() {
 	[ "$(lv_state b)" = running ]
 }
 
-@test "xvsd down when a domain starts: mode='server' waits for it, mode='client' with <reconnect> boots and attaches later" {
+@test "xvsd down when domains start: both wait for it (server: for xvsd to connect; client with <reconnect>: retrying), then boot" {
+	local d
 	virsh_ destroy xvs-a >/dev/null
 	virsh_ destroy xvs-b >/dev/null
 	xvsd_stop TERM
 	[ "$XVSD_STATUS" = 0 ]
 
-	# libvirt mode='server': QEMU listens and waits for its backend before
-	# the guest runs, so `virsh start` does not return while xvsd is down
-	: >"$(guest_dir b)/console.log"
-	rm -f "$XVSD_DIR/b.started"
-	(close_inherited_fds; virsh_ start xvs-b >"$XVSD_DIR/b.start.out" 2>&1; echo $? >"$XVSD_DIR/b.started") &
+	# QEMU does not run the guest before its vhost-user backend is there:
+	# `virsh start` does not return while xvsd is down, in either mode
+	for d in a b; do
+		: >"$(guest_dir $d)/console.log"
+		rm -f "$XVSD_DIR/$d.started"
+		(close_inherited_fds; virsh_ start "xvs-$d" >"$XVSD_DIR/$d.start.out" 2>&1; echo $? >"$XVSD_DIR/$d.started") &
+	done
 	sleep 5
-	[ ! -e "$XVSD_DIR/b.started" ]
-	run grep -c "$GUEST_READY_MARKER" "$(guest_dir b)/console.log"
-	[ "$output" = 0 ]
-
-	# libvirt mode='client' with <reconnect>: the domain starts without
-	# xvsd (QEMU retries every second)
-	run lv_start_domain a
-	echo "$output"
-	[ "$status" -eq 0 ]
-	[ "$(lv_state a)" = running ]
+	for d in a b; do
+		[ ! -e "$XVSD_DIR/$d.started" ]
+		run grep -c "$GUEST_READY_MARKER" "$(guest_dir $d)/console.log"
+		[ "$output" = 0 ]
+	done
 
 	xvsd_start "$XVSD_DIR/xvs.yaml"
-	wait_until 60 test -e "$XVSD_DIR/b.started"
-	cat "$XVSD_DIR/b.start.out"
-	[ "$(cat "$XVSD_DIR/b.started")" = 0 ]
-	lv_record_pid b
+	for d in a b; do
+		wait_until 60 test -e "$XVSD_DIR/$d.started"
+		cat "$XVSD_DIR/$d.start.out"
+		[ "$(cat "$XVSD_DIR/$d.started")" = 0 ]
+		lv_record_pid $d
+	done
 	guest_wait_ready a 120
 	guest_wait_ready b 120
 	wait_port_state a up 30
 	wait_port_state b up 30
 	wait_until 30 ping_ab
 	wait_until 30 ping_ba
+}
+
+@test "mode='client' without <reconnect>: no start while xvsd is down; after a restart of xvsd its NIC stays down" {
+	xvsd_stop TERM
+	run virsh_ start xvs-c
+	echo "$output"
+	[ "$status" -ne 0 ]
+	[ "$(lv_state c)" != running ]
+	xvsd_start "$XVSD_DIR/xvs.yaml"
+	lv_start_domain c
+	guest_wait_ready c 120
+	wait_port_state c up 30
+	wait_until 30 guest_run c "ping -c 1 -W 2 10.62.0.1" >/dev/null
+	xvsd_stop KILL
+	xvsd_start "$XVSD_DIR/xvs.yaml"
+	# a comes back (it has <reconnect>); c does not: QEMU never connects again
+	wait_port_state a up 30
+	wait_until 30 ping_ab
+	sleep 5
+	[ "$(port_field c state)" = down ]
+	[ "$(port_field c connects)" = 0 ]
+	run guest_run c "ping -c 2 -W 2 10.62.0.1"
+	[ "$status" -ne 0 ]
+	[ "$(lv_state c)" = running ]
 }
