@@ -20,6 +20,8 @@ PKGS=(
 	libclang-rt-14-dev libasan8 libubsan1
 	# run and test
 	xdp-tools iproute2 iputils-ping bats kmod procps psmisc ethtool socat
+	# xvsctl: JSON checked with jq, captures read back with tcpdump, metrics with curl
+	jq tcpdump curl
 	# guests
 	qemu-system-x86 qemu-system-data busybox-static cpio xz-utils
 	# guests through libvirt (tests/bats/libvirt.bats runs its own libvirtd;

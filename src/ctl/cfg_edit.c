@@ -50,8 +50,15 @@ static int copy_node(struct edit *e, int idx, int depth, int *out)
 		return edit_fail(e, -EINVAL, "YAML anchors and aliases are not supported");
 	switch (n->type) {
 	case YAML_SCALAR_NODE:
-		id = yaml_document_add_scalar(e->dst, n->tag, n->data.scalar.value,
-					      (int)n->data.scalar.length, n->data.scalar.style);
+		/* An empty plain scalar is null; the emitter would write it '' in
+		 * a flow collection ({ anti-spoofing: }), a string: "~" stays null. */
+		if (n->data.scalar.style == YAML_PLAIN_SCALAR_STYLE && !n->data.scalar.length)
+			id = yaml_document_add_scalar(e->dst, n->tag, (yaml_char_t *)"~", 1,
+						      YAML_PLAIN_SCALAR_STYLE);
+		else
+			id = yaml_document_add_scalar(e->dst, n->tag, n->data.scalar.value,
+						      (int)n->data.scalar.length,
+						      n->data.scalar.style);
 		break;
 	case YAML_SEQUENCE_NODE:
 		id = yaml_document_add_sequence(e->dst, n->tag, n->data.sequence.style);
@@ -90,8 +97,11 @@ static const char *scalar_text(yaml_document_t *d, int idx)
 	return n && n->type == YAML_SCALAR_NODE ? (const char *)n->data.scalar.value : NULL;
 }
 
+/* Exactly one document: what follows the first (a second document, or
+ * junk such as "{ type: vhost-user }, vlan: 5") is an error, not dropped. */
 static int load_one(const char *text, size_t len, yaml_document_t *doc)
 {
+	yaml_document_t extra;
 	yaml_parser_t p;
 	int ok;
 
@@ -99,6 +109,17 @@ static int load_one(const char *text, size_t len, yaml_document_t *doc)
 		return -ENOMEM;
 	yaml_parser_set_input_string(&p, (const unsigned char *)text, len);
 	ok = yaml_parser_load(&p, doc);
+	if (ok) {
+		/* a failed load deletes extra itself */
+		if (!yaml_parser_load(&p, &extra)) {
+			ok = 0;
+		} else {
+			ok = !yaml_document_get_root_node(&extra);
+			yaml_document_delete(&extra);
+		}
+		if (!ok)
+			yaml_document_delete(doc);
+	}
 	yaml_parser_delete(&p);
 	if (!ok)
 		return -EINVAL;

@@ -487,7 +487,8 @@ char *co_finish(struct ctl_out *o, size_t *len)
 			json_close_below(o, -1);
 			puts_(o, "}\n");
 		} else if (o->fmt == CO_PROM) {
-			qsort(o->samples, o->nsamples, sizeof(*o->samples), sample_cmp);
+			if (o->nsamples) /* samples is NULL then: qsort's is nonnull */
+				qsort(o->samples, o->nsamples, sizeof(*o->samples), sample_cmp);
 			for (i = 0; i < o->nsamples; i++) {
 				const struct co_sample *s = &o->samples[i];
 
@@ -499,6 +500,8 @@ char *co_finish(struct ctl_out *o, size_t *len)
 		}
 	}
 	samples_free(o);
+	if (!o->buf)
+		puts_(o, ""); /* nothing written (text, prom): "", not out of memory */
 	b = o->buf;
 	*len = o->len;
 	o->buf = NULL;

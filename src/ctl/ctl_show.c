@@ -18,6 +18,7 @@
 
 #include "base/log.h"
 #include "ctl/ctl_cmds.h"
+#include "dp/capture.h"
 
 static const char *port_state(const struct dp_port *p)
 {
@@ -139,14 +140,19 @@ static void stats_port(struct xvsd *x, struct ctl_out *o, const struct dp_port *
 	}
 }
 
-/* show: the port's totals on its own line */
+/* show: the port's totals on its own line, and its captures */
 static void port_totals(struct xvsd *x, struct ctl_out *o, const struct dp_port *p)
 {
+	const struct dp_capture *c = p->cap;
 	struct traffic q[ST_QUEUES], sum;
 	int nq;
 
 	port_traffic(x, p, &sum, q, &nq);
 	traffic_put(o, &sum);
+	co_bool(o, "capturing", c != NULL);
+	co_count(o, "capture_frames", p->st.capture_frames + (c ? c->frames : 0));
+	co_count(o, "capture_drops",
+		 p->st.capture_drops + (c ? __atomic_load_n(&c->drops, __ATOMIC_RELAXED) : 0));
 }
 
 /* virtio and vhost-user feature bits by name (virtio 1.2 §5.1.3, §6). */

@@ -54,11 +54,17 @@ static void client_free(struct xvsd *x, struct ctl_client *c)
 {
 	if (c->fd < 0)
 		return;
+	ctl_capture_free(x, c);
 	epoll_ctl(x->epfd, EPOLL_CTL_DEL, c->fd, NULL);
 	close(c->fd);
 	free(c->out);
 	memset(c, 0, sizeof(*c));
 	c->fd = -1;
+}
+
+void ctl_client_close(struct xvsd *x, struct ctl_client *c)
+{
+	client_free(x, c);
 }
 
 void ctl_close(struct xvsd *x)
@@ -103,11 +109,13 @@ static char *word(char **p)
 }
 
 #define CTL_HELP "show [PORT], stats [PORT], workers, firewall [PORT], fdb [show [PORT]|add|del|flush], " \
-		 "port add|del, log level LEVEL, reload"
+		 "port add|del, log level LEVEL, capture PORT, reload"
 
 static bool changes(const char *cmd, const char *sub)
 {
-	if (!strcmp(cmd, "reload") || !strcmp(cmd, "port") || !strcmp(cmd, "log"))
+	/* capture shows other guests' traffic: as privileged as a change */
+	if (!strcmp(cmd, "reload") || !strcmp(cmd, "port") || !strcmp(cmd, "log") ||
+	    !strcmp(cmd, "capture"))
 		return true;
 	return !strcmp(cmd, "fdb") && sub && strcmp(sub, "show");
 }
@@ -171,6 +179,11 @@ static void run_command(struct xvsd *x, struct ctl_client *c, struct ctl_out *o)
 		ctl_log_level(x, o, argv[1]);
 	} else if (!strcmp(cmd, "log")) {
 		co_error(o, "usage: log level error|warning|info|debug");
+	} else if (!strcmp(cmd, "capture")) {
+		if (o->fmt == CO_JSON)
+			co_error(o, "capture writes pcap, not JSON");
+		else
+			ctl_capture_begin(x, c, o, argc, argv);
 	} else if (!strcmp(cmd, "reload") && !argc) {
 		if (xvsd_reload(x))
 			co_error(o, "reload failed, see the log");
@@ -266,6 +279,15 @@ void ctl_client_event(struct xvsd *x, int slot, uint32_t events)
 
 	if (!c || c->fd < 0)
 		return;
+	if (c->cap) { /* streaming: the client only reads; EOF or an error ends it */
+		char b[64];
+
+		if (events & (EPOLLERR | EPOLLHUP) ||
+		    (events & EPOLLIN && recv(c->fd, b, sizeof(b), MSG_DONTWAIT) <= 0) ||
+		    ctl_capture_pump(x, c))
+			client_free(x, c);
+		return;
+	}
 	if (c->out) { /* answering */
 		if (client_send(c))
 			client_free(x, c);
@@ -293,6 +315,13 @@ void ctl_client_event(struct xvsd *x, int slot, uint32_t events)
 		metrics_answer(x, c->line, &o);
 	else
 		run_command(x, c, &o);
+	if (c->cap) { /* a capture began: pcap follows, not an answer */
+		co_free(&o);
+		c->deadline_ns = UINT64_MAX;
+		if (ctl_capture_pump(x, c))
+			client_free(x, c);
+		return;
+	}
 	c->out = co_finish(&o, &len);
 	if (!c->out) {
 		client_free(x, c);
@@ -314,7 +343,10 @@ void ctl_expire(struct xvsd *x, uint64_t now)
 	int i;
 
 	for (i = 0; i < CTL_MAX_CLIENTS; i++)
-		if (x->ctl[i].fd >= 0 && now >= x->ctl[i].deadline_ns) {
+		if (x->ctl[i].fd >= 0 && x->ctl[i].cap) {
+			if (ctl_capture_pump(x, &x->ctl[i]))
+				client_free(x, &x->ctl[i]);
+		} else if (x->ctl[i].fd >= 0 && now >= x->ctl[i].deadline_ns) {
 			x->ctl_st.timed_out++;
 			log_dbg("control client (uid %u) cut off after %d ms", x->ctl[i].uid,
 				CTL_DEADLINE_MS);

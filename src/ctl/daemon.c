@@ -724,6 +724,7 @@ static void vport_close(struct xvsd *x, struct vport *v)
 	}
 	id = p->id;
 	memcpy(name, p->name, sizeof(name));
+	ctl_capture_port_gone(x, p);
 	dp_port_del(&x->dp, p); /* frees p */
 	/* its connections go with it: a port that takes its id later starts
 	 * with none */

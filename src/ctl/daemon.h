@@ -56,6 +56,7 @@ extern const char *const vport_steer_names[];
 struct ctl_client {
 	int fd; /* -1: free slot */
 	bool http; /* a metrics scrape (metrics.c), not xvsctl */
+	struct ctl_capture *cap; /* streaming a capture (ctl_capture.c) */
 	uint32_t uid; /* SO_PEERCRED */
 	uint64_t deadline_ns;
 	size_t got; /* bytes of the command line */
@@ -122,6 +123,15 @@ int xvsd_listen_unix(const char *path, uint32_t mode, int64_t gid, bool *created
 int ctl_open(struct xvsd *x);
 void ctl_accept(struct xvsd *x);
 void ctl_accept_from(struct xvsd *x, int listen_fd, bool http);
+void ctl_client_close(struct xvsd *x, struct ctl_client *c);
+
+/* ctl_capture.c: xvsctl capture's streaming connections */
+struct ctl_capture;
+int ctl_capture_begin(struct xvsd *x, struct ctl_client *c, struct ctl_out *o, int argc,
+		      char **argv);
+bool ctl_capture_pump(struct xvsd *x, struct ctl_client *c);
+void ctl_capture_free(struct xvsd *x, struct ctl_client *c);
+void ctl_capture_port_gone(struct xvsd *x, struct dp_port *p);
 void ctl_client_event(struct xvsd *x, int slot, uint32_t events);
 void ctl_expire(struct xvsd *x, uint64_t now_ns); /* from the tick */
 void ctl_close(struct xvsd *x);

@@ -10,6 +10,7 @@
  * touching the fd means a kick fd closed and reused by the control thread
  * cannot be misread.
  */
+#include "dp/capture.h"
 #include "dp/dp.h"
 
 #include <errno.h>
@@ -191,6 +192,7 @@ void dp_port_del(struct dp *dp, struct dp_port *p)
 {
 	vu_dev_detach(&p->dev);
 	dp_zc_unconfigure(dp, p);
+	dp_capture_stop(dp, p);
 	__atomic_store_n(&dp->ports[p->id], NULL, __ATOMIC_RELEASE);
 	dp_sync(dp); /* nobody holds a pointer to p any more */
 	fdb_flush_port(&dp->fdb, p->id, true);

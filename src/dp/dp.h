@@ -70,6 +70,7 @@ struct dp_port_stats {
 				       (headers past DP_HDR_COPY bytes included) */
 	uint64_t drop_spoof[SPOOF_REASON_MAX]; /* VM: anti-spoofing, by reason */
 	uint64_t fw_answers; /* VM: answers to its rejected frames put in its ring */
+	uint64_t capture_frames, capture_drops; /* ended captures (control thread) */
 };
 
 enum dp_port_type {
@@ -104,6 +105,7 @@ struct dp_port {
 	struct spoof_state spoof_st;
 	uint8_t owner[DP_MAX_PORT_QUEUES]; /* worker of each queue (dp_owner) */
 	struct dp_port_stats st; /* racy counters: updated by workers with relaxed adds */
+	struct dp_capture *cap; /* xvsctl capture, or NULL (capture.h) */
 };
 
 struct dp;

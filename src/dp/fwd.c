@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "base/clock.h"
+#include "dp/capture.h"
 #include "dp/dp.h"
 #include <xvs/fw_reply.h>
 
@@ -168,11 +169,37 @@ static bool fw_on(const struct dp *dp, const struct dp_port *p, int dir)
 	return fw && p->type == DP_PORT_VHOST && fw_active(fw, p->id, dir);
 }
 
+/* xvsctl capture: the frames of the burst in mask, seen in direction dir
+ * on port p (capture.h). Call only when p->cap was seen set. */
+_Static_assert(DP_BURST <= 64, "a burst's frames fit a 64-bit mask");
+static void __attribute__((noinline)) capture(struct dp_worker *w, struct dp_port *p, uint8_t dir,
+					      uint64_t mask, uint32_t skip)
+{
+	struct dp_capture *c = __atomic_load_n(&p->cap, __ATOMIC_ACQUIRE);
+	bool tag = p->type == DP_PORT_UPLINK;
+	uint64_t now;
+	int i;
+
+	if (!c || !(c->dirs & dir))
+		return;
+	now = clock_now_ns();
+	for (i = 0; mask; i++, mask >>= 1)
+		if (mask & 1)
+			dp_capture_frame(c, dir, now, w->chains[i].seg, w->chains[i].nseg, skip,
+					 w->len[i], tag ? w->vlan[i] : 0);
+}
+
+static inline bool capturing(const struct dp_port *p)
+{
+	return unlikely(__atomic_load_n(&p->cap, __ATOMIC_RELAXED) != NULL);
+}
+
 static void deliver_vhost(struct dp_worker *w, struct dp_port *src, struct dp_port *dst, int q,
 			  int from, int n, uint16_t match, uint32_t skip)
 {
 	struct vq *vq = rx_vq(dst, q);
 	bool judge = fw_on(w->dp, dst, XVS_FW_TO_VM), ok[DP_BURST];
+	uint64_t sent = 0;
 	int i, r;
 
 	/* judged before the lock: the ring lock covers ring work only; not
@@ -205,9 +232,12 @@ static void deliver_vhost(struct dp_worker *w, struct dp_port *src, struct dp_po
 			signal_broken(w->dp, dst, vq->err);
 			break;
 		}
+		sent |= (uint64_t)(r == 0) << i;
 	}
 	vq_flush(vq);
 	vq_unlock(vq);
+	if (capturing(dst))
+		capture(w, dst, DP_CAP_OUT, sent, skip);
 }
 
 struct fill_ctx {
@@ -277,6 +307,13 @@ static void deliver_uplink(struct dp_worker *w, struct dp_port *src, struct dp_p
 	/* a VM's unicast through its own queue's socket, from guest memory
 	 * (queue pair 0, whose TX vring the zero-copy socket serves); what it
 	 * cannot take goes on by copy */
+	if (k && capturing(dst)) {
+		uint64_t mask = 0;
+
+		for (i = 0; i < k; i++)
+			mask |= 1ull << c.idx[i];
+		capture(w, dst, DP_CAP_OUT, mask, skip);
+	}
 	if (k && src->zc && q == 0 && match != DST_FLOOD && src->zc->uplink == dst->id)
 		k = dp_zc_tx(w, src, c.idx, k, skip);
 	for (i = 0; i < k; i++)
@@ -497,6 +534,13 @@ int dp_tx_burst(struct dp_worker *w, struct dp_port *src, int vring)
 				w->dst[n] = 0;
 		}
 	}
+	if (capturing(src)) {
+		uint64_t mask = 0;
+
+		for (i = 0; i < n; i++)
+			mask |= (uint64_t)(w->hcap[i] != 0) << i;
+		capture(w, src, DP_CAP_IN, mask, hdr_len);
+	}
 	switch_burst(w, src, vring / 2, n, hdr_len);
 	for (i = 0; i < n; i++)
 		if (!w->held[i]) /* else it returns when the kernel sent it */
@@ -583,6 +627,13 @@ int dp_uplink_burst(struct dp_worker *w, struct dp_port *src, int qi)
 		w->judged[i] = fw ? xdp_judged(c->seg[0].base, w->uf[i].len) : XVS_META_NONE;
 		if (!take_uplink_frame(w, i, w->uf[i].len, 0))
 			q->st.rx_drop_runt++;
+	}
+	if (capturing(src)) {
+		uint64_t mask = 0;
+
+		for (i = 0; i < n; i++)
+			mask |= (uint64_t)(w->dst[i] != DST_DROP) << i;
+		capture(w, src, DP_CAP_IN, mask, 0);
 	}
 	switch_burst(w, src, q->qid, n, 0);
 	uplink_rx_release(q);

@@ -418,3 +418,100 @@ YAML
 	run listening_of "$XVSD_PID"
 	[ "$output" = "127.0.0.1:$METRICS_PORT" ]
 }
+
+# pcap_of FILE: tcpdump's reading of a capture (-e: MACs, -n: numbers)
+pcap_of() {
+	tcpdump -r "$1" -e -n 2>/dev/null
+}
+
+@test "capture: a ping reads back in tcpdump with the right frames, forwarding untouched" {
+	local f=$XVSD_DIR/b.pcap out pid n
+	wait_until 10 ping_from a 10.99.25.12
+	rm -f "$f"
+	# until Ctrl-C: 4 pings are 8 ICMP frames on b's port (guests may add
+	# their own IPv6 chatter)
+	# xvsctl itself in the background (a function would be a subshell,
+	# which does not pass Ctrl-C on)
+	"$XVS_BIN/xvsctl" --ctl "$XVSD_DIR/xvs.ctl" capture b -w "$f" 2>"$XVSD_DIR/cap.err" &
+	pid=$!
+	wait_until 10 port_is b capturing 1
+	run guest_run a "ping -c 4 -i 0.2 -W 2 10.99.25.12"
+	echo "$output"
+	[[ $output == *"4 packets received"* ]]
+	sleep 0.5 # a tick (100 ms) drains the ring
+	kill -INT "$pid"
+	wait "$pid"
+	wait_until 10 port_is b capturing 0
+	cat "$XVSD_DIR/cap.err"
+	n=$(sed -n 's/ frames captured$//p' "$XVSD_DIR/cap.err")
+	out=$(pcap_of "$f")
+	echo "$out"
+	[ "$(wc -l <<<"$out")" -eq "$n" ]
+	[ "$(grep -c '52:54:00:25:00:11 > 52:54:00:25:00:12.*10.99.25.11 > 10.99.25.12: ICMP echo request' <<<"$out")" -eq 4 ]
+	[ "$(grep -c '52:54:00:25:00:12 > 52:54:00:25:00:11.*10.99.25.12 > 10.99.25.11: ICMP echo reply' <<<"$out")" -eq 4 ]
+	[ "$(grep -c 'IPv4' <<<"$out")" -eq 8 ]
+	# whole frames, nanosecond timestamps of today
+	tcpdump -r "$f" -n -c 1 -tttt 2>/dev/null | grep -q "^$(date -u +%Y-%m-%d)\|^$(date +%Y-%m-%d)"
+	grep -q "length 98" <<<"$out"
+	[ "$(port_field b capture_frames)" -ge "$n" ]
+	[ "$(port_field b capture_drops)" = 0 ]
+	grep -q "b: capture ended: $n frames sent, 0 dropped" "$XVSD_DIR/xvsd.log"
+	# -c: the capture ends by itself after N frames
+	ctl capture b -c 2 -w "$f" 2>"$XVSD_DIR/cap.err" &
+	pid=$!
+	wait_until 10 port_is b capturing 1
+	guest_run a "ping -c 2 -i 0.2 -W 2 10.99.25.12" >/dev/null
+	wait "$pid"
+	[ "$(cat "$XVSD_DIR/cap.err")" = "2 frames captured" ]
+	[ "$(pcap_of "$f" | wc -l)" -eq 2 ]
+}
+
+@test "capture: --direction in, -w - into tcpdump -r -, the snap length" {
+	local out
+	# a's frames in: its requests, never the replies it gets
+	ctl capture a --direction in -c 2 -s 64 -w - 2>/dev/null | tcpdump -r - -e -n >"$XVSD_DIR/in.txt" 2>/dev/null &
+	wait_until 10 port_is a capturing 1
+	guest_run a "ping -c 2 -i 0.2 -W 2 10.99.25.12" >/dev/null
+	wait
+	out=$(cat "$XVSD_DIR/in.txt")
+	echo "$out"
+	[ "$(wc -l <<<"$out")" -eq 2 ]
+	[ "$(grep -c '52:54:00:25:00:11 > .*echo request' <<<"$out")" -ge 1 ]
+	[ "$(grep -c 'echo reply' <<<"$out")" -eq 0 ]
+	# 64 bytes kept of a 98-byte request (the first record's caplen, len)
+	ctl capture a --direction in -c 1 -s 64 -w "$XVSD_DIR/in.pcap" 2>/dev/null &
+	wait_until 10 port_is a capturing 1
+	guest_run a "ping -c 1 -W 2 10.99.25.12" >/dev/null
+	wait
+	[ "$(od -An -tu4 -j 32 -N 4 "$XVSD_DIR/in.pcap" | tr -d ' ')" = 64 ]
+	[ "$(od -An -tu4 -j 36 -N 4 "$XVSD_DIR/in.pcap" | tr -d ' ')" = 98 ]
+}
+
+@test "capture errors: unknown port, one capture per port, no permission, bad arguments" {
+	run ctl capture nope -w "$XVSD_DIR/x.pcap"
+	[ "$status" -eq 1 ]
+	[ "$output" = "xvsctl: no port 'nope'" ]
+	local pid
+	"$XVS_BIN/xvsctl" --ctl "$XVSD_DIR/xvs.ctl" capture b -w "$XVSD_DIR/x.pcap" 2>/dev/null &
+	pid=$!
+	wait_until 10 port_is b capturing 1
+	run ctl capture b -w "$XVSD_DIR/y.pcap"
+	[ "$status" -eq 1 ]
+	[ "$output" = "xvsctl: a capture runs on that port already" ]
+	# the first one ends with its client (Ctrl-C), its file whole
+	kill -INT "$pid"
+	wait "$pid"
+	wait_until 10 port_is b capturing 0
+	tcpdump -r "$XVSD_DIR/x.pcap" -n >/dev/null 2>&1
+	run as_nobody capture a -w -
+	[ "$status" -eq 1 ]
+	[[ $output == *"permission denied"* ]]
+	run ctl capture a -s 10 -w -
+	[ "$status" -eq 1 ]
+	[[ $output == *"bad snap '10'"* ]]
+	run ctl capture a --direction sideways -w -
+	[ "$status" -eq 2 ]
+	run ctl capture a
+	[ "$status" -eq 2 ]
+	[ "$(port_field a state)" = up ]
+}

@@ -23,13 +23,11 @@ bool xvsctl_is_error(const char *a)
 	return !strncmp(a, "error:", 6) || !strncmp(a, "{\"error\"", 8);
 }
 
-int xvsctl_ask(const struct xvsctl_opts *o, int argc, char **argv, char **answer, size_t *len)
+int xvsctl_open(const struct xvsctl_opts *o, int argc, char **argv)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	struct timeval tv = { .tv_sec = XVSCTL_TIMEOUT_S };
 	char path[sizeof(sa.sun_path) + 1], line[XVSCTL_LINE_MAX];
-	size_t off = 0, cap = 0;
-	char *buf = NULL, *nb;
+	size_t off = 0;
 	ssize_t n;
 	int fd, i;
 
@@ -45,19 +43,19 @@ int xvsctl_ask(const struct xvsctl_opts *o, int argc, char **argv, char **answer
 		if (n < 0 || (size_t)n >= sizeof(line) - off - 1) {
 			fprintf(stderr, "xvsctl: command too long (at most %zu bytes)\n",
 				sizeof(line) - 2);
-			return 2;
+			return -2;
 		}
 		off += (size_t)n;
 	}
 	if (memchr(line, '\n', off)) {
 		fprintf(stderr, "xvsctl: a newline in the arguments\n");
-		return 2;
+		return -2;
 	}
 	line[off++] = '\n';
 
 	if (strlen(path) >= sizeof(sa.sun_path)) {
 		fprintf(stderr, "xvsctl: control socket path too long: %s\n", path);
-		return 1;
+		return -1;
 	}
 	strcpy(sa.sun_path, path);
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -70,15 +68,34 @@ int xvsctl_ask(const struct xvsctl_opts *o, int argc, char **argv, char **answer
 			e == EACCES ? " (control-socket-group and -mode say who may)" : "");
 		if (fd >= 0)
 			close(fd);
-		return 1;
+		return -1;
 	}
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 	if (send(fd, line, off, MSG_NOSIGNAL) != (ssize_t)off) {
 		fprintf(stderr, "xvsctl: sending to xvsd: %s\n", strerror(errno));
 		close(fd);
-		return 1;
+		return -1;
 	}
+	return fd;
+}
+
+int xvsctl_ask(const struct xvsctl_opts *o, int argc, char **argv, char **answer, size_t *len)
+{
+	struct timeval tv = { .tv_sec = XVSCTL_TIMEOUT_S };
+	const char *path = o->ctl_path;
+	char def[128];
+	size_t off = 0, cap = 0;
+	char *buf = NULL, *nb;
+	ssize_t n;
+	int fd;
+
+	if (!path) {
+		snprintf(def, sizeof(def), "/run/xvs/%s.ctl", o->switch_name);
+		path = def;
+	}
+	fd = xvsctl_open(o, argc, argv);
+	if (fd < 0)
+		return -fd;
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	off = 0;
 	for (;;) {
 		if (cap - off < 4096) {

@@ -38,6 +38,10 @@ static const struct {
 	  "rules in force per port and direction, their counters, conntrack", "firewall [PORT]" },
 	{ "log", xvsctl_cmd_daemon, "set the daemon's log level",
 	  "log level error|warning|info|debug   (until a reload)" },
+	{ "capture", xvsctl_cmd_capture, "write a port's frames to a pcap file (or - for stdout)",
+	  "capture PORT [--direction in|out|both] [-c N] [-s SNAPLEN] -w FILE|-\n"
+	  "  in: frames the switch took from the port; out: frames it gave it.\n"
+	  "  Ends after N frames or on Ctrl-C; tcpdump -r FILE reads it." },
 	{ "reload", xvsctl_cmd_daemon, "re-read the configuration (like SIGHUP)", "reload" },
 	{ "xdp", xvsctl_cmd_xdp, "inspect and set the XDP program's maps", NULL },
 };

@@ -185,7 +185,7 @@ int xvsctl_cmd_stats(const struct xvsctl_opts *o, int argc, char **argv)
 	char *port = NULL, *end;
 	int c, r, cur = 0;
 
-	optind = 1;
+	optind = 0; /* a fresh start (main parsed with "+"): options after PORT too */
 	while ((c = getopt_long(argc, argv, "+w::c:", lopts, NULL)) != -1) {
 		switch (c) {
 		case 'w':
