@@ -198,7 +198,7 @@ static void deliver_vhost(struct dp_worker *w, struct dp_port *src, struct dp_po
 			  int from, int n, uint16_t match, uint32_t skip)
 {
 	struct vq *vq = rx_vq(dst, q);
-	bool judge = fw_on(w->dp, dst, XVS_FW_TO_VM), ok[DP_BURST];
+	bool judge = fw_on(w->dp, dst, XVS_FW_TO_VM), ok[DP_BURST], cap = capturing(dst);
 	uint64_t sent = 0;
 	int i, r;
 
@@ -232,11 +232,12 @@ static void deliver_vhost(struct dp_worker *w, struct dp_port *src, struct dp_po
 			signal_broken(w->dp, dst, vq->err);
 			break;
 		}
-		sent |= (uint64_t)(r == 0) << i;
+		if (unlikely(cap))
+			sent |= (uint64_t)(r == 0) << i;
 	}
 	vq_flush(vq);
 	vq_unlock(vq);
-	if (capturing(dst))
+	if (unlikely(cap))
 		capture(w, dst, DP_CAP_OUT, sent, skip);
 }
 
