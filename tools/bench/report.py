@@ -17,9 +17,10 @@ import statistics
 import sys
 
 SWITCHES = ["xvs", "ovs", "testpmd"]  # the main table
-ALL_SWITCHES = ["xvs", "xvs-zc", "xvs-fw", "ovs", "ovs-ct", "testpmd"]
-NAMES = {"xvs": "xvs", "xvs-zc": "xvs zero-copy", "xvs-fw": "xvs + firewall", "ovs": "OVS-DPDK",
-         "ovs-ct": "OVS-DPDK + ct", "testpmd": "testpmd"}
+ALL_SWITCHES = ["xvs", "xvs-zc", "xvs-fw", "xvs-cap", "ovs", "ovs-ct", "testpmd"]
+NAMES = {"xvs": "xvs", "xvs-zc": "xvs zero-copy", "xvs-fw": "xvs + firewall",
+         "xvs-cap": "xvs + capture elsewhere", "ovs": "OVS-DPDK", "ovs-ct": "OVS-DPDK + ct",
+         "testpmd": "testpmd"}
 SAT = 0.90  # a CPU busy at least this share of the window is saturated
 
 # (scenario, size) in table order, with a label and the kind of figure
@@ -74,6 +75,16 @@ FW_ROWS = [
     ("nic2vm-dpdk", 1518, "NIC→VM 1518 B, DPDK virtio-user"),
 ]
 FW_SWITCHES = ["xvs-fw", "xvs", "ovs-ct", "ovs"]
+# the capture table: xvs with a capture running on a port no frontend uses
+# against xvs, the same rows
+CAP_ROWS = [
+    ("loop", 64, "VM→VM 64 B, DPDK virtio-user loop"),
+    ("loop", 1518, "VM→VM 1518 B, DPDK virtio-user loop"),
+    ("vm2vm", 64, "VM→VM 64 B, xvs-vufront"),
+    ("vm2vm", 512, "VM→VM 512 B, xvs-vufront"),
+    ("vm2vm", 1518, "VM→VM 1518 B, xvs-vufront"),
+]
+CAP_SWITCHES = ["xvs-cap", "xvs"]
 
 
 def median(xs):
@@ -287,7 +298,26 @@ def build(resdir):
         row["ovs-ct/ovs"] = ratio("ovs-ct", "ovs")
         row["fw/xvs cpu"] = ratio("xvs-fw", "xvs", "busy_cpu_s_per_mframe")
         fw_rows.append(row)
-    return meta, rows, zc_rows, fw_rows, present
+    cap_rows = []
+    for scen, size, label in CAP_ROWS:
+        row = {"scenario": scen, "size": size, "label": label, "kind": "rate", "switches": {}}
+        for sw in CAP_SWITCHES:
+            m = agg.get((scen, size, sw))
+            if m:
+                row["switches"][sw] = m
+            else:
+                r = na_reason(na, sw, scen, size)
+                if r:
+                    row["switches"][sw] = {"na": r}
+        if "xvs-cap" not in row["switches"]:
+            continue
+        mc, mx = row["switches"]["xvs-cap"], row["switches"].get("xvs")
+        for key, k in (("cap/xvs", "pps"), ("cap/xvs cpu", "busy_cpu_s_per_mframe")):
+            vc = mc.get(k) if "na" not in mc else None
+            vx = mx.get(k) if mx and "na" not in mx else None
+            row[key] = vc / vx if vc is not None and vx else None
+        cap_rows.append(row)
+    return meta, rows, zc_rows, fw_rows, cap_rows, present
 
 
 def write_fw_table(L, fw_rows):
@@ -327,6 +357,43 @@ def write_fw_table(L, fw_rows):
             cells.append(f"{x:.2f}" if x is not None else "–")
         cells.append("; ".join(cpu))
         x = r.get("fw/xvs cpu")
+        cells.append(f"{x:.2f}" if x is not None else "–")
+        cells.append("; ".join(lim))
+        L.append("| " + " | ".join(cells) + " |")
+
+
+def write_cap_table(L, cap_rows):
+    L.append("")
+    L.append("Capture elsewhere: xvs with `xvsctl capture` running on a third vhost-user port that "
+             "no frontend uses, against xvs (the same configuration without that port); same "
+             "frontends, same run. cap/xvs: the rate xvs keeps on the ports without a capture "
+             "(below 1: the capture costs them). CPU-s/Mframe as in the zero-copy table.")
+    L.append("")
+    hdr = (["scenario"] + [NAMES[s] for s in CAP_SWITCHES] +
+           ["cap/xvs", "CPU-s/Mframe (cap; xvs)", "CPU cap/xvs", "limited by (cap; xvs)"])
+    L.append("| " + " | ".join(hdr) + " |")
+    L.append("|" + "---|" * len(hdr))
+    for r in cap_rows:
+        cells = [r["label"]]
+        cpu, lim = [], []
+        for sw in CAP_SWITCHES:
+            m = r["switches"].get(sw)
+            if m is None or "na" in m:
+                cells.append("n/a: " + m["na"] if m else "not run")
+                cpu.append("–")
+                lim.append("–")
+                continue
+            c = fmt("rate", m, r["size"])
+            if m.get("loss"):
+                c += f" (loss {m['loss'] * 100:.2g} %)"
+            cells.append(c)
+            v = m.get("busy_cpu_s_per_mframe")
+            cpu.append(f"{v:.3f}" if v is not None else "–")
+            lim.append(m.get("limited_by") or "–")
+        x = r.get("cap/xvs")
+        cells.append(f"{x:.2f}" if x is not None else "–")
+        cells.append("; ".join(cpu))
+        x = r.get("cap/xvs cpu")
         cells.append(f"{x:.2f}" if x is not None else "–")
         cells.append("; ".join(lim))
         L.append("| " + " | ".join(cells) + " |")
@@ -380,7 +447,7 @@ def write_zc_table(L, zc_rows):
         L.append("| " + " | ".join(cells) + " |")
 
 
-def write_table(resdir, meta, rows, zc_rows, fw_rows, present):
+def write_table(resdir, meta, rows, zc_rows, fw_rows, cap_rows, present):
     L = []
     L.append(f"Benchmark {meta.get('date', '')} — {meta.get('machine', '')}")
     L.append(f"xvs {meta.get('xvs_commit', '')}, xvs polling {meta.get('xvs_poll', '')}, "
@@ -420,6 +487,8 @@ def write_table(resdir, meta, rows, zc_rows, fw_rows, present):
         write_zc_table(L, zc_rows)
     if fw_rows:
         write_fw_table(L, fw_rows)
+    if cap_rows:
+        write_cap_table(L, cap_rows)
     L.append("")
     L.append("Details (medians): switch CPU = CPU time of the switch's processes ÷ window; "
              "switch core = everything on the switch's CPU (incl. softirq); own busy = cycles "
@@ -455,13 +524,14 @@ def write_table(resdir, meta, rows, zc_rows, fw_rows, present):
         f.write(text)
 
 
-def write_csv_json(resdir, meta, rows, zc_rows, fw_rows):
+def write_csv_json(resdir, meta, rows, zc_rows, fw_rows, cap_rows):
     zc = {(r["scenario"], r["size"]): r for r in zc_rows}
     fw = {(r["scenario"], r["size"]): r for r in fw_rows}
+    cap = {(r["scenario"], r["size"]): r for r in cap_rows}
     fields = ["scenario", "size", "switch", "runs", "pps", "pps_min", "pps_max", "gbps", "loss",
               "cpu_fe", "sw_cpu", "cpu_sw_core", "sw_busy", "fe_empty_polls", "steal", "ns_per_frame",
               "cpu_s_per_mframe", "busy_cpu_s_per_mframe", "zc_share_to_vm", "zc_share_from_vm",
-              "zc_memory", "limited_by", "na", "xvs_ratio", "zc_ratio", "fw_ratio"]
+              "zc_memory", "limited_by", "na", "xvs_ratio", "zc_ratio", "fw_ratio", "cap_ratio"]
     with open(os.path.join(resdir, "results.csv"), "w", newline="") as f:
         w = csv.DictWriter(f, fieldnames=fields, extrasaction="ignore")
         w.writeheader()
@@ -477,10 +547,13 @@ def write_csv_json(resdir, meta, rows, zc_rows, fw_rows):
                 if sw in ("xvs", "ovs-ct"):
                     d["fw_ratio"] = fw.get((r["scenario"], r["size"]), {}).get(
                         "fw/xvs" if sw == "xvs" else "fw/ovs-ct")
+                # xvs-cap ÷ xvs (what a capture on another port costs)
+                if sw == "xvs":
+                    d["cap_ratio"] = cap.get((r["scenario"], r["size"]), {}).get("cap/xvs")
                 w.writerow(d)
     with open(os.path.join(resdir, "results.json"), "w") as f:
-        json.dump({"meta": meta, "rows": rows, "zero_copy_rows": zc_rows, "firewall_rows": fw_rows},
-                  f, indent=1, default=str)
+        json.dump({"meta": meta, "rows": rows, "zero_copy_rows": zc_rows, "firewall_rows": fw_rows,
+                   "capture_rows": cap_rows}, f, indent=1, default=str)
 
 
 def write_png(resdir, meta, rows):
@@ -493,8 +566,8 @@ def write_png(resdir, meta, rows):
         return
     rate_rows = [r for r in rows if r["kind"] in ("rate", "zl")]
     cpu_rows = [r for r in rows if r["kind"] in ("idle", "eff")]
-    colors = {"xvs": "#2a7ab9", "xvs-zc": "#7cc3ee", "xvs-fw": "#1b4f78", "ovs": "#e08a2c",
-              "ovs-ct": "#9c5a14", "testpmd": "#6a9f3a"}
+    colors = {"xvs": "#2a7ab9", "xvs-zc": "#7cc3ee", "xvs-fw": "#1b4f78", "xvs-cap": "#5a8fb0",
+              "ovs": "#e08a2c", "ovs-ct": "#9c5a14", "testpmd": "#6a9f3a"}
     fig, axes = plt.subplots(2, 1, figsize=(12, 9), gridspec_kw={"height_ratios": [3, 1.4]})
     for ax, rs, unit in ((axes[0], rate_rows, "Mpps"), (axes[1], cpu_rows, "")):
         width = 0.8 / len(ALL_SWITCHES)
@@ -533,9 +606,9 @@ def main():
         print("usage: report.py RESULTS_DIR", file=sys.stderr)
         return 2
     resdir = sys.argv[1]
-    meta, rows, zc_rows, fw_rows, present = build(resdir)
-    write_table(resdir, meta, rows, zc_rows, fw_rows, present)
-    write_csv_json(resdir, meta, rows, zc_rows, fw_rows)
+    meta, rows, zc_rows, fw_rows, cap_rows, present = build(resdir)
+    write_table(resdir, meta, rows, zc_rows, fw_rows, cap_rows, present)
+    write_csv_json(resdir, meta, rows, zc_rows, fw_rows, cap_rows)
     write_png(resdir, meta, rows)
     return 0
 

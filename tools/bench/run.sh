@@ -28,7 +28,7 @@ export PATH=$PATH:/usr/sbin:/sbin
 ALL_GROUPS=vm2vm,pvp,nic2vm,vm2nic,nic2vm-dpdk,vm2nic-dpdk,loop,loop-mf,eff,idle
 RUNS=3
 GROUPS_SEL=$ALL_GROUPS
-PEERS=xvs,xvs-zc,xvs-fw,ovs,ovs-ct,testpmd
+PEERS=xvs,xvs-zc,xvs-fw,xvs-cap,ovs,ovs-ct,testpmd
 DURATION=2
 ZERO_LOSS=1
 XVS_POLL=busy
@@ -40,10 +40,12 @@ usage() {
   --runs N        runs, each measuring every switch in turn (default 3)
   --quick         1 run, 1 s trials, no zero-loss search
   --only LIST     scenario groups, comma-separated, of: $ALL_GROUPS
-  --peers LIST    switches, of: xvs,xvs-zc,xvs-fw,ovs,ovs-ct,testpmd (default
-                  all; xvs-zc: xvs with zero-copy NIC⇄VM, uplink groups only;
-                  xvs-fw, ovs-ct: xvs with a firewall, OVS with conntrack
-                  flows, loop, loop-mf, nic2vm and nic2vm-dpdk only)
+  --peers LIST    switches, of: xvs,xvs-zc,xvs-fw,xvs-cap,ovs,ovs-ct,testpmd
+                  (default all; xvs-zc: xvs with zero-copy NIC⇄VM, uplink
+                  groups only; xvs-fw, ovs-ct: xvs with a firewall, OVS with
+                  conntrack flows, loop, loop-mf, nic2vm and nic2vm-dpdk
+                  only; xvs-cap: xvs with a capture running on a third,
+                  unconnected port, loop and vm2vm only)
   --duration S    target seconds per trial (default 2)
   --xvs-poll MODE xvs's polling in the rate rows: busy (default, like the
                   PMD peers) or adaptive; idle-saving rows always use adaptive
@@ -77,7 +79,7 @@ for g in ${GROUPS_SEL//,/ }; do
 done
 for p in ${PEERS//,/ }; do
 	case $p in
-	xvs | xvs-zc | xvs-fw | ovs | ovs-ct | testpmd) ;;
+	xvs | xvs-zc | xvs-fw | xvs-cap | ovs | ovs-ct | testpmd) ;;
 	*) echo "run.sh: --peers: unknown '$p'" >&2; exit 2 ;;
 	esac
 done
@@ -238,7 +240,7 @@ done
 	echo "  \"ring\": $RING, \"switch_cpu\": $SW_CPU, \"frontend_cpu\": $FE_CPU"
 	echo "}"
 } >"$RES/meta.json"
-for s in xvs xvs-zc xvs-fw ovs ovs-ct testpmd; do
+for s in xvs xvs-zc xvs-fw xvs-cap ovs ovs-ct testpmd; do
 	{ "${s//-/_}_describe" 2>/dev/null || true; } >"$LOGS/$s.describe"
 done
 

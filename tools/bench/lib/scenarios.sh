@@ -7,8 +7,9 @@
 #                           then the uplink topology (nic2vm, vm2nic)
 #   sw_check SCEN SIZE N    after a trial of N frames: the switch's own check
 #                           that it did the work asked (xvs-fw, ovs-ct: the
-#                           firewall judged the traffic); if not, the row is
-#                           n/a with its reason, and 1
+#                           firewall judged the traffic; xvs-cap: the capture
+#                           ran elsewhere); if not, the row is n/a with its
+#                           reason, and 1
 #
 # Frontends: xvs-vufront on $FE_CPU (a receiver sharing the CPU with a sender
 # gets SCHED_FIFO so that it drains its ring as frames arrive); for "loop",
@@ -170,6 +171,7 @@ trial_vm2vm() {
 		return 1
 	fi
 	T_LOST=$((tx > T_RX ? tx - T_RX : 0))
+	sw_check "$scen" "$size" "$T_RX" || return 0
 	[ "$rate" -eq 0 ] && remember_rate "$key" "$T_PPS"
 	if [ "$rate" -eq 0 ] && [ "$scen" = vm2vm ]; then
 		MAX_PPS[$SW/$size]=$T_PPS
@@ -180,7 +182,7 @@ trial_vm2vm() {
 		rx_bad "$(kv "$LOGS/rx.out" rx_bad)" rx_lost_gaps "$(kv "$LOGS/rx.out" rx_lost)" \
 		tx_pps "$(kv "$LOGS/tx.out" tx_pps)" frames_switched "$T_RX" \
 		rx_wakeups "$(kv "$LOGS/rx.out" wakeups)" tx_wakeups "$(kv "$LOGS/tx.out" wakeups)" \
-		tx_kicks "$(kv "$LOGS/tx.out" kicks)"
+		tx_kicks "$(kv "$LOGS/tx.out" kicks)" $SW_FIELDS
 }
 
 # zero-loss rate. The frontends push back (a full TX ring makes the sender
@@ -563,14 +565,18 @@ try() {
 UPLINK_GROUPS=(nic2vm vm2nic nic2vm-dpdk vm2nic-dpdk)
 # the groups with firewall rows (xvs-fw, ovs-ct)
 FW_GROUPS=(loop loop-mf nic2vm nic2vm-dpdk)
+# the groups with rows of a capture running on another port (xvs-cap)
+CAP_GROUPS=(loop vm2vm)
 
 # sw_group GROUP: the group is selected and the switch runs it: xvs-zc the
-# uplink groups only, the firewall variants the firewall groups only
+# uplink groups only, the firewall variants the firewall groups only,
+# xvs-cap the capture groups only
 sw_group() {
 	group_on "$1" || return 1
 	case $SW in
 	xvs-zc) [[ " ${UPLINK_GROUPS[*]} " == *" $1 "* ]] ;;
 	xvs-fw | ovs-ct) [[ " ${FW_GROUPS[*]} " == *" $1 "* ]] ;;
+	xvs-cap) [[ " ${CAP_GROUPS[*]} " == *" $1 "* ]] ;;
 	esac
 }
 

@@ -37,10 +37,21 @@
 # and the receiver's to-vm); uplink topology: to-vm on port a. After each
 # trial the firewall's counters must show that it judged the traffic
 # (xvs_fw_check), or the row is n/a with the reason.
+#
+# xvs-cap: the same xvsd (vm topology only: the groups loop and vm2vm) with
+# a third vhost-user port, $XVS_CAP_PORT, that no frontend connects to, and
+# `xvsctl capture $XVS_CAP_PORT` running in the background from the start to
+# the stop (written to logs/xvs-cap.pcap): what a capture costs the ports it
+# is not on (the workers load each port's capture pointer once a burst). A
+# trial counts only if the capture ran on $XVS_CAP_PORT, and on no other
+# port, at the window's start and end (xvs_cap_check), else it is n/a with
+# the reason; xvsctl's "N frames captured" is in logs/xvs-cap.capture.log.
 
 XVS_NAME=xvsbench
 XVS_ZC=0
 XVS_FW=0
+XVS_CAP=0
+XVS_CAP_PORT=cap0
 
 # the firewall section of xvs-fw's configuration
 xvs_fw_config() {
@@ -87,6 +98,8 @@ ports:
   a: { type: vhost-user, socket: a$fw_vm }
   b: { type: vhost-user, socket: b$fw_vm }
 YAML
+		[ "$XVS_CAP" = 0 ] ||
+			echo "  $XVS_CAP_PORT: { type: vhost-user, socket: $XVS_CAP_PORT }"
 	elif [ "$XVS_ZC" = 0 ]; then
 		cat <<YAML
     - { mac: "$MAC_B", port: a }
@@ -114,6 +127,7 @@ xvs_start() {
 	XVS_TOPO=$topo
 	[ "$XVS_ZC" = 1 ] && topo=$topo-zc
 	[ "$XVS_FW" = 1 ] && topo=$topo-fw
+	[ "$XVS_CAP" = 1 ] && topo=$topo-cap
 	xvs_config "$XVS_TOPO" >"$LOGS/xvs-$topo.yaml"
 	bg "xvsd-$topo" taskset -c "$SW_CPU" "$XVSD" -c "$LOGS/xvs-$topo.yaml"
 	SW_PID=$BG_PID
@@ -346,6 +360,137 @@ xvs_fw_describe() {
 xvsd as for xvs, with a firewall: rule set "bench" of $FW_RULES rules (UDP, src, dst,
 dst-port; the first $((FW_RULES - 1)) miss the flow, the last allows it), stateful,
 default drop; vm topology: to-vm and from-vm on ports a and b; uplink: to-vm on a.
+EOF
+}
+
+# ---- xvs-cap ----------------------------------------------------------------
+
+xvs_cap_start() {
+	[ "$1" = vm ] || return 1
+	XVS_CAP=1
+	xvs_start vm || return 1
+	_xvs_cap_begin
+}
+
+# _xvs_cap: "capturing frames drops others" from xvsctl show: capturing (1,
+# 0, - when the port is missing), capture_frames and capture_drops of
+# $XVS_CAP_PORT, and the other ports with a capture running (comma-separated,
+# - for none)
+_xvs_cap() {
+	"$XVSCTL" --ctl "$WORK/xvs.ctl" show 2>/dev/null | awk -v cap="$XVS_CAP_PORT" '
+		$1 == "port" {
+			c = ""; f = 0; d = 0
+			for (i = 3; i <= NF; i++) {
+				if ($i ~ /^capturing=/) c = substr($i, 11)
+				else if ($i ~ /^capture_frames=/) f = substr($i, 16)
+				else if ($i ~ /^capture_drops=/) d = substr($i, 15)
+			}
+			if ($2 == cap) { on = c; fr = f; dr = d }
+			else if (c == "1") others = others (others == "" ? "" : ",") $2
+		}
+		END { printf "%s %d %d %s\n", (on == "" ? "-" : on), fr, dr, (others == "" ? "-" : others) }'
+}
+
+# the capture, in the background on the frontends' CPU (it waits in recv);
+# waits (5 s) until show says it runs (if it does not, xvs_cap_check makes
+# the trials n/a)
+_xvs_cap_begin() {
+	local i on=-
+
+	bg xvs-cap.capture taskset -c "$FE_CPU" "$XVSCTL" --ctl "$WORK/xvs.ctl" \
+		capture "$XVS_CAP_PORT" -w "$LOGS/xvs-cap.pcap"
+	XVS_CAP_PID=$BG_PID
+	for ((i = 0; i < 100; i++)); do
+		read -r on _ <<<"$(_xvs_cap)"
+		[ "$on" = 1 ] && return 0
+		kill -0 "$XVS_CAP_PID" 2>/dev/null || break
+		sleep 0.05
+	done
+	warn "xvs-cap: no capture running on $XVS_CAP_PORT (capturing=$on):" \
+		"$(tail -1 "$LOGS/xvs-cap.capture.err" 2>/dev/null)"
+	return 0
+}
+
+# Ctrl-C to the capture; what it said ("N frames captured") to the log
+_xvs_cap_end() {
+	local said
+
+	[ -n "${XVS_CAP_PID:-}" ] || return 0
+	kill -INT "$XVS_CAP_PID" 2>/dev/null || true
+	bg_stop "$XVS_CAP_PID"
+	XVS_CAP_PID=
+	said=$(tail -1 "$LOGS/xvs-cap.capture.err" 2>/dev/null)
+	log "xvs-cap: capture on $XVS_CAP_PORT stopped: ${said:-xvsctl said nothing}"
+	{
+		echo "== run $RUN, capture on $XVS_CAP_PORT stopped"
+		cat "$LOGS/xvs-cap.capture.err"
+	} >>"$LOGS/xvs-cap.capture.log" 2>&1
+}
+
+xvs_cap_mark() {
+	xvs_mark
+	XVS_CAP_MARK=$(_xvs_cap)
+}
+
+# the capture's state at the window's start and end, its frames and drops
+# over the window (0 while nothing reaches $XVS_CAP_PORT), the other ports
+# that had a capture running, whether xvsctl still ran at the end
+xvs_cap_fields() {
+	local now alive=0
+
+	now=$(_xvs_cap)
+	kill -0 "${XVS_CAP_PID:-none}" 2>/dev/null && alive=1
+	awk -v a="$XVS_CAP_MARK" -v b="$now" -v alive="$alive" 'BEGIN {
+		split(a, x, " "); split(b, y, " ")
+		printf "cap_at_mark %s cap_at_end %s cap_frames %d cap_drops %d cap_others %s cap_alive %d\n",
+			x[1], y[1], y[2] - x[2], y[3] - x[3], (y[4] == "-" ? x[4] : y[4]), alive
+	}'
+}
+
+# xvs_cap_check FRAMES: the capture ran on $XVS_CAP_PORT through the window
+# (at its start and its end), on no other port; else the reason, and 1
+xvs_cap_check() {
+	awk -v s="$SW_FIELDS" -v port="$XVS_CAP_PORT" 'BEGIN {
+		n = split(s, w, " ")
+		for (i = 1; i < n; i += 2) v[w[i]] = w[i + 1]
+		if (v["cap_at_mark"] != "1")
+			why = sprintf("no capture running on %s at the start of the window (capturing=%s)",
+				port, v["cap_at_mark"])
+		else if (v["cap_at_end"] != "1" || v["cap_alive"] != "1")
+			why = sprintf("the capture on %s ended during the window (capturing=%s at its end)",
+				port, v["cap_at_end"])
+		else if (v["cap_others"] != "-")
+			why = sprintf("a capture ran on %s too, not only on %s", v["cap_others"], port)
+		if (why != "") { print why; exit 1 }
+	}'
+}
+
+xvs_cap_busy() { xvs_busy "$@"; }
+
+# the idle-saving rows (vm2vm-ps) as for xvs, the capture started again on
+# the restarted xvsd
+xvs_cap_powersave() {
+	local want=$XVS_POLL_RATE
+
+	[ "$1" = on ] && want=adaptive
+	[ "$want" = "$XVS_POLL" ] && return 0
+	_xvs_cap_end
+	xvs_powersave "$1" || return 1
+	_xvs_cap_begin
+}
+
+xvs_cap_stop() {
+	_xvs_cap_end
+	xvs_stop
+	XVS_CAP=0
+}
+
+xvs_cap_describe() {
+	cat <<EOF
+xvsd as for xvs, vm topology only, with a third vhost-user port $XVS_CAP_PORT
+(socket $XVS_CAP_PORT, no frontend) and xvsctl capture $XVS_CAP_PORT -w logs/xvs-cap.pcap
+running in the background from the start to the stop: a capture on a port
+that is not one of the measured ones (a, b).
 EOF
 }
 
