@@ -1,22 +1,28 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * xvsd: the xvs daemon. Reads its YAML config, validates all of it before
- * touching anything, then runs in the foreground until SIGTERM/SIGINT.
- * SIGHUP reloads the config.
+ * xvsd: the xvs daemon. Reads its YAML config (XVS_CONFIG_DEFAULT unless -c
+ * names one), validates all of it before touching anything, then runs in
+ * the foreground until SIGTERM/SIGINT. SIGHUP reloads the config. Under a
+ * service manager it reports readiness (src/ctl/sdnotify.h).
  */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "base/log.h"
 #include "ctl/config.h"
 #include "ctl/daemon.h"
+#include "ctl/sdnotify.h"
+#include "xvs_paths.h" /* XVS_CONFIG_DEFAULT, from the Makefile's SYSCONFDIR */
 
 static void usage(FILE *out)
 {
-	fprintf(out, "usage: xvsd -c FILE [--check] [-v]\n\n"
-		     "  -c, --config FILE  the configuration (see config/README.md)\n"
+	fprintf(out, "usage: xvsd [-c FILE] [--check] [-v]\n\n"
+		     "  -c, --config FILE  the configuration (default " XVS_CONFIG_DEFAULT
+		     "; see xvs.yaml(5))\n"
 		     "      --check        validate the configuration and exit\n"
 		     "  -v, --verbose      debug logging (overrides log-level)\n");
 }
@@ -56,10 +62,19 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (!file || optind != argc) {
+	if (optind != argc) {
 		usage(stderr);
 		return 2;
 	}
+	/* no -c and no default file: a usage error, not a broken config */
+	if (!file && access(XVS_CONFIG_DEFAULT, F_OK) && errno == ENOENT) {
+		fprintf(stderr, "xvsd: no configuration: %s does not exist (-c FILE names one)\n",
+			XVS_CONFIG_DEFAULT);
+		usage(stderr);
+		return 2;
+	}
+	if (!file)
+		file = XVS_CONFIG_DEFAULT;
 	if (cfg_load(file, &c, err, sizeof(err))) {
 		fprintf(stderr, "xvsd: %s\n", err);
 		return 1;
@@ -78,7 +93,9 @@ int main(int argc, char **argv)
 		log_err("cannot start: %s", strerror(-r));
 		return 1;
 	}
+	sdnotify_send("READY=1");
 	r = xvsd_run(&x);
+	sdnotify_send("STOPPING=1");
 	xvsd_fini(&x);
 	log_info("stopped");
 	return r ? 1 : 0;

@@ -22,6 +22,9 @@ PKGS=(
 	xdp-tools iproute2 iputils-ping bats kmod procps psmisc ethtool socat
 	# xvsctl: JSON checked with jq, captures read back with tcpdump, metrics with curl
 	jq tcpdump curl
+	# service.bats: the man pages rendered (man -l, groff), the unit checked
+	# with systemd-analyze verify (the package only: systemd need not be init)
+	man-db groff-base systemd
 	# guests
 	qemu-system-x86 qemu-system-data busybox-static cpio xz-utils
 	# guests through libvirt (tests/bats/libvirt.bats runs its own libvirtd;

@@ -22,6 +22,7 @@
 #include "base/clock.h"
 #include "base/log.h"
 #include "ctl/linkmon.h"
+#include "ctl/sdnotify.h"
 #include "xsk/steer.h"
 
 #define TICK_MS 100
@@ -883,7 +884,9 @@ static void on_signal(struct xvsd *x)
 			break;
 		case SIGHUP:
 			log_info("SIGHUP: reloading %s", x->cfg.file);
+			sdnotify_reloading();
 			xvsd_reload(x);
+			sdnotify_send("READY=1");
 			break;
 		default:
 			break;

@@ -654,7 +654,7 @@ guest_size() {
 	run xvsd_ctl reload
 	echo "$output"
 	[ "$status" -eq 1 ] # a failed command fails xvsctl
-	[[ $output == "error: reload failed"* ]]
+	[[ $output == "xvsctl: reload failed"* ]]
 	grep -F "$XVSD_DIR/xvs.yaml:$line: firewall.rule-sets.a-in.rules[5].src: 10.99.23.1/24 has host bits set" "$XVSD_DIR/xvsd.log"
 	[ "$(fw_field bank)" = "$bank" ]
 	[ "$(fw_field reloads)" = "$r0" ]

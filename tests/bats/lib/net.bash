@@ -21,6 +21,7 @@
 #   zero_copy.bats      xvzc   19
 #   zero_copy_mem.bats  xvzm   21
 #   firewall.bats       xvfw   23
+#   service.bats        xvsvc  27
 #
 #   net_setup_pair PREFIX SUBNET [ipv6] [queues=N]
 #       create the pair (removing leftovers of a killed run first) and export
