@@ -461,6 +461,17 @@ void co_error(struct ctl_out *o, const char *fmt, ...)
 	o->error = true;
 }
 
+void co_empty(struct ctl_out *o, const char *kind)
+{
+	if (o->error || o->fmt != CO_JSON)
+		return;
+	json_close_below(o, -1);
+	o->depth = -1;
+	json_member(o, -1);
+	json_key(o, kind);
+	puts_(o, "[]");
+}
+
 void co_ok(struct ctl_out *o)
 {
 	if (o->error)

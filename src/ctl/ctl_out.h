@@ -71,6 +71,10 @@ void co_hex(struct ctl_out *o, const char *key, uint64_t v); /* text/json "0x.."
 void co_str(struct ctl_out *o, const char *key, const char *s); /* no prom */
 /* A string that is also a label of the record's Prometheus samples. */
 void co_label(struct ctl_out *o, const char *key, const char *s);
+/* JSON: KIND as an empty array at the top (a list with no records, such
+ * as an empty FDB, is [] rather than absent); nothing in text or prom.
+ * Call it instead of any record of that kind. */
+void co_empty(struct ctl_out *o, const char *kind);
 /* Text only: a line as it is (a table for people). */
 void co_text(struct ctl_out *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* The command failed: whatever was written is replaced by the error. */

@@ -613,6 +613,8 @@ int ctl_fdb_show(struct xvsd *x, struct ctl_out *o, const char *port)
 	}
 	co_text(o, "vlan mac               port             type    age\n");
 	fdb_foreach(&x->dp.fdb, fdb_line, &c);
+	if (o->depth < 0) /* no entry written: [] for scripts */
+		co_empty(o, "entry");
 	if (o->fmt == CO_TEXT)
 		co_text(o, "# ");
 	ctl_fdb_stats(x, o);

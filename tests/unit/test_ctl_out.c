@@ -242,6 +242,32 @@ static void out_of_place(void **state)
 	}
 }
 
+/* A list with no records is [] in JSON (scripts iterate it), nothing in
+ * text or Prometheus. */
+static void empty_list(void **state)
+{
+	struct ctl_out o;
+
+	(void)state;
+	co_init(&o, CO_JSON);
+	co_empty(&o, "entry");
+	co_rec(&o, 0, "fdb", NULL);
+	co_gauge(&o, "entries", 0);
+	expect(&o, "{\"entry\":[],\"fdb\":[{\"entries\":0}]}\n");
+
+	co_init(&o, CO_JSON);
+	co_rec(&o, 0, "port", "a");
+	co_empty(&o, "queue-set"); /* closes the record: a top-level key */
+	expect(&o, "{\"port\":[{\"name\":\"a\"}],\"queue_set\":[]}\n");
+
+	co_init(&o, CO_TEXT);
+	co_empty(&o, "entry");
+	expect(&o, "");
+	co_init(&o, CO_PROM);
+	co_empty(&o, "entry");
+	expect(&o, "");
+}
+
 static void json_ok(void **state)
 {
 	struct ctl_out o;
@@ -949,6 +975,7 @@ int main(void)
 		cmocka_unit_test(json_structure),
 		cmocka_unit_test(out_of_place),
 		cmocka_unit_test(json_ok),
+		cmocka_unit_test(empty_list),
 		cmocka_unit_test(text_quoting),
 		cmocka_unit_test(text_lines),
 		cmocka_unit_test(errors),
