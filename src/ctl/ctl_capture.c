@@ -33,7 +33,8 @@ struct ctl_capture {
 	int64_t rt_off_ns; /* CLOCK_REALTIME - CLOCK_MONOTONIC at the start */
 	char *buf;
 	size_t len, sent, cap;
-	uint64_t frames, drops_at_start;
+	uint64_t frames; /* records put in buf */
+	uint64_t lost; /* not put in buf: out of memory */
 };
 
 static int buf_put(struct ctl_capture *k, const void *d, size_t n)
@@ -49,8 +50,9 @@ static int buf_put(struct ctl_capture *k, const void *d, size_t n)
 		k->buf = nb;
 		k->cap = cap;
 	}
-	memcpy(k->buf + k->len, d, n);
-	k->len += n;
+	if (d)
+		memcpy(k->buf + k->len, d, n);
+	k->len += n; /* d NULL: reserved (the caller takes it back) */
 	return 0;
 }
 
@@ -78,8 +80,14 @@ static void put_frame(void *arg, const struct dp_cap_slot *s)
 
 	if (!k->left)
 		return;
-	if (buf_put(k, &r, sizeof(r)) || buf_put(k, s->data, s->caplen))
+	/* room for the whole record first: never half a record in the stream */
+	if (buf_put(k, NULL, sizeof(r) + s->caplen)) {
+		k->lost++;
 		return;
+	}
+	k->len -= sizeof(r) + s->caplen;
+	buf_put(k, &r, sizeof(r));
+	buf_put(k, s->data, s->caplen);
 	k->frames++;
 	if (k->left != UINT64_MAX)
 		k->left--;
@@ -106,11 +114,9 @@ int ctl_capture_begin(struct xvsd *x, struct ctl_client *c, struct ctl_out *o, i
 
 	if (argc < 1)
 		goto usage;
-	p = ctl_port(x, argv[0]);
-	if (!p) {
-		co_error(o, "no port '%s'", argv[0]);
+	p = ctl_port(x, o, argv[0]);
+	if (!p)
 		return -ENOENT;
-	}
 	for (i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "in")) {
 			dirs = DP_CAP_IN;
@@ -178,7 +184,7 @@ static void ctl_capture_free_ring(struct xvsd *x, struct ctl_capture *k)
 	if (!k->p)
 		return;
 	dc = k->p->cap;
-	drops = dc ? __atomic_load_n(&dc->drops, __ATOMIC_RELAXED) : 0;
+	drops = (dc ? __atomic_load_n(&dc->drops, __ATOMIC_RELAXED) : 0) + k->lost;
 	k->p->st.capture_frames += k->frames;
 	k->p->st.capture_drops += drops;
 	log_msg(LOG_LVL_INFO, k->p->name, "capture ended: %llu frames sent, %llu dropped",
@@ -205,10 +211,27 @@ bool ctl_capture_pump(struct xvsd *x, struct ctl_client *c)
 {
 	struct ctl_capture *k = c->cap;
 	struct epoll_event ev = { .events = EPOLLIN };
+	bool more = false;
 	ssize_t n;
+	int max;
 
-	if (k->p && k->p->cap && k->left && k->len - k->sent < CAP_PENDING_MAX)
-		dp_capture_drain(k->p->cap, put_frame, k, CAP_DRAIN_MAX);
+	/* what was sent goes: the buffer holds only what is pending */
+	if (k->sent) {
+		memmove(k->buf, k->buf + k->sent, k->len - k->sent);
+		k->len -= k->sent;
+		k->sent = 0;
+	}
+	if (k->p && k->left && k->len < CAP_PENDING_MAX) {
+		/* within the byte budget, and no more frames than asked for */
+		max = (int)((CAP_PENDING_MAX - k->len) / (16 + k->p->cap->snap)) + 1;
+		if (max > CAP_DRAIN_MAX)
+			max = CAP_DRAIN_MAX;
+		if (k->left < (uint64_t)max)
+			max = (int)k->left;
+		more = dp_capture_drain(k->p->cap, put_frame, k, max) == max;
+		if (!k->left)
+			ctl_capture_free_ring(x, k); /* -c N: done; later frames are no drops */
+	}
 	while (k->sent < k->len) {
 		n = send(c->fd, k->buf + k->sent, k->len - k->sent, MSG_NOSIGNAL | MSG_DONTWAIT);
 		if (n < 0 && errno == EINTR)
@@ -224,7 +247,9 @@ bool ctl_capture_pump(struct xvsd *x, struct ctl_client *c)
 		if (!k->left || !k->p)
 			return true;
 	}
-	ev.events |= k->len ? EPOLLOUT : 0;
+	/* pending bytes, or a ring that may hold more: on when writable,
+	 * not only at the next tick */
+	ev.events |= k->len || more ? EPOLLOUT : 0;
 	ev.data.u64 = EV(EV_CTL_CLIENT, c - x->ctl);
 	return epoll_ctl(x->epfd, EPOLL_CTL_MOD, c->fd, &ev) != 0;
 }

@@ -65,11 +65,9 @@ int ctl_fdb_change(struct xvsd *x, struct ctl_out *o, int argc, char **argv)
 	if (!strcmp(argv[0], "add")) {
 		if (argc != 3 && argc != 5)
 			goto usage;
-		p = ctl_port(x, argv[2]);
-		if (!p) {
-			co_error(o, "no port '%s'", argv[2]);
+		p = ctl_port(x, o, argv[2]);
+		if (!p)
 			return -ENOENT;
-		}
 		r = fdb_key_of(o, argv[1], p, parse_vlan(argc > 3 ? argv[3] : NULL, argv[4]), &key);
 		if (r)
 			return r;
@@ -94,21 +92,20 @@ int ctl_fdb_change(struct xvsd *x, struct ctl_out *o, int argc, char **argv)
 		r = fdb_key_of(o, argv[1], NULL, parse_vlan(argc > 2 ? argv[2] : NULL, argv[3]), &key);
 		if (r)
 			return r;
+		/* forgotten here even if the entry went with its port */
+		for (i = 0; i < x->n_rt_static; i++)
+			if (x->rt_static[i] == key)
+				x->rt_static[i--] = x->rt_static[--x->n_rt_static];
 		if (fdb_del(&x->dp.fdb, key)) {
 			co_error(o, "no entry for %s in VLAN %u", argv[1], (unsigned)(key >> 48));
 			return -ENOENT;
 		}
-		for (i = 0; i < x->n_rt_static; i++)
-			if (x->rt_static[i] == key)
-				x->rt_static[i--] = x->rt_static[--x->n_rt_static];
 		log_info("control: fdb del %s vlan %u", argv[1], (unsigned)(key >> 48));
 	} else if (!strcmp(argv[0], "flush")) {
 		if (argc > 2)
 			goto usage;
-		if (argc == 2 && !(p = ctl_port(x, argv[1]))) {
-			co_error(o, "no port '%s'", argv[1]);
+		if (argc == 2 && !(p = ctl_port(x, o, argv[1])))
 			return -ENOENT;
-		}
 		for (i = 0; i < DP_MAX_PORTS; i++)
 			if (x->dp.ports[i] && (!p || x->dp.ports[i] == p))
 				fdb_flush_port(&x->dp.fdb, x->dp.ports[i]->id, false);

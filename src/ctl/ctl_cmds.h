@@ -11,7 +11,8 @@
 #include "ctl/ctl_out.h"
 #include "ctl/daemon.h"
 
-struct dp_port *ctl_port(struct xvsd *x, const char *name);
+/* The port NAME names, or NULL with the answer "no port 'NAME'". */
+struct dp_port *ctl_port(struct xvsd *x, struct ctl_out *o, const char *name);
 void ctl_feature_names(uint64_t features, char *buf, size_t len);
 
 /* ctl_show.c */

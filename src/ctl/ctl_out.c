@@ -314,15 +314,22 @@ static void field(struct ctl_out *o, const char *key, const char *v, bool quote)
 	}
 }
 
+/* A formatted number: a field, or a sample of type t named key + suffix. */
+static void number(struct ctl_out *o, const char *key, const char *b, const char *suffix,
+		   enum co_type t)
+{
+	if (o->fmt == CO_PROM)
+		prom_sample(o, key, suffix, t, b);
+	else
+		field(o, key, b, false);
+}
+
 void co_count(struct ctl_out *o, const char *key, uint64_t v)
 {
 	char b[24];
 
 	snprintf(b, sizeof(b), "%" PRIu64, v);
-	if (o->fmt == CO_PROM)
-		prom_sample(o, key, "_total", CO_T_COUNTER, b);
-	else
-		field(o, key, b, false);
+	number(o, key, b, "_total", CO_T_COUNTER);
 }
 
 void co_drop(struct ctl_out *o, const char *dir, const char *reason, uint64_t v)
@@ -344,10 +351,7 @@ void co_gauge(struct ctl_out *o, const char *key, int64_t v)
 	char b[24];
 
 	snprintf(b, sizeof(b), "%" PRId64, v);
-	if (o->fmt == CO_PROM)
-		prom_sample(o, key, "", CO_T_GAUGE, b);
-	else
-		field(o, key, b, false);
+	number(o, key, b, "", CO_T_GAUGE);
 }
 
 void co_ns(struct ctl_out *o, const char *key, uint64_t ns)
@@ -370,10 +374,7 @@ void co_real(struct ctl_out *o, const char *key, double v, int decimals)
 	char b[48];
 
 	snprintf(b, sizeof(b), "%.*f", decimals, v);
-	if (o->fmt == CO_PROM)
-		prom_sample(o, key, "", CO_T_GAUGE, b);
-	else
-		field(o, key, b, false);
+	number(o, key, b, "", CO_T_GAUGE);
 }
 
 void co_bool(struct ctl_out *o, const char *key, bool v)

@@ -338,7 +338,7 @@ static void show_spoof(struct ctl_out *o, const struct dp_port *p)
 	if (have & SPOOF_LEARNED_MAC)
 		snprintf(m, sizeof(m), "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1], mac[2],
 			 mac[3], mac[4], mac[5]);
-	co_rec(o, 1, "anti-spoofing", "on");
+	co_rec(o, 1, "anti-spoofing", NULL); /* present: on */
 	co_str(o, "learned_mac", m);
 	co_str(o, "learned_ipv4", b4);
 	co_str(o, "learned_ipv6", b6);
@@ -428,14 +428,25 @@ static void show_vhost(struct xvsd *x, struct ctl_out *o, const struct dp_port *
 		show_zero_copy(x, o, p);
 }
 
-struct dp_port *ctl_port(struct xvsd *x, const char *name)
+struct dp_port *ctl_port(struct xvsd *x, struct ctl_out *o, const char *name)
 {
-	int i;
+	struct dp_port *p = name ? dp_port_find(&x->dp, name) : NULL;
 
-	for (i = 0; i < DP_MAX_PORTS; i++)
-		if (x->dp.ports[i] && !strcmp(x->dp.ports[i]->name, name))
-			return x->dp.ports[i];
-	return NULL;
+	if (!p)
+		co_error(o, "no port '%s'", name ? name : "");
+	return p;
+}
+
+/* A command's optional PORT: *only the port (NULL: all of them), or
+ * -ENOENT with the error answered. */
+static int port_filter(struct xvsd *x, struct ctl_out *o, const char *name,
+		       const struct dp_port **only)
+{
+	*only = NULL;
+	if (!name || !*name)
+		return 0;
+	*only = ctl_port(x, o, name);
+	return *only ? 0 : -ENOENT;
 }
 
 static void show_switch(struct xvsd *x, struct ctl_out *o)
@@ -475,18 +486,17 @@ static void show_switch(struct xvsd *x, struct ctl_out *o)
 
 int ctl_show(struct xvsd *x, struct ctl_out *o, const char *port)
 {
+	const struct dp_port *only;
 	int i;
 
-	if (port && *port && !ctl_port(x, port)) {
-		co_error(o, "no port '%s'", port);
+	if (port_filter(x, o, port, &only))
 		return -ENOENT;
-	}
-	if (!port || !*port)
+	if (!only)
 		show_switch(x, o);
 	for (i = 0; i < DP_MAX_PORTS; i++) {
 		struct dp_port *p = x->dp.ports[i];
 
-		if (!p || (port && *port && strcmp(port, p->name)))
+		if (!p || (only && p != only))
 			continue;
 		if (p->type == DP_PORT_UPLINK)
 			show_uplink(x, o, p);
@@ -498,16 +508,15 @@ int ctl_show(struct xvsd *x, struct ctl_out *o, const char *port)
 
 int ctl_stats(struct xvsd *x, struct ctl_out *o, const char *port)
 {
+	const struct dp_port *only;
 	int i;
 
-	if (port && *port && !ctl_port(x, port)) {
-		co_error(o, "no port '%s'", port);
+	if (port_filter(x, o, port, &only))
 		return -ENOENT;
-	}
 	for (i = 0; i < DP_MAX_PORTS; i++) {
 		struct dp_port *p = x->dp.ports[i];
 
-		if (p && (!port || !*port || !strcmp(port, p->name)))
+		if (p && (!only || p == only))
 			stats_port(x, o, p);
 	}
 	return 0;
@@ -607,10 +616,8 @@ int ctl_fdb_show(struct xvsd *x, struct ctl_out *o, const char *port)
 {
 	struct fdb_dump_ctx c = { x, o, NULL };
 
-	if (port && *port && !(c.only = ctl_port(x, port))) {
-		co_error(o, "no port '%s'", port);
+	if (port_filter(x, o, port, &c.only))
 		return -ENOENT;
-	}
 	co_text(o, "vlan mac               port             type    age\n");
 	fdb_foreach(&x->dp.fdb, fdb_line, &c);
 	if (o->depth < 0) /* no entry written: [] for scripts */
@@ -701,12 +708,11 @@ uint64_t ctl_fw_ct_full_drops(struct xvsd *x)
 int ctl_firewall(struct xvsd *x, struct ctl_out *o, const char *port)
 {
 	const struct fwsync *s = &x->fws;
+	const struct dp_port *only;
 	int i, dir;
 
-	if (port && *port && !ctl_port(x, port)) {
-		co_error(o, "no port '%s'", port);
+	if (port_filter(x, o, port, &only))
 		return -ENOENT;
-	}
 	co_rec(o, 0, "firewall", NULL);
 	if (!s->open) {
 		co_bool(o, "on", false);
@@ -724,7 +730,7 @@ int ctl_firewall(struct xvsd *x, struct ctl_out *o, const char *port)
 	for (i = 0; i < DP_MAX_PORTS; i++) {
 		struct dp_port *p = x->dp.ports[i];
 
-		if (!p || p->type != DP_PORT_VHOST || (port && *port && strcmp(port, p->name)))
+		if (!p || p->type != DP_PORT_VHOST || (only && p != only))
 			continue;
 		for (dir = 0; dir < XVS_FW_DIRS; dir++)
 			fw_show_bind(x, o, p, dir);

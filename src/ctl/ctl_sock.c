@@ -7,28 +7,25 @@
  * connected, sent or not. A client that trickles a byte at a time holds a
  * slot, not the thread.
  *
- * Who may do what: whoever can connect (the socket's mode and group, see
- * switch.control-socket-mode/-group) may read (show, fdb, workers);
- * commands that change the switch (reload) are taken only from uid 0 or
- * the daemon's own uid, as SO_PEERCRED tells.
+ * The same slots serve the metrics endpoint's HTTP requests (metrics.c)
+ * and, for as long as they last, captures (ctl_capture.c).
  *
- * Counters are from the switch's point of view: a port's "rx" is what the
- * switch received from the VM (the guest's transmit queue), "tx" what it
- * sent to the VM.
+ * Who may do what: whoever can connect (the socket's mode and group, see
+ * switch.control-socket-mode/-group) may read (show, stats, fdb show,
+ * workers, firewall); commands that change the switch (changes()) and
+ * captures are taken only from uid 0 or the daemon's own uid, as
+ * SO_PEERCRED tells. What is answered: ctl_show.c and ctl_change.c, written
+ * through ctl_out (text, or JSON after a leading "json").
  */
-#include <arpa/inet.h>
-#include <ctype.h>
 #include <errno.h>
-#include <inttypes.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "base/clock.h"
 #include "base/log.h"
 #include "ctl/ctl_cmds.h"
 
@@ -82,14 +79,6 @@ void ctl_close(struct xvsd *x)
 		unlink(x->cfg.control_socket);
 }
 
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 static bool may_change(const struct ctl_client *c)
 {
 	return c->uid == 0 || c->uid == (uint32_t)geteuid();
@@ -100,8 +89,10 @@ static char *word(char **p)
 {
 	char *w = *p + strspn(*p, " \t"), *e;
 
-	if (!*w)
+	if (!*w) {
+		*p = w; /* trailing blanks are no argument */
 		return NULL;
+	}
 	e = w + strcspn(w, " \t");
 	*p = *e ? e + 1 : e;
 	*e = '\0';
@@ -122,7 +113,7 @@ static bool changes(const char *cmd, const char *sub)
 
 static void run_command(struct xvsd *x, struct ctl_client *c, struct ctl_out *o)
 {
-	char *rest = c->line, *cmd, *sub, *argv[6];
+	char *rest = c->line, *cmd, *sub, *argv[6] = { 0 };
 	int argc = 0;
 
 	rest[strcspn(rest, "\r\n")] = '\0';
@@ -247,7 +238,7 @@ void ctl_accept_from(struct xvsd *x, int lfd, bool http)
 		c->fd = fd;
 		c->http = http;
 		c->uid = cred.uid;
-		c->deadline_ns = mono_ns() + CTL_DEADLINE_MS * 1000000ull;
+		c->deadline_ns = clock_now_ns() + CTL_DEADLINE_MS * 1000000ull;
 		ev.data.u64 = EV(EV_CTL_CLIENT, c - x->ctl);
 		if (epoll_ctl(x->epfd, EPOLL_CTL_ADD, fd, &ev))
 			client_free(x, c);

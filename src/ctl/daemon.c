@@ -982,6 +982,19 @@ int xvsd_reload(struct xvsd *x)
 		log_err("reload failed, keeping the running configuration: %s", err);
 		return r;
 	}
+	/* only a reload reads these (a port edit keeps the running text's) */
+	if (strcmp(nc.name, x->cfg.name) || strcmp(nc.control_socket, x->cfg.control_socket) ||
+	    nc.n_cpus != x->cfg.n_cpus || memcmp(nc.cpus, x->cfg.cpus, sizeof(nc.cpus)) ||
+	    nc.poll != x->cfg.poll || nc.idle_us != x->cfg.idle_us ||
+	    nc.max_nap_us != x->cfg.max_nap_us || nc.fdb_max != x->cfg.fdb_max ||
+	    nc.control_socket_mode != x->cfg.control_socket_mode ||
+	    nc.control_socket_gid != x->cfg.control_socket_gid ||
+	    nc.metrics_on != x->cfg.metrics_on || nc.metrics_port != x->cfg.metrics_port ||
+	    strcmp(nc.metrics_addr, x->cfg.metrics_addr))
+		log_warn("reload: switch name, control socket (and its access), metrics, datapath "
+			 "and fdb size take effect only after a restart");
+	/* the file's level: a run-time `log level` lasts until here */
+	log_set_level(nc.log_level);
 	/* run-time changes are forgotten: the file is the configuration */
 	for (i = 0; i < x->n_rt_static; i++)
 		fdb_del(&x->dp.fdb, x->rt_static[i]);
@@ -996,15 +1009,6 @@ void xvsd_apply(struct xvsd *x, struct cfg *ncp)
 	struct cfg nc = *ncp;
 	int i, r;
 
-	if (strcmp(nc.name, x->cfg.name) || strcmp(nc.control_socket, x->cfg.control_socket) ||
-	    nc.n_cpus != x->cfg.n_cpus || memcmp(nc.cpus, x->cfg.cpus, sizeof(nc.cpus)) ||
-	    nc.poll != x->cfg.poll || nc.idle_us != x->cfg.idle_us ||
-	    nc.max_nap_us != x->cfg.max_nap_us || nc.fdb_max != x->cfg.fdb_max ||
-	    nc.control_socket_mode != x->cfg.control_socket_mode ||
-	    nc.control_socket_gid != x->cfg.control_socket_gid)
-		log_warn("reload: switch name, control socket (and its access), datapath and fdb "
-			 "size take effect only after a restart");
-	log_set_level(nc.log_level);
 	x->dp.fdb.aging_s = nc.fdb_aging_s;
 
 	/* ports gone or changed beyond repair */
@@ -1068,6 +1072,9 @@ void xvsd_apply(struct xvsd *x, struct cfg *ncp)
 	nc.fdb_max = x->cfg.fdb_max;
 	nc.control_socket_mode = x->cfg.control_socket_mode;
 	nc.control_socket_gid = x->cfg.control_socket_gid;
+	nc.metrics_on = x->cfg.metrics_on;
+	nc.metrics_port = x->cfg.metrics_port;
+	memcpy(nc.metrics_addr, x->cfg.metrics_addr, sizeof(nc.metrics_addr));
 	cfg_free(&x->cfg);
 	x->cfg = nc;
 }

@@ -293,6 +293,13 @@ as_nobody() {
 	run ctl log level warning
 	[ "$status" -eq 0 ]
 	[ "$(port_field a state)" = up ]
+	# a port edit keeps the run-time level (only a reload reads the file's)
+	ctl port add lv '{ type: vhost-user, socket: lv.sock }'
+	ctl port del lv
+	[ "$(jctl show '.switch[0].log_level')" = '"warning"' ]
+	# trailing blanks are no argument
+	run ctl show a " "
+	[ "$status" -eq 0 ]
 	ctl log level info
 }
 

@@ -223,6 +223,32 @@ def fmt(kind, m, size):
     return f"{v * 100:.1f} % of a core"
 
 
+def variant_rows(agg, na, spec, switches, needs, ratios):
+    """The rows of a variant table (xvs-fw, xvs-cap...): each of spec's
+    scenarios with its switches' medians (or n/a reasons), kept when one of
+    `needs` ran it; ratios: column -> (switch a, switch b, key), a/b."""
+    out = []
+    for scen, size, label in spec:
+        row = {"scenario": scen, "size": size, "label": label, "kind": "rate", "switches": {}}
+        for sw in switches:
+            m = agg.get((scen, size, sw))
+            if m:
+                row["switches"][sw] = m
+            else:
+                r = na_reason(na, sw, scen, size)
+                if r:
+                    row["switches"][sw] = {"na": r}
+        if not any(s in row["switches"] for s in needs):
+            continue
+        for col, (a, b, key) in ratios.items():
+            ma, mb = row["switches"].get(a), row["switches"].get(b)
+            va = ma.get(key) if ma and "na" not in ma else None
+            vb = mb.get(key) if mb and "na" not in mb else None
+            row[col] = va / vb if va is not None and vb else None
+        out.append(row)
+    return out
+
+
 def build(resdir):
     meta, trials = load(resdir)
     agg, na = aggregate(trials)
@@ -274,71 +300,31 @@ def build(resdir):
             zc_cpu = zm.get("busy_cpu_s_per_mframe")
             row[f"zc/{peer} cpu"] = zc_cpu / pc if zc_cpu is not None and pc else None
         zc_rows.append(row)
-    fw_rows = []
-    for scen, size, label in FW_ROWS:
-        row = {"scenario": scen, "size": size, "label": label, "kind": "rate", "switches": {}}
-        for sw in FW_SWITCHES:
-            m = agg.get((scen, size, sw))
-            if m:
-                row["switches"][sw] = m
-            else:
-                r = na_reason(na, sw, scen, size)
-                if r:
-                    row["switches"][sw] = {"na": r}
-        if not any(s in row["switches"] for s in ("xvs-fw", "ovs-ct")):
-            continue
-
-        def ratio(a, b, key="pps"):
-            ma, mb = row["switches"].get(a), row["switches"].get(b)
-            va = ma.get(key) if ma and "na" not in ma else None
-            vb = mb.get(key) if mb and "na" not in mb else None
-            return va / vb if va is not None and vb else None
-        row["fw/xvs"] = ratio("xvs-fw", "xvs")
-        row["fw/ovs-ct"] = ratio("xvs-fw", "ovs-ct")
-        row["ovs-ct/ovs"] = ratio("ovs-ct", "ovs")
-        row["fw/xvs cpu"] = ratio("xvs-fw", "xvs", "busy_cpu_s_per_mframe")
-        fw_rows.append(row)
-    cap_rows = []
-    for scen, size, label in CAP_ROWS:
-        row = {"scenario": scen, "size": size, "label": label, "kind": "rate", "switches": {}}
-        for sw in CAP_SWITCHES:
-            m = agg.get((scen, size, sw))
-            if m:
-                row["switches"][sw] = m
-            else:
-                r = na_reason(na, sw, scen, size)
-                if r:
-                    row["switches"][sw] = {"na": r}
-        if "xvs-cap" not in row["switches"]:
-            continue
-        mc, mx = row["switches"]["xvs-cap"], row["switches"].get("xvs")
-        for key, k in (("cap/xvs", "pps"), ("cap/xvs cpu", "busy_cpu_s_per_mframe")):
-            vc = mc.get(k) if "na" not in mc else None
-            vx = mx.get(k) if mx and "na" not in mx else None
-            row[key] = vc / vx if vc is not None and vx else None
-        cap_rows.append(row)
+    fw_rows = variant_rows(agg, na, FW_ROWS, FW_SWITCHES, ("xvs-fw", "ovs-ct"), {
+        "fw/xvs": ("xvs-fw", "xvs", "pps"), "fw/ovs-ct": ("xvs-fw", "ovs-ct", "pps"),
+        "ovs-ct/ovs": ("ovs-ct", "ovs", "pps"),
+        "fw/xvs cpu": ("xvs-fw", "xvs", "busy_cpu_s_per_mframe")})
+    cap_rows = variant_rows(agg, na, CAP_ROWS, CAP_SWITCHES, ("xvs-cap",), {
+        "cap/xvs": ("xvs-cap", "xvs", "pps"),
+        "cap/xvs cpu": ("xvs-cap", "xvs", "busy_cpu_s_per_mframe")})
     return meta, rows, zc_rows, fw_rows, cap_rows, present
 
 
-def write_fw_table(L, fw_rows):
+def write_variant_table(L, rows, switches, intro, ratio_cols, cpu_ratio, tags):
+    """A variant table: the switches' rates, ratio_cols, every switch's CPU
+    per frame, cpu_ratio, what limited each (tags: their short names)."""
     L.append("")
-    L.append("Firewall: xvs with a stateful 100-rule rule set (the flow allowed by the last rule, "
-             "then ESTABLISHED; VM→VM: from-vm and to-vm, NIC→VM: to-vm) against xvs without, "
-             "and OVS-DPDK with the equivalent ct() flows against OVS without; same frontends, "
-             "same run. fw/xvs: the rate xvs keeps with the firewall (1 − fw/xvs is the "
-             "firewall's cost); fw/OVS-ct: xvs with the firewall ÷ OVS with conntrack. "
-             "Targets (issue 12): cost ≤ 25 % at 64 B (fw/xvs ≥ 0.75), fw/OVS-ct ≥ 2. "
-             "CPU-s/Mframe as in the zero-copy table.")
+    L.append(intro)
     L.append("")
-    hdr = (["scenario"] + [NAMES[s] for s in FW_SWITCHES] +
-           ["fw/xvs", "fw/OVS-ct", "OVS-ct/OVS", "CPU-s/Mframe (fw; xvs; OVS-ct; OVS)",
-            "CPU fw/xvs", "limited by (fw; xvs; OVS-ct; OVS)"])
+    t = "; ".join(tags)
+    hdr = (["scenario"] + [NAMES[s] for s in switches] + list(ratio_cols.values()) +
+           [f"CPU-s/Mframe ({t})", cpu_ratio[1], f"limited by ({t})"])
     L.append("| " + " | ".join(hdr) + " |")
     L.append("|" + "---|" * len(hdr))
-    for r in fw_rows:
+    for r in rows:
         cells = [r["label"]]
         cpu, lim = [], []
-        for sw in FW_SWITCHES:
+        for sw in switches:
             m = r["switches"].get(sw)
             if m is None or "na" in m:
                 cells.append("n/a: " + m["na"] if m else "not run")
@@ -352,51 +338,38 @@ def write_fw_table(L, fw_rows):
             v = m.get("busy_cpu_s_per_mframe")
             cpu.append(f"{v:.3f}" if v is not None else "–")
             lim.append(m.get("limited_by") or "–")
-        for k in ("fw/xvs", "fw/ovs-ct", "ovs-ct/ovs"):
+        for k in ratio_cols:
             x = r.get(k)
             cells.append(f"{x:.2f}" if x is not None else "–")
         cells.append("; ".join(cpu))
-        x = r.get("fw/xvs cpu")
+        x = r.get(cpu_ratio[0])
         cells.append(f"{x:.2f}" if x is not None else "–")
         cells.append("; ".join(lim))
         L.append("| " + " | ".join(cells) + " |")
+
+
+def write_fw_table(L, fw_rows):
+    write_variant_table(
+        L, fw_rows, FW_SWITCHES,
+        "Firewall: xvs with a stateful 100-rule rule set (the flow allowed by the last rule, "
+        "then ESTABLISHED; VM→VM: from-vm and to-vm, NIC→VM: to-vm) against xvs without, "
+        "and OVS-DPDK with the equivalent ct() flows against OVS without; same frontends, "
+        "same run. fw/xvs: the rate xvs keeps with the firewall (1 − fw/xvs is the "
+        "firewall's cost); fw/OVS-ct: xvs with the firewall ÷ OVS with conntrack. "
+        "Targets (issue 12): cost ≤ 25 % at 64 B (fw/xvs ≥ 0.75), fw/OVS-ct ≥ 2. "
+        "CPU-s/Mframe as in the zero-copy table.",
+        {"fw/xvs": "fw/xvs", "fw/ovs-ct": "fw/OVS-ct", "ovs-ct/ovs": "OVS-ct/OVS"},
+        ("fw/xvs cpu", "CPU fw/xvs"), ("fw", "xvs", "OVS-ct", "OVS"))
 
 
 def write_cap_table(L, cap_rows):
-    L.append("")
-    L.append("Capture elsewhere: xvs with `xvsctl capture` running on a third vhost-user port that "
-             "no frontend uses, against xvs (the same configuration without that port); same "
-             "frontends, same run. cap/xvs: the rate xvs keeps on the ports without a capture "
-             "(below 1: the capture costs them). CPU-s/Mframe as in the zero-copy table.")
-    L.append("")
-    hdr = (["scenario"] + [NAMES[s] for s in CAP_SWITCHES] +
-           ["cap/xvs", "CPU-s/Mframe (cap; xvs)", "CPU cap/xvs", "limited by (cap; xvs)"])
-    L.append("| " + " | ".join(hdr) + " |")
-    L.append("|" + "---|" * len(hdr))
-    for r in cap_rows:
-        cells = [r["label"]]
-        cpu, lim = [], []
-        for sw in CAP_SWITCHES:
-            m = r["switches"].get(sw)
-            if m is None or "na" in m:
-                cells.append("n/a: " + m["na"] if m else "not run")
-                cpu.append("–")
-                lim.append("–")
-                continue
-            c = fmt("rate", m, r["size"])
-            if m.get("loss"):
-                c += f" (loss {m['loss'] * 100:.2g} %)"
-            cells.append(c)
-            v = m.get("busy_cpu_s_per_mframe")
-            cpu.append(f"{v:.3f}" if v is not None else "–")
-            lim.append(m.get("limited_by") or "–")
-        x = r.get("cap/xvs")
-        cells.append(f"{x:.2f}" if x is not None else "–")
-        cells.append("; ".join(cpu))
-        x = r.get("cap/xvs cpu")
-        cells.append(f"{x:.2f}" if x is not None else "–")
-        cells.append("; ".join(lim))
-        L.append("| " + " | ".join(cells) + " |")
+    write_variant_table(
+        L, cap_rows, CAP_SWITCHES,
+        "Capture elsewhere: xvs with `xvsctl capture` running on a third vhost-user port that "
+        "no frontend uses, against xvs (the same configuration without that port); same "
+        "frontends, same run. cap/xvs: the rate xvs keeps on the ports without a capture "
+        "(below 1: the capture costs them). CPU-s/Mframe as in the zero-copy table.",
+        {"cap/xvs": "cap/xvs"}, ("cap/xvs cpu", "CPU cap/xvs"), ("cap", "xvs"))
 
 
 def write_zc_table(L, zc_rows):

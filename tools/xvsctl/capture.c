@@ -153,7 +153,7 @@ int xvsctl_cmd_capture(const struct xvsctl_opts *o, int argc, char **argv)
 			while (!memchr(buf, '\n', have) && have < cap &&
 			       (got = recv(fd, buf + have, cap - have, 0)) > 0)
 				have += (size_t)got;
-			fprintf(stderr, "xvsctl: %.*s", (int)have - 7, buf + 7);
+			fprintf(stderr, "xvsctl: %.*s", have > 7 ? (int)(have - 7) : 0, buf + 7);
 			r = 1;
 			break;
 		}

@@ -154,7 +154,7 @@ int xvsctl_cmd_daemon(const struct xvsctl_opts *o, int argc, char **argv)
 		if (o->json)
 			fwrite(a, 1, len, stdout);
 		else
-			fprintf(stderr, "xvsctl: %s", a + strlen("error: "));
+			fprintf(stderr, "xvsctl: %s", len > 7 ? a + 7 : "(no reason given)\n");
 		free(a);
 		return 1;
 	}

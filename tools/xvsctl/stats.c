@@ -162,7 +162,7 @@ static int fetch(const struct xvsctl_opts *o, char *port, struct st_snap *s)
 	if (r)
 		return r;
 	if (xvsctl_is_error(a)) {
-		fprintf(stderr, "xvsctl: %s", a + strlen("error: "));
+		fprintf(stderr, "xvsctl: %s", len > 7 ? a + 7 : "(no reason given)\n");
 		free(a);
 		return 1;
 	}
@@ -194,7 +194,7 @@ int xvsctl_cmd_stats(const struct xvsctl_opts *o, int argc, char **argv)
 				optarg = argv[optind++];
 			if (optarg) {
 				every = strtod(optarg, &end);
-				if (*end || every < 0.1 || every > 3600) {
+				if (*end || !(every >= 0.1 && every <= 3600)) { /* NaN too */
 					fprintf(stderr, "xvsctl stats: -w SECONDS from 0.1 to 3600\n");
 					return 2;
 				}
