@@ -44,7 +44,7 @@ YAML
 teardown_file() {
 	lv_stop
 	xvsd_stop TERM
-	[ -n "${XVSD_DIR:-}" ] && rm -rf "$XVSD_DIR"
+	if [ -n "${XVSD_DIR:-}" ]; then rm -rf "$XVSD_DIR"; fi
 }
 
 setup() {

@@ -31,6 +31,7 @@ setup_file() {
 	local build
 	build=$(dirname "$XVS_BIN")
 	# the build tree the tests use; its paths as a package would set them
+	touch "$DEST.stamp" # before: what install writes on the host is newer
 	if make -C "$XVS_ROOT" --no-print-directory BUILD="$build" install \
 		DESTDIR="$DEST" PREFIX=/usr >"$DEST.log" 2>&1; then
 		echo 0
@@ -40,7 +41,7 @@ setup_file() {
 }
 
 teardown_file() {
-	if [ -n "${DEST:-}" ]; then rm -rf "$DEST" "$DEST.log" "$DEST.status"; fi
+	if [ -n "${DEST:-}" ]; then rm -rf "$DEST" "$DEST.log" "$DEST.status" "$DEST.stamp"; fi
 	net_teardown
 }
 
@@ -174,7 +175,7 @@ release() {
 	diff <(echo "$want") <(echo "$got")
 	# nothing of it on the host itself (unless it was there before this test)
 	for f in $want; do
-		if [ -e "/$f" ] && [ "/$f" -nt "$DEST.log" ]; then
+		if [ -e "/$f" ] && [ "/$f" -nt "$DEST.stamp" ]; then
 			echo "/$f written by make install"
 			return 1
 		fi

@@ -136,14 +136,16 @@ udp4() {
 @test "xvsctl -j xdp: stats, cfg and fdb list as JSON, changes as {\"ok\":true}" {
 	xvsctl_sw xdp stats-reset
 	udp4 3
+	xdp_stats_expect "$SW" pass=3 pass.no_xsk_pass=3
 	run xvsctl_sw -j xdp stats
 	echo "$output"
 	jq -e '.counter[] | select(.name == "pass") | .packets == 3' <<<"$output"
 	# the same counter as the text's
 	[ "$(jq '.counter[] | select(.name == "pass.no_xsk_pass") | .bytes' <<<"$output")" = \
 		"$(xdp_stat "$SW" pass.no_xsk_pass bytes)" ]
-	run xvsctl_sw -j xdp cfg unknown-to-switch=off
-	jq -e '(.cfg[0].flood_to_host | type) == "boolean" and .cfg[0].unknown_to_switch == false' <<<"$output"
+	run xvsctl_sw -j xdp cfg unknown-to-switch=on
+	jq -e '(.cfg[0].flood_to_host | type) == "boolean" and .cfg[0].unknown_to_switch == true' <<<"$output"
+	xvsctl_sw xdp cfg unknown-to-switch=off
 	run xvsctl_sw -j xdp fdb add 02:00:00:00:11:99 3 --vlan 7
 	[ "$output" = '{"ok":true}' ]
 	xvsctl_sw -j xdp fdb list | jq -e '.entry[] | select(.mac == "02:00:00:00:11:99") | .vlan == 7 and .port == 3 and .static'

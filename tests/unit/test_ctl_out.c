@@ -961,7 +961,6 @@ static void random_answers(void **state)
 		b = finish(&o);
 		free(b);
 	}
-	assert_true(ran == have_jq);
 }
 
 int main(void)
