@@ -1026,6 +1026,7 @@ static const struct key vhost_user_keys[] = {
 	MAX_MACS_KEY,
 	/* 64M..64T */
 	SIZE_KEY(struct cfg_port, max_guest_memory, "max-guest-memory", 64, 64ul << 20),
+	BOOL_KEY(struct cfg_port, offloads, "offloads"),
 	{ .name = "zero-copy", .parse = parse_zero_copy },
 	{ .name = "firewall", .parse = cfg_fw_parse_port },
 	{ .name = "anti-spoofing",
@@ -1119,6 +1120,7 @@ static void vhost_user_defaults(struct cfg_port *p)
 	p->queues = 1;
 	p->max_macs = 64;
 	p->max_guest_memory = 128ull << 30;
+	p->offloads = true;
 }
 
 static void uplink_defaults(struct cfg_port *p)

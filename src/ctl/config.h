@@ -155,6 +155,7 @@ struct cfg_port {
 
 	/* vhost-user ports */
 	uint64_t max_guest_memory; /* bytes, "max-guest-memory", default 128 GiB */
+	bool offloads; /* checksum/TSO offloads offered ("offloads"), default true */
 	/* zero-copy: { uplink: NAME, queue: N | auto }: the VM owns queue
 	 * zc_queue of that uplink, whose AF_XDP socket's buffers are the VM's
 	 * memory; auto takes the first free one of the uplink's

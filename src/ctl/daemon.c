@@ -82,6 +82,7 @@ static void dp_port_opts_from_cfg(struct dp_port_opts *o, const struct cfg_port 
 	o->queues = cp->queues;
 	o->max_guest_memory = cp->max_guest_memory;
 	o->max_macs = cp->max_macs;
+	o->offloads = cp->offloads;
 }
 
 static enum xsk_xdp_mode xdp_mode_from_cfg(enum cfg_xdp_mode m)

@@ -128,6 +128,7 @@ void dp_port_configure(struct dp *dp, struct dp_port *p, const struct dp_port_op
 {
 	if (o->max_guest_memory)
 		p->dev.max_mem = o->max_guest_memory; /* from the next memory table */
+	p->dev.offloads = o->offloads; /* offered from the next GET_FEATURES */
 	/* a VM may not pose as the host or a gateway; an uplink carries them */
 	fdb_set_port(&dp->fdb, p->id, o->max_macs, p->type == DP_PORT_VHOST);
 }

@@ -22,6 +22,7 @@
 #include <stdint.h>
 
 #include "dp/fdb.h"
+#include "dp/offload.h"
 #include "dp/zc.h"
 #include "fw/fw.h"
 #include "fw/spoof.h"
@@ -71,6 +72,14 @@ struct dp_port_stats {
 	uint64_t drop_spoof[SPOOF_REASON_MAX]; /* VM: anti-spoofing, by reason */
 	uint64_t fw_answers; /* VM: answers to its rejected frames put in its ring */
 	uint64_t capture_frames, capture_drops; /* ended captures (control thread) */
+	/* VM: offloads (offload.h). From it: TSO frames and frames with a
+	 * seeded checksum it sent, those refused; TSO frames the switch cut
+	 * for a receiver that cannot take them, the segments made, checksums
+	 * computed for its frames. To it: checksums verified (DATA_VALID) and
+	 * found wrong (delivered without). */
+	uint64_t ofl_tso, ofl_csum, drop_offload;
+	uint64_t ofl_segmented, ofl_segments, ofl_csum_sw;
+	uint64_t csum_verified, csum_bad;
 };
 
 enum dp_port_type {
@@ -87,6 +96,8 @@ struct dp_port_opts {
 	uint16_t queues; /* vhost: queue pairs offered, ≤ VU_MAX_QUEUE_PAIRS */
 	uint64_t max_guest_memory; /* vhost: bytes; 0 keeps the device's cap */
 	uint32_t max_macs; /* addresses learned on the port at most; 0: no limit */
+	bool offloads; /* vhost: offer checksum and TSO offloads (from the next
+			  negotiation) */
 };
 
 struct dp_port {
@@ -140,6 +151,7 @@ struct dp_worker {
 	 * not copied (frames in host memory) */
 	uint8_t hdr[DP_BURST][DP_HDR_COPY];
 	uint16_t hcap[DP_BURST];
+	struct dp_ofl ofl[DP_BURST]; /* what the frame asks or is known of its checksum */
 	int8_t parsed[DP_BURST]; /* 1: pkt[i] is hdr[i] parsed, -1: malformed, 0: not yet */
 	struct xvs_pkt pkt[DP_BURST];
 	/* from an uplink (only then is it set): the VM port whose to-vm

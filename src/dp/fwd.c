@@ -14,6 +14,7 @@
  * not forward to each other.
  */
 #include <bpf/bpf.h>
+#include <endian.h>
 #include <errno.h>
 #include <string.h>
 #include <unistd.h>
@@ -21,6 +22,7 @@
 #include "base/clock.h"
 #include "dp/capture.h"
 #include "dp/dp.h"
+#include "dp/offload.h"
 #include <xvs/fw_reply.h>
 
 #define DST_FLOOD 0xfffe
@@ -194,11 +196,114 @@ static inline bool capturing(const struct dp_port *p)
 	return unlikely(__atomic_load_n(&p->cap, __ATOMIC_RELAXED) != NULL);
 }
 
+/* ---- offloads (offload.h) ------------------------------------------------ */
+
+/* Checksums verified for a receiver in one delivery: counted once. */
+struct csum_count {
+	uint32_t verified, bad;
+};
+
+/* Complete frame i's seeded checksum into its copy (ofl_check put the
+ * field there): the sum over what is sent, the copy's bytes and then the
+ * rest from where the frame lies. From then on its checksum is valid. */
+static void complete_csum(struct dp_worker *w, struct dp_port *src, int i, uint32_t skip)
+{
+	struct dp_ofl *o = &w->ofl[i];
+	const struct vq_chain *c = &w->chains[i];
+	uint32_t start = o->csum_start, hc = w->hcap[i];
+	uint64_t sum;
+
+	sum = csum_add(0, w->hdr[i] + start, hc - start, 0);
+	sum = csum_add_iov(sum, c->seg, c->nseg, skip + hc, w->len[i] - hc, hc - start);
+	csum_put(w->hdr[i] + start + o->csum_offset, csum_final(sum));
+	o->kind = OFL_VALID;
+	__atomic_fetch_add(&src->st.ofl_csum_sw, 1, __ATOMIC_RELAXED);
+}
+
+/* The segments of TSO frame o (len bytes) fit a receiver whose MTU is
+ * mtu: the first is the longest. */
+static inline bool seg_fits(const struct dp_ofl *o, uint32_t len, uint32_t mtu)
+{
+	return o->hlen - (uint32_t)ETH_HLEN + ofl_seg_len(o, len, 0) <= mtu;
+}
+
+/* TSO frame i cut into segments for a guest that does not take it whole:
+ * headers built from the copy, payloads from where the frame lies;
+ * checksums seeded for a guest that takes them so, else computed. */
+static int segment_to_vq(struct dp_worker *w, struct dp_port *src, struct vq *vq, int i,
+			 uint32_t skip)
+{
+	const struct dp_ofl *o = &w->ofl[i];
+	const struct vq_chain *c = &w->chains[i];
+	bool seeded = vq->offloads & VQ_OFL_CSUM;
+	struct virtio_net_hdr vh = { 0 };
+	struct vq_iov iov[VQ_MAX_SEGS + 1];
+	uint8_t h[DP_HDR_COPY];
+	uint32_t k, plen, l4 = o->csum_start;
+	int r = 0, n;
+
+	if (seeded) {
+		vh.flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
+		vh.csum_start = htole16(o->csum_start);
+		vh.csum_offset = htole16(o->csum_offset);
+	}
+	for (k = 0; k < o->nseg && !r; k++) {
+		plen = ofl_seg_hdr(o, w->hdr[i], w->len[i], k, h);
+		iov[0] = (struct vq_iov){ h, o->hlen };
+		n = 1 + vq_iov_slice(c->seg, c->nseg, skip + o->hlen + k * o->gso_size, plen, iov + 1,
+				     VQ_MAX_SEGS);
+		if (!seeded) {
+			uint64_t sum = csum_add(0, h + l4, o->hlen - l4, 0);
+
+			sum = csum_add_iov(sum, iov + 1, n - 1, 0, plen, o->hlen - l4);
+			csum_put(h + l4 + o->csum_offset, csum_final(sum));
+		}
+		r = vq_enqueue_hdr(vq, iov, n, 0, o->hlen + plen, NULL, 0, seeded ? &vh : NULL);
+	}
+	__atomic_fetch_add(&src->st.ofl_segmented, 1, __ATOMIC_RELAXED);
+	__atomic_fetch_add(&src->st.ofl_segments, k, __ATOMIC_RELAXED);
+	if (!seeded)
+		__atomic_fetch_add(&src->st.ofl_csum_sw, k, __ATOMIC_RELAXED);
+	return r;
+}
+
+/* Frame i, which has an offload state or comes from the wire, to a guest
+ * (its RX vring vq, locked): as it is with the header that says what is
+ * known of it, or segmented, or with its checksum completed. */
+static int deliver_ofl(struct dp_worker *w, struct dp_port *src, struct dp_port *dst,
+		       struct vq *vq, int i, uint32_t skip, struct csum_count *cs)
+{
+	struct dp_ofl *o = &w->ofl[i];
+	const struct vq_chain *c = &w->chains[i];
+	struct virtio_net_hdr vh;
+
+	if (o->kind == OFL_NONE && fw_parse(w, i, skip)) { /* once per frame */
+		o->kind = (uint8_t)ofl_verify(&w->pkt[i], w->hdr[i], w->hcap[i], c->seg, c->nseg,
+					      skip, w->len[i]);
+		cs->verified += o->kind == OFL_VALID;
+		cs->bad += o->kind == OFL_BAD;
+	}
+	if (o->kind == OFL_TSO ? !seg_fits(o, w->len[i], dst->mtu) : w->len[i] > dst->mtu + 14u) {
+		vq->st.drop_too_big++;
+		return -E2BIG;
+	}
+	if (o->kind == OFL_TSO && !ofl_tso_ok(o, vq->offloads))
+		return segment_to_vq(w, src, vq, i, skip);
+	if (o->kind == OFL_CSUM && !(vq->offloads & VQ_OFL_CSUM))
+		complete_csum(w, src, i, skip);
+	if (o->kind == OFL_NONE || o->kind == OFL_BAD || !(vq->offloads & VQ_OFL_CSUM))
+		return vq_enqueue_head(vq, c->seg, c->nseg, skip, w->len[i], w->hdr[i],
+				       w->hcap[i]);
+	ofl_vnet_hdr(o, &vh);
+	return vq_enqueue_hdr(vq, c->seg, c->nseg, skip, w->len[i], w->hdr[i], w->hcap[i], &vh);
+}
+
 static void deliver_vhost(struct dp_worker *w, struct dp_port *src, struct dp_port *dst, int q,
 			  int from, int n, uint16_t match, uint32_t skip)
 {
 	struct vq *vq = rx_vq(dst, q);
-	bool judge = fw_on(w->dp, dst, XVS_FW_TO_VM), ok[DP_BURST], cap = capturing(dst);
+	bool judge = fw_on(w->dp, dst, XVS_FW_TO_VM), ok[DP_BURST], cap = capturing(dst), verify;
+	struct csum_count cs = { 0, 0 };
 	uint64_t sent = 0;
 	int i, r;
 
@@ -217,17 +322,22 @@ static void deliver_vhost(struct dp_worker *w, struct dp_port *src, struct dp_po
 				__atomic_fetch_add(&src->st.drop_dst_down, 1, __ATOMIC_RELAXED);
 		return;
 	}
+	/* frames from the wire, for a guest that takes DATA_VALID */
+	verify = src->type == DP_PORT_UPLINK && (vq->offloads & VQ_OFL_CSUM);
 	for (i = from; i < n; i++) {
 		if (judge ? !ok[i] : !wanted(w, i, match, dst))
 			continue;
-		if (w->len[i] > dst->mtu + 14u) {
+		if (unlikely(w->ofl[i].kind | verify)) {
+			r = deliver_ofl(w, src, dst, vq, i, skip, &cs);
+		} else if (w->len[i] > dst->mtu + 14u) {
 			vq->st.drop_too_big++;
 			continue;
+		} else {
+			/* from where the frame lies, its head from the copy
+			 * (what was checked and judged) */
+			r = vq_enqueue_head(vq, w->chains[i].seg, w->chains[i].nseg, skip, w->len[i],
+					    w->hdr[i], w->hcap[i]);
 		}
-		/* from where the frame lies, its head from the copy (what
-		 * was checked and judged) */
-		r = vq_enqueue_head(vq, w->chains[i].seg, w->chains[i].nseg, skip, w->len[i],
-				    w->hdr[i], w->hcap[i]);
 		if (r == -EFAULT) {
 			signal_broken(w->dp, dst, vq->err);
 			break;
@@ -237,20 +347,27 @@ static void deliver_vhost(struct dp_worker *w, struct dp_port *src, struct dp_po
 	}
 	vq_flush(vq);
 	vq_unlock(vq);
+	if (unlikely(cs.verified | cs.bad)) {
+		__atomic_fetch_add(&dst->st.csum_verified, cs.verified, __ATOMIC_RELAXED);
+		__atomic_fetch_add(&dst->st.csum_bad, cs.bad, __ATOMIC_RELAXED);
+	}
 	if (unlikely(cap))
 		capture(w, dst, DP_CAP_OUT, sent, skip);
 }
 
 struct fill_ctx {
 	struct dp_worker *w;
-	int idx[DP_BURST]; /* burst index of the k-th frame to send */
-	uint32_t len[DP_BURST]; /* its length on the wire */
+	int n; /* frames collected for one uplink_tx_burst() */
+	int idx[UPLINK_BURST]; /* burst index of the k-th frame to send */
+	int16_t seg[UPLINK_BURST]; /* its segment (TSO), or -1: the frame whole */
+	uint32_t len[UPLINK_BURST]; /* its length on the wire */
 	uint32_t skip;
 	uint32_t frame_size; /* of the uplink's UMEM buffers */
 };
 
 _Static_assert(DP_BURST <= UPLINK_BURST, "a burst must fit one uplink_tx_burst()");
 _Static_assert(UPLINK_MAX_FRAGS < VQ_MAX_SEGS, "an uplink frame's fragments, its tag cut, are segments");
+_Static_assert(DP_HDR_COPY + 4 <= 2048, "a segment's headers fit the first UMEM buffer");
 
 /* Copy `len` bytes of a chain, from `skip` on, to byte `at` of a frame laid
  * over UMEM buffers of `fs` bytes each. */
@@ -267,6 +384,32 @@ static void copy_out(const struct vq_chain *ch, uint32_t skip, uint32_t len, uin
 	}
 }
 
+/* Segment s of TSO frame i into its UMEM buffers: headers built from the
+ * copy (with the VLAN tag), the payload from guest memory, then the TCP
+ * checksum over what the buffers hold: what is sent is what is summed. */
+static void fill_uplink_seg(struct fill_ctx *c, int i, uint32_t s, uint8_t *const *buf,
+			    int nbuf)
+{
+	struct dp_worker *w = c->w;
+	const struct dp_ofl *o = &w->ofl[i];
+	uint32_t fs = c->frame_size, plen, at, l4, b;
+	struct vq_iov iov[UPLINK_MAX_FRAGS];
+	uint8_t h[DP_HDR_COPY];
+	uint64_t sum;
+
+	plen = ofl_seg_hdr(o, w->hdr[i], w->len[i], s, h);
+	at = dp_put_l2(buf[0], h, w->vlan[i]);
+	memcpy(buf[0] + at, h + ETH_HLEN, o->hlen - ETH_HLEN);
+	at += o->hlen - ETH_HLEN;
+	l4 = at - (o->hlen - o->csum_start);
+	copy_out(&w->chains[i], c->skip + o->hlen + s * o->gso_size, plen, buf, fs, at);
+	for (b = 0; b < (uint32_t)nbuf; b++)
+		iov[b] = (struct vq_iov){ buf[b], fs };
+	sum = csum_add(0, buf[0] + l4, at - l4, 0);
+	sum = csum_add_iov(sum, iov, nbuf, at, plen, at - l4);
+	csum_put(buf[0] + l4 + o->csum_offset, csum_final(sum));
+}
+
 /* Write frame k, a guest's, into its UMEM buffers: the Ethernet header
  * from the worker's copy (the one that was checked), the VLAN tag if it
  * has one, the rest of the copy, then the rest from guest memory (the
@@ -279,11 +422,29 @@ static void fill_uplink_frame(void *arg, int k, uint8_t *const *buf, int nbuf)
 	const uint8_t *h = w->hdr[i];
 	uint32_t at;
 
-	(void)nbuf;
+	if (c->seg[k] >= 0) {
+		fill_uplink_seg(c, i, (uint32_t)c->seg[k], buf, nbuf);
+		return;
+	}
 	at = dp_put_l2(buf[0], h, w->vlan[i]);
 	memcpy(buf[0] + at, h + ETH_HLEN, w->hcap[i] - ETH_HLEN);
 	at += w->hcap[i] - ETH_HLEN;
 	copy_out(&w->chains[i], c->skip + w->hcap[i], w->len[i] - w->hcap[i], buf, c->frame_size, at);
+}
+
+/* Queue output frame (i, segment s or -1) for the uplink, sending what was
+ * collected when a batch is full. */
+static void uplink_out(struct fill_ctx *c, struct uplink *up, struct uplink_queue *q, int i,
+		       int s, uint32_t len)
+{
+	if (c->n == UPLINK_BURST) {
+		uplink_tx_burst(up, q, c->n, c->len, fill_uplink_frame, c);
+		c->n = 0;
+	}
+	c->idx[c->n] = i;
+	c->seg[c->n] = (int16_t)s;
+	c->len[c->n] = len + (c->w->vlan[i] ? 4u : 0u);
+	c->n++;
 }
 
 static void deliver_uplink(struct dp_worker *w, struct dp_port *src, struct dp_port *dst, int q,
@@ -291,36 +452,63 @@ static void deliver_uplink(struct dp_worker *w, struct dp_port *src, struct dp_p
 {
 	struct uplink *up = __atomic_load_n(&dst->up, __ATOMIC_ACQUIRE);
 	struct fill_ctx c = { .w = w, .skip = skip };
-	int i, k = 0;
+	struct uplink_queue *uq;
+	int i, k = 0, nt = 0, sel[DP_BURST], tso[DP_BURST];
+	uint32_t s;
 
 	if (!up || !up->nq)
 		return;
+	uq = &up->q[w->id % up->nq];
 	c.frame_size = up->frame_size;
 	for (i = from; i < n; i++) {
 		if (!wanted(w, i, match, dst))
 			continue;
-		if (w->len[i] > up->mtu + 14u) {
+		if (unlikely(w->ofl[i].kind)) {
+			if (w->ofl[i].kind == OFL_TSO ? !seg_fits(&w->ofl[i], w->len[i], up->mtu) :
+							w->len[i] > up->mtu + 14u) {
+				__atomic_fetch_add(&dst->st.drop_too_big, 1, __ATOMIC_RELAXED);
+				continue;
+			}
+			if (w->ofl[i].kind == OFL_CSUM) /* the wire takes no partial sums */
+				complete_csum(w, src, i, skip);
+			if (w->ofl[i].kind == OFL_TSO) {
+				tso[nt++] = i;
+				continue;
+			}
+		} else if (w->len[i] > up->mtu + 14u) {
 			__atomic_fetch_add(&dst->st.drop_too_big, 1, __ATOMIC_RELAXED);
 			continue;
 		}
-		c.idx[k++] = i;
+		sel[k++] = i;
 	}
-	/* a VM's unicast through its own queue's socket, from guest memory
-	 * (queue pair 0, whose TX vring the zero-copy socket serves); what it
-	 * cannot take goes on by copy */
-	if (k && capturing(dst)) {
+	if ((k || nt) && capturing(dst)) {
 		uint64_t mask = 0;
 
 		for (i = 0; i < k; i++)
-			mask |= 1ull << c.idx[i];
+			mask |= 1ull << sel[i];
+		for (i = 0; i < nt; i++)
+			mask |= 1ull << tso[i];
 		capture(w, dst, DP_CAP_OUT, mask, skip);
 	}
+	/* a VM's unicast through its own queue's socket, from guest memory
+	 * (queue pair 0, whose TX vring the zero-copy socket serves); what it
+	 * cannot take goes on by copy. TSO frames are cut in segments here. */
 	if (k && src->zc && q == 0 && match != DST_FLOOD && src->zc->uplink == dst->id)
-		k = dp_zc_tx(w, src, c.idx, k, skip);
+		k = dp_zc_tx(w, src, sel, k, skip);
 	for (i = 0; i < k; i++)
-		c.len[i] = w->len[c.idx[i]] + (w->vlan[c.idx[i]] ? 4u : 0u);
-	if (k)
-		uplink_tx_burst(up, &up->q[w->id % up->nq], k, c.len, fill_uplink_frame, &c);
+		uplink_out(&c, up, uq, sel[i], -1, w->len[sel[i]]);
+	for (i = 0; i < nt; i++) {
+		const struct dp_ofl *o = &w->ofl[tso[i]];
+
+		for (s = 0; s < o->nseg; s++)
+			uplink_out(&c, up, uq, tso[i], (int)s,
+				   o->hlen + ofl_seg_len(o, w->len[tso[i]], s));
+		__atomic_fetch_add(&src->st.ofl_segmented, 1, __ATOMIC_RELAXED);
+		__atomic_fetch_add(&src->st.ofl_segments, o->nseg, __ATOMIC_RELAXED);
+		__atomic_fetch_add(&src->st.ofl_csum_sw, o->nseg, __ATOMIC_RELAXED);
+	}
+	if (c.n)
+		uplink_tx_burst(up, uq, c.n, c.len, fill_uplink_frame, &c);
 }
 
 static void deliver(struct dp_worker *w, struct dp_port *src, struct dp_port *dst, int q,
@@ -466,6 +654,51 @@ static void switch_burst(struct dp_worker *w, struct dp_port *src, int q, int n,
 		flood(w, src, q, n, skip);
 }
 
+/* The virtio-net header of a guest's frame asks for something (its flags
+ * or gso_type are set): a glance, the full read is take_offload's. */
+static inline bool vnet_asks(const struct vq_chain *c)
+{
+	uint16_t v = 0;
+
+	if (c->seg[0].len >= 2)
+		memcpy(&v, c->seg[0].base, 2);
+	else
+		vq_iov_read(c->seg, c->nseg, 0, &v, 2);
+	return v;
+}
+
+/* Frame n of a guest's TX vring asks for an offload: read its header once,
+ * check it against the frame's headers (copied and parsed) and note what
+ * is asked in ofl[n]. False: refused, counted. */
+static bool take_offload(struct dp_worker *w, struct dp_port *src, struct vq *txq, int n,
+			 uint32_t hdr_len)
+{
+	const struct vq_chain *c = &w->chains[n];
+	struct virtio_net_hdr vh;
+	int e;
+
+	vq_iov_read(c->seg, c->nseg, 0, &vh, sizeof(vh));
+	if (!(vh.flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) && !vh.gso_type)
+		return true; /* nothing asked after all */
+	if (w->len[n] > OFL_MAX_LEN)
+		e = OFL_E_SIZE;
+	else if (!fw_parse(w, n, hdr_len))
+		e = OFL_E_HEADERS;
+	else
+		e = ofl_check(&vh, txq->offloads, &w->pkt[n], w->hdr[n], w->hcap[n], w->len[n],
+			      &w->ofl[n]);
+	if (unlikely(e)) {
+		w->ofl[n].kind = OFL_NONE;
+		__atomic_fetch_add(&src->st.drop_offload, 1, __ATOMIC_RELAXED);
+		return false;
+	}
+	if (w->ofl[n].kind == OFL_TSO)
+		__atomic_fetch_add(&src->st.ofl_tso, 1, __ATOMIC_RELAXED);
+	else if (w->ofl[n].kind == OFL_CSUM)
+		__atomic_fetch_add(&src->st.ofl_csum, 1, __ATOMIC_RELAXED);
+	return true;
+}
+
 int dp_tx_burst(struct dp_worker *w, struct dp_port *src, int vring)
 {
 	struct vq *txq = &src->dev.vr[vring].vq;
@@ -509,11 +742,15 @@ int dp_tx_burst(struct dp_worker *w, struct dp_port *src, int vring)
 		w->hcap[n] = 0;
 		w->parsed[n] = 0;
 		w->len[n] = c->len - hdr_len;
+		w->ofl[n].kind = OFL_NONE;
 		if (r == -EMSGSIZE) {
 			txq->st.drop_segs++;
 		} else if (c->len < hdr_len + 14u) {
 			txq->st.drop_runt++;
-		} else if (c->len - hdr_len > src->mtu + 14u) {
+		} else if (unlikely(txq->offloads && vnet_asks(c)) &&
+			   !take_offload(w, src, txq, n, hdr_len)) {
+			/* counted */
+		} else if (w->ofl[n].kind != OFL_TSO && c->len - hdr_len > src->mtu + 14u) {
 			txq->st.drop_too_big++;
 		} else if (take_prefix(w, n, hdr_len, want),
 			   unlikely(is_vlan_tpid((uint16_t)(w->hdr[n][12] << 8 | w->hdr[n][13])))) {
@@ -570,6 +807,7 @@ static bool take_uplink_frame(struct dp_worker *w, int i, uint32_t len, uint16_t
 	w->dst[i] = DST_DROP;
 	w->hcap[i] = 0;
 	w->parsed[i] = 0;
+	w->ofl[i].kind = OFL_NONE;
 	if (l0 < 14)
 		return false;
 	w->vlan[i] = vid;

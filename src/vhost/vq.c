@@ -317,6 +317,26 @@ uint32_t vq_iov_read(const struct vq_iov *seg, int nseg, uint32_t skip, void *ds
 	return done;
 }
 
+int vq_iov_slice(const struct vq_iov *seg, int nseg, uint32_t skip, uint32_t n,
+		 struct vq_iov *out, int max)
+{
+	int i, k = 0;
+
+	for (i = 0; i < nseg && n && k < max; i++) {
+		uint32_t l;
+
+		if (skip >= seg[i].len) {
+			skip -= seg[i].len;
+			continue;
+		}
+		l = seg[i].len - skip < n ? seg[i].len - skip : n;
+		out[k++] = (struct vq_iov){ seg[i].base + skip, l };
+		n -= l;
+		skip = 0;
+	}
+	return k;
+}
+
 /* Copy up to `n` bytes from src, at the cursor (segment si, offset soff),
  * into one chain at offset dst_off; advances the cursor; returns bytes
  * copied. */
@@ -363,7 +383,8 @@ _Static_assert(sizeof(struct virtio_net_hdr_mrg_rxbuf) == 12 &&
  * the guest's buffer, each a cache miss on a line the guest's CPU last
  * held. That wait was 40 % of the switch's time at 64 bytes.)
  */
-static void write_hdr(const struct vq_chain *c, uint8_t hdr_len, uint16_t num_buffers)
+static void write_hdr(const struct vq_chain *c, uint8_t hdr_len, uint16_t num_buffers,
+		      const struct virtio_net_hdr *vh)
 {
 	struct virtio_net_hdr_mrg_rxbuf h = { .num_buffers = num_buffers };
 	struct vq_iov src = { (uint8_t *)&h, hdr_len };
@@ -371,7 +392,9 @@ static void write_hdr(const struct vq_chain *c, uint8_t hdr_len, uint16_t num_bu
 	uint32_t off = 0;
 	int si = 0;
 
-	if (c->seg[0].len < hdr_len || (hdr_len != 10 && hdr_len != 12)) {
+	if (vh)
+		h.hdr = *vh;
+	if (vh || c->seg[0].len < hdr_len || (hdr_len != 10 && hdr_len != 12)) {
 		copy_into(c, 0, &src, 1, &si, &off, hdr_len);
 		return;
 	}
@@ -412,6 +435,12 @@ int vq_enqueue(struct vq *vq, const struct vq_iov *src, int nsrc, uint32_t skip,
 
 int vq_enqueue_head(struct vq *vq, const struct vq_iov *src, int nsrc, uint32_t skip, uint32_t len,
 		    const uint8_t *head, uint32_t head_len)
+{
+	return vq_enqueue_hdr(vq, src, nsrc, skip, len, head, head_len, NULL);
+}
+
+int vq_enqueue_hdr(struct vq *vq, const struct vq_iov *src, int nsrc, uint32_t skip, uint32_t len,
+		   const uint8_t *head, uint32_t head_len, const struct virtio_net_hdr *vh)
 {
 	/* Chains of one frame: at most VQ_MAX_SEGS buffers (a 9000-byte frame
 	 * takes 6 of Linux's mergeable buffers). */
@@ -497,7 +526,7 @@ int vq_enqueue_head(struct vq *vq, const struct vq_iov *src, int nsrc, uint32_t 
 			head_len = written - vq->hdr_len;
 		overwrite_head(chains, n, vq->hdr_len, head, head_len);
 	}
-	write_hdr(&chains[0], vq->hdr_len, (uint16_t)n);
+	write_hdr(&chains[0], vq->hdr_len, (uint16_t)n, vh);
 	for (i = 0; i < n; i++)
 		vq_push(vq, chains[i].head, chains[i].len);
 	vq->st.packets++;

@@ -12,6 +12,7 @@
 #ifndef XVS_VQ_H
 #define XVS_VQ_H
 
+#include <linux/virtio_net.h>
 #include <linux/virtio_ring.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -25,6 +26,15 @@
  * buffer; DPDK stops at 256 too. A longer chain is a violation; a frame
  * whose chains run past it on RX is dropped for want of buffers. */
 #define VQ_MAX_DESC 256
+
+/* Offloads a vring's guest accepted (struct vq.offloads). On a TX vring
+ * (guest to switch): what it may ask for (VIRTIO_NET_F_CSUM, HOST_TSO4,
+ * HOST_TSO6, HOST_ECN); on an RX vring: what it takes (GUEST_CSUM,
+ * GUEST_TSO4, GUEST_TSO6, GUEST_ECN). */
+#define VQ_OFL_CSUM 0x01
+#define VQ_OFL_TSO4 0x02
+#define VQ_OFL_TSO6 0x04
+#define VQ_OFL_ECN 0x08
 
 struct vq_iov {
 	uint8_t *base;
@@ -64,6 +74,7 @@ struct vq {
 	bool event_idx;
 	bool mrg_rxbuf; /* RX: frames may span several chains */
 	uint8_t hdr_len; /* virtio-net header: 12 (VERSION_1/MRG_RXBUF) or 10 */
+	uint8_t offloads; /* VQ_OFL_*: what its guest accepted */
 	bool ready; /* started, enabled, mapped, not broken */
 	int call_fd; /* -1: guest polls */
 	int kick_fd;
@@ -165,8 +176,18 @@ int vq_enqueue(struct vq *vq, const struct vq_iov *src, int nsrc, uint32_t skip,
 int vq_enqueue_head(struct vq *vq, const struct vq_iov *src, int nsrc, uint32_t skip, uint32_t len,
 		    const uint8_t *head, uint32_t head_len);
 
+/* The same with the virtio-net header's first 10 bytes from vh (its
+ * offload fields; NULL: zeros) instead of zeros. */
+int vq_enqueue_hdr(struct vq *vq, const struct vq_iov *src, int nsrc, uint32_t skip, uint32_t len,
+		   const uint8_t *head, uint32_t head_len, const struct virtio_net_hdr *vh);
+
 /* Gather up to `n` bytes after `skip` from segments into `dst`; returns
  * the bytes copied. */
 uint32_t vq_iov_read(const struct vq_iov *seg, int nseg, uint32_t skip, void *dst, uint32_t n);
+
+/* The segments covering bytes [skip, skip + n) of seg, into out (at most
+ * max of them); returns how many. */
+int vq_iov_slice(const struct vq_iov *seg, int nseg, uint32_t skip, uint32_t n,
+		 struct vq_iov *out, int max);
 
 #endif /* XVS_VQ_H */

@@ -30,7 +30,51 @@ uint64_t vu_dev_offered_features(const struct vu_dev *d)
 
 	if (d->max_queues > 1)
 		f |= BIT(VIRTIO_NET_F_MQ);
+	if (d->offloads)
+		f |= VU_OFFLOAD_FEATURES;
 	return f;
+}
+
+/* Offloads a feature set gives each direction: the guest's RX vrings take
+ * GUEST_*, its TX vrings may ask for CSUM and HOST_*. */
+static uint8_t vq_offloads(uint64_t f, bool rx)
+{
+	uint8_t o = 0;
+
+	if (f & BIT(rx ? VIRTIO_NET_F_GUEST_CSUM : VIRTIO_NET_F_CSUM))
+		o |= VQ_OFL_CSUM;
+	if (f & BIT(rx ? VIRTIO_NET_F_GUEST_TSO4 : VIRTIO_NET_F_HOST_TSO4))
+		o |= VQ_OFL_TSO4;
+	if (f & BIT(rx ? VIRTIO_NET_F_GUEST_TSO6 : VIRTIO_NET_F_HOST_TSO6))
+		o |= VQ_OFL_TSO6;
+	if (f & BIT(rx ? VIRTIO_NET_F_GUEST_ECN : VIRTIO_NET_F_HOST_ECN))
+		o |= VQ_OFL_ECN;
+	return o;
+}
+
+/* virtio 1.2 §5.1.3.1: the features an offload needs. */
+static const char *offload_deps(uint64_t f)
+{
+	static const struct {
+		int bit, needs, or_needs;
+		const char *why;
+	} deps[] = {
+		{ VIRTIO_NET_F_GUEST_TSO4, VIRTIO_NET_F_GUEST_CSUM, -1, "SET_FEATURES acks guest_tso4 without guest_csum" },
+		{ VIRTIO_NET_F_GUEST_TSO6, VIRTIO_NET_F_GUEST_CSUM, -1, "SET_FEATURES acks guest_tso6 without guest_csum" },
+		{ VIRTIO_NET_F_GUEST_ECN, VIRTIO_NET_F_GUEST_TSO4, VIRTIO_NET_F_GUEST_TSO6,
+		  "SET_FEATURES acks guest_ecn without guest_tso4 or _tso6" },
+		{ VIRTIO_NET_F_HOST_TSO4, VIRTIO_NET_F_CSUM, -1, "SET_FEATURES acks host_tso4 without csum" },
+		{ VIRTIO_NET_F_HOST_TSO6, VIRTIO_NET_F_CSUM, -1, "SET_FEATURES acks host_tso6 without csum" },
+		{ VIRTIO_NET_F_HOST_ECN, VIRTIO_NET_F_HOST_TSO4, VIRTIO_NET_F_HOST_TSO6,
+		  "SET_FEATURES acks host_ecn without host_tso4 or _tso6" },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(deps) / sizeof(deps[0]); i++)
+		if ((f & BIT(deps[i].bit)) && !(f & BIT(deps[i].needs)) &&
+		    !(deps[i].or_needs >= 0 && (f & BIT(deps[i].or_needs))))
+			return deps[i].why;
+	return NULL;
 }
 
 uint64_t vu_dev_offered_protocol_features(void)
@@ -55,6 +99,7 @@ void vu_dev_init(struct vu_dev *d, const char *name, uint16_t max_queues,
 	d->fd = -1;
 	d->max_queues = max_queues;
 	d->max_mem = VU_DEFAULT_MAX_MEM;
+	d->offloads = true;
 	d->ops = ops;
 	d->ctx = ctx;
 	for (i = 0; i < VU_MAX_VRINGS; i++) {
@@ -221,6 +266,8 @@ static int vu_set_features(struct vu_dev *d, const char **why)
 		*why = "SET_FEATURES acks features that were not offered";
 		return -EPROTO;
 	}
+	if ((*why = offload_deps(f)))
+		return -EPROTO;
 	d->features = f;
 	for (i = 0; i < VU_MAX_VRINGS; i++) {
 		struct vq *vq = &d->vr[i].vq;
@@ -231,6 +278,7 @@ static int vu_set_features(struct vu_dev *d, const char **why)
 		vq->hdr_len = (f & (BIT(VIRTIO_F_VERSION_1) | BIT(VIRTIO_NET_F_MRG_RXBUF))) ?
 				      sizeof(struct virtio_net_hdr_mrg_rxbuf) :
 				      sizeof(struct virtio_net_hdr);
+		vq->offloads = vq_offloads(f, !(i & 1));
 		vq_unlock(vq);
 	}
 	return 0;

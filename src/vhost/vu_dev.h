@@ -16,6 +16,7 @@
 #define XVS_VU_DEV_H
 
 #include <stdbool.h>
+#include <linux/virtio_net.h>
 #include <stdint.h>
 
 #include "vhost/vq.h"
@@ -67,6 +68,7 @@ struct vu_dev {
 	int fd; /* the connection; -1 when none */
 	uint16_t max_queues; /* queue pairs offered */
 	uint64_t max_mem; /* bytes of guest memory accepted (all regions) */
+	bool offloads; /* offer checksum and TSO offloads (VU_OFFLOAD_FEATURES) */
 	/* host-owned bytes the owner wants in front of guest memory, with no
 	 * holes between regions (vu_mem_map_span), from the next table on */
 	size_t mem_scratch;
@@ -96,6 +98,14 @@ struct vu_dev {
 	void *ctx;
 	struct vu_dev_stats st;
 };
+
+/* The offloads offered unless a port turns them off: checksums both ways,
+ * TSO for IPv4 and IPv6 with ECN both ways (see dp/offload.h). */
+#define VU_OFFLOAD_FEATURES                                                                        \
+	((1ull << VIRTIO_NET_F_CSUM) | (1ull << VIRTIO_NET_F_GUEST_CSUM) |                         \
+	 (1ull << VIRTIO_NET_F_GUEST_TSO4) | (1ull << VIRTIO_NET_F_GUEST_TSO6) |                   \
+	 (1ull << VIRTIO_NET_F_GUEST_ECN) | (1ull << VIRTIO_NET_F_HOST_TSO4) |                     \
+	 (1ull << VIRTIO_NET_F_HOST_TSO6) | (1ull << VIRTIO_NET_F_HOST_ECN))
 
 /* Feature bits offered to the front-end. */
 uint64_t vu_dev_offered_features(const struct vu_dev *d);
