@@ -110,7 +110,7 @@ static void port_traffic(struct xvsd *x, const struct dp_port *p, struct traffic
 		}
 		sum->rx_dropped = p->st.drop_hairpin + p->st.drop_dst_down + p->st.drop_vlan_tagged +
 				  p->st.drop_src_protected + p->st.drop_fw_from +
-				  p->st.drop_fw_malformed;
+				  p->st.drop_fw_malformed + p->st.drop_offload;
 		for (r = 1; r < SPOOF_REASON_MAX; r++)
 			sum->rx_dropped += p->st.drop_spoof[r];
 		sum->tx_dropped = p->st.drop_fw_to;
@@ -398,6 +398,15 @@ static void show_vhost(struct xvsd *x, struct ctl_out *o, const struct dp_port *
 	co_drop(o, "", "fw_to", p->st.drop_fw_to);
 	co_drop(o, "", "fw_malformed", p->st.drop_fw_malformed);
 	co_count(o, "fw_answers", p->st.fw_answers);
+	co_bool(o, "offloads", p->dev.offloads);
+	co_count(o, "ofl_tso", p->st.ofl_tso);
+	co_count(o, "ofl_csum", p->st.ofl_csum);
+	co_count(o, "ofl_segmented", p->st.ofl_segmented);
+	co_count(o, "ofl_segments", p->st.ofl_segments);
+	co_count(o, "ofl_csum_sw", p->st.ofl_csum_sw);
+	co_drop(o, "", "offload", p->st.drop_offload);
+	co_count(o, "csum_verified", p->st.csum_verified);
+	co_count(o, "csum_bad", p->st.csum_bad);
 	port_totals(x, o, p);
 	if (__atomic_load_n(&p->spoof, __ATOMIC_ACQUIRE))
 		show_spoof(o, p);

@@ -94,6 +94,7 @@ struct inj_opts {
 	uint8_t ipproto;
 	size_t size; /* 0: headers + seq, at least INJ_MIN_FRAME */
 	long truncate; /* -1: none */
+	bool bad_l4_csum; /* flip the L4 checksum once it is computed */
 	unsigned long count;
 	uint32_t seq;
 	bool dump;
@@ -115,6 +116,7 @@ enum {
 	OPT_IPPROTO,
 	OPT_SIZE,
 	OPT_TRUNCATE,
+	OPT_BAD_L4_CSUM,
 	OPT_SEQ,
 	OPT_DUMP,
 };
@@ -137,6 +139,7 @@ static const struct option inj_lopts[] = {
 	{ "ipproto", required_argument, NULL, OPT_IPPROTO },
 	{ "size", required_argument, NULL, OPT_SIZE },
 	{ "truncate", required_argument, NULL, OPT_TRUNCATE },
+	{ "bad-l4-csum", no_argument, NULL, OPT_BAD_L4_CSUM },
 	{ "count", required_argument, NULL, 'c' },
 	{ "seq", required_argument, NULL, OPT_SEQ },
 	{ "dump", no_argument, NULL, OPT_DUMP },
@@ -179,6 +182,7 @@ static void usage(FILE *out)
 		"                         default: headers + %d-byte seq, at least %d bytes\n"
 		"      --truncate N       cut the finished frame to N bytes (malformed frames);\n"
 		"                         AF_PACKET refuses frames shorter than %d bytes\n"
+		"      --bad-l4-csum      a wrong TCP/UDP checksum (checksum tests)\n"
 		"  -c, --count N          frames to send (default 1)\n"
 		"      --seq START        payload sequence number (4 bytes, big endian, at the\n"
 		"                         start of the payload) of the first frame, +1 per frame\n"
@@ -436,6 +440,9 @@ static int parse_opt(struct inj_opts *o, int c, const char *arg)
 		err = parse_num("--truncate", arg, 10, 0, FRAME_MAX, &v);
 		o->truncate = (long)v;
 		return err;
+	case OPT_BAD_L4_CSUM:
+		o->bad_l4_csum = true;
+		return 0;
 	case 'c':
 		err = parse_num("--count", arg, 10, 1, ULONG_MAX, &v);
 		o->count = v;
@@ -563,6 +570,16 @@ static int build_frame(const struct inj_opts *o, uint32_t seq, struct frame *f)
 	ret = frame_finish(f);
 	if (ret < 0)
 		return ret;
+	if (o->bad_l4_csum) {
+		size_t at = f->l4_off + (f->l4proto == IPPROTO_TCP ? 16 : 6);
+
+		if (!f->l4_off || (f->l4proto != IPPROTO_TCP && f->l4proto != IPPROTO_UDP) ||
+		    at + 2 > f->len)
+			return -EPROTONOSUPPORT;
+		f->buf[at] ^= 0x5a;
+		if (!f->buf[at] && !f->buf[at + 1]) /* 0 would be UDP's "none" */
+			f->buf[at + 1] = 1;
+	}
 	if (o->truncate >= 0 && (size_t)o->truncate < f->len)
 		frame_resize(f, (size_t)o->truncate);
 	return f->err ? f->err : (int)f->len;
@@ -702,6 +719,11 @@ int main(int argc, char **argv)
 	if (len == -EMSGSIZE) {
 		fprintf(stderr, "xvs-inject: --size: %zu is smaller than the headers (%zu bytes)\n",
 			o.size, f->len);
+		ret = 2;
+		goto out_free;
+	}
+	if (len == -EPROTONOSUPPORT) {
+		fprintf(stderr, "xvs-inject: --bad-l4-csum needs a TCP or UDP header (--tcp, --udp)\n");
 		ret = 2;
 		goto out_free;
 	}

@@ -108,19 +108,20 @@ _guest_mac() {
 
 # guest_start NAME [--vhost-user SOCKPATH [--server|--client]] [--mac MAC]
 #             [--ip CIDR] [--ip6 CIDR] [--mtu N] [--mem SIZE] [--queues N]
-#             [--smp N] [--append KERNEL-ARGS]
+#             [--smp N] [--append KERNEL-ARGS] [--nic-opts PROPS]
 # Boots NAME in the background and returns at once (see guest_wait_ready).
 # Without --vhost-user the guest has no NIC. --client (default): QEMU
 # connects to SOCKPATH, retrying every second; --server: QEMU listens on it.
 # --queues N > 1 enables virtio-net multiqueue; the guest driver only uses
 # as many pairs as it has vCPUs, so pass --smp N too.
 # --ip/--ip6/--mtu configure eth0 in the guest. Defaults: 256M, 1 vCPU,
-# MAC derived from NAME.
+# MAC derived from NAME. --nic-opts adds virtio-net-pci properties, such as
+# guest_tso4=off,guest_tso6=off (what the guest's driver is offered).
 guest_start() {
 	local name=${1:?guest_start: NAME missing}
 	shift
 	local vu='' vu_mode=client mac='' ip='' ip6='' mtu='' mem=256M queues=1 smp=1
-	local append=''
+	local append='' nic_opts=''
 	while [ $# -gt 0 ]; do
 		case $1 in
 		--vhost-user) vu=${2:?}; shift ;;
@@ -134,6 +135,7 @@ guest_start() {
 		--queues) queues=${2:?}; shift ;;
 		--smp) smp=${2:?}; shift ;;
 		--append) append=${2:?}; shift ;;
+		--nic-opts) nic_opts=${2:?}; shift ;;
 		*) _guest_err "guest_start $name: unknown option '$1'"; return 1 ;;
 		esac
 		shift
@@ -189,6 +191,7 @@ guest_start() {
 		# virtio-net uses MSI-X. romfile=: no iPXE ROM (qboot never runs
 		# it, and ipxe-qemu need not be installed).
 		local dev="virtio-net-pci,netdev=net0,mac=${mac:-$(_guest_mac "$name")},vectors=0,romfile="
+		[ -n "$nic_opts" ] && dev+=",$nic_opts"
 		if [ "$queues" -gt 1 ]; then
 			netdev+=",queues=$queues"
 			dev+=",mq=on"
