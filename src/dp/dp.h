@@ -151,7 +151,11 @@ struct dp_worker {
 	 * not copied (frames in host memory) */
 	uint8_t hdr[DP_BURST][DP_HDR_COPY];
 	uint16_t hcap[DP_BURST];
-	struct dp_ofl ofl[DP_BURST]; /* what the frame asks or is known of its checksum */
+	/* what the frame asks or is known of its checksum; from a guest, set
+	 * only in a burst with ofl_burst (the first offload of the burst
+	 * clears them all), from an uplink always */
+	struct dp_ofl ofl[DP_BURST];
+	bool ofl_burst;
 	int8_t parsed[DP_BURST]; /* 1: pkt[i] is hdr[i] parsed, -1: malformed, 0: not yet */
 	struct xvs_pkt pkt[DP_BURST];
 	/* from an uplink (only then is it set): the VM port whose to-vm

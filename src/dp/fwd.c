@@ -270,7 +270,7 @@ static int segment_to_vq(struct dp_worker *w, struct dp_port *src, struct vq *vq
 /* Frame i, which has an offload state or comes from the wire, to a guest
  * (its RX vring vq, locked): as it is with the header that says what is
  * known of it, or segmented, or with its checksum completed. */
-static int deliver_ofl(struct dp_worker *w, struct dp_port *src, struct dp_port *dst,
+static int __attribute__((noinline)) deliver_ofl(struct dp_worker *w, struct dp_port *src, struct dp_port *dst,
 		       struct vq *vq, int i, uint32_t skip, struct csum_count *cs)
 {
 	struct dp_ofl *o = &w->ofl[i];
@@ -327,7 +327,7 @@ static void deliver_vhost(struct dp_worker *w, struct dp_port *src, struct dp_po
 	for (i = from; i < n; i++) {
 		if (judge ? !ok[i] : !wanted(w, i, match, dst))
 			continue;
-		if (unlikely(w->ofl[i].kind | verify)) {
+		if (unlikely(verify || (w->ofl_burst && w->ofl[i].kind))) {
 			r = deliver_ofl(w, src, dst, vq, i, skip, &cs);
 		} else if (w->len[i] > dst->mtu + 14u) {
 			vq->st.drop_too_big++;
@@ -463,7 +463,7 @@ static void deliver_uplink(struct dp_worker *w, struct dp_port *src, struct dp_p
 	for (i = from; i < n; i++) {
 		if (!wanted(w, i, match, dst))
 			continue;
-		if (unlikely(w->ofl[i].kind)) {
+		if (unlikely(w->ofl_burst && w->ofl[i].kind)) {
 			if (w->ofl[i].kind == OFL_TSO ? !seg_fits(&w->ofl[i], w->len[i], up->mtu) :
 							w->len[i] > up->mtu + 14u) {
 				__atomic_fetch_add(&dst->st.drop_too_big, 1, __ATOMIC_RELAXED);
@@ -670,7 +670,7 @@ static inline bool vnet_asks(const struct vq_chain *c)
 /* Frame n of a guest's TX vring asks for an offload: read its header once,
  * check it against the frame's headers (copied and parsed) and note what
  * is asked in ofl[n]. False: refused, counted. */
-static bool take_offload(struct dp_worker *w, struct dp_port *src, struct vq *txq, int n,
+static bool __attribute__((noinline)) take_offload(struct dp_worker *w, struct dp_port *src, struct vq *txq, int n,
 			 uint32_t hdr_len)
 {
 	const struct vq_chain *c = &w->chains[n];
@@ -680,6 +680,11 @@ static bool take_offload(struct dp_worker *w, struct dp_port *src, struct vq *tx
 	vq_iov_read(c->seg, c->nseg, 0, &vh, sizeof(vh));
 	if (!(vh.flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) && !vh.gso_type)
 		return true; /* nothing asked after all */
+	if (!w->ofl_burst) { /* the burst's first: the others ask nothing */
+		for (e = 0; e < DP_BURST; e++)
+			w->ofl[e].kind = OFL_NONE;
+		w->ofl_burst = true;
+	}
 	if (w->len[n] > OFL_MAX_LEN)
 		e = OFL_E_SIZE;
 	else if (!fw_parse(w, n, hdr_len))
@@ -706,7 +711,7 @@ int dp_tx_burst(struct dp_worker *w, struct dp_port *src, int vring)
 	const char *broken = NULL;
 	const struct spoof_policy *sp = __atomic_load_n(&src->spoof, __ATOMIC_ACQUIRE);
 	uint32_t want;
-	uint8_t hdr_len;
+	uint8_t hdr_len, tx_ofl;
 	bool fw_from;
 
 	if (!vq_trylock(txq))
@@ -716,6 +721,8 @@ int dp_tx_burst(struct dp_worker *w, struct dp_port *src, int vring)
 		return 0;
 	}
 	hdr_len = txq->hdr_len;
+	tx_ofl = txq->offloads;
+	w->ofl_burst = false;
 	fw_from = fw_on(w->dp, src, XVS_FW_FROM_VM);
 	/* the Ethernet header; all that is judged with a firewall */
 	want = fw_from || sp ? DP_HDR_COPY : ETH_HLEN;
@@ -742,15 +749,15 @@ int dp_tx_burst(struct dp_worker *w, struct dp_port *src, int vring)
 		w->hcap[n] = 0;
 		w->parsed[n] = 0;
 		w->len[n] = c->len - hdr_len;
-		w->ofl[n].kind = OFL_NONE;
 		if (r == -EMSGSIZE) {
 			txq->st.drop_segs++;
 		} else if (c->len < hdr_len + 14u) {
 			txq->st.drop_runt++;
-		} else if (unlikely(txq->offloads && vnet_asks(c)) &&
+		} else if (unlikely(tx_ofl && vnet_asks(c)) &&
 			   !take_offload(w, src, txq, n, hdr_len)) {
 			/* counted */
-		} else if (w->ofl[n].kind != OFL_TSO && c->len - hdr_len > src->mtu + 14u) {
+		} else if (c->len - hdr_len > src->mtu + 14u &&
+			   !(w->ofl_burst && w->ofl[n].kind == OFL_TSO)) {
 			txq->st.drop_too_big++;
 		} else if (take_prefix(w, n, hdr_len, want),
 			   unlikely(is_vlan_tpid((uint16_t)(w->hdr[n][12] << 8 | w->hdr[n][13])))) {
@@ -853,6 +860,7 @@ int dp_uplink_burst(struct dp_worker *w, struct dp_port *src, int qi)
 		return 0;
 	fw = dp_fw(w->dp);
 	w->now = fw ? clock_now_ns() : 0;
+	w->ofl_burst = false; /* kinds set per frame (take_uplink_frame) */
 	for (i = 0; i < n; i++) {
 		struct vq_chain *c = &w->chains[i];
 
@@ -908,6 +916,7 @@ int dp_tap_burst(struct dp_worker *w, struct dp_port *src)
 		return 0;
 	w->tap_n = 0;
 	w->tap_src = src;
+	w->ofl_burst = false;
 	w->now = dp_fw(w->dp) ? clock_now_ns() : 0;
 	return tap_poll(&up->tap, tap_frame, tap_flush, w);
 }

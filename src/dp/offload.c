@@ -190,7 +190,8 @@ int ofl_check(const struct virtio_net_hdr *vh, uint8_t allowed, const struct xvs
 		return OFL_E_HEADERS;
 	if (!(vh->flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) || start != l4 || off != 16)
 		return OFL_E_CSUM;
-	if (!gso || len > OFL_MAX_LEN)
+	/* IPv4's header is inside its 16-bit length: so is each segment's */
+	if (!gso || len > OFL_MAX_LEN || (v4 && len - pkt->l3_off > 0xffffu))
 		return OFL_E_SIZE;
 	pay = len - hlen;
 	nseg = pay ? (pay + gso - 1) / gso : 1;

@@ -433,12 +433,6 @@ int vq_enqueue(struct vq *vq, const struct vq_iov *src, int nsrc, uint32_t skip,
 	return vq_enqueue_head(vq, src, nsrc, skip, len, NULL, 0);
 }
 
-int vq_enqueue_head(struct vq *vq, const struct vq_iov *src, int nsrc, uint32_t skip, uint32_t len,
-		    const uint8_t *head, uint32_t head_len)
-{
-	return vq_enqueue_hdr(vq, src, nsrc, skip, len, head, head_len, NULL);
-}
-
 int vq_enqueue_hdr(struct vq *vq, const struct vq_iov *src, int nsrc, uint32_t skip, uint32_t len,
 		   const uint8_t *head, uint32_t head_len, const struct virtio_net_hdr *vh)
 {

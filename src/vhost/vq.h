@@ -173,13 +173,20 @@ void vq_kick_disable(struct vq *vq);
 int vq_enqueue(struct vq *vq, const struct vq_iov *src, int nsrc, uint32_t skip, uint32_t len);
 /* The same, then the frame's first head_len bytes (≤ len) replaced by
  * head: a checked copy of them (the source may have changed since). */
-int vq_enqueue_head(struct vq *vq, const struct vq_iov *src, int nsrc, uint32_t skip, uint32_t len,
-		    const uint8_t *head, uint32_t head_len);
-
+static inline int vq_enqueue_head(struct vq *vq, const struct vq_iov *src, int nsrc,
+				  uint32_t skip, uint32_t len, const uint8_t *head,
+				  uint32_t head_len);
 /* The same with the virtio-net header's first 10 bytes from vh (its
  * offload fields; NULL: zeros) instead of zeros. */
 int vq_enqueue_hdr(struct vq *vq, const struct vq_iov *src, int nsrc, uint32_t skip, uint32_t len,
 		   const uint8_t *head, uint32_t head_len, const struct virtio_net_hdr *vh);
+
+static inline int vq_enqueue_head(struct vq *vq, const struct vq_iov *src, int nsrc,
+				  uint32_t skip, uint32_t len, const uint8_t *head,
+				  uint32_t head_len)
+{
+	return vq_enqueue_hdr(vq, src, nsrc, skip, len, head, head_len, NULL);
+}
 
 /* Gather up to `n` bytes after `skip` from segments into `dst`; returns
  * the bytes copied. */
