@@ -180,6 +180,8 @@ FUZZ_CFLAGS   := -O1 -g -fno-omit-frame-pointer -std=gnu11 -Wall -Wextra -Werror
                  -D_GNU_SOURCE -MMD -MP -Iinclude -Isrc -Itools/lib \
                  -fsanitize=fuzzer-no-link $(FUZZ_SAN)
 FUZZ_LIB_SRCS := src/ctl/config.c src/ctl/cfg_fw.c src/ctl/fwcompile.c src/base/log.c $(wildcard src/vhost/*.c)
+# fuzz_offload: the offloads, pure functions over buffers
+FUZZ_LIB_SRCS += src/dp/offload.c
 FUZZ_LIB      := $(FUZZ_BUILD)/libxvs-fuzz.a
 FUZZ_TARGETS  := $(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BINS     := $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/%)

@@ -743,6 +743,8 @@ int dp_tx_burst(struct dp_worker *w, struct dp_port *src, int vring)
 			broken = txq->err;
 			break;
 		}
+		if (r == -EAGAIN) /* packed: fewer chains than descriptors */
+			break;
 		w->dst[n] = DST_DROP;
 		w->held[n] = false;
 		w->vlan[n] = src->vlan;

@@ -44,7 +44,7 @@ enum ofl_kind {
 	OFL_CSUM, /* checksum seeded, to be completed (NEEDS_CSUM) */
 	OFL_TSO, /* TCP segmentation (and its checksums) asked for */
 	OFL_VALID, /* its L4 checksum is known good (verified or completed) */
-	OFL_BAD, /* its L4 checksum was verified and is wrong, or is absent */
+	OFL_BAD, /* its L4 checksum was verified and is wrong */
 };
 
 /* Why ofl_check() refused a frame (counted per port: drop_offload). */
@@ -146,8 +146,9 @@ static inline void csum_put(uint8_t *p, uint16_t c)
 /*
  * Frame `len` bytes long, parsed (pkt) from its first hcap bytes `hdr`,
  * the whole of it in segments after `skip`: is its TCP or UDP checksum
- * right? OFL_VALID, OFL_BAD (wrong, or a UDP datagram without one), or
- * OFL_NONE (not TCP/UDP, a fragment, headers past hdr).
+ * right? OFL_VALID, OFL_BAD (wrong; over IPv6 a UDP checksum of 0 too), or
+ * OFL_NONE (not TCP/UDP, a fragment, headers past hdr, a UDP datagram over
+ * IPv4 sent without a checksum).
  */
 int ofl_verify(const struct xvs_pkt *pkt, const uint8_t *hdr, uint32_t hcap,
 	       const struct vq_iov *seg, int nseg, uint32_t skip, uint32_t len);

@@ -529,6 +529,12 @@ static int open_guest(struct dp_port *p, struct dp_zc *z, const struct uplink *u
 		       "the guest's memory table)";
 		return -EINVAL;
 	}
+	/* rx_refill lends single buffers in ring order and gives unfit ones
+	 * back (vq_unpop): written for split rings */
+	if (p->dev.features & (1ull << VIRTIO_F_RING_PACKED)) {
+		*why = "the VM's rings are packed: zero-copy into its memory needs split rings";
+		return -EOPNOTSUPP;
+	}
 	if (zc_layout(p->mtu, &room, &chunk, &hr)) {
 		*why = "the port's MTU is too large for a UMEM chunk";
 		return -EMSGSIZE;

@@ -14,9 +14,7 @@
 #include <string.h>
 #include <sys/eventfd.h>
 
-/* Read a guest-shared value exactly once: the guest may change it under us
- * and every check must apply to the value we then use. */
-#define READ_ONCE(x) (*(const volatile __typeof__(x) *)&(x))
+#include "vhost/vq_internal.h"
 
 static uint16_t *used_event_p(const struct vq *vq)
 {
@@ -37,6 +35,8 @@ int vq_map_rings(struct vq *vq, const struct vu_mem *mem, uint64_t desc_uva,
 		*why = "ring size is not a power of two up to 32768";
 		return -EINVAL;
 	}
+	if (vq->packed)
+		return vqp_map_rings(vq, mem, desc_uva, avail_uva, used_uva, why);
 	if (desc_uva % 16 || avail_uva % 2 || used_uva % 4) {
 		*why = "ring address misaligned";
 		return -EINVAL;
@@ -64,9 +64,13 @@ int vq_map_rings(struct vq *vq, const struct vu_mem *mem, uint64_t desc_uva,
 
 int vq_avail_count(struct vq *vq)
 {
+	uint16_t idx, n;
+
+	if (vq->packed)
+		return vqp_avail_count(vq);
 	/* acquire: pairs with the driver's barrier before it bumps avail->idx */
-	uint16_t idx = __atomic_load_n(&vq->avail->idx, __ATOMIC_ACQUIRE);
-	uint16_t n = (uint16_t)(idx - vq->last_avail);
+	idx = __atomic_load_n(&vq->avail->idx, __ATOMIC_ACQUIRE);
+	n = (uint16_t)(idx - vq->last_avail);
 
 	if (n > vq->size) {
 		vq->err = "avail index more than a ring ahead";
@@ -81,13 +85,30 @@ static int avail_at_least(struct vq *vq, uint16_t want)
 {
 	uint16_t n = (uint16_t)(vq->avail_cache - vq->last_avail);
 
-	return n >= want ? n : vq_avail_count(vq);
+	return n >= want && !vq->packed ? n : vq_avail_count(vq);
 }
 
-static int violation(struct vq *vq, const char *why)
+int vq_add_segs(struct vq *vq, struct vq_chain *c, uint64_t addr, uint32_t len, bool *oversize)
 {
-	vq->err = why;
-	return -EFAULT;
+	if (addr + len < addr)
+		return violation(vq, "descriptor address wraps around");
+	while (len) {
+		void *hva;
+		uint64_t piece = vu_mem_gpa_piece(vq->mem, addr, len, &hva);
+
+		if (!piece)
+			return violation(vq, "descriptor outside guest memory");
+		if (c->nseg == VQ_MAX_SEGS) {
+			*oversize = true; /* keep walking: the chain must still be sane */
+		} else {
+			c->seg[c->nseg].base = hva;
+			c->seg[c->nseg].len = (uint32_t)piece;
+			c->nseg++;
+		}
+		addr += piece;
+		len -= (uint32_t)piece;
+	}
+	return 0;
 }
 
 /* The next avail entry's head, consumed; -EFAULT if out of range. */
@@ -187,25 +208,9 @@ static int walk(struct vq *vq, struct vq_chain *c, bool writable, uint32_t *budg
 		if (!!(flags & VRING_DESC_F_WRITE) != writable)
 			return violation(vq, writable ? "receive buffer is not device-writable"
 						      : "transmit buffer is device-writable");
-		if (addr + len < addr)
-			return violation(vq, "descriptor address wraps around");
 		total += len;
-		while (len) {
-			void *hva;
-			uint64_t piece = vu_mem_gpa_piece(vq->mem, addr, len, &hva);
-
-			if (!piece)
-				return violation(vq, "descriptor outside guest memory");
-			if (c->nseg == VQ_MAX_SEGS) {
-				oversize = true; /* keep walking: the chain must still be sane */
-			} else {
-				c->seg[c->nseg].base = hva;
-				c->seg[c->nseg].len = (uint32_t)piece;
-				c->nseg++;
-			}
-			addr += piece;
-			len -= (uint32_t)piece;
-		}
+		if (vq_add_segs(vq, c, addr, len, &oversize))
+			return -EFAULT;
 		if (!(flags & VRING_DESC_F_NEXT))
 			break;
 		if (next >= max)
@@ -219,7 +224,11 @@ static int walk(struct vq *vq, struct vq_chain *c, bool writable, uint32_t *budg
 int vq_pop(struct vq *vq, struct vq_chain *c, bool writable)
 {
 	uint32_t budget = VQ_MAX_DESC;
-	int r = pop_head(vq, c);
+	int r;
+
+	if (vq->packed)
+		return vqp_pop(vq, c, writable, &budget, true);
+	r = pop_head(vq, c);
 
 	if (r || pop_fast(vq, c, writable))
 		return r;
@@ -229,8 +238,11 @@ int vq_pop(struct vq *vq, struct vq_chain *c, bool writable)
 int vq_pop_budget(struct vq *vq, struct vq_chain *c, bool writable, uint32_t *budget)
 {
 	bool full = *budget >= VQ_MAX_DESC;
-	int r = pop_head(vq, c);
+	int r;
 
+	if (vq->packed)
+		return vqp_pop(vq, c, writable, budget, full);
+	r = pop_head(vq, c);
 	if (r)
 		return r;
 	if (*budget && pop_fast(vq, c, writable)) {
@@ -245,6 +257,10 @@ void vq_flush(struct vq *vq)
 	uint16_t old, new, event;
 	bool notify;
 
+	if (vq->packed) {
+		vqp_flush(vq);
+		return;
+	}
 	if (!vq->used_pending)
 		return;
 	new = (uint16_t)(vq->used_idx + vq->used_pending);
@@ -268,17 +284,14 @@ void vq_flush(struct vq *vq)
 	} else {
 		notify = !(READ_ONCE(vq->avail->flags) & VRING_AVAIL_F_NO_INTERRUPT);
 	}
-	if (notify && vq->call_fd >= 0) {
-		/* non-blocking (see vu_dev): a full counter fails at once */
-		if (eventfd_write(vq->call_fd, 1))
-			vq->st.irq_fail++;
-		else
-			vq->st.notifies++;
-	}
+	if (notify)
+		vq_signal(vq);
 }
 
 bool vq_kick_enable(struct vq *vq)
 {
+	if (vq->packed)
+		return vqp_kick_enable(vq);
 	if (vq->event_idx)
 		__atomic_store_n(avail_event_p(vq), vq->last_avail, __ATOMIC_RELAXED);
 	else
@@ -291,8 +304,10 @@ bool vq_kick_enable(struct vq *vq)
 
 void vq_kick_disable(struct vq *vq)
 {
+	if (vq->packed)
+		vqp_kick_disable(vq);
 	/* With EVENT_IDX a stale avail_event already silences the driver. */
-	if (!vq->event_idx)
+	else if (!vq->event_idx)
 		__atomic_store_n(&vq->used->flags, VRING_USED_F_NO_NOTIFY, __ATOMIC_RELAXED);
 }
 
@@ -433,6 +448,14 @@ int vq_enqueue(struct vq *vq, const struct vq_iov *src, int nsrc, uint32_t skip,
 	return vq_enqueue_head(vq, src, nsrc, skip, len, NULL, 0);
 }
 
+/* The guest posted receive buffers since the no-room memo was set. */
+static bool posted_more(const struct vq *vq)
+{
+	if (vq->packed)
+		return vqp_posted_more(vq);
+	return __atomic_load_n(&vq->avail->idx, __ATOMIC_ACQUIRE) != vq->nobuf_idx;
+}
+
 int vq_enqueue_hdr(struct vq *vq, const struct vq_iov *src, int nsrc, uint32_t skip, uint32_t len,
 		   const uint8_t *head, uint32_t head_len, const struct virtio_net_hdr *vh)
 {
@@ -448,8 +471,7 @@ int vq_enqueue_hdr(struct vq *vq, const struct vq_iov *src, int nsrc, uint32_t s
 	 * every frame flooded to a guest that posts useless buffers would walk
 	 * up to VQ_MAX_DESC of its descriptors, on the sender's worker. */
 	if (vq->nobuf) {
-		if (len >= vq->nobuf_len &&
-		    __atomic_load_n(&vq->avail->idx, __ATOMIC_ACQUIRE) == vq->nobuf_idx) {
+		if (len >= vq->nobuf_len && !posted_more(vq)) {
 			vq->st.drop_no_buf++;
 			return -ENOBUFS;
 		}
@@ -476,6 +498,8 @@ int vq_enqueue_hdr(struct vq *vq, const struct vq_iov *src, int nsrc, uint32_t s
 		if (n == avail || n == VQ_MAX_SEGS || (n > 0 && !vq->mrg_rxbuf))
 			goto no_room;
 		r = vq_pop_budget(vq, c, true, &budget);
+		if (r == -EAGAIN) /* packed: its count was of descriptors */
+			goto no_room;
 		n++;
 		if (r == -ENOBUFS) /* the frame's descriptor budget is spent */
 			goto no_room;
@@ -533,8 +557,11 @@ no_room:
 	 * re-read), and more posted since clears this at the next frame.
 	 * Otherwise the chains at the head decided it; later ones cannot help. */
 	vq->nobuf = true;
-	vq->nobuf_idx = n == avail ? vq->avail_cache
-				   : __atomic_load_n(&vq->avail->idx, __ATOMIC_ACQUIRE);
+	if (vq->packed)
+		vqp_mark_posted(vq);
+	else
+		vq->nobuf_idx = n == avail ? vq->avail_cache
+					   : __atomic_load_n(&vq->avail->idx, __ATOMIC_ACQUIRE);
 	vq->nobuf_len = len;
 	vq->st.drop_no_buf++;
 	return -ENOBUFS;

@@ -65,12 +65,24 @@ struct vq {
 	 * reconfigure. Not a mutex: holders never sleep. */
 	int lock;
 
-	/* Set under lock by the control thread, read by the lock holder. */
-	struct vring_desc *desc;
-	struct vring_avail *avail;
-	struct vring_used *used;
+	/* Set under lock by the control thread, read by the lock holder.
+	 * A packed ring (§2.8) has a descriptor ring and two event
+	 * suppression structures where a split one has its three parts. */
+	union {
+		struct vring_desc *desc;
+		struct vring_packed_desc *pdesc;
+	};
+	union {
+		struct vring_avail *avail;
+		struct vring_packed_desc_event *driver_ev;
+	};
+	union {
+		struct vring_used *used;
+		struct vring_packed_desc_event *device_ev;
+	};
 	const struct vu_mem *mem;
 	uint16_t size; /* power of two, ≤ VU_MAX_RING_SIZE */
+	bool packed; /* VIRTIO_F_RING_PACKED */
 	bool event_idx;
 	bool mrg_rxbuf; /* RX: frames may span several chains */
 	uint8_t hdr_len; /* virtio-net header: 12 (VERSION_1/MRG_RXBUF) or 10 */
@@ -79,8 +91,10 @@ struct vq {
 	int call_fd; /* -1: guest polls */
 	int kick_fd;
 
-	/* Owned by the lock holder. */
+	/* Owned by the lock holder. A packed ring's indexes are positions
+	 * in its descriptor ring (< size) with their wrap counters. */
 	uint16_t last_avail; /* next avail entry to consume */
+	bool avail_wrap, used_wrap; /* packed: the driver's and our wrap counters */
 	uint16_t avail_cache; /* avail->idx when last read: the guest's line is
 				 read once per ring's worth, not per frame */
 	uint16_t used_idx; /* our copy of used->idx, published by vq_flush() */
@@ -94,6 +108,18 @@ struct vq {
 	uint16_t nobuf_idx;
 	uint32_t nobuf_len;
 	const char *err; /* first guest violation, for the log */
+	/* packed: ring slots each buffer id in flight took (0: not in flight;
+	 * `size` entries, vq_packed_alloc), the first pending used entry
+	 * (published last), what vq_unpop() restores, the used entries since
+	 * the last interrupt */
+	uint16_t *pk_ndesc;
+	uint16_t pk_first, pk_first_flags;
+	uint16_t pk_undo_n;
+	struct vq_pk_undo {
+		uint16_t pos, id;
+		bool wrap;
+	} pk_undo[VQ_MAX_SEGS];
+	uint32_t pk_since_signal;
 	struct vq_stats st;
 } __attribute__((aligned(64)));
 
@@ -114,6 +140,13 @@ static inline void vq_unlock(struct vq *vq)
 	__atomic_clear(&vq->lock, __ATOMIC_RELEASE);
 }
 
+/* A packed ring's buffer id table for `size` entries, allocated by the
+ * control thread outside the lock before the ring starts (vq_packed_take
+ * swaps it in under the lock); freed with vq_packed_free(). */
+uint16_t *vq_packed_alloc(uint16_t size);
+/* Under lock: install table t (NULL: none), return the old one. */
+uint16_t *vq_packed_take(struct vq *vq, uint16_t *t);
+
 /* Translate and check ring addresses (front-end VAs) for `size` entries.
  * Returns 0, or -EINVAL with *why set. Called under lock. */
 int vq_map_rings(struct vq *vq, const struct vu_mem *mem, uint64_t desc_uva,
@@ -127,9 +160,10 @@ int vq_avail_count(struct vq *vq);
  * Take the next available chain and translate it into `c`. `writable`
  * says which kind of descriptors this queue must have (RX: device-writable,
  * TX: device-readable). Returns 0, -EMSGSIZE (more than VQ_MAX_SEGS
- * segments: the chain is consumed and must be returned with len 0), or
- * -EFAULT (guest violation, such as a chain of more than VQ_MAX_DESC
- * descriptors; vq->err says what).
+ * segments: the chain is consumed and must be returned with len 0),
+ * -EAGAIN (a packed ring has nothing available: vq_avail_count() counts
+ * its descriptors, not its chains), or -EFAULT (guest violation, such as
+ * a chain of more than VQ_MAX_DESC descriptors; vq->err says what).
  */
 int vq_pop(struct vq *vq, struct vq_chain *c, bool writable);
 
@@ -139,17 +173,29 @@ int vq_pop(struct vq *vq, struct vq_chain *c, bool writable);
  * it with the others). */
 int vq_pop_budget(struct vq *vq, struct vq_chain *c, bool writable, uint32_t *budget);
 
-/* Give back the last `n` popped chains (RX ran out of room mid-frame). */
+void vqp_unpop(struct vq *vq, uint16_t n);
+void vqp_push(struct vq *vq, uint16_t id, uint32_t len);
+
+/* Give back the last `n` popped chains (RX ran out of room mid-frame; a
+ * packed ring: at most VQ_MAX_SEGS). */
 static inline void vq_unpop(struct vq *vq, uint16_t n)
 {
-	vq->last_avail = (uint16_t)(vq->last_avail - n);
+	if (vq->packed)
+		vqp_unpop(vq, n);
+	else
+		vq->last_avail = (uint16_t)(vq->last_avail - n);
 }
 
 /* Queue a used entry; visible to the guest after vq_flush(). */
 static inline void vq_push(struct vq *vq, uint16_t head, uint32_t len)
 {
-	struct vring_used_elem *e = &vq->used->ring[(uint16_t)(vq->used_idx + vq->used_pending) &
-						    (vq->size - 1)];
+	struct vring_used_elem *e;
+
+	if (vq->packed) {
+		vqp_push(vq, head, len);
+		return;
+	}
+	e = &vq->used->ring[(uint16_t)(vq->used_idx + vq->used_pending) & (vq->size - 1)];
 
 	e->id = head;
 	e->len = len;

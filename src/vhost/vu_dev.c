@@ -14,6 +14,7 @@
 #include <linux/virtio_net.h>
 #include <linux/virtio_ring.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -26,7 +27,7 @@ uint64_t vu_dev_offered_features(const struct vu_dev *d)
 {
 	uint64_t f = BIT(VIRTIO_F_VERSION_1) | BIT(VIRTIO_NET_F_MRG_RXBUF) |
 		     BIT(VIRTIO_RING_F_EVENT_IDX) | BIT(VIRTIO_RING_F_INDIRECT_DESC) |
-		     BIT(VU_F_PROTOCOL_FEATURES);
+		     BIT(VU_F_PROTOCOL_FEATURES) | BIT(VIRTIO_F_RING_PACKED);
 
 	if (d->max_queues > 1)
 		f |= BIT(VIRTIO_NET_F_MQ);
@@ -129,6 +130,7 @@ static void vring_update_ready(struct vu_dev *d, struct vu_vring *v)
 	bool was = v->vq.ready;
 
 	v->vq.ready = v->started && v->enabled && v->vq.desc && d->mem &&
+		      (!v->vq.packed || v->vq.pk_ndesc) &&
 		      !__atomic_load_n(&d->broken, __ATOMIC_RELAXED);
 	if (v->vq.ready && !was) {
 		vq_kick_disable(&v->vq);
@@ -161,6 +163,7 @@ static void mem_release(struct vu_dev *d, int vring, const char *why)
 /* Forget every vring and the memory table: a new guest may come. */
 static void dev_reset(struct vu_dev *d)
 {
+	uint16_t *table;
 	int i, call;
 
 	mem_release(d, -1, "device reset");
@@ -182,7 +185,10 @@ static void dev_reset(struct vu_dev *d)
 		v->vq.signalled_valid = false;
 		v->vq.nobuf = false;
 		v->vq.err = NULL;
+		v->vq.packed = false;
+		table = vq_packed_take(&v->vq, NULL);
 		vq_unlock(&v->vq);
+		free(table);
 		close_fd(&call);
 		v->addr_set = v->started = v->enabled = false;
 	}
@@ -279,6 +285,7 @@ static int vu_set_features(struct vu_dev *d, const char **why)
 				      sizeof(struct virtio_net_hdr_mrg_rxbuf) :
 				      sizeof(struct virtio_net_hdr);
 		vq->offloads = vq_offloads(f, !(i & 1));
+		vq->packed = f & BIT(VIRTIO_F_RING_PACKED);
 		vq_unlock(vq);
 	}
 	return 0;
@@ -442,7 +449,9 @@ static int vu_set_vring_base(struct vu_dev *d, const char **why)
 
 	if (i < 0)
 		return i;
-	if (d->msg.p.state.num > 0xffff) {
+	/* a packed ring's: the next available position and its wrap counter
+	 * (bit 15), QEMU puts the used ones in bits 16..31 */
+	if (d->msg.p.state.num > 0xffff && !d->vr[i].vq.packed) {
 		*why = "SET_VRING_BASE beyond a split ring's index range";
 		return -EPROTO;
 	}
@@ -453,8 +462,18 @@ static int vu_set_vring_base(struct vu_dev *d, const char **why)
 	vq = &d->vr[i].vq;
 	vq_lock(vq);
 	/* the front-end restores last_avail from the used index, so the two
-	 * start equal (also after a backend restart) */
+	 * start equal (also after a backend restart); a packed ring's index
+	 * carries the wrap counter in bit 15 (checked against the size when
+	 * the ring is mapped) */
 	vq->last_avail = vq->used_idx = vq->avail_cache = (uint16_t)d->msg.p.state.num;
+	if (vq->packed) {
+		/* no buffer is in flight at a start (QEMU restores the next
+		 * available one from the used one): its used half is the same */
+		vq->last_avail = vq->used_idx &= 0x7fff;
+		vq->avail_wrap = vq->used_wrap = (d->msg.p.state.num >> 15) & 1;
+		vq->pk_undo_n = 0;
+		vq->pk_since_signal = 0; /* its buffer table is new at the kick */
+	}
 	vq->used_pending = 0;
 	vq->signalled_valid = false;
 	vq->nobuf = false;
@@ -477,6 +496,9 @@ static int vu_get_vring_base(struct vu_dev *d, const char **why)
 		vq_flush(&v->vq);
 	vring_update_ready(d, v);
 	d->msg.p.state.num = v->vq.last_avail;
+	if (v->vq.packed) /* as QEMU reads it: used position in the high half */
+		d->msg.p.state.num = (uint32_t)(v->vq.last_avail | (v->vq.avail_wrap ? 0x8000 : 0)) |
+				     (uint32_t)(v->vq.used_idx | (v->vq.used_wrap ? 0x8000 : 0)) << 16;
 	vq_unlock(&v->vq);
 	set_kick(d, i, -1);
 	return sizeof(struct vu_vring_state);
@@ -543,6 +565,7 @@ static int vring_fd(struct vu_dev *d, int *idx, int *fd, const char **why)
 
 static int vu_set_vring_kick(struct vu_dev *d, const char **why)
 {
+	uint16_t *table = NULL, *old_table = NULL;
 	struct vu_vring *v;
 	int i, fd = -1, err;
 
@@ -555,7 +578,14 @@ static int vu_set_vring_kick(struct vu_dev *d, const char **why)
 	}
 	v = &d->vr[i];
 	set_kick(d, i, fd);
+	/* a packed ring's buffer table, allocated outside the lock */
+	if (v->vq.packed && !(table = vq_packed_alloc(v->vq.size))) {
+		*why = "out of memory for a packed ring's buffer table";
+		return -ENOMEM;
+	}
 	vq_lock(&v->vq);
+	if (table) /* fresh: no buffer in flight */
+		old_table = vq_packed_take(&v->vq, table);
 	v->started = true;
 	/* QEMU sends SET_PROTOCOL_FEATURES (and SET_VRING_ENABLE) before
 	 * SET_FEATURES: either tells us rings wait for SET_VRING_ENABLE */
@@ -565,6 +595,7 @@ static int vu_set_vring_kick(struct vu_dev *d, const char **why)
 		err = vq_map_rings(&v->vq, d->mem, v->desc_uva, v->avail_uva, v->used_uva, why);
 	vring_update_ready(d, v);
 	vq_unlock(&v->vq);
+	free(old_table);
 	return err ? -EPROTO : 0;
 }
 

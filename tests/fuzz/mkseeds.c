@@ -596,6 +596,194 @@ static void vhost_seeds(void)
 	vhost_put("legacy-no-protocol-features", &b);
 }
 
+/* ---- fuzz_offload: the 10-byte virtio-net header, then the frame ------- */
+
+/* RFC 1071 over big-endian words from an even offset of the range. */
+static uint32_t ofl_sum(uint32_t s, const uint8_t *p, size_t n)
+{
+	for (size_t i = 0; i + 1 < n; i += 2)
+		s += (uint32_t)p[i] << 8 | p[i + 1];
+	if (n & 1)
+		s += (uint32_t)p[n - 1] << 8;
+	while (s >> 16)
+		s = (s & 0xffff) + (s >> 16);
+	return s;
+}
+
+/* The L4 checksum at l4 + field of the untagged frame p (len bytes, its IP
+ * length set): valid, or only seeded (the pseudo-header sum: NEEDS_CSUM). */
+static void ofl_l4(uint8_t *p, size_t len, bool v6, uint8_t proto, size_t l4, size_t field,
+		   bool seed)
+{
+	uint32_t l4len = (uint32_t)(len - l4), s;
+
+	s = v6 ? ofl_sum(0, p + 14 + 8, 32) : ofl_sum(0, p + 14 + 12, 8);
+	s = ofl_sum(s + proto + (l4len >> 16) + (l4len & 0xffff), NULL, 0);
+	p[l4 + field] = p[l4 + field + 1] = 0;
+	if (!seed)
+		s = (uint16_t)~ofl_sum(s, p + l4, l4len);
+	if (!seed && !s)
+		s = 0xffff;
+	p[l4 + field] = (uint8_t)(s >> 8);
+	p[l4 + field + 1] = (uint8_t)s;
+}
+
+static void ofl_ip4_csum(uint8_t *p)
+{
+	uint32_t s;
+
+	p[14 + 10] = p[14 + 11] = 0;
+	s = (uint16_t)~ofl_sum(0, p + 14, 20);
+	p[14 + 10] = (uint8_t)(s >> 8);
+	p[14 + 11] = (uint8_t)s;
+}
+
+static void ofl_payload(struct buf *b, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		u8(b, (uint8_t)(i * 7 + 1));
+}
+
+/* hdr_len: ofl_check ignores it; the harness cuts the chain where it says */
+static void ofl_put(const char *name, uint8_t flags, uint8_t gso_type, uint16_t hdr_len,
+		    uint16_t gso_size, uint16_t start, uint16_t off, const void *f, size_t n)
+{
+	uint8_t *o = malloc(10 + n);
+
+	if (!o) {
+		fprintf(stderr, "mkseeds: out of memory\n");
+		exit(1);
+	}
+	memcpy(o, (uint8_t[]){ flags, gso_type, (uint8_t)hdr_len, (uint8_t)(hdr_len >> 8),
+			       (uint8_t)gso_size, (uint8_t)(gso_size >> 8), (uint8_t)start,
+			       (uint8_t)(start >> 8), (uint8_t)off, (uint8_t)(off >> 8) },
+	       10);
+	memcpy(o + 10, f, n);
+	put("fuzz_offload", name, o, 10 + n);
+	free(o);
+}
+
+/* An untagged TCP frame of pay payload bytes (IPv4 DF or IPv6 with ext
+ * bytes of destination options), TCP flags fl, checksum seeded or valid. */
+static void ofl_tcp(struct buf *f, bool v6, size_t ext, size_t pay, uint8_t fl, bool seed)
+{
+	size_t l4 = 14 + (v6 ? 40 + ext : 20);
+
+	f->n = 0;
+	eth(f, mac_b, NULL, 0, v6 ? ETH_P_IPV6 : ETH_P_IP);
+	if (v6) {
+		ip6(f, ext ? IPPROTO_DSTOPTS : IPPROTO_TCP, (uint16_t)(ext + 20 + pay));
+		if (ext) {
+			u8(f, IPPROTO_TCP);
+			u8(f, (uint8_t)(ext / 8 - 1));
+			u8(f, 1);
+			u8(f, (uint8_t)(ext - 4));
+			zeros(f, ext - 4);
+		}
+	} else {
+		ip4(f, IPPROTO_TCP, (uint16_t)(20 + pay), 0x4000, 0);
+	}
+	tcp(f, 40000, 443, fl);
+	ofl_payload(f, pay);
+	if (!v6)
+		ofl_ip4_csum(f->b);
+	ofl_l4(f->b, f->n, v6, IPPROTO_TCP, l4, 16, seed);
+}
+
+static void ofl_udp(struct buf *f, bool v6, size_t pay, bool seed)
+{
+	f->n = 0;
+	eth(f, mac_b, NULL, 0, v6 ? ETH_P_IPV6 : ETH_P_IP);
+	if (v6)
+		ip6(f, IPPROTO_UDP, (uint16_t)(8 + pay));
+	else
+		ip4(f, IPPROTO_UDP, (uint16_t)(8 + pay), 0, 0);
+	udp(f, 5000, 4789, (uint16_t)pay);
+	if (!v6)
+		ofl_ip4_csum(f->b);
+	ofl_l4(f->b, f->n, v6, IPPROTO_UDP, v6 ? 54 : 34, 6, seed);
+}
+
+static void offload_seeds(void)
+{
+	const uint8_t csum = VIRTIO_NET_HDR_F_NEEDS_CSUM, t4 = VIRTIO_NET_HDR_GSO_TCPV4,
+		      t6 = VIRTIO_NET_HDR_GSO_TCPV6, ecn = VIRTIO_NET_HDR_GSO_ECN;
+	static struct buf f, g;
+	const size_t big = 14 + 65535;
+	uint8_t *p;
+
+	/* checksums seeded, to be completed */
+	ofl_tcp(&f, false, 0, 300, 0x18, true);
+	ofl_put("csum-tcp4", csum, 0, 0x8040, 0, 34, 16, f.b, f.n);
+	ofl_tcp(&f, true, 0, 301, 0x18, true);
+	ofl_put("csum-tcp6", csum, 0, 0x2011, 0, 54, 16, f.b, f.n);
+	ofl_udp(&f, false, 101, true);
+	ofl_put("csum-udp4", csum, 0, 0xff01, 0, 34, 6, f.b, f.n);
+	ofl_udp(&f, true, 100, true);
+	ofl_put("csum-udp6", csum, 0, 0x0180, 0, 54, 6, f.b, f.n);
+	ofl_tcp(&g, false, 0, 64, 0x18, true); /* in a VXLAN packet */
+	ofl_udp(&f, false, 8 + g.n, false);
+	f.n -= g.n + 8;
+	bytes(&f, (uint8_t[]){ 0x08, 0, 0, 0, 0, 0, 0x2a, 0 }, 8);
+	bytes(&f, g.b, g.n);
+	ofl_put("csum-vxlan-inner", csum, 0, 0x4020, 0, 34 + 8 + 8 + 34, 16, f.b, f.n);
+
+	/* TSO */
+	ofl_tcp(&f, false, 0, 3000, 0x19, true); /* ACK PSH FIN */
+	ofl_put("tso4", csum, t4, 0x7f30, 1448, 34, 16, f.b, f.n);
+	ofl_tcp(&f, false, 0, 3000, 0x90, true); /* CWR ACK */
+	ofl_put("tso4-ecn", csum, t4 | ecn, 0x0101, 1000, 34, 16, f.b, f.n);
+	ofl_tcp(&f, true, 0, 4000, 0x18, true);
+	ofl_put("tso6", csum, t6, 0x9999, 1440, 54, 16, f.b, f.n);
+	ofl_tcp(&f, true, 16, 3001, 0x99, true);
+	ofl_put("tso6-ext-ecn", csum, t6 | ecn, 0x3050, 1339, 70, 16, f.b, f.n);
+	ofl_tcp(&f, false, 0, 0, 0x11, true);
+	ofl_put("tso4-no-payload", csum, t4, 0, 1448, 34, 16, f.b, f.n);
+	ofl_tcp(&f, false, 0, 256, 0x19, true);
+	ofl_put("tso4-256-segments", csum, t4, 0x8080, 1, 34, 16, f.b, f.n);
+	ofl_tcp(&f, false, 0, 257, 0x19, true);
+	ofl_put("tso4-257-segments", csum, t4, 0x8080, 1, 34, 16, f.b, f.n);
+	ofl_udp(&f, false, 3000, true);
+	ofl_put("ufo4", csum, VIRTIO_NET_HDR_GSO_UDP, 0, 1472, 34, 6, f.b, f.n);
+	f.n = 0; /* tagged */
+	eth(&f, mac_b, (const uint16_t[]){ 10 }, 1, ETH_P_IP);
+	ip4(&f, IPPROTO_TCP, 20 + 2000, 0x4000, 0);
+	tcp(&f, 1, 2, 0x10);
+	ofl_payload(&f, 2000);
+	ofl_put("tso4-vlan", csum, t4, 0, 1448, 38, 16, f.b, f.n);
+
+	/* the largest IPv4 TSO frame, and one byte more (as padding) */
+	p = calloc(1, big + 1);
+	if (!p) {
+		fprintf(stderr, "mkseeds: out of memory\n");
+		exit(1);
+	}
+	ofl_tcp(&f, false, 0, 0, 0x18, true);
+	memcpy(p, f.b, f.n);
+	for (size_t i = f.n; i < big; i++)
+		p[i] = (uint8_t)(i * 13);
+	p[14 + 2] = 0xff;
+	p[14 + 3] = 0xff;
+	ofl_ip4_csum(p);
+	ofl_l4(p, big, false, IPPROTO_TCP, 34, 16, true);
+	ofl_put("tso4-64k", csum, t4, 0x6633, 32768, 34, 16, p, big);
+	ofl_put("tso4-64k-padded", csum, t4, 0x6633, 65535, 34, 16, p, big + 1);
+	free(p);
+
+	/* nothing asked: for ofl_verify */
+	ofl_tcp(&f, false, 0, 1500, 0x10, false);
+	ofl_put("valid-tcp4", 0, 0, 0x5577, 0, 0, 0, f.b, f.n);
+	ofl_tcp(&f, true, 8, 999, 0x10, false);
+	ofl_put("valid-tcp6-ext", 0, 0, 0x1234, 0, 0, 0, f.b, f.n);
+	ofl_udp(&f, true, 333, false);
+	ofl_put("valid-udp6", 0, 0, 0x4321, 0, 0, 0, f.b, f.n);
+	f.b[f.n - 1] ^= 1;
+	ofl_put("bad-udp6", 0, 0, 0x4321, 0, 0, 0, f.b, f.n);
+	ofl_udp(&f, false, 60, false);
+	f.b[34 + 6] = f.b[34 + 7] = 0;
+	ofl_put("udp4-no-csum", 0, 0, 0x0a0a, 0, 0, 0, f.b, f.n);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc != 2) {
@@ -606,5 +794,6 @@ int main(int argc, char **argv)
 	parse_seeds();
 	vq_seeds();
 	vhost_seeds();
+	offload_seeds();
 	return 0;
 }

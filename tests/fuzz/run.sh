@@ -69,6 +69,7 @@ max_len() {
 	case "$1" in
 	fuzz_vq) echo 16400 ;; # 16-byte header + a 16 KiB guest image
 	fuzz_vhost) echo 16384 ;;
+	fuzz_offload) echo 65616 ;; # the 10-byte header + a frame past OFL_MAX_LEN (65589)
 	*) echo 4096 ;;
 	esac
 }

@@ -683,7 +683,13 @@ static void refuse_unhandled_requests(void **state)
 static void refuse_unoffered_features(void **state)
 {
 	(void)state;
-	fe_send_u64(VU_REQ_SET_FEATURES, BIT(VIRTIO_F_VERSION_1) | BIT(VIRTIO_NET_F_CSUM));
+	fe_send_u64(VU_REQ_SET_FEATURES, BIT(VIRTIO_F_VERSION_1) | BIT(VIRTIO_NET_F_CTRL_VQ));
+	dev_refuses(-EPROTO);
+	/* offered, but without what they need (virtio 1.2 §5.1.3.1) */
+	fe_send_u64(VU_REQ_SET_FEATURES, BIT(VIRTIO_F_VERSION_1) | BIT(VIRTIO_NET_F_HOST_TSO4));
+	dev_refuses(-EPROTO);
+	fe_send_u64(VU_REQ_SET_FEATURES, BIT(VIRTIO_F_VERSION_1) | BIT(VIRTIO_NET_F_GUEST_CSUM) |
+						 BIT(VIRTIO_NET_F_GUEST_ECN));
 	dev_refuses(-EPROTO);
 	fe_send_u64(VU_REQ_SET_FEATURES, BIT(VIRTIO_NET_F_MQ)); /* one queue pair */
 	dev_refuses(-EPROTO);
