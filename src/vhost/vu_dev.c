@@ -197,6 +197,7 @@ static void dev_reset(struct vu_dev *d)
 	d->features = 0;
 	d->protocol_features = 0;
 	d->pf_negotiated = false;
+	d->early_enable = false;
 	d->status = 0;
 }
 
@@ -634,9 +635,18 @@ static int vu_set_vring_enable(struct vu_dev *d, const char **why)
 
 	if (i < 0)
 		return i;
-	if (!d->pf_negotiated || d->msg.p.state.num > 1) {
-		*why = "SET_VRING_ENABLE without protocol features or with a value other than 0/1";
+	if (d->msg.p.state.num > 1) {
+		*why = "SET_VRING_ENABLE with a value other than 0/1";
 		return -EPROTO;
+	}
+	/* DPDK's virtio-user in server mode replays its rings' state to a
+	 * back-end that reconnects before it negotiates again: taken (the
+	 * ring still waits for its kick), noted once per connection */
+	if (!d->pf_negotiated && !d->early_enable) {
+		d->early_enable = true;
+		d->st.early_enables++;
+		log_msg(LOG_LVL_INFO, d->name,
+			"SET_VRING_ENABLE before the protocol features were negotiated: taken");
 	}
 	vq_lock(&d->vr[i].vq);
 	d->vr[i].enabled = d->msg.p.state.num;

@@ -55,6 +55,8 @@ struct vu_dev_stats {
 	uint64_t disconnects;
 	uint64_t broken; /* times it was disconnected for a violation */
 	uint64_t mem_faults; /* guest memory that went away under us (SIGBUS) */
+	uint64_t early_enables; /* connections that enabled rings before
+				   negotiating (a reconnecting DPDK virtio-user) */
 };
 
 /* Guest memory a port may map unless configured otherwise. */
@@ -85,6 +87,7 @@ struct vu_dev {
 	uint64_t features; /* acked by SET_FEATURES */
 	uint64_t protocol_features;
 	bool pf_negotiated; /* SET_PROTOCOL_FEATURES seen: rings start disabled */
+	bool early_enable; /* SET_VRING_ENABLE came first on this connection */
 	uint8_t status;
 	struct vu_mem *mem;
 	struct vu_vring vr[VU_MAX_VRINGS];

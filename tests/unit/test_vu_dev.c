@@ -411,8 +411,38 @@ static void legacy_negotiation(void **state)
 	assert_int_equal(fx.nready[0], 1);
 	assert_int_equal(fx.nready[1], 1);
 	expect_tx_works();
-	fe_send_state(VU_REQ_SET_VRING_ENABLE, 0, 1); /* not negotiated */
+	/* not negotiated: taken all the same (a reconnecting DPDK
+	 * virtio-user), but a value other than 0/1 is not */
+	fe_send_state(VU_REQ_SET_VRING_ENABLE, 0, 1);
+	dev_ok();
+	assert_int_equal(fx.d.st.early_enables, 1);
+	fe_send_state(VU_REQ_SET_VRING_ENABLE, 0, 2);
 	dev_refuses(-EPROTO);
+}
+
+/* DPDK's virtio-user in server mode, when the back-end reconnects:
+ * SET_VRING_ENABLE first, then the negotiation; the rings work. */
+static void enable_before_negotiation(void **state)
+{
+	int i;
+
+	(void)state;
+	for (i = 0; i < 2; i++) {
+		fe_send_state(VU_REQ_SET_VRING_ENABLE, (uint32_t)i, 1);
+		dev_ok();
+	}
+	assert_int_equal(fx.d.st.early_enables, 1); /* once per connection */
+	fe_send_u64(VU_REQ_SET_PROTOCOL_FEATURES, BIT(VU_PROTOCOL_F_MQ));
+	dev_ok();
+	fe_send_u64(VU_REQ_SET_FEATURES, BIT(VIRTIO_F_VERSION_1) | BIT(VU_F_PROTOCOL_FEATURES));
+	dev_ok();
+	send_mem_table_at(0);
+	dev_ok();
+	setup_vring(0);
+	setup_vring(1);
+	assert_true(fx.d.vr[0].vq.ready);
+	assert_true(fx.d.vr[1].vq.ready);
+	expect_tx_works();
 }
 
 static void reply_ack(void **state)
@@ -985,6 +1015,7 @@ int main(void)
 		T(refuse_unknown_request),
 		T(refuse_unhandled_requests),
 		T(refuse_unoffered_features),
+		T(enable_before_negotiation),
 		T(refuse_vring_index),
 		T(refuse_ring_size),
 		T(refuse_nine_regions),
