@@ -30,11 +30,13 @@ PKGS=(
 	# guests through libvirt (tests/bats/libvirt.bats runs its own libvirtd;
 	# no libvirt-daemon-system: no host daemon, config or network set up)
 	libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients
+	# DPDK's virtio-user (dpdk-testpmd) as a guest driver: tests/bats/packed.bats
+	dpdk-dev
 )
 
-# peers for `make bench`: dpdk-testpmd lives in dpdk-dev (dpdk has only the
+# peers for `make bench`: dpdk-testpmd (dpdk-dev, above: dpdk has only the
 # libraries); OVS with DPDK (ovs-vswitchd-dpdk); matplotlib for the plot
-BENCH_PKGS=(dpdk-dev openvswitch-switch-dpdk python3 python3-matplotlib)
+BENCH_PKGS=(openvswitch-switch-dpdk python3 python3-matplotlib)
 
 case "${1:-}" in
 "") ;;

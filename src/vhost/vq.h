@@ -147,6 +147,11 @@ uint16_t *vq_packed_alloc(uint16_t size);
 /* Under lock: install table t (NULL: none), return the old one. */
 uint16_t *vq_packed_take(struct vq *vq, uint16_t *t);
 
+/* A packed ring about to start (mapped, under lock): take its position
+ * from the ring itself (vq_packed.c says why). True if that differs from
+ * what SET_VRING_BASE said. */
+bool vqp_recover(struct vq *vq);
+
 /* Translate and check ring addresses (front-end VAs) for `size` entries.
  * Returns 0, or -EINVAL with *why set. Called under lock. */
 int vq_map_rings(struct vq *vq, const struct vu_mem *mem, uint64_t desc_uva,

@@ -349,3 +349,61 @@ bool vqp_posted_more(const struct vq *vq)
 
 	return desc_avail(flags_at(vq, pos), vq->nobuf_idx & PK_WRAP_BIT);
 }
+
+/*
+ * Where the ring stands, read from the ring itself (virtio 1.2 §2.8.1):
+ * the driver makes descriptors available in ring order, and the device
+ * writes used ones in that order too, so the available ones form one run
+ * that starts at the oldest of them, and the used ones the rest. The
+ * first available descriptor is where the device goes on (its AVAIL bit
+ * is the wrap counter of that lap); with none available, the position
+ * after the newest used one (the next lap). A descriptor starts a run
+ * when the one before it is of the other kind, or of the same kind but
+ * from another lap (the AVAIL bit flips between laps, except across the
+ * end of the ring, where the lap changes).
+ *
+ * QEMU cannot tell where a packed ring stands after its back-end died
+ * (for a split ring it reads the used index; the packed ring has none),
+ * and SET_VRING_BASE then gives a stale position. The ring knows; in
+ * every other start both agree, since nothing is in flight on a packed
+ * ring between bursts. Buffers taken but not returned when the switch
+ * died are taken again, as on a split ring. A driver that wrote nonsense
+ * gets a start of its own making: every descriptor is still checked.
+ */
+static bool run_start(const struct vq *vq, uint16_t p, bool avail)
+{
+	uint16_t f = flags_at(vq, p), g = flags_at(vq, p ? p - 1 : vq->size - 1);
+	bool fa = !!(f & PK_AVAIL) != !!(f & PK_USED), ga = !!(g & PK_AVAIL) != !!(g & PK_USED);
+	bool same_lap = !!(f & PK_AVAIL) == !!(g & PK_AVAIL);
+
+	if (fa != avail)
+		return false;
+	if (ga != avail)
+		return true;
+	return p ? !same_lap : same_lap;
+}
+
+bool vqp_recover(struct vq *vq)
+{
+	uint16_t p, pos = 0;
+	bool wrap = true, found = false;
+
+	for (p = 0; p < vq->size && !found; p++)
+		if (run_start(vq, p, true)) {
+			pos = p;
+			wrap = flags_at(vq, p) & PK_AVAIL;
+			found = true;
+		}
+	for (p = 0; p < vq->size && !found; p++)
+		if (run_start(vq, p, false)) {
+			pos = p;
+			wrap = !(flags_at(vq, p) & PK_AVAIL);
+			found = true;
+		}
+	if (!found || (pos == vq->last_avail && wrap == vq->avail_wrap))
+		return false;
+	vq->last_avail = vq->used_idx = pos;
+	vq->avail_wrap = vq->used_wrap = wrap;
+	return true;
+}
+

@@ -566,8 +566,9 @@ static int vring_fd(struct vu_dev *d, int *idx, int *fd, const char **why)
 
 static int vu_set_vring_kick(struct vu_dev *d, const char **why)
 {
-	uint16_t *table = NULL, *old_table = NULL;
+	uint16_t *table = NULL, *old_table = NULL, at = 0;
 	struct vu_vring *v;
+	bool resumed = false;
 	int i, fd = -1, err;
 
 	err = vring_fd(d, &i, &fd, why);
@@ -594,9 +595,17 @@ static int vu_set_vring_kick(struct vu_dev *d, const char **why)
 		v->enabled = true;
 	if (v->addr_set && d->mem)
 		err = vq_map_rings(&v->vq, d->mem, v->desc_uva, v->avail_uva, v->used_uva, why);
+	if (!err && v->vq.packed && v->vq.desc && (resumed = vqp_recover(&v->vq)))
+		at = v->vq.last_avail | (v->vq.avail_wrap ? 0x8000 : 0);
 	vring_update_ready(d, v);
 	vq_unlock(&v->vq);
 	free(old_table);
+	if (resumed) {
+		d->st.ring_resumes++;
+		log_msg(LOG_LVL_INFO, d->name,
+			"vring %d: packed ring resumes where the ring stands (0x%04x), not at its "
+			"SET_VRING_BASE", i, at);
+	}
 	return err ? -EPROTO : 0;
 }
 

@@ -57,6 +57,8 @@ struct vu_dev_stats {
 	uint64_t mem_faults; /* guest memory that went away under us (SIGBUS) */
 	uint64_t early_enables; /* connections that enabled rings before
 				   negotiating (a reconnecting DPDK virtio-user) */
+	uint64_t ring_resumes; /* packed rings started where the ring stood, not
+				  where SET_VRING_BASE said (after a crash) */
 };
 
 /* Guest memory a port may map unless configured otherwise. */
