@@ -1027,6 +1027,8 @@ static const struct key vhost_user_keys[] = {
 	/* 64M..64T */
 	SIZE_KEY(struct cfg_port, max_guest_memory, "max-guest-memory", 64, 64ul << 20),
 	BOOL_KEY(struct cfg_port, offloads, "offloads"),
+	BOOL_KEY(struct cfg_port, packed_ring, "packed-ring"),
+	BOOL_KEY(struct cfg_port, migration, "migration"),
 	{ .name = "zero-copy", .parse = parse_zero_copy },
 	{ .name = "firewall", .parse = cfg_fw_parse_port },
 	{ .name = "anti-spoofing",
@@ -1821,6 +1823,27 @@ pop:
 	return r;
 }
 
+/* A port with packed rings cannot offer live migration (vu_dev.c says why). */
+static int check_migration(struct loader *ld)
+{
+	int i, r;
+
+	for (i = 0; i < ld->c->n_ports; i++) {
+		const struct cfg_port *p = &ld->c->ports[i];
+		size_t mark;
+
+		if (!p->packed_ring || !p->migration)
+			continue;
+		mark = path_key(ld, "ports");
+		path_key(ld, p->name);
+		r = fail(ld, p->line, "packed-ring and migration cannot both be on: a VM on "
+				      "packed rings cannot be live-migrated yet");
+		path_pop(ld, mark);
+		return r;
+	}
+	return 0;
+}
+
 static int check_zero_copy(struct loader *ld)
 {
 	int pass, i, r;
@@ -1873,6 +1896,9 @@ static int walk_root(struct loader *ld)
 	if (r)
 		return r;
 	r = check_zero_copy(ld);
+	if (r)
+		return r;
+	r = check_migration(ld);
 	if (r)
 		return r;
 	r = cfg_fw_resolve(ld);

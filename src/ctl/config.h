@@ -156,6 +156,10 @@ struct cfg_port {
 	/* vhost-user ports */
 	uint64_t max_guest_memory; /* bytes, "max-guest-memory", default 128 GiB */
 	bool offloads; /* checksum/TSO offloads offered ("offloads"), default true */
+	bool packed_ring; /* packed virtqueues offered ("packed-ring"), default
+			     false: such a VM cannot be live-migrated yet */
+	bool migration; /* live migration offered ("migration"), default false:
+			   experimental (a VM migrated under load can break) */
 	/* zero-copy: { uplink: NAME, queue: N | auto }: the VM owns queue
 	 * zc_queue of that uplink, whose AF_XDP socket's buffers are the VM's
 	 * memory; auto takes the first free one of the uplink's

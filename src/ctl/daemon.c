@@ -83,6 +83,8 @@ static void dp_port_opts_from_cfg(struct dp_port_opts *o, const struct cfg_port 
 	o->max_guest_memory = cp->max_guest_memory;
 	o->max_macs = cp->max_macs;
 	o->offloads = cp->offloads;
+	o->packed = cp->packed_ring;
+	o->migration = cp->migration;
 }
 
 static enum xsk_xdp_mode xdp_mode_from_cfg(enum cfg_xdp_mode m)

@@ -102,10 +102,23 @@ static void mem_release(void *ctx, struct vu_dev *d, int vring, const char *why)
 	p->zc->force_host = false;
 }
 
+/* After a live migration: the switch sends a RARP from the VM's address,
+ * through the owner of its queue pair 0, so that the FDB (here, in XDP and
+ * in the switches behind the uplinks) moves to this port. */
+static void announce(void *ctx, struct vu_dev *d, const uint8_t mac[6])
+{
+	struct dp_port *p = port_of(d);
+
+	memcpy(p->announce_mac, mac, 6);
+	__atomic_store_n(&p->announce, 1, __ATOMIC_RELEASE);
+	worker_wake(dp_owner(ctx, p, 1));
+}
+
 static const struct vu_dev_ops dp_vu_ops = {
 	.kick_changed = kick_changed,
 	.vring_ready = vring_ready,
 	.mem_release = mem_release,
+	.announce = announce,
 };
 
 /* ---- ports --------------------------------------------------------------- */
@@ -129,6 +142,8 @@ void dp_port_configure(struct dp *dp, struct dp_port *p, const struct dp_port_op
 	if (o->max_guest_memory)
 		p->dev.max_mem = o->max_guest_memory; /* from the next memory table */
 	p->dev.offloads = o->offloads; /* offered from the next GET_FEATURES */
+	p->dev.packed = o->packed;
+	p->dev.migration = o->migration;
 	/* a VM may not pose as the host or a gateway; an uplink carries them */
 	fdb_set_port(&dp->fdb, p->id, o->max_macs, p->type == DP_PORT_VHOST);
 }

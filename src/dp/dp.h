@@ -98,6 +98,8 @@ struct dp_port_opts {
 	uint32_t max_macs; /* addresses learned on the port at most; 0: no limit */
 	bool offloads; /* vhost: offer checksum and TSO offloads (from the next
 			  negotiation) */
+	bool packed; /* vhost: offer packed rings (then no live migration) */
+	bool migration; /* vhost: offer live migration (experimental) */
 };
 
 struct dp_port {
@@ -117,6 +119,11 @@ struct dp_port {
 	uint8_t owner[DP_MAX_PORT_QUEUES]; /* worker of each queue (dp_owner) */
 	struct dp_port_stats st; /* racy counters: updated by workers with relaxed adds */
 	struct dp_capture *cap; /* xvsctl capture, or NULL (capture.h) */
+	/* vhost: after a live migration (SEND_RARP), the owner of its queue
+	 * pair 0 sends a RARP from announce_mac as if the VM had (set by the
+	 * control thread, then announce with a release store) */
+	uint8_t announce_mac[6];
+	int announce;
 };
 
 struct dp;
@@ -167,6 +174,7 @@ struct dp_worker {
 	uint16_t vlan[DP_BURST];
 	uint32_t len[DP_BURST];
 	struct uplink_frame uf[DP_BURST];
+	uint8_t announce_frame[60]; /* a port's RARP (dp_port.announce) */
 	int tap_n; /* frames collected from an uplink's tap */
 	struct dp_port *tap_src;
 } __attribute__((aligned(64)));

@@ -704,6 +704,38 @@ static bool __attribute__((noinline)) take_offload(struct dp_worker *w, struct d
 	return true;
 }
 
+/* A RARP from the port's announce_mac (dp_port.announce), switched as a
+ * frame of the VM's: anti-spoofing and its from-vm rules judge it. */
+static void __attribute__((noinline)) send_announce(struct dp_worker *w, struct dp_port *src,
+						    const struct spoof_policy *sp, bool fw_from)
+{
+	uint8_t *f = w->announce_frame;
+	static const uint8_t rarp[] = { 0x80, 0x35, 0, 1, 0x08, 0x00, 6, 4, 0, 3 };
+
+	if (!__atomic_exchange_n(&src->announce, 0, __ATOMIC_ACQUIRE))
+		return;
+	memset(f, 0, sizeof(w->announce_frame));
+	memset(f, 0xff, 6);
+	memcpy(f + 6, src->announce_mac, 6);
+	memcpy(f + 12, rarp, sizeof(rarp));
+	memcpy(f + 22, src->announce_mac, 6); /* sender, then its IP 0 */
+	memcpy(f + 32, src->announce_mac, 6); /* target, then its IP 0 */
+	w->chains[0].seg[0] = (struct vq_iov){ f, sizeof(w->announce_frame) };
+	w->chains[0].nseg = 1;
+	w->dst[0] = DST_DROP;
+	w->held[0] = false;
+	w->vlan[0] = src->vlan;
+	w->len[0] = sizeof(w->announce_frame);
+	w->hcap[0] = 0;
+	w->parsed[0] = 0;
+	w->ofl_burst = false;
+	take_prefix(w, 0, 0, fw_from || sp ? DP_HDR_COPY : ETH_HLEN);
+	if ((!sp || spoof_pass(w, src, sp, 0, 0)) &&
+	    (!fw_from || fw_pass(w, src, 0, src, XVS_FW_FROM_VM, 0, 0)))
+		w->dst[0] = 0;
+	switch_burst(w, src, 0, 1, 0);
+}
+
 int dp_tx_burst(struct dp_worker *w, struct dp_port *src, int vring)
 {
 	struct vq *txq = &src->dev.vr[vring].vq;
@@ -722,11 +754,13 @@ int dp_tx_burst(struct dp_worker *w, struct dp_port *src, int vring)
 	}
 	hdr_len = txq->hdr_len;
 	tx_ofl = txq->offloads;
-	w->ofl_burst = false;
 	fw_from = fw_on(w->dp, src, XVS_FW_FROM_VM);
+	w->now = dp_fw(w->dp) ? clock_now_ns() : 0;
+	if (unlikely(__atomic_load_n(&src->announce, __ATOMIC_RELAXED)) && vring == 1)
+		send_announce(w, src, sp, fw_from);
+	w->ofl_burst = false;
 	/* the Ethernet header; all that is judged with a firewall */
 	want = fw_from || sp ? DP_HDR_COPY : ETH_HLEN;
-	w->now = dp_fw(w->dp) ? clock_now_ns() : 0;
 	avail = vq_avail_count(txq);
 	if (avail < 0) {
 		broken = txq->err;

@@ -259,6 +259,11 @@ static void rx_complete(struct dp_zc *z, struct vq *vq, uint32_t idx, uint32_t n
 			continue;
 		}
 		write_hdr(z->s.area + a + rx_off - z->hdr_len, z->hdr_len);
+		/* the kernel wrote the frame into the guest's buffer: QEMU's
+		 * own dirty tracking never sees that */
+		if (vq->log)
+			vu_log_hva(vq->log, vq->mem, z->s.area + a + rx_off - z->hdr_len,
+				   z->hdr_len + d->len);
 		vq_push(vq, s->head, z->hdr_len + d->len);
 		z->st.rx_zc++;
 		z->st.rx_bytes += d->len;

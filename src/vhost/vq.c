@@ -16,6 +16,8 @@
 
 #include "vhost/vq_internal.h"
 
+#define unlikely(x) __builtin_expect(!!(x), 0)
+
 static uint16_t *used_event_p(const struct vq *vq)
 {
 	return (uint16_t *)&vq->avail->ring[vq->size];
@@ -85,7 +87,7 @@ static int avail_at_least(struct vq *vq, uint16_t want)
 {
 	uint16_t n = (uint16_t)(vq->avail_cache - vq->last_avail);
 
-	return n >= want && !vq->packed ? n : vq_avail_count(vq);
+	return n >= want ? n : vq_avail_count(vq);
 }
 
 int vq_add_segs(struct vq *vq, struct vq_chain *c, uint64_t addr, uint32_t len, bool *oversize)
@@ -267,6 +269,8 @@ void vq_flush(struct vq *vq)
 	/* release: entries before idx; pairs with the driver's read barrier
 	 * after it loads used->idx */
 	__atomic_store_n(&vq->used->idx, new, __ATOMIC_RELEASE);
+	if (unlikely(vq->log))
+		vq_log_rings(vq);
 	vq->used_idx = new;
 	vq->used_pending = 0;
 
@@ -288,7 +292,17 @@ void vq_flush(struct vq *vq)
 		vq_signal(vq);
 }
 
-bool vq_kick_enable(struct vq *vq)
+void vq_log_rings(struct vq *vq)
+{
+	if (vq->packed) { /* used descriptors go in the descriptor ring */
+		vu_log_hva(vq->log, vq->mem, vq->pdesc, 16ull * vq->size);
+		vu_log_hva(vq->log, vq->mem, vq->device_ev, sizeof(*vq->device_ev));
+	} else if (vq->log_used) { /* flags, idx, the ring, avail_event */
+		vu_log_gpa(vq->log, vq->log_used_gpa, 4 + 8ull * vq->size + 2);
+	}
+}
+
+static bool kick_enable(struct vq *vq)
 {
 	if (vq->packed)
 		return vqp_kick_enable(vq);
@@ -302,6 +316,15 @@ bool vq_kick_enable(struct vq *vq)
 	return __atomic_load_n(&vq->avail->idx, __ATOMIC_ACQUIRE) != vq->last_avail;
 }
 
+bool vq_kick_enable(struct vq *vq)
+{
+	bool r = kick_enable(vq);
+
+	if (unlikely(vq->log)) /* logged after the write, as every write */
+		vq_log_rings(vq);
+	return r;
+}
+
 void vq_kick_disable(struct vq *vq)
 {
 	if (vq->packed)
@@ -309,6 +332,8 @@ void vq_kick_disable(struct vq *vq)
 	/* With EVENT_IDX a stale avail_event already silences the driver. */
 	else if (!vq->event_idx)
 		__atomic_store_n(&vq->used->flags, VRING_USED_F_NO_NOTIFY, __ATOMIC_RELAXED);
+	if (unlikely(vq->log))
+		vq_log_rings(vq);
 }
 
 uint32_t vq_iov_read(const struct vq_iov *seg, int nseg, uint32_t skip, void *dst, uint32_t n)
@@ -398,19 +423,29 @@ _Static_assert(sizeof(struct virtio_net_hdr_mrg_rxbuf) == 12 &&
  * the guest's buffer, each a cache miss on a line the guest's CPU last
  * held. That wait was 40 % of the switch's time at 64 bytes.)
  */
-static void write_hdr(const struct vq_chain *c, uint8_t hdr_len, uint16_t num_buffers,
-		      const struct virtio_net_hdr *vh)
+/* A header with offload fields, or one that does not fit the first segment. */
+static void __attribute__((noinline)) write_hdr_slow(const struct vq_chain *c, uint8_t hdr_len,
+						     uint16_t num_buffers,
+						     const struct virtio_net_hdr *vh)
 {
 	struct virtio_net_hdr_mrg_rxbuf h = { .num_buffers = num_buffers };
 	struct vq_iov src = { (uint8_t *)&h, hdr_len };
-	uint8_t *d = c->seg[0].base;
 	uint32_t off = 0;
 	int si = 0;
 
 	if (vh)
 		h.hdr = *vh;
+	copy_into(c, 0, &src, 1, &si, &off, hdr_len);
+}
+
+static inline __attribute__((always_inline)) void write_hdr(const struct vq_chain *c,
+							    uint8_t hdr_len, uint16_t num_buffers,
+							    const struct virtio_net_hdr *vh)
+{
+	uint8_t *d = c->seg[0].base;
+
 	if (vh || c->seg[0].len < hdr_len || (hdr_len != 10 && hdr_len != 12)) {
-		copy_into(c, 0, &src, 1, &si, &off, hdr_len);
+		write_hdr_slow(c, hdr_len, num_buffers, vh);
 		return;
 	}
 	memcpy(d, &(uint64_t){ 0 }, 8); /* flags .. csum_start */
@@ -448,16 +483,36 @@ int vq_enqueue(struct vq *vq, const struct vq_iov *src, int nsrc, uint32_t skip,
 	return vq_enqueue_head(vq, src, nsrc, skip, len, NULL, 0);
 }
 
-/* The guest posted receive buffers since the no-room memo was set. */
+/* Live migration: the bytes written into chains[0, n) (each chain's len
+ * is what was written) into the dirty log. */
+static void __attribute__((noinline)) log_chains(struct vq *vq, const struct vq_chain *chains,
+						 int n)
+{
+	int i, s;
+
+	for (i = 0; i < n; i++) {
+		uint32_t left = chains[i].len;
+
+		for (s = 0; s < chains[i].nseg && left; s++) {
+			uint32_t k = chains[i].seg[s].len < left ? chains[i].seg[s].len : left;
+
+			vu_log_hva(vq->log, vq->mem, chains[i].seg[s].base, k);
+			left -= k;
+		}
+	}
+}
+
+/* The guest posted receive buffers since the no-room memo was set (split). */
 static bool posted_more(const struct vq *vq)
 {
-	if (vq->packed)
-		return vqp_posted_more(vq);
 	return __atomic_load_n(&vq->avail->idx, __ATOMIC_ACQUIRE) != vq->nobuf_idx;
 }
 
-int vq_enqueue_hdr(struct vq *vq, const struct vq_iov *src, int nsrc, uint32_t skip, uint32_t len,
-		   const uint8_t *head, uint32_t head_len, const struct virtio_net_hdr *vh)
+/* The body of vq_enqueue_hdr, once for each ring layout (`packed` is a
+ * constant in each copy: a split ring pays no test for the other). */
+static inline __attribute__((always_inline)) int
+enqueue(struct vq *vq, const struct vq_iov *src, int nsrc, uint32_t skip, uint32_t len,
+	const uint8_t *head, uint32_t head_len, const struct virtio_net_hdr *vh, const bool packed)
 {
 	/* Chains of one frame: at most VQ_MAX_SEGS buffers (a 9000-byte frame
 	 * takes 6 of Linux's mergeable buffers). */
@@ -471,7 +526,7 @@ int vq_enqueue_hdr(struct vq *vq, const struct vq_iov *src, int nsrc, uint32_t s
 	 * every frame flooded to a guest that posts useless buffers would walk
 	 * up to VQ_MAX_DESC of its descriptors, on the sender's worker. */
 	if (vq->nobuf) {
-		if (len >= vq->nobuf_len && !posted_more(vq)) {
+		if (len >= vq->nobuf_len && !(packed ? vqp_posted_more(vq) : posted_more(vq))) {
 			vq->st.drop_no_buf++;
 			return -ENOBUFS;
 		}
@@ -482,7 +537,7 @@ int vq_enqueue_hdr(struct vq *vq, const struct vq_iov *src, int nsrc, uint32_t s
 	while (si < nsrc && soff >= src[si].len)
 		soff -= src[si++].len;
 
-	avail = avail_at_least(vq, 1);
+	avail = packed ? vqp_avail_count(vq) : avail_at_least(vq, 1);
 	if (avail < 0)
 		return avail;
 
@@ -490,14 +545,15 @@ int vq_enqueue_hdr(struct vq *vq, const struct vq_iov *src, int nsrc, uint32_t s
 		struct vq_chain *c = &chains[n];
 
 		if (n == avail && n > 0) { /* the cache may lag: look again */
-			r = avail_at_least(vq, 1);
+			r = packed ? vqp_avail_count(vq) : avail_at_least(vq, 1);
 			if (r < 0)
 				return r;
 			avail = n + r;
 		}
 		if (n == avail || n == VQ_MAX_SEGS || (n > 0 && !vq->mrg_rxbuf))
 			goto no_room;
-		r = vq_pop_budget(vq, c, true, &budget);
+		r = packed ? vqp_pop(vq, c, true, &budget, budget >= VQ_MAX_DESC)
+			   : vq_pop_budget(vq, c, true, &budget);
 		if (r == -EAGAIN) /* packed: its count was of descriptors */
 			goto no_room;
 		n++;
@@ -545,24 +601,37 @@ int vq_enqueue_hdr(struct vq *vq, const struct vq_iov *src, int nsrc, uint32_t s
 		overwrite_head(chains, n, vq->hdr_len, head, head_len);
 	}
 	write_hdr(&chains[0], vq->hdr_len, (uint16_t)n, vh);
+	if (unlikely(vq->log))
+		log_chains(vq, chains, n);
 	for (i = 0; i < n; i++)
-		vq_push(vq, chains[i].head, chains[i].len);
+		if (packed)
+			vqp_push(vq, chains[i].head, chains[i].len);
+		else
+			vq_push(vq, chains[i].head, chains[i].len);
 	vq->st.packets++;
 	vq->st.bytes += len;
 	return 0;
 
 no_room:
+	if (packed) /* where the walk ended, before it is given back */
+		vqp_mark_posted(vq);
 	vq_unpop(vq, (uint16_t)n);
 	/* Out of posted buffers: what was looked at ends at avail_cache (just
 	 * re-read), and more posted since clears this at the next frame.
 	 * Otherwise the chains at the head decided it; later ones cannot help. */
 	vq->nobuf = true;
-	if (vq->packed)
-		vqp_mark_posted(vq);
-	else
+	if (!packed)
 		vq->nobuf_idx = n == avail ? vq->avail_cache
 					   : __atomic_load_n(&vq->avail->idx, __ATOMIC_ACQUIRE);
 	vq->nobuf_len = len;
 	vq->st.drop_no_buf++;
 	return -ENOBUFS;
+}
+
+int vq_enqueue_hdr(struct vq *vq, const struct vq_iov *src, int nsrc, uint32_t skip, uint32_t len,
+		   const uint8_t *head, uint32_t head_len, const struct virtio_net_hdr *vh)
+{
+	if (vq->packed)
+		return enqueue(vq, src, nsrc, skip, len, head, head_len, vh, true);
+	return enqueue(vq, src, nsrc, skip, len, head, head_len, vh, false);
 }

@@ -17,6 +17,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "vhost/vu_log.h"
 #include "vhost/vu_mem.h"
 
 #define VQ_MAX_SEGS 64 /* segments of one frame we gather; more: dropped */
@@ -90,6 +91,12 @@ struct vq {
 	bool ready; /* started, enabled, mapped, not broken */
 	int call_fd; /* -1: guest polls */
 	int kick_fd;
+	/* live migration: the dirty log (NULL: not logging); the used ring's
+	 * writes go in it at log_used_gpa when the front-end asked for it
+	 * (VHOST_VRING_F_LOG) */
+	const struct vu_log *log;
+	bool log_used;
+	uint64_t log_used_gpa;
 
 	/* Owned by the lock holder. A packed ring's indexes are positions
 	 * in its descriptor ring (< size) with their wrap counters. */
@@ -113,6 +120,7 @@ struct vq {
 	 * (published last), what vq_unpop() restores, the used entries since
 	 * the last interrupt */
 	uint16_t *pk_ndesc;
+	bool pk_base0; /* SET_VRING_BASE said position 0, wrap 1 */
 	uint16_t pk_first, pk_first_flags;
 	uint16_t pk_undo_n;
 	struct vq_pk_undo {

@@ -39,6 +39,9 @@ static inline void vq_signal(struct vq *vq)
  * outside guest memory or wrapping around. */
 int vq_add_segs(struct vq *vq, struct vq_chain *c, uint64_t addr, uint32_t len, bool *oversize);
 
+/* Live migration: the rings' pages into the dirty log (under lock). */
+void vq_log_rings(struct vq *vq);
+
 /* ---- packed ring (vq_packed.c) ---- */
 int vqp_map_rings(struct vq *vq, const struct vu_mem *mem, uint64_t desc_uva, uint64_t drv_uva,
 		  uint64_t dev_uva, const char **why);

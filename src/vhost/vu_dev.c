@@ -27,7 +27,18 @@ uint64_t vu_dev_offered_features(const struct vu_dev *d)
 {
 	uint64_t f = BIT(VIRTIO_F_VERSION_1) | BIT(VIRTIO_NET_F_MRG_RXBUF) |
 		     BIT(VIRTIO_RING_F_EVENT_IDX) | BIT(VIRTIO_RING_F_INDIRECT_DESC) |
-		     BIT(VU_F_PROTOCOL_FEATURES) | BIT(VIRTIO_F_RING_PACKED);
+		     BIT(VU_F_PROTOCOL_FEATURES) | BIT(VIRTIO_NET_F_GUEST_ANNOUNCE);
+
+	/* Packed rings where the port allows them. Live migration (the dirty
+	 * log; the guest announces itself after a move, else QEMU asks for a
+	 * RARP) only where the port allows it, and not with packed rings: a
+	 * VM migrated under traffic can come out with rings its driver does
+	 * not recognise (not understood yet, see vu_log.h). Without
+	 * VHOST_F_LOG_ALL QEMU refuses to migrate, cleanly. */
+	if (d->packed)
+		f |= BIT(VIRTIO_F_RING_PACKED);
+	else if (d->migration)
+		f |= BIT(VU_F_LOG_ALL);
 
 	if (d->max_queues > 1)
 		f |= BIT(VIRTIO_NET_F_MQ);
@@ -80,7 +91,8 @@ static const char *offload_deps(uint64_t f)
 
 uint64_t vu_dev_offered_protocol_features(void)
 {
-	return BIT(VU_PROTOCOL_F_MQ) | BIT(VU_PROTOCOL_F_REPLY_ACK) | BIT(VU_PROTOCOL_F_STATUS);
+	return BIT(VU_PROTOCOL_F_MQ) | BIT(VU_PROTOCOL_F_REPLY_ACK) | BIT(VU_PROTOCOL_F_STATUS) |
+	       BIT(VU_PROTOCOL_F_LOG_SHMFD) | BIT(VU_PROTOCOL_F_RARP);
 }
 
 static void close_fd(int *fd)
@@ -186,6 +198,8 @@ static void dev_reset(struct vu_dev *d)
 		v->vq.nobuf = false;
 		v->vq.err = NULL;
 		v->vq.packed = false;
+		v->vq.log = NULL;
+		v->vq.log_used = false;
 		table = vq_packed_take(&v->vq, NULL);
 		vq_unlock(&v->vq);
 		free(table);
@@ -194,6 +208,8 @@ static void dev_reset(struct vu_dev *d)
 	}
 	vu_mem_unmap(d->mem);
 	d->mem = NULL;
+	vu_log_unmap(&d->log);
+	d->log_all = false;
 	d->features = 0;
 	d->protocol_features = 0;
 	d->pf_negotiated = false;
@@ -275,7 +291,15 @@ static int vu_set_features(struct vu_dev *d, const char **why)
 	}
 	if ((*why = offload_deps(f)))
 		return -EPROTO;
+	/* QEMU sends SET_FEATURES on running rings (VHOST_F_LOG_ALL for a
+	 * migration); their layout may not change under them */
+	for (i = 0; i < VU_MAX_VRINGS; i++)
+		if (d->vr[i].started && !!(f & BIT(VIRTIO_F_RING_PACKED)) != d->vr[i].vq.packed) {
+			*why = "SET_FEATURES changes the ring layout (ring_packed) of a running ring";
+			return -EPROTO;
+		}
 	d->features = f;
+	d->log_all = f & BIT(VU_F_LOG_ALL);
 	for (i = 0; i < VU_MAX_VRINGS; i++) {
 		struct vq *vq = &d->vr[i].vq;
 
@@ -287,6 +311,7 @@ static int vu_set_features(struct vu_dev *d, const char **why)
 				      sizeof(struct virtio_net_hdr);
 		vq->offloads = vq_offloads(f, !(i & 1));
 		vq->packed = f & BIT(VIRTIO_F_RING_PACKED);
+		vq->log = d->log_all && d->log.bits ? &d->log : NULL;
 		vq_unlock(vq);
 	}
 	return 0;
@@ -422,16 +447,29 @@ static int vu_set_vring_addr(struct vu_dev *d, const char **why)
 
 	if (i < 0)
 		return i;
-	if (a->flags) {
-		*why = "SET_VRING_ADDR asks for logging, which was not offered";
+	if (a->flags & ~(uint32_t)VU_VRING_F_LOG) {
+		*why = "SET_VRING_ADDR with unknown flags";
 		return -EPROTO;
 	}
 	v = &d->vr[i];
-	if (v->started) {
+	/* QEMU turns used-ring logging on and off on running rings, with
+	 * the same addresses */
+	if (v->started && (a->desc_user_addr != v->desc_uva || a->avail_user_addr != v->avail_uva ||
+			   a->used_user_addr != v->used_uva)) {
 		*why = "SET_VRING_ADDR on a running ring";
 		return -EPROTO;
 	}
+	if (!!(a->flags & VU_VRING_F_LOG) != v->vq.log_used)
+		log_msg(LOG_LVL_DEBUG, d->name, "vring %d: used ring %slogged (at 0x%llx)", i,
+			(a->flags & VU_VRING_F_LOG) ? "" : "no longer ",
+			(unsigned long long)a->log_guest_addr);
 	vq_lock(&v->vq);
+	v->vq.log_used = a->flags & VU_VRING_F_LOG;
+	v->vq.log_used_gpa = a->log_guest_addr;
+	if (v->started) {
+		vq_unlock(&v->vq);
+		return 0;
+	}
 	v->desc_uva = a->desc_user_addr;
 	v->avail_uva = a->avail_user_addr;
 	v->used_uva = a->used_user_addr;
@@ -472,6 +510,9 @@ static int vu_set_vring_base(struct vu_dev *d, const char **why)
 		 * available one from the used one): its used half is the same */
 		vq->last_avail = vq->used_idx &= 0x7fff;
 		vq->avail_wrap = vq->used_wrap = (d->msg.p.state.num >> 15) & 1;
+		/* what a QEMU that never stopped the ring says: after the
+		 * back-end died, stale (vu_set_vring_kick reads the ring) */
+		vq->pk_base0 = vq->last_avail == 0 && vq->avail_wrap;
 		vq->pk_undo_n = 0;
 		vq->pk_since_signal = 0; /* its buffer table is new at the kick */
 	}
@@ -595,7 +636,8 @@ static int vu_set_vring_kick(struct vu_dev *d, const char **why)
 		v->enabled = true;
 	if (v->addr_set && d->mem)
 		err = vq_map_rings(&v->vq, d->mem, v->desc_uva, v->avail_uva, v->used_uva, why);
-	if (!err && v->vq.packed && v->vq.desc && (resumed = vqp_recover(&v->vq)))
+	if (!err && v->vq.packed && v->vq.desc && v->vq.pk_base0 &&
+	    (resumed = vqp_recover(&v->vq)))
 		at = v->vq.last_avail | (v->vq.avail_wrap ? 0x8000 : 0);
 	vring_update_ready(d, v);
 	vq_unlock(&v->vq);
@@ -664,6 +706,62 @@ static int vu_set_vring_enable(struct vu_dev *d, const char **why)
 	return 0;
 }
 
+/* A handler's answer to a request whose reply has no payload. */
+#define REPLY_EMPTY 0x7fffffff
+
+/* The dirty log: mapped, then put in place with every vring locked (a
+ * writer holds its vring's lock while it logs), the old one unmapped after. */
+static int vu_set_log_base(struct vu_dev *d, const char **why)
+{
+	struct vu_log nl = { 0 }, old;
+	int i, err;
+
+	if (d->nfds != 1) {
+		*why = "SET_LOG_BASE without its fd";
+		return -EPROTO;
+	}
+	err = vu_log_map(&nl, d->fds[0], d->msg.p.log.mmap_size, d->msg.p.log.mmap_offset, why);
+	if (err)
+		return err;
+	for (i = 0; i < VU_MAX_VRINGS; i++)
+		vq_lock(&d->vr[i].vq);
+	old = d->log;
+	d->log = nl;
+	for (i = 0; i < VU_MAX_VRINGS; i++) {
+		d->vr[i].vq.log = d->log_all ? &d->log : NULL;
+		vq_unlock(&d->vr[i].vq);
+	}
+	vu_log_unmap(&old);
+	d->st.log_bases++;
+	log_msg(LOG_LVL_INFO, d->name, "dirty log of %llu KiB mapped (live migration)",
+		(unsigned long long)(nl.size >> 10));
+	return REPLY_EMPTY; /* QEMU waits for it (LOG_SHMFD) */
+}
+
+/* An eventfd to tell the front-end the log changed: QEMU reads the log at
+ * its own pace; taken and closed. */
+static int vu_set_log_fd(struct vu_dev *d, const char **why)
+{
+	(void)d;
+	(void)why;
+	return 0; /* dispatch closes the fd */
+}
+
+static int vu_send_rarp(struct vu_dev *d, const char **why)
+{
+	uint8_t mac[6];
+
+	memcpy(mac, &d->msg.p.u64, 6);
+	if (mac[0] & 1) {
+		*why = "SEND_RARP with a group address";
+		return -EPROTO;
+	}
+	d->st.rarps++;
+	if (d->ops && d->ops->announce)
+		d->ops->announce(d->ctx, d, mac);
+	return 0;
+}
+
 static int vu_set_status(struct vu_dev *d, const char **why)
 {
 	if (d->msg.p.u64 > 0xff) {
@@ -706,6 +804,9 @@ static const struct {
 	[VU_REQ_SET_PROTOCOL_FEATURES] = { vu_set_protocol_features, 8, 0, 0 },
 	[VU_REQ_GET_QUEUE_NUM] = { vu_get_queue_num, 0, 0, BIT(VU_PROTOCOL_F_MQ) },
 	[VU_REQ_SET_VRING_ENABLE] = { vu_set_vring_enable, 8, 0, 0 },
+	[VU_REQ_SET_LOG_BASE] = { vu_set_log_base, 16, 1, BIT(VU_PROTOCOL_F_LOG_SHMFD) },
+	[VU_REQ_SET_LOG_FD] = { vu_set_log_fd, VAR | 0, 1, BIT(VU_PROTOCOL_F_LOG_SHMFD) },
+	[VU_REQ_SEND_RARP] = { vu_send_rarp, 8, 0, BIT(VU_PROTOCOL_F_RARP) },
 	[VU_REQ_SET_STATUS] = { vu_set_status, 8, 0, BIT(VU_PROTOCOL_F_STATUS) },
 	[VU_REQ_GET_STATUS] = { vu_get_status, 0, 0, BIT(VU_PROTOCOL_F_STATUS) },
 };
@@ -761,6 +862,8 @@ static int dispatch(struct vu_dev *d)
 			vu_request_name(req), req, why ? why : strerror(-r));
 		return r;
 	}
+	if (r == REPLY_EMPTY)
+		return send_reply(d, 0);
 	if (r > 0)
 		return send_reply(d, (uint32_t)r);
 	if (need_reply && (d->protocol_features & BIT(VU_PROTOCOL_F_REPLY_ACK))) {

@@ -39,6 +39,8 @@ struct vu_dev_ops {
 	 * (buffers lent to the kernel) must end before this returns; the rings
 	 * and the memory are still valid. May take vq locks. */
 	void (*mem_release)(void *ctx, struct vu_dev *d, int vring, const char *why);
+	/* After a migration (SEND_RARP): announce mac as behind this port. */
+	void (*announce)(void *ctx, struct vu_dev *d, const uint8_t mac[6]);
 };
 
 struct vu_vring {
@@ -59,6 +61,8 @@ struct vu_dev_stats {
 				   negotiating (a reconnecting DPDK virtio-user) */
 	uint64_t ring_resumes; /* packed rings started where the ring stood, not
 				  where SET_VRING_BASE said (after a crash) */
+	uint64_t log_bases; /* dirty logs mapped (migrations begun) */
+	uint64_t rarps; /* SEND_RARP: announcements after a migration */
 };
 
 /* Guest memory a port may map unless configured otherwise. */
@@ -73,6 +77,8 @@ struct vu_dev {
 	uint16_t max_queues; /* queue pairs offered */
 	uint64_t max_mem; /* bytes of guest memory accepted (all regions) */
 	bool offloads; /* offer checksum and TSO offloads (VU_OFFLOAD_FEATURES) */
+	bool packed; /* offer packed rings (and then not live migration) */
+	bool migration; /* offer live migration (VHOST_F_LOG_ALL): experimental */
 	/* host-owned bytes the owner wants in front of guest memory, with no
 	 * holes between regions (vu_mem_map_span), from the next table on */
 	size_t mem_scratch;
@@ -93,6 +99,11 @@ struct vu_dev {
 	uint8_t status;
 	struct vu_mem *mem;
 	struct vu_vring vr[VU_MAX_VRINGS];
+	/* live migration: the dirty log (SET_LOG_BASE) and whether the
+	 * front-end asked for every write to be logged (VHOST_F_LOG_ALL);
+	 * the vrings point at log while both are there */
+	struct vu_log log;
+	bool log_all;
 
 	/* set by a worker that found a guest violation; the control thread
 	 * disconnects the device (vu_dev_check_broken) */

@@ -65,6 +65,8 @@ enum vu_request {
 
 /* Virtio feature bit that announces protocol features. */
 #define VU_F_PROTOCOL_FEATURES 30
+#define VU_F_LOG_ALL 26 /* VHOST_F_LOG_ALL: log every write into guest memory */
+#define VU_VRING_F_LOG 1 /* vu_vring_addr.flags: log the used ring's writes too */
 
 /* Protocol feature bits. */
 #define VU_PROTOCOL_F_MQ 0
@@ -127,8 +129,15 @@ struct vu_mem_single {
 	struct vu_mem_region region;
 };
 
+/* SET_LOG_BASE (with VU_PROTOCOL_F_LOG_SHMFD): where the log lies in its fd */
+struct vu_log_area {
+	__u64 mmap_size;
+	__u64 mmap_offset;
+};
+
 union vu_payload {
 	__u64 u64;
+	struct vu_log_area log;
 	struct vu_vring_state state;
 	struct vu_vring_addr addr;
 	struct vu_mem_table mem;

@@ -28,11 +28,11 @@ switch:
   socket-dir: $XVSD_DIR
 ports:
   up0: { type: uplink, interface: $NET_HOST_IF }
-  pa: { type: vhost-user, socket: pa.sock }
-  pb: { type: vhost-user, socket: pb.sock }
-  sc: { type: vhost-user, socket: sc.sock }
-  pq: { type: vhost-user, socket: pq.sock, queues: 2 }
-  tp: { type: vhost-user, socket: tp.sock, mode: client }
+  pa: { type: vhost-user, socket: pa.sock, packed-ring: true }
+  pb: { type: vhost-user, socket: pb.sock, packed-ring: true }
+  sc: { type: vhost-user, socket: sc.sock, packed-ring: true }
+  pq: { type: vhost-user, socket: pq.sock, queues: 2, packed-ring: true }
+  tp: { type: vhost-user, socket: tp.sock, mode: client, packed-ring: true }
 YAML
 }
 

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * Writes the binary seed corpora of fuzz_parse, fuzz_vq and fuzz_vhost
- * under DIR/<target>/corpus/ (fuzz_config's seeds are plain YAML files,
- * kept by hand). The formats are those described at the top of each
+ * Writes the binary seed corpora of fuzz_parse, fuzz_vq (split and packed
+ * rings) and fuzz_vhost under DIR/<target>/corpus/ (fuzz_config's seeds are
+ * plain YAML files, kept by hand). The formats are those described at the top of each
  * fuzz_*.c. Run from the top of the tree (see tests/fuzz/README.md):
  *
  *   cc -Iinclude -Isrc -o /tmp/mkseeds tests/fuzz/mkseeds.c && /tmp/mkseeds tests/fuzz
@@ -314,7 +314,7 @@ static void parse_seeds(void)
 struct vq_seed {
 	uint8_t size_log2, flags;
 	uint16_t desc, avail, used, base, rx_len;
-	uint8_t rx_n, rx_src, tx_n;
+	uint8_t rx_n, rx_src, tx_n, mode;
 	uint8_t img[VQ_IMG];
 	size_t img_len; /* bytes of the image written out */
 };
@@ -355,7 +355,7 @@ static void vq_put(const char *name, const struct vq_seed *s)
 	u8(&o, s->rx_n);
 	u8(&o, s->rx_src);
 	u8(&o, s->tx_n);
-	u8(&o, 0);
+	u8(&o, s->mode);
 	bytes(&o, s->img, s->img_len);
 	put("fuzz_vq", name, o.b, o.n);
 }
@@ -441,6 +441,173 @@ static void vq_seeds(void)
 	s.rx_len = 60;
 	s.img_len = 0x2200;
 	vq_put("two-regions", &s);
+}
+
+/* Packed rings (mode bit 0): a ring of 8 descriptors at 0x000, the driver
+ * event area at 0x080, the device's at 0x084; an indirect table at 0x200,
+ * buffers from 0x400; both wrap counters 1 at position 0 (base 0x8000). */
+#define PK_AVAIL (1u << VRING_PACKED_DESC_F_AVAIL)
+#define PK_USED (1u << VRING_PACKED_DESC_F_USED)
+
+static void pk_layout(struct vq_seed *s, uint8_t flags, uint8_t mode)
+{
+	vq_layout(s, flags);
+	s->desc = 0x000;
+	s->avail = 0x080;
+	s->used = 0x084;
+	s->base = 0x8000;
+	s->mode = (uint8_t)(mode | 1);
+}
+
+/* A descriptor at image offset `at`; `lap`: the wrap counter of the lap it
+ * is made available in (-1: as given, for indirect table entries). */
+static void pk_desc(struct vq_seed *s, uint32_t at, uint64_t addr, uint32_t len, uint16_t id,
+		    uint16_t flags, int lap)
+{
+	struct vring_packed_desc d = { .addr = addr, .len = len, .id = id, .flags = flags };
+
+	if (lap >= 0)
+		d.flags = (uint16_t)(d.flags | (lap ? PK_AVAIL : PK_USED));
+	memcpy(s->img + at, &d, sizeof(d));
+}
+
+/* The driver's event suppression area: flags, offset and wrap bit. */
+static void pk_driver_event(struct vq_seed *s, uint16_t flags, uint16_t off_wrap)
+{
+	memcpy(s->img + s->avail, &off_wrap, 2);
+	memcpy(s->img + s->avail + 2, &flags, 2);
+}
+
+static void vq_packed_seeds(void)
+{
+	struct vq_seed s;
+	int i;
+
+	/* TX: a single buffer, a header/data chain, an indirect table */
+	pk_layout(&s, 0, 0);
+	pk_desc(&s, 0x00, 0x400, 60, 0, 0, 1);
+	pk_desc(&s, 0x10, 0x500, 12, 0xffff, VRING_DESC_F_NEXT, 1);
+	pk_desc(&s, 0x20, 0x600, 100, 1, 0, 1);
+	pk_desc(&s, 0x30, 0x200, 32, 2, VRING_DESC_F_INDIRECT, 1);
+	pk_desc(&s, 0x200, 0x700, 12, 0, 0, -1);
+	pk_desc(&s, 0x210, 0x800, 200, 0, 0, -1);
+	s.tx_n = 1;
+	s.img_len = 0x900;
+	vq_put("packed-tx-single-chain-indirect", &s);
+
+	/* the same, returned in reverse, two given back and taken again;
+	 * event idx, kick enable/disable, flush each, a call fd asking for an
+	 * interrupt at position 2 of lap 1 */
+	s.flags = 1 | 16 | 64 | 128;
+	s.mode = 1 | 2 | (2 << 2);
+	pk_driver_event(&s, VRING_PACKED_EVENT_FLAG_DESC, 2 | 0x8000);
+	vq_put("packed-tx-reverse-unpop", &s);
+
+	/* a chain over the end of the ring: 6, 7 in lap 1, 0 in lap 0; then a
+	 * buffer at 1 of lap 0; two bursts */
+	pk_layout(&s, 0, 2);
+	s.base = 0x8006;
+	pk_desc(&s, 0x60, 0x400, 14, 3, VRING_DESC_F_NEXT, 1);
+	pk_desc(&s, 0x70, 0x500, 40, 3, VRING_DESC_F_NEXT, 1);
+	pk_desc(&s, 0x00, 0x600, 6, 3, 0, 0);
+	pk_desc(&s, 0x10, 0x700, 64, 4, 0, 0);
+	s.tx_n = 1;
+	s.img_len = 0x800;
+	vq_put("packed-tx-wrap-mid-chain", &s);
+
+	/* RX, mergeable buffers: four of 1536 bytes, two 3000-byte frames;
+	 * event idx, the driver asking for an interrupt at position 2 */
+	pk_layout(&s, 1 | 2 | 16 | 32, 0);
+	for (i = 0; i < 4; i++)
+		pk_desc(&s, 0x10 * (uint32_t)i, 0x400 + 1536ull * (uint64_t)i, 1536, (uint16_t)i,
+			VRING_DESC_F_WRITE, 1);
+	pk_driver_event(&s, VRING_PACKED_EVENT_FLAG_DESC, 2 | 0x8000);
+	s.rx_len = 3000;
+	s.rx_n = 1;
+	s.rx_src = 1;
+	vq_put("packed-rx-mrg-4x1536", &s);
+
+	/* RX without mergeable buffers: a 2-descriptor chain (header apart), a
+	 * writable indirect table; 10-byte header, a call fd, flush each */
+	pk_layout(&s, 4 | 16 | 32 | 128, 0);
+	pk_desc(&s, 0x00, 0x400, 10, 0xffff, VRING_DESC_F_WRITE | VRING_DESC_F_NEXT, 1);
+	pk_desc(&s, 0x10, 0x500, 1600, 5, VRING_DESC_F_WRITE, 1);
+	pk_desc(&s, 0x20, 0x200, 32, 6, VRING_DESC_F_INDIRECT, 1);
+	pk_desc(&s, 0x200, 0xc00, 100, 0, VRING_DESC_F_WRITE, -1);
+	pk_desc(&s, 0x210, 0xd00, 1500, 0, VRING_DESC_F_WRITE, -1);
+	s.rx_len = 1514;
+	s.rx_n = 1;
+	s.rx_src = 0x10;
+	vq_put("packed-rx-chain-indirect", &s);
+
+	/* RX: the whole ring posted with buffers too small for the frame
+	 * (the no-room memo over a full ring), three frames */
+	pk_layout(&s, 32, 0);
+	for (i = 0; i < 8; i++)
+		pk_desc(&s, 0x10 * (uint32_t)i, 0x400 + 0x80ull * (uint64_t)i, 100, (uint16_t)i,
+			VRING_DESC_F_WRITE, 1);
+	s.rx_len = 1000;
+	s.rx_n = 2;
+	vq_put("packed-rx-no-room", &s);
+
+	/* two regions: rings in region 1 (image 0x2000 is GPA 0x3000), buffers
+	 * in both, one running into the hole; TX then RX */
+	pk_layout(&s, 8 | 2, 0);
+	s.desc = 0x2000;
+	s.avail = 0x2080;
+	s.used = 0x2084;
+	pk_desc(&s, 0x2000, 0x400, 64, 0, 0, 1);
+	pk_desc(&s, 0x2010, 0x3400, 64, 1, 0, 1);
+	pk_desc(&s, 0x2020, 0x1f00, 0x100, 2, VRING_DESC_F_NEXT, 1); /* ends at the hole */
+	pk_desc(&s, 0x2030, 0x3000, 0x80, 2, 0, 1);
+	s.rx_len = 60;
+	s.img_len = 0x2200;
+	vq_put("packed-two-regions", &s);
+
+	/* the descriptor budget on TX: a ring of 256 (0x000..0x1000, event
+	 * areas at 0x1000), indirect tables of 255 zero-length entries (the
+	 * hop and 255 reads: within it) and of 256 (one read over) */
+	pk_layout(&s, 0, 0);
+	s.size_log2 = 8;
+	s.avail = 0x1000;
+	s.used = 0x1004;
+	pk_desc(&s, 0x00, 0x1100, 255 * 16, 0, VRING_DESC_F_INDIRECT, 1);
+	pk_desc(&s, 0x10, 0x1100, 256 * 16, 1, VRING_DESC_F_INDIRECT, 1);
+	s.tx_n = 0;
+	s.img_len = 0x2100;
+	vq_put("packed-tx-indirect-budget", &s);
+
+	/* the descriptor budget of one RX frame: a ring of 64 (event areas
+	 * at 0x400), a buffer with room for the header only, then 40 indirect
+	 * tables of 8 zero-length entries (9 reads each): the frame runs out
+	 * inside the 29th and is dropped; mergeable buffers */
+	pk_layout(&s, 2 | 32, 0);
+	s.size_log2 = 6;
+	s.avail = 0x400;
+	s.used = 0x404;
+	pk_desc(&s, 0x00, 0xa00, 12, 0, VRING_DESC_F_WRITE, 1);
+	for (i = 1; i <= 40; i++)
+		pk_desc(&s, 0x10 * (uint32_t)i, 0x800, 8 * 16, (uint16_t)i, VRING_DESC_F_INDIRECT, 1);
+	for (i = 0; i < 8; i++)
+		pk_desc(&s, 0x800 + 0x10 * (uint32_t)i, 0xa00, 0, 0, VRING_DESC_F_WRITE, -1);
+	s.rx_len = 60;
+	s.img_len = 0xb00;
+	vq_put("packed-rx-budget", &s);
+
+	/* the same in the ring itself: a ring of 256, a buffer with room for
+	 * the header only, then a chain of zero-length descriptors round the
+	 * ring back to it, one more than what the first left of the budget */
+	pk_layout(&s, 2 | 32, 0);
+	s.size_log2 = 8;
+	s.avail = 0x1000;
+	s.used = 0x1004;
+	pk_desc(&s, 0x00, 0x1100, 12, 0, VRING_DESC_F_WRITE, 1);
+	for (i = 1; i < 256; i++)
+		pk_desc(&s, 0x10 * (uint32_t)i, 0x1100, 0, 1,
+			VRING_DESC_F_WRITE | VRING_DESC_F_NEXT, 1);
+	s.rx_len = 60;
+	s.img_len = 0x1200;
+	vq_put("packed-rx-budget-ring", &s);
 }
 
 /* ---- fuzz_vhost: queue byte, then records ------------------------------ */
@@ -793,6 +960,7 @@ int main(int argc, char **argv)
 	top = argv[1];
 	parse_seeds();
 	vq_seeds();
+	vq_packed_seeds();
 	vhost_seeds();
 	offload_seeds();
 	return 0;

@@ -889,9 +889,12 @@ static const struct bad bad_configs[] = {
 	  "xvs.yaml:2: ports.vm1.type: must be one of vhost-user|uplink, got a list" },
 	{ "ports:\n  vm1:\n    type: vhost-user\n    mtu: 1500\n",
 	  "xvs.yaml:3: ports.vm1: missing required key \"socket\"" },
+	{ "ports:\n  vm1: {type: vhost-user, socket: a, packed-ring: true, migration: true}\n",
+	  "xvs.yaml:2: ports.vm1: packed-ring and migration cannot both be on: a VM on packed "
+	  "rings cannot be live-migrated yet" },
 	{ "ports:\n  vm1:\n    type: vhost-user\n    socket: a\n    sockets: b\n",
 	  "xvs.yaml:5: ports.vm1: unknown key \"sockets\" (allowed here: type, socket, mode, "
-	  "vlan, mtu, queues, max-macs, max-guest-memory, offloads, zero-copy, firewall, anti-spoofing)" },
+	  "vlan, mtu, queues, max-macs, max-guest-memory, offloads, packed-ring, migration, zero-copy, firewall, anti-spoofing)" },
 	{ "ports:\n  vm1:\n    type: vhost-user\n    socket: a\n    vlan: 1\n    vlan: 2\n",
 	  "xvs.yaml:6: ports.vm1: duplicate key \"vlan\" (first at line 5)" },
 	{ "ports:\n  vm1:\n    type: vhost-user\n    socket: a\n    type: vhost-user\n",

@@ -723,7 +723,7 @@ static void refuse_unoffered_features(void **state)
 	dev_refuses(-EPROTO);
 	fe_send_u64(VU_REQ_SET_FEATURES, BIT(VIRTIO_NET_F_MQ)); /* one queue pair */
 	dev_refuses(-EPROTO);
-	fe_send_u64(VU_REQ_SET_PROTOCOL_FEATURES, BIT(VU_PROTOCOL_F_LOG_SHMFD));
+	fe_send_u64(VU_REQ_SET_PROTOCOL_FEATURES, BIT(VU_PROTOCOL_F_BACKEND_REQ));
 	dev_refuses(-EPROTO);
 	assert_int_equal(fx.d.features, 0);
 }

@@ -2,6 +2,7 @@
 #include "frame.h"
 
 #include <arpa/inet.h>
+#include <endian.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -243,6 +244,23 @@ void frame_tcp(struct frame *f, uint16_t sport, uint16_t dport)
 	put16(p + 14, 65535);
 }
 
+void frame_tcp_set(struct frame *f, uint32_t seq, uint32_t ack, uint8_t flags)
+{
+	uint8_t *p = f->buf + f->l4_off;
+
+	if (f->err)
+		return;
+	if (f->l4proto != 6 || !f->l4_off) {
+		fail(f, -EPROTO);
+		return;
+	}
+	put16(p + 4, (uint16_t)(seq >> 16));
+	put16(p + 6, (uint16_t)seq);
+	put16(p + 8, (uint16_t)(ack >> 16));
+	put16(p + 10, (uint16_t)ack);
+	p[13] = flags;
+}
+
 void frame_icmp(struct frame *f, uint8_t type, uint8_t code)
 {
 	uint8_t *p = put_l4(f, f->ip_ver == 6 ? 58 : 1, 8);
@@ -399,6 +417,63 @@ int64_t frame_payload_check(const uint8_t *p, size_t n)
 	return seq;
 }
 
+/* The stream's 8 bytes at offset o, a multiple of 8 (little-endian: the
+ * byte at o + k is bits 8k..8k+7). A bijection of o: an odd multiplier,
+ * then an xorshift. */
+static inline uint64_t stream_word(uint32_t o)
+{
+	uint64_t x = (uint64_t)o * 0x9e3779b97f4a7c15ull;
+
+	return x ^ (x >> 29);
+}
+
+static inline uint8_t stream_byte(uint32_t s)
+{
+	return (uint8_t)(stream_word(s & ~7u) >> (8 * (s & 7)));
+}
+
+void frame_stream_fill(uint8_t *p, size_t n, uint32_t off)
+{
+	size_t i = 0;
+	uint64_t w;
+
+	for (; i < n && ((off + i) & 7); i++)
+		p[i] = stream_byte((uint32_t)(off + i));
+	for (; i + 8 <= n; i += 8) {
+		w = htole64(stream_word((uint32_t)(off + i)));
+		memcpy(p + i, &w, 8);
+	}
+	for (; i < n; i++)
+		p[i] = stream_byte((uint32_t)(off + i));
+}
+
+size_t frame_stream_check(const uint8_t *p, size_t n, uint32_t off)
+{
+	size_t i = 0, k;
+	uint64_t w;
+
+	for (; i < n && ((off + i) & 7); i++)
+		if (p[i] != stream_byte((uint32_t)(off + i)))
+			return i;
+	for (; i + 8 <= n; i += 8) {
+		memcpy(&w, p + i, 8);
+		if (w != htole64(stream_word((uint32_t)(off + i))))
+			break; /* the byte loop below finds which */
+	}
+	for (k = i; k < n; k++)
+		if (p[k] != stream_byte((uint32_t)(off + k)))
+			return k;
+	return n;
+}
+
+void frame_stream(struct frame *f, size_t n, uint32_t off)
+{
+	uint8_t *p = put(f, n);
+
+	if (p)
+		frame_stream_fill(p, n, off);
+}
+
 static uint32_t csum_add(uint32_t sum, const uint8_t *p, size_t n)
 {
 	size_t i;
@@ -437,6 +512,81 @@ static void l4_csum(struct frame *f, size_t csum_at)
 	put16(f->buf + csum_at, 0);
 	sum = csum_add(sum, f->buf + f->l4_off, l4len);
 	put16(f->buf + csum_at, csum_fold(sum));
+}
+
+uint16_t frame_csum(const void *p, size_t n, uint32_t sum)
+{
+	const uint8_t *b = p;
+	uint64_t s = 0;
+	uint32_t w;
+	uint16_t h = 0;
+	uint8_t odd[2] = { 0, 0 };
+
+	/* Host-order 32-bit words into 64 bits (no overflow below 2^32
+	 * words): one's complement sums do not care about byte order but
+	 * for a final swap (RFC 1071 2(B)). */
+	for (; n >= 4; b += 4, n -= 4) {
+		memcpy(&w, b, 4);
+		s += w;
+	}
+	if (n >= 2) {
+		memcpy(&h, b, 2);
+		s += h;
+		b += 2;
+		n -= 2;
+	}
+	if (n) {
+		odd[0] = b[0];
+		memcpy(&h, odd, 2);
+		s += h;
+	}
+	s = (s & 0xffffffffu) + (s >> 32);
+	s = (s & 0xffffffffu) + (s >> 32);
+	s = (s & 0xffff) + (s >> 16);
+	s = (s & 0xffff) + (s >> 16);
+	s = (s & 0xffff) + (s >> 16);
+	s = (uint64_t)be16toh((uint16_t)s) + (sum & 0xffff) + (sum >> 16);
+	s = (s & 0xffff) + (s >> 16);
+	s = (s & 0xffff) + (s >> 16);
+	return (uint16_t)s;
+}
+
+uint32_t frame_pseudo_sum(const uint8_t *ip, size_t l4len, uint8_t proto)
+{
+	return pseudo_sum(ip, ip[0] >> 4, l4len, proto);
+}
+
+bool frame_l4_csum_ok(const uint8_t *f, size_t len)
+{
+	const uint8_t *ip = f + 14, *l4;
+	size_t ihl, end;
+	uint8_t proto;
+
+	if (len < 14 + 20)
+		return false;
+	if (f[12] == 0x08 && f[13] == 0x00 && ip[0] >> 4 == 4) {
+		ihl = (size_t)(ip[0] & 0xf) * 4;
+		end = 14 + (size_t)(ip[2] << 8 | ip[3]);
+		if (ihl < 20 || end > len || end < 14 + ihl || (ip[6] & 0x3f) || ip[7] ||
+		    csum_fold(csum_add(0, ip, ihl)))
+			return false;
+		proto = ip[9];
+	} else if (f[12] == 0x86 && f[13] == 0xdd && len >= 14 + 40 && ip[0] >> 4 == 6) {
+		ihl = 40;
+		end = 14 + 40 + (size_t)(ip[4] << 8 | ip[5]);
+		if (end > len)
+			return false;
+		proto = ip[6];
+	} else {
+		return false;
+	}
+	l4 = ip + ihl;
+	if ((proto != 6 && proto != 17) || end - 14 - ihl < (proto == 6 ? 20u : 8u))
+		return false;
+	if (proto == 17 && !l4[6] && !l4[7])
+		return ip[0] >> 4 == 4; /* sent without a checksum: IPv4 only */
+	return frame_csum(l4, end - 14 - ihl, frame_pseudo_sum(ip, end - 14 - ihl, proto)) ==
+	       0xffff;
 }
 
 bool frame_ip4_udp_csums_ok(const uint8_t *f, size_t len)

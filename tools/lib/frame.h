@@ -56,7 +56,12 @@ void frame_ip6_frag(struct frame *f, uint16_t offset8, bool more);
 /* Close an open IP protocol with a raw value (e.g. GRE, or 59 = none). */
 void frame_ipproto(struct frame *f, uint8_t proto);
 void frame_udp(struct frame *f, uint16_t sport, uint16_t dport);
+/* A TCP header without options: SYN, window 65535 (frame_tcp_set() for
+ * the rest). */
 void frame_tcp(struct frame *f, uint16_t sport, uint16_t dport);
+/* Sequence and acknowledgment numbers and flags (0x10 ACK, 0x08 PSH, ...)
+ * of the last TCP header. */
+void frame_tcp_set(struct frame *f, uint32_t seq, uint32_t ack, uint8_t flags);
 /* ICMP for IPv4, ICMPv6 for IPv6. */
 void frame_icmp(struct frame *f, uint8_t type, uint8_t code);
 /* ARP for IPv4 over Ethernet (closes the ethertype with 0x0806): op 1
@@ -85,6 +90,8 @@ void frame_dhcp6(struct frame *f, uint8_t msg_type, uint32_t xid);
 void frame_bytes(struct frame *f, const void *data, size_t n);
 /* n bytes: a 4-byte big-endian seq, then a pattern derived from it. */
 void frame_payload(struct frame *f, size_t n, uint32_t seq);
+/* n bytes of a byte stream from stream offset off (frame_stream_fill()). */
+void frame_stream(struct frame *f, size_t n, uint32_t off);
 /* Fill in lengths and checksums. Returns the length or f->err. */
 int frame_finish(struct frame *f);
 /* After finish: grow with zero padding, or cut, to exactly len bytes. */
@@ -94,5 +101,37 @@ int64_t frame_payload_check(const uint8_t *p, size_t n);
 /* An untagged IPv4/UDP frame of len bytes: are its IPv4 header checksum
  * and its UDP checksum (when it has one) right? */
 bool frame_ip4_udp_csums_ok(const uint8_t *f, size_t len);
+
+/*
+ * A byte stream for TCP payloads: the byte at stream offset s (mod 2^32) is
+ * a function of s alone, with no period shorter than 2^32, so a receiver
+ * that knows where a segment lies in the stream (its sequence number) can
+ * check every byte, and bytes from elsewhere in the stream do not pass.
+ * Eight bytes are made (and checked) at a time: fast enough for 64 KiB
+ * frames. Fill n bytes at p with the stream from off; check them: returns
+ * n, or the index of the first wrong byte.
+ */
+void frame_stream_fill(uint8_t *p, size_t n, uint32_t off);
+size_t frame_stream_check(const uint8_t *p, size_t n, uint32_t off);
+
+/*
+ * Internet checksums (RFC 1071) of frames of any length (TSO frames are
+ * larger than FRAME_MAX), as sums of big-endian 16-bit words. frame_csum():
+ * n bytes at p (an odd last byte padded with zero) plus sum, folded to 16
+ * bits, not inverted; p must start at an even offset of the summed range.
+ * frame_pseudo_sum(): the pseudo-header of l4len bytes of protocol proto
+ * after the IPv4 or IPv6 header ip (ip[0] says which), unfolded. So
+ * ~frame_csum(l4, l4len, frame_pseudo_sum(ip, l4len, proto)) is the
+ * checksum to store (the field zero), frame_csum(NULL, 0, that sum) the
+ * seed a sender that leaves the rest to a NIC stores (Linux's
+ * CHECKSUM_PARTIAL, virtio-net's NEEDS_CSUM).
+ */
+uint16_t frame_csum(const void *p, size_t n, uint32_t sum);
+uint32_t frame_pseudo_sum(const uint8_t *ip, size_t l4len, uint8_t proto);
+/* An untagged IPv4 or IPv6 frame (no IPv6 extension headers, not a
+ * fragment) carrying TCP or UDP, its IP length within len:
+ * are its IPv4 header checksum and its L4 checksum right? (A UDP/IPv4
+ * datagram without a checksum passes; one over IPv6 does not.) */
+bool frame_l4_csum_ok(const uint8_t *f, size_t len);
 
 #endif /* XVS_TOOLS_FRAME_H */

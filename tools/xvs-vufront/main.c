@@ -23,7 +23,6 @@
 #define VF_DEF_MEM_MIB 64
 #define VF_DEF_SIZE 60
 #define VF_DEF_BURST 32
-#define VF_DEF_RX_BUF (1536 + 12)
 #define VF_DEF_TIMEOUT 10.0
 #define VF_DEF_TX_WAIT_MS 1000
 #define VF_DEF_EVIL_WAIT_MS 1000
@@ -65,6 +64,15 @@ enum {
 	OPT_ZC_CYCLES,
 	OPT_ZC_EVERY,
 	OPT_ZC_HOLD,
+	OPT_PROTO,
+	OPT_IPV6,
+	OPT_OFFLOADS,
+	OPT_GSO,
+	OPT_TX_CSUM,
+	OPT_TX_FRAG,
+	OPT_TX_ECN,
+	OPT_EXPECT_BYTES,
+	OPT_ALLOW_LOSS,
 };
 
 static const struct option vf_lopts[] = {
@@ -106,6 +114,15 @@ static const struct option vf_lopts[] = {
 	{ "zc-cycles", required_argument, NULL, OPT_ZC_CYCLES },
 	{ "zc-every", required_argument, NULL, OPT_ZC_EVERY },
 	{ "zc-hold", required_argument, NULL, OPT_ZC_HOLD },
+	{ "proto", required_argument, NULL, OPT_PROTO },
+	{ "ipv6", no_argument, NULL, OPT_IPV6 },
+	{ "offloads", required_argument, NULL, OPT_OFFLOADS },
+	{ "gso", required_argument, NULL, OPT_GSO },
+	{ "tx-csum", required_argument, NULL, OPT_TX_CSUM },
+	{ "tx-frag", required_argument, NULL, OPT_TX_FRAG },
+	{ "tx-ecn", no_argument, NULL, OPT_TX_ECN },
+	{ "expect-bytes", required_argument, NULL, OPT_EXPECT_BYTES },
+	{ "allow-loss", no_argument, NULL, OPT_ALLOW_LOSS },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ 0 },
@@ -137,10 +154,13 @@ static void usage(FILE *out)
 		"      --no-mrg-rxbuf     do not negotiate VIRTIO_NET_F_MRG_RXBUF (then every\n"
 		"                         frame must fit one --rx-buf)\n"
 		"\n"
-		"Traffic (UDP/IPv4 10.0.0.1:1000+queue -> 10.0.0.2:2000, payload seq+pattern):\n"
+		"Traffic (UDP/IPv4 10.0.0.1:1000+queue -> 10.0.0.2:2000, payload seq+pattern;\n"
+		"TCP, IPv6: below):\n"
 		"  -n, --send N           send N frames, spread over the queues (default 0)\n"
 		"  -s, --size BYTES       Ethernet frame size without virtio header or FCS,\n"
-		"                         %d..%d (default %d)\n"
+		"                         %d..%d (default %d, or the least that fits: 66 for\n"
+		"                         UDP/IPv6, 75 for TCP/IPv6); with --gso up to %d\n"
+		"                         (IPv4) or %d (IPv6)\n"
 		"      --mac MAC          own (source) MAC (default " VF_DEF_MAC ")\n"
 		"      --dst MAC          destination MAC (default " VF_DEF_DST ")\n"
 		"      --rate PPS         total send rate over all queues (default 0: unpaced)\n"
@@ -152,7 +172,9 @@ static void usage(FILE *out)
 		"      --tx-wait MS       a queue whose TX ring stays full this long stops; its\n"
 		"                         unsent frames count as tx_ring_full (default %d)\n"
 		"      --rx-buf BYTES     bytes per RX buffer, virtio-net header included,\n"
-		"                         64..65536 (default %d); one descriptor per buffer\n"
+		"                         64..%d (default %d; with guest_tso4/6 negotiated\n"
+		"                         %d, or a whole TSO frame without MRG_RXBUF); one\n"
+		"                         descriptor per buffer\n"
 		"  -e, --expect N         run until N frames were received (and all sent)\n"
 		"  -t, --timeout S        end the run after S seconds, fractions allowed\n"
 		"                         (default %g; 0: no limit)\n"
@@ -165,6 +187,35 @@ static void usage(FILE *out)
 		"                         88a8 or 9100\n"
 		"      --src-vary N       a new source MAC with every frame, N distinct ones\n"
 		"                         (02:5a:...; a MAC flood), instead of --mac\n"
+		"\n"
+		"TCP and offloads (what a Linux guest asks of its virtio-net device):\n"
+		"      --proto udp|tcp    udp (default); tcp: one TCP stream per queue, ACK|PSH,\n"
+		"                         seq from %#x on, each payload byte a function of\n"
+		"                         its place in the stream; received ones all verified,\n"
+		"                         per flow (source MAC + port) in order\n"
+		"      --ipv6             fd00::1 -> fd00::2 instead of IPv4 (udp and tcp)\n"
+		"      --offloads LIST    virtio-net offloads to accept where offered, comma-\n"
+		"                         separated: csum, guest_csum, host_tso4, host_tso6,\n"
+		"                         guest_tso4, guest_tso6, host_ecn, guest_ecn; or all\n"
+		"                         (default: none). Received frames may then be GSO,\n"
+		"                         NEEDS_CSUM (checked) as negotiated\n"
+		"      --gso MSS          send every frame as one TSO frame of --size bytes for\n"
+		"                         MSS-byte segments, checksum seeded (--proto tcp;\n"
+		"                         host_tso4, or host_tso6 with --ipv6, negotiated)\n"
+		"      --tx-csum full|partial\n"
+		"                         full (default): L4 checksums computed; partial: seeded\n"
+		"                         with the pseudo-header sum, NEEDS_CSUM (csum\n"
+		"                         negotiated)\n"
+		"      --tx-ecn           --gso frames with CWR set and GSO_ECN (host_ecn): only\n"
+		"                         the first segment may keep CWR, which the receiver\n"
+		"                         checks (CWR right after PSH, i.e. at each frame start)\n"
+		"      --tx-frag BYTES    TCP frames in pieces of BYTES, one descriptor each and\n"
+		"                         %d bytes apart, as a Linux skb's fragments (--tx-layout\n"
+		"                         single: piece 0 in the header's descriptor)\n"
+		"      --expect-bytes N   run until N TCP stream bytes arrived in order and\n"
+		"                         verified, over all flows (segments outnumber frames)\n"
+		"      --allow-loss       gaps in a TCP stream (and segments behind it) do not\n"
+		"                         fail the run\n"
 		"\n"
 		"Robustness (one bad input, then report how the back-end took it):\n"
 		"      --evil MODE[,MODE...]\n"
@@ -180,8 +231,9 @@ static void usage(FILE *out)
 		"                         kept it open and answered a probe (no); without it\n"
 		"                         the evil run only reports\n",
 		VF_MAX_QP, VF_DEF_RING, VF_DEF_MEM_MIB, VU_MAX_MEM_REGIONS, VF_FRAME_MIN,
-		VF_FRAME_MAX, VF_DEF_SIZE, VF_BURST_MAX, VF_DEF_BURST, VF_DEF_TX_WAIT_MS,
-		VF_DEF_RX_BUF, VF_DEF_TIMEOUT, VF_DEF_SPIN_US, VF_DEF_EVIL_WAIT_MS);
+		VF_FRAME_MAX, VF_DEF_SIZE, VF_TSO_FRAME_MAX - 40, VF_TSO_FRAME_MAX, VF_BURST_MAX,
+		VF_DEF_BURST, VF_DEF_TX_WAIT_MS, VF_RX_SCRATCH, VF_DEF_RX_BUF, VF_RX_BUF_TSO,
+		VF_DEF_TIMEOUT, VF_DEF_SPIN_US, VF_TCP_ISN, VF_FRAG_GAP, VF_DEF_EVIL_WAIT_MS);
 	vf_evil_help(out);
 	fprintf(out,
 		"\n"
@@ -220,16 +272,24 @@ static void usage(FILE *out)
 		"and with --evil-repeat a last line evil_repeat= ok= failed= elapsed_s=\n"
 		"--canary adds canary_bad= (areas found changed) canary_bytes= rx_foreign=\n"
 		"rx_bcast=, --zc-cycle cycles= cycle_err= rx_after_restart= (fewest frames\n"
-		"received after a cycle's restart).\n"
-		"Bytes count Ethernet frames without the virtio-net header; rates are measured\n"
-		"from the first to the last burst.\n"
+		"received after a cycle's restart); --proto tcp, --ipv6 or --offloads\n"
+		"  rx_gso= (GSO frames received whole) rx_csum_partial= (NEEDS_CSUM, not GSO)\n"
+		"  rx_csum_valid= (DATA_VALID) rx_csum_bad= (IPv4 header, TCP or vouched-for\n"
+		"  UDP checksums wrong) rx_stream_bytes= (TCP bytes verified in order)\n"
+		"  rx_stream_gap= (gaps in a stream) tx_gso= (TSO frames sent) rx_gbps=\n"
+		"  tx_gbps= (rx_bytes, tx_bytes over the span) rx_stream_lost= (bytes the gaps\n"
+		"  skipped) rx_stream_late= (segments behind their stream).\n"
+		"Bytes count Ethernet frames without the virtio-net header (a TSO frame whole);\n"
+		"rates are measured from the first to the last burst.\n"
 		"\n"
 		"Exit status: 0 expectations met (all frames sent and completed and --expect\n"
-		"frames received before --timeout; no rx_bad, used_err or tx_ring_full; the\n"
-		"back-end still connected; for --evil: the --expect-disconnect expectation;\n"
-		"--canary: canary_bad and rx_foreign 0; --zc-cycle: every cycle done, no\n"
-		"cycle_err, frames after every restart), 1 not met or runtime error, 2 bad\n"
-		"usage.\n",
+		"frames and --expect-bytes received before --timeout; no rx_bad, rx_csum_bad,\n"
+		"used_err or tx_ring_full, no rx_stream_gap or rx_stream_late without\n"
+		"--allow-loss; the back-end still connected; for --evil: the\n"
+		"--expect-disconnect expectation; --canary: canary_bad and rx_foreign 0;\n"
+		"--zc-cycle: every cycle done, no cycle_err, frames after every restart), 1\n"
+		"not met or runtime error, 2 bad usage (also --gso, --tx-csum partial or\n"
+		"--tx-ecn when the back-end does not offer what they need).\n",
 		VF_DEF_CYCLE_EVERY_MS, VF_DEF_CYCLE_HOLD_MS);
 }
 
@@ -331,7 +391,8 @@ static int parse_opt(struct vf_opts *o, int c, const char *arg)
 	case 'n':
 		return parse_u64(name, arg, 0, UINT32_MAX * (uint64_t)VF_MAX_QP, &o->send);
 	case 's':
-		err = parse_u64(name, arg, VF_FRAME_MIN, VF_FRAME_MAX, &v);
+		/* up to VF_FRAME_MAX without --gso: parse_args() */
+		err = parse_u64(name, arg, VF_FRAME_MIN, VF_TSO_FRAME_MAX, &v);
 		o->size = (uint32_t)v;
 		break;
 	case OPT_MAC:
@@ -358,7 +419,7 @@ static int parse_opt(struct vf_opts *o, int c, const char *arg)
 	case OPT_TX_WAIT:
 		return parse_uint(name, arg, 1, 3600000, &o->tx_wait_ms);
 	case OPT_RX_BUF:
-		err = parse_u64(name, arg, 64, 65536, &v);
+		err = parse_u64(name, arg, 64, VF_RX_SCRATCH, &v);
 		o->rx_buf = (uint32_t)v;
 		break;
 	case 'e':
@@ -435,6 +496,38 @@ static int parse_opt(struct vf_opts *o, int c, const char *arg)
 			return bad(name, "not yes or no", arg);
 		o->mem_seal = !strcmp(arg, "yes");
 		break;
+	case OPT_PROTO:
+		if (!strcmp(arg, "udp"))
+			o->proto = VF_PROTO_UDP;
+		else if (!strcmp(arg, "tcp"))
+			o->proto = VF_PROTO_TCP;
+		else
+			return bad(name, "not udp or tcp", arg);
+		break;
+	case OPT_IPV6:
+		o->ipv6 = true;
+		break;
+	case OPT_OFFLOADS:
+		return vf_ofl_parse(arg, &o->offloads);
+	case OPT_GSO:
+		err = parse_uint(name, arg, 1, 65535, &i);
+		o->gso = (uint16_t)i;
+		break;
+	case OPT_TX_CSUM:
+		if (strcmp(arg, "full") && strcmp(arg, "partial"))
+			return bad(name, "not full or partial", arg);
+		o->tx_csum_partial = !strcmp(arg, "partial");
+		break;
+	case OPT_TX_FRAG:
+		return parse_uint(name, arg, 1, VF_TSO_FRAME_MAX, &o->tx_frag);
+	case OPT_TX_ECN:
+		o->tx_ecn = true;
+		break;
+	case OPT_EXPECT_BYTES:
+		return parse_u64(name, arg, 0, UINT64_MAX, &o->expect_bytes);
+	case OPT_ALLOW_LOSS:
+		o->allow_loss = true;
+		break;
 	case OPT_EXPECT_DISCONNECT:
 		if (!arg || !strcmp(arg, "yes"))
 			o->expect_disconnect = 1;
@@ -449,6 +542,58 @@ static int parse_opt(struct vf_opts *o, int c, const char *arg)
 	return err;
 }
 
+/* --proto, --ipv6, --gso, --tx-csum against each other, and --size (its
+ * default: 60 bytes, or the smallest frame that fits). */
+static int check_offload_opts(struct vf_opts *o)
+{
+	uint64_t tso = 1ull << (o->ipv6 ? VIRTIO_NET_F_HOST_TSO6 : VIRTIO_NET_F_HOST_TSO4);
+	uint32_t hdrs = VF_ETH_HLEN + (o->ipv6 ? 40 : 20) + (o->proto == VF_PROTO_TCP ? 20 : 8);
+	uint32_t max = o->gso ? VF_ETH_HLEN + (o->ipv6 ? 40 : 0) + 65535 : VF_FRAME_MAX;
+	/* a TCP segment carries a byte at least, a UDP payload its seq */
+	uint32_t min = hdrs + (o->proto == VF_PROTO_TCP ? 1 : 4);
+
+	if (o->gso && o->proto != VF_PROTO_TCP) {
+		fprintf(stderr, VF_NAME ": --gso: only with --proto tcp\n");
+		return -EINVAL;
+	}
+	if (o->gso && !(o->offloads & tso)) {
+		fprintf(stderr, VF_NAME ": --gso: needs --offloads with %s\n",
+			o->ipv6 ? "host_tso6 (--ipv6)" : "host_tso4");
+		return -EINVAL;
+	}
+	if (o->tx_csum_partial && !(o->offloads & 1ull << VIRTIO_NET_F_CSUM)) {
+		fprintf(stderr, VF_NAME ": --tx-csum partial: needs --offloads with csum\n");
+		return -EINVAL;
+	}
+	if ((o->gso || o->tx_csum_partial) && o->evil) {
+		fprintf(stderr, VF_NAME ": --gso, --tx-csum partial: not with --evil\n");
+		return -EINVAL;
+	}
+	if (o->tx_ecn && (!o->gso || !(o->offloads & 1ull << VIRTIO_NET_F_HOST_ECN))) {
+		fprintf(stderr,
+			VF_NAME ": --tx-ecn: only with --gso and --offloads with host_ecn\n");
+		return -EINVAL;
+	}
+	if (o->tx_frag && (o->proto != VF_PROTO_TCP || o->echo || o->evil)) {
+		fprintf(stderr,
+			VF_NAME ": --tx-frag: only with --proto tcp, not with --echo or --evil\n");
+		return -EINVAL;
+	}
+	if (o->proto == VF_PROTO_TCP && (o->tx_vlan || o->src_vary)) {
+		fprintf(stderr, VF_NAME ": --tx-vlan, --src-vary: only with --proto udp\n");
+		return -EINVAL;
+	}
+	if (!o->size)
+		o->size = min > VF_DEF_SIZE ? min : VF_DEF_SIZE;
+	if (o->size < min || o->size > max) {
+		fprintf(stderr, VF_NAME ": --size %u: outside %u..%u for %s/%s%s\n", o->size, min,
+			max, o->proto == VF_PROTO_TCP ? "TCP" : "UDP", o->ipv6 ? "IPv6" : "IPv4",
+			o->gso ? " with --gso" : "");
+		return -EINVAL;
+	}
+	return 0;
+}
+
 static int parse_args(struct vf_opts *o, int argc, char **argv, int *verbose)
 {
 	int c;
@@ -459,9 +604,7 @@ static int parse_args(struct vf_opts *o, int argc, char **argv, int *verbose)
 		.mem_size = (size_t)VF_DEF_MEM_MIB << 20,
 		.regions = 1,
 		.burst = VF_DEF_BURST,
-		.size = VF_DEF_SIZE,
 		.tx_tpid = 0x8100,
-		.rx_buf = VF_DEF_RX_BUF,
 		.timeout = VF_DEF_TIMEOUT,
 		.tx_wait_ms = VF_DEF_TX_WAIT_MS,
 		.evil_wait_ms = VF_DEF_EVIL_WAIT_MS,
@@ -513,6 +656,8 @@ static int parse_args(struct vf_opts *o, int argc, char **argv, int *verbose)
 	}
 	if (o->n_cycle && !o->cycles)
 		o->cycles = o->n_cycle;
+	if (check_offload_opts(o))
+		return -EINVAL;
 	if (o->regions > 1 && o->mem_size / o->regions < (1u << 20)) {
 		fprintf(stderr, VF_NAME ": --regions %u: less than 1 MiB of --mem each\n",
 			o->regions);
@@ -559,6 +704,8 @@ static int run_once(const struct vf_opts *o)
 	vf_traffic_report(&d);
 	rc = vf_traffic_ok(&d) ? 0 : 1;
 out:
+	if (d.unsupported)
+		rc = VF_EXIT_USAGE; /* an option the back-end cannot serve */
 	vf_traffic_free(&d);
 	close(d.sock);
 	return rc;

@@ -375,6 +375,35 @@ static int set_status(struct vf_dev *d, uint64_t status)
 	return 0;
 }
 
+/* -v: the offloads asked, offered and negotiated by name; a set the
+ * virtio spec forbids (§5.1.3.1) is acked as asked, and warned about. */
+static void offloads_log(uint64_t asked, uint64_t offered, uint64_t f)
+{
+	static const struct {
+		unsigned int bit, needs, or_needs;
+	} deps[] = {
+		{ VIRTIO_NET_F_GUEST_TSO4, VIRTIO_NET_F_GUEST_CSUM, VIRTIO_NET_F_GUEST_CSUM },
+		{ VIRTIO_NET_F_GUEST_TSO6, VIRTIO_NET_F_GUEST_CSUM, VIRTIO_NET_F_GUEST_CSUM },
+		{ VIRTIO_NET_F_GUEST_ECN, VIRTIO_NET_F_GUEST_TSO4, VIRTIO_NET_F_GUEST_TSO6 },
+		{ VIRTIO_NET_F_HOST_TSO4, VIRTIO_NET_F_CSUM, VIRTIO_NET_F_CSUM },
+		{ VIRTIO_NET_F_HOST_TSO6, VIRTIO_NET_F_CSUM, VIRTIO_NET_F_CSUM },
+		{ VIRTIO_NET_F_HOST_ECN, VIRTIO_NET_F_HOST_TSO4, VIRTIO_NET_F_HOST_TSO6 },
+	};
+	char a[160], b[160], c[160], n1[32], n2[32];
+	size_t i;
+
+	log_info("offloads: asked %s; offered %s; negotiated %s", vf_ofl_names(asked, a, sizeof(a)),
+		 vf_ofl_names(offered, b, sizeof(b)), vf_ofl_names(f, c, sizeof(c)));
+	for (i = 0; i < sizeof(deps) / sizeof(deps[0]); i++)
+		if (f & 1ull << deps[i].bit &&
+		    !(f & (1ull << deps[i].needs | 1ull << deps[i].or_needs)))
+			log_warn("offloads: %s negotiated without any of %s (virtio 5.1.3.1 "
+				 "forbids it; the back-end may refuse SET_FEATURES)",
+				 vf_ofl_names(1ull << deps[i].bit, n1, sizeof(n1)),
+				 vf_ofl_names(1ull << deps[i].needs | 1ull << deps[i].or_needs, n2,
+					      sizeof(n2)));
+}
+
 int vf_negotiate(struct vf_dev *d)
 {
 	const struct vf_opts *o = d->o;
@@ -393,9 +422,12 @@ int vf_negotiate(struct vf_dev *d)
 		want |= 1ull << VIRTIO_RING_F_INDIRECT_DESC;
 	if (o->queues > 1)
 		want |= 1ull << VIRTIO_NET_F_MQ;
+	want |= o->offloads;
 	d->features = want & offered;
 	log_info("features: offered %#llx, negotiated %#llx", (unsigned long long)offered,
 		 (unsigned long long)d->features);
+	if (o->offloads)
+		offloads_log(o->offloads, offered, d->features);
 
 	d->max_qp = 1;
 	if (d->features & 1ull << VU_F_PROTOCOL_FEATURES) {

@@ -2,11 +2,12 @@
 /*
  * The data path: what the guest's virtio-net driver does, in one thread.
  *
- * TX frames are UDP/IPv4 built with tools/lib/frame.h. A payload made by
- * frame_payload(seq) is the seq, then bytes (seq * 31 + i) mod 256, which
- * depend on seq mod 256 only: 256 frames are built once, and a frame is
- * sent by copying the one for seq mod 256 and patching the seq, the UDP
- * source port (1000 + queue) and the UDP checksum (RFC 1624).
+ * TX frames are UDP/IPv4 (or IPv6) built with tools/lib/frame.h. A payload
+ * made by frame_payload(seq) is the seq, then bytes (seq * 31 + i) mod 256,
+ * which depend on seq mod 256 only: 256 frames are built once, and a frame
+ * is sent by copying the one for seq mod 256 and patching the seq, the UDP
+ * source port (1000 + queue) and the UDP checksum (RFC 1624), or putting
+ * the seed there (--tx-csum partial). --proto tcp frames: offload.c.
  *
  * Per queue pair and loop pass: reclaim used TX slots; receive up to a
  * burst (check, echo, re-post the buffers: one avail->idx store); send up
@@ -14,14 +15,17 @@
  * When passes find nothing to do for --spin-us, the thread arms the call
  * eventfds it needs and sleeps in ppoll() (or spins on with --busy).
  *
- * Receive checks, per frame: the virtio-net header (no GSO, no flags other
- * than DATA_VALID), Ethernet/IPv4/UDP lengths, frame_payload_check(). The
+ * Receive checks, per frame: the virtio-net header (offload.c: no GSO or
+ * NEEDS_CSUM but what was negotiated), Ethernet/IP/UDP lengths,
+ * frame_payload_check(), the UDP checksum when the header vouches for it
+ * or seeds it; TCP frames go to offload.c. The
  * sequence is tracked per flow (source MAC + UDP source port, so one per
  * sending queue): gaps are lost, a late frame seen as lost is reordered
  * (and no longer lost), one seen before is a duplicate; a frame more than
  * VF_FLOW_WIN behind starts the flow over (the sender was restarted).
  */
 #include <errno.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,12 +42,7 @@
 #define VF_TMPL_N 256
 #define VF_GAPS_LOGGED 16 /* -vv: the first gaps, while rx_lost is below this */
 #define VF_SLOT_HEAD 64 /* slot: header area, then the frame */
-#define VF_IP_SRC "10.0.0.1"
-#define VF_IP_DST "10.0.0.2"
-#define VF_OFF_IP_LEN 16
-#define VF_OFF_SPORT 34
-#define VF_OFF_UDP_LEN 38
-#define VF_OFF_UDP_CSUM 40
+#define VF_TSO_SLOTS 256 /* TX slots per queue at most for frames over VF_FRAME_MAX */
 
 _Static_assert(VF_FRAME_MAX == FRAME_MAX, "frames are built with frame.h");
 
@@ -95,9 +94,12 @@ static int tmpl_build(struct vf_dev *d)
 	for (s = 0; s < VF_TMPL_N; s++) {
 		frame_init(f);
 		frame_eth(f, o->dst, o->mac);
-		frame_ip4(f, VF_IP_SRC, VF_IP_DST, 0);
+		if (o->ipv6)
+			frame_ip6(f, VF_IP6_SRC, VF_IP6_DST);
+		else
+			frame_ip4(f, VF_IP_SRC, VF_IP_DST, 0);
 		frame_udp(f, VF_SPORT_BASE, VF_DPORT);
-		frame_payload(f, o->size - VF_UDP_PAYLOAD_OFF, s);
+		frame_payload(f, o->size - d->pay_off, s);
 		len = frame_finish(f);
 		if (len != (int)o->size) {
 			err = len < 0 ? len : -EINVAL;
@@ -106,6 +108,9 @@ static int tmpl_build(struct vf_dev *d)
 		}
 		memcpy(t->frames + (size_t)s * t->stride, f->buf, o->size);
 	}
+	/* the same for every frame: addresses, protocol, length */
+	d->udp_seed = frame_csum(NULL, 0, frame_pseudo_sum(f->buf + VF_ETH_HLEN,
+							   o->size - d->l4_off, IPPROTO_UDP));
 	free(f);
 	d->tmpl = t;
 	return 0;
@@ -125,12 +130,20 @@ static uint64_t gpa(struct vf_dev *d, const void *p)
 	return vf_mem_gpa(&d->mem, p);
 }
 
+/* --echo: the largest frame it may have to reflect. */
+static uint32_t echo_cap(const struct vf_dev *d)
+{
+	uint64_t tso = 1ull << VIRTIO_NET_F_GUEST_TSO4 | 1ull << VIRTIO_NET_F_GUEST_TSO6;
+
+	return d->features & tso ? VF_TSO_FRAME_MAX : VF_FRAME_MAX;
+}
+
 static int txq_init(struct vf_dev *d, unsigned int q)
 {
 	const struct vf_opts *o = d->o;
 	struct vf_txq *tx = &d->qp[q].tx;
 	struct vring_desc *desc;
-	unsigned int s, h;
+	unsigned int s, h, k, at;
 	uint8_t *buf;
 	int err;
 
@@ -138,10 +151,30 @@ static int txq_init(struct vf_dev *d, unsigned int q)
 	if (err)
 		return err;
 	desc = tx->vq.desc;
-	tx->dps = o->layout == VF_TX_SPLIT ? 2 : 1;
+	tx->frame_cap = o->size + 4;
+	if (o->echo && tx->frame_cap < echo_cap(d))
+		tx->frame_cap = echo_cap(d);
+	/* --tx-frag: the frame in pieces of that many bytes, apart */
+	tx->frag = o->tx_frag ? o->tx_frag : tx->frame_cap;
+	tx->frag_stride = o->tx_frag ? o->tx_frag + VF_FRAG_GAP : tx->frame_cap;
+	tx->npieces = (o->size + tx->frag - 1) / tx->frag;
+	/* single: header and piece 0 in one descriptor; split: a chain of
+	 * the header and the pieces; indirect: that chain in a table */
+	tx->dps = o->layout == VF_TX_SINGLE ? tx->npieces :
+		  o->layout == VF_TX_SPLIT  ? 1 + tx->npieces :
+					      1;
+	if (tx->dps + (o->layout == VF_TX_INDIRECT ? tx->npieces : 0) > o->ring_size) {
+		log_err("--tx-frag %u: %u pieces a frame, more descriptors than the ring has",
+			o->tx_frag, tx->npieces);
+		return -EINVAL;
+	}
 	tx->nslots = o->ring_size / tx->dps;
-	tx->frame_cap = o->echo && o->size < VF_FRAME_MAX ? VF_FRAME_MAX : o->size + 4;
+	/* TSO frames: 16 MiB of them in flight are plenty */
+	if (tx->frame_cap > VF_FRAME_MAX && tx->nslots > VF_TSO_SLOTS)
+		tx->nslots = VF_TSO_SLOTS;
 	tx->sport = (uint16_t)(VF_SPORT_BASE + q);
+	if (o->proto == VF_PROTO_TCP)
+		vf_tcp_init(d, tx);
 	tx->slots = calloc(tx->nslots, sizeof(*tx->slots));
 	tx->free = calloc(tx->nslots, sizeof(*tx->free));
 	tx->inflight = calloc(tx->nslots, 1);
@@ -150,39 +183,43 @@ static int txq_init(struct vf_dev *d, unsigned int q)
 
 	for (s = 0; s < tx->nslots; s++) {
 		struct vf_slot *sl = &tx->slots[s];
+		struct vring_desc *chain;
 
 		h = s * tx->dps;
-		buf = vf_mem_alloc(&d->mem, VF_SLOT_HEAD + tx->frame_cap, VF_CACHE_LINE);
+		buf = vf_mem_alloc(&d->mem, VF_SLOT_HEAD + (size_t)tx->npieces * tx->frag_stride,
+				   VF_CACHE_LINE);
 		if (!buf)
 			goto err_mem;
 		/* single: header right before the frame; split and indirect:
 		 * apart, so a back-end that assumes contiguity reads junk. */
 		sl->hdr = o->layout == VF_TX_SINGLE ? buf + VF_SLOT_HEAD - d->hdr_len : buf;
 		sl->frame = buf + VF_SLOT_HEAD;
-		switch (o->layout) {
-		case VF_TX_SINGLE:
-			desc[h] = (struct vring_desc){ .addr = gpa(d, sl->hdr) };
-			break;
-		case VF_TX_SPLIT:
-			desc[h] = (struct vring_desc){ .addr = gpa(d, sl->hdr),
-						       .len = d->hdr_len,
-						       .flags = VRING_DESC_F_NEXT,
-						       .next = (uint16_t)(h + 1) };
-			desc[h + 1] = (struct vring_desc){ .addr = gpa(d, sl->frame) };
-			break;
-		case VF_TX_INDIRECT:
-			sl->ind = vf_mem_alloc(&d->mem, 2 * sizeof(*sl->ind), 16);
+		if (o->layout == VF_TX_INDIRECT) {
+			sl->ind = vf_mem_alloc(&d->mem, (1 + tx->npieces) * sizeof(*sl->ind), 16);
 			if (!sl->ind)
 				goto err_mem;
-			sl->ind[0] = (struct vring_desc){ .addr = gpa(d, sl->hdr),
-							  .len = d->hdr_len,
-							  .flags = VRING_DESC_F_NEXT,
-							  .next = 1 };
-			sl->ind[1] = (struct vring_desc){ .addr = gpa(d, sl->frame) };
 			desc[h] = (struct vring_desc){ .addr = gpa(d, sl->ind),
-						       .len = 2 * sizeof(*sl->ind),
+						       .len = (1 + tx->npieces) * sizeof(*sl->ind),
 						       .flags = VRING_DESC_F_INDIRECT };
-			break;
+		}
+		/* links written once; lengths and the end: vf_tx_set_len() */
+		chain = o->layout == VF_TX_INDIRECT ? sl->ind : desc;
+		at = o->layout == VF_TX_INDIRECT ? 0 : h;
+		if (o->layout != VF_TX_SINGLE) {
+			chain[at] = (struct vring_desc){ .addr = gpa(d, sl->hdr),
+							 .len = d->hdr_len,
+							 .flags = VRING_DESC_F_NEXT,
+							 .next = (uint16_t)(at + 1) };
+			at++;
+		}
+		for (k = 0; k < tx->npieces; k++, at++) {
+			uint8_t *piece = sl->frame + (size_t)k * tx->frag_stride;
+
+			/* single: piece 0 right behind the header, in its descriptor */
+			chain[at] = (struct vring_desc){
+				.addr = gpa(d, o->layout == VF_TX_SINGLE && !k ? sl->hdr : piece),
+				.next = (uint16_t)(at + 1),
+			};
 		}
 		tx->free[tx->nslots - 1 - s] = (uint16_t)s; /* pops 0, 1, 2 ... */
 	}
@@ -214,9 +251,9 @@ static int rxq_init(struct vf_dev *d, unsigned int q)
 		return err < 0 ? err : 0;
 	if (o->evil == VF_EVIL_RX_DESC_READONLY)
 		flags = 0;
-	rx->buf_len = o->rx_buf;
+	rx->buf_len = d->rx_buf;
 	/* --canary: [guard][buffer ... up to the next guard], no gaps */
-	rx->slot_len = (o->rx_buf + VF_CACHE_LINE - 1) / VF_CACHE_LINE * VF_CACHE_LINE;
+	rx->slot_len = (d->rx_buf + VF_CACHE_LINE - 1) / VF_CACHE_LINE * VF_CACHE_LINE;
 	rx->bufs = calloc(o->ring_size, sizeof(*rx->bufs));
 	rx->inflight = calloc(o->ring_size, 1);
 	rx->repost = calloc(o->ring_size, sizeof(*rx->repost));
@@ -261,17 +298,32 @@ static unsigned int mem_flags(const struct vf_opts *o)
 	       (o->evil == VF_EVIL_INDIRECT_STRADDLE ? VF_MEM_CONTIGUOUS : 0);
 }
 
+/* Linux's: MTU-sized buffers; with guest TSO mergeable ones of a page, or
+ * without MRG_RXBUF buffers that hold a whole TSO frame ("big packets"). */
+static uint32_t rx_buf_default(const struct vf_dev *d)
+{
+	uint64_t tso = 1ull << VIRTIO_NET_F_GUEST_TSO4 | 1ull << VIRTIO_NET_F_GUEST_TSO6;
+
+	if (!(d->features & tso))
+		return VF_DEF_RX_BUF;
+	return d->mrg_rxbuf ? VF_RX_BUF_TSO : d->hdr_len + VF_TSO_FRAME_MAX;
+}
+
 int vf_traffic_init(struct vf_dev *d)
 {
 	const struct vf_opts *o = d->o;
 	unsigned int q;
 	int err;
 
-	if (o->rx_buf <= d->hdr_len) {
-		log_err("--rx-buf %u: must exceed the %u-byte virtio-net header", o->rx_buf,
+	d->rx_buf = o->rx_buf ? o->rx_buf : rx_buf_default(d);
+	if (d->rx_buf <= d->hdr_len) {
+		log_err("--rx-buf %u: must exceed the %u-byte virtio-net header", d->rx_buf,
 			d->hdr_len);
 		return -EINVAL;
 	}
+	err = vf_ofl_init(d);
+	if (err)
+		return err;
 	if (o->layout == VF_TX_INDIRECT && !d->indirect && !o->evil) {
 		log_err("--tx-layout indirect: VIRTIO_RING_F_INDIRECT_DESC not negotiated");
 		return -EOPNOTSUPP;
@@ -292,7 +344,7 @@ int vf_traffic_init(struct vf_dev *d)
 		d->qp[q].rx.vq.kickfd = d->qp[q].rx.vq.callfd = -1;
 		d->qp[q].tx.vq.kickfd = d->qp[q].tx.vq.callfd = -1;
 	}
-	err = tmpl_build(d);
+	err = o->proto == VF_PROTO_UDP ? tmpl_build(d) : 0;
 	if (err)
 		return err;
 	for (q = 0; q < d->nqp; q++) {
@@ -374,33 +426,65 @@ static uint32_t tx_misbehave(const struct vf_dev *d, uint8_t *p, uint32_t len, u
 uint32_t vf_tx_fill(struct vf_dev *d, struct vf_txq *tx, unsigned int s, uint32_t seq)
 {
 	const struct vf_tmpl *t = d->tmpl;
-	const uint8_t *src = t->frames + (size_t)(seq & (VF_TMPL_N - 1)) * t->stride;
+	const uint8_t *src;
 	struct vf_slot *sl = &tx->slots[s];
-	uint8_t *p = sl->frame, *pl = p + VF_UDP_PAYLOAD_OFF;
+	uint8_t *p = sl->frame, *pl = p + d->pay_off, *udp = p + d->l4_off;
 	uint32_t sum;
 	uint16_t csum;
 
-	memset(sl->hdr, 0, d->hdr_len);
+	if (d->o->proto == VF_PROTO_TCP)
+		return vf_tcp_fill(d, tx, s, seq);
+	src = t->frames + (size_t)(seq & (VF_TMPL_N - 1)) * t->stride;
+	vf_tx_vnet_hdr(d, sl->hdr);
 	memcpy(p, src, t->len);
 	/* The template has sport VF_SPORT_BASE and seq bytes 00 00 00 s. */
-	sum = (uint16_t)~get16(p + VF_OFF_UDP_CSUM);
+	sum = (uint16_t)~get16(udp + 6);
 	sum = csum_replace(sum, VF_SPORT_BASE, tx->sport);
 	sum = csum_replace(sum, 0, (uint16_t)(seq >> 16));
 	sum = csum_replace(sum, (uint16_t)(seq & 0xff), (uint16_t)seq);
 	sum = (sum & 0xffff) + (sum >> 16);
 	sum = (sum & 0xffff) + (sum >> 16);
 	csum = (uint16_t)~sum;
-	put16(p + VF_OFF_SPORT, tx->sport);
+	if (d->o->tx_csum_partial)
+		csum = d->udp_seed; /* the sum of what varies is left to the device */
+	put16(udp, tx->sport);
 	put16(pl, (uint16_t)(seq >> 16));
 	put16(pl + 2, (uint16_t)seq);
-	put16(p + VF_OFF_UDP_CSUM, csum ? csum : 0xffff);
+	put16(udp + 6, csum ? csum : 0xffff);
 	return tx_misbehave(d, p, t->len, seq);
+}
+
+/* --tx-frag: the chain of the header and the pieces that len bytes take,
+ * the last without NEXT; chain[0] is the header or (single) its piece 0. */
+static void tx_set_pieces(struct vf_dev *d, struct vf_txq *tx, struct vring_desc *chain,
+			  uint32_t len)
+{
+	bool single = d->o->layout == VF_TX_SINGLE;
+	struct vring_desc *piece = chain + !single;
+	unsigned int n = len ? (len + tx->frag - 1) / tx->frag : 1, k;
+
+	for (k = 0; k < n; k++) {
+		piece[k].len = len - k * tx->frag < tx->frag ? len - k * tx->frag : tx->frag;
+		piece[k].flags = k + 1 < n ? VRING_DESC_F_NEXT : 0;
+	}
+	if (single)
+		piece[0].len += d->hdr_len;
 }
 
 void vf_tx_set_len(struct vf_dev *d, struct vf_txq *tx, unsigned int s, uint32_t len)
 {
 	unsigned int h = s * tx->dps;
 
+	if (unlikely(tx->npieces > 1)) {
+		if (d->o->layout == VF_TX_INDIRECT) {
+			tx_set_pieces(d, tx, tx->slots[s].ind, len);
+			tx->vq.desc[h].len =
+				(1 + (len + tx->frag - 1) / tx->frag) * sizeof(struct vring_desc);
+		} else {
+			tx_set_pieces(d, tx, tx->vq.desc + h, len);
+		}
+		return;
+	}
 	switch (d->o->layout) {
 	case VF_TX_SINGLE:
 		tx->vq.desc[h].len = d->hdr_len + len;
@@ -507,27 +591,35 @@ static unsigned int tx_send(struct vf_dev *d, struct vf_txq *tx, uint64_t now)
 	tx->generated += n;
 	d->st.tx_frames += n;
 	d->st.tx_bytes += n * len;
-	if (!d->st.t_first_tx)
+	if (o->gso)
+		d->st.tx_gso += n;
+	if (!d->st.t_first_tx) {
 		d->st.t_first_tx = now;
+		d->st.tx_bytes0 = d->st.tx_bytes;
+	}
 	d->st.t_last_tx = now;
 	vf_vq_publish(&tx->vq);
 	return (unsigned int)n;
 }
 
-/* Reflect a received frame (the caller made sure a slot is free). */
-static void tx_echo(struct vf_dev *d, struct vf_txq *tx, const uint8_t *f, uint32_t len)
+/* Reflect a received frame (the caller made sure a slot is free) with the
+ * offloads its header asks for, as far as we can hand them on. */
+static void tx_echo(struct vf_dev *d, struct vf_txq *tx, const struct virtio_net_hdr *h,
+		    const uint8_t *f, uint32_t len)
 {
 	struct vf_slot *sl;
 	unsigned int s;
 
 	if (len > tx->frame_cap || len < VF_ETH_HLEN)
 		return;
-	s = tx->free[--tx->nfree];
+	s = tx->free[tx->nfree - 1];
 	sl = &tx->slots[s];
-	memset(sl->hdr, 0, d->hdr_len);
 	memcpy(sl->frame, f + 6, 6);
 	memcpy(sl->frame + 6, f, 6);
 	memcpy(sl->frame + 12, f + 12, len - 12);
+	if (!vf_echo_vnet_hdr(d, h, sl->hdr, sl->frame, len))
+		return; /* a GSO frame without HOST_TSO: the slot stays free */
+	tx->nfree--;
 	vf_tx_set_len(d, tx, s, len);
 	tx->inflight[s] = 1;
 	vf_vq_add(&tx->vq, (uint16_t)(s * tx->dps));
@@ -537,7 +629,7 @@ static void tx_echo(struct vf_dev *d, struct vf_txq *tx, const uint8_t *f, uint3
 
 /* ---- RX ------------------------------------------------------------- */
 
-static struct vf_flow *flow_get(struct vf_dev *d, const uint8_t *mac, uint16_t sport)
+struct vf_flow *vf_flow_get(struct vf_dev *d, const uint8_t *mac, uint16_t sport, uint8_t proto)
 {
 	uint64_t key = (uint64_t)mac[0] << 56 | (uint64_t)mac[1] << 48 |
 		       (uint64_t)mac[2] << 40 | (uint64_t)mac[3] << 32 | (uint64_t)mac[4] << 24 |
@@ -547,11 +639,16 @@ static struct vf_flow *flow_get(struct vf_dev *d, const uint8_t *mac, uint16_t s
 	for (i = 0; i < VF_FLOWS; i++) {
 		struct vf_flow *fl = &d->flows[(h + i) & (VF_FLOWS - 1)];
 
-		if (fl->used && fl->key == key)
+		if (fl->used && fl->key == key && fl->proto == proto)
 			return fl;
 		if (!fl->used) {
 			fl->used = true;
-			fl->key = key; /* every sender starts at seq 0 */
+			fl->key = key;
+			fl->proto = proto;
+			/* every sender starts at seq 0, a TCP stream at its ISN
+			 * (as if a frame had ended there: --tx-ecn's CWR) */
+			fl->next = proto == IPPROTO_TCP ? VF_TCP_ISN : 0;
+			fl->tcp_flags = VF_TCP_PSH;
 			return fl;
 		}
 	}
@@ -616,24 +713,44 @@ static void flow_track(struct vf_stats *st, struct vf_flow *fl, uint32_t seq)
 static void rx_check(struct vf_dev *d, const struct virtio_net_hdr *h, const uint8_t *f,
 		     uint32_t len)
 {
+	unsigned int l4;
 	struct vf_flow *fl;
+	uint8_t proto;
 	int64_t seq;
+	int kind, r;
+	bool v6;
 
 	d->st.rx_frames++;
 	d->st.rx_bytes += len;
-	if (unlikely(h->flags & ~VIRTIO_NET_HDR_F_DATA_VALID ||
-		     h->gso_type != VIRTIO_NET_HDR_GSO_NONE))
+	kind = vf_rx_vnet_hdr(d, h);
+	if (unlikely(kind < 0 || len < VF_ETH_HLEN + 20))
 		goto bad;
-	if (unlikely(len < VF_UDP_PAYLOAD_OFF + 4 || get16(f + 12) != 0x0800 || f[14] != 0x45 ||
-		     f[23] != 17 || get16(f + VF_OFF_IP_LEN) != len - VF_ETH_HLEN ||
-		     get16(f + VF_OFF_UDP_LEN) != len - VF_ETH_HLEN - 20))
+	v6 = get16(f + 12) == 0x86dd;
+	if (v6 ? len < VF_ETH_HLEN + 40 || f[14] >> 4 != 6 :
+		 get16(f + 12) != 0x0800 || f[14] >> 4 != 4)
 		goto bad;
-	seq = frame_payload_check(f + VF_UDP_PAYLOAD_OFF, len - VF_UDP_PAYLOAD_OFF);
+	proto = v6 ? f[20] : f[23];
+	if (proto == IPPROTO_TCP) {
+		if (!vf_rx_tcp(d, h, kind, f, len))
+			goto bad;
+		return;
+	}
+	/* UDP: ours, unpadded, IPv4 without options */
+	l4 = v6 ? VF_ETH_HLEN + 40 : VF_ETH_HLEN + 20;
+	if (unlikely(proto != IPPROTO_UDP || (!v6 && f[14] != 0x45) || len < l4 + 8 + 4 ||
+		     get16(f + (v6 ? 18 : 16)) != len - (v6 ? l4 : VF_ETH_HLEN) ||
+		     get16(f + l4 + 4) != len - l4))
+		goto bad;
+	seq = frame_payload_check(f + l4 + 8, len - l4 - 8);
 	if (unlikely(seq < 0))
 		goto bad;
-	if (d->o->canary && !frame_ip4_udp_csums_ok(f, len))
+	r = vf_rx_udp_csum(d, h, kind, f, l4, len - l4);
+	if (unlikely(r < 0))
 		goto bad;
-	fl = flow_get(d, f + 6, get16(f + VF_OFF_SPORT));
+	d->st.rx_csum_bad += r;
+	if (d->o->canary && kind != VF_RX_PARTIAL && !frame_l4_csum_ok(f, len))
+		goto bad;
+	fl = vf_flow_get(d, f + 6, get16(f + l4), IPPROTO_UDP);
 	if (fl)
 		flow_track(&d->st, fl, (uint32_t)seq);
 	return;
@@ -717,7 +834,7 @@ static unsigned int rx_burst(struct vf_dev *d, struct vf_qp *qp, unsigned int *n
 				vf_canary_rx_dst(d, f, flen);
 			rx_check(d, h, f, flen);
 			if (d->o->echo)
-				tx_echo(d, &qp->tx, f, flen);
+				tx_echo(d, &qp->tx, h, f, flen);
 		} else {
 			d->st.used_err++;
 		}
@@ -763,8 +880,10 @@ static unsigned int rx_poll(struct vf_dev *d, struct vf_qp *qp, uint64_t now)
 		frames += n;
 	} while (n == d->o->burst && frames < qp->rx.vq.num);
 	if (frames) {
-		if (!d->st.t_first_rx)
+		if (!d->st.t_first_rx) {
 			d->st.t_first_rx = now;
+			d->st.rx_bytes0 = d->st.rx_bytes;
+		}
 		d->st.t_last_rx = now;
 	}
 	return work;
@@ -822,7 +941,8 @@ static bool run_done(const struct vf_dev *d, uint64_t now)
 
 	if (o->n_cycle)
 		return vf_cycle_over(d, now);
-	if ((o->echo && !o->expect) || (!o->send && !o->expect))
+	if ((o->echo && !o->expect && !o->expect_bytes) ||
+	    (!o->send && !o->expect && !o->expect_bytes))
 		return false; /* runs until the timeout or a signal */
 	for (q = 0; q < d->nqp; q++) {
 		const struct vf_txq *tx = &d->qp[q].tx;
@@ -830,7 +950,7 @@ static bool run_done(const struct vf_dev *d, uint64_t now)
 		if (tx->remaining || (tx->nfree != tx->nslots && !tx->stalled))
 			return false;
 	}
-	return d->st.rx_frames >= o->expect;
+	return d->st.rx_frames >= o->expect && d->st.rx_stream_bytes >= o->expect_bytes;
 }
 
 static uint64_t min_u64(uint64_t a, uint64_t b)
@@ -945,7 +1065,7 @@ int vf_traffic_run(struct vf_dev *d)
 	if (d->disconnected) {
 		log_err("the back-end closed the connection");
 	} else if (now >= deadline && !run_done(d, now) &&
-		   (o->send || o->expect || o->n_cycle)) {
+		   (o->send || o->expect || o->expect_bytes || o->n_cycle)) {
 		d->timed_out = true;
 		log_warn("timeout after %.3f s (TX not all completed, or fewer than --expect "
 			 "frames received)",
@@ -992,6 +1112,8 @@ void vf_traffic_report(const struct vf_dev *d)
 		vf_canary_report(d);
 	if (d->o->n_cycle)
 		vf_cycle_report(d);
+	if (vf_ofl_keys(d->o))
+		vf_ofl_report(d);
 	printf("\n");
 	fflush(stdout);
 }
@@ -1007,6 +1129,9 @@ bool vf_traffic_ok(const struct vf_dev *d)
 	if (d->o->canary && (st->canary_bad || st->rx_foreign))
 		return false;
 	if (d->o->n_cycle && !vf_cycle_ok(d))
+		return false;
+	if (st->rx_csum_bad || st->rx_stream_bytes < d->o->expect_bytes ||
+	    (!d->o->allow_loss && (st->rx_stream_gap || st->rx_stream_late)))
 		return false;
 	return !d->disconnected && !d->timed_out && !st->rx_bad && !st->used_err &&
 	       !st->tx_ring_full && st->rx_frames >= d->o->expect;

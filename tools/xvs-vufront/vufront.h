@@ -8,6 +8,8 @@
  *	proto.c    vhost-user messages and the QEMU-like negotiation
  *	ring.c     split virtqueue, driver side: publish, kick, used, notify
  *	traffic.c  TX/RX/echo data path, payload checks, the main loop
+ *	offload.c  --proto tcp streams and the virtio-net offloads: TSO and
+ *	           checksum headers sent, received and checked
  *	evil.c     deliberate protocol and ring violations
  *	canary.c   --canary: guest memory the back-end must not write, checked
  *	cycle.c    --zc-cycle: ring stop, new memory table, reset, reconnect
@@ -43,9 +45,35 @@
 #define VF_UDP_PAYLOAD_OFF 42 /* Ethernet + IPv4 (no options) + UDP */
 #define VF_FRAME_MIN 60
 #define VF_FRAME_MAX 16384 /* = FRAME_MAX of tools/lib/frame.h */
-#define VF_RX_SCRATCH 65536 /* reassembly of a multi-buffer frame */
-#define VF_SPORT_BASE 1000 /* UDP source port of queue q: base + q */
+/* A TSO frame at most: Ethernet, an IPv6 header, 65535 bytes after it
+ * (IPv4: its total length, 65535, includes the header). */
+#define VF_TSO_FRAME_MAX (VF_ETH_HLEN + 40 + 65535)
+#define VF_RX_SCRATCH 69632 /* reassembly of a multi-buffer frame, >= VF_TSO_FRAME_MAX */
+#define VF_DEF_RX_BUF (1536 + 12) /* --rx-buf default: a frame of 1536 and the header */
+#define VF_RX_BUF_TSO 4096 /* with guest TSO and MRG_RXBUF: a page, as Linux's grow to */
+#define VF_IP_SRC "10.0.0.1"
+#define VF_IP_DST "10.0.0.2"
+#define VF_IP6_SRC "fd00::1" /* --ipv6 */
+#define VF_IP6_DST "fd00::2"
+#define VF_SPORT_BASE 1000 /* UDP/TCP source port of queue q: base + q */
 #define VF_DPORT 2000
+#define VF_TCP_ISN 0xfff00000u /* every stream's first seq: it wraps after 1 MiB */
+#define VF_TCP_CWR 0x80
+#define VF_TCP_ACK 0x10
+#define VF_TCP_PSH 0x08
+#define VF_HDR_MAX (VF_ETH_HLEN + 40 + 20) /* Ethernet, IPv6, TCP */
+#define VF_FRAG_GAP 64 /* --tx-frag: bytes between two pieces of a frame */
+
+/* --offloads NAME: virtio-net feature bits acked if offered. X(name, bit) */
+#define VF_OFFLOADS(X)                                                                             \
+	X("csum", VIRTIO_NET_F_CSUM)                                                               \
+	X("guest_csum", VIRTIO_NET_F_GUEST_CSUM)                                                   \
+	X("host_tso4", VIRTIO_NET_F_HOST_TSO4)                                                     \
+	X("host_tso6", VIRTIO_NET_F_HOST_TSO6)                                                     \
+	X("guest_tso4", VIRTIO_NET_F_GUEST_TSO4)                                                   \
+	X("guest_tso6", VIRTIO_NET_F_GUEST_TSO6)                                                   \
+	X("host_ecn", VIRTIO_NET_F_HOST_ECN)                                                       \
+	X("guest_ecn", VIRTIO_NET_F_GUEST_ECN)
 
 #define VF_EVIL_SETUP 1 /* replaces a message of the normal setup */
 #define VF_EVIL_MSG 2 /* a bad message after the normal setup */
@@ -158,6 +186,19 @@ enum vf_layout {
 	VF_TX_INDIRECT, /* one descriptor pointing to a 2-entry table */
 };
 
+/* What a received frame's virtio-net header says of its checksum. */
+enum vf_rx_kind {
+	VF_RX_PLAIN, /* nothing: complete, unchecked */
+	VF_RX_VALID, /* DATA_VALID: complete, checked by the device */
+	VF_RX_PARTIAL, /* NEEDS_CSUM: seeded */
+	VF_RX_GSO, /* a TSO frame whole, seeded */
+};
+
+enum vf_proto {
+	VF_PROTO_UDP, /* frames numbered by a seq in the payload */
+	VF_PROTO_TCP, /* one TCP stream per queue, bytes checked by stream offset */
+};
+
 /* --evil-fd: what call-not-eventfd and kick-not-eventfd send */
 enum vf_evil_fd {
 	VF_EVIL_FD_PIPE, /* a pipe's write end (blocking; the read end is never read) */
@@ -205,6 +246,16 @@ struct vf_opts {
 	unsigned int cycles; /* --zc-cycles: how many in all */
 	unsigned int cycle_every_ms; /* receive this long before each and after the last */
 	unsigned int cycle_hold_ms; /* the switch holds nothing this long */
+	/* offload.c */
+	enum vf_proto proto;
+	bool ipv6; /* fd00::1 -> fd00::2 instead of 10.0.0.1 -> 10.0.0.2 */
+	uint64_t offloads; /* --offloads: VIRTIO_NET_F_* bits to ack where offered */
+	uint16_t gso; /* --gso MSS: every frame sent as one TSO frame; 0: none */
+	bool tx_csum_partial; /* --tx-csum partial: checksums seeded, NEEDS_CSUM */
+	bool tx_ecn; /* --tx-ecn: CWR in every TSO frame, GSO_ECN */
+	bool allow_loss; /* --allow-loss: stream gaps do not fail the run */
+	uint64_t expect_bytes; /* --expect-bytes: stream bytes received in order */
+	uint32_t tx_frag; /* --tx-frag: a TCP frame in pieces of this many bytes; 0: one */
 };
 
 /* Guest memory: a memfd mapped once; regions are consecutive slices of it
@@ -298,14 +349,24 @@ struct vf_slot {
 
 struct vf_txq {
 	struct vf_vq vq;
-	unsigned int dps; /* descriptors per slot: 1, or 2 for VF_TX_SPLIT */
+	/* ring descriptors per slot: 1, or 2 for VF_TX_SPLIT; with --tx-frag
+	 * the header's and one per piece (single: piece 0 with the header) */
+	unsigned int dps;
 	unsigned int nslots;
 	struct vf_slot *slots;
 	uint16_t *free; /* stack of free slot numbers */
 	unsigned int nfree;
 	uint8_t *inflight; /* per slot */
 	uint32_t frame_cap;
+	/* the frame's pieces (one without --tx-frag): frag bytes each,
+	 * frag_stride apart from slot->frame on */
+	uint32_t frag, frag_stride;
+	unsigned int npieces;
 	uint32_t seq;
+	/* --proto tcp: the headers of every frame (lengths and seed final;
+	 * seq and IPv4 ID patched per frame), the pseudo-header sum */
+	uint8_t tcp_hdr[VF_HDR_MAX];
+	uint32_t tcp_pseudo;
 	uint64_t remaining; /* frames still to generate */
 	uint64_t generated; /* frames generated */
 	uint64_t rate_t0, rate_gen; /* pacing: since rate_t0 (ns), rate_gen was generated */
@@ -337,17 +398,29 @@ struct vf_stats {
 	/* --canary: areas found changed, and their bytes; frames for neither
 	 * our MAC nor broadcast; broadcasts */
 	uint64_t canary_bad, canary_bytes, rx_foreign, rx_bcast;
+	/* offload.c: GSO frames received whole, NEEDS_CSUM (not GSO) and
+	 * DATA_VALID frames, wrong checksums (IPv4 header, TCP, a UDP one
+	 * vouched for); TCP stream bytes verified in order, gaps in a stream
+	 * and the bytes they skipped, segments behind the stream; TSO frames
+	 * sent */
+	uint64_t rx_gso, rx_csum_partial, rx_csum_valid, rx_csum_bad;
+	uint64_t rx_stream_bytes, rx_stream_gap, rx_stream_lost, rx_stream_late;
+	uint64_t tx_gso;
+	uint64_t tx_bytes0, rx_bytes0; /* bytes of the first burst (rates) */
 	uint64_t t_start, t_end, t_first_tx, t_last_tx, t_first_rx, t_last_rx; /* ns */
 };
 
-/* Sequence tracking per flow (source MAC + UDP source port). */
+/* Sequence tracking per flow (source MAC + UDP or TCP source port). */
 #define VF_FLOWS 256
 #define VF_FLOW_WIN 4096 /* sequence numbers remembered below the next one */
 struct vf_flow {
-	uint64_t key; /* MAC << 16 | UDP source port */
+	uint64_t key; /* MAC << 16 | source port */
 	bool used;
-	uint32_t next; /* next expected sequence number */
-	uint64_t seen[VF_FLOW_WIN / 64]; /* bit (seq % WIN): seq arrived */
+	uint8_t proto; /* IPPROTO_UDP, IPPROTO_TCP */
+	uint8_t tcp_flags; /* TCP: of the last segment in order */
+	bool ecn; /* TCP: CWR seen (offload.c: stream_track()) */
+	uint32_t next; /* next expected sequence number (TCP: byte) */
+	uint64_t seen[VF_FLOW_WIN / 64]; /* UDP: bit (seq % WIN): seq arrived */
 };
 
 struct vf_tmpl; /* traffic.c: frames prebuilt with frame.h */
@@ -362,6 +435,12 @@ struct vf_dev {
 	unsigned int max_qp; /* from GET_QUEUE_NUM, 1 without MQ */
 	unsigned int hdr_len; /* virtio-net header: 12 (v1 / MRG_RXBUF) or 10 */
 	bool event_idx, indirect, mrg_rxbuf, reply_ack, status;
+	/* frames we send: L4 header offset (34 IPv4, 54 IPv6), payload
+	 * offset, the UDP checksum seed (--tx-csum partial) */
+	unsigned int l4_off, pay_off;
+	uint16_t udp_seed;
+	uint32_t rx_buf; /* --rx-buf, or its default for what was negotiated */
+	bool unsupported; /* an option needs a feature not negotiated: exit 2 */
 	unsigned int nqp;
 	struct vf_mem mem;
 	struct vf_qp *qp; /* nqp entries */
@@ -430,6 +509,9 @@ void vf_tx_set_len(struct vf_dev *d, struct vf_txq *tx, unsigned int s, uint32_t
 /* Receive on queue pair q what is there (checks, re-posts the buffers);
  * returns the used entries consumed. */
 unsigned int vf_rx_poll(struct vf_dev *d, unsigned int q);
+/* The flow of a frame (source MAC, port, IPPROTO_UDP or _TCP), created
+ * at its first frame; NULL when the table is full. */
+struct vf_flow *vf_flow_get(struct vf_dev *d, const uint8_t *mac, uint16_t sport, uint8_t proto);
 /* Post every RX buffer we hold (none posted, not in the used ring). */
 void vf_rx_post_held(struct vf_dev *d, unsigned int q);
 /* Fresh rings after a device reset: every RX buffer posted, TX empty. */
@@ -454,6 +536,39 @@ void vf_canary_fill_rx(struct vf_dev *d, bool all);
 /* A received frame: ours, broadcast, or foreign (counted). */
 void vf_canary_rx_dst(struct vf_dev *d, const uint8_t *f, uint32_t len);
 void vf_canary_report(const struct vf_dev *d);
+
+/* offload.c */
+/* --offloads LIST: the feature bits in *bits; -EINVAL (reported) if a
+ * name is unknown. */
+int vf_ofl_parse(const char *list, uint64_t *bits);
+/* The names of the offload bits in f, comma-separated ("none"). */
+const char *vf_ofl_names(uint64_t f, char *buf, size_t n);
+/* After the negotiation: are --gso and --tx-csum possible? Offsets. */
+int vf_ofl_init(struct vf_dev *d);
+/* --proto tcp: queue tx's header template. */
+void vf_tcp_init(struct vf_dev *d, struct vf_txq *tx);
+/* Frame number seq of queue tx's stream into slot s; returns its length. */
+uint32_t vf_tcp_fill(struct vf_dev *d, struct vf_txq *tx, unsigned int s, uint32_t seq);
+/* The virtio-net header of every frame we send (--gso, --tx-csum). */
+void vf_tx_vnet_hdr(const struct vf_dev *d, uint8_t *hdr);
+/* What the header of a received frame asks, against what was negotiated:
+ * an enum vf_rx_kind, or -1 (rx_bad). */
+int vf_rx_vnet_hdr(const struct vf_dev *d, const struct virtio_net_hdr *h);
+/* A received TCP/IPv4 or TCP/IPv6 frame of kind `kind` (headers, checksums,
+ * payload, stream), counted; false: rx_bad. */
+bool vf_rx_tcp(struct vf_dev *d, const struct virtio_net_hdr *h, int kind, const uint8_t *f,
+	       uint32_t len);
+/* The UDP checksum of a received frame (l4: its offset, ulen: UDP length)
+ * for kind: 0 right (or nothing to check), 1 wrong (rx_csum_bad), -1 a
+ * header that does not fit the frame (rx_bad). */
+int vf_rx_udp_csum(struct vf_dev *d, const struct virtio_net_hdr *h, int kind,
+		   const uint8_t *f, unsigned int l4, uint32_t ulen);
+/* A frame to reflect (--echo): its TX header from the received one h;
+ * false: it cannot be sent as it is (GSO without HOST_TSO). */
+bool vf_echo_vnet_hdr(struct vf_dev *d, const struct virtio_net_hdr *h, uint8_t *txh,
+		      uint8_t *f, uint32_t len);
+bool vf_ofl_keys(const struct vf_opts *o);
+void vf_ofl_report(const struct vf_dev *d);
 
 /* cycle.c */
 /* The mode called s, or -EINVAL. */

@@ -109,6 +109,7 @@ _guest_mac() {
 # guest_start NAME [--vhost-user SOCKPATH [--server|--client]] [--mac MAC]
 #             [--ip CIDR] [--ip6 CIDR] [--mtu N] [--mem SIZE] [--queues N]
 #             [--smp N] [--append KERNEL-ARGS] [--nic-opts PROPS]
+#             [--incoming URI]
 # Boots NAME in the background and returns at once (see guest_wait_ready).
 # Without --vhost-user the guest has no NIC. --client (default): QEMU
 # connects to SOCKPATH, retrying every second; --server: QEMU listens on it.
@@ -117,11 +118,14 @@ _guest_mac() {
 # --ip/--ip6/--mtu configure eth0 in the guest. Defaults: 256M, 1 vCPU,
 # MAC derived from NAME. --nic-opts adds virtio-net-pci properties, such as
 # guest_tso4=off,guest_tso6=off (what the guest's driver is offered).
+# --incoming URI: a live migration's destination (QEMU -incoming): nothing
+# boots; the guest arrives from the source (guest_migrate), with the same
+# options but its own NAME.
 guest_start() {
 	local name=${1:?guest_start: NAME missing}
 	shift
 	local vu='' vu_mode=client mac='' ip='' ip6='' mtu='' mem=256M queues=1 smp=1
-	local append='' nic_opts=''
+	local append='' nic_opts='' incoming=''
 	while [ $# -gt 0 ]; do
 		case $1 in
 		--vhost-user) vu=${2:?}; shift ;;
@@ -136,6 +140,7 @@ guest_start() {
 		--smp) smp=${2:?}; shift ;;
 		--append) append=${2:?}; shift ;;
 		--nic-opts) nic_opts=${2:?}; shift ;;
+		--incoming) incoming=${2:?}; shift ;;
 		*) _guest_err "guest_start $name: unknown option '$1'"; return 1 ;;
 		esac
 		shift
@@ -203,6 +208,7 @@ guest_start() {
 			-chardev "$chr" -netdev "$netdev" -device "$dev"
 		)
 	fi
+	[ -n "$incoming" ] && args+=(-incoming "$incoming")
 	printf '%q ' qemu-system-x86_64 "${args[@]}" >"$dir/qemu.cmdline"
 	echo >>"$dir/qemu.cmdline"
 	: >"$dir/console.log"
@@ -222,6 +228,48 @@ guest_start() {
 		kill -0 $! 2>/dev/null || break
 		sleep 0.01
 	done
+}
+
+# guest_qmp NAME COMMAND-JSON...: QMP commands to NAME's QEMU; prints its
+# replies, one JSON object per line (the greeting first)
+guest_qmp() {
+	local dir
+	dir=$(guest_dir "${1:?guest_qmp: NAME missing}")
+	shift
+	{
+		echo '{"execute":"qmp_capabilities"}'
+		printf '%s\n' "$@"
+		sleep 0.3
+	} | socat -t 2 - "UNIX-CONNECT:$dir/qmp.sock"
+}
+
+# guest_migrate SRC DST TIMEOUT_S: live-migrate SRC's guest into DST (started
+# with --incoming unix:$(guest_dir DST)/migrate.sock); returns once QEMU
+# says completed (1 if it failed or took longer)
+guest_migrate() {
+	local src=$1 dst=$2 timeout=${3:-120} uri st deadline
+	uri="unix:$(guest_dir "$dst")/migrate.sock"
+	# GUEST_MIGRATE_MBPS: a bandwidth cap, so that a migration lasts a
+	# while (what happens meanwhile is what a test looks at)
+	[ -z "${GUEST_MIGRATE_MBPS:-}" ] ||
+		guest_qmp "$src" "{\"execute\":\"migrate-set-parameters\",\"arguments\":{\"max-bandwidth\":$((GUEST_MIGRATE_MBPS << 20))}}" >/dev/null
+	guest_qmp "$src" "{\"execute\":\"migrate\",\"arguments\":{\"uri\":\"$uri\"}}" >/dev/null
+	deadline=$((SECONDS + timeout))
+	while [ "$SECONDS" -lt "$deadline" ]; do
+		st=$(guest_qmp "$src" '{"execute":"query-migrate"}' |
+			jq -r 'select(.return.status != null) | .return.status' | tail -1)
+		case $st in
+		completed) return 0 ;;
+		failed | cancelled)
+			_guest_err "migration $src -> $dst: $st"
+			guest_qmp "$src" '{"execute":"query-migrate"}' >&2
+			return 1
+			;;
+		esac
+		sleep 0.2
+	done
+	_guest_err "migration $src -> $dst: not done after ${timeout}s (status $st)"
+	return 1
 }
 
 guest_wait_ready() {
