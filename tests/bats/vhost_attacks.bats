@@ -383,7 +383,7 @@ attack_broken() {
 }
 
 # 7. Ring addresses and indexes change only on a stopped ring.
-@test "vring-addr-running: SET_VRING_ADDR on a started ring" {
+@test "vring-addr-running: SET_VRING_ADDR moving a started ring" {
 	attack_broken 5 "on a running ring" --evil vring-addr-running --evil-wait 2000
 }
 

@@ -28,6 +28,7 @@ ROWS = [
     ("vm2vm", 64, "VM→VM 64 B", "rate"),
     ("vm2vm", 512, "VM→VM 512 B", "rate"),
     ("vm2vm", 1518, "VM→VM 1518 B", "rate"),
+    ("vm2vm-tso", 65000, "VM→VM TCP in 64 KiB TSO frames (offloads on; Gb/s of the stream)", "rate"),
     ("vm2vm-zl", 64, "VM→VM 64 B, zero-loss rate", "zl"),
     ("vm2vm-zl", 1518, "VM→VM 1518 B, zero-loss rate", "zl"),
     ("loop", 64, "VM→VM 64 B, DPDK virtio-user loop", "rate"),

@@ -435,11 +435,13 @@ static int evil_msg(struct vf_dev *d)
 		/* NEED_REPLY whether REPLY_ACK was negotiated or not. */
 		return evil_req(d, VF_EVIL_REQ_UNKNOWN, VU_FLAG_NEED_REPLY, NULL, 0);
 	case VF_EVIL_VRING_ADDR_RUNNING: {
-		/* The addresses it has: only the timing is wrong. */
+		/* The ring moved under the device: its used ring one page on
+		 * (the same addresses are allowed: QEMU turns the used ring's
+		 * dirty logging on and off that way on running rings). */
 		const struct vf_vq *vq = &d->qp[0].rx.vq;
 		struct vu_vring_addr a = { .index = 0,
 					   .desc_user_addr = (uintptr_t)vq->desc,
-					   .used_user_addr = (uintptr_t)vq->used,
+					   .used_user_addr = (uintptr_t)vq->used + 4096,
 					   .avail_user_addr = (uintptr_t)vq->avail };
 
 		return evil_req(d, VU_REQ_SET_VRING_ADDR, need_reply(d), &a, sizeof(a));

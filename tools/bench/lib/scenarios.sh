@@ -185,6 +185,46 @@ trial_vm2vm() {
 		tx_kicks "$(kv "$LOGS/tx.out" kicks)" $SW_FIELDS
 }
 
+# ---- VM -> VM, TCP in large segments (TSO) --------------------------------------
+
+# trial_vm2vm_tso: both frontends take the offloads (checksums, TSO); the
+# sender hands over 65000-byte TCP frames (xvs-vufront --gso 1448: what a
+# Linux guest's TCP sends with TSO), the receiver checks every byte of the
+# stream and every checksum. A switch that passes the frames whole moves 45
+# segments per frame; one that cuts them moves 45 frames. The rate is the
+# stream's bytes per second, recorded as 65000-byte frames per second (the
+# report's Gb/s is then the stream's).
+TSO_SIZE=65000
+trial_vm2vm_tso() {
+	local n=${TSO_FRAMES:-20000} rx tx gbps bytes
+	FE_RT=1 fe_start rx b --mac "$MAC_B" --timeout 0 --offloads all --proto tcp \
+		--allow-loss || return 1
+	rx=$BG_PID
+	window_begin
+	taskset -c "$FE_CPU" "$VUFRONT" -c "$(fe_sock a)" -r "$RING" --mem "$FE_MEM" \
+		--mac "$MAC_A" --dst "$MAC_B" --offloads all --proto tcp --gso 1448 \
+		--size "$TSO_SIZE" --send "$n" --timeout $((DURATION * 4 + 5)) \
+		>"$LOGS/tx.out" 2>"$LOGS/tx.err" || true
+	window_end
+	sleep 0.3
+	stop_fe "$rx"
+	tx=$(kv "$LOGS/tx.out" tx_frames)
+	gbps=$(kv "$LOGS/rx.out" rx_gbps)
+	bytes=$(kv "$LOGS/rx.out" rx_stream_bytes)
+	if [ -z "$tx" ] || [ -z "$gbps" ] || [ "${bytes:-0}" = 0 ]; then
+		warn "$SW vm2vm-tso: no counters from the frontends"
+		tail -3 "$LOGS/tx.err" "$LOGS/rx.err" >&2
+		return 1
+	fi
+	T_PPS=$(awk -v g="$gbps" -v s="$TSO_SIZE" 'BEGIN { printf "%.0f\n", g * 1e9 / (s * 8) }')
+	jrec $(trial_fields) scenario vm2vm-tso size "$TSO_SIZE" offered 0 sent "$tx" \
+		received "$(kv "$LOGS/rx.out" rx_frames)" lost 0 pps "$T_PPS" \
+		rx_gbps "$gbps" rx_gso "$(kv "$LOGS/rx.out" rx_gso)" \
+		rx_stream_bytes "$bytes" rx_stream_gap "$(kv "$LOGS/rx.out" rx_stream_gap)" \
+		rx_csum_bad "$(kv "$LOGS/rx.out" rx_csum_bad)" rx_bad "$(kv "$LOGS/rx.out" rx_bad)" \
+		frames_switched "$(kv "$LOGS/rx.out" rx_frames)" $SW_FIELDS
+}
+
 # zero-loss rate. The frontends push back (a full TX ring makes the sender
 # wait, which is not loss), so an unpaced run is often lossless already:
 # then its rate is the zero-loss rate. Otherwise a binary search over paced
@@ -587,8 +627,8 @@ run_switch() {
 	for g in "${UPLINK_GROUPS[@]}"; do
 		sw_group "$g" && up=1
 	done
-	if sw_group vm2vm || sw_group pvp || sw_group loop || sw_group loop-mf || sw_group eff ||
-		sw_group idle; then
+	if sw_group vm2vm || sw_group vm2vm-tso || sw_group pvp || sw_group loop || sw_group loop-mf ||
+		sw_group eff || sw_group idle; then
 		if ! "${DRV}_start" vm; then
 			record_na "$SW" vm-topology "switch did not start (run $RUN, see logs)"
 			"${DRV}_stop" 2>/dev/null || true
@@ -604,6 +644,14 @@ run_switch() {
 						[ -n "$max" ] &&
 							try "vm2vm-zl-$s" zero_loss_vm2vm "$s" "${max%.*}" "${MAX_LOST[$SW/$s]}"
 					done
+				fi
+			fi
+			if sw_group vm2vm-tso; then
+				if [ "$SW" = testpmd ]; then
+					[ "$RUN" = 1 ] && record_na "$SW" vm2vm-tso \
+						"io forwarding between vhost ports does not pass TSO frames on"
+				else
+					try vm2vm-tso trial_vm2vm_tso
 				fi
 			fi
 			if sw_group pvp; then
