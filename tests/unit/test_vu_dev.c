@@ -917,6 +917,37 @@ static void refuse_vring_addr_on_running_ring(void **state)
 	dev_refuses(-EPROTO);
 }
 
+/* QEMU turns the used ring's dirty logging on and off on running rings
+ * with their own addresses (live migration): taken, the ring keeps
+ * running; unknown flags are not. */
+static void vring_addr_log_flag_on_running_ring(void **state)
+{
+	struct vu_vring_addr a = {
+		.index = 1,
+		.flags = VU_VRING_F_LOG,
+		.desc_user_addr = gpa_uva(&fx.g, fx.r[1].desc_gpa),
+		.used_user_addr = gpa_uva(&fx.g, fx.r[1].used_gpa),
+		.avail_user_addr = gpa_uva(&fx.g, fx.r[1].avail_gpa),
+		.log_guest_addr = fx.r[1].used_gpa,
+	};
+
+	(void)state;
+	negotiate(0);
+	fe_send(VU_REQ_SET_VRING_ADDR, &a, sizeof(a), NULL, 0);
+	dev_ok();
+	assert_true(fx.d.vr[1].vq.log_used);
+	assert_int_equal(fx.d.vr[1].vq.log_used_gpa, fx.r[1].used_gpa);
+	assert_true(fx.d.vr[1].vq.ready);
+	expect_tx_works();
+	a.flags = 0;
+	fe_send(VU_REQ_SET_VRING_ADDR, &a, sizeof(a), NULL, 0);
+	dev_ok();
+	assert_false(fx.d.vr[1].vq.log_used);
+	a.flags = 2;
+	fe_send(VU_REQ_SET_VRING_ADDR, &a, sizeof(a), NULL, 0);
+	dev_refuses(-EPROTO);
+}
+
 /* A stopped ring may be set again (QEMU does, after GET_VRING_BASE). */
 static void vring_base_after_stop(void **state)
 {
@@ -1028,6 +1059,7 @@ int main(void)
 		T(full_call_fd_never_blocks),
 		T(refuse_vring_base_on_running_ring),
 		T(refuse_vring_addr_on_running_ring),
+		T(vring_addr_log_flag_on_running_ring),
 		T(vring_base_after_stop),
 		T(refuse_memory_over_limit),
 		T(memory_at_limit),
