@@ -81,7 +81,10 @@ tp_start() {
 	rm -f "$XVSD_DIR/tp.sock"
 	(
 		close_inherited_fds
-		exec 0< <(sleep 3600)
+		# stdin that never ends (testpmd quits at its end); the sleep
+		# behind it is killed by tp_stop
+		exec 0< <(exec sleep 3600)
+		echo $! >"$XVSD_DIR/testpmd-stdin.pid"
 		exec dpdk-testpmd --no-huge -m 1024 --no-pci --file-prefix "xvs-$SW" \
 			--lcores 0@0,1@0 \
 			--vdev "net_virtio_user0,path=$XVSD_DIR/tp.sock,server=1,queues=1,queue_size=256,packed_vq=1,mac=$TP_MAC" \
@@ -95,7 +98,8 @@ tp_stop() {
 	pid=$(cat "$XVSD_DIR/testpmd.pid" 2>/dev/null) || return 0
 	kill -INT "$pid" 2>/dev/null || true
 	wait_until 10 eval "! kill -0 $pid 2>/dev/null" || kill -KILL "$pid" 2>/dev/null || true
-	rm -f "$XVSD_DIR/testpmd.pid"
+	kill "$(cat "$XVSD_DIR/testpmd-stdin.pid" 2>/dev/null)" 2>/dev/null || true
+	rm -f "$XVSD_DIR/testpmd.pid" "$XVSD_DIR/testpmd-stdin.pid"
 }
 
 guest_feature() {
