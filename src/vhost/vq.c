@@ -28,32 +28,39 @@ static uint16_t *avail_event_p(const struct vq *vq)
 	return (uint16_t *)&vq->used->ring[vq->size];
 }
 
+/* A split ring's three parts, or a packed ring's descriptors and two event
+ * areas (§2.8.10): sizes and alignments for `n` entries, the event words
+ * after the split rings included. */
 int vq_map_rings(struct vq *vq, const struct vu_mem *mem, uint64_t desc_uva,
 		 uint64_t avail_uva, uint64_t used_uva, const char **why)
 {
-	uint64_t n = vq->size;
+	uint64_t n = vq->size, avail_len = 4 + 2 * n + 2, used_len = 4 + 8 * n + 2;
+	unsigned avail_al = 2;
 
 	if (!n || n & (n - 1) || n > VU_MAX_RING_SIZE) {
 		*why = "ring size is not a power of two up to 32768";
 		return -EINVAL;
 	}
-	if (vq->packed)
-		return vqp_map_rings(vq, mem, desc_uva, avail_uva, used_uva, why);
-	if (desc_uva % 16 || avail_uva % 2 || used_uva % 4) {
+	if (vq->packed) {
+		avail_len = used_len = sizeof(struct vring_packed_desc_event);
+		avail_al = 4;
+	}
+	if (desc_uva % 16 || avail_uva % avail_al || used_uva % 4) {
 		*why = "ring address misaligned";
 		return -EINVAL;
 	}
-	/* the event words after each ring are included */
 	vq->desc = vu_mem_uva(mem, desc_uva, 16 * n);
-	vq->avail = vu_mem_uva(mem, avail_uva, 4 + 2 * n + 2);
-	vq->used = vu_mem_uva(mem, used_uva, 4 + 8 * n + 2);
+	vq->avail = vu_mem_uva(mem, avail_uva, avail_len);
+	vq->used = vu_mem_uva(mem, used_uva, used_len);
 	*why = !vq->desc || !vq->avail || !vq->used ? "ring not inside guest memory" : NULL;
 	/* aligned in our mapping too: a region's file offset need not be
 	 * congruent with its front-end address, and an atomic on an
 	 * unaligned index could even split a cache line (a bus lock) */
-	if (!*why && ((uintptr_t)vq->desc % 16 || (uintptr_t)vq->avail % 2 ||
+	if (!*why && ((uintptr_t)vq->desc % 16 || (uintptr_t)vq->avail % avail_al ||
 		      (uintptr_t)vq->used % 4))
 		*why = "ring address misaligned in the switch's mapping (region offset)";
+	if (!*why && vq->packed && (vq->last_avail >= n || vq->used_idx >= n))
+		*why = "SET_VRING_BASE beyond the ring's size";
 	if (*why) {
 		vq->desc = NULL;
 		vq->avail = NULL;

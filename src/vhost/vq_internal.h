@@ -43,8 +43,6 @@ int vq_add_segs(struct vq *vq, struct vq_chain *c, uint64_t addr, uint32_t len, 
 void vq_log_rings(struct vq *vq);
 
 /* ---- packed ring (vq_packed.c) ---- */
-int vqp_map_rings(struct vq *vq, const struct vu_mem *mem, uint64_t desc_uva, uint64_t drv_uva,
-		  uint64_t dev_uva, const char **why);
 int vqp_avail_count(struct vq *vq);
 int vqp_pop(struct vq *vq, struct vq_chain *c, bool writable, uint32_t *budget, bool full);
 void vqp_flush(struct vq *vq);

@@ -68,32 +68,6 @@ static inline void advance(uint16_t *pos, bool *wrap, uint32_t n, uint16_t size)
 	*pos = (uint16_t)p;
 }
 
-int vqp_map_rings(struct vq *vq, const struct vu_mem *mem, uint64_t desc_uva, uint64_t drv_uva,
-		  uint64_t dev_uva, const char **why)
-{
-	if (desc_uva % 16 || drv_uva % 4 || dev_uva % 4) {
-		*why = "ring address misaligned";
-		return -EINVAL;
-	}
-	vq->pdesc = vu_mem_uva(mem, desc_uva, 16ull * vq->size);
-	vq->driver_ev = vu_mem_uva(mem, drv_uva, sizeof(struct vring_packed_desc_event));
-	vq->device_ev = vu_mem_uva(mem, dev_uva, sizeof(struct vring_packed_desc_event));
-	*why = !vq->pdesc || !vq->driver_ev || !vq->device_ev ? "ring not inside guest memory" : NULL;
-	if (!*why && ((uintptr_t)vq->pdesc % 16 || (uintptr_t)vq->driver_ev % 4 ||
-		      (uintptr_t)vq->device_ev % 4))
-		*why = "ring address misaligned in the switch's mapping (region offset)";
-	if (!*why && (vq->last_avail >= vq->size || vq->used_idx >= vq->size))
-		*why = "SET_VRING_BASE beyond the ring's size";
-	if (*why) {
-		vq->pdesc = NULL;
-		vq->driver_ev = NULL;
-		vq->device_ev = NULL;
-		return -EINVAL;
-	}
-	vq->mem = mem;
-	return 0;
-}
-
 /* Available descriptors from last_avail on, counted up to a burst's worth
  * or two: at least as many as the chains that can be popped. */
 int vqp_avail_count(struct vq *vq)

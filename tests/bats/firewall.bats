@@ -167,13 +167,8 @@ is() {
 	[ "$("${@:2}")" = "$1" ]
 }
 
-# outside_snmp PROTO KEY: a counter of the outside host's /proc/net/snmp
-# (as guest_snmp, lib/guest.bash); outside_snmp6 KEY
-
-outside_snmp() {
-	net_exec awk -v p="$1:" -v k="$2" "$SNMP_AWK" /proc/net/snmp
-}
-
+# outside_snmp6 KEY: the outside host's /proc/net/snmp6 (outside_snmp is
+# in lib/guest.bash)
 outside_snmp6() {
 	net_exec awk -v k="$1" '$1 == k { print $2 }' /proc/net/snmp6
 }

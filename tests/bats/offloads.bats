@@ -77,32 +77,8 @@ setup() {
 	require_setup_file
 }
 
-# guest_feature GUEST BIT: 1 if the guest's virtio-net driver negotiated
-# feature BIT (sysfs prints bit 0 first)
-guest_feature() {
-	local f
-	f=$(guest_run "$1" "cat /sys/class/net/eth0/device/features") || return 1
-	echo "${f:$2:1}"
-}
 
-# outside_snmp PROTO KEY: a counter of the outside host's /proc/net/snmp
-outside_snmp() {
-	net_exec awk -v "p=$1:" -v "k=$2" "$SNMP_AWK" /proc/net/snmp
-}
 
-# bulk SRC DST DST_IP PORT MB: MB MiB of random data over TCP from guest SRC
-# to guest DST, md5 compared
-bulk() {
-	local src=$1 dst=$2 ip=$3 port=$4 mb=$5 sum_s sum_d
-	sum_s=$(guest_run "$src" "dd if=/dev/urandom of=/tmp/blob bs=1M count=$mb 2>/dev/null && md5sum /tmp/blob" | cut -d' ' -f1)
-	guest_run "$dst" "rm -f /tmp/rx /tmp/rx.done; (sleep 600 | (nc -l -p $port >/tmp/rx; touch /tmp/rx.done)) >/dev/null 2>&1 &"
-	sleep 0.5
-	guest_run -t 180 "$src" "nc $ip $port </tmp/blob"
-	wait_until 60 guest_run "$dst" "test -e /tmp/rx.done"
-	sum_d=$(guest_run "$dst" "md5sum /tmp/rx" | cut -d' ' -f1)
-	echo "bulk $src -> $dst: sent $sum_s received $sum_d"
-	[ -n "$sum_s" ] && [ "$sum_s" = "$sum_d" ]
-}
 
 # Bits of virtio 1.2 §5.1.3.
 CSUM=0 GUEST_CSUM=1 GUEST_TSO4=7 GUEST_TSO6=8 GUEST_ECN=9 HOST_TSO4=11 HOST_TSO6=12 HOST_ECN=13
@@ -130,7 +106,7 @@ CSUM=0 GUEST_CSUM=1 GUEST_TSO4=7 GUEST_TSO6=8 GUEST_ECN=9 HOST_TSO4=11 HOST_TSO6
 	tso0=$(port_field a ofl_tso)
 	pk0=$(queue_field b 0 tx_packets)
 	by0=$(queue_field b 0 tx_bytes)
-	bulk a b 10.99.14.12 5000 8
+	guest_bulk a b 10.99.14.12 5000 8
 	# a sent TSO frames; b took them whole
 	[ "$(port_field a ofl_tso)" -gt "$tso0" ]
 	[ "$(port_field a ofl_segmented)" = "$seg0" ]
@@ -147,7 +123,7 @@ CSUM=0 GUEST_CSUM=1 GUEST_TSO4=7 GUEST_TSO6=8 GUEST_ECN=9 HOST_TSO4=11 HOST_TSO6
 	local seg0 sw0
 	seg0=$(port_field a ofl_segments)
 	sw0=$(port_field a ofl_csum_sw)
-	bulk a c 10.99.14.13 5001 8
+	guest_bulk a c 10.99.14.13 5001 8
 	echo "segments $seg0 -> $(port_field a ofl_segments), computed $sw0 -> $(port_field a ofl_csum_sw)"
 	# most of 8 MiB in segments of 1448 bytes (5793)
 	[ "$(port_field a ofl_segments)" -gt $((seg0 + 3000)) ]
@@ -155,7 +131,7 @@ CSUM=0 GUEST_CSUM=1 GUEST_TSO4=7 GUEST_TSO6=8 GUEST_ECN=9 HOST_TSO4=11 HOST_TSO6
 	# c's kernel checked every checksum the switch computed
 	[ "$(guest_snmp c Tcp InCsumErrors)" = 0 ]
 	[ "$(queue_field c 0 tx_drop_too_big)" = 0 ]
-	bulk c a 10.99.14.11 5002 4
+	guest_bulk c a 10.99.14.11 5002 4
 	[ "$(port_field c ofl_tso)" = 0 ]
 }
 
@@ -163,14 +139,14 @@ CSUM=0 GUEST_CSUM=1 GUEST_TSO4=7 GUEST_TSO6=8 GUEST_ECN=9 HOST_TSO4=11 HOST_TSO6
 	local seg0 sw0
 	seg0=$(port_field a ofl_segments)
 	sw0=$(port_field a ofl_csum_sw)
-	bulk a d 10.99.14.14 5003 8
+	guest_bulk a d 10.99.14.14 5003 8
 	echo "segments $seg0 -> $(port_field a ofl_segments), computed $sw0 -> $(port_field a ofl_csum_sw)"
 	[ "$(port_field a ofl_segments)" -gt $((seg0 + 3000)) ]
 	# seeded for d to complete, not computed by the switch
 	[ "$(port_field a ofl_csum_sw)" = "$sw0" ]
 	[ "$(guest_snmp d Tcp InCsumErrors)" = 0 ]
 	# and d's own large frames to a
-	bulk d a 10.99.14.11 5004 4
+	guest_bulk d a 10.99.14.11 5004 4
 	[ "$(port_field d ofl_tso)" -gt 0 ]
 }
 

@@ -102,23 +102,7 @@ tp_stop() {
 	rm -f "$XVSD_DIR/testpmd.pid" "$XVSD_DIR/testpmd-stdin.pid"
 }
 
-guest_feature() {
-	local f
-	f=$(guest_run "$1" "cat /sys/class/net/eth0/device/features") || return 1
-	echo "${f:$2:1}"
-}
 
-bulk() { # SRC DST DST_IP PORT MB
-	local src=$1 dst=$2 ip=$3 port=$4 mb=$5 sum_s sum_d
-	sum_s=$(guest_run "$src" "dd if=/dev/urandom of=/tmp/blob bs=1M count=$mb 2>/dev/null && md5sum /tmp/blob" | cut -d' ' -f1)
-	guest_run "$dst" "rm -f /tmp/rx /tmp/rx.done; (sleep 600 | (nc -l -p $port >/tmp/rx; touch /tmp/rx.done)) >/dev/null 2>&1 &"
-	sleep 0.5
-	guest_run -t 180 "$src" "nc $ip $port </tmp/blob"
-	wait_until 60 guest_run "$dst" "test -e /tmp/rx.done"
-	sum_d=$(guest_run "$dst" "md5sum /tmp/rx" | cut -d' ' -f1)
-	echo "bulk $src -> $dst: sent $sum_s received $sum_d"
-	[ -n "$sum_s" ] && [ "$sum_s" = "$sum_d" ]
-}
 
 RING_PACKED=34
 
@@ -146,11 +130,11 @@ RING_PACKED=34
 @test "TCP bulk packed -> packed (large frames whole), packed -> split, split -> packed: intact" {
 	local seg0
 	seg0=$(port_field pa ofl_segmented)
-	bulk pa pb 10.99.15.12 5000 8
+	guest_bulk pa pb 10.99.15.12 5000 8
 	[ "$(port_field pa ofl_tso)" -gt 0 ]
 	[ "$(port_field pa ofl_segmented)" = "$seg0" ]
-	bulk pb sc 10.99.15.13 5001 8
-	bulk sc pa 10.99.15.11 5002 8
+	guest_bulk pb sc 10.99.15.13 5001 8
+	guest_bulk sc pa 10.99.15.11 5002 8
 	local p
 	for p in pa pb sc; do
 		[ "$(port_field "$p" broken)" = 0 ]
@@ -186,7 +170,7 @@ RING_PACKED=34
 	run guest_run pb "ping -c 3 -W 5 10.99.15.11"
 	echo "$output"
 	[ "$status" -eq 0 ]
-	bulk pa pb 10.99.15.12 5030 4
+	guest_bulk pa pb 10.99.15.12 5030 4
 }
 
 @test "xvsd killed and restarted under packed guests: they reconnect, rings resume where they were" {
@@ -200,7 +184,7 @@ RING_PACKED=34
 	run guest_run pa "ping -c 3 -W 5 10.99.15.12"
 	echo "$output"
 	[ "$status" -eq 0 ]
-	bulk pb pa 10.99.15.11 5040 4
+	guest_bulk pb pa 10.99.15.11 5040 4
 }
 
 @test "DPDK virtio-user with packed_vq=1: a guest pings through it (icmpecho), then again after xvsd restarts" {

@@ -460,3 +460,32 @@ SNMP_AWK='$1 == p { n++; if (n == 1) for (i = 2; i <= NF; i++) if ($i == k) f = 
 guest_snmp() {
 	guest_run "$1" "awk -v p=$2: -v k=$3 '$SNMP_AWK' /proc/net/snmp"
 }
+
+# outside_snmp PROTO KEY: a counter of the outside host's /proc/net/snmp
+# (net_exec, lib/net.bash), as guest_snmp is the guest's
+outside_snmp() {
+	net_exec awk -v "p=$1:" -v "k=$2" "$SNMP_AWK" /proc/net/snmp
+}
+
+# guest_feature GUEST BIT: 1 if the guest's virtio-net driver negotiated
+# feature BIT (sysfs prints bit 0 first), else 0
+guest_feature() {
+	local f
+	f=$(guest_run "$1" "cat /sys/class/net/eth0/device/features") || return 1
+	echo "${f:$2:1}"
+}
+
+# guest_bulk SRC DST DST_IP PORT MB: MB MiB of random data over TCP from
+# guest SRC to guest DST, md5 compared
+guest_bulk() {
+	local src=$1 dst=$2 ip=$3 port=$4 mb=$5 sum_s sum_d
+	sum_s=$(guest_run "$src" "dd if=/dev/urandom of=/tmp/blob bs=1M count=$mb 2>/dev/null && md5sum /tmp/blob" | cut -d' ' -f1)
+	guest_run "$dst" "rm -f /tmp/rx /tmp/rx.done; (sleep 600 | (nc -l -p $port >/tmp/rx; touch /tmp/rx.done)) >/dev/null 2>&1 &"
+	sleep 0.5
+	guest_run -t 180 "$src" "nc $ip $port </tmp/blob"
+	wait_until 60 guest_run "$dst" "test -e /tmp/rx.done"
+	sum_d=$(guest_run "$dst" "md5sum /tmp/rx" | cut -d' ' -f1)
+	echo "bulk $src -> $dst: sent $sum_s received $sum_d"
+	[ -n "$sum_s" ] && [ "$sum_s" = "$sum_d" ]
+}
+
