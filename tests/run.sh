@@ -188,7 +188,7 @@ for suite in "${suites[@]}"; do
 		fi
 		mountpoint -q /sys/fs/bpf || mount -t bpf bpf /sys/fs/bpf 2>/dev/null
 		san_note
-		for file in tests/bats/vhost_robustness.bats tests/bats/vhost_attacks*.bats \
+		for file in tests/bats/vhost_robustness*.bats tests/bats/vhost_attacks*.bats \
 			tests/bats/isolation.bats tests/bats/xvsd_daemon.bats tests/bats/ctl_access.bats \
 			tests/bats/zero_copy.bats tests/bats/zero_copy_mem.bats tests/bats/firewall.bats; do
 			[ -e "$file" ] || continue

@@ -204,7 +204,7 @@ static void dev_reset(struct vu_dev *d)
 		vq_unlock(&v->vq);
 		free(table);
 		close_fd(&call);
-		v->addr_set = v->started = v->enabled = false;
+		v->addr_set = v->started = v->enabled = v->base_told = false;
 	}
 	vu_mem_unmap(d->mem);
 	d->mem = NULL;
@@ -511,8 +511,11 @@ static int vu_set_vring_base(struct vu_dev *d, const char **why)
 		vq->last_avail = vq->used_idx &= 0x7fff;
 		vq->avail_wrap = vq->used_wrap = (d->msg.p.state.num >> 15) & 1;
 		/* what a QEMU that never stopped the ring says: after the
-		 * back-end died, stale (vu_set_vring_kick reads the ring) */
-		vq->pk_base0 = vq->last_avail == 0 && vq->avail_wrap;
+		 * back-end died, stale (vu_set_vring_kick reads the ring).
+		 * Not if this connection told it so at a stop: then the
+		 * ring did stop at 0, and its slots hold the tails of used
+		 * chains that a recovery would take for new buffers. */
+		vq->pk_base0 = vq->last_avail == 0 && vq->avail_wrap && !d->vr[i].base_told;
 		vq->pk_undo_n = 0;
 		vq->pk_since_signal = 0; /* its buffer table is new at the kick */
 	}
@@ -534,6 +537,7 @@ static int vu_get_vring_base(struct vu_dev *d, const char **why)
 	mem_release(d, i, "ring stopped");
 	vq_lock(&v->vq);
 	v->started = false;
+	v->base_told = true;
 	if (v->vq.ready)
 		vq_flush(&v->vq);
 	vring_update_ready(d, v);

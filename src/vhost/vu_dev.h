@@ -49,6 +49,8 @@ struct vu_vring {
 	bool addr_set;
 	bool started; /* kick fd received, not stopped by GET_VRING_BASE */
 	bool enabled; /* SET_VRING_ENABLE (or implied without protocol features) */
+	bool base_told; /* GET_VRING_BASE answered on this connection: a base
+			   sent back is where the ring stopped, not stale */
 };
 
 struct vu_dev_stats {

@@ -7,12 +7,18 @@
 #   guest m  10.99.16.1 ─ port a ──(migrate)──▶ port b ─ guest m2 (the same VM)
 #   guest c  10.99.16.3 ─ port c   (pings m before and after)
 #
-# The VM migrates idle. Under load it can break (a bulk transfer into it
-# during the move: the destination's driver then finds a used TX entry it
-# never made available, with or without xvsd's dirty log, more often the
-# longer the move): that is the open part of migration, see src/vhost/
-# vu_log.h. A VM on a port without `migration`, or on packed rings, is
-# refused by QEMU at once (no VHOST_F_LOG_ALL) and runs on.
+# The VM moves while guest c pings it: a few losses at most, its memory
+# arrives, the FDB follows it. A VM on a port without `migration`, or on
+# packed rings, is refused by QEMU at once (no VHOST_F_LOG_ALL) and runs on.
+#
+# Not tested: a move under a bulk transfer. Under TCG, QEMU 7.2 loses some
+# of the guest CPU's own writes then (kernel data: pointers, timestamps),
+# and the destination's kernel breaks ("output.0: id N is not a head",
+# list corruption). Compared page by page (pmemsave of source and paused
+# destination), the pages that differ were never written by xvsd, and
+# every page xvsd logged arrived; marking every page dirty at the stop
+# hides the loss. Without a NIC, or with xvsd but no traffic, nothing
+# differs. See src/vhost/vu_log.h.
 
 load lib/common
 load lib/guest
@@ -59,7 +65,7 @@ setup() {
 	require_setup_file
 }
 
-@test "live migration: the VM arrives with its memory, its connections work, the FDB follows it" {
+@test "live migration under a ping: a few losses at most, the VM arrives with its memory, the FDB follows it" {
 	local pat logs0
 	# shellcheck disable=SC2046
 	guest_start m $(vm_opts a)
@@ -74,7 +80,11 @@ setup() {
 	# shellcheck disable=SC2046
 	guest_start m2 $(vm_opts b) --incoming "unix:$(guest_dir m2)/migrate.sock"
 	sleep 1
-	guest_migrate m m2 180
+	# a ping through the move: 5 a second for 30 s, the move (capped at
+	# 64 MiB/s) in the middle of it
+	guest_run c "rm -f /tmp/ping.out; (ping -i 0.2 -c 150 -W 1 10.99.16.1 >/tmp/ping.out 2>&1; touch /tmp/ping.done) >/dev/null 2>&1 &"
+	sleep 3
+	GUEST_MIGRATE_MBPS=64 guest_migrate m m2 180
 	guest_stop m
 	# the switch mapped QEMU's dirty log while the VM moved
 	[ "$(port_field a log_bases)" -gt "$logs0" ]
@@ -83,6 +93,13 @@ setup() {
 	# the guest announced itself (or QEMU asked for a RARP): its address
 	# is behind the new port, and traffic reaches it there
 	wait_until 20 eval "xvsd_ctl fdb | grep -Eqi '^0 +$MAC +b '"
+	# the ping went on: a few lost while the VM was stopped, no more
+	wait_until 60 guest_run c "test -e /tmp/ping.done"
+	run guest_run c "tail -3 /tmp/ping.out"
+	echo "$output"
+	local got
+	got=$(echo "$output" | sed -n 's/.* \([0-9]*\) packets received.*/\1/p')
+	[ -n "$got" ] && [ "$got" -ge 140 ] && [ "$got" -le 150 ]
 	run guest_run c "ping -c 5 -W 5 10.99.16.1"
 	echo "$output"
 	[[ $output == *" 0% packet loss"* ]]

@@ -187,6 +187,13 @@ RING_PACKED=34
 	guest_bulk pb pa 10.99.15.11 5040 4
 }
 
+@test "xvsd SIGKILLed in the middle of a bulk transfer between packed guests and restarted: intact" {
+	guest_bulk pa pb 10.99.15.12 5050 48 xvsd_kill_restart pa pb
+	[ "$(port_field pa broken)" = 0 ]
+	[ "$(port_field pb broken)" = 0 ]
+	guest_virtio_clean pa pb
+}
+
 @test "DPDK virtio-user with packed_vq=1: a guest pings through it (icmpecho), then again after xvsd restarts" {
 	require_cmd dpdk-testpmd
 	tp_start

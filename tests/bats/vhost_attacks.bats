@@ -23,11 +23,14 @@
 # redefined below): a daemon that hangs fails the test in bounded time, and
 # the next test kills it (SIGKILL when SIGTERM does not end it) and starts
 # another.
+#
+# On split rings; vhost_attacks_packed.bats (a link to this file) runs it on
+# packed rings (VF_RING, lib/vfring.bash), every port and front-end alike.
 
 load lib/common
 load lib/xvsd
+load lib/vfring
 
-VF=$XVS_BIN/xvs-vufront
 G1_MAC=02:00:00:00:00:01
 G2_MAC=02:00:00:00:00:02
 G3_MAC=02:00:00:00:00:03
@@ -63,10 +66,10 @@ switch:
   control-socket: $XVSD_DIR/xvs.ctl
   socket-dir: $XVSD_DIR
 ports:
-  evil: { type: vhost-user, socket: evil.sock }
-  g1: { type: vhost-user, socket: g1.sock }
-  g2: { type: vhost-user, socket: g2.sock }
-  g3: { type: vhost-user, socket: g3.sock }
+  evil: { type: vhost-user, socket: evil.sock$PORT_RING }
+  g1: { type: vhost-user, socket: g1.sock$PORT_RING }
+  g2: { type: vhost-user, socket: g2.sock$PORT_RING }
+  g3: { type: vhost-user, socket: g3.sock$PORT_RING }
 YAML
 }
 
@@ -99,7 +102,8 @@ teardown() {
 # ---- the stream ----------------------------------------------------------
 
 # flow_start SECS: g2 receives, g1 broadcasts SECS * FLOW_RATE frames at
-# FLOW_RATE; both in the background. Returns once frames flow.
+# FLOW_RATE; both in the background. Returns once frames flow, both on the
+# suite's ring layout.
 flow_start() {
 	FLOW_SECS=$1
 	FLOW_N=$((FLOW_SECS * FLOW_RATE))
@@ -108,7 +112,7 @@ flow_start() {
 	# real-time priority, so that scheduling on 2 shared cores is not
 	# taken for loss (TESTBED.md); its --timeout (from its own start)
 	# leaves a second for g1 to connect
-	(exec timeout $((FLOW_SECS * 2 + 15)) chrt -f 10 "$VF" -c "$XVSD_DIR/g2.sock" \
+	(exec timeout $((FLOW_SECS * 2 + 15)) chrt -f 10 "${VF[@]}" -c "$XVSD_DIR/g2.sock" \
 		--mac "$G2_MAC" --ring-size 32768 --rx-buf 256 --expect "$FLOW_N" \
 		--timeout "$((FLOW_DEADLINE_MS / 1000 + 2))") \
 		>"$XVSD_DIR/flow_rx.out" 2>"$XVSD_DIR/flow_rx.err" 3>&- &
@@ -118,7 +122,7 @@ flow_start() {
 	# g1: a ring of 4096 and the same priority, so that its pacing makes
 	# up for being descheduled (up to a ring's worth); a stall of up to 3 s does
 	# not make it give up (the deadline below judges the stall)
-	(exec timeout $((FLOW_SECS * 2 + 15)) chrt -f 10 "$VF" -c "$XVSD_DIR/g1.sock" \
+	(exec timeout $((FLOW_SECS * 2 + 15)) chrt -f 10 "${VF[@]}" -c "$XVSD_DIR/g1.sock" \
 		--mac "$G1_MAC" --ring-size 4096 \
 		--dst "$BCAST" --send "$FLOW_N" --rate "$FLOW_RATE" --tx-wait 3000 \
 		--timeout "$((FLOW_DEADLINE_MS / 1000 + 2))") \
@@ -126,6 +130,8 @@ flow_start() {
 	FLOW_TX=$!
 	BG+=("$FLOW_TX")
 	wait_until 5 port_is g1 state up
+	assert_ring g2
+	assert_ring g1
 	sleep 0.5
 }
 
@@ -166,7 +172,7 @@ assert_flow() {
 
 # evil_start ARGS...: xvs-vufront on port evil in the background, bounded
 evil_start() {
-	(exec timeout 60 "$VF" -c "$XVSD_DIR/evil.sock" --mac "$EVIL_MAC" --dst "$EVIL_MAC" "$@") \
+	(exec timeout 60 "${VF[@]}" -c "$XVSD_DIR/evil.sock" --mac "$EVIL_MAC" --dst "$EVIL_MAC" "$@") \
 		>"$XVSD_DIR/evil.out" 2>"$XVSD_DIR/evil.err" 3>&- &
 	EVIL=$!
 	BG+=("$EVIL")
@@ -304,26 +310,32 @@ attack_broken() {
 
 # 4. Call and kick fds that are not eventfds; a call eventfd that blocks.
 @test "call-not-eventfd (pipe): SET_VRING_CALL with a pipe's write end" {
+	split_only "the message layer, the same on both ring layouts"
 	attack_broken 6 "is not an eventfd" --evil call-not-eventfd --evil-fd pipe --evil-wait 3000
 }
 
 @test "call-not-eventfd (file): SET_VRING_CALL with a regular file" {
+	split_only "the message layer, the same on both ring layouts"
 	attack_broken 6 "is not an eventfd" --evil call-not-eventfd --evil-fd file --evil-wait 3000
 }
 
 @test "call-not-eventfd (socket): SET_VRING_CALL with a socket" {
+	split_only "the message layer, the same on both ring layouts"
 	attack_broken 6 "is not an eventfd" --evil call-not-eventfd --evil-fd socket --evil-wait 3000
 }
 
 @test "kick-not-eventfd (pipe): SET_VRING_KICK with a pipe's write end" {
+	split_only "the message layer, the same on both ring layouts"
 	attack_broken 5 "is not an eventfd" --evil kick-not-eventfd --evil-fd pipe --evil-wait 2000
 }
 
 @test "kick-not-eventfd (file): SET_VRING_KICK with a regular file" {
+	split_only "the message layer, the same on both ring layouts"
 	attack_broken 5 "is not an eventfd" --evil kick-not-eventfd --evil-fd file --evil-wait 2000
 }
 
 @test "kick-not-eventfd (socket): SET_VRING_KICK with a socket" {
+	split_only "the message layer, the same on both ring layouts"
 	attack_broken 5 "is not an eventfd" --evil kick-not-eventfd --evil-fd socket --evil-wait 2000
 }
 
@@ -354,6 +366,7 @@ attack_broken() {
 
 # 5. Guest memory truncated under the switch's mappings.
 @test "mem-shrink: unsealed memory truncated to 0 while frames flow into it" {
+	split_only "the message layer, the same on both ring layouts"
 	flow_start 5
 	evil_start --evil mem-shrink --expect-disconnect --evil-wait 2500
 	evil_wait
@@ -365,6 +378,7 @@ attack_broken() {
 }
 
 @test "mem-shrink-sealed: the truncate of sealed memory fails (EPERM), the port works on" {
+	split_only "the message layer, the same on both ring layouts"
 	flow_start 5
 	# 1000 frames must arrive after the attempt
 	evil_start --evil mem-shrink-sealed --expect-disconnect=no --expect 1000 --evil-wait 2500
@@ -379,6 +393,7 @@ attack_broken() {
 
 # 6. A port's guest memory is capped (max-guest-memory, default 128 GiB).
 @test "mem-huge-sparse: a 1 TiB sparse region is refused at SET_MEM_TABLE" {
+	split_only "the message layer, the same on both ring layouts"
 	attack_broken 5 "guest memory|limit" --evil mem-huge-sparse --evil-wait 2000
 }
 
@@ -471,6 +486,7 @@ assert_show_fast() {
 
 # 10. A front-end streaming valid requests must not starve the control thread.
 @test "msg-flood: 10 s of requests; a newcomer gets in, xvsctl show answers within 1 s" {
+	split_only "the message layer, the same on both ring layouts"
 	local fresh fresh_ms fresh_rc
 
 	flow_start 14
@@ -480,7 +496,7 @@ assert_show_fast() {
 	# of the stream, all within 5 s (it times itself)
 	(
 		t0=$(now_ms) rc=0
-		timeout 12 "$VF" -c "$XVSD_DIR/g3.sock" --mac "$G3_MAC" --ring-size 1024 \
+		timeout 12 "${VF[@]}" -c "$XVSD_DIR/g3.sock" --mac "$G3_MAC" --ring-size 1024 \
 			--expect 1000 --timeout 5 >"$XVSD_DIR/fresh.out" 2>"$XVSD_DIR/fresh.err" || rc=$?
 		echo "rc=$rc ms=$(($(now_ms) - t0))" >"$XVSD_DIR/fresh.time"
 	) 3>&- &
@@ -507,6 +523,7 @@ assert_show_fast() {
 
 # 11. A control-socket client that never finishes its line.
 @test "control-socket slowloris: one byte every 0.9 s; show answers, the client is cut off within 5 s" {
+	split_only "the message layer, the same on both ring layouts"
 	require_cmd python3
 	cat >"$XVSD_DIR/slow.py" <<'PY'
 import select, socket, sys, time
@@ -567,12 +584,13 @@ PY
 STORM_MODES=${XVS_STORM_MODES:-desc-oob,stray-fds,bad-msg-size,unknown-request,call-not-eventfd,indirect-self}
 
 storm() {
-	(exec timeout "$2" "$VF" -c "$XVSD_DIR/evil.sock" --mac "$EVIL_MAC" --dst "$EVIL_MAC" \
+	(exec timeout "$2" "${VF[@]}" -c "$XVSD_DIR/evil.sock" --mac "$EVIL_MAC" --dst "$EVIL_MAC" \
 		--mem 4 --evil "$STORM_MODES" --evil-repeat "$1" --expect-disconnect \
 		--evil-wait 300) >"$XVSD_DIR/storm.out" 2>"$XVSD_DIR/storm.err" 3>&-
 }
 
 @test "1000 malicious connections: xvsd's fds and memory come back to where they were" {
+	split_only "the message layer, the same on both ring layouts"
 	local fd0 fd1 rss0 rss1 t0 secs rc=0
 
 	# warm-up: the allocator and the log reach their steady state

@@ -34,6 +34,8 @@ ROWS = [
     ("loop", 64, "VM→VM 64 B, DPDK virtio-user loop", "rate"),
     ("loop", 1518, "VM→VM 1518 B, DPDK virtio-user loop", "rate"),
     ("loop-mf", 64, "VM→VM 64 B, multi-flow loop", "rate"),
+    ("loop-packed", 64, "VM→VM 64 B, loop on packed rings (packed_vq=1)", "rate"),
+    ("loop-packed", 1518, "VM→VM 1518 B, loop on packed rings (packed_vq=1)", "rate"),
     ("nic2vm", 64, "NIC→VM 64 B", "rate"),
     ("nic2vm", 1518, "NIC→VM 1518 B", "rate"),
     ("vm2nic", 64, "VM→NIC 64 B", "rate"),
@@ -114,7 +116,7 @@ def limiter(scen, m):
     explained in tools/bench/README.md."""
     if scen in ("eff", "eff-ps", "idle", "idle-ps", "vm2vm-zl"):
         return ""
-    if scen in ("loop", "loop-mf", "vm2nic-dpdk"):
+    if scen in ("loop", "loop-mf", "loop-packed", "vm2nic-dpdk"):
         # the frontend testpmd polls: the share of its polls (loop: RX;
         # vm2nic-dpdk: TX bursts the full ring refused) that moved nothing
         # says how much it waited for the switch

@@ -110,11 +110,6 @@ static int hold(struct vf_dev *d, bool receive)
 	return 0;
 }
 
-static uint16_t used_idx(const struct vf_vq *vq)
-{
-	return __atomic_load_n(&vq->used->idx, __ATOMIC_ACQUIRE);
-}
-
 /* Steps 1-4 with the back-end holding nothing of ours. */
 static int window_stopped(struct vf_dev *d)
 {
@@ -126,15 +121,15 @@ static int window_stopped(struct vf_dev *d)
 	 * stay so */
 	vf_canary_check_all(d, true);
 	vf_canary_fill_rx(d, true);
-	u0 = used_idx(&d->qp[0].rx.vq);
-	u1 = used_idx(&d->qp[0].tx.vq);
+	u0 = vf_vq_used_index(&d->qp[0].rx.vq);
+	u1 = vf_vq_used_index(&d->qp[0].tx.vq);
 	err = hold(d, false);
 	vf_canary_check_all(d, true);
-	if (used_idx(&d->qp[0].rx.vq) != u0 || used_idx(&d->qp[0].tx.vq) != u1) {
+	if (vf_vq_used_index(&d->qp[0].rx.vq) != u0 || vf_vq_used_index(&d->qp[0].tx.vq) != u1) {
 		log_warn("--zc-cycle %u: used index moved on a stopped ring "
 			 "(RX %u -> %u, TX %u -> %u)",
-			 d->cy.done + 1, u0, used_idx(&d->qp[0].rx.vq), u1,
-			 used_idx(&d->qp[0].tx.vq));
+			 d->cy.done + 1, u0, vf_vq_used_index(&d->qp[0].rx.vq), u1,
+			 vf_vq_used_index(&d->qp[0].tx.vq));
 		d->st.canary_bad++;
 	}
 	return err;
@@ -142,22 +137,25 @@ static int window_stopped(struct vf_dev *d)
 
 static int ring_stop(struct vf_dev *d)
 {
-	uint16_t base[2];
+	uint16_t base[2], used[2];
 	unsigned int i;
 	int err;
 
 	for (i = 0; i < 2; i++) {
-		err = vf_vring_stop(d, i, &base[i]);
+		err = vf_vring_stop(d, i, &base[i], &used[i]);
 		if (err)
 			return err;
 	}
-	/* what it took, it gave back (used), and nothing more */
+	/* what it took, it gave back (used), and nothing more: the used
+	 * entries end where it stopped taking (a packed ring: its two
+	 * halves of the answer agree), and we see them there */
 	for (i = 0; i < 2; i++) {
-		const struct vf_vq *vq = i ? &d->qp[0].tx.vq : &d->qp[0].rx.vq;
+		struct vf_vq *vq = i ? &d->qp[0].tx.vq : &d->qp[0].rx.vq;
 
-		if (used_idx(vq) != base[i]) {
-			log_warn("--zc-cycle %u: vring %u stopped at base %u, used index %u",
-				 d->cy.done + 1, i, base[i], used_idx(vq));
+		if (vf_vq_used_index(vq) != base[i] || used[i] != base[i]) {
+			log_warn("--zc-cycle %u: vring %u stopped at base %#x (used %#x), used "
+				 "index %#x",
+				 d->cy.done + 1, i, base[i], used[i], vf_vq_used_index(vq));
 			d->cy.err++;
 		}
 	}

@@ -64,6 +64,7 @@
 #define VF_EVIL_ACT_AFTER_MS 200 /* mem-table-*: receive this long first */
 #define VF_EVIL_FLOOD_BATCH 3276 /* msg-flood: messages per send (64 KiB) */
 #define VF_EVIL_ACK_WAIT_MS 5000
+#define VF_EVIL_MISALIGN 8 /* ring-addr-misaligned: bytes off the table's 16 */
 #define VF_MS 1000000ull
 
 static const struct {
@@ -99,6 +100,40 @@ void vf_evil_help(FILE *out)
 	for (i = 1; i < sizeof(evil_tab) / sizeof(evil_tab[0]); i++)
 		fprintf(out, "  %-23s %-7s %s\n", evil_tab[i].name, kinds[evil_tab[i].kind],
 			evil_tab[i].help);
+}
+
+/* Modes of one ring layout: a split ring's indexes, a packed ring's wrap
+ * counters. */
+static bool split_only(enum vf_evil e)
+{
+	return e == VF_EVIL_AVAIL_IDX_JUMP;
+}
+
+static bool packed_only(enum vf_evil e)
+{
+	return e == VF_EVIL_WRAP_LIE;
+}
+
+int vf_evil_check(const struct vf_opts *o)
+{
+	unsigned int i;
+
+	for (i = 0; i < o->n_evil; i++) {
+		enum vf_evil e = (enum vf_evil)o->evil_list[i];
+
+		if (o->packed && split_only(e)) {
+			fprintf(stderr, VF_NAME ": --evil %s: split rings only (a packed ring has no "
+					"avail index), not with --packed\n",
+				vf_evil_name(e));
+			return -EINVAL;
+		}
+		if (!o->packed && packed_only(e)) {
+			fprintf(stderr, VF_NAME ": --evil %s: packed rings only (needs --packed)\n",
+				vf_evil_name(e));
+			return -EINVAL;
+		}
+	}
+	return 0;
 }
 
 static uint32_t need_reply(const struct vf_dev *d)
@@ -350,6 +385,17 @@ int vf_evil_setup_hook(struct vf_dev *d, uint32_t req, unsigned int vring)
 		a.avail_user_addr = end + 2 * VF_EVIL_OOB_GAP;
 		a.used_user_addr = end + 3 * VF_EVIL_OOB_GAP;
 		err = evil_req(d, req, need_reply(d), &a, sizeof(a));
+	} else if (req == VU_REQ_SET_VRING_ADDR && !vring && e == VF_EVIL_RING_ADDR_MISALIGNED) {
+		/* inside our memory, but not where a descriptor table may start */
+		vf_vq_addrs(&d->qp[0].rx.vq, &a);
+		a.desc_user_addr += VF_EVIL_MISALIGN;
+		err = evil_req(d, req, need_reply(d), &a, sizeof(a));
+	} else if (req == VU_REQ_SET_VRING_BASE && !vring && e == VF_EVIL_VRING_BASE_OOB) {
+		/* packed: position ring-size (wrap counter 1), one past the
+		 * last; split: beyond the 16-bit index */
+		s.num = d->packed ? d->o->ring_size | 1u << VRING_PACKED_EVENT_F_WRAP_CTR : 0x10000;
+		info(d, " base=%#x", s.num);
+		err = evil_req(d, req, need_reply(d), &s, sizeof(s));
 	} else if (req == VU_REQ_SET_VRING_CALL && !vring &&
 		   (e == VF_EVIL_CALL_NOT_EVENTFD || e == VF_EVIL_CALL_PRELOADED)) {
 		err = odd_vring_fd(d, req, vring);
@@ -438,12 +484,10 @@ static int evil_msg(struct vf_dev *d)
 		/* The ring moved under the device: its used ring one page on
 		 * (the same addresses are allowed: QEMU turns the used ring's
 		 * dirty logging on and off that way on running rings). */
-		const struct vf_vq *vq = &d->qp[0].rx.vq;
-		struct vu_vring_addr a = { .index = 0,
-					   .desc_user_addr = (uintptr_t)vq->desc,
-					   .used_user_addr = (uintptr_t)vq->used + 4096,
-					   .avail_user_addr = (uintptr_t)vq->avail };
+		struct vu_vring_addr a = { .index = 0 };
 
+		vf_vq_addrs(&d->qp[0].rx.vq, &a);
+		a.used_user_addr += 4096; /* packed: the device area */
 		return evil_req(d, VU_REQ_SET_VRING_ADDR, need_reply(d), &a, sizeof(a));
 	}
 	case VF_EVIL_VRING_BASE_RUNNING:
@@ -468,7 +512,8 @@ static struct vring_desc good_desc(struct vf_dev *d, struct vf_txq *tx)
 	return (struct vring_desc){ .addr = vf_mem_gpa(&d->mem, hdr), .len = d->hdr_len + len };
 }
 
-/* A 2-entry table: header, frame 0. */
+/* A 2-entry table in the ring's layout: header, frame 0. Its entries'
+ * addr and len are where a split descriptor has them in either layout. */
 static struct vring_desc *good_table(struct vf_dev *d, struct vf_txq *tx)
 {
 	struct vring_desc *t = vf_mem_alloc(&d->mem, 2 * sizeof(*t), 16);
@@ -478,11 +523,8 @@ static struct vring_desc *good_table(struct vf_dev *d, struct vf_txq *tx)
 	if (!t)
 		return NULL;
 	len = vf_tx_fill(d, tx, 0, 0);
-	t[0] = (struct vring_desc){ .addr = vf_mem_gpa(&d->mem, sl->hdr),
-				    .len = d->hdr_len,
-				    .flags = VRING_DESC_F_NEXT,
-				    .next = 1 };
-	t[1] = (struct vring_desc){ .addr = vf_mem_gpa(&d->mem, sl->frame), .len = len };
+	vf_desc_put(t, d->packed, 0, vf_mem_gpa(&d->mem, sl->hdr), d->hdr_len, VRING_DESC_F_NEXT);
+	vf_desc_put(t, d->packed, 1, vf_mem_gpa(&d->mem, sl->frame), len, 0);
 	return t;
 }
 
@@ -516,20 +558,17 @@ static int evil_data(struct vf_dev *d, const char **variant)
 			t2 = good_table(d, tx);
 			if (!t2)
 				return -ENOMEM;
-			t[0] = t2[0];
-			for (i = 1; i < n; i++)
-				t[i] = (struct vring_desc){ .addr = t2[1].addr, .len = 16 };
-			for (i = 0; i + 1 < n; i++) {
-				t[i].flags = VRING_DESC_F_NEXT;
-				t[i].next = (uint16_t)(i + 1);
-			}
+			for (i = 0; i < n; i++)
+				vf_desc_put(t, d->packed, i, t2[!!i].addr, i ? 16 : t2[0].len,
+					    i + 1 < n ? VRING_DESC_F_NEXT : 0);
 			desc[0] = (struct vring_desc){ .addr = vf_mem_gpa(&d->mem, t),
 						       .len = n * sizeof(*t),
 						       .flags = VRING_DESC_F_INDIRECT };
 			*variant = "indirect";
 		} else {
 			/* Through next pointers a chain longer than the ring
-			 * must revisit a descriptor: every one, then 0 again. */
+			 * must revisit a descriptor: every one, then 0 again
+			 * (packed: the chain goes round the whole ring). */
 			struct vring_desc g = good_desc(d, tx);
 
 			for (i = 0; i < vq->num; i++) {
@@ -559,16 +598,16 @@ static int evil_data(struct vf_dev *d, const char **variant)
 		t2 = good_table(d, tx);
 		if (!t || !t2)
 			return -ENOMEM;
-		t[0] = (struct vring_desc){ .addr = vf_mem_gpa(&d->mem, t2),
-					    .len = 2 * sizeof(*t2),
-					    .flags = VRING_DESC_F_INDIRECT };
+		vf_desc_put(t, d->packed, 0, vf_mem_gpa(&d->mem, t2), 2 * sizeof(*t2),
+			    VRING_DESC_F_INDIRECT);
 		desc[0] = (struct vring_desc){ .addr = vf_mem_gpa(&d->mem, t),
 					       .len = sizeof(*t),
 					       .flags = VRING_DESC_F_INDIRECT };
 		break;
 	case VF_EVIL_INDIRECT_SELF:
-		/* The table is the ring's own: its entry 0 is this descriptor. */
-		desc[0] = (struct vring_desc){ .addr = vf_mem_gpa(&d->mem, desc),
+		/* The table is the ring's own: its entry 0 is this descriptor
+		 * (packed: the descriptor ring, whose position 0 it takes). */
+		desc[0] = (struct vring_desc){ .addr = vf_mem_gpa(&d->mem, vf_vq_table(vq)),
 					       .len = sizeof(*desc),
 					       .flags = VRING_DESC_F_INDIRECT };
 		break;
@@ -580,7 +619,7 @@ static int evil_data(struct vf_dev *d, const char **variant)
 		desc[0] = good_desc(d, tx);
 		desc[0].flags = VRING_DESC_F_NEXT;
 		desc[0].next = 1;
-		desc[1] = (struct vring_desc){ .addr = vf_mem_gpa(&d->mem, desc),
+		desc[1] = (struct vring_desc){ .addr = vf_mem_gpa(&d->mem, vf_vq_table(vq)),
 					       .len = 2 * sizeof(*desc),
 					       .flags = VRING_DESC_F_INDIRECT };
 		break;
@@ -604,10 +643,8 @@ static int evil_data(struct vf_dev *d, const char **variant)
 			return -ENOMEM;
 		g = good_desc(d, tx);
 		for (i = 0; i + 1 < n; i++)
-			t[i] = (struct vring_desc){ .addr = g.addr,
-						    .flags = VRING_DESC_F_NEXT,
-						    .next = (uint16_t)(i + 1) };
-		t[n - 1] = g;
+			vf_desc_put(t, d->packed, i, g.addr, 0, VRING_DESC_F_NEXT);
+		vf_desc_put(t, d->packed, n - 1, g.addr, g.len, 0);
 		for (i = 0; i < vq->num; i++) {
 			desc[i] = (struct vring_desc){ .addr = vf_mem_gpa(&d->mem, t),
 						       .len = n * sizeof(*t),
@@ -653,7 +690,42 @@ static int evil_data(struct vf_dev *d, const char **variant)
 		goto publish;
 	case VF_EVIL_AVAIL_RING_OOB:
 		desc[0] = good_desc(d, tx);
-		vf_vq_add(vq, (uint16_t)(vq->num + 3));
+		if (d->packed) /* no avail ring: the id names the buffer */
+			vf_pq_put(vq, desc[0].addr, desc[0].len, (uint16_t)(vq->num + 3), 0, false);
+		else
+			vf_vq_add(vq, (uint16_t)(vq->num + 3));
+		goto publish;
+	case VF_EVIL_INDIRECT_NEXT:
+		/* a good table, but the descriptor pointing to it goes on to
+		 * a second one (a good frame too) */
+		t = good_table(d, tx);
+		if (!t)
+			return -ENOMEM;
+		desc[0] = (struct vring_desc){ .addr = vf_mem_gpa(&d->mem, t),
+					       .len = 2 * sizeof(*t),
+					       .flags = VRING_DESC_F_INDIRECT | VRING_DESC_F_NEXT,
+					       .next = 1 };
+		desc[1] = good_desc(d, tx);
+		break;
+	case VF_EVIL_DESC_ADDR_WRAP:
+		/* addr + len is past 2^64: wraps around to 48 */
+		desc[0] = (struct vring_desc){ .addr = UINT64_MAX - 15, .len = 64 };
+		break;
+	case VF_EVIL_AVAIL_TWICE:
+		/* one buffer, two avail entries (packed: two descriptors
+		 * with one id), one burst: both in flight at once */
+		desc[0] = good_desc(d, tx);
+		vf_vq_add(vq, 0);
+		break;
+	case VF_EVIL_WRAP_LIE:
+		/* position 0 marked for the other lap (AVAIL != our wrap
+		 * counter: it looks used), every other one right: a device
+		 * that looks past the first unavailable descriptor, or takes
+		 * AVAIL alone, takes them */
+		g = good_desc(d, tx);
+		vf_pq_put(vq, g.addr, g.len, 0, 0, true);
+		for (i = 1; i < vq->num; i++)
+			vf_pq_put(vq, g.addr, g.len, (uint16_t)i, 0, false);
 		goto publish;
 	case VF_EVIL_TX_DESC_WRITEONLY:
 		desc[0] = good_desc(d, tx);
@@ -868,9 +940,9 @@ static void watch(struct vf_dev *d, unsigned int ms)
 	}
 }
 
-static unsigned int used_count(const struct vf_dev *d, const struct vf_vq *vq)
+static unsigned int used_count(const struct vf_dev *d, struct vf_vq *vq)
 {
-	if (!vq->used || d->mem_gone)
+	if (!vf_vq_table(vq) || d->mem_gone)
 		return 0;
 	return vf_vq_used_pending(vq);
 }

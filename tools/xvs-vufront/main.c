@@ -73,6 +73,7 @@ enum {
 	OPT_TX_ECN,
 	OPT_EXPECT_BYTES,
 	OPT_ALLOW_LOSS,
+	OPT_PACKED,
 };
 
 static const struct option vf_lopts[] = {
@@ -85,6 +86,7 @@ static const struct option vf_lopts[] = {
 	{ "no-event-idx", no_argument, NULL, OPT_NO_EVENT_IDX },
 	{ "no-indirect", no_argument, NULL, OPT_NO_INDIRECT },
 	{ "no-mrg-rxbuf", no_argument, NULL, OPT_NO_MRG_RXBUF },
+	{ "packed", no_argument, NULL, OPT_PACKED },
 	{ "send", required_argument, NULL, 'n' },
 	{ "size", required_argument, NULL, 's' },
 	{ "mac", required_argument, NULL, OPT_MAC },
@@ -134,7 +136,7 @@ static void usage(FILE *out)
 		"usage: " VF_NAME " (--connect PATH | --listen PATH) [OPTIONS]\n"
 		"\n"
 		"A vhost-user front-end (QEMU + the guest's virtio-net driver) for testing and\n"
-		"benchmarking vhost-user net back-ends. Split virtqueues, one thread.\n"
+		"benchmarking vhost-user net back-ends. Split or packed virtqueues, one thread.\n"
 		"\n"
 		"Connection and device:\n"
 		"  -c, --connect PATH     connect to a back-end listening on PATH (retried 5 s)\n"
@@ -153,6 +155,9 @@ static void usage(FILE *out)
 		"      --no-indirect      do not negotiate VIRTIO_RING_F_INDIRECT_DESC\n"
 		"      --no-mrg-rxbuf     do not negotiate VIRTIO_NET_F_MRG_RXBUF (then every\n"
 		"                         frame must fit one --rx-buf)\n"
+		"      --packed           packed virtqueues: offer VIRTIO_F_RING_PACKED (bit 34)\n"
+		"                         and require it (exit 2 if the back-end does not offer\n"
+		"                         it); everything else works as on split rings\n"
 		"\n"
 		"Traffic (UDP/IPv4 10.0.0.1:1000+queue -> 10.0.0.2:2000, payload seq+pattern;\n"
 		"TCP, IPv6: below):\n"
@@ -387,6 +392,9 @@ static int parse_opt(struct vf_opts *o, int c, const char *arg)
 		break;
 	case OPT_NO_MRG_RXBUF:
 		o->no_mrg_rxbuf = true;
+		break;
+	case OPT_PACKED:
+		o->packed = true;
 		break;
 	case 'n':
 		return parse_u64(name, arg, 0, UINT32_MAX * (uint64_t)VF_MAX_QP, &o->send);
@@ -642,6 +650,8 @@ static int parse_args(struct vf_opts *o, int argc, char **argv, int *verbose)
 	}
 	if (!o->evil_repeat)
 		o->evil_repeat = o->n_evil > 1 ? o->n_evil : 1;
+	if (vf_evil_check(o))
+		return -EINVAL;
 	if (o->canary && o->evil) {
 		fprintf(stderr, VF_NAME ": --canary, --zc-cycle: not with --evil\n");
 		return -EINVAL;
@@ -687,7 +697,7 @@ static int run_once(const struct vf_opts *o)
 	err = vf_negotiate(&d);
 	if (!err)
 		err = vf_traffic_init(&d);
-	if (err && (!o->evil || err == -ENOMEM || err == -EINVAL))
+	if (err && (!o->evil || err == -ENOMEM || err == -EINVAL || d.unsupported))
 		goto out;
 	if (!err)
 		err = vf_setup(&d);
@@ -697,8 +707,8 @@ static int run_once(const struct vf_opts *o)
 	}
 	if (err)
 		goto out;
-	log_info("device up: %u queue pair(s), ring %u, header %u bytes", d.nqp, o->ring_size,
-		 d.hdr_len);
+	log_info("device up: %u queue pair(s), %s ring %u, header %u bytes", d.nqp,
+		 d.packed ? "packed" : "split", o->ring_size, d.hdr_len);
 
 	vf_traffic_run(&d);
 	vf_traffic_report(&d);

@@ -422,6 +422,8 @@ int vf_negotiate(struct vf_dev *d)
 		want |= 1ull << VIRTIO_RING_F_INDIRECT_DESC;
 	if (o->queues > 1)
 		want |= 1ull << VIRTIO_NET_F_MQ;
+	if (o->packed)
+		want |= 1ull << VIRTIO_F_RING_PACKED;
 	want |= o->offloads;
 	d->features = want & offered;
 	log_info("features: offered %#llx, negotiated %#llx", (unsigned long long)offered,
@@ -452,6 +454,13 @@ int vf_negotiate(struct vf_dev *d)
 			d->max_qp = qnum > VF_MAX_QP ? VF_MAX_QP : (unsigned int)qnum;
 		}
 	}
+	if (o->packed && !(d->features & 1ull << VIRTIO_F_RING_PACKED)) {
+		/* an option the back-end cannot serve: exit 2 */
+		log_err("--packed: the back-end does not offer VIRTIO_F_RING_PACKED (bit %d)",
+			VIRTIO_F_RING_PACKED);
+		d->unsupported = true;
+		return -EOPNOTSUPP;
+	}
 	if (o->queues > 1 && !(d->features & 1ull << VIRTIO_NET_F_MQ)) {
 		log_err("--queues %u: the back-end does not offer VIRTIO_NET_F_MQ", o->queues);
 		return -EOPNOTSUPP;
@@ -476,6 +485,7 @@ int vf_negotiate(struct vf_dev *d)
 	d->event_idx = d->features & 1ull << VIRTIO_RING_F_EVENT_IDX;
 	d->indirect = d->features & 1ull << VIRTIO_RING_F_INDIRECT_DESC;
 	d->mrg_rxbuf = d->features & 1ull << VIRTIO_NET_F_MRG_RXBUF;
+	d->packed = d->features & 1ull << VIRTIO_F_RING_PACKED;
 	d->hdr_len = (d->features & (1ull << VIRTIO_F_VERSION_1 | 1ull << VIRTIO_NET_F_MRG_RXBUF)) ?
 			     sizeof(struct virtio_net_hdr_v1) :
 			     sizeof(struct virtio_net_hdr);
@@ -533,16 +543,14 @@ int vf_vring_start(struct vf_dev *d, unsigned int i, uint16_t base)
 	if (err < 0)
 		return err;
 	s = (struct vu_vring_state){ .index = i, .num = base };
-	err = setup_step(d, vf_req(d, VU_REQ_SET_VRING_BASE, &s, sizeof(s), NULL, 0, NULL));
-	if (err)
+	err = vf_evil_setup_hook(d, VU_REQ_SET_VRING_BASE, i);
+	if (!err)
+		err = setup_step(d, vf_req(d, VU_REQ_SET_VRING_BASE, &s, sizeof(s), NULL, 0, NULL));
+	if (err < 0)
 		return err;
 	/* Addresses in our (the front-end's) address space, as QEMU sends. */
-	a = (struct vu_vring_addr){
-		.index = i,
-		.desc_user_addr = (uintptr_t)vq->desc,
-		.used_user_addr = (uintptr_t)vq->used,
-		.avail_user_addr = (uintptr_t)vq->avail,
-	};
+	a = (struct vu_vring_addr){ .index = i };
+	vf_vq_addrs(vq, &a);
 	err = vf_evil_setup_hook(d, VU_REQ_SET_VRING_ADDR, i);
 	if (!err)
 		err = setup_step(d, vf_req(d, VU_REQ_SET_VRING_ADDR, &a, sizeof(a), NULL, 0, NULL));
@@ -572,7 +580,7 @@ int vf_vring_enable(struct vf_dev *d, unsigned int i)
 	return vf_req(d, VU_REQ_SET_VRING_ENABLE, &s, sizeof(s), NULL, 0, NULL);
 }
 
-int vf_vring_stop(struct vf_dev *d, unsigned int i, uint16_t *base)
+int vf_vring_stop(struct vf_dev *d, unsigned int i, uint16_t *base, uint16_t *used)
 {
 	struct vu_vring_state s = { .index = i };
 	struct vu_msg m;
@@ -585,12 +593,16 @@ int vf_vring_stop(struct vf_dev *d, unsigned int i, uint16_t *base)
 		log_err("GET_VRING_BASE %u: %s", i, strerror(-err));
 		return err;
 	}
-	if (m.hdr.size != sizeof(s) || m.p.state.index != i || m.p.state.num > 0xffff) {
+	/* a packed ring's as QEMU reads it: the next available position and
+	 * its wrap counter in bits 0..15, the used ones in 16..31 */
+	if (m.hdr.size != sizeof(s) || m.p.state.index != i ||
+	    (!d->packed && m.p.state.num > 0xffff)) {
 		log_err("GET_VRING_BASE %u: a reply of %u bytes for vring %u, base %u", i,
 			m.hdr.size, m.p.state.index, m.p.state.num);
 		return -EPROTO;
 	}
 	*base = (uint16_t)m.p.state.num;
+	*used = d->packed ? (uint16_t)(m.p.state.num >> 16) : *base;
 	return 0;
 }
 
@@ -605,7 +617,8 @@ int vf_setup(struct vf_dev *d)
 	if (err < 0)
 		return err;
 	for (i = 0; i < nvrings; i++) {
-		err = vf_vring_start(d, i, 0);
+		/* a fresh ring: index 0 (packed: position 0, wrap counter 1) */
+		err = vf_vring_start(d, i, vf_vq_base(vring_of(d, i), 0));
 		if (err)
 			return err;
 	}

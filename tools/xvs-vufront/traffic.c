@@ -147,7 +147,8 @@ static int txq_init(struct vf_dev *d, unsigned int q)
 	uint8_t *buf;
 	int err;
 
-	err = vf_vq_init(&tx->vq, &d->mem, 2 * q + 1, o->ring_size, d->event_idx, &d->st.kicks);
+	err = vf_vq_init(&tx->vq, &d->mem, 2 * q + 1, o->ring_size, d->packed, d->event_idx,
+			 &d->st.kicks);
 	if (err)
 		return err;
 	desc = tx->vq.desc;
@@ -183,7 +184,11 @@ static int txq_init(struct vf_dev *d, unsigned int q)
 
 	for (s = 0; s < tx->nslots; s++) {
 		struct vf_slot *sl = &tx->slots[s];
-		struct vring_desc *chain;
+		bool ind = o->layout == VF_TX_INDIRECT;
+		/* the chain in the ring's table, or in its indirect table
+		 * (a packed ring's in packed form) */
+		void *chain = desc;
+		bool packed_table = ind && d->packed;
 
 		h = s * tx->dps;
 		buf = vf_mem_alloc(&d->mem, VF_SLOT_HEAD + (size_t)tx->npieces * tx->frag_stride,
@@ -194,32 +199,26 @@ static int txq_init(struct vf_dev *d, unsigned int q)
 		 * apart, so a back-end that assumes contiguity reads junk. */
 		sl->hdr = o->layout == VF_TX_SINGLE ? buf + VF_SLOT_HEAD - d->hdr_len : buf;
 		sl->frame = buf + VF_SLOT_HEAD;
-		if (o->layout == VF_TX_INDIRECT) {
+		if (ind) {
 			sl->ind = vf_mem_alloc(&d->mem, (1 + tx->npieces) * sizeof(*sl->ind), 16);
 			if (!sl->ind)
 				goto err_mem;
+			chain = sl->ind;
 			desc[h] = (struct vring_desc){ .addr = gpa(d, sl->ind),
 						       .len = (1 + tx->npieces) * sizeof(*sl->ind),
 						       .flags = VRING_DESC_F_INDIRECT };
 		}
 		/* links written once; lengths and the end: vf_tx_set_len() */
-		chain = o->layout == VF_TX_INDIRECT ? sl->ind : desc;
-		at = o->layout == VF_TX_INDIRECT ? 0 : h;
-		if (o->layout != VF_TX_SINGLE) {
-			chain[at] = (struct vring_desc){ .addr = gpa(d, sl->hdr),
-							 .len = d->hdr_len,
-							 .flags = VRING_DESC_F_NEXT,
-							 .next = (uint16_t)(at + 1) };
-			at++;
-		}
+		at = ind ? 0 : h;
+		if (o->layout != VF_TX_SINGLE)
+			vf_desc_put(chain, packed_table, at++, gpa(d, sl->hdr), d->hdr_len,
+				    VRING_DESC_F_NEXT);
 		for (k = 0; k < tx->npieces; k++, at++) {
 			uint8_t *piece = sl->frame + (size_t)k * tx->frag_stride;
 
 			/* single: piece 0 right behind the header, in its descriptor */
-			chain[at] = (struct vring_desc){
-				.addr = gpa(d, o->layout == VF_TX_SINGLE && !k ? sl->hdr : piece),
-				.next = (uint16_t)(at + 1),
-			};
+			vf_desc_put(chain, packed_table, at,
+				    gpa(d, o->layout == VF_TX_SINGLE && !k ? sl->hdr : piece), 0, 0);
 		}
 		tx->free[tx->nslots - 1 - s] = (uint16_t)s; /* pops 0, 1, 2 ... */
 	}
@@ -243,7 +242,8 @@ static int rxq_init(struct vf_dev *d, unsigned int q)
 	uint8_t *b;
 	int err;
 
-	err = vf_vq_init(&rx->vq, &d->mem, 2 * q, o->ring_size, d->event_idx, &d->st.kicks);
+	err = vf_vq_init(&rx->vq, &d->mem, 2 * q, o->ring_size, d->packed, d->event_idx,
+			 &d->st.kicks);
 	if (err)
 		return err;
 	err = o->evil ? vf_evil_rx_post(d, rx) : 0;
@@ -455,33 +455,33 @@ uint32_t vf_tx_fill(struct vf_dev *d, struct vf_txq *tx, unsigned int s, uint32_
 }
 
 /* --tx-frag: the chain of the header and the pieces that len bytes take,
- * the last without NEXT; chain[0] is the header or (single) its piece 0. */
-static void tx_set_pieces(struct vf_dev *d, struct vf_txq *tx, struct vring_desc *chain,
-			  uint32_t len)
+ * the last without NEXT; entry 0 of the chain (at `at` in `table`) is the
+ * header or (single) its piece 0. */
+static void tx_set_pieces(struct vf_dev *d, struct vf_txq *tx, void *table, bool packed,
+			  unsigned int at, uint32_t len)
 {
 	bool single = d->o->layout == VF_TX_SINGLE;
-	struct vring_desc *piece = chain + !single;
-	unsigned int n = len ? (len + tx->frag - 1) / tx->frag : 1, k;
+	unsigned int n = len ? (len + tx->frag - 1) / tx->frag : 1, k, first = at + !single;
+	uint32_t l;
 
 	for (k = 0; k < n; k++) {
-		piece[k].len = len - k * tx->frag < tx->frag ? len - k * tx->frag : tx->frag;
-		piece[k].flags = k + 1 < n ? VRING_DESC_F_NEXT : 0;
+		l = len - k * tx->frag < tx->frag ? len - k * tx->frag : tx->frag;
+		vf_desc_len(table, packed, first + k, l + (single && !k ? d->hdr_len : 0), k + 1 < n);
 	}
-	if (single)
-		piece[0].len += d->hdr_len;
 }
 
 void vf_tx_set_len(struct vf_dev *d, struct vf_txq *tx, unsigned int s, uint32_t len)
 {
 	unsigned int h = s * tx->dps;
+	struct vf_slot *sl = &tx->slots[s];
 
 	if (unlikely(tx->npieces > 1)) {
 		if (d->o->layout == VF_TX_INDIRECT) {
-			tx_set_pieces(d, tx, tx->slots[s].ind, len);
+			tx_set_pieces(d, tx, sl->ind, d->packed, 0, len);
 			tx->vq.desc[h].len =
 				(1 + (len + tx->frag - 1) / tx->frag) * sizeof(struct vring_desc);
 		} else {
-			tx_set_pieces(d, tx, tx->vq.desc + h, len);
+			tx_set_pieces(d, tx, tx->vq.desc, false, h, len);
 		}
 		return;
 	}
@@ -493,7 +493,7 @@ void vf_tx_set_len(struct vf_dev *d, struct vf_txq *tx, unsigned int s, uint32_t
 		tx->vq.desc[h + 1].len = len;
 		break;
 	case VF_TX_INDIRECT:
-		tx->slots[s].ind[1].len = len;
+		vf_desc_len(sl->ind, d->packed, 1, len, false);
 		break;
 	}
 }
@@ -562,8 +562,8 @@ static unsigned int tx_send(struct vf_dev *d, struct vf_txq *tx, uint64_t now)
 		} else if (now - tx->full_since > (uint64_t)o->tx_wait_ms * 1000000) {
 			log_warn("queue %u: TX ring full for %u ms (avail->idx %u, used->idx %u); "
 				 "%llu frame(s) not sent",
-				 tx->vq.index / 2, o->tx_wait_ms, tx->vq.avail_idx,
-				 __atomic_load_n(&tx->vq.used->idx, __ATOMIC_ACQUIRE),
+				 tx->vq.index / 2, o->tx_wait_ms, vf_vq_base(&tx->vq, tx->vq.avail_idx),
+				 vf_vq_used_index(&tx->vq),
 				 (unsigned long long)tx->remaining);
 			d->st.tx_ring_full += tx->remaining;
 			tx->remaining = 0;

@@ -6,7 +6,9 @@
  *	main.c     options, help, the run from connect to the counters line
  *	mem.c      the guest memory: one memfd, split into regions, GPAs
  *	proto.c    vhost-user messages and the QEMU-like negotiation
- *	ring.c     split virtqueue, driver side: publish, kick, used, notify
+ *	ring.c     virtqueue, driver side: split rings; the calls traffic.c
+ *	           makes, for either layout
+ *	ring_packed.c  packed virtqueue (--packed), driver side
  *	traffic.c  TX/RX/echo data path, payload checks, the main loop
  *	offload.c  --proto tcp streams and the virtio-net offloads: TSO and
  *	           checksum headers sent, received and checked
@@ -116,7 +118,8 @@ enum vf_cycle {
 	  "VRING_DESC_F_INDIRECT inside an indirect table")                                       \
 	X(AVAIL_IDX_JUMP, "avail-idx-jump", VF_EVIL_DATA,                                          \
 	  "TX avail->idx moved ring-size+10 ahead")                                               \
-	X(AVAIL_RING_OOB, "avail-ring-oob", VF_EVIL_DATA, "TX avail ring entry = ring-size+3")     \
+	X(AVAIL_RING_OOB, "avail-ring-oob", VF_EVIL_DATA,                                          \
+	  "TX avail ring entry (packed: buffer id) = ring-size+3")                                 \
 	X(TX_DESC_WRITEONLY, "tx-desc-writeonly", VF_EVIL_DATA,                                    \
 	  "TX descriptor with VRING_DESC_F_WRITE")                                                \
 	X(RX_DESC_READONLY, "rx-desc-readonly", VF_EVIL_DATA,                                      \
@@ -171,7 +174,19 @@ enum vf_cycle {
 	X(MEM_TABLE_MOVED, "mem-table-moved", VF_EVIL_LIVE,                                        \
 	  "SET_MEM_TABLE (other memory, rings not in it) while receiving")                        \
 	X(MSG_FLOOD, "msg-flood", VF_EVIL_LIVE,                                                    \
-	  "SET_VRING_ENABLE without NEED_REPLY, flat out, --evil-wait ms")
+	  "SET_VRING_ENABLE without NEED_REPLY, flat out, --evil-wait ms")                         \
+	X(INDIRECT_NEXT, "indirect-next", VF_EVIL_DATA,                                            \
+	  "indirect descriptor with VRING_DESC_F_NEXT set")                                        \
+	X(DESC_ADDR_WRAP, "desc-addr-wrap", VF_EVIL_DATA,                                          \
+	  "TX descriptor whose address + length wraps past 2^64")                                  \
+	X(AVAIL_TWICE, "avail-twice", VF_EVIL_DATA,                                                \
+	  "one TX buffer made available twice (packed: one id twice)")                             \
+	X(WRAP_LIE, "wrap-lie", VF_EVIL_DATA,                                                      \
+	  "packed: TX desc 0 marked for the other lap, the rest right")                            \
+	X(RING_ADDR_MISALIGNED, "ring-addr-misaligned", VF_EVIL_SETUP,                             \
+	  "SET_VRING_ADDR (vring 0) with the descriptor table 8 bytes off")                        \
+	X(VRING_BASE_OOB, "vring-base-oob", VF_EVIL_SETUP,                                         \
+	  "SET_VRING_BASE (vring 0) beyond the ring (packed: position ring-size)")
 
 enum vf_evil {
 	VF_EVIL_NONE = 0,
@@ -214,6 +229,7 @@ struct vf_opts {
 	size_t mem_size;
 	unsigned int regions;
 	bool no_event_idx, no_indirect, no_mrg_rxbuf;
+	bool packed; /* --packed: VIRTIO_F_RING_PACKED offered and required */
 	unsigned int burst;
 	uint64_t send;
 	uint32_t size;
@@ -288,18 +304,45 @@ uint64_t vf_mem_gpa(const struct vf_mem *m, const void *p);
 /* The highest guest-physical address + 1. */
 uint64_t vf_mem_gpa_end(const struct vf_mem *m);
 
-/* One split virtqueue, driver side. */
+/*
+ * One virtqueue, driver side, split or packed (--packed). traffic.c and
+ * evil.c see one interface for both: chains are written into `desc`, a
+ * table of split descriptors (next links, flags), and vf_vq_add() makes
+ * the chain at a head available. For a split ring `desc` is the ring's
+ * own table; for a packed ring it is ours alone (not guest memory), and
+ * vf_vq_add() copies the chain into the next positions of the descriptor
+ * ring (ring_packed.c). Used entries are read through vf_vq_used_pending()
+ * and vf_vq_used_elem(n), and consumed by moving last_used on: a packed
+ * ring's used descriptors are first copied into `ucache`.
+ *
+ * Indexes are free-running 16-bit counters for both layouts. A packed
+ * ring's counts ring positions: position c & mask, wrap counter 1 on even
+ * laps (c / num even) — 65536 is a multiple of twice any ring size, so
+ * the counter and the (position, wrap) pair go round together.
+ */
 struct vf_vq {
-	struct vring_desc *desc;
+	struct vring_desc *desc; /* split: the ring's table; packed: our chains */
+	/* split ring (ring.c) */
 	struct vring_avail *avail;
 	struct vring_used *used;
 	uint16_t *used_event; /* avail->ring[num]: written by us */
 	uint16_t *avail_event; /* used->ring[num]: written by the back-end */
+	/* packed ring (ring_packed.c): the descriptor ring and the two event
+	 * suppression areas (ours, the driver's; the back-end's); used
+	 * entries read from the ring, not yet consumed (last_used..used_end);
+	 * per buffer id the positions its chain took (0: not in flight) */
+	struct vring_packed_desc *pdesc;
+	struct vring_packed_desc_event *driver_ev, *device_ev;
+	struct vring_used_elem *ucache;
+	uint16_t *ndesc;
+	uint16_t used_end; /* entries in ucache so far */
+	uint16_t used_pos; /* positions the back-end has used (read by us) */
+	bool packed;
 	unsigned int num; /* power of two */
 	unsigned int index; /* vring number */
 	uint16_t mask;
-	uint16_t avail_idx; /* next avail->idx we will publish */
-	uint16_t kick_old; /* avail->idx at the previous kick decision */
+	uint16_t avail_idx; /* next avail->idx we will publish (packed: position counter) */
+	uint16_t kick_old; /* avail_idx at the previous kick decision */
 	uint16_t last_used; /* next used entry to consume */
 	bool event_idx;
 	bool armed; /* used-buffer notifications enabled */
@@ -308,7 +351,7 @@ struct vf_vq {
 };
 
 int vf_vq_init(struct vf_vq *vq, struct vf_mem *m, unsigned int index, unsigned int num,
-	       bool event_idx, uint64_t *kicks);
+	       bool packed, bool event_idx, uint64_t *kicks);
 void vf_vq_close(struct vf_vq *vq);
 /* Make every added entry visible, kick if the back-end asked for it. */
 void vf_vq_publish(struct vf_vq *vq);
@@ -319,26 +362,90 @@ bool vf_vq_arm(struct vf_vq *vq);
 void vf_vq_disarm(struct vf_vq *vq);
 /* Empty rings, indexes at 0 (a device reset); the memory stays. */
 void vf_vq_reset(struct vf_vq *vq);
+/* SET_VRING_ADDR's three addresses (ours) into a: split desc, avail,
+ * used; packed the descriptor ring, the driver area, the device area. */
+void vf_vq_addrs(const struct vf_vq *vq, struct vu_vring_addr *a);
+/* A ring index counter as SET_VRING_BASE / GET_VRING_BASE put it: split
+ * the index itself, packed the position | wrap counter << 15. */
+uint16_t vf_vq_base(const struct vf_vq *vq, uint16_t ctr);
+/* Where the back-end's used entries have got to, in vf_vq_base() form
+ * (split: used->idx). */
+uint16_t vf_vq_used_index(struct vf_vq *vq);
+/* The descriptor table in guest memory (split desc, packed the ring). */
+void *vf_vq_table(const struct vf_vq *vq);
+
+/* ring_packed.c, behind the vf_vq_* calls */
+int vf_pq_init(struct vf_vq *vq, struct vf_mem *m);
+void vf_pq_free(struct vf_vq *vq);
+void vf_pq_add(struct vf_vq *vq, uint16_t head);
+void vf_pq_publish(struct vf_vq *vq);
+bool vf_pq_arm(struct vf_vq *vq);
+void vf_pq_disarm(struct vf_vq *vq);
+void vf_pq_reset(struct vf_vq *vq);
+uint16_t vf_pq_used_scan(struct vf_vq *vq);
+uint16_t vf_pq_base(const struct vf_vq *vq, uint16_t ctr);
+/* evil.c: one descriptor at the next position, id and flags as given;
+ * `wrap_lie`: marked available for the other lap (it then looks used) */
+void vf_pq_put(struct vf_vq *vq, uint64_t addr, uint32_t len, uint16_t id, uint16_t flags,
+	       bool wrap_lie);
 
 static inline void vf_vq_add(struct vf_vq *vq, uint16_t head)
 {
+	if (vq->packed) {
+		vf_pq_add(vq, head);
+		return;
+	}
 	vq->avail->ring[vq->avail_idx & vq->mask] = head;
 	vq->avail_idx++;
 }
 
 /* Used entries ready to consume. */
-static inline uint16_t vf_vq_used_pending(const struct vf_vq *vq)
+static inline uint16_t vf_vq_used_pending(struct vf_vq *vq)
 {
+	if (vq->packed)
+		return vf_pq_used_scan(vq);
 	/* Acquire pairs with the back-end's release (or wmb) before its store
 	 * of used->idx: the used elements and the data written into device-
 	 * writable buffers are visible after this load. */
 	return (uint16_t)(__atomic_load_n(&vq->used->idx, __ATOMIC_ACQUIRE) - vq->last_used);
 }
 
+/* The n-th pending entry (n < vf_vq_used_pending()); consumed by moving
+ * vq->last_used on. */
 static inline const struct vring_used_elem *vf_vq_used_elem(const struct vf_vq *vq,
 							     uint16_t n)
 {
-	return &vq->used->ring[(uint16_t)(vq->last_used + n) & vq->mask];
+	const struct vring_used_elem *ring = vq->packed ? vq->ucache : vq->used->ring;
+
+	return &ring[(uint16_t)(vq->last_used + n) & vq->mask];
+}
+
+/* Entry i of a descriptor table in guest memory: a split one (a ring's
+ * table, an indirect table of a split ring) chains its entries by NEXT and
+ * next = i + 1; a packed ring's indirect table is a chain by its order
+ * alone (virtio 1.2 2.8.19), without NEXT. */
+static inline void vf_desc_put(void *table, bool packed, unsigned int i, uint64_t addr,
+			       uint32_t len, uint16_t flags)
+{
+	if (packed)
+		((struct vring_packed_desc *)table)[i] = (struct vring_packed_desc){
+			.addr = addr, .len = len, .flags = flags & ~VRING_DESC_F_NEXT
+		};
+	else
+		((struct vring_desc *)table)[i] = (struct vring_desc){
+			.addr = addr, .len = len, .flags = flags, .next = (uint16_t)(i + 1)
+		};
+}
+
+/* Entry i's length; `more`: the chain goes on after it (split: NEXT). */
+static inline void vf_desc_len(void *table, bool packed, unsigned int i, uint32_t len, bool more)
+{
+	if (packed) {
+		((struct vring_packed_desc *)table)[i].len = len;
+	} else {
+		((struct vring_desc *)table)[i].len = len;
+		((struct vring_desc *)table)[i].flags = more ? VRING_DESC_F_NEXT : 0;
+	}
 }
 
 struct vf_slot {
@@ -435,6 +542,7 @@ struct vf_dev {
 	unsigned int max_qp; /* from GET_QUEUE_NUM, 1 without MQ */
 	unsigned int hdr_len; /* virtio-net header: 12 (v1 / MRG_RXBUF) or 10 */
 	bool event_idx, indirect, mrg_rxbuf, reply_ack, status;
+	bool packed; /* VIRTIO_F_RING_PACKED negotiated (--packed) */
 	/* frames we send: L4 header offset (34 IPv4, 54 IPv6), payload
 	 * offset, the UDP checksum seed (--tx-csum partial) */
 	unsigned int l4_off, pay_off;
@@ -485,12 +593,14 @@ int vf_req(struct vf_dev *d, uint32_t req, const void *payload, uint32_t size, c
 int vf_negotiate(struct vf_dev *d);
 int vf_setup(struct vf_dev *d);
 /* Parts of the setup, for cycle.c: the memory table; vring i started at
- * `base` (NUM, BASE, ADDR, KICK, CALL); enabled (with protocol features);
- * stopped (GET_VRING_BASE: *base gets the answer). */
+ * `base` (NUM, BASE, ADDR, KICK, CALL; vf_vq_base() form); enabled (with
+ * protocol features); stopped (GET_VRING_BASE: *base gets where to start
+ * again, *used where the used entries end: the same for a split ring, the
+ * two halves of the answer for a packed one). */
 int vf_set_mem_table(struct vf_dev *d);
 int vf_vring_start(struct vf_dev *d, unsigned int i, uint16_t base);
 int vf_vring_enable(struct vf_dev *d, unsigned int i);
-int vf_vring_stop(struct vf_dev *d, unsigned int i, uint16_t *base);
+int vf_vring_stop(struct vf_dev *d, unsigned int i, uint16_t *base, uint16_t *used);
 /* Is the back-end still there: EOF seen or not, then a GET_FEATURES
  * round trip. Returns "ok", "eof" or "timeout". */
 const char *vf_probe(struct vf_dev *d, int timeout_ms);
@@ -593,6 +703,9 @@ void vf_evil_help(FILE *out);
  * 1 when the evil variant was sent instead, 0 when the normal message
  * should go, -EPIPE when the back-end has gone. */
 int vf_evil_setup_hook(struct vf_dev *d, uint32_t req, unsigned int vring);
+/* --evil modes against --packed (or its absence): -EINVAL, reported, for
+ * a mode of the other layout only. */
+int vf_evil_check(const struct vf_opts *o);
 /* RX ring init: returns 1 when the evil mode posted the ring itself, 0
  * for the normal buffers, or a negative errno. */
 int vf_evil_rx_post(struct vf_dev *d, struct vf_rxq *rx);

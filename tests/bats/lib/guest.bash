@@ -475,14 +475,39 @@ guest_feature() {
 	echo "${f:$2:1}"
 }
 
-# guest_bulk SRC DST DST_IP PORT MB: MB MiB of random data over TCP from
-# guest SRC to guest DST, md5 compared
+# guest_virtio_clean GUEST...: no virtio-net error in the guests' kernel
+# logs (a used entry the driver never offered, a TX timeout, ...)
+guest_virtio_clean() {
+	local g out
+	for g in "$@"; do
+		out=$(guest_run "$g" "dmesg | grep -iE 'virtio|eth0' | grep -iE 'error|not a head|unexpected|timed out'") || continue
+		echo "$g: $out"
+		return 1
+	done
+}
+
+# guest_bulk SRC DST DST_IP PORT MB [HOOK...]: MB MiB of random data over
+# TCP from guest SRC to guest DST, md5 compared; with HOOK, that command
+# runs while the transfer is under way (some of it arrived, not all)
 guest_bulk() {
-	local src=$1 dst=$2 ip=$3 port=$4 mb=$5 sum_s sum_d
+	local src=$1 dst=$2 ip=$3 port=$4 mb=$5 sum_s sum_d at
+	shift 5
 	sum_s=$(guest_run "$src" "dd if=/dev/urandom of=/tmp/blob bs=1M count=$mb 2>/dev/null && md5sum /tmp/blob" | cut -d' ' -f1)
 	guest_run "$dst" "rm -f /tmp/rx /tmp/rx.done; (sleep 600 | (nc -l -p $port >/tmp/rx; touch /tmp/rx.done)) >/dev/null 2>&1 &"
 	sleep 0.5
-	guest_run -t 180 "$src" "nc $ip $port </tmp/blob"
+	if [ $# -eq 0 ]; then
+		guest_run -t 180 "$src" "nc $ip $port </tmp/blob"
+	else
+		# HOOK... while the transfer runs: once some of it arrived,
+		# and not all
+		guest_run "$src" "(nc $ip $port </tmp/blob >/dev/null 2>&1 &)"
+		wait_until 30 eval "[ \"\$(guest_run $dst 'stat -c %s /tmp/rx')\" -gt 0 ]"
+		"$@"
+		at=$(guest_run "$dst" "stat -c %s /tmp/rx")
+		echo "bulk $src -> $dst: $at of $((mb << 20)) bytes there after $*"
+		[ "$at" -lt $((mb << 20)) ] || { echo "bulk: done before the hook ended"; return 1; }
+		wait_until 180 guest_run "$dst" "test -e /tmp/rx.done"
+	fi
 	wait_until 60 guest_run "$dst" "test -e /tmp/rx.done"
 	sum_d=$(guest_run "$dst" "md5sum /tmp/rx" | cut -d' ' -f1)
 	echo "bulk $src -> $dst: sent $sum_s received $sum_d"

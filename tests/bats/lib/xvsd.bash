@@ -10,6 +10,8 @@
 #   queue_field PORT Q FIELD       FIELD= of that port's "queue Q" line
 #   port_is PORT FIELD VALUE       the field has that value (re-read each call)
 #   wait_port_state PORT STATE [S] until port_field PORT state = STATE
+#   xvsd_kill_restart PORT...      SIGKILL the daemon, start it again with its
+#                                  config, until the PORTs are up
 #   xvsd_cpu_ticks                 utime+stime of the daemon, in clock ticks
 #   xvsd_stop_hard [S]             xvsd_stop TERM, then SIGKILL if the daemon is
 #                                  still there after S s (default 3): one with a
@@ -94,6 +96,16 @@ queue_field() {
 # which must re-read it on every try)
 port_is() {
 	[ "$(port_field "$1" "$2")" = "$3" ]
+}
+
+xvsd_kill_restart() {
+	local p
+	xvsd_stop KILL
+	[ "$XVSD_STATUS" = 137 ] || { echo "xvsd_kill_restart: xvsd ended with $XVSD_STATUS"; return 1; }
+	xvsd_start "$XVSD_DIR/xvs.yaml"
+	for p in "$@"; do
+		wait_port_state "$p" up 30 || return 1
+	done
 }
 
 wait_port_state() {

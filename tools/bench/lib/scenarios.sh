@@ -344,10 +344,12 @@ fwd_stats() {
 # then circulate: each pass crosses the switch once. Rate: frames the switch
 # forwarded per second (both directions). Closed loop: no offered load, no
 # loss figure; frames the switch drops leave the loop and lower the rate.
-# trial_loop SIZE [mf]: mf (scenario loop-mf) makes the 512 frames 256
-# flows, 128 each way (--txonly-multi-flow: testpmd steps the source
+# trial_loop SIZE [mf|packed]: mf (scenario loop-mf) makes the 512 frames
+# 256 flows, 128 each way (--txonly-multi-flow: testpmd steps the source
 # address frame by frame), so that no per-flow cache of a switch's firewall
-# or flow table sees one flow's frames back to back.
+# or flow table sees one flow's frames back to back; packed (loop-packed)
+# runs the same loop on packed virtqueues (packed_vq=1), against the split
+# rows of the same run.
 trial_loop() {
 	LOOP_STALLED=0 LOOP_LAST=0
 	trial_loop_once "$@" && return 0
@@ -357,13 +359,14 @@ trial_loop() {
 }
 
 trial_loop_once() {
-	local size=$1 scen=loop tot c0 inflight mf=()
+	local size=$1 scen=loop tot c0 inflight mf=() vq="queues=1,queue_size=$RING,in_order=0"
 
-	if [ "${2:-}" = mf ]; then
-		scen=loop-mf mf=(--txonly-multi-flow)
-	fi
-	fe_tp_start "net_virtio_user0,path=$(fe_sock a),queues=1,queue_size=$RING,in_order=0" \
-		"net_virtio_user1,path=$(fe_sock b),queues=1,queue_size=$RING,in_order=0" -- \
+	case ${2:-} in
+	mf) scen=loop-mf mf=(--txonly-multi-flow) ;;
+	packed) scen=loop-packed vq+=",packed_vq=1" ;;
+	esac
+	fe_tp_start "net_virtio_user0,path=$(fe_sock a),$vq" \
+		"net_virtio_user1,path=$(fe_sock b),$vq" -- \
 		--forward-mode=io --eth-peer="0,$MAC_B" --eth-peer="1,$MAC_A" --txpkts=$((size - 4)) \
 		"${mf[@]}" || return 1
 	# the back-ends bring a port up when its rings are ready: wait for it
@@ -628,6 +631,7 @@ run_switch() {
 		sw_group "$g" && up=1
 	done
 	if sw_group vm2vm || sw_group vm2vm-tso || sw_group pvp || sw_group loop || sw_group loop-mf ||
+		sw_group loop-packed ||
 		sw_group eff || sw_group idle; then
 		if ! "${DRV}_start" vm; then
 			record_na "$SW" vm-topology "switch did not start (run $RUN, see logs)"
@@ -672,6 +676,11 @@ run_switch() {
 			fi
 			if sw_group loop-mf; then
 				try loop-mf-64 trial_loop 64 mf
+			fi
+			if sw_group loop-packed; then
+				for s in "${SIZES_LOOP[@]}"; do
+					try "loop-packed-$s" trial_loop "$s" packed
+				done
 			fi
 			if sw_group eff; then
 				try eff trial_eff ""

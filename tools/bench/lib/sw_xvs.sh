@@ -95,8 +95,8 @@ YAML
 		cat <<YAML
     - { mac: "$MAC_B", port: b }
 ports:
-  a: { type: vhost-user, socket: a$fw_vm }
-  b: { type: vhost-user, socket: b$fw_vm }
+  a: { type: vhost-user, socket: a, packed-ring: true$fw_vm }
+  b: { type: vhost-user, socket: b, packed-ring: true$fw_vm }
 YAML
 		[ "$XVS_CAP" = 0 ] ||
 			echo "  $XVS_CAP_PORT: { type: vhost-user, socket: $XVS_CAP_PORT }"

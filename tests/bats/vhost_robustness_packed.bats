@@ -1,0 +1,1 @@
+vhost_robustness.bats
