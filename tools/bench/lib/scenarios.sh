@@ -140,6 +140,21 @@ stop_fe() {
 
 # ---- VM -> VM ---------------------------------------------------------------
 
+# vm2vm_send RX_PID ARGS...: the sender on a (on the frontend CPU, to b) with
+# ARGS, in a measurement window; then the receiver RX_PID stopped. Output
+# in $LOGS/tx.out and rx.out.
+vm2vm_send() {
+	local rx=$1
+	shift
+	window_begin
+	taskset -c "$FE_CPU" "$VUFRONT" -c "$(fe_sock a)" -r "$RING" --mem "$FE_MEM" \
+		--mac "$MAC_A" --dst "$MAC_B" --timeout $((DURATION * 4 + 5)) "$@" \
+		>"$LOGS/tx.out" 2>"$LOGS/tx.err" || true
+	window_end
+	sleep 0.3
+	stop_fe "$rx"
+}
+
 # trial_vm2vm SIZE [RATE]: sender on a -> receiver on b. Unpaced: the
 # maximum rate; with RATE, paced (zero-loss search, efficiency).
 # Sets T_RX (frames received), T_LOST, T_PPS.
@@ -155,13 +170,7 @@ trial_vm2vm() {
 	fi
 	FE_RT=1 fe_start rx b --mac "$MAC_B" --timeout 0 || return 1
 	rx=$BG_PID
-	window_begin
-	taskset -c "$FE_CPU" "$VUFRONT" -c "$(fe_sock a)" -r "$RING" --mem "$FE_MEM" \
-		--mac "$MAC_A" --dst "$MAC_B" --size $((size - 4)) --send "$n" "${args[@]}" \
-		--timeout $((DURATION * 4 + 5)) >"$LOGS/tx.out" 2>"$LOGS/tx.err" || true
-	window_end
-	sleep 0.3
-	stop_fe "$rx"
+	vm2vm_send "$rx" --size $((size - 4)) --send "$n" "${args[@]}"
 	tx=$(kv "$LOGS/tx.out" tx_frames)
 	T_RX=$(kv "$LOGS/rx.out" rx_frames)
 	T_PPS=$(kv "$LOGS/rx.out" rx_pps)
@@ -200,14 +209,7 @@ trial_vm2vm_tso() {
 	FE_RT=1 fe_start rx b --mac "$MAC_B" --timeout 0 --offloads all --proto tcp \
 		--allow-loss || return 1
 	rx=$BG_PID
-	window_begin
-	taskset -c "$FE_CPU" "$VUFRONT" -c "$(fe_sock a)" -r "$RING" --mem "$FE_MEM" \
-		--mac "$MAC_A" --dst "$MAC_B" --offloads all --proto tcp --gso 1448 \
-		--size "$TSO_SIZE" --send "$n" --timeout $((DURATION * 4 + 5)) \
-		>"$LOGS/tx.out" 2>"$LOGS/tx.err" || true
-	window_end
-	sleep 0.3
-	stop_fe "$rx"
+	vm2vm_send "$rx" --offloads all --proto tcp --gso 1448 --size "$TSO_SIZE" --send "$n"
 	tx=$(kv "$LOGS/tx.out" tx_frames)
 	gbps=$(kv "$LOGS/rx.out" rx_gbps)
 	bytes=$(kv "$LOGS/rx.out" rx_stream_bytes)
