@@ -538,8 +538,43 @@ int ctl_stats(struct xvsd *x, struct ctl_out *o, const char *port)
 
 /* ---- workers ---- */
 
+/* "a:0,a:zc,up0:1,..." into buf: the rings worker w polls (a VM's guest TX
+ * vrings, an uplink's queues, a VM's zero-copy socket); cut with "..." when
+ * it does not fit. */
+static void worker_polls(const struct xvsd *x, int w, char *buf, size_t cap)
+{
+	size_t len = 0;
+	int i, q, n;
+
+	buf[0] = '\0';
+	for (i = 0; i < DP_MAX_PORTS; i++) {
+		const struct dp_port *p = x->dp.ports[i];
+		int nq;
+
+		if (!p)
+			continue;
+		nq = p->queues;
+		for (q = 0; q <= nq; q++) {
+			if (q == nq && !(p->zc && p->owner[0] == w))
+				continue;
+			if (q < nq && p->owner[q] != w)
+				continue;
+			if (q < nq)
+				n = snprintf(buf + len, cap - len, "%s%s:%d", len ? "," : "", p->name, q);
+			else
+				n = snprintf(buf + len, cap - len, "%s%s:zc", len ? "," : "", p->name);
+			if (n < 0 || (size_t)n >= cap - len) {
+				snprintf(buf + (len < cap - 4 ? len : cap - 4), 4, "...");
+				return;
+			}
+			len += (size_t)n;
+		}
+	}
+}
+
 void ctl_workers(struct xvsd *x, struct ctl_out *o)
 {
+	char polls[256];
 	int i;
 
 	for (i = 0; i < x->dp.nworkers; i++) {
@@ -552,6 +587,7 @@ void ctl_workers(struct xvsd *x, struct ctl_out *o)
 		co_rec(o, 0, "worker", id);
 		co_gauge(o, "cpu", w->cpu);
 		co_real(o, "busy_pct", all ? 100.0 * (double)busy / (double)all : 0.0, 1);
+		co_count(o, "frames", w->frames);
 		co_count(o, "loops", w->loops);
 		co_count(o, "busy_loops", w->busy_loops);
 		co_ns(o, "busy_ns", busy);
@@ -562,6 +598,8 @@ void ctl_workers(struct xvsd *x, struct ctl_out *o)
 		co_count(o, "sleeps", w->sleeps);
 		co_bool(o, "sleeping", w->sleeping);
 		co_count(o, "lost_kicks", w->wakeups_with_work_on_timeout);
+		worker_polls(x, i, polls, sizeof(polls));
+		co_str(o, "polls", polls[0] ? polls : "-");
 	}
 }
 

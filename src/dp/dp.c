@@ -168,9 +168,11 @@ struct dp_port *dp_port_add(struct dp *dp, const struct dp_port_opts *o)
 	p->mtu = o->mtu;
 	/* an uplink's queues count once it is open (dp_uplink_publish) */
 	p->queues = p->type == DP_PORT_VHOST ? o->queues : 0;
+	/* port i's queue q: consecutive queues of a port on consecutive
+	 * workers, and queue 0 of consecutive ports too, so that single-queue
+	 * VMs spread over the workers as well as one VM's queue pairs do */
 	for (q = 0; q < DP_MAX_PORT_QUEUES; q++)
-		p->owner[q] = (uint8_t)(((unsigned)i * VU_MAX_QUEUE_PAIRS + (unsigned)q) %
-					(unsigned)dp->nworkers);
+		p->owner[q] = (uint8_t)(((unsigned)i + (unsigned)q) % (unsigned)dp->nworkers);
 	vu_dev_init(&p->dev, p->name, p->type == DP_PORT_VHOST ? o->queues : 1, &dp_vu_ops, dp);
 	dp_port_configure(dp, p, o);
 	/* fully built before workers can see it */
@@ -455,6 +457,7 @@ static void *worker_main(void *arg)
 		__atomic_store_n(&w->epoch, w->epoch + 1, __ATOMIC_SEQ_CST);
 		w->loops++;
 		work = for_owned(w, dp_tx_burst) + poll_uplinks(w) + poll_zc(w);
+		w->frames += (unsigned)work;
 		/* one clock read a loop: the time since the last one was work
 		 * or polling in vain (naps and sleeps are taken out below) */
 		t = now_ns();

@@ -141,6 +141,7 @@ struct dp_worker {
 	/* counters, owned by the worker (read racily by the control thread);
 	 * the four times add up to the worker's life */
 	uint64_t loops;
+	uint64_t frames; /* frames its bursts handled (TX vrings, uplink queues, zero-copy) */
 	uint64_t busy_loops; /* loops that moved frames */
 	uint64_t busy_ns; /* in loops that moved frames */
 	uint64_t idle_ns; /* in loops that found nothing */

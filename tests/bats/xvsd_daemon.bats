@@ -178,6 +178,35 @@ kicks() {
 	sed -n 's/.* kicks=\([0-9]*\) .*/\1/p' "$1"
 }
 
+# wfield W NAME: the value of NAME=... for worker W in `xvsctl -j workers`
+wfield() {
+	xvsd_ctl -j workers | jq -r --argjson w "$1" --arg f "$2" '.worker[] | select(.name == ($w | tostring)) | .[$f]'
+}
+
+@test "two workers: one VM's queue pairs, and single-queue VMs, go to different workers" {
+	local f0 f1
+	[ "$(nproc)" -ge 2 ] || skip "needs 2 CPUs"
+	config "  a: { type: vhost-user, socket: a.sock, queues: 2 }
+  b: { type: vhost-user, socket: b.sock, queues: 2 }
+  c: { type: vhost-user, socket: c.sock }
+  d: { type: vhost-user, socket: d.sock }" "datapath:
+  cpus: [0, 1]"
+	xvsd_start "$XVSD_DIR/xvs.yaml"
+	# what each worker polls: a's pair 0 and pair 1 apart, c and d apart
+	[ "$(wfield 0 polls)" = "a:0,b:1,c:0" ]
+	[ "$(wfield 1 polls)" = "a:1,b:0,d:0" ]
+	send_a_to_b 100000 20000 --queues 2
+	# the sender spread its frames over both pairs (the switch received
+	# some on each), and each worker switched those of the pair it owns
+	f0=$(wfield 0 frames)
+	f1=$(wfield 1 frames)
+	echo "worker 0: $f0 frames, worker 1: $f1"
+	[ "$f0" -gt 0 ] && [ "$f1" -gt 0 ]
+	[ "$f0" = "$(queue_field a 0 rx_packets)" ]
+	[ "$f1" = "$(queue_field a 1 rx_packets)" ]
+	[ $((f0 + f1)) -eq 20000 ]
+}
+
 @test "busy polling: traffic flows, the worker never sleeps" {
 	config "  a: { type: vhost-user, socket: a.sock }
   b: { type: vhost-user, socket: b.sock }" "datapath:

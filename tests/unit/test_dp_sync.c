@@ -140,11 +140,54 @@ static void port_removed_while_asleep(void **state)
 	assert_true(worker_asleep(2000));
 }
 
+/*
+ * Queue pairs and ports spread over the workers. Regression: the owner was
+ * (port * 8 + queue) % workers, so with 2 workers queue 0 of every port was
+ * worker 0's: single-queue VMs never reached the second worker.
+ */
+static void rings_spread_over_workers(void **state)
+{
+	struct dp_port_opts po = { .type = DP_PORT_VHOST, .queues = 2, .mtu = 1500 };
+	struct dp_port *a, *b, *c;
+	struct dp d2;
+	struct dp_opts o;
+
+	(void)state;
+	memset(&o, 0, sizeof(o));
+	o.poll = DP_POLL_ADAPTIVE;
+	o.idle_us = 100;
+	o.n_workers = 2;
+	o.cpus[0] = o.cpus[1] = -1;
+	o.fdb_max = 1024;
+	assert_int_equal(dp_init(&d2, &o), 0);
+	assert_int_equal(d2.nworkers, 2);
+	snprintf(po.name, sizeof(po.name), "a");
+	a = dp_port_add(&d2, &po);
+	po.queues = 1;
+	snprintf(po.name, sizeof(po.name), "b");
+	b = dp_port_add(&d2, &po);
+	snprintf(po.name, sizeof(po.name), "c");
+	c = dp_port_add(&d2, &po);
+	assert_non_null(a);
+	assert_non_null(b);
+	assert_non_null(c);
+	/* one VM's two queue pairs: one on each worker */
+	assert_int_not_equal(a->owner[0], a->owner[1]);
+	/* two single-queue VMs on consecutive ports: one on each worker */
+	assert_int_not_equal(b->owner[0], c->owner[0]);
+	assert_true(dp_owner(&d2, b, 1) != dp_owner(&d2, c, 1));
+	dp_port_del(&d2, a);
+	dp_port_del(&d2, b);
+	dp_port_del(&d2, c);
+	dp_destroy(&d2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(sync_waits_for_a_waking_worker, setup, teardown),
 		cmocka_unit_test_setup_teardown(port_removed_while_asleep, setup, teardown),
+		cmocka_unit_test(rings_spread_over_workers),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
