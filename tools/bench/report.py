@@ -36,6 +36,10 @@ ROWS = [
     ("loop-mf", 64, "VM→VM 64 B, multi-flow loop", "rate"),
     ("loop-packed", 64, "VM→VM 64 B, loop on packed rings (packed_vq=1)", "rate"),
     ("loop-packed", 1518, "VM→VM 1518 B, loop on packed rings (packed_vq=1)", "rate"),
+    ("loop-mq1", 64, "VM→VM 64 B, loop, switch on 2 CPUs, 1 queue pair", "rate"),
+    ("loop-mq2", 64, "VM→VM 64 B, loop, switch on 2 CPUs, 2 queue pairs", "rate"),
+    ("loop-mq1", 1518, "VM→VM 1518 B, loop, switch on 2 CPUs, 1 queue pair", "rate"),
+    ("loop-mq2", 1518, "VM→VM 1518 B, loop, switch on 2 CPUs, 2 queue pairs", "rate"),
     ("nic2vm", 64, "NIC→VM 64 B", "rate"),
     ("nic2vm", 1518, "NIC→VM 1518 B", "rate"),
     ("vm2nic", 64, "VM→NIC 64 B", "rate"),
@@ -116,7 +120,7 @@ def limiter(scen, m):
     explained in tools/bench/README.md."""
     if scen in ("eff", "eff-ps", "idle", "idle-ps", "vm2vm-zl"):
         return ""
-    if scen in ("loop", "loop-mf", "loop-packed", "vm2nic-dpdk"):
+    if scen in ("loop", "loop-mf", "loop-packed", "loop-mq1", "loop-mq2", "vm2nic-dpdk"):
         # the frontend testpmd polls: the share of its polls (loop: RX;
         # vm2nic-dpdk: TX bursts the full ring refused) that moved nothing
         # says how much it waited for the switch
@@ -423,6 +427,32 @@ def write_zc_table(L, zc_rows):
         L.append("| " + " | ".join(cells) + " |")
 
 
+def write_mq_table(L, rows):
+    """Multiqueue scaling: each switch's loop-mq2 rate ÷ its loop-mq1 rate."""
+    by = {(r["scenario"], r["size"]): r for r in rows}
+    sizes = [sz for (sc, sz) in by if sc == "loop-mq2" and ("loop-mq1", sz) in by]
+    if not sizes:
+        return
+    L.append("")
+    L.append("Multiqueue: the loop with each switch on both CPUs (xvs: 2 workers; OVS: 2 PMD "
+             "threads; testpmd: 2 forwarding cores), the frontends using 1 or 2 queue pairs "
+             "per port; 2 qp ÷ 1 qp per switch (above 1: the second queue pair helped). On a "
+             "2-CPU machine the frontend shares a CPU with the switch's second thread.")
+    L.append("")
+    hdr = ["frame"] + [f"{NAMES[s]} 2 qp ÷ 1 qp" for s in SWITCHES]
+    L.append("| " + " | ".join(hdr) + " |")
+    L.append("|" + "---|" * len(hdr))
+    for sz in sorted(sizes):
+        cells = [f"{sz} B"]
+        for sw in SWITCHES:
+            a = by[("loop-mq2", sz)]["switches"].get(sw) or {}
+            b = by[("loop-mq1", sz)]["switches"].get(sw) or {}
+            va = a.get("pps") if "na" not in a else None
+            vb = b.get("pps") if "na" not in b else None
+            cells.append(f"{va / vb:.2f}" if va is not None and vb else "–")
+        L.append("| " + " | ".join(cells) + " |")
+
+
 def write_table(resdir, meta, rows, zc_rows, fw_rows, cap_rows, present):
     L = []
     L.append(f"Benchmark {meta.get('date', '')} — {meta.get('machine', '')}")
@@ -459,6 +489,7 @@ def write_table(resdir, meta, rows, zc_rows, fw_rows, cap_rows, present):
             cells.append(f"{x:.2f}" if x is not None else "–")
         cells.append("; ".join(lim) if any(x != "–" for x in lim) else "–")
         L.append("| " + " | ".join(cells) + " |")
+    write_mq_table(L, rows)
     if zc_rows:
         write_zc_table(L, zc_rows)
     if fw_rows:

@@ -341,6 +341,19 @@ fwd_stats() {
 		END { printf "%d %.4f\n", tot, (all > 0 ? e / all : 0) }'
 }
 
+# fwd_rx_queues: from "show fwd stats all" output on stdin, how many streams
+# (RX port/queue) received frames. testpmd prints a section per stream only
+# when there are more streams than ports; else the per-port sections (one
+# stream each) tell.
+fwd_rx_queues() {
+	awk '
+		/Forward Stats for RX Port=/ { sec = "s"; next }
+		/Forward statistics for port/ { sec = "p"; next }
+		/Accumulated forward statistics/ { sec = "" }
+		sec != "" && $1 == "RX-packets:" { if ($2 > 0) n[sec]++; sec = "" }
+		END { print (n["s"] > 0 ? n["s"] : n["p"] + 0) }'
+}
+
 # testpmd with two virtio-user ports (a, b) in io forwarding on the
 # frontend CPU; "start tx_first 8" puts 256 frames in each direction, which
 # then circulate: each pass crosses the switch once. Rate: frames the switch
@@ -362,10 +375,13 @@ trial_loop() {
 
 trial_loop_once() {
 	local size=$1 scen=loop tot c0 inflight mf=() vq="queues=1,queue_size=$RING,in_order=0"
+	local qp=1 nq
 
 	case ${2:-} in
 	mf) scen=loop-mf mf=(--txonly-multi-flow) ;;
 	packed) scen=loop-packed vq+=",packed_vq=1" ;;
+	mq1) scen=loop-mq1 ;;
+	mq2) scen=loop-mq2 qp=2 vq="queues=2,queue_size=$RING,in_order=0" mf=(--rxq=2 --txq=2) ;;
 	esac
 	fe_tp_start "net_virtio_user0,path=$(fe_sock a),$vq" \
 		"net_virtio_user1,path=$(fe_sock b),$vq" -- \
@@ -399,11 +415,18 @@ trial_loop_once() {
 	}
 	# a stalled first attempt is not recorded; the second is, marked
 	[ "$LOOP_STALLED" = 0 ] || [ "$LOOP_LAST" = 1 ] || return 1
+	# the frontend's RX queues that received frames in the window: with 2
+	# queue pairs the switch must have used all 4 (2 ports × 2)
+	nq=$(fwd_rx_queues <<<"$FE_TP_OUT")
+	if [ "$nq" -lt $((2 * qp)) ]; then
+		record_na "$SW" "$scen-$size" "frames arrived on $nq of the frontends' $((2 * qp)) RX queues (run $RUN)"
+		return 0
+	fi
 	sw_check "$scen" "$size" "$tot" || return 0
 	jrec $(trial_fields) scenario "$scen" size "$size" offered 0 received "$tot" \
 		pps "$(awk -v n="$tot" -v w="$W_S" 'BEGIN { printf "%.0f\n", n / w }')" \
-		fe_empty_polls "$c0" frames_switched "$tot" injected $((LOOP_BURSTS * 32 * 2)) \
-		inflight_end "${inflight:-0}" stalled "$LOOP_STALLED" $SW_FIELDS
+		fe_empty_polls "$c0" frames_switched "$tot" injected $((LOOP_BURSTS * 32 * 2 * qp)) \
+		fe_rx_queues "$nq" inflight_end "${inflight:-0}" stalled "$LOOP_STALLED" $SW_FIELDS
 }
 
 # ---- efficiency and idle -------------------------------------------------------
@@ -632,6 +655,18 @@ run_switch() {
 	for g in "${UPLINK_GROUPS[@]}"; do
 		sw_group "$g" && up=1
 	done
+	if sw_group loop-mq; then
+		if ! "${DRV}_start" vm-mq; then
+			record_na "$SW" vm-mq-topology "switch did not start on two CPUs (run $RUN, see logs)"
+			"${DRV}_stop" 2>/dev/null || true
+		else
+			for s in "${SIZES_LOOP[@]}"; do
+				try "loop-mq1-$s" trial_loop "$s" mq1
+				try "loop-mq2-$s" trial_loop "$s" mq2
+			done
+			"${DRV}_stop"
+		fi
+	fi
 	if sw_group vm2vm || sw_group vm2vm-tso || sw_group pvp || sw_group loop || sw_group loop-mf ||
 		sw_group loop-packed ||
 		sw_group eff || sw_group idle; then

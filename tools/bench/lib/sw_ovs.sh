@@ -37,13 +37,17 @@ ovs_available() {
 }
 
 ovs_start() {
-	local topo=$1 i p mask
+	local topo=$1 i p mask pmds cpus=$SW_CPU
 
 	OVS_TOPO=$topo
 	OVS_DIR=$WORK/ovs
 	rm -rf "$OVS_DIR"
 	mkdir -p "$OVS_DIR"
 	mask=$(printf '0x%x' $((1 << SW_CPU)))
+	pmds=$mask
+	# vm-mq: a PMD thread on each CPU (the vhost ports take as many queue
+	# pairs as the frontend enables; OVS spreads their rxqs over the PMDs)
+	[ "$topo" = vm-mq ] && pmds=$(printf '0x%x' $(((1 << SW_CPU) | (1 << FE_CPU)))) cpus=$SW_CPU,$FE_CPU
 	ovsdb-tool create "$OVS_DIR/conf.db" "$OVS_SCHEMA" || return 1
 	# both daemons in the foreground, as our children: stopped and reaped
 	# by us, nothing left running if we are killed
@@ -59,7 +63,7 @@ ovs_start() {
 	ovs_vsctl --no-wait set Open_vSwitch . \
 		other_config:dpdk-init=true \
 		other_config:dpdk-lcore-mask="$mask" \
-		other_config:pmd-cpu-mask="$mask" \
+		other_config:pmd-cpu-mask="$pmds" \
 		other_config:dpdk-socket-mem=1024 \
 		other_config:userspace-tso-enable=true \
 		other_config:vhost-sock-dir="$(basename "$SOCKDIR")" \
@@ -68,7 +72,7 @@ ovs_start() {
 	# OVS_RUNDIR: vhost-sock-dir is relative to it; the bridge's br0.mgmt
 	# socket goes there too. Nothing goes to /var/run.
 	bg ovs-vswitchd env OVS_RUNDIR="$WORK" OVS_LOGDIR="$OVS_DIR" OVS_DBDIR="$OVS_DIR" \
-		taskset -c "$SW_CPU" "$OVS_VSWITCHD" "unix:$OVS_DIR/db.sock" \
+		taskset -c "$cpus" "$OVS_VSWITCHD" "unix:$OVS_DIR/db.sock" \
 		--pidfile="$OVS_DIR/vswitchd.pid" --unixctl="$OVS_DIR/vswitchd.ctl" \
 		--log-file="$OVS_DIR/vswitchd.log" --no-chdir
 	SW_PID=$BG_PID
@@ -83,7 +87,7 @@ ovs_start() {
 		return 1
 	}
 	ovs_vsctl add-br br0 -- set bridge br0 datapath_type=netdev || return 1
-	if [ "$topo" = vm ]; then
+	if [ "$topo" = vm ] || [ "$topo" = vm-mq ]; then
 		ovs_vsctl add-port br0 a -- set Interface a type=dpdkvhostuser ofport_request=1 &&
 			ovs_vsctl add-port br0 b -- set Interface b type=dpdkvhostuser ofport_request=2 ||
 			return 1
@@ -129,13 +133,14 @@ ovs_mark() {
 	ovs_appctl dpif-netdev/pmd-stats-clear >/dev/null 2>&1 || true
 }
 
-# processing / (idle + processing) cycles of the PMD thread since ovs_mark
+# processing / (idle + processing) cycles of the PMD threads since ovs_mark
+# (summed: with two PMDs, vm-mq, their mean share)
 ovs_busy() {
 	ovs_appctl dpif-netdev/pmd-stats-show 2>/dev/null | awk '
 		/^pmd thread/ { pmd = 1 }
 		/^main thread/ { pmd = 0 }
-		pmd && /idle cycles:/ { i = $3 }
-		pmd && /processing cycles:/ { p = $3 }
+		pmd && /idle cycles:/ { i += $3 }
+		pmd && /processing cycles:/ { p += $3 }
 		END { if (i + p > 0) printf "%.4f\n", p / (i + p) }'
 }
 
@@ -146,6 +151,7 @@ ovs_powersave() {
 ovs_stop() {
 	[ -n "${OVS_DIR:-}" ] || return 0
 	ovs_appctl dpif-netdev/pmd-stats-show >>"$LOGS/ovs.pmd-stats" 2>&1 || true
+	ovs_appctl dpif-netdev/pmd-rxq-show >>"$LOGS/ovs.pmd-stats" 2>&1 || true
 	# --cleanup: release datapath resources, i.e. the afxdp port's XDP
 	# program (plain "exit" leaves it attached, for a restart)
 	ovs_appctl exit --cleanup >/dev/null 2>&1 || true

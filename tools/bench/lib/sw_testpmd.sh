@@ -48,11 +48,19 @@ testpmd_start() {
 }
 
 testpmd_start_once() {
-	local topo=$1 vdevs=() i
+	local topo=$1 vdevs=() i cpus=$SW_CPU lcores="0@$SW_CPU,1@$SW_CPU" mq=()
 
+	TP_CORES=1
 	if [ "$topo" = vm ]; then
 		vdevs=(--vdev "net_vhost0,iface=$SOCKDIR/a,queues=1"
 			--vdev "net_vhost1,iface=$SOCKDIR/b,queues=1")
+	elif [ "$topo" = vm-mq ]; then
+		# a forwarding lcore on each CPU, 2 queue pairs per port: the 4
+		# streams (port, queue) go 2 to each lcore
+		vdevs=(--vdev "net_vhost0,iface=$SOCKDIR/a,queues=2"
+			--vdev "net_vhost1,iface=$SOCKDIR/b,queues=2")
+		cpus=$SW_CPU,$FE_CPU lcores="0@$SW_CPU,1@$SW_CPU,2@$FE_CPU" mq=(--nb-cores=2 --rxq=2 --txq=2)
+		TP_CORES=2
 	else
 		vdevs=(--vdev "net_af_xdp0,iface=$HOST_IF,start_queue=0,queue_count=1"
 			--vdev "net_vhost0,iface=$SOCKDIR/a,queues=1")
@@ -61,9 +69,9 @@ testpmd_start_once() {
 	mkfifo "$WORK/testpmd.in"
 	# read-write: opening does not wait for the reader
 	exec {TP_FD}<>"$WORK/testpmd.in"
-	taskset -c "$SW_CPU" stdbuf -oL dpdk-testpmd --lcores "0@$SW_CPU,1@$SW_CPU" --file-prefix xvsbench-tp \
+	taskset -c "$cpus" stdbuf -oL dpdk-testpmd --lcores "$lcores" --file-prefix xvsbench-tp \
 		--no-pci --huge-dir "$HUGEDIR" --socket-mem 1024 "${vdevs[@]}" -- \
-		-i --forward-mode=io --auto-start --rxd=1024 --txd=1024 --burst=32 \
+		-i --forward-mode=io --auto-start --rxd=1024 --txd=1024 --burst=32 "${mq[@]}" \
 		--record-core-cycles --record-burst-stats \
 		<"$WORK/testpmd.in" >"$LOGS/testpmd.out" 2>&1 &
 	SW_PID=$!
@@ -98,14 +106,14 @@ testpmd_busy() {
 	_tp_cmd "show fwd stats all"
 	_tp_wait_output "$from" 'CPU cycles/packet|Accumulated forward statistics' 3 || return 0
 	sleep 0.1
-	tail -c +"$((from + 1))" "$LOGS/testpmd.out" | awk -v w="$w" '
+	tail -c +"$((from + 1))" "$LOGS/testpmd.out" | awk -v w="$w" -v cores="${TP_CORES:-1}" '
 		/CPU cycles\/packet=/ {
 			for (i = 1; i <= NF; i++) {
 				if ($i ~ /^cycles=/) { split($i, a, "="); c = a[2] }
 				if ($i == "MHz") mhz = $(i - 1)
 			}
 		}
-		END { if (mhz > 0 && w > 0) printf "%.4f\n", c / (mhz * 1e6 * w) }'
+		END { if (mhz > 0 && w > 0) printf "%.4f\n", c / (mhz * 1e6 * w * cores) }'
 }
 
 testpmd_powersave() { return 1; }

@@ -71,12 +71,14 @@ YAML
 }
 
 xvs_config() {
-	local topo=$1 fw_vm="" fw_up=""
+	local topo=$1 fw_vm="" fw_up="" cpus=$SW_CPU q=""
 
 	if [ "$XVS_FW" = 1 ]; then
 		fw_vm=", firewall: { to-vm: bench, from-vm: bench }"
 		fw_up=", firewall: { to-vm: bench }"
 	fi
+	# vm-mq: two workers, one on each CPU; the VM ports offer 2 queue pairs
+	[ "$topo" = vm-mq ] && cpus="$SW_CPU, $FE_CPU" q=", queues: 2"
 	cat <<YAML
 switch:
   name: $XVS_NAME
@@ -84,19 +86,19 @@ switch:
   socket-dir: $SOCKDIR
   log-level: warning
 datapath:
-  cpus: [$SW_CPU]
+  cpus: [$cpus]
   poll: $XVS_POLL
   max-nap-us: $MAX_SLEEP_US
 fdb:
   static:
     - { mac: "$MAC_A", port: a }
 YAML
-	if [ "$topo" = vm ]; then
+	if [ "$topo" = vm ] || [ "$topo" = vm-mq ]; then
 		cat <<YAML
     - { mac: "$MAC_B", port: b }
 ports:
-  a: { type: vhost-user, socket: a, packed-ring: true$fw_vm }
-  b: { type: vhost-user, socket: b, packed-ring: true$fw_vm }
+  a: { type: vhost-user, socket: a, packed-ring: true$q$fw_vm }
+  b: { type: vhost-user, socket: b, packed-ring: true$q$fw_vm }
 YAML
 		[ "$XVS_CAP" = 0 ] ||
 			echo "  $XVS_CAP_PORT: { type: vhost-user, socket: $XVS_CAP_PORT }"
@@ -122,14 +124,15 @@ YAML
 }
 
 xvs_start() {
-	local topo=$1 i
+	local topo=$1 i cpus=$SW_CPU
 
 	XVS_TOPO=$topo
+	[ "$topo" = vm-mq ] && cpus=$SW_CPU,$FE_CPU
 	[ "$XVS_ZC" = 1 ] && topo=$topo-zc
 	[ "$XVS_FW" = 1 ] && topo=$topo-fw
 	[ "$XVS_CAP" = 1 ] && topo=$topo-cap
 	xvs_config "$XVS_TOPO" >"$LOGS/xvs-$topo.yaml"
-	bg "xvsd-$topo" taskset -c "$SW_CPU" "$XVSD" -c "$LOGS/xvs-$topo.yaml"
+	bg "xvsd-$topo" taskset -c "$cpus" "$XVSD" -c "$LOGS/xvs-$topo.yaml"
 	SW_PID=$BG_PID
 	track bpfpin "/sys/fs/bpf/xvs/$XVS_NAME"
 	for ((i = 0; i < 100; i++)); do
@@ -142,25 +145,27 @@ xvs_start() {
 		tail -5 "$LOGS/xvsd-$topo.err" >&2
 		return 1
 	fi
-	if [ "$XVS_TOPO" != vm ] && ! grep -q '^port up0 .*state=up' "$LOGS/xvs-$topo.show"; then
+	if [ "$XVS_TOPO" = up ] && ! grep -q '^port up0 .*state=up' "$LOGS/xvs-$topo.show"; then
 		warn "xvs uplink up0 is not up:"
 		cat "$LOGS/xvs-$topo.show" >&2
 		return 1
 	fi
 }
 
-# "busy_ns total_ns" of the worker (xvsctl workers: busy, idle, nap and
-# sleep time add up to its life)
+# "busy_ns total_ns" of the workers, summed (xvsctl workers: busy, idle, nap
+# and sleep time add up to each one's life); with two workers (vm-mq) the
+# busy share is their mean
 _xvs_times() {
 	"$XVSCTL" --ctl "$WORK/xvs.ctl" workers 2>/dev/null | awk '
-		/^worker 0 / {
+		/^worker [0-9]+ / {
 			for (i = 1; i <= NF; i++) {
 				split($i, kv, "=")
 				if (kv[1] ~ /^(busy|idle|nap|sleep)_ns$/) t += kv[2]
-				if (kv[1] == "busy_ns") b = kv[2]
+				if (kv[1] == "busy_ns") b += kv[2]
 			}
-			printf "%.0f %.0f\n", b, t
-		}'
+			n++
+		}
+		END { if (n) printf "%.0f %.0f\n", b, t }'
 }
 
 xvs_mark() { XVS_MARK=$(_xvs_times); }
