@@ -173,6 +173,12 @@ def aggregate(trials):
         m["steal"] = median([max(t.get("steal_fe") or 0, t.get("steal_sw") or 0) for t in ts
                              if "steal_fe" in t])
         m["loss"] = median([t["lost"] / t["sent"] for t in ts if t.get("sent")])
+        # vm2vm-tso: frames whose TCP checksum (or seed) the receiver found
+        # wrong, and the TSO frames that arrived whole
+        m["csum_bad"] = median([t["rx_csum_bad"] / t["received"] for t in ts
+                                if t.get("rx_csum_bad") is not None and t.get("received")])
+        m["gso_whole"] = median([t["rx_gso"] / t["received"] for t in ts
+                                 if t.get("rx_gso") is not None and t.get("received")])
         m["ns_per_frame"] = median([t["sw_cpu_s"] * 1e9 / t["frames_switched"] for t in ts
                                     if t.get("frames_switched") and t.get("sw_cpu_s") is not None])
         m["cpu_s_per_mframe"] = median([t["sw_cpu_s"] / (t["frames_switched"] / 1e6) for t in ts
@@ -482,6 +488,10 @@ def write_table(resdir, meta, rows, zc_rows, fw_rows, cap_rows, present):
                 c = fmt(r["kind"], m, r["size"])
                 if m.get("loss"):
                     c += f" (loss {m['loss'] * 100:.2g} %)"
+                if m.get("gso_whole") is not None:
+                    c += f"; {m['gso_whole'] * 100:.0f} % arrived whole"
+                if m.get("csum_bad"):
+                    c += f"; {m['csum_bad'] * 100:.0f} % with a TCP seed the receiver rejects"
                 cells.append(c)
                 lim.append(m.get("limited_by") or "–")
         for peer in ("ovs", "testpmd"):

@@ -208,12 +208,19 @@ fe_sock() {
 # stdout in $LOGS/NAME.out; returns when the device is up (sets BG_PID).
 # FE_RT=1 gives it real-time priority (a receiver sharing the CPU with a
 # sender: it must run as soon as frames arrive, or its ring overflows).
+# FE_LINK=-l: it listens on the socket instead (a switch that is the
+# vhost-user client there), and FE_AFTER, if set, runs once it listens: the
+# command that makes the switch connect.
 fe_start() {
 	local name=$1 port=$2 pre=(taskset -c "$FE_CPU")
 
 	shift 2
 	[ "${FE_RT:-0}" = 1 ] && pre+=(chrt -f 10)
-	bg "$name" "${pre[@]}" "$VUFRONT" -c "$(fe_sock "$port")" -r "$RING" --mem "$FE_MEM" -v "$@"
+	bg "$name" "${pre[@]}" "$VUFRONT" "${FE_LINK:--c}" "$(fe_sock "$port")" -r "$RING" --mem "$FE_MEM" -v "$@"
+	if [ -n "${FE_AFTER:-}" ]; then
+		wait_file_match "$LOGS/$name.err" 'waiting for the back-end' 5 || true
+		$FE_AFTER
+	fi
 	if ! wait_file_match "$LOGS/$name.err" 'device up' 15; then
 		warn "frontend $name did not come up on $(fe_sock "$port"):"
 		tail -5 "$LOGS/$name.err" >&2

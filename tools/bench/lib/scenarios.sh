@@ -143,13 +143,20 @@ stop_fe() {
 # vm2vm_send RX_PID ARGS...: the sender on a (on the frontend CPU, to b) with
 # ARGS, in a measurement window; then the receiver RX_PID stopped. Output
 # in $LOGS/tx.out and rx.out.
+# FE_LINK, FE_AFTER as for fe_start; FE_TX_PORT: the sender's socket (a).
 vm2vm_send() {
-	local rx=$1
+	local rx=$1 pid
 	shift
 	window_begin
-	taskset -c "$FE_CPU" "$VUFRONT" -c "$(fe_sock a)" -r "$RING" --mem "$FE_MEM" \
-		--mac "$MAC_A" --dst "$MAC_B" --timeout $((DURATION * 4 + 5)) "$@" \
-		>"$LOGS/tx.out" 2>"$LOGS/tx.err" || true
+	taskset -c "$FE_CPU" "$VUFRONT" "${FE_LINK:--c}" "$(fe_sock "${FE_TX_PORT:-a}")" -r "$RING" \
+		--mem "$FE_MEM" --mac "$MAC_A" --dst "$MAC_B" --timeout $((DURATION * 4 + 5)) "$@" \
+		>"$LOGS/tx.out" 2>"$LOGS/tx.err" &
+	pid=$!
+	if [ -n "${FE_AFTER:-}" ]; then
+		wait_file_match "$LOGS/tx.err" 'waiting for the back-end' 5 || true
+		$FE_AFTER
+	fi
+	wait "$pid" || true
 	window_end
 	sleep 0.3
 	stop_fe "$rx"
@@ -205,11 +212,18 @@ trial_vm2vm() {
 # report's Gb/s is then the stream's).
 TSO_SIZE=65000
 trial_vm2vm_tso() {
-	local n=${TSO_FRAMES:-20000} rx tx gbps bytes
-	FE_RT=1 fe_start rx b --mac "$MAC_B" --timeout 0 --offloads all --proto tcp \
-		--allow-loss || return 1
+	local n=${TSO_FRAMES:-20000} rx tx gbps bytes pa=a pb=b
+	# OVS: on its client ports (ovs_tso_port), where it keeps host TSO
+	declare -F "${DRV}_tso_port" >/dev/null && pa=ta pb=tb
+	FE_LINK=$([ "$pa" = ta ] && echo -l || echo -c) \
+		FE_AFTER=$([ "$pa" = ta ] && echo "${DRV}_tso_port tb")
+	FE_RT=1 fe_start rx "$pb" --mac "$MAC_B" --timeout 0 --offloads all --proto tcp \
+		--allow-loss || { FE_LINK= FE_AFTER=; return 1; }
 	rx=$BG_PID
-	vm2vm_send "$rx" --offloads all --proto tcp --gso 1448 --size "$TSO_SIZE" --send "$n"
+	FE_TX_PORT=$pa FE_AFTER=$([ "$pa" = ta ] && echo "${DRV}_tso_port ta") \
+		vm2vm_send "$rx" --offloads all --proto tcp --gso 1448 --size "$TSO_SIZE" --send "$n"
+	FE_LINK= FE_AFTER=
+	! declare -F "${DRV}_tso_done" >/dev/null || "${DRV}_tso_done"
 	tx=$(kv "$LOGS/tx.out" tx_frames)
 	gbps=$(kv "$LOGS/rx.out" rx_gbps)
 	bytes=$(kv "$LOGS/rx.out" rx_stream_bytes)
@@ -691,12 +705,6 @@ run_switch() {
 				if [ "$SW" = testpmd ]; then
 					[ "$RUN" = 1 ] && record_na "$SW" vm2vm-tso \
 						"io forwarding between vhost ports does not pass TSO frames on"
-				elif [ "${SW%-*}" = ovs ]; then
-					# OVS 3.1 turns host TSO off on dpdkvhostuser
-					# (server) ports: its log says "disabling host
-					# segmentation offloading support"
-					[ "$RUN" = 1 ] && record_na "$SW" vm2vm-tso \
-						"OVS 3.1 offers no host TSO on dpdkvhostuser (server) ports; the bench's are (dpdkvhostuserclient ports: not done yet)"
 				else
 					try vm2vm-tso trial_vm2vm_tso
 				fi

@@ -17,6 +17,8 @@
 #   OpenFlow: the NORMAL flow removed, one flow per direction
 #   in_port=X,actions=output:Y, so forwarding is port to port like testpmd's.
 #   Power saving (idle/efficiency rows marked so): pmd-maxsleep=200 (µs).
+#   vm2vm-tso: two dpdkvhostuserclient ports ta (4), tb (5) for that trial
+#   only (ovs_tso_port).
 #
 # ovs-ct: the same with conntrack flows that mirror xvs-fw's firewall
 # (ovs_ct_flows): the groups with firewall rows only; after each trial the
@@ -127,6 +129,28 @@ ovs_start() {
 			return 1
 		fi
 	fi
+}
+
+# vm2vm-tso: OVS 3.1 offers host TSO only on dpdkvhostuserclient ports (on
+# dpdkvhostuser, server, ports its log says "disabling host segmentation
+# offloading support"), so that trial's frontends listen on ta and tb and
+# these ports connect to them: ta ofport 4, tb 5, one flow each way.
+ovs_tso_port() {
+	local p=$1 n=4
+
+	[ "$p" = tb ] && n=5
+	ovs_vsctl add-port br0 "$p" -- set Interface "$p" type=dpdkvhostuserclient \
+		options:vhost-server-path="$SOCKDIR/$p" ofport_request="$n" || return 1
+	if [ "$p" = tb ]; then
+		ovs_ofctl add-flow "unix:$WORK/br0.mgmt" "in_port=4,actions=output:5" &&
+			ovs_ofctl add-flow "unix:$WORK/br0.mgmt" "in_port=5,actions=output:4"
+	fi
+}
+
+ovs_tso_done() {
+	ovs_vsctl show >"$LOGS/ovs-vm-tso.show" 2>&1
+	grep -i "tso\|segmentation" "$OVS_DIR/vswitchd.log" >"$LOGS/ovs-vm-tso.log" 2>&1
+	ovs_vsctl --if-exists del-port br0 ta -- --if-exists del-port br0 tb
 }
 
 ovs_mark() {
