@@ -544,7 +544,7 @@ enqueue(struct vq *vq, const struct vq_iov *src, int nsrc, uint32_t skip, uint32
 	while (si < nsrc && soff >= src[si].len)
 		soff -= src[si++].len;
 
-	avail = packed ? vqp_avail_count(vq) : avail_at_least(vq, 1);
+	avail = packed ? vqp_avail_head(vq) : avail_at_least(vq, 1);
 	if (avail < 0)
 		return avail;
 
@@ -552,7 +552,7 @@ enqueue(struct vq *vq, const struct vq_iov *src, int nsrc, uint32_t skip, uint32
 		struct vq_chain *c = &chains[n];
 
 		if (n == avail && n > 0) { /* the cache may lag: look again */
-			r = packed ? vqp_avail_count(vq) : avail_at_least(vq, 1);
+			r = packed ? vqp_avail_head(vq) : avail_at_least(vq, 1);
 			if (r < 0)
 				return r;
 			avail = n + r;

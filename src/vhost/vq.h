@@ -166,7 +166,9 @@ int vq_map_rings(struct vq *vq, const struct vu_mem *mem, uint64_t desc_uva,
 		 uint64_t avail_uva, uint64_t used_uva, const char **why);
 
 /* Entries the guest has made available and we have not consumed: 0..size,
- * or -EFAULT if the guest's index is insane (more than size ahead). */
+ * or -EFAULT if the guest's index is insane (more than size ahead). A
+ * packed ring has no index: 0 if nothing is available, else an upper bound
+ * (vq_pop's -EAGAIN ends the run). */
 int vq_avail_count(struct vq *vq);
 
 /*
@@ -174,8 +176,8 @@ int vq_avail_count(struct vq *vq);
  * says which kind of descriptors this queue must have (RX: device-writable,
  * TX: device-readable). Returns 0, -EMSGSIZE (more than VQ_MAX_SEGS
  * segments: the chain is consumed and must be returned with len 0),
- * -EAGAIN (a packed ring has nothing available: vq_avail_count() counts
- * its descriptors, not its chains), or -EFAULT (guest violation, such as
+ * -EAGAIN (a packed ring has nothing available: vq_avail_count() gave an
+ * upper bound), or -EFAULT (guest violation, such as
  * a chain of more than VQ_MAX_DESC descriptors; vq->err says what).
  */
 int vq_pop(struct vq *vq, struct vq_chain *c, bool writable);

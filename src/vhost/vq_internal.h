@@ -44,6 +44,7 @@ void vq_log_rings(struct vq *vq);
 
 /* ---- packed ring (vq_packed.c) ---- */
 int vqp_avail_count(struct vq *vq);
+int vqp_avail_head(struct vq *vq);
 int vqp_pop(struct vq *vq, struct vq_chain *c, bool writable, uint32_t *budget, bool full);
 void vqp_flush(struct vq *vq);
 bool vqp_kick_enable(struct vq *vq);

@@ -68,19 +68,25 @@ static inline void advance(uint16_t *pos, bool *wrap, uint32_t n, uint16_t size)
 	*pos = (uint16_t)p;
 }
 
-/* Available descriptors from last_avail on, counted up to a burst's worth
- * or two: at least as many as the chains that can be popped. */
+/* 0 if nothing is available at last_avail, else an upper bound of the
+ * chains that can be popped: the ring's size, at most 64. Only the head is
+ * looked at: vqp_pop checks each chain's head anyway and says -EAGAIN where
+ * the available ones end, and counting them first (a load and a test per
+ * descriptor) cost more than the pops. */
 int vqp_avail_count(struct vq *vq)
 {
-	uint16_t pos = vq->last_avail, max = vq->size < 64 ? vq->size : 64;
-	bool wrap = vq->avail_wrap;
-	int n = 0;
+	if (!desc_avail(flags_at(vq, vq->last_avail), vq->avail_wrap))
+		return 0;
+	return vq->size < 64 ? vq->size : 64;
+}
 
-	while (n < max && desc_avail(flags_at(vq, pos), wrap)) {
-		n++;
-		advance(&pos, &wrap, 1, vq->size);
-	}
-	return n;
+/* 1 if the descriptor at last_avail is available, else 0: what a receive
+ * needs to start (vqp_pop reads its flags again; a frame that takes more
+ * buffers asks again after each). One load, not a walk: a walk per frame
+ * was most of a packed ring's cost. */
+int vqp_avail_head(struct vq *vq)
+{
+	return desc_avail(flags_at(vq, vq->last_avail), vq->avail_wrap);
 }
 
 static void undo_push(struct vq *vq, uint16_t id)
@@ -161,16 +167,45 @@ static int walk_indirect(struct vq *vq, struct vq_chain *c, uint64_t addr, uint3
 	return 0;
 }
 
-int vqp_pop(struct vq *vq, struct vq_chain *c, bool writable, uint32_t *budget, bool full)
+/* The usual chain: one descriptor in one region, its id free (Linux with
+ * indirect tables for long chains, and DPDK, post only these). Anything
+ * else is left to the walk, which checks it all again. */
+static inline bool pop_fast(struct vq *vq, struct vq_chain *c, bool writable, uint16_t flags,
+			    uint32_t *budget)
 {
-	uint16_t pos = vq->last_avail, size = vq->size, flags, id, ndesc = 0;
+	const volatile struct vring_packed_desc *d = &vq->pdesc[vq->last_avail];
+	uint64_t addr = d->addr;
+	uint32_t len = d->len;
+	uint16_t id = d->id;
+	void *hva;
+
+	if ((flags & (VRING_DESC_F_NEXT | VRING_DESC_F_INDIRECT)) ||
+	    !!(flags & VRING_DESC_F_WRITE) != writable || !*budget || id >= vq->size ||
+	    vq->pk_ndesc[id] || !(hva = vu_mem_gpa(vq->mem, addr, len)))
+		return false;
+	(*budget)--;
+	vq->pk_ndesc[id] = 1;
+	undo_push(vq, id);
+	advance(&vq->last_avail, &vq->avail_wrap, 1, vq->size);
+	c->seg[0].base = hva;
+	c->seg[0].len = len;
+	c->nseg = 1;
+	c->len = len;
+	c->head = id;
+	return true;
+}
+
+/* The whole walk of the chain at last_avail, whose head's flags are
+ * `flags` (available). Out of line: the usual chain never needs it, and
+ * its frame would cost every pop. */
+static __attribute__((noinline)) int walk(struct vq *vq, struct vq_chain *c, bool writable,
+					  uint32_t *budget, bool full, uint16_t flags)
+{
+	uint16_t pos = vq->last_avail, size = vq->size, id, ndesc = 0;
 	bool wrap = vq->avail_wrap, oversize = false;
 	uint64_t total = 0;
 	int r;
 
-	flags = flags_at(vq, pos);
-	if (!desc_avail(flags, wrap))
-		return -EAGAIN;
 	c->nseg = 0;
 	for (;;) {
 		const volatile struct vring_packed_desc *d = &vq->pdesc[pos];
@@ -219,6 +254,17 @@ int vqp_pop(struct vq *vq, struct vq_chain *c, bool writable, uint32_t *budget, 
 	c->head = id;
 	c->len = total > UINT32_MAX ? UINT32_MAX : (uint32_t)total;
 	return oversize ? -EMSGSIZE : 0;
+}
+
+int vqp_pop(struct vq *vq, struct vq_chain *c, bool writable, uint32_t *budget, bool full)
+{
+	uint16_t flags = flags_at(vq, vq->last_avail);
+
+	if (!desc_avail(flags, vq->avail_wrap))
+		return -EAGAIN;
+	if (pop_fast(vq, c, writable, flags, budget))
+		return 0;
+	return walk(vq, c, writable, budget, full, flags);
 }
 
 void vqp_push(struct vq *vq, uint16_t id, uint32_t len)

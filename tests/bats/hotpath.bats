@@ -18,6 +18,16 @@ load lib/common
 	done
 }
 
+@test "xvs-hotpath -p: every frame VM to VM on packed rings (64 and 1518-byte frames)" {
+	local s
+	for s in 60 1514; do
+		run "$XVS_BIN/xvs-hotpath" -p -n 200000 -s "$s"
+		echo "$output"
+		[ "$status" -eq 0 ]
+		[[ $output == "frames=200000 size=$s "* ]]
+	done
+}
+
 @test "xvs-hotpath -f: every frame through the bench's firewall, judged both ways as one connection" {
 	local s
 	for s in 60 1514; do
@@ -49,7 +59,8 @@ load lib/common
 	run "$XVS_ROOT/tools/bench/hotpath.sh" --check
 	echo "$output"
 	[ "$status" -eq 0 ]
-	[ "$(grep -c 'ir_per_frame=[0-9]* baseline=[0-9]' <<<"$output")" -eq 6 ]
+	[ "$(grep -c 'ir_per_frame=[0-9]* baseline=[0-9]' <<<"$output")" -eq 8 ]
 	grep -q '^size=60f ir_per_frame=' <<<"$output"
+	grep -q '^size=60p ir_per_frame=' <<<"$output"
 	grep -q '^size=60m ir_per_frame=' <<<"$output"
 }

@@ -200,7 +200,7 @@ static void tx_single_descriptor(void **state)
 	(void)state;
 	ring(256);
 	pdrv_post1(&fx.r, a, 60, 0, 3);
-	assert_int_equal(vq_avail_count(&fx.vq), 1);
+	assert_in_range(vq_avail_count(&fx.vq), 1, 64);
 	pop_tx_ok();
 	assert_int_equal(fx.c.head, 3);
 	assert_int_equal(fx.c.nseg, 1);
@@ -236,7 +236,7 @@ static void tx_chain_of_three(void **state)
 	pdrv_raw(&fx.r, 1, b, 200, 0xffff, VRING_DESC_F_NEXT);
 	pdrv_raw(&fx.r, 0, a, 12, 0xffff, VRING_DESC_F_NEXT);
 	pdrv_advance(&fx.r, 3, 7);
-	assert_int_equal(vq_avail_count(&fx.vq), 3);
+	assert_in_range(vq_avail_count(&fx.vq), 3, 64);
 	pop_tx_ok();
 	assert_int_equal(fx.c.head, 7);
 	assert_int_equal(fx.c.nseg, 3);
@@ -577,7 +577,7 @@ static void rx_mergeable_spans_three_buffers(void **state)
 	assert_memory_equal(gpa_ptr(&fx.g, b[1]), frame + 1536, RX_BUF);
 	assert_memory_equal(gpa_ptr(&fx.g, b[2]), frame + 1536 + RX_BUF, 4000 - 1536 - RX_BUF);
 	assert_int_equal(fx.vq.last_avail, 3);
-	assert_int_equal(vq_avail_count(&fx.vq), 1); /* the fourth is left */
+	assert_in_range(vq_avail_count(&fx.vq), 1, 64); /* the fourth is left */
 	assert_int_equal(fx.vq.st.bytes, 4000);
 }
 
@@ -663,7 +663,7 @@ static void rx_rollback_restores_position_wrap_and_ids(void **state)
 		assert_int_equal(fx.vq.pk_ndesc[i], 0);
 	vq_flush(&fx.vq);
 	assert_false(pdrv_has_used(&fx.r));
-	assert_int_equal(vq_avail_count(&fx.vq), 3);
+	assert_in_range(vq_avail_count(&fx.vq), 3, 64);
 
 	for (i = 3; i < 5; i++) /* 1, 2 */
 		b[i] = post_rx(i, 100);
@@ -1150,7 +1150,8 @@ static void kick_enable_flags(void **state)
 
 /* ---- vq_avail_count ------------------------------------------------------ */
 
-/* It counts descriptors, not chains: popping that many may run dry. */
+/* An upper bound of the chains, not a count: popping that many may run
+ * dry (-EAGAIN ends the run). */
 static void avail_count_counts_descriptors(void **state)
 {
 	uint64_t a = data_buf(30, 44);
@@ -1163,7 +1164,7 @@ static void avail_count_counts_descriptors(void **state)
 	pdrv_post(&fx.r, s, 3, 0);
 	pdrv_post1(&fx.r, a, 30, 0, 1);
 	n = vq_avail_count(&fx.vq);
-	assert_int_equal(n, 4);
+	assert_in_range(n, 2, 64);
 	for (i = 0; i < n; i++) {
 		r = vq_pop(&fx.vq, &fx.c, false);
 		if (r == -EAGAIN)
@@ -1176,8 +1177,8 @@ static void avail_count_counts_descriptors(void **state)
 	assert_null(fx.vq.err);
 }
 
-/* Bounded by the ring (a full ring does not count forever), at least one
- * when anything is available, never more than what is. */
+/* Bounded by the ring and by 64 (the head is all it looks at), at least
+ * one when anything is available, 0 when nothing is. */
 static void avail_count_bounded(void **state)
 {
 	int n, popped = 0, r;
@@ -1188,7 +1189,7 @@ static void avail_count_bounded(void **state)
 	for (i = 0; i < 200; i++)
 		pdrv_post1(&fx.r, data_buf(1, i), 1, 0, i);
 	n = vq_avail_count(&fx.vq);
-	assert_in_range(n, 1, 200);
+	assert_in_range(n, 1, 64);
 	while ((r = vq_pop(&fx.vq, &fx.c, false)) == 0) {
 		assert_int_equal(fx.c.head, popped);
 		popped++;

@@ -6,12 +6,13 @@
 # dp_tx_burst(). Deterministic: the same build gives the same count on any
 # machine, so it guards against regressions where timings cannot.
 #
-#   tools/bench/hotpath.sh [--check] [SIZE...]    (sizes: 60 508 1514 60f 1514f 60m)
+#   tools/bench/hotpath.sh [--check] [SIZE...]    (sizes: 60 508 1514 60f 1514f 60m 60p 1514p)
 #
 # A size with an f (60f) runs with the bench's firewall (xvs-hotpath -f: 100
 # stateful rules, every frame judged from-vm and to-vm as established); with
 # an m (60m), the same with 256 flows taking turns (-f -F 256: no two frames
-# of a burst of one connection, so the workers' conntrack memo never helps).
+# of a burst of one connection, so the workers' conntrack memo never helps);
+# with a p (60p), on packed virtqueues (xvs-hotpath -p).
 # Prints "size=S ir_per_frame=N baseline=B ratio=R" per Ethernet frame size
 # (without FCS: 60 is a 64-byte frame on the wire). --check: exit 1 if any
 # count is more than 10% over tools/bench/hotpath.baseline (update that file
@@ -27,11 +28,11 @@ sizes=()
 for a in "$@"; do
 	case $a in
 	--check) check=1 ;;
-	[0-9]*[0-9] | [0-9]*[0-9][fm]) sizes+=("$a") ;;
+	[0-9]*[0-9] | [0-9]*[0-9][fmp]) sizes+=("$a") ;;
 	*) echo "usage: $0 [--check] [SIZE...]" >&2; exit 2 ;;
 	esac
 done
-[ ${#sizes[@]} -gt 0 ] || sizes=(60 508 1514 60f 1514f 60m)
+[ ${#sizes[@]} -gt 0 ] || sizes=(60 508 1514 60f 1514f 60m 60p 1514p)
 command -v valgrind >/dev/null || { echo "hotpath: valgrind missing (tools/deps.sh)" >&2; exit 2; }
 [ -x "$bin" ] || { echo "hotpath: $bin missing (make)" >&2; exit 2; }
 
@@ -43,9 +44,10 @@ for s in "${sizes[@]}"; do
 	case $s in
 	*f) opts=(-f) ;;
 	*m) opts=(-f -F 256) ;;
+	*p) opts=(-p) ;;
 	esac
 	valgrind --tool=callgrind --collect-atstart=no --callgrind-out-file="$out/cg.$s" \
-		"$bin" "${opts[@]}" -n "$frames" -s "${s%[fm]}" >"$out/run.$s" 2>"$out/vg.$s" ||
+		"$bin" "${opts[@]}" -n "$frames" -s "${s%[fmp]}" >"$out/run.$s" 2>"$out/vg.$s" ||
 		{ cat "$out/vg.$s" "$out/run.$s" >&2; exit 1; }
 	ir=$(awk '/^totals:/ { print $2 }' "$out/cg.$s")
 	per=$(( (ir + frames / 2) / frames ))

@@ -26,6 +26,11 @@
  * connections and no per-flow shortcut (the workers' conntrack memo)
  * applies; with -f, each flow's first frame is allowed by the rule, the
  * rest established.
+ *
+ * -p: packed virtqueues (VIRTIO_F_RING_PACKED) instead of split ones: the
+ * same frames, buffers and bursts; each buffer one descriptor, as Linux
+ * (with indirect tables) and DPDK post them; the driver asks for no
+ * interrupts (its event flags DISABLE).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -61,11 +66,19 @@ struct ram {
 };
 
 struct drv {
+	bool packed;
 	struct vring_desc *desc;
 	struct vring_avail *avail;
 	struct vring_used *used;
 	uint64_t desc_off, avail_off, used_off;
 	uint16_t avail_idx, used_seen;
+	/* packed: the ring, where the driver posts next and reaps next, and
+	 * each buffer id's buffer */
+	struct vring_packed_desc *pdesc;
+	uint16_t avail_pos, used_pos;
+	bool avail_wrap, used_wrap, writable;
+	uint64_t buf[RING];
+	uint32_t buf_len[RING];
 };
 
 static uint64_t ram_alloc(struct ram *r, uint64_t len)
@@ -82,22 +95,40 @@ static uint64_t ram_alloc(struct ram *r, uint64_t len)
 
 /* A driver ring and its device side on `vq`. */
 static void ring_setup(struct ram *r, struct drv *d, struct vq *vq, const struct vu_mem *mem,
-		       bool writable)
+		       bool writable, bool packed)
 {
 	const char *why = NULL;
 	uint16_t i;
 
+	d->packed = packed;
+	d->writable = writable;
 	d->desc_off = ram_alloc(r, 16 * RING);
-	d->avail_off = ram_alloc(r, 4 + 2 * RING + 2);
-	d->used_off = ram_alloc(r, 4 + 8 * RING + 2);
+	/* packed: the driver and device event areas */
+	d->avail_off = ram_alloc(r, packed ? 4 : 4 + 2 * RING + 2);
+	d->used_off = ram_alloc(r, packed ? 4 : 4 + 8 * RING + 2);
 	d->desc = (void *)(r->p + d->desc_off);
+	d->pdesc = (void *)(r->p + d->desc_off);
 	d->avail = (void *)(r->p + d->avail_off);
 	d->used = (void *)(r->p + d->used_off);
-	/* one fixed buffer per descriptor, GPA = RAM offset */
+	/* one fixed buffer per descriptor (packed: per buffer id), GPA = RAM
+	 * offset */
 	for (i = 0; i < RING; i++) {
-		d->desc[i].addr = ram_alloc(r, BUF);
+		d->buf[i] = ram_alloc(r, BUF);
+		d->buf_len[i] = BUF;
+		if (packed)
+			continue;
+		d->desc[i].addr = d->buf[i];
 		d->desc[i].len = BUF;
 		d->desc[i].flags = writable ? VRING_DESC_F_WRITE : 0;
+	}
+	if (packed) {
+		struct vring_packed_desc_event *drv_ev = (void *)d->avail;
+
+		vq->packed = true;
+		vq->avail_wrap = vq->used_wrap = true;
+		d->avail_wrap = d->used_wrap = true;
+		free(vq_packed_take(vq, vq_packed_alloc(RING)));
+		drv_ev->flags = VRING_PACKED_EVENT_FLAG_DISABLE;
 	}
 	vq->size = RING;
 	vq->event_idx = true;
@@ -113,11 +144,62 @@ static void ring_setup(struct ram *r, struct drv *d, struct vq *vq, const struct
 	vq->ready = true;
 }
 
+/* packed: buffer ids ids[0..n) available, the first one's flags last */
+static void post_packed(struct drv *d, const uint16_t *ids, int n)
+{
+	uint16_t first = d->avail_pos, first_flags = 0;
+	int i;
+
+	for (i = 0; i < n; i++) {
+		struct vring_packed_desc *pd = &d->pdesc[d->avail_pos];
+		uint16_t fl = (uint16_t)((d->writable ? VRING_DESC_F_WRITE : 0) |
+					 (d->avail_wrap ? 1u << VRING_PACKED_DESC_F_AVAIL
+							: 1u << VRING_PACKED_DESC_F_USED));
+
+		pd->addr = d->buf[ids[i]];
+		pd->len = d->buf_len[ids[i]];
+		pd->id = ids[i];
+		if (i == 0)
+			first_flags = fl;
+		else
+			__atomic_store_n(&pd->flags, fl, __ATOMIC_RELEASE);
+		if (++d->avail_pos == RING) {
+			d->avail_pos = 0;
+			d->avail_wrap = !d->avail_wrap;
+		}
+	}
+	if (n)
+		__atomic_store_n(&d->pdesc[first].flags, first_flags, __ATOMIC_RELEASE);
+}
+
+/* packed: the used buffers' ids, in order */
+static int reap_packed(struct drv *d, uint16_t *ids)
+{
+	int n = 0;
+
+	for (;;) {
+		uint16_t fl = __atomic_load_n(&d->pdesc[d->used_pos].flags, __ATOMIC_ACQUIRE);
+		bool a = fl & 1u << VRING_PACKED_DESC_F_AVAIL, u = fl & 1u << VRING_PACKED_DESC_F_USED;
+
+		if (a != d->used_wrap || u != d->used_wrap || n == RING)
+			return n;
+		ids[n++] = d->pdesc[d->used_pos].id;
+		if (++d->used_pos == RING) {
+			d->used_pos = 0;
+			d->used_wrap = !d->used_wrap;
+		}
+	}
+}
+
 /* Make `n` heads available again (in the order they came back). */
 static void post(struct drv *d, const uint16_t *heads, int n)
 {
 	int i;
 
+	if (d->packed) {
+		post_packed(d, heads, n);
+		return;
+	}
 	for (i = 0; i < n; i++)
 		d->avail->ring[(uint16_t)(d->avail_idx + i) % RING] = heads[i];
 	d->avail_idx = (uint16_t)(d->avail_idx + n);
@@ -129,9 +211,12 @@ static void post(struct drv *d, const uint16_t *heads, int n)
 /* Take the used entries back; returns how many, heads in `heads`. */
 static int reap(struct drv *d, uint16_t *heads)
 {
-	uint16_t end = __atomic_load_n(&d->used->idx, __ATOMIC_ACQUIRE);
+	uint16_t end;
 	int n = 0;
 
+	if (d->packed)
+		return reap_packed(d, heads);
+	end = __atomic_load_n(&d->used->idx, __ATOMIC_ACQUIRE);
 	for (; d->used_seen != end; d->used_seen++)
 		heads[n++] = (uint16_t)d->used->ring[d->used_seen % RING].id;
 	return n;
@@ -217,8 +302,9 @@ static int fw_check(const struct fw *fw, uint16_t ida, uint16_t idb, uint64_t fr
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: xvs-hotpath [-f] [-F FLOWS] [-n FRAMES] [-s BYTES]\n"
+	fprintf(f, "usage: xvs-hotpath [-f] [-F FLOWS] [-p] [-n FRAMES] [-s BYTES]\n"
 		   "  -f         with the bench's firewall (100 stateful rules, conntrack)\n"
+		   "  -p         packed virtqueues (default: split)\n"
 		   "  -F FLOWS   the frames of FLOWS flows, 1..%d, taking turns (1)\n"
 		   "  -n FRAMES  frames to forward (1000000)\n"
 		   "  -s BYTES   Ethernet frame size without FCS, 60..%d (60)\n"
@@ -241,14 +327,17 @@ int main(int argc, char **argv)
 	struct ram r = { 0 };
 	static struct frame f;
 	static struct fw fw;
-	bool firewall = false;
+	bool firewall = false, packed = false;
 	struct dp dp;
 	int opt, i, n;
 
-	while ((opt = getopt(argc, argv, "fF:n:s:h")) != -1) {
+	while ((opt = getopt(argc, argv, "fF:pn:s:h")) != -1) {
 		switch (opt) {
 		case 'f':
 			firewall = true;
+			break;
+		case 'p':
+			packed = true;
 			break;
 		case 'F':
 			if (args_u64(optarg, 10, 1, RING, &flows)) {
@@ -303,9 +392,9 @@ int main(int argc, char **argv)
 	b = dp_port_add(&dp, &po);
 	if (!a || !b)
 		return 1;
-	ring_setup(&r, &tx_a, &a->dev.vr[1].vq, mem, false);
-	ring_setup(&r, &rx_b, &b->dev.vr[0].vq, mem, true);
-	ring_setup(&r, &rx_a, &a->dev.vr[0].vq, mem, true);
+	ring_setup(&r, &tx_a, &a->dev.vr[1].vq, mem, false, packed);
+	ring_setup(&r, &rx_b, &b->dev.vr[0].vq, mem, true, packed);
+	ring_setup(&r, &rx_a, &a->dev.vr[0].vq, mem, true, packed);
 
 	if (firewall && fw_setup(&fw, &dp, a->id, b->id)) {
 		fprintf(stderr, "xvs-hotpath: firewall setup failed\n");
@@ -317,7 +406,7 @@ int main(int argc, char **argv)
 	/* every TX slot holds a UDP frame a → b after its header: slot i's
 	 * of flow i % flows (source 10.1.x.y) */
 	for (i = 0; i < RING; i++) {
-		uint8_t *slot = r.p + tx_a.desc[i].addr;
+		uint8_t *slot = r.p + tx_a.buf[i];
 		unsigned int k = (unsigned int)i % (unsigned int)flows + 1;
 		char src[16];
 
@@ -332,7 +421,9 @@ int main(int argc, char **argv)
 
 		memset(slot, 0, HDR);
 		memcpy(slot + HDR, f.buf, size);
-		tx_a.desc[i].len = (uint32_t)(HDR + size);
+		tx_a.buf_len[i] = (uint32_t)(HDR + size);
+		if (!packed)
+			tx_a.desc[i].len = tx_a.buf_len[i];
 		heads[i] = (uint16_t)i;
 	}
 	post(&tx_a, heads, RING);
