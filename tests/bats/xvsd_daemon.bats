@@ -178,11 +178,6 @@ kicks() {
 	sed -n 's/.* kicks=\([0-9]*\) .*/\1/p' "$1"
 }
 
-# wfield W NAME: the value of NAME=... for worker W in `xvsctl -j workers`
-wfield() {
-	xvsd_ctl -j workers | jq -r --argjson w "$1" --arg f "$2" '.worker[] | select(.name == ($w | tostring)) | .[$f]'
-}
-
 @test "two workers: one VM's queue pairs, and single-queue VMs, go to different workers" {
 	local f0 f1
 	[ "$(nproc)" -ge 2 ] || skip "needs 2 CPUs"

@@ -88,6 +88,11 @@ port_field() {
 	xvsd_ctl show "$1" | awk -v f="$2" '/^port / { for (i = 1; i <= NF; i++) if (index($i, f "=") == 1) { print substr($i, length(f) + 2); exit } }'
 }
 
+# wfield W NAME: the value of NAME for worker W in `xvsctl -j workers`
+wfield() {
+	xvsd_ctl -j workers | jq -r --argjson w "$1" --arg f "$2" '.worker[] | select(.name == ($w | tostring)) | .[$f]'
+}
+
 queue_field() {
 	xvsd_ctl show "$1" | awk -v q="$2" -v f="$3" '$1 == "queue" && $2 == q { for (i = 1; i <= NF; i++) if (index($i, f "=") == 1) { print substr($i, length(f) + 2); exit } }'
 }
