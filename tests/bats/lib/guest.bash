@@ -490,7 +490,8 @@ guest_virtio_clean() {
 
 # guest_bulk SRC DST DST_IP PORT MB [HOOK...]: MB MiB of random data over
 # TCP from guest SRC to guest DST, md5 compared; with HOOK, that command
-# runs while the transfer is under way (some of it arrived, not all)
+# runs while the transfer is under way (some of it arrived, not all).
+# BULK_PRE: a command the sender's nc runs under (e.g. "taskset 2").
 guest_bulk() {
 	local src=$1 dst=$2 ip=$3 port=$4 mb=$5 sum_s sum_d at
 	shift 5
@@ -498,11 +499,11 @@ guest_bulk() {
 	guest_run "$dst" "rm -f /tmp/rx /tmp/rx.done; (sleep 600 | (nc -l -p $port >/tmp/rx; touch /tmp/rx.done)) >/dev/null 2>&1 &"
 	sleep 0.5
 	if [ $# -eq 0 ]; then
-		guest_run -t 180 "$src" "nc $ip $port </tmp/blob"
+		guest_run -t 180 "$src" "${BULK_PRE:+$BULK_PRE }nc $ip $port </tmp/blob"
 	else
 		# HOOK... while the transfer runs: once some of it arrived,
 		# and not all
-		guest_run "$src" "(nc $ip $port </tmp/blob >/dev/null 2>&1 &)"
+		guest_run "$src" "(${BULK_PRE:+$BULK_PRE }nc $ip $port </tmp/blob >/dev/null 2>&1 &)"
 		wait_until 30 eval "[ \"\$(guest_run $dst 'stat -c %s /tmp/rx')\" -gt 0 ]"
 		"$@"
 		at=$(guest_run "$dst" "stat -c %s /tmp/rx")
