@@ -44,6 +44,9 @@ failures=()
 
 # Count the TAP lines of one suite's log; a non-zero exit with no failing
 # line (a crash, a setup failure) counts as one failure.
+# each suite's part's time, for the CI budget (make test under 30 min):
+# from the previous tally (or the start) to this one
+TALLY_AT=$SECONDS
 tally() {
 	local name=$1 log=$2 rc=$3 p f s
 	# a skip is "ok ... # skip" (bats) or "not ok ... # SKIP" (cmocka)
@@ -58,7 +61,9 @@ tally() {
 		failures+=("$name: ${line#not ok }")
 	done < <(grep -E '^not ok ' "$log" | grep -viE '# skip')
 	passed=$((passed + p)) failed=$((failed + f)) skipped=$((skipped + s))
-	printf '# %s: %d passed, %d failed, %d skipped\n' "$name" "$p" "$f" "$s"
+	printf '# %s: %d passed, %d failed, %d skipped, %d s\n' "$name" "$p" "$f" "$s" \
+		$((SECONDS - TALLY_AT))
+	TALLY_AT=$SECONDS
 }
 
 # run_binary BIN [PREFIX]: PREFIX names the build in the output ("san:").
