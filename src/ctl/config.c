@@ -1029,6 +1029,7 @@ static const struct key vhost_user_keys[] = {
 	BOOL_KEY(struct cfg_port, offloads, "offloads"),
 	BOOL_KEY(struct cfg_port, packed_ring, "packed-ring"),
 	BOOL_KEY(struct cfg_port, migration, "migration"),
+	BOOL_KEY(struct cfg_port, in_order, "in-order"),
 	{ .name = "zero-copy", .parse = parse_zero_copy },
 	{ .name = "firewall", .parse = cfg_fw_parse_port },
 	{ .name = "anti-spoofing",
@@ -1123,6 +1124,7 @@ static void vhost_user_defaults(struct cfg_port *p)
 	p->max_macs = 64;
 	p->max_guest_memory = 128ull << 30;
 	p->offloads = true;
+	p->in_order = true;
 }
 
 static void uplink_defaults(struct cfg_port *p)

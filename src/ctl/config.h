@@ -160,6 +160,8 @@ struct cfg_port {
 			     false: such a VM cannot be live-migrated yet */
 	bool migration; /* live migration offered ("migration"), default false:
 			   experimental (a VM migrated under load can break) */
+	bool in_order; /* VIRTIO_F_IN_ORDER offered ("in-order"), default true;
+			  never on a port with zero-copy */
 	/* zero-copy: { uplink: NAME, queue: N | auto }: the VM owns queue
 	 * zc_queue of that uplink, whose AF_XDP socket's buffers are the VM's
 	 * memory; auto takes the first free one of the uplink's

@@ -85,6 +85,8 @@ static void dp_port_opts_from_cfg(struct dp_port_opts *o, const struct cfg_port 
 	o->offloads = cp->offloads;
 	o->packed = cp->packed_ring;
 	o->migration = cp->migration;
+	/* zero-copy returns buffers out of order: in-order is not offered */
+	o->in_order = cp->in_order && !cp->zero_copy;
 }
 
 static enum xsk_xdp_mode xdp_mode_from_cfg(enum cfg_xdp_mode m)

@@ -144,6 +144,7 @@ void dp_port_configure(struct dp *dp, struct dp_port *p, const struct dp_port_op
 	p->dev.offloads = o->offloads; /* offered from the next GET_FEATURES */
 	p->dev.packed = o->packed;
 	p->dev.migration = o->migration;
+	p->dev.in_order = o->in_order;
 	/* a VM may not pose as the host or a gateway; an uplink carries them */
 	fdb_set_port(&dp->fdb, p->id, o->max_macs, p->type == DP_PORT_VHOST);
 }

@@ -100,6 +100,7 @@ struct dp_port_opts {
 			  negotiation) */
 	bool packed; /* vhost: offer packed rings (then no live migration) */
 	bool migration; /* vhost: offer live migration (experimental) */
+	bool in_order; /* vhost: offer VIRTIO_F_IN_ORDER (never with zero-copy) */
 };
 
 struct dp_port {

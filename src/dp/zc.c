@@ -540,6 +540,12 @@ static int open_guest(struct dp_port *p, struct dp_zc *z, const struct uplink *u
 		*why = "the VM's rings are packed: zero-copy into its memory needs split rings";
 		return -EOPNOTSUPP;
 	}
+	/* lent buffers come back out of order (a port set up for zero-copy
+	 * does not offer IN_ORDER; this is one that had it before) */
+	if (p->dev.features & (1ull << VIRTIO_F_IN_ORDER)) {
+		*why = "the VM negotiated IN_ORDER: zero-copy returns its buffers out of order";
+		return -EOPNOTSUPP;
+	}
 	if (zc_layout(p->mtu, &room, &chunk, &hr)) {
 		*why = "the port's MTU is too large for a UMEM chunk";
 		return -EMSGSIZE;

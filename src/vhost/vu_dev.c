@@ -42,6 +42,14 @@ uint64_t vu_dev_offered_features(const struct vu_dev *d)
 
 	if (d->max_queues > 1)
 		f |= BIT(VIRTIO_NET_F_MQ);
+	/* The copy path uses every buffer in the order it was made available
+	 * (a burst's chains go back in pop order, a receive that found no
+	 * room gives its chains back whole, nothing is held); zero-copy lends
+	 * buffers to the kernel and returns them out of order, so the control
+	 * layer does not ask for this on such ports. Nothing here relies on
+	 * the driver keeping the order: every id is still read and checked. */
+	if (d->in_order)
+		f |= BIT(VIRTIO_F_IN_ORDER);
 	if (d->offloads)
 		f |= VU_OFFLOAD_FEATURES;
 	return f;

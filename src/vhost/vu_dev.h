@@ -81,6 +81,8 @@ struct vu_dev {
 	bool offloads; /* offer checksum and TSO offloads (VU_OFFLOAD_FEATURES) */
 	bool packed; /* offer packed rings (and then not live migration) */
 	bool migration; /* offer live migration (VHOST_F_LOG_ALL): experimental */
+	bool in_order; /* offer VIRTIO_F_IN_ORDER: the port uses every ring's
+			  buffers in the order they were made available */
 	/* host-owned bytes the owner wants in front of guest memory, with no
 	 * holes between regions (vu_mem_map_span), from the next table on */
 	size_t mem_scratch;

@@ -194,11 +194,13 @@ RING_PACKED=34
 	guest_virtio_clean pa pb
 }
 
-@test "DPDK virtio-user with packed_vq=1: a guest pings through it (icmpecho), then again after xvsd restarts" {
+@test "DPDK virtio-user with packed_vq=1 (and its default in_order=1): a guest pings through it (icmpecho), then again after xvsd restarts" {
 	require_cmd dpdk-testpmd
 	tp_start
 	wait_port_state tp up 30 || { cat "$XVSD_DIR/testpmd.log"; return 1; }
 	[[ $(port_field tp feature_names) == *ring_packed* ]]
+	# virtio-user asks for IN_ORDER unless told not to; xvs offers it
+	[[ $(port_field tp feature_names) == *in_order* ]]
 	# the first answer may take a while: testpmd starts forwarding once
 	# its port is up
 	wait_until 20 guest_run pa "ping -c 1 -W 1 10.99.15.99"

@@ -60,6 +60,7 @@ static void every_key(void **state)
 		 "    queues: 4\n"
 		 "    max-macs: 0\n"
 		 "    max-guest-memory: 1T\n"
+		 "    in-order: false\n"
 		 "  vm_2:\n"
 		 "    type: vhost-user\n"
 		 "    socket: \"/var/lib/vm 2/net0.sock\"\n"
@@ -106,6 +107,7 @@ static void every_key(void **state)
 	assert_int_equal(p->queues, 4);
 	assert_int_equal(p->max_macs, 0);
 	assert_int_equal(p->max_guest_memory, 1ull << 40);
+	assert_false(p->in_order);
 	assert_int_equal(p->line, 28);
 	p = &c.ports[1];
 	assert_string_equal(p->name, "vm_2");
@@ -116,7 +118,7 @@ static void every_key(void **state)
 	assert_int_equal(p->queues, 8);
 	assert_int_equal(p->max_macs, 65536);
 	assert_int_equal(p->max_guest_memory, 512ull << 20);
-	assert_int_equal(p->line, 37);
+	assert_int_equal(p->line, 38);
 	assert_ptr_equal(cfg_find_port(&c, "vm_2"), p);
 	assert_null(cfg_find_port(&c, "vm3"));
 
@@ -352,6 +354,7 @@ static void defaults(void **state)
 	assert_int_equal(p->queues, 1);
 	assert_int_equal(p->max_macs, 64);
 	assert_int_equal(p->max_guest_memory, 128ull << 30);
+	assert_true(p->in_order); /* offered by default */
 	assert_int_equal(p->line, 2);
 	cfg_free(&c);
 
@@ -894,7 +897,7 @@ static const struct bad bad_configs[] = {
 	  "rings cannot be live-migrated yet" },
 	{ "ports:\n  vm1:\n    type: vhost-user\n    socket: a\n    sockets: b\n",
 	  "xvs.yaml:5: ports.vm1: unknown key \"sockets\" (allowed here: type, socket, mode, "
-	  "vlan, mtu, queues, max-macs, max-guest-memory, offloads, packed-ring, migration, zero-copy, firewall, anti-spoofing)" },
+	  "vlan, mtu, queues, max-macs, max-guest-memory, offloads, packed-ring, migration, in-order, zero-copy, firewall, anti-spoofing)" },
 	{ "ports:\n  vm1:\n    type: vhost-user\n    socket: a\n    vlan: 1\n    vlan: 2\n",
 	  "xvs.yaml:6: ports.vm1: duplicate key \"vlan\" (first at line 5)" },
 	{ "ports:\n  vm1:\n    type: vhost-user\n    socket: a\n    type: vhost-user\n",

@@ -360,7 +360,14 @@ static void get_features(void **state)
 	fx_open(4);
 	fe_send(VU_REQ_GET_FEATURES, NULL, 0, NULL, 0);
 	dev_ok();
-	assert_true(fe_reply_u64(VU_REQ_GET_FEATURES) & BIT(VIRTIO_NET_F_MQ));
+	f = fe_reply_u64(VU_REQ_GET_FEATURES);
+	assert_true(f & BIT(VIRTIO_NET_F_MQ));
+	/* IN_ORDER only where the port says so (never with zero-copy) */
+	assert_false(f & BIT(VIRTIO_F_IN_ORDER));
+	fx.d.in_order = true;
+	fe_send(VU_REQ_GET_FEATURES, NULL, 0, NULL, 0);
+	dev_ok();
+	assert_true(fe_reply_u64(VU_REQ_GET_FEATURES) & BIT(VIRTIO_F_IN_ORDER));
 }
 
 static void full_negotiation(void **state)

@@ -74,6 +74,7 @@ enum {
 	OPT_EXPECT_BYTES,
 	OPT_ALLOW_LOSS,
 	OPT_PACKED,
+	OPT_IN_ORDER,
 };
 
 static const struct option vf_lopts[] = {
@@ -87,6 +88,7 @@ static const struct option vf_lopts[] = {
 	{ "no-indirect", no_argument, NULL, OPT_NO_INDIRECT },
 	{ "no-mrg-rxbuf", no_argument, NULL, OPT_NO_MRG_RXBUF },
 	{ "packed", no_argument, NULL, OPT_PACKED },
+	{ "in-order", no_argument, NULL, OPT_IN_ORDER },
 	{ "send", required_argument, NULL, 'n' },
 	{ "size", required_argument, NULL, 's' },
 	{ "mac", required_argument, NULL, OPT_MAC },
@@ -156,6 +158,9 @@ static void usage(FILE *out)
 		"      --no-mrg-rxbuf     do not negotiate VIRTIO_NET_F_MRG_RXBUF (then every\n"
 		"                         frame must fit one --rx-buf)\n"
 		"      --packed           packed virtqueues: offer VIRTIO_F_RING_PACKED (bit 34)\n"
+		"      --in-order         offer VIRTIO_F_IN_ORDER (bit 35); if negotiated, every\n"
+		"                         used entry must come back in the order its buffer was\n"
+		"                         made available (used_order_err counts those that do not)\n"
 		"                         and require it (exit 2 if the back-end does not offer\n"
 		"                         it); everything else works as on split rings\n"
 		"\n"
@@ -268,7 +273,8 @@ static void usage(FILE *out)
 		"Output: one line on stdout,\n"
 		"  tx_frames= tx_bytes= tx_ring_full= rx_frames= rx_bytes= rx_bad= rx_lost=\n"
 		"  rx_reordered= rx_dup= elapsed_s= tx_pps= rx_pps= kicks= wakeups= used_err=\n"
-		"  rx_empty= (RX buffers given back unused) tx_span_s= rx_span_s= (first to\n"
+		"  rx_empty= (RX buffers given back unused) used_order_err= (IN_ORDER\n"
+		"  negotiated: used entries out of order) tx_span_s= rx_span_s= (first to\n"
 		"  last burst sent / received)\n"
 		"or, with --evil,\n"
 		"  evil= backend=alive|disconnected probe= ack= tx_used= rx_used= setup_nacks=\n"
@@ -289,7 +295,7 @@ static void usage(FILE *out)
 		"\n"
 		"Exit status: 0 expectations met (all frames sent and completed and --expect\n"
 		"frames and --expect-bytes received before --timeout; no rx_bad, rx_csum_bad,\n"
-		"used_err or tx_ring_full, no rx_stream_gap or rx_stream_late without\n"
+		"used_err, used_order_err or tx_ring_full, no rx_stream_gap or rx_stream_late without\n"
 		"--allow-loss; the back-end still connected; for --evil: the\n"
 		"--expect-disconnect expectation; --canary: canary_bad and rx_foreign 0;\n"
 		"--zc-cycle: every cycle done, no cycle_err, frames after every restart), 1\n"
@@ -392,6 +398,9 @@ static int parse_opt(struct vf_opts *o, int c, const char *arg)
 		break;
 	case OPT_NO_MRG_RXBUF:
 		o->no_mrg_rxbuf = true;
+		break;
+	case OPT_IN_ORDER:
+		o->in_order = true;
 		break;
 	case OPT_PACKED:
 		o->packed = true;

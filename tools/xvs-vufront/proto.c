@@ -424,6 +424,8 @@ int vf_negotiate(struct vf_dev *d)
 		want |= 1ull << VIRTIO_NET_F_MQ;
 	if (o->packed)
 		want |= 1ull << VIRTIO_F_RING_PACKED;
+	if (o->in_order)
+		want |= 1ull << VIRTIO_F_IN_ORDER;
 	want |= o->offloads;
 	d->features = want & offered;
 	log_info("features: offered %#llx, negotiated %#llx", (unsigned long long)offered,
@@ -486,6 +488,10 @@ int vf_negotiate(struct vf_dev *d)
 	d->indirect = d->features & 1ull << VIRTIO_RING_F_INDIRECT_DESC;
 	d->mrg_rxbuf = d->features & 1ull << VIRTIO_NET_F_MRG_RXBUF;
 	d->packed = d->features & 1ull << VIRTIO_F_RING_PACKED;
+	d->in_order = d->features & 1ull << VIRTIO_F_IN_ORDER;
+	if (o->in_order && !d->in_order)
+		log_info("--in-order: the back-end does not offer VIRTIO_F_IN_ORDER (bit %d); "
+			 "used entries are not checked for order", VIRTIO_F_IN_ORDER);
 	d->hdr_len = (d->features & (1ull << VIRTIO_F_VERSION_1 | 1ull << VIRTIO_NET_F_MRG_RXBUF)) ?
 			     sizeof(struct virtio_net_hdr_v1) :
 			     sizeof(struct virtio_net_hdr);

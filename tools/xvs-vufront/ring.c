@@ -17,6 +17,7 @@
  * notifications are then steered only through used_event.
  */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
@@ -88,6 +89,8 @@ err_eventfd:
 
 void vf_vq_close(struct vf_vq *vq)
 {
+	free(vq->seq);
+	vq->seq = NULL;
 	if (vq->packed)
 		vf_pq_free(vq);
 	if (vq->kickfd >= 0)
@@ -178,6 +181,7 @@ void vf_vq_reset(struct vf_vq *vq)
 {
 	/* The device forgot the ring (RESET_OWNER, a new connection): it
 	 * reads nothing of it until the ring is set up again. */
+	vq->seq_sync = false;
 	if (vq->packed) {
 		vf_pq_reset(vq);
 		return;

@@ -138,6 +138,18 @@ static uint32_t echo_cap(const struct vf_dev *d)
 	return d->features & tso ? VF_TSO_FRAME_MAX : VF_FRAME_MAX;
 }
 
+/* IN_ORDER negotiated: the ring's used entries are checked for order */
+static int order_check_init(struct vf_dev *d, struct vf_vq *vq)
+{
+	if (!d->in_order)
+		return 0;
+	vq->seq = calloc(vq->num, sizeof(*vq->seq));
+	if (!vq->seq)
+		return -ENOMEM;
+	vq->order_err = &d->st.used_order_err;
+	return 0;
+}
+
 static int txq_init(struct vf_dev *d, unsigned int q)
 {
 	const struct vf_opts *o = d->o;
@@ -149,6 +161,7 @@ static int txq_init(struct vf_dev *d, unsigned int q)
 
 	err = vf_vq_init(&tx->vq, &d->mem, 2 * q + 1, o->ring_size, d->packed, d->event_idx,
 			 &d->st.kicks);
+	err = err ?: order_check_init(d, &tx->vq);
 	if (err)
 		return err;
 	desc = tx->vq.desc;
@@ -244,6 +257,7 @@ static int rxq_init(struct vf_dev *d, unsigned int q)
 
 	err = vf_vq_init(&rx->vq, &d->mem, 2 * q, o->ring_size, d->packed, d->event_idx,
 			 &d->st.kicks);
+	err = err ?: order_check_init(d, &rx->vq);
 	if (err)
 		return err;
 	err = o->evil ? vf_evil_rx_post(d, rx) : 0;
@@ -505,6 +519,7 @@ static unsigned int tx_reclaim(struct vf_dev *d, struct vf_txq *tx)
 	for (i = 0; i < n; i++) {
 		uint32_t id = vf_vq_used_elem(&tx->vq, i)->id, s = id / tx->dps;
 
+		vf_vq_used_order(&tx->vq, id);
 		if (unlikely(id % tx->dps || s >= tx->nslots || !tx->inflight[s])) {
 			d->st.used_err++; /* not a head we posted: drop it */
 			continue;
@@ -785,6 +800,7 @@ static unsigned int rx_burst(struct vf_dev *d, struct vf_qp *qp, unsigned int *n
 		bool ok = true;
 
 		if (unlikely(!rx_elem_ok(rx, id, len) || len < d->hdr_len)) {
+			vf_vq_used_order(vq, id);
 			/* length 0: given back unused (a ring stop, a teardown) */
 			if (!len && id < vq->num && rx->inflight[id])
 				d->st.rx_empty++;
@@ -842,6 +858,7 @@ static unsigned int rx_burst(struct vf_dev *d, struct vf_qp *qp, unsigned int *n
 			const struct vring_used_elem *ek = vf_vq_used_elem(vq, (uint16_t)k);
 			uint32_t ik = ek->id;
 
+			vf_vq_used_order(vq, ik);
 			if (ik < vq->num && rx->inflight[ik]) {
 				if (d->o->canary)
 					vf_canary_rx_used(d, rx, ik,
@@ -1097,7 +1114,7 @@ void vf_traffic_report(const struct vf_dev *d)
 	printf("tx_frames=%llu tx_bytes=%llu tx_ring_full=%llu rx_frames=%llu rx_bytes=%llu "
 	       "rx_bad=%llu rx_lost=%llu rx_reordered=%llu rx_dup=%llu elapsed_s=%.3f "
 	       "tx_pps=%.0f rx_pps=%.0f kicks=%llu wakeups=%llu used_err=%llu rx_empty=%llu "
-	       "tx_span_s=%.3f rx_span_s=%.3f",
+	       "used_order_err=%llu tx_span_s=%.3f rx_span_s=%.3f",
 	       (unsigned long long)st->tx_frames, (unsigned long long)st->tx_bytes,
 	       (unsigned long long)st->tx_ring_full, (unsigned long long)st->rx_frames,
 	       (unsigned long long)st->rx_bytes, (unsigned long long)st->rx_bad,
@@ -1107,7 +1124,7 @@ void vf_traffic_report(const struct vf_dev *d)
 	       rate_of(st->rx_frames, st->t_first_rx, st->t_last_rx, elapsed),
 	       (unsigned long long)st->kicks, (unsigned long long)st->wakeups,
 	       (unsigned long long)st->used_err, (unsigned long long)st->rx_empty,
-	       span_s(st->t_first_tx, st->t_last_tx), span_s(st->t_first_rx, st->t_last_rx));
+	       (unsigned long long)st->used_order_err, span_s(st->t_first_tx, st->t_last_tx), span_s(st->t_first_rx, st->t_last_rx));
 	if (d->o->canary)
 		vf_canary_report(d);
 	if (d->o->n_cycle)
@@ -1134,5 +1151,6 @@ bool vf_traffic_ok(const struct vf_dev *d)
 	    (!d->o->allow_loss && (st->rx_stream_gap || st->rx_stream_late)))
 		return false;
 	return !d->disconnected && !d->timed_out && !st->rx_bad && !st->used_err &&
+	       !st->used_order_err &&
 	       !st->tx_ring_full && st->rx_frames >= d->o->expect;
 }

@@ -230,6 +230,9 @@ struct vf_opts {
 	unsigned int regions;
 	bool no_event_idx, no_indirect, no_mrg_rxbuf;
 	bool packed; /* --packed: VIRTIO_F_RING_PACKED offered and required */
+	bool in_order; /* --in-order: VIRTIO_F_IN_ORDER asked for; if the back-end
+			  offers it, every used entry is checked to come back in
+			  the order its buffer was made available */
 	unsigned int burst;
 	uint64_t send;
 	uint32_t size;
@@ -348,6 +351,13 @@ struct vf_vq {
 	bool armed; /* used-buffer notifications enabled */
 	int kickfd, callfd;
 	uint64_t *kicks; /* shared counter in vf_stats */
+	/* IN_ORDER negotiated: per buffer id the order it was made available
+	 * in (NULL: not checked), the next one due back (once seq_sync), and
+	 * where a used entry out of that order is counted */
+	uint32_t *seq;
+	uint32_t post_seq, want_seq;
+	bool seq_sync;
+	uint64_t *order_err;
 };
 
 int vf_vq_init(struct vf_vq *vq, struct vf_mem *m, unsigned int index, unsigned int num,
@@ -391,6 +401,8 @@ void vf_pq_put(struct vf_vq *vq, uint64_t addr, uint32_t len, uint16_t id, uint1
 
 static inline void vf_vq_add(struct vf_vq *vq, uint16_t head)
 {
+	if (vq->seq && head < vq->num)
+		vq->seq[head] = vq->post_seq++;
 	if (vq->packed) {
 		vf_pq_add(vq, head);
 		return;
@@ -418,6 +430,18 @@ static inline const struct vring_used_elem *vf_vq_used_elem(const struct vf_vq *
 	const struct vring_used_elem *ring = vq->packed ? vq->ucache : vq->used->ring;
 
 	return &ring[(uint16_t)(vq->last_used + n) & vq->mask];
+}
+
+/* IN_ORDER: the used entry with buffer id `id` is the next one made
+ * available (after a ring reset, whichever comes first sets the count). */
+static inline void vf_vq_used_order(struct vf_vq *vq, uint32_t id)
+{
+	if (!vq->seq || id >= vq->num)
+		return;
+	if (vq->seq_sync && vq->seq[id] != vq->want_seq)
+		(*vq->order_err)++;
+	vq->want_seq = vq->seq[id] + 1;
+	vq->seq_sync = true;
 }
 
 /* Entry i of a descriptor table in guest memory: a split one (a ring's
@@ -500,7 +524,7 @@ struct vf_qp {
 struct vf_stats {
 	uint64_t tx_frames, tx_bytes, tx_ring_full;
 	uint64_t rx_frames, rx_bytes, rx_bad, rx_lost, rx_reordered, rx_dup;
-	uint64_t kicks, wakeups, used_err;
+	uint64_t kicks, wakeups, used_err, used_order_err;
 	uint64_t rx_empty; /* RX buffers given back unused (length 0) */
 	/* --canary: areas found changed, and their bytes; frames for neither
 	 * our MAC nor broadcast; broadcasts */
@@ -543,6 +567,7 @@ struct vf_dev {
 	unsigned int hdr_len; /* virtio-net header: 12 (v1 / MRG_RXBUF) or 10 */
 	bool event_idx, indirect, mrg_rxbuf, reply_ack, status;
 	bool packed; /* VIRTIO_F_RING_PACKED negotiated (--packed) */
+	bool in_order; /* VIRTIO_F_IN_ORDER negotiated (--in-order) */
 	/* frames we send: L4 header offset (34 IPv4, 54 IPv6), payload
 	 * offset, the UDP checksum seed (--tx-csum partial) */
 	unsigned int l4_off, pay_off;
