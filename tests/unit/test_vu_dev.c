@@ -294,7 +294,7 @@ static void negotiate(uint64_t pf)
 	fe_send(VU_REQ_GET_PROTOCOL_FEATURES, NULL, 0, NULL, 0);
 	dev_ok();
 	assert_int_equal(fe_reply_u64(VU_REQ_GET_PROTOCOL_FEATURES),
-			 vu_dev_offered_protocol_features());
+			 vu_dev_offered_protocol_features(&fx.d));
 	fe_send_u64(VU_REQ_SET_PROTOCOL_FEATURES, pf);
 	dev_ok();
 	fe_send(VU_REQ_SET_OWNER, NULL, 0, NULL, 0);
