@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * Writes the binary seed corpora of fuzz_parse, fuzz_vq (split and packed
- * rings) and fuzz_vhost under DIR/<target>/corpus/ (fuzz_config's seeds are
+ * rings), fuzz_vhost and fuzz_inflight under DIR/<target>/corpus/ (fuzz_config's seeds are
  * plain YAML files, kept by hand). The formats are those described at the top of each
  * fuzz_*.c. Run from the top of the tree (see tests/fuzz/README.md):
  *
@@ -21,6 +21,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "vhost/vu_inflight.h"
 #include "vhost/vu_proto.h"
 
 static const char *top;
@@ -951,6 +952,54 @@ static void offload_seeds(void)
 	ofl_put("udp4-no-csum", 0, 0, 0x0a0a, 0, 0, 0, f.b, f.n);
 }
 
+/* ---- fuzz_inflight: 8-byte header, then one vring's in-flight record ---- */
+
+/* A record of a ring of 1 << lg entries whose used index is `used`, with
+ * `n` heads in flight (every `step`-th, counters falling), `batch` of them
+ * in a last batch published but not cleared; `posted` entries after them. */
+static void inflight_seed(const char *name, unsigned int lg, uint16_t used, unsigned int n,
+			  unsigned int step, unsigned int batch, uint16_t posted, uint8_t flags)
+{
+	static uint8_t rec[sizeof(struct vu_ifl_queue) + 16 * 256 + 64];
+	struct vu_ifl_queue *q = (struct vu_ifl_queue *)rec;
+	uint16_t size = (uint16_t)(1u << lg), last = 0;
+	struct buf o = { .n = 0 };
+	unsigned int i;
+
+	memset(rec, 0, sizeof(rec));
+	q->version = VU_IFL_VERSION;
+	q->desc_num = size;
+	q->used_idx = (uint16_t)(used - batch);
+	for (i = 0; i < n && i * step < size; i++) {
+		uint16_t h = (uint16_t)(i * step);
+
+		q->desc[h].inflight = 1;
+		q->desc[h].counter = 1000 - i;
+		if (i < batch) {
+			q->desc[h].next = last;
+			last = h;
+		}
+	}
+	q->last_batch_head = last;
+	u8(&o, (uint8_t)lg);
+	le16(&o, used);
+	le16(&o, posted);
+	u8(&o, flags);
+	le16(&o, 0);
+	bytes(&o, rec, (size_t)vu_inflight_queue_bytes(size));
+	put("fuzz_inflight", name, o.b, o.n);
+}
+
+static void inflight_seeds(void)
+{
+	inflight_seed("empty-256", 8, 0, 0, 1, 0, 4, 1);
+	inflight_seed("four-in-flight", 3, 5, 4, 2, 0, 2, 1 | 2 << 1);
+	inflight_seed("last-batch", 4, 9, 6, 1, 2, 3, 1);
+	inflight_seed("full-ring", 8, 65530, 256, 1, 0, 0, 31 << 1 | 1);
+	inflight_seed("fuzzed-heads", 5, 100, 3, 5, 1, 8, 0);
+	inflight_seed("one-entry", 0, 7, 1, 1, 0, 0, 1);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc != 2) {
@@ -963,5 +1012,6 @@ int main(int argc, char **argv)
 	vq_packed_seeds();
 	vhost_seeds();
 	offload_seeds();
+	inflight_seeds();
 	return 0;
 }
