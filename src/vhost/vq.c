@@ -66,6 +66,7 @@ int vq_map_rings(struct vq *vq, const struct vu_mem *mem, uint64_t desc_uva,
 		vq->desc = NULL;
 		vq->avail = NULL;
 		vq->used = NULL;
+		vq->ifl_guest = NULL; /* the old mapping: never to be put back */
 		return -EINVAL;
 	}
 	vq->mem = mem;

@@ -194,6 +194,7 @@ static void dev_reset(struct vu_dev *d)
 
 		set_kick(d, i, -1);
 		vq_lock(&v->vq);
+		shadow = vu_inflight_stop(&v->vq); /* before the ring pointers go */
 		call = v->vq.call_fd;
 		v->vq.call_fd = -1;
 		v->vq.ready = false;
@@ -211,7 +212,6 @@ static void dev_reset(struct vu_dev *d)
 		v->vq.log = NULL;
 		v->vq.log_used = false;
 		table = vq_packed_take(&v->vq, NULL);
-		shadow = vu_inflight_stop(&v->vq);
 		vq_unlock(&v->vq);
 		free(table);
 		free(shadow);
