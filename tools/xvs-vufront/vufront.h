@@ -16,6 +16,8 @@
  *	canary.c   --canary: guest memory the back-end must not write, checked
  *	cycle.c    --zc-cycle: ring stop, new memory table, reset, reconnect
  *	           while receiving, with the canary checked in between
+ *	inflight.c --inflight: the back-end's in-flight region, kept; the
+ *	           reconnect after the back-end died
  *
  * One thread drives every queue. Everything in struct vf_dev is owned by
  * that thread; the only memory shared with the back-end is the guest
