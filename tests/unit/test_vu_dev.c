@@ -1054,6 +1054,23 @@ static void inflight_start(uint64_t pf)
 	dev_ok();
 }
 
+/* Negotiated, then GET_INFLIGHT_FD for the fixture's vrings: the
+ * region's fd (the front-end keeps it), its area in p. */
+static int inflight_get(union vu_payload *p)
+{
+	struct vu_inflight_area a = { .num_queues = NVRINGS, .queue_size = RING_SIZE };
+	uint32_t size;
+	int fd;
+
+	inflight_start(BIT(VU_PROTOCOL_F_INFLIGHT_SHMFD));
+	fe_send(VU_REQ_GET_INFLIGHT_FD, &a, sizeof(a), NULL, 0);
+	dev_ok();
+	fd = fe_reply_fd(VU_REQ_GET_INFLIGHT_FD, p, &size);
+	assert_true(fd >= 0);
+	assert_int_equal(size, sizeof(a));
+	return fd;
+}
+
 /* Offered on split ports, not on packed-ring ones. */
 static void inflight_offered_on_split_ports(void **state)
 {
@@ -1075,22 +1092,15 @@ static void inflight_offered_on_split_ports(void **state)
  * replaced under running rings. */
 static void inflight_region_resubmits_at_start(void **state)
 {
-	struct vu_inflight_area a = { .num_queues = NVRINGS, .queue_size = RING_SIZE };
 	struct vq *vq = &fx.d.vr[1].vq;
 	struct vu_ifl_queue *q;
 	union vu_payload p;
 	struct vq_chain c;
-	uint32_t size;
 	uint8_t *map;
 	int fd, i;
 
 	(void)state;
-	inflight_start(BIT(VU_PROTOCOL_F_INFLIGHT_SHMFD));
-	fe_send(VU_REQ_GET_INFLIGHT_FD, &a, sizeof(a), NULL, 0);
-	dev_ok();
-	fd = fe_reply_fd(VU_REQ_GET_INFLIGHT_FD, &p, &size);
-	assert_true(fd >= 0);
-	assert_int_equal(size, sizeof(a));
+	fd = inflight_get(&p);
 	assert_int_equal(p.inflight.mmap_size, NVRINGS * vu_inflight_queue_bytes(RING_SIZE));
 	assert_int_equal(p.inflight.num_queues, NVRINGS);
 	assert_null(fx.d.ifl.map); /* ours only once it is set */
@@ -1138,17 +1148,12 @@ static void inflight_region_resubmits_at_start(void **state)
  * start, counted; an unsealed region at SET_INFLIGHT_FD. */
 static void inflight_bad_region_refused(void **state)
 {
-	struct vu_inflight_area a = { .num_queues = NVRINGS, .queue_size = RING_SIZE };
 	union vu_payload p;
-	uint32_t size;
 	uint8_t *map;
 	int fd, plain;
 
 	(void)state;
-	inflight_start(BIT(VU_PROTOCOL_F_INFLIGHT_SHMFD));
-	fe_send(VU_REQ_GET_INFLIGHT_FD, &a, sizeof(a), NULL, 0);
-	dev_ok();
-	fd = fe_reply_fd(VU_REQ_GET_INFLIGHT_FD, &p, &size);
+	fd = inflight_get(&p);
 	plain = memfd_create("unsealed", MFD_CLOEXEC);
 	assert_int_equal(ftruncate(plain, (off_t)p.inflight.mmap_size), 0);
 	fe_send(VU_REQ_SET_INFLIGHT_FD, &p.inflight, sizeof(p.inflight), &plain, 1);
