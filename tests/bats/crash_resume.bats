@@ -57,6 +57,7 @@ teardown() {
 	local p
 	for p in ${BG_PIDS:-}; do
 		kill "$p" 2>/dev/null || true
+		kill -CONT "$p" 2>/dev/null || true
 	done
 	# a test that failed half-way may leave xvsd dead: the next one needs it
 	xvsd_alive || xvsd_start "$XVSD_DIR/xvs.yaml"
@@ -71,6 +72,8 @@ rx_exact() {
 	local n=$1 out=$2
 	grep -q "rx_frames=$n .*rx_bad=0 rx_lost=0 rx_reordered=0 rx_dup=0" "$out" || {
 		echo "receiver: $(cat "$out")"
+		xvsd_ctl show
+		tail -30 "$XVSD_DIR/xvsd.log"
 		return 1
 	}
 }
@@ -113,12 +116,18 @@ rx_exact() {
 	tx=$!
 	BG_PIDS="$rx $gdbp $tx"
 	wait "$gdbp" || true
+	# The sender waits until the receiver is back: a frame forwarded
+	# before g2's port is up has nowhere to go (lost as on a wire, and
+	# which front-end reconnects first is up to the scheduler).
+	kill -STOP "$tx"
 	cat "$XVSD_DIR/gdb.out"
 	grep -q "already hit $k times" "$XVSD_DIR/gdb.out"
 	wait_until 10 test -s "$XVSD_DIR/xvsd.status"
 	st=$(cat "$XVSD_DIR/xvsd.status")
 	[ "$st" = 137 ]
 	xvsd_start "$XVSD_DIR/xvs.yaml"
+	wait_port_state g2 up 20
+	kill -CONT "$tx"
 	wait "$tx" || { cat "$XVSD_DIR/tx1.out" "$XVSD_DIR/tx1.err"; return 1; }
 	wait "$rx" || { cat "$XVSD_DIR/rx1.out" "$XVSD_DIR/rx1.err"; return 1; }
 	cat "$XVSD_DIR/tx1.out" "$XVSD_DIR/rx1.out"
@@ -130,5 +139,4 @@ rx_exact() {
 	[ "$(port_field g1 inflight_refused)" -eq 0 ]
 	[ "$(port_field g1 broken)" -eq 0 ]
 	grep -q "taken again" "$XVSD_DIR/xvsd.log"
-	echo "resubmits=$(port_field g1 inflight_resubmits)"; grep -E "in-flight|taken again|inflight" "$XVSD_DIR/xvsd.log"
 }
