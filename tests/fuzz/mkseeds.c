@@ -617,7 +617,7 @@ static void vq_packed_seeds(void)
 #define UVA 0x7f0000000000ull
 
 struct rec_opts {
-	uint8_t c0, c1, c2;
+	uint8_t c0, c1, c2, c3;
 	uint32_t flags; /* header flags; VU_VERSION if 0 */
 };
 
@@ -631,7 +631,7 @@ static void rec(struct buf *b, uint32_t req, const void *payload, uint32_t size,
 	u8(b, o->c0);
 	u8(b, o->c1);
 	u8(b, o->c2);
-	u8(b, 0);
+	u8(b, o->c3);
 	le32(b, req);
 	le32(b, o->flags ? o->flags : VU_VERSION);
 	le32(b, size);
@@ -696,15 +696,25 @@ static const uint64_t pfeatures =
 
 /* QEMU's order: features, protocol features, owner, memory, then per vring
  * NUM, BASE, ADDR, KICK, CALL, ENABLE; GET_VRING_BASE when it stops. */
-static void qemu_start(struct buf *b, uint32_t pairs, const struct rec_opts *mem,
-		       const struct rec_opts *kick, bool need_reply)
+/* inflight: INFLIGHT_SHMFD too, and GET/SET_INFLIGHT_FD before the rest
+ * (QEMU's vhost-user-blk), the region's records as `ifl` says (the fuzzer's
+ * c1-c3: its size, fill byte, headers and seal) */
+static void qemu_start_pf(struct buf *b, uint32_t pairs, const struct rec_opts *mem,
+			  const struct rec_opts *kick, bool need_reply, const struct rec_opts *ifl)
 {
 	struct rec_opts nr = { .flags = VU_VERSION | VU_FLAG_NEED_REPLY };
+	struct vu_inflight_area a = { .num_queues = (__u16)(2 * pairs), .queue_size = 256 };
 	uint32_t q;
 
 	rec(b, VU_REQ_GET_FEATURES, NULL, 0, NULL);
 	rec(b, VU_REQ_GET_PROTOCOL_FEATURES, NULL, 0, NULL);
-	rec_u64(b, VU_REQ_SET_PROTOCOL_FEATURES, pfeatures, NULL);
+	rec_u64(b, VU_REQ_SET_PROTOCOL_FEATURES,
+		pfeatures | (ifl ? BIT(VU_PROTOCOL_F_INFLIGHT_SHMFD) : 0), NULL);
+	if (ifl) {
+		rec(b, VU_REQ_GET_INFLIGHT_FD, &a, sizeof(a), NULL);
+		a.mmap_size = vu_inflight_queue_bytes(256) * a.num_queues;
+		rec(b, VU_REQ_SET_INFLIGHT_FD, &a, sizeof(a), ifl);
+	}
 	rec(b, VU_REQ_GET_QUEUE_NUM, NULL, 0, NULL);
 	rec(b, VU_REQ_SET_OWNER, NULL, 0, NULL);
 	rec_u64(b, VU_REQ_SET_FEATURES, features | (pairs > 1 ? BIT(VIRTIO_NET_F_MQ) : 0),
@@ -713,6 +723,12 @@ static void qemu_start(struct buf *b, uint32_t pairs, const struct rec_opts *mem
 	for (q = 0; q < 2 * pairs; q++)
 		rec_vring(b, q, 0x3000ull * q, true, kick);
 	rec_u64(b, VU_REQ_SET_STATUS, 0x0f, need_reply ? &nr : NULL);
+}
+
+static void qemu_start(struct buf *b, uint32_t pairs, const struct rec_opts *mem,
+		       const struct rec_opts *kick, bool need_reply)
+{
+	qemu_start_pf(b, pairs, mem, kick, need_reply, NULL);
 }
 
 static void vhost_put(const char *name, struct buf *b)
@@ -751,6 +767,20 @@ static void vhost_seeds(void)
 	rec_u64(&b, VU_REQ_SET_VRING_KICK, VU_VRING_NOFD_MASK, &run);
 	rec_state(&b, VU_REQ_SET_VRING_ENABLE, 0, 0, NULL);
 	vhost_put("mem-table-replaced", &b);
+
+	/* crash resume: a region whose records say every head is in flight
+	 * (fill 1), resubmitted at the TX ring's start, then a burst; one with
+	 * a region refused (not sealed) */
+	b.n = 0;
+	u8(&b, 0);
+	qemu_start_pf(&b, 1, &mem16, NULL, false, &(struct rec_opts){ .c1 = 2, .c2 = 1 });
+	rec(&b, VU_REQ_GET_STATUS, NULL, 0, &run);
+	rec_state(&b, VU_REQ_GET_VRING_BASE, 1, 0, NULL);
+	vhost_put("inflight-all-resubmitted", &b);
+	b.n = 0;
+	u8(&b, 0);
+	qemu_start_pf(&b, 1, &mem16, NULL, false, &(struct rec_opts){ .c1 = 2, .c3 = 2 });
+	vhost_put("inflight-unsealed", &b);
 
 	/* the old way: no protocol features, rings enabled by their kick */
 	b.n = 0;
