@@ -731,7 +731,8 @@ static int vu_set_vring_kick(struct vu_dev *d, const char **why)
 		at = v->vq.last_avail | (v->vq.avail_wrap ? 0x8000 : 0);
 	if (!err && ifl && v->vq.desc)
 		err = ifl_err = ifl_resume(d, i, &plan, &resubmit, why);
-	vring_update_ready(d, v);
+	if (!ifl_err) /* a refused record: not one frame taken before the disconnect */
+		vring_update_ready(d, v);
 	vq_unlock(&v->vq);
 	free(old_table);
 	ifl_plan_free(&plan);
