@@ -177,11 +177,17 @@ int vu_inflight_recover(struct vu_ifl_queue *q, size_t len, uint16_t size, uint1
 	}
 	/* A batch published, its records not yet cleared: used->idx moved
 	 * on by its length, at most a ring's worth (the guest can move its
-	 * used->idx too: then this is its own loss). */
+	 * used->idx too: then this is its own loss). Further away only for a
+	 * record with nothing in flight: a fresh region (GET_INFLIGHT_FD) on
+	 * a ring that has run before it. */
 	batch = (uint16_t)(used - READ_ONCE(q->used_idx));
 	if (batch > size) {
-		*why = "inflight: used index more than a ring away from the record's";
-		return -EINVAL;
+		for (i = 0; i < size; i++)
+			if (READ_ONCE(q->desc[i].inflight)) {
+				*why = "inflight: used index more than a ring away from the record's";
+				return -EINVAL;
+			}
+		batch = 0;
 	}
 	h = READ_ONCE(q->last_batch_head);
 	for (i = 0; i < batch; i++) {

@@ -387,8 +387,8 @@ static void mess_up(struct vu_ifl_queue *q, size_t i)
 	case 2: q->desc_num = RING * 2; break;
 	case 3: q->desc[3].inflight = 2; break;
 	case 4: q->desc[7].inflight = 255; break;
-	case 5: q->used_idx = (uint16_t)(0 - RING - 1); break;
-	case 6: q->used_idx = 1; break;
+	case 5: q->used_idx = (uint16_t)(0 - RING - 1); q->desc[4].inflight = 1; break;
+	case 6: q->used_idx = 1; q->desc[0].inflight = 1; break;
 	case 7: q->used_idx = (uint16_t)-1; q->last_batch_head = RING; break;
 	case 8: q->used_idx = (uint16_t)-2; q->last_batch_head = 1; q->desc[1].next = 200; break;
 	case 9: q->desc[2].inflight = 1; q->desc[2].counter = UINT64_MAX; break;
@@ -423,6 +423,15 @@ static void malformed_records_refused(void **state)
 					     &why),
 			 -EINVAL);
 	assert_int_equal(vu_inflight_recover(q, 4096, 6, 0, heads, f->order, &ctr, &why), -EINVAL);
+	/* a fresh record (nothing in flight) on a ring that has run: taken,
+	 * whatever the distance */
+	memset(q, 0, vu_inflight_queue_bytes(RING));
+	q->version = 1;
+	q->desc_num = RING;
+	assert_int_equal(vu_inflight_recover(q, vu_inflight_queue_bytes(RING), RING, 1000, heads,
+					     f->order, &ctr, &why),
+			 0);
+	assert_int_equal(q->used_idx, 1000);
 	/* and the same record, sane, is taken */
 	assert_int_equal(vu_inflight_recover(q, vu_inflight_queue_bytes(RING), RING, 0, heads,
 					     f->order, &ctr, &why),
