@@ -184,7 +184,8 @@ int vu_inflight_recover(struct vu_ifl_queue *q, size_t len, uint16_t size, uint1
 	if (batch > size) {
 		for (i = 0; i < size; i++)
 			if (READ_ONCE(q->desc[i].inflight)) {
-				*why = "inflight: used index more than a ring away from the record's";
+				*why = "inflight: used index more than a ring away from the "
+				       "record's";
 				return -EINVAL;
 			}
 		batch = 0;

@@ -59,7 +59,8 @@ _Static_assert(sizeof(struct vu_ifl_queue) == 16, "QueueRegionSplit header is 16
 /* Bytes of one vring's record for a ring of queue_size entries. */
 static inline uint64_t vu_inflight_queue_bytes(uint16_t queue_size)
 {
-	uint64_t n = sizeof(struct vu_ifl_queue) + sizeof(struct vu_ifl_desc) * (uint64_t)queue_size;
+	uint64_t n = sizeof(struct vu_ifl_queue) +
+		     sizeof(struct vu_ifl_desc) * (uint64_t)queue_size;
 
 	return (n + VU_IFL_ALIGN - 1) & ~(uint64_t)(VU_IFL_ALIGN - 1);
 }

@@ -150,9 +150,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	/* the guest posted `posted` entries after what was in flight */
 	for (i = 0; i < posted; i++) {
-		uint16_t h = (flags & 1) ? i : (uint16_t)(q->desc[i].padding[0] | q->desc[i].padding[1] << 8);
+		const uint8_t *pad = q->desc[i].padding;
+		uint16_t h = (flags & 1) ? (uint16_t)(i & mask) : (uint16_t)(pad[0] | pad[1] << 8);
 
-		avail->ring[(uint16_t)(used + n + i) & mask] = (flags & 1) ? (uint16_t)(i & mask) : h;
+		avail->ring[(uint16_t)(used + n + i) & mask] = h;
 	}
 	avail->idx = (uint16_t)(used + n + posted);
 

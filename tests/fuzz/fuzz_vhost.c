@@ -390,10 +390,14 @@ static bool one_record(struct state *s, struct fuzz_in *in)
 	else if ((c0 & 3) == 3)
 		nfds++;
 	kind = (c0 >> 2) & 3;
-	for (i = 0; i < nfds; i++)
-		fds[i] = h.request == VU_REQ_SET_MEM_TABLE	? region_fd(c1, c2) :
-			 h.request == VU_REQ_SET_INFLIGHT_FD ? inflight_fd(msg + VU_HDR_SIZE, plen, c1, c2, c3) :
-							       vring_fd(kind);
+	for (i = 0; i < nfds; i++) {
+		if (h.request == VU_REQ_SET_MEM_TABLE)
+			fds[i] = region_fd(c1, c2);
+		else if (h.request == VU_REQ_SET_INFLIGHT_FD)
+			fds[i] = inflight_fd(msg + VU_HDR_SIZE, plen, c1, c2, c3);
+		else
+			fds[i] = vring_fd(kind);
+	}
 
 	if (c0 & 16) {
 		sent = send_piece(s->peer, msg, VU_HDR_SIZE, fds, nfds);

@@ -162,7 +162,8 @@ static void create_refuses_bad_geometry(void **state)
 	(void)state;
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		why = NULL;
-		assert_int_equal(vu_inflight_create(bad[i].nq, bad[i].qs, 2, &fd, &a, &why), -EINVAL);
+		assert_int_equal(vu_inflight_create(bad[i].nq, bad[i].qs, 2, &fd, &a, &why),
+				 -EINVAL);
 		assert_non_null(why);
 	}
 }
@@ -382,16 +383,42 @@ static const char *const malformed[] = {
 static void mess_up(struct vu_ifl_queue *q, size_t i)
 {
 	switch (i) {
-	case 0: q->version = 2; break;
-	case 1: q->version = 0; break;
-	case 2: q->desc_num = RING * 2; break;
-	case 3: q->desc[3].inflight = 2; break;
-	case 4: q->desc[7].inflight = 255; break;
-	case 5: q->used_idx = (uint16_t)(0 - RING - 1); q->desc[4].inflight = 1; break;
-	case 6: q->used_idx = 1; q->desc[0].inflight = 1; break;
-	case 7: q->used_idx = (uint16_t)-1; q->last_batch_head = RING; break;
-	case 8: q->used_idx = (uint16_t)-2; q->last_batch_head = 1; q->desc[1].next = 200; break;
-	case 9: q->desc[2].inflight = 1; q->desc[2].counter = UINT64_MAX; break;
+	case 0:
+		q->version = 2;
+		break;
+	case 1:
+		q->version = 0;
+		break;
+	case 2:
+		q->desc_num = RING * 2;
+		break;
+	case 3:
+		q->desc[3].inflight = 2;
+		break;
+	case 4:
+		q->desc[7].inflight = 255;
+		break;
+	case 5:
+		q->used_idx = (uint16_t)(0 - RING - 1);
+		q->desc[4].inflight = 1;
+		break;
+	case 6:
+		q->used_idx = 1;
+		q->desc[0].inflight = 1;
+		break;
+	case 7:
+		q->used_idx = (uint16_t)-1;
+		q->last_batch_head = RING;
+		break;
+	case 8:
+		q->used_idx = (uint16_t)-2;
+		q->last_batch_head = 1;
+		q->desc[1].next = 200;
+		break;
+	case 9:
+		q->desc[2].inflight = 1;
+		q->desc[2].counter = UINT64_MAX;
+		break;
 	}
 }
 
@@ -419,8 +446,8 @@ static void malformed_records_refused(void **state)
 	memset(q, 0, vu_inflight_queue_bytes(RING));
 	q->version = 1;
 	q->desc_num = RING;
-	assert_int_equal(vu_inflight_recover(q, 16 + 16 * (RING - 1), RING, 0, heads, f->order, &ctr,
-					     &why),
+	assert_int_equal(vu_inflight_recover(q, 16 + 16 * (RING - 1), RING, 0, heads, f->order,
+					     &ctr, &why),
 			 -EINVAL);
 	assert_int_equal(vu_inflight_recover(q, 4096, 6, 0, heads, f->order, &ctr, &why), -EINVAL);
 	/* a fresh record (nothing in flight) on a ring that has run: taken,

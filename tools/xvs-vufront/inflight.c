@@ -43,8 +43,8 @@ static int get_region(struct vf_dev *d)
 	d->ifl = m.p.inflight;
 	d->ifl_fd = d->recv_fd;
 	d->recv_fd = -1;
-	log_info("in-flight region: %llu bytes for %u vrings of %u", (unsigned long long)d->ifl.mmap_size,
-		 d->ifl.num_queues, d->ifl.queue_size);
+	log_info("in-flight region: %llu bytes for %u vrings of %u",
+		 (unsigned long long)d->ifl.mmap_size, d->ifl.num_queues, d->ifl.queue_size);
 	return 0;
 }
 

@@ -413,7 +413,7 @@ static void offloads_log(uint64_t asked, uint64_t offered, uint64_t f)
 int vf_negotiate(struct vf_dev *d)
 {
 	const struct vf_opts *o = d->o;
-	uint64_t offered, want, pf, qnum;
+	uint64_t offered, want, pf, pf_want, qnum;
 	int err;
 
 	err = get_u64(d, VU_REQ_GET_FEATURES, &offered);
@@ -442,10 +442,11 @@ int vf_negotiate(struct vf_dev *d)
 		err = get_u64(d, VU_REQ_GET_PROTOCOL_FEATURES, &pf);
 		if (err)
 			return err;
-		d->protocol_features = pf & (1ull << VU_PROTOCOL_F_MQ |
-					     1ull << VU_PROTOCOL_F_REPLY_ACK |
-					     1ull << VU_PROTOCOL_F_STATUS |
-					     (o->inflight ? 1ull << VU_PROTOCOL_F_INFLIGHT_SHMFD : 0));
+		pf_want = 1ull << VU_PROTOCOL_F_MQ | 1ull << VU_PROTOCOL_F_REPLY_ACK |
+			  1ull << VU_PROTOCOL_F_STATUS;
+		if (o->inflight)
+			pf_want |= 1ull << VU_PROTOCOL_F_INFLIGHT_SHMFD;
+		d->protocol_features = pf & pf_want;
 		log_info("protocol features: offered %#llx, negotiated %#llx",
 			 (unsigned long long)pf, (unsigned long long)d->protocol_features);
 		err = req_u64(d, VU_REQ_SET_PROTOCOL_FEATURES, d->protocol_features);
@@ -469,8 +470,8 @@ int vf_negotiate(struct vf_dev *d)
 		return -EOPNOTSUPP;
 	}
 	if (o->inflight && !(d->protocol_features & 1ull << VU_PROTOCOL_F_INFLIGHT_SHMFD)) {
-		log_err("--inflight: the back-end does not offer VHOST_USER_PROTOCOL_F_INFLIGHT_SHMFD "
-			"(bit %d)",
+		log_err("--inflight: the back-end does not offer "
+			"VHOST_USER_PROTOCOL_F_INFLIGHT_SHMFD (bit %d)",
 			VU_PROTOCOL_F_INFLIGHT_SHMFD);
 		d->unsupported = true;
 		return -EOPNOTSUPP;
