@@ -384,6 +384,9 @@ static void show_vhost(struct xvsd *x, struct ctl_out *o, const struct dp_port *
 	co_count(o, "broken", p->dev.st.broken);
 	co_count(o, "early_enables", p->dev.st.early_enables);
 	co_count(o, "ring_resumes", p->dev.st.ring_resumes);
+	co_bool(o, "inflight", p->dev.ifl.map != NULL);
+	co_count(o, "inflight_resubmits", p->dev.st.inflight_resubmits);
+	co_count(o, "inflight_refused", p->dev.st.inflight_refused);
 	co_count(o, "log_bases", p->dev.st.log_bases);
 	co_bool(o, "logging", p->dev.log_all && p->dev.log.bits);
 	co_count(o, "rarps", p->dev.st.rarps);

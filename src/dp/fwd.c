@@ -23,6 +23,7 @@
 #include "dp/capture.h"
 #include "dp/dp.h"
 #include "dp/offload.h"
+#include "vhost/vu_inflight.h"
 #include <xvs/fw_reply.h>
 
 #define DST_FLOOD 0xfffe
@@ -815,6 +816,8 @@ int dp_tx_burst(struct dp_worker *w, struct dp_port *src, int vring)
 				w->dst[n] = 0;
 		}
 	}
+	if (unlikely(txq->ifl)) /* crash resume: in flight before they go anywhere */
+		vu_inflight_popped(txq, w->chains, n);
 	if (capturing(src)) {
 		uint64_t mask = 0;
 

@@ -15,6 +15,7 @@
 #include <sys/eventfd.h>
 
 #include "vhost/vq_internal.h"
+#include "vhost/vu_inflight.h"
 
 #define unlikely(x) __builtin_expect(!!(x), 0)
 
@@ -65,9 +66,14 @@ int vq_map_rings(struct vq *vq, const struct vu_mem *mem, uint64_t desc_uva,
 		vq->desc = NULL;
 		vq->avail = NULL;
 		vq->used = NULL;
+		vq->ifl_guest = NULL; /* the old mapping: never to be put back */
 		return -EINVAL;
 	}
 	vq->mem = mem;
+	if (vq->ifl_resub) { /* new mapping while heads are resubmitted */
+		vq->ifl_guest = vq->avail;
+		vq->avail = vq->ifl_shadow;
+	}
 	return 0;
 }
 
@@ -273,9 +279,11 @@ void vq_flush(struct vq *vq)
 	if (!vq->used_pending)
 		return;
 	new = (uint16_t)(vq->used_idx + vq->used_pending);
-	/* release: entries before idx; pairs with the driver's read barrier
-	 * after it loads used->idx */
-	__atomic_store_n(&vq->used->idx, new, __ATOMIC_RELEASE);
+	if (unlikely(vq->ifl)) /* crash resume: records around the store */
+		vu_inflight_publish(vq, new);
+	else /* release: entries before idx; pairs with the driver's read
+	      * barrier after it loads used->idx */
+		__atomic_store_n(&vq->used->idx, new, __ATOMIC_RELEASE);
 	if (unlikely(vq->log))
 		vq_log_rings(vq);
 	vq->used_idx = new;

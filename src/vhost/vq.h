@@ -37,6 +37,8 @@
 #define VQ_OFL_TSO6 0x04
 #define VQ_OFL_ECN 0x08
 
+struct vu_ifl_queue;
+
 struct vq_iov {
 	uint8_t *base;
 	uint32_t len;
@@ -97,6 +99,17 @@ struct vq {
 	const struct vu_log *log;
 	bool log_used;
 	uint64_t log_used_gpa;
+	/* crash resume (vu_inflight.h): the vring's in-flight record in the
+	 * front-end's region, NULL when not tracked (the usual case). Set
+	 * under lock by the control thread; written by the lock holder, as
+	 * are the rest: the next counter, and while heads taken before a
+	 * restart are resubmitted (ifl_resub), the guest's avail ring (avail
+	 * points at the shadow ring of them) and where its entries resume */
+	struct vu_ifl_queue *ifl;
+	uint64_t ifl_counter;
+	struct vring_avail *ifl_shadow, *ifl_guest;
+	uint16_t ifl_end;
+	bool ifl_resub;
 
 	/* Owned by the lock holder. A packed ring's indexes are positions
 	 * in its descriptor ring (< size) with their wrap counters. */

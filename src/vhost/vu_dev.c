@@ -97,10 +97,18 @@ static const char *offload_deps(uint64_t f)
 	return NULL;
 }
 
-uint64_t vu_dev_offered_protocol_features(void)
+/* In-flight tracking (crash resume) for split rings only: a port that
+ * offers packed rings does not offer it (GET_INFLIGHT_FD comes before
+ * SET_FEATURES, when the layout is not known yet). */
+uint64_t vu_dev_offered_protocol_features(const struct vu_dev *d)
 {
-	return BIT(VU_PROTOCOL_F_MQ) | BIT(VU_PROTOCOL_F_REPLY_ACK) | BIT(VU_PROTOCOL_F_STATUS) |
-	       BIT(VU_PROTOCOL_F_LOG_SHMFD) | BIT(VU_PROTOCOL_F_RARP);
+	uint64_t f = BIT(VU_PROTOCOL_F_MQ) | BIT(VU_PROTOCOL_F_REPLY_ACK) |
+		     BIT(VU_PROTOCOL_F_STATUS) | BIT(VU_PROTOCOL_F_LOG_SHMFD) |
+		     BIT(VU_PROTOCOL_F_RARP);
+
+	if (!d->packed)
+		f |= BIT(VU_PROTOCOL_F_INFLIGHT_SHMFD);
+	return f;
 }
 
 static void close_fd(int *fd)
@@ -118,6 +126,7 @@ void vu_dev_init(struct vu_dev *d, const char *name, uint16_t max_queues,
 	memset(d, 0, sizeof(*d));
 	snprintf(d->name, sizeof(d->name), "%s", name);
 	d->fd = -1;
+	d->reply_fd = -1;
 	d->max_queues = max_queues;
 	d->max_mem = VU_DEFAULT_MAX_MEM;
 	d->offloads = true;
@@ -183,6 +192,7 @@ static void mem_release(struct vu_dev *d, int vring, const char *why)
 /* Forget every vring and the memory table: a new guest may come. */
 static void dev_reset(struct vu_dev *d)
 {
+	struct vring_avail *shadow;
 	uint16_t *table;
 	int i, call;
 
@@ -192,6 +202,7 @@ static void dev_reset(struct vu_dev *d)
 
 		set_kick(d, i, -1);
 		vq_lock(&v->vq);
+		shadow = vu_inflight_stop(&v->vq); /* before the ring pointers go */
 		call = v->vq.call_fd;
 		v->vq.call_fd = -1;
 		v->vq.ready = false;
@@ -211,6 +222,7 @@ static void dev_reset(struct vu_dev *d)
 		table = vq_packed_take(&v->vq, NULL);
 		vq_unlock(&v->vq);
 		free(table);
+		free(shadow);
 		close_fd(&call);
 		v->addr_set = v->started = v->enabled = v->base_told = false;
 	}
@@ -218,6 +230,8 @@ static void dev_reset(struct vu_dev *d)
 	d->mem = NULL;
 	vu_log_unmap(&d->log);
 	d->log_all = false;
+	vu_inflight_unmap(&d->ifl); /* no vring points into it any more */
+	close_fd(&d->reply_fd);
 	d->features = 0;
 	d->protocol_features = 0;
 	d->pf_negotiated = false;
@@ -328,13 +342,13 @@ static int vu_set_features(struct vu_dev *d, const char **why)
 static int vu_get_protocol_features(struct vu_dev *d, const char **why)
 {
 	(void)why;
-	d->msg.p.u64 = vu_dev_offered_protocol_features();
+	d->msg.p.u64 = vu_dev_offered_protocol_features(d);
 	return sizeof(uint64_t);
 }
 
 static int vu_set_protocol_features(struct vu_dev *d, const char **why)
 {
-	if (d->msg.p.u64 & ~vu_dev_offered_protocol_features()) {
+	if (d->msg.p.u64 & ~vu_dev_offered_protocol_features(d)) {
 		*why = "SET_PROTOCOL_FEATURES acks features that were not offered";
 		return -EPROTO;
 	}
@@ -537,6 +551,7 @@ static int vu_set_vring_base(struct vu_dev *d, const char **why)
 static int vu_get_vring_base(struct vu_dev *d, const char **why)
 {
 	int i = vring_index(d, d->msg.p.state.index, why);
+	struct vring_avail *shadow;
 	struct vu_vring *v;
 
 	if (i < 0)
@@ -548,12 +563,14 @@ static int vu_get_vring_base(struct vu_dev *d, const char **why)
 	v->base_told = true;
 	if (v->vq.ready)
 		vq_flush(&v->vq);
+	shadow = vu_inflight_stop(&v->vq); /* its position: the guest's next entry */
 	vring_update_ready(d, v);
 	d->msg.p.state.num = v->vq.last_avail;
 	if (v->vq.packed) /* as QEMU reads it: used position in the high half */
 		d->msg.p.state.num = (uint32_t)(v->vq.last_avail | (v->vq.avail_wrap ? 0x8000 : 0)) |
 				     (uint32_t)(v->vq.used_idx | (v->vq.used_wrap ? 0x8000 : 0)) << 16;
 	vq_unlock(&v->vq);
+	free(shadow);
 	set_kick(d, i, -1);
 	return sizeof(struct vu_vring_state);
 }
@@ -617,8 +634,71 @@ static int vring_fd(struct vu_dev *d, int *idx, int *fd, const char **why)
 	return 0;
 }
 
+/* Crash resume: vring i is tracked if it is a split transmit ring (the
+ * guest's frames) and the front-end negotiated INFLIGHT_SHMFD and set a
+ * region. What its start needs, allocated outside the vq lock. */
+struct ifl_plan {
+	uint16_t *heads;
+	struct vu_ifl_order *order;
+	struct vring_avail *shadow;
+};
+
+static bool ifl_tracks(const struct vu_dev *d, int i)
+{
+	return d->ifl.map && (d->protocol_features & BIT(VU_PROTOCOL_F_INFLIGHT_SHMFD)) &&
+	       (i & 1) && !d->vr[i].vq.packed && d->vr[i].vq.size;
+}
+
+static int ifl_plan_alloc(struct ifl_plan *p, uint16_t size)
+{
+	p->heads = calloc(size, sizeof(*p->heads));
+	p->order = calloc(size, sizeof(*p->order));
+	p->shadow = calloc(1, vu_inflight_shadow_bytes(size));
+	return p->heads && p->order && p->shadow ? 0 : -ENOMEM;
+}
+
+static void ifl_plan_free(struct ifl_plan *p)
+{
+	free(p->heads);
+	free(p->order);
+	free(p->shadow);
+}
+
+/* Under the vq lock, the ring mapped: check vring i's record against it,
+ * then track it, resubmitting what was in flight. The shadow ring is the
+ * vq's from then on if there is anything to resubmit. */
+static int ifl_resume(struct vu_dev *d, int i, struct ifl_plan *p, int *n, const char **why)
+{
+	struct vq *vq = &d->vr[i].vq;
+	struct vu_ifl_queue *q = vu_inflight_queue(&d->ifl, (unsigned int)i);
+	uint64_t counter = 0;
+	uint16_t used;
+
+	if (!q) {
+		*why = "inflight: the region has no record for this vring";
+		return -EINVAL;
+	}
+	if (d->ifl.queue_size != vq->size) {
+		*why = "inflight: region's queue size is not the ring's";
+		return -EINVAL;
+	}
+	/* the guest's used index, read once: both use the same */
+	used = __atomic_load_n(&vq->used->idx, __ATOMIC_ACQUIRE);
+	*n = vu_inflight_recover(q, vu_inflight_queue_bytes(d->ifl.queue_size), vq->size, used,
+				 p->heads, p->order, &counter, why);
+	if (*n < 0)
+		return *n;
+	vu_inflight_start(vq, q, used, p->heads, (uint16_t)*n, counter, *n ? p->shadow : NULL);
+	if (*n)
+		p->shadow = NULL;
+	return 0;
+}
+
 static int vu_set_vring_kick(struct vu_dev *d, const char **why)
 {
+	struct ifl_plan plan = { 0 };
+	bool ifl;
+	int resubmit = 0, ifl_err = 0;
 	uint16_t *table = NULL, *old_table = NULL, at = 0;
 	struct vu_vring *v;
 	bool resumed = false;
@@ -638,6 +718,12 @@ static int vu_set_vring_kick(struct vu_dev *d, const char **why)
 		*why = "out of memory for a packed ring's buffer table";
 		return -ENOMEM;
 	}
+	ifl = ifl_tracks(d, i);
+	if (ifl && ifl_plan_alloc(&plan, v->vq.size)) {
+		ifl_plan_free(&plan);
+		*why = "out of memory for a ring's in-flight list";
+		return -ENOMEM;
+	}
 	vq_lock(&v->vq);
 	if (table) /* fresh: no buffer in flight */
 		old_table = vq_packed_take(&v->vq, table);
@@ -651,9 +737,23 @@ static int vu_set_vring_kick(struct vu_dev *d, const char **why)
 	if (!err && v->vq.packed && v->vq.desc && v->vq.pk_base0 &&
 	    (resumed = vqp_recover(&v->vq)))
 		at = v->vq.last_avail | (v->vq.avail_wrap ? 0x8000 : 0);
-	vring_update_ready(d, v);
+	if (!err && ifl && v->vq.desc)
+		err = ifl_err = ifl_resume(d, i, &plan, &resubmit, why);
+	if (!ifl_err) /* a refused record: not one frame taken before the disconnect */
+		vring_update_ready(d, v);
 	vq_unlock(&v->vq);
 	free(old_table);
+	ifl_plan_free(&plan);
+	if (ifl_err) {
+		d->st.inflight_refused++;
+		return -EPROTO;
+	}
+	if (resubmit) {
+		d->st.inflight_resubmits += (uint64_t)resubmit;
+		log_msg(LOG_LVL_INFO, d->name,
+			"vring %d: %d descriptor(s) in flight before the restart taken again", i,
+			resubmit);
+	}
 	if (resumed) {
 		d->st.ring_resumes++;
 		log_msg(LOG_LVL_INFO, d->name,
@@ -791,6 +891,48 @@ static int vu_get_status(struct vu_dev *d, const char **why)
 	return sizeof(uint64_t);
 }
 
+/* GET_INFLIGHT_FD: a fresh region for the front-end to keep; it becomes
+ * ours with SET_INFLIGHT_FD (QEMU sends both at every start). */
+static int vu_get_inflight_fd(struct vu_dev *d, const char **why)
+{
+	struct vu_inflight_area a;
+	int fd, err;
+
+	err = vu_inflight_create(d->msg.p.inflight.num_queues, d->msg.p.inflight.queue_size,
+				 (uint16_t)(2 * d->max_queues), &fd, &a, why);
+	if (err)
+		return err == -EINVAL ? -EPROTO : err;
+	close_fd(&d->reply_fd);
+	d->reply_fd = fd;
+	d->msg.p.inflight = a;
+	return sizeof(a);
+}
+
+static int vu_set_inflight_fd(struct vu_dev *d, const char **why)
+{
+	int i, err;
+
+	if (d->nfds != 1) {
+		*why = "SET_INFLIGHT_FD without its fd";
+		return -EPROTO;
+	}
+	/* vrings running point into the region we have */
+	for (i = 0; i < VU_MAX_VRINGS; i++)
+		if (d->vr[i].started) {
+			*why = "SET_INFLIGHT_FD while rings run";
+			return -EPROTO;
+		}
+	err = vu_inflight_map(&d->ifl, d->fds[0], &d->msg.p.inflight, (uint16_t)(2 * d->max_queues),
+			      why);
+	if (err) {
+		d->st.inflight_refused++;
+		return -EPROTO;
+	}
+	log_msg(LOG_LVL_INFO, d->name, "in-flight region: %u vrings of %u entries",
+		d->ifl.num_queues, d->ifl.queue_size);
+	return 0; /* dispatch closes the fd: the mapping keeps the region */
+}
+
 /* Payload size: exact, or (VAR) at least, and checked by the handler. */
 #define VAR 0x80000000u
 
@@ -821,6 +963,10 @@ static const struct {
 	[VU_REQ_SEND_RARP] = { vu_send_rarp, 8, 0, BIT(VU_PROTOCOL_F_RARP) },
 	[VU_REQ_SET_STATUS] = { vu_set_status, 8, 0, BIT(VU_PROTOCOL_F_STATUS) },
 	[VU_REQ_GET_STATUS] = { vu_get_status, 0, 0, BIT(VU_PROTOCOL_F_STATUS) },
+	[VU_REQ_GET_INFLIGHT_FD] = { vu_get_inflight_fd, sizeof(struct vu_inflight_area), 0,
+				     BIT(VU_PROTOCOL_F_INFLIGHT_SHMFD) },
+	[VU_REQ_SET_INFLIGHT_FD] = { vu_set_inflight_fd, sizeof(struct vu_inflight_area), 1,
+				     BIT(VU_PROTOCOL_F_INFLIGHT_SHMFD) },
 };
 
 static int send_reply(struct vu_dev *d, uint32_t size)
@@ -830,11 +976,25 @@ static int send_reply(struct vu_dev *d, uint32_t size)
 		{ &d->msg.p, size },
 	};
 	struct msghdr mh = { .msg_iov = iov, .msg_iovlen = 2 };
+	char cbuf[CMSG_SPACE(sizeof(int))];
 	ssize_t n;
 
 	d->msg.hdr.flags = VU_VERSION | VU_FLAG_REPLY;
 	d->msg.hdr.size = size;
+	if (d->reply_fd >= 0) { /* GET_INFLIGHT_FD's region */
+		struct cmsghdr *c;
+
+		memset(cbuf, 0, sizeof(cbuf));
+		mh.msg_control = cbuf;
+		mh.msg_controllen = sizeof(cbuf);
+		c = CMSG_FIRSTHDR(&mh);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(c), &d->reply_fd, sizeof(int));
+	}
 	n = sendmsg(d->fd, &mh, MSG_NOSIGNAL);
+	close_fd(&d->reply_fd);
 	return n == (ssize_t)(VU_HDR_SIZE + size) ? 0 : -EIO;
 }
 

@@ -20,6 +20,7 @@
 #include <stdint.h>
 
 #include "vhost/vq.h"
+#include "vhost/vu_inflight.h"
 #include "vhost/vu_mem.h"
 #include "vhost/vu_proto.h"
 
@@ -63,6 +64,9 @@ struct vu_dev_stats {
 				   negotiating (a reconnecting DPDK virtio-user) */
 	uint64_t ring_resumes; /* packed rings started where the ring stood, not
 				  where SET_VRING_BASE said (after a crash) */
+	uint64_t inflight_resubmits; /* descriptors in flight when the back-end
+					died, taken again after it restarted */
+	uint64_t inflight_refused; /* in-flight regions refused (disconnected) */
 	uint64_t log_bases; /* dirty logs mapped (migrations begun) */
 	uint64_t rarps; /* SEND_RARP: announcements after a migration */
 };
@@ -108,6 +112,10 @@ struct vu_dev {
 	 * the vrings point at log while both are there */
 	struct vu_log log;
 	bool log_all;
+	/* crash resume: the front-end's in-flight region (SET_INFLIGHT_FD);
+	 * transmit vrings started while it is mapped are tracked in it */
+	struct vu_inflight ifl;
+	int reply_fd; /* sent with the next reply (GET_INFLIGHT_FD), -1: none */
 
 	/* set by a worker that found a guest violation; the control thread
 	 * disconnects the device (vu_dev_check_broken) */
@@ -129,7 +137,7 @@ struct vu_dev {
 
 /* Feature bits offered to the front-end. */
 uint64_t vu_dev_offered_features(const struct vu_dev *d);
-uint64_t vu_dev_offered_protocol_features(void);
+uint64_t vu_dev_offered_protocol_features(const struct vu_dev *d);
 
 void vu_dev_init(struct vu_dev *d, const char *name, uint16_t max_queues,
 		 const struct vu_dev_ops *ops, void *ctx);

@@ -76,6 +76,7 @@ enum vu_request {
 #define VU_PROTOCOL_F_NET_MTU 4
 #define VU_PROTOCOL_F_BACKEND_REQ 5
 #define VU_PROTOCOL_F_CONFIG 9
+#define VU_PROTOCOL_F_INFLIGHT_SHMFD 12
 #define VU_PROTOCOL_F_RESET_DEVICE 13
 #define VU_PROTOCOL_F_CONFIGURE_MEM_SLOTS 15
 #define VU_PROTOCOL_F_STATUS 16
@@ -135,8 +136,20 @@ struct vu_log_area {
 	__u64 mmap_offset;
 };
 
+/* GET_INFLIGHT_FD / SET_INFLIGHT_FD (with VU_PROTOCOL_F_INFLIGHT_SHMFD):
+ * the in-flight region's size and place in its fd, for num_queues vrings
+ * of queue_size entries (the region's layout: vhost/vu_inflight.h) */
+struct vu_inflight_area {
+	__u64 mmap_size;
+	__u64 mmap_offset;
+	__u16 num_queues;
+	__u16 queue_size;
+	__u32 padding; /* QEMU's struct ends with this hole: 24 bytes */
+};
+
 union vu_payload {
 	__u64 u64;
+	struct vu_inflight_area inflight;
 	struct vu_log_area log;
 	struct vu_vring_state state;
 	struct vu_vring_addr addr;
@@ -156,6 +169,7 @@ struct vu_msg {
 _Static_assert(sizeof(struct vu_hdr) == 12, "vhost-user header is 12 bytes");
 _Static_assert(sizeof(struct vu_vring_addr) == 40, "vring addr layout");
 _Static_assert(sizeof(struct vu_mem_region) == 32, "memory region layout");
+_Static_assert(sizeof(struct vu_inflight_area) == 24, "inflight area layout");
 _Static_assert(sizeof(struct vu_mem_table) == 8 + 8 * 32, "memory table layout");
 
 /* Name of a request for logs; "unknown" for numbers outside the table. */

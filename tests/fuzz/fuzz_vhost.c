@@ -18,9 +18,14 @@
  *    bit 4     header and payload sent apart, the device reading between
  *    bit 5     afterwards, the data path runs on every ready vring: up to 8
  *              chains popped, returned and flushed, as a worker would
- * c1           memfd size for SET_MEM_TABLE regions: (1 + c1) pages (≤ 1 MiB)
- * c2           byte the memfds' first page is filled with
- * c3           reserved
+ * c1           memfd size for SET_MEM_TABLE regions and the SET_INFLIGHT_FD
+ *              region: (1 + c1) pages (≤ 1 MiB)
+ * c2           byte the memfds' first page is filled with (the inflight
+ *              region: all of it)
+ * c3           bit 0: SET_INFLIGHT_FD's region as filled, no record
+ *              headers (else each record the payload's geometry puts
+ *              inside the file says version 1, desc_num its queue size,
+ *              nothing batched); bit 1: the region not sealed
  *
  * After each record the device reads (vu_dev_readable) and replies are
  * drained; a negative return, a broken ring or the end of the input ends
@@ -30,7 +35,8 @@
  * Invariants, beyond "no crash, no undefined behaviour, no leak, no hang":
  *  - the process has exactly the fds it had before the input (SCM_RIGHTS
  *    fds the device took and did not close, or closed twice, show here);
- *  - replies carry VERSION|REPLY and a payload of at most VU_PAYLOAD_MAX;
+ *  - replies carry VERSION|REPLY and a payload of at most VU_PAYLOAD_MAX,
+ *    and no fd but one sealed memfd (GET_INFLIGHT_FD's region);
  *  - kick_changed() reports as old fd the one it reported last as new, and
  *    a new fd that is open; vring_ready() comes for a ready vring;
  *  - a ready vring has its rings inside the device's current memory table;
@@ -136,6 +142,7 @@ static void check_dev(const struct vu_dev *d)
 
 	for (i = 0; i < VU_MAX_VRINGS; i++) {
 		const struct vq *vq = &d->vr[i].vq;
+		const struct vring_avail *avail;
 		uint64_t n = vq->size;
 
 		fuzz_check(vq->kick_fd == st.kick[i], "vring %d: kick fd %d, reported %d", i,
@@ -150,7 +157,12 @@ static void check_dev(const struct vu_dev *d)
 			   vq->size);
 		fuzz_check(vq->desc && in_mem(d->mem, vq->desc, 16 * n),
 			   "vring %d descriptors outside memory", i);
-		fuzz_check(vq->avail && in_mem(d->mem, vq->avail, 4 + 2 * n + 2),
+		/* resubmitting after a restart: the avail ring is the vq's
+		 * own shadow ring, the guest's waits in ifl_guest */
+		fuzz_check(!vq->ifl_resub || (vq->avail == vq->ifl_shadow && vq->ifl),
+			   "vring %d resubmitting from another ring than its shadow", i);
+		avail = vq->ifl_resub ? vq->ifl_guest : vq->avail;
+		fuzz_check(avail && in_mem(d->mem, avail, 4 + 2 * n + 2),
 			   "vring %d avail ring outside memory", i);
 		fuzz_check(vq->used && in_mem(d->mem, vq->used, 4 + 8 * n + 2),
 			   "vring %d used ring outside memory", i);
@@ -206,7 +218,19 @@ static void drain_replies(struct state *s)
 		if (n <= 0)
 			return;
 		for (cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm)) {
-			fuzz_check(cm->cmsg_type != SCM_RIGHTS, "the device sent fds");
+			int fd, seals;
+
+			if (cm->cmsg_type != SCM_RIGHTS)
+				continue;
+			/* only GET_INFLIGHT_FD's reply carries one: its
+			 * region, sealed (the front-end cannot shrink it
+			 * under the device either) */
+			fuzz_check(cm->cmsg_len == CMSG_LEN(sizeof(int)), "the device sent fds");
+			memcpy(&fd, CMSG_DATA(cm), sizeof(fd));
+			seals = fcntl(fd, F_GET_SEALS);
+			close(fd);
+			fuzz_check(seals >= 0 && (seals & F_SEAL_SHRINK) && (seals & F_SEAL_SEAL),
+				   "the device sent an fd that is not a sealed region (%d)", seals);
 		}
 		s->rx_len += (size_t)n;
 		while (s->rx_len >= VU_HDR_SIZE) {
@@ -256,6 +280,39 @@ static int region_fd(uint8_t pages_m1, uint8_t fill)
 		fuzz_check(pwrite(fd, page, sizeof(page), 0) == PAGE, "pwrite: %s",
 			   strerror(errno));
 	}
+	return fd;
+}
+
+/* SET_INFLIGHT_FD's region: (1 + pages_m1) pages of `fill`, sealed
+ * against shrinking unless c3 bit 1; record headers unless c3 bit 0, so
+ * that the records get past their version and size checks and the
+ * flags (fill 0 or 1) into the resubmission. */
+static int inflight_fd(const uint8_t *payload, size_t plen, uint8_t pages_m1, uint8_t fill,
+		       uint8_t c3)
+{
+	size_t size = (size_t)(1 + pages_m1) * PAGE;
+	struct vu_inflight_area a = { 0 };
+	uint8_t *p;
+	int fd = memfd_create("xvs-fuzz-inflight", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	unsigned int i;
+
+	fuzz_check(fd >= 0 && !ftruncate(fd, (off_t)size), "inflight memfd: %s", strerror(errno));
+	p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	fuzz_check(p != MAP_FAILED, "mmap: %s", strerror(errno));
+	memset(p, fill, size);
+	memcpy(&a, payload, plen < sizeof(a) ? plen : sizeof(a));
+	for (i = 0; !(c3 & 1) && i < a.num_queues && a.queue_size; i++) {
+		uint64_t qb = vu_inflight_queue_bytes(a.queue_size), at = a.mmap_offset + qb * i;
+		struct vu_ifl_queue q = { .version = VU_IFL_VERSION, .desc_num = a.queue_size };
+
+		if (a.mmap_offset > size || qb > size || at > size - qb)
+			break;
+		memcpy(p + at, &q, sizeof(q));
+	}
+	munmap(p, size);
+	if (!(c3 & 2))
+		fuzz_check(!fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW), "seal: %s",
+			   strerror(errno));
 	return fd;
 }
 
@@ -312,7 +369,7 @@ static bool send_piece(int sock, const void *p, size_t len, const int *fds, int 
 /* One record; false when the connection is over. */
 static bool one_record(struct state *s, struct fuzz_in *in)
 {
-	uint8_t c0, c1, c2, msg[VU_HDR_SIZE + PAYLOAD_CAP];
+	uint8_t c0, c1, c2, c3, msg[VU_HDR_SIZE + PAYLOAD_CAP];
 	int fds[MAX_SEND_FDS], nfds, i, kind;
 	size_t plen;
 	struct vu_hdr h;
@@ -321,7 +378,7 @@ static bool one_record(struct state *s, struct fuzz_in *in)
 	c0 = fuzz_u8(in);
 	c1 = fuzz_u8(in);
 	c2 = fuzz_u8(in);
-	(void)fuzz_u8(in);
+	c3 = fuzz_u8(in);
 	if (fuzz_bytes(in, &h, sizeof(h)) < sizeof(h))
 		return false;
 	memcpy(msg, &h, sizeof(h));
@@ -333,8 +390,14 @@ static bool one_record(struct state *s, struct fuzz_in *in)
 	else if ((c0 & 3) == 3)
 		nfds++;
 	kind = (c0 >> 2) & 3;
-	for (i = 0; i < nfds; i++)
-		fds[i] = h.request == VU_REQ_SET_MEM_TABLE ? region_fd(c1, c2) : vring_fd(kind);
+	for (i = 0; i < nfds; i++) {
+		if (h.request == VU_REQ_SET_MEM_TABLE)
+			fds[i] = region_fd(c1, c2);
+		else if (h.request == VU_REQ_SET_INFLIGHT_FD)
+			fds[i] = inflight_fd(msg + VU_HDR_SIZE, plen, c1, c2, c3);
+		else
+			fds[i] = vring_fd(kind);
+	}
 
 	if (c0 & 16) {
 		sent = send_piece(s->peer, msg, VU_HDR_SIZE, fds, nfds);

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * Writes the binary seed corpora of fuzz_parse, fuzz_vq (split and packed
- * rings) and fuzz_vhost under DIR/<target>/corpus/ (fuzz_config's seeds are
+ * rings), fuzz_vhost and fuzz_inflight under DIR/<target>/corpus/ (fuzz_config's seeds are
  * plain YAML files, kept by hand). The formats are those described at the top of each
  * fuzz_*.c. Run from the top of the tree (see tests/fuzz/README.md):
  *
@@ -21,6 +21,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "vhost/vu_inflight.h"
 #include "vhost/vu_proto.h"
 
 static const char *top;
@@ -616,7 +617,7 @@ static void vq_packed_seeds(void)
 #define UVA 0x7f0000000000ull
 
 struct rec_opts {
-	uint8_t c0, c1, c2;
+	uint8_t c0, c1, c2, c3;
 	uint32_t flags; /* header flags; VU_VERSION if 0 */
 };
 
@@ -630,7 +631,7 @@ static void rec(struct buf *b, uint32_t req, const void *payload, uint32_t size,
 	u8(b, o->c0);
 	u8(b, o->c1);
 	u8(b, o->c2);
-	u8(b, 0);
+	u8(b, o->c3);
 	le32(b, req);
 	le32(b, o->flags ? o->flags : VU_VERSION);
 	le32(b, size);
@@ -695,15 +696,25 @@ static const uint64_t pfeatures =
 
 /* QEMU's order: features, protocol features, owner, memory, then per vring
  * NUM, BASE, ADDR, KICK, CALL, ENABLE; GET_VRING_BASE when it stops. */
-static void qemu_start(struct buf *b, uint32_t pairs, const struct rec_opts *mem,
-		       const struct rec_opts *kick, bool need_reply)
+/* inflight: INFLIGHT_SHMFD too, and GET/SET_INFLIGHT_FD before the rest
+ * (QEMU's vhost-user-blk), the region's records as `ifl` says (the fuzzer's
+ * c1-c3: its size, fill byte, headers and seal) */
+static void qemu_start_pf(struct buf *b, uint32_t pairs, const struct rec_opts *mem,
+			  const struct rec_opts *kick, bool need_reply, const struct rec_opts *ifl)
 {
 	struct rec_opts nr = { .flags = VU_VERSION | VU_FLAG_NEED_REPLY };
+	struct vu_inflight_area a = { .num_queues = (__u16)(2 * pairs), .queue_size = 256 };
 	uint32_t q;
 
 	rec(b, VU_REQ_GET_FEATURES, NULL, 0, NULL);
 	rec(b, VU_REQ_GET_PROTOCOL_FEATURES, NULL, 0, NULL);
-	rec_u64(b, VU_REQ_SET_PROTOCOL_FEATURES, pfeatures, NULL);
+	rec_u64(b, VU_REQ_SET_PROTOCOL_FEATURES,
+		pfeatures | (ifl ? BIT(VU_PROTOCOL_F_INFLIGHT_SHMFD) : 0), NULL);
+	if (ifl) {
+		rec(b, VU_REQ_GET_INFLIGHT_FD, &a, sizeof(a), NULL);
+		a.mmap_size = vu_inflight_queue_bytes(256) * a.num_queues;
+		rec(b, VU_REQ_SET_INFLIGHT_FD, &a, sizeof(a), ifl);
+	}
 	rec(b, VU_REQ_GET_QUEUE_NUM, NULL, 0, NULL);
 	rec(b, VU_REQ_SET_OWNER, NULL, 0, NULL);
 	rec_u64(b, VU_REQ_SET_FEATURES, features | (pairs > 1 ? BIT(VIRTIO_NET_F_MQ) : 0),
@@ -712,6 +723,12 @@ static void qemu_start(struct buf *b, uint32_t pairs, const struct rec_opts *mem
 	for (q = 0; q < 2 * pairs; q++)
 		rec_vring(b, q, 0x3000ull * q, true, kick);
 	rec_u64(b, VU_REQ_SET_STATUS, 0x0f, need_reply ? &nr : NULL);
+}
+
+static void qemu_start(struct buf *b, uint32_t pairs, const struct rec_opts *mem,
+		       const struct rec_opts *kick, bool need_reply)
+{
+	qemu_start_pf(b, pairs, mem, kick, need_reply, NULL);
 }
 
 static void vhost_put(const char *name, struct buf *b)
@@ -750,6 +767,20 @@ static void vhost_seeds(void)
 	rec_u64(&b, VU_REQ_SET_VRING_KICK, VU_VRING_NOFD_MASK, &run);
 	rec_state(&b, VU_REQ_SET_VRING_ENABLE, 0, 0, NULL);
 	vhost_put("mem-table-replaced", &b);
+
+	/* crash resume: a region whose records say every head is in flight
+	 * (fill 1), resubmitted at the TX ring's start, then a burst; one with
+	 * a region refused (not sealed) */
+	b.n = 0;
+	u8(&b, 0);
+	qemu_start_pf(&b, 1, &mem16, NULL, false, &(struct rec_opts){ .c1 = 2, .c2 = 1 });
+	rec(&b, VU_REQ_GET_STATUS, NULL, 0, &run);
+	rec_state(&b, VU_REQ_GET_VRING_BASE, 1, 0, NULL);
+	vhost_put("inflight-all-resubmitted", &b);
+	b.n = 0;
+	u8(&b, 0);
+	qemu_start_pf(&b, 1, &mem16, NULL, false, &(struct rec_opts){ .c1 = 2, .c3 = 2 });
+	vhost_put("inflight-unsealed", &b);
 
 	/* the old way: no protocol features, rings enabled by their kick */
 	b.n = 0;
@@ -951,6 +982,54 @@ static void offload_seeds(void)
 	ofl_put("udp4-no-csum", 0, 0, 0x0a0a, 0, 0, 0, f.b, f.n);
 }
 
+/* ---- fuzz_inflight: 8-byte header, then one vring's in-flight record ---- */
+
+/* A record of a ring of 1 << lg entries whose used index is `used`, with
+ * `n` heads in flight (every `step`-th, counters falling), `batch` of them
+ * in a last batch published but not cleared; `posted` entries after them. */
+static void inflight_seed(const char *name, unsigned int lg, uint16_t used, unsigned int n,
+			  unsigned int step, unsigned int batch, uint16_t posted, uint8_t flags)
+{
+	static uint8_t rec[sizeof(struct vu_ifl_queue) + 16 * 256 + 64];
+	struct vu_ifl_queue *q = (struct vu_ifl_queue *)rec;
+	uint16_t size = (uint16_t)(1u << lg), last = 0;
+	struct buf o = { .n = 0 };
+	unsigned int i;
+
+	memset(rec, 0, sizeof(rec));
+	q->version = VU_IFL_VERSION;
+	q->desc_num = size;
+	q->used_idx = (uint16_t)(used - batch);
+	for (i = 0; i < n && i * step < size; i++) {
+		uint16_t h = (uint16_t)(i * step);
+
+		q->desc[h].inflight = 1;
+		q->desc[h].counter = 1000 - i;
+		if (i < batch) {
+			q->desc[h].next = last;
+			last = h;
+		}
+	}
+	q->last_batch_head = last;
+	u8(&o, (uint8_t)lg);
+	le16(&o, used);
+	le16(&o, posted);
+	u8(&o, flags);
+	le16(&o, 0);
+	bytes(&o, rec, (size_t)vu_inflight_queue_bytes(size));
+	put("fuzz_inflight", name, o.b, o.n);
+}
+
+static void inflight_seeds(void)
+{
+	inflight_seed("empty-256", 8, 0, 0, 1, 0, 4, 1);
+	inflight_seed("four-in-flight", 3, 5, 4, 2, 0, 2, 1 | 2 << 1);
+	inflight_seed("last-batch", 4, 9, 6, 1, 2, 3, 1);
+	inflight_seed("full-ring", 8, 65530, 256, 1, 0, 0, 31 << 1 | 1);
+	inflight_seed("fuzzed-heads", 5, 100, 3, 5, 1, 8, 0);
+	inflight_seed("one-entry", 0, 7, 1, 1, 0, 0, 1);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc != 2) {
@@ -963,5 +1042,6 @@ int main(int argc, char **argv)
 	vq_packed_seeds();
 	vhost_seeds();
 	offload_seeds();
+	inflight_seeds();
 	return 0;
 }

@@ -70,7 +70,18 @@ max_len() {
 	fuzz_vq) echo 16400 ;; # 16-byte header + a 16 KiB guest image
 	fuzz_vhost) echo 16384 ;;
 	fuzz_offload) echo 65616 ;; # the 10-byte header + a frame past OFL_MAX_LEN (65589)
+	fuzz_inflight) echo 4168 ;; # the 8-byte header + a record of 256 entries
 	*) echo 4096 ;;
+	esac
+}
+
+# Seconds for a target: fuzz_inflight's input (one small record and a ring
+# it resubmits into) is covered in a fraction of the others' time, and the
+# CI's total is near its limit: half.
+target_secs() {
+	case "$1" in
+	fuzz_inflight) echo $(((secs + 1) / 2)) ;;
+	*) echo "$secs" ;;
 	esac
 }
 
@@ -101,13 +112,14 @@ for t in "${targets[@]}"; do
 	corpus=$fb/corpus/$t art=$fb/artifacts/$t log=$fb/logs/$t.log
 	mkdir -p "$corpus" "$art" "$fb/logs"
 	cp -n tests/fuzz/"$t"/corpus/* "$corpus"/ 2>/dev/null
-	nice "$bin" -max_total_time="$secs" -timeout="$tmo" -rss_limit_mb=2048 \
+	ts=$(target_secs "$t")
+	nice "$bin" -max_total_time="$ts" -timeout="$tmo" -rss_limit_mb=2048 \
 		-max_len="$(max_len "$t")" -print_final_stats=1 -artifact_prefix="$art/" \
 		"$corpus" >"$log" 2>&1
 	rc=$?
 	runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
 	if [ $rc -eq 0 ]; then
-		tap ok "$t: ${secs}s, ${runs:-?} inputs, corpus of $(ls "$corpus" | wc -l)"
+		tap ok "$t: ${ts}s, ${runs:-?} inputs, corpus of $(ls "$corpus" | wc -l)"
 	else
 		found=$(sed -n 's/.*Test unit written to //p' "$log" | tail -1)
 		tap not-ok "$t: found ${found:-a failure (exit $rc)} after ${runs:-?} inputs (log: $log)"

@@ -294,7 +294,7 @@ static void negotiate(uint64_t pf)
 	fe_send(VU_REQ_GET_PROTOCOL_FEATURES, NULL, 0, NULL, 0);
 	dev_ok();
 	assert_int_equal(fe_reply_u64(VU_REQ_GET_PROTOCOL_FEATURES),
-			 vu_dev_offered_protocol_features());
+			 vu_dev_offered_protocol_features(&fx.d));
 	fe_send_u64(VU_REQ_SET_PROTOCOL_FEATURES, pf);
 	dev_ok();
 	fe_send(VU_REQ_SET_OWNER, NULL, 0, NULL, 0);
@@ -1027,6 +1027,174 @@ static void shrunk_memory_breaks_the_port(void **state)
 	assert_false(fx.d.vr[1].vq.ready);
 }
 
+/* ---- crash resume: GET/SET_INFLIGHT_FD --------------------------------- */
+
+/* A reply that carries one fd (GET_INFLIGHT_FD); returns the fd. */
+static int fe_reply_fd(uint32_t req, union vu_payload *p, uint32_t *size)
+{
+	char cbuf[CMSG_SPACE(sizeof(int))];
+	struct vu_hdr h;
+	struct iovec iov = { &h, sizeof(h) };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
+			     .msg_controllen = sizeof(cbuf) };
+	struct cmsghdr *c;
+	int fd = -1;
+
+	assert_true(fe_readable(2000));
+	assert_int_equal(recvmsg(fx.fe, &mh, MSG_WAITALL | MSG_CMSG_CLOEXEC), sizeof(h));
+	c = CMSG_FIRSTHDR(&mh);
+	if (c && c->cmsg_type == SCM_RIGHTS)
+		memcpy(&fd, CMSG_DATA(c), sizeof(int));
+	assert_int_equal(h.request, req);
+	assert_true(h.size <= sizeof(*p));
+	if (h.size)
+		assert_int_equal(recv(fx.fe, p, h.size, MSG_WAITALL), h.size);
+	*size = h.size;
+	return fd;
+}
+
+static void inflight_start(uint64_t pf)
+{
+	fe_send_u64(VU_REQ_SET_PROTOCOL_FEATURES, pf);
+	dev_ok();
+	fe_send_u64(VU_REQ_SET_FEATURES, FEATURES);
+	dev_ok();
+}
+
+/* Negotiated, then GET_INFLIGHT_FD for the fixture's vrings: the
+ * region's fd (the front-end keeps it), its area in p. */
+static int inflight_get(union vu_payload *p)
+{
+	struct vu_inflight_area a = { .num_queues = NVRINGS, .queue_size = RING_SIZE };
+	uint32_t size;
+	int fd;
+
+	inflight_start(BIT(VU_PROTOCOL_F_INFLIGHT_SHMFD));
+	fe_send(VU_REQ_GET_INFLIGHT_FD, &a, sizeof(a), NULL, 0);
+	dev_ok();
+	fd = fe_reply_fd(VU_REQ_GET_INFLIGHT_FD, p, &size);
+	assert_true(fd >= 0);
+	assert_int_equal(size, sizeof(a));
+	return fd;
+}
+
+/* Offered on split ports, not on packed-ring ones. */
+static void inflight_offered_on_split_ports(void **state)
+{
+	(void)state;
+	assert_true(vu_dev_offered_protocol_features(&fx.d) & BIT(VU_PROTOCOL_F_INFLIGHT_SHMFD));
+	fx.d.packed = true;
+	assert_false(vu_dev_offered_protocol_features(&fx.d) & BIT(VU_PROTOCOL_F_INFLIGHT_SHMFD));
+	fx.d.packed = false;
+	/* and not usable unless negotiated */
+	inflight_start(BIT(VU_PROTOCOL_F_MQ));
+	fe_send(VU_REQ_GET_INFLIGHT_FD,
+		&(struct vu_inflight_area){ .num_queues = 2, .queue_size = RING_SIZE },
+		sizeof(struct vu_inflight_area), NULL, 0);
+	dev_refuses(-EPROTO);
+}
+
+/* GET gives a sealed region, SET maps it; a head the record says was in
+ * flight comes first when the transmit ring starts; the region cannot be
+ * replaced under running rings. */
+static void inflight_region_resubmits_at_start(void **state)
+{
+	struct vq *vq = &fx.d.vr[1].vq;
+	struct vu_ifl_queue *q;
+	union vu_payload p;
+	struct vq_chain c;
+	uint8_t *map;
+	int fd, i;
+
+	(void)state;
+	fd = inflight_get(&p);
+	assert_int_equal(p.inflight.mmap_size, NVRINGS * vu_inflight_queue_bytes(RING_SIZE));
+	assert_int_equal(p.inflight.num_queues, NVRINGS);
+	assert_null(fx.d.ifl.map); /* ours only once it is set */
+	/* what a back-end that died left: head 5 of vring 1 in flight */
+	map = mmap(NULL, p.inflight.mmap_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	assert_true(map != MAP_FAILED);
+	q = (struct vu_ifl_queue *)(map + vu_inflight_queue_bytes(RING_SIZE));
+	assert_int_equal(q->version, 1);
+	q->desc[5].inflight = 1;
+	q->desc[5].counter = 41;
+	drv_desc(&fx.r[1], 5, guest_alloc(&fx.g, 64, 8), 64, 0, 0);
+	fx.r[1].avail->ring[0] = 5;
+	fx.r[1].avail_idx = 1;
+	fx.r[1].avail->idx = 1;
+	fe_send(VU_REQ_SET_INFLIGHT_FD, &p.inflight, sizeof(p.inflight), &fd, 1);
+	dev_ok();
+	assert_non_null(fx.d.ifl.map);
+	send_mem_table_at(0);
+	dev_ok();
+	for (i = 0; i < NVRINGS; i++)
+		setup_vring(i);
+	assert_int_equal(fx.d.st.inflight_resubmits, 1);
+	assert_non_null(vq->ifl);
+	assert_null(fx.d.vr[0].vq.ifl); /* receive rings are not tracked */
+	fe_send_state(VU_REQ_SET_VRING_ENABLE, 1, 1);
+	dev_ok();
+	assert_int_equal(vq_avail_count(vq), 1);
+	assert_int_equal(vq_pop(vq, &c, false), 0);
+	assert_int_equal(c.head, 5);
+	vu_inflight_popped(vq, &c, 1);
+	assert_int_equal(q->desc[5].counter, 42);
+	assert_int_equal(vq_avail_count(vq), 0); /* the guest's entry 0 was that one */
+	vq_push(vq, 5, 0);
+	vq_flush(vq);
+	assert_int_equal(q->desc[5].inflight, 0);
+	assert_int_equal(q->used_idx, 1);
+	/* replacing the region under running rings is refused */
+	fe_send(VU_REQ_SET_INFLIGHT_FD, &p.inflight, sizeof(p.inflight), &fd, 1);
+	dev_refuses(-EPROTO);
+	munmap(map, p.inflight.mmap_size);
+	close(fd);
+}
+
+/* A record that no back-end wrote: the port is refused at the ring's
+ * start, counted; an unsealed region at SET_INFLIGHT_FD. */
+static void inflight_bad_region_refused(void **state)
+{
+	union vu_payload p;
+	uint8_t *map;
+	int fd, plain;
+
+	(void)state;
+	fd = inflight_get(&p);
+	plain = memfd_create("unsealed", MFD_CLOEXEC);
+	assert_int_equal(ftruncate(plain, (off_t)p.inflight.mmap_size), 0);
+	fe_send(VU_REQ_SET_INFLIGHT_FD, &p.inflight, sizeof(p.inflight), &plain, 1);
+	dev_refuses(-EPROTO);
+	assert_int_equal(fx.d.st.inflight_refused, 1);
+	close(plain);
+	fx_close();
+	fx_open(1);
+	inflight_start(BIT(VU_PROTOCOL_F_INFLIGHT_SHMFD));
+	map = mmap(NULL, p.inflight.mmap_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	assert_true(map != MAP_FAILED);
+	((struct vu_ifl_queue *)(map + vu_inflight_queue_bytes(RING_SIZE)))->desc[9].inflight = 7;
+	fe_send(VU_REQ_SET_INFLIGHT_FD, &p.inflight, sizeof(p.inflight), &fd, 1);
+	dev_ok();
+	send_mem_table_at(0);
+	dev_ok();
+	setup_vring(0);
+	fe_send_state(VU_REQ_SET_VRING_NUM, 1, RING_SIZE);
+	dev_ok();
+	fe_send(VU_REQ_SET_VRING_ADDR,
+		&(struct vu_vring_addr){ .index = 1,
+					 .desc_user_addr = gpa_uva(&fx.g, fx.r[1].desc_gpa),
+					 .used_user_addr = gpa_uva(&fx.g, fx.r[1].used_gpa),
+					 .avail_user_addr = gpa_uva(&fx.g, fx.r[1].avail_gpa) },
+		sizeof(struct vu_vring_addr), NULL, 0);
+	dev_ok();
+	fe_send_vring_fd(VU_REQ_SET_VRING_KICK, 1);
+	dev_refuses(-EPROTO);
+	assert_int_equal(fx.d.st.inflight_refused, 1);
+	assert_null(fx.d.vr[1].vq.ifl);
+	munmap(map, p.inflight.mmap_size);
+	close(fd);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
@@ -1072,6 +1240,9 @@ int main(void)
 		T(memory_at_limit),
 		T(message_budget_per_call),
 		T(shrunk_memory_breaks_the_port),
+		T(inflight_offered_on_split_ports),
+		T(inflight_region_resubmits_at_start),
+		T(inflight_bad_region_refused),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

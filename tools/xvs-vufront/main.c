@@ -73,6 +73,7 @@ enum {
 	OPT_TX_ECN,
 	OPT_EXPECT_BYTES,
 	OPT_ALLOW_LOSS,
+	OPT_INFLIGHT,
 	OPT_PACKED,
 	OPT_IN_ORDER,
 };
@@ -127,6 +128,7 @@ static const struct option vf_lopts[] = {
 	{ "tx-ecn", no_argument, NULL, OPT_TX_ECN },
 	{ "expect-bytes", required_argument, NULL, OPT_EXPECT_BYTES },
 	{ "allow-loss", no_argument, NULL, OPT_ALLOW_LOSS },
+	{ "inflight", no_argument, NULL, OPT_INFLIGHT },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ 0 },
@@ -163,6 +165,11 @@ static void usage(FILE *out)
 		"                         made available (used_order_err counts those that do not)\n"
 		"                         and require it (exit 2 if the back-end does not offer\n"
 		"                         it); everything else works as on split rings\n"
+		"      --inflight         negotiate VHOST_USER_PROTOCOL_F_INFLIGHT_SHMFD (exit 2\n"
+		"                         if not offered), GET_INFLIGHT_FD once and keep the\n"
+		"                         region; when the back-end goes away, connect again\n"
+		"                         (until --timeout), SET_INFLIGHT_FD and restart each\n"
+		"                         ring at its used index, as QEMU after a back-end crash\n"
 		"\n"
 		"Traffic (UDP/IPv4 10.0.0.1:1000+queue -> 10.0.0.2:2000, payload seq+pattern;\n"
 		"TCP, IPv6: below):\n"
@@ -545,6 +552,9 @@ static int parse_opt(struct vf_opts *o, int c, const char *arg)
 	case OPT_ALLOW_LOSS:
 		o->allow_loss = true;
 		break;
+	case OPT_INFLIGHT:
+		o->inflight = true;
+		break;
 	case OPT_EXPECT_DISCONNECT:
 		if (!arg || !strcmp(arg, "yes"))
 			o->expect_disconnect = 1;
@@ -694,7 +704,9 @@ static void on_signal(int sig)
 /* One connection: negotiate, set up, then traffic or misbehaviour. */
 static int run_once(const struct vf_opts *o)
 {
-	struct vf_dev d = { .sock = -1, .mem.fd = -1, .evil_keep = { -1, -1 } };
+	struct vf_dev d = {
+		.sock = -1, .mem.fd = -1, .evil_keep = { -1, -1 }, .ifl_fd = -1, .recv_fd = -1
+	};
 	int err, rc = 1;
 
 	d.o = o;
@@ -726,7 +738,9 @@ out:
 	if (d.unsupported)
 		rc = VF_EXIT_USAGE; /* an option the back-end cannot serve */
 	vf_traffic_free(&d);
-	close(d.sock);
+	vf_inflight_close(&d);
+	if (d.sock >= 0)
+		close(d.sock);
 	return rc;
 }
 

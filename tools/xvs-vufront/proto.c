@@ -237,8 +237,14 @@ static int recv_full(struct vf_dev *d, void *buf, size_t n, const struct timespe
 
 			if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
 				continue;
-			log_warn("back-end sent %zu unexpected fd(s); closed", k);
-			for (i = 0; i < k; i++)
+			i = 0;
+			if (k && d->recv_fd_want && d->recv_fd < 0) { /* a reply's fd, wanted */
+				d->recv_fd = fds[0];
+				i = 1;
+			}
+			if (i < k)
+				log_warn("back-end sent %zu unexpected fd(s); closed", k - i);
+			for (; i < k; i++)
 				close(fds[i]);
 		}
 		got += (size_t)r;
@@ -407,7 +413,7 @@ static void offloads_log(uint64_t asked, uint64_t offered, uint64_t f)
 int vf_negotiate(struct vf_dev *d)
 {
 	const struct vf_opts *o = d->o;
-	uint64_t offered, want, pf, qnum;
+	uint64_t offered, want, pf, pf_want, qnum;
 	int err;
 
 	err = get_u64(d, VU_REQ_GET_FEATURES, &offered);
@@ -438,9 +444,11 @@ int vf_negotiate(struct vf_dev *d)
 		err = get_u64(d, VU_REQ_GET_PROTOCOL_FEATURES, &pf);
 		if (err)
 			return err;
-		d->protocol_features = pf & (1ull << VU_PROTOCOL_F_MQ |
-					     1ull << VU_PROTOCOL_F_REPLY_ACK |
-					     1ull << VU_PROTOCOL_F_STATUS);
+		pf_want = 1ull << VU_PROTOCOL_F_MQ | 1ull << VU_PROTOCOL_F_REPLY_ACK |
+			  1ull << VU_PROTOCOL_F_STATUS;
+		if (o->inflight)
+			pf_want |= 1ull << VU_PROTOCOL_F_INFLIGHT_SHMFD;
+		d->protocol_features = pf & pf_want;
 		log_info("protocol features: offered %#llx, negotiated %#llx",
 			 (unsigned long long)pf, (unsigned long long)d->protocol_features);
 		err = req_u64(d, VU_REQ_SET_PROTOCOL_FEATURES, d->protocol_features);
@@ -460,6 +468,13 @@ int vf_negotiate(struct vf_dev *d)
 		/* an option the back-end cannot serve: exit 2 */
 		log_err("--packed: the back-end does not offer VIRTIO_F_RING_PACKED (bit %d)",
 			VIRTIO_F_RING_PACKED);
+		d->unsupported = true;
+		return -EOPNOTSUPP;
+	}
+	if (o->inflight && !(d->protocol_features & 1ull << VU_PROTOCOL_F_INFLIGHT_SHMFD)) {
+		log_err("--inflight: the back-end does not offer "
+			"VHOST_USER_PROTOCOL_F_INFLIGHT_SHMFD (bit %d)",
+			VU_PROTOCOL_F_INFLIGHT_SHMFD);
 		d->unsupported = true;
 		return -EOPNOTSUPP;
 	}
@@ -612,7 +627,9 @@ int vf_vring_stop(struct vf_dev *d, unsigned int i, uint16_t *base, uint16_t *us
 	return 0;
 }
 
-int vf_setup(struct vf_dev *d)
+/* resume: the rings start where their used indexes stand (the back-end
+ * died without a GET_VRING_BASE; QEMU restores the base so) */
+static int setup(struct vf_dev *d, bool resume)
 {
 	unsigned int i, nvrings = 2 * d->nqp;
 	int err;
@@ -622,9 +639,14 @@ int vf_setup(struct vf_dev *d)
 		err = setup_step(d, vf_set_mem_table(d));
 	if (err < 0)
 		return err;
+	err = vf_inflight_setup(d);
+	if (err)
+		return err;
 	for (i = 0; i < nvrings; i++) {
+		struct vf_vq *vq = vring_of(d, i);
+
 		/* a fresh ring: index 0 (packed: position 0, wrap counter 1) */
-		err = vf_vring_start(d, i, vf_vq_base(vring_of(d, i), 0));
+		err = vf_vring_start(d, i, resume ? vf_vq_used_index(vq) : vf_vq_base(vq, 0));
 		if (err)
 			return err;
 	}
@@ -640,6 +662,16 @@ int vf_setup(struct vf_dev *d)
 			return err;
 	}
 	return 0;
+}
+
+int vf_setup(struct vf_dev *d)
+{
+	return setup(d, false);
+}
+
+int vf_setup_resume(struct vf_dev *d)
+{
+	return setup(d, true);
 }
 
 void vf_sock_check(struct vf_dev *d)

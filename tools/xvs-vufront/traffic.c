@@ -1060,6 +1060,11 @@ int vf_traffic_run(struct vf_dev *d)
 			vf_sock_check(d);
 			last_check = now;
 		}
+		if (d->disconnected && o->inflight && !vf_stop &&
+		    !vf_inflight_reconnect(d, deadline)) {
+			now = last_check = vf_now_ns();
+			continue;
+		}
 		if (vf_stop || d->disconnected || run_done(d, now) || now >= deadline)
 			break;
 		if (work || o->busy) {
@@ -1124,7 +1129,10 @@ void vf_traffic_report(const struct vf_dev *d)
 	       rate_of(st->rx_frames, st->t_first_rx, st->t_last_rx, elapsed),
 	       (unsigned long long)st->kicks, (unsigned long long)st->wakeups,
 	       (unsigned long long)st->used_err, (unsigned long long)st->rx_empty,
-	       (unsigned long long)st->used_order_err, span_s(st->t_first_tx, st->t_last_tx), span_s(st->t_first_rx, st->t_last_rx));
+	       (unsigned long long)st->used_order_err, span_s(st->t_first_tx, st->t_last_tx),
+	       span_s(st->t_first_rx, st->t_last_rx));
+	if (d->o->inflight)
+		printf(" reconnects=%u", d->reconnects);
 	if (d->o->canary)
 		vf_canary_report(d);
 	if (d->o->n_cycle)

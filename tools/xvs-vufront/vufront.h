@@ -16,6 +16,8 @@
  *	canary.c   --canary: guest memory the back-end must not write, checked
  *	cycle.c    --zc-cycle: ring stop, new memory table, reset, reconnect
  *	           while receiving, with the canary checked in between
+ *	inflight.c --inflight: the back-end's in-flight region, kept; the
+ *	           reconnect after the back-end died
  *
  * One thread drives every queue. Everything in struct vf_dev is owned by
  * that thread; the only memory shared with the back-end is the guest
@@ -233,6 +235,7 @@ struct vf_opts {
 	bool in_order; /* --in-order: VIRTIO_F_IN_ORDER asked for; if the back-end
 			  offers it, every used entry is checked to come back in
 			  the order its buffer was made available */
+	bool inflight; /* --inflight: INFLIGHT_SHMFD, reconnect after a back-end crash */
 	unsigned int burst;
 	uint64_t send;
 	uint32_t size;
@@ -589,6 +592,13 @@ struct vf_dev {
 	void *evil_map; /* memory announced besides ours, unmapped after the run */
 	size_t evil_map_len;
 	bool mem_gone; /* guest memory truncated: never touch it again */
+	/* --inflight (inflight.c): the region the back-end gave us, kept
+	 * across its crashes; the fd a reply brought (recv_fd_want) */
+	int ifl_fd;
+	struct vu_inflight_area ifl;
+	unsigned int reconnects;
+	bool recv_fd_want;
+	int recv_fd;
 	uint64_t rx_after; /* live modes: frames received after the misbehaviour */
 	/* --zc-cycle (cycle.c) */
 	struct vf_cycler {
@@ -617,6 +627,9 @@ int vf_req(struct vf_dev *d, uint32_t req, const void *payload, uint32_t size, c
 	   unsigned int nfds, uint64_t *ack);
 int vf_negotiate(struct vf_dev *d);
 int vf_setup(struct vf_dev *d);
+/* The same on rings that keep their state (--inflight after a reconnect):
+ * each started at its used index. */
+int vf_setup_resume(struct vf_dev *d);
 /* Parts of the setup, for cycle.c: the memory table; vring i started at
  * `base` (NUM, BASE, ADDR, KICK, CALL; vf_vq_base() form); enabled (with
  * protocol features); stopped (GET_VRING_BASE: *base gets where to start
@@ -631,6 +644,16 @@ int vf_vring_stop(struct vf_dev *d, unsigned int i, uint16_t *base, uint16_t *us
 const char *vf_probe(struct vf_dev *d, int timeout_ms);
 /* Nonblocking: note EOF on the socket, drop stray messages. */
 void vf_sock_check(struct vf_dev *d);
+
+/* inflight.c (--inflight) */
+/* GET_INFLIGHT_FD once per run (the region is kept), SET_INFLIGHT_FD at
+ * every setup; nothing without --inflight. */
+int vf_inflight_setup(struct vf_dev *d);
+/* The back-end went away: connect again (until `deadline`, ns), negotiate,
+ * hand the region back, restart the rings where they stand (their used
+ * indexes, as QEMU does after a back-end crash). 0 or -errno. */
+int vf_inflight_reconnect(struct vf_dev *d, uint64_t deadline);
+void vf_inflight_close(struct vf_dev *d);
 
 /* traffic.c */
 int vf_traffic_init(struct vf_dev *d);
