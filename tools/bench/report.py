@@ -36,6 +36,8 @@ ROWS = [
     ("loop-mf", 64, "VM→VM 64 B, multi-flow loop", "rate"),
     ("loop-packed", 64, "VM→VM 64 B, loop on packed rings (packed_vq=1)", "rate"),
     ("loop-packed", 1518, "VM→VM 1518 B, loop on packed rings (packed_vq=1)", "rate"),
+    ("loop-inorder", 64, "VM→VM 64 B, loop with in_order=1", "rate"),
+    ("loop-inorder", 1518, "VM→VM 1518 B, loop with in_order=1", "rate"),
     ("loop-mq1", 64, "VM→VM 64 B, loop, switch on 2 CPUs, 1 queue pair", "rate"),
     ("loop-mq2", 64, "VM→VM 64 B, loop, switch on 2 CPUs, 2 queue pairs", "rate"),
     ("loop-mq1", 1518, "VM→VM 1518 B, loop, switch on 2 CPUs, 1 queue pair", "rate"),
@@ -120,7 +122,8 @@ def limiter(scen, m):
     explained in tools/bench/README.md."""
     if scen in ("eff", "eff-ps", "idle", "idle-ps", "vm2vm-zl"):
         return ""
-    if scen in ("loop", "loop-mf", "loop-packed", "loop-mq1", "loop-mq2", "vm2nic-dpdk"):
+    if scen in ("loop", "loop-mf", "loop-packed", "loop-inorder", "loop-mq1", "loop-mq2",
+                "vm2nic-dpdk"):
         # the frontend testpmd polls: the share of its polls (loop: RX;
         # vm2nic-dpdk: TX bursts the full ring refused) that moved nothing
         # says how much it waited for the switch

@@ -25,7 +25,7 @@ export PATH=$PATH:/usr/sbin:/sbin
 . "$BENCH/lib/sw_testpmd.sh"
 . "$BENCH/lib/scenarios.sh"
 
-ALL_GROUPS=vm2vm,vm2vm-tso,pvp,nic2vm,vm2nic,nic2vm-dpdk,vm2nic-dpdk,loop,loop-mf,loop-packed,loop-mq,eff,idle
+ALL_GROUPS=vm2vm,vm2vm-tso,pvp,nic2vm,vm2nic,nic2vm-dpdk,vm2nic-dpdk,loop,loop-mf,loop-packed,loop-inorder,loop-mq,eff,idle
 RUNS=3
 GROUPS_SEL=$ALL_GROUPS
 PEERS=xvs,xvs-zc,xvs-fw,xvs-cap,ovs,ovs-ct,testpmd

@@ -394,6 +394,7 @@ trial_loop_once() {
 	case ${2:-} in
 	mf) scen=loop-mf mf=(--txonly-multi-flow) ;;
 	packed) scen=loop-packed vq+=",packed_vq=1" ;;
+	inorder) scen=loop-inorder vq="queues=1,queue_size=$RING,in_order=1" ;;
 	mq1) scen=loop-mq1 ;;
 	mq2) scen=loop-mq2 qp=2 vq="queues=2,queue_size=$RING,in_order=0" mf=(--rxq=2 --txq=2) ;;
 	esac
@@ -682,7 +683,7 @@ run_switch() {
 		fi
 	fi
 	if sw_group vm2vm || sw_group vm2vm-tso || sw_group pvp || sw_group loop || sw_group loop-mf ||
-		sw_group loop-packed ||
+		sw_group loop-packed || sw_group loop-inorder ||
 		sw_group eff || sw_group idle; then
 		if ! "${DRV}_start" vm; then
 			record_na "$SW" vm-topology "switch did not start (run $RUN, see logs)"
@@ -725,6 +726,11 @@ run_switch() {
 			if sw_group loop-packed; then
 				for s in "${SIZES_LOOP[@]}"; do
 					try "loop-packed-$s" trial_loop "$s" packed
+				done
+			fi
+			if sw_group loop-inorder; then
+				for s in "${SIZES_LOOP[@]}"; do
+					try "loop-inorder-$s" trial_loop "$s" inorder
 				done
 			fi
 			if sw_group eff; then
