@@ -636,7 +636,11 @@ static int vring_fd(struct vu_dev *d, int *idx, int *fd, const char **why)
 
 /* Crash resume: vring i is tracked if it is a split transmit ring (the
  * guest's frames) and the front-end negotiated INFLIGHT_SHMFD and set a
- * region. What its start needs, allocated outside the vq lock. */
+ * region, from its first start on: a second SET_VRING_KICK (a new kick
+ * fd) on a ring already tracked keeps the tracking it has, or the heads
+ * in flight now would be taken again (completed twice) and another
+ * shadow ring installed over the first (leaked, the guest's ring lost).
+ * What its start needs, allocated outside the vq lock. */
 struct ifl_plan {
 	uint16_t *heads;
 	struct vu_ifl_order *order;
@@ -646,7 +650,7 @@ struct ifl_plan {
 static bool ifl_tracks(const struct vu_dev *d, int i)
 {
 	return d->ifl.map && (d->protocol_features & BIT(VU_PROTOCOL_F_INFLIGHT_SHMFD)) &&
-	       (i & 1) && !d->vr[i].vq.packed && d->vr[i].vq.size;
+	       (i & 1) && !d->vr[i].vq.packed && d->vr[i].vq.size && !d->vr[i].vq.ifl;
 }
 
 static int ifl_plan_alloc(struct ifl_plan *p, uint16_t size)
