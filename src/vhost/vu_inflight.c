@@ -108,14 +108,15 @@ int vu_inflight_map(struct vu_inflight *r, int fd, const struct vu_inflight_area
 		*why = "inflight: mmap_offset not page-aligned or wrapping";
 		return -EINVAL;
 	}
-	if (fstat(fd, &st) || (uint64_t)st.st_size < a->mmap_offset + a->mmap_size) {
-		*why = "inflight: region beyond the end of its file";
-		return -EINVAL;
-	}
-	/* a region that shrinks under a writer would be a SIGBUS */
+	/* a region that shrinks under a writer would be a SIGBUS; its size
+	 * counts only once the seal holds it (the front-end has the fd too) */
 	seals = fcntl(fd, F_GET_SEALS);
 	if (seals < 0 || !(seals & F_SEAL_SHRINK)) {
 		*why = "inflight: region file not sealed against shrinking";
+		return -EINVAL;
+	}
+	if (fstat(fd, &st) || (uint64_t)st.st_size < a->mmap_offset + a->mmap_size) {
+		*why = "inflight: region beyond the end of its file";
 		return -EINVAL;
 	}
 	p = mmap(NULL, a->mmap_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, (off_t)a->mmap_offset);
