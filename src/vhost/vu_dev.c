@@ -636,11 +636,7 @@ static int vring_fd(struct vu_dev *d, int *idx, int *fd, const char **why)
 
 /* Crash resume: vring i is tracked if it is a split transmit ring (the
  * guest's frames) and the front-end negotiated INFLIGHT_SHMFD and set a
- * region, from its first start on: a second SET_VRING_KICK (a new kick
- * fd) on a ring already tracked keeps the tracking it has, or the heads
- * in flight now would be taken again (completed twice) and another
- * shadow ring installed over the first (leaked, the guest's ring lost).
- * What its start needs, allocated outside the vq lock. */
+ * region. What its start needs, allocated outside the vq lock. */
 struct ifl_plan {
 	uint16_t *heads;
 	struct vu_ifl_order *order;
@@ -650,7 +646,7 @@ struct ifl_plan {
 static bool ifl_tracks(const struct vu_dev *d, int i)
 {
 	return d->ifl.map && (d->protocol_features & BIT(VU_PROTOCOL_F_INFLIGHT_SHMFD)) &&
-	       (i & 1) && !d->vr[i].vq.packed && d->vr[i].vq.size && !d->vr[i].vq.ifl;
+	       (i & 1) && !d->vr[i].vq.packed && d->vr[i].vq.size;
 }
 
 static int ifl_plan_alloc(struct ifl_plan *p, uint16_t size)
@@ -722,7 +718,11 @@ static int vu_set_vring_kick(struct vu_dev *d, const char **why)
 		*why = "out of memory for a packed ring's buffer table";
 		return -ENOMEM;
 	}
-	ifl = ifl_tracks(d, i);
+	/* at the ring's start only: a second SET_VRING_KICK (a new kick fd)
+	 * on a running ring keeps what it has, or the ring would go back to
+	 * the guest's used index (heads in flight now taken again: completed
+	 * twice) and a second shadow ring replace the first (leaked) */
+	ifl = !v->started && ifl_tracks(d, i);
 	if (ifl && ifl_plan_alloc(&plan, v->vq.size)) {
 		ifl_plan_free(&plan);
 		*why = "out of memory for a ring's in-flight list";
