@@ -256,6 +256,29 @@ static void map_size_checked_once_sealed(void **state)
 	close(fd);
 }
 
+/* A hugetlbfs memfd sealed against shrinking can still have a hole
+ * punched in it (only F_SEAL_WRITE stops that) and its reservation go
+ * with the hole: once the pool is empty the next write is a SIGBUS. */
+static void map_refuses_hugetlbfs(void **state)
+{
+	struct vu_inflight r = { 0 };
+	struct vu_inflight_area a = { .num_queues = 2, .queue_size = RING };
+	const char *why = NULL;
+	int fd;
+
+	(void)state;
+	a.mmap_size = 2 * vu_inflight_queue_bytes(RING);
+	fd = memfd_create("huge", MFD_CLOEXEC | MFD_ALLOW_SEALING | MFD_HUGETLB);
+	if (fd < 0)
+		skip(); /* no hugetlbfs: nothing to refuse */
+	assert_int_equal(ftruncate(fd, 2 << 20), 0);
+	assert_int_equal(fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW), 0);
+	assert_int_equal(vu_inflight_map(&r, fd, &a, 2, &why), -EINVAL);
+	assert_string_equal(why, "inflight: region on hugetlbfs (a hole punched in it: SIGBUS)");
+	assert_null(r.map);
+	close(fd);
+}
+
 /* Popped: in flight, counted in order; flushed: cleared, batch listed. */
 static void tracking_through_pop_and_flush(void **state)
 {
@@ -540,6 +563,7 @@ int main(void)
 		T(create_refuses_bad_geometry),
 		T(map_refuses_bad_areas),
 		T(map_size_checked_once_sealed),
+		T(map_refuses_hugetlbfs),
 		T(tracking_through_pop_and_flush),
 		T(resubmits_exactly_the_heads_in_flight),
 		T(resubmission_order_by_counter),
