@@ -718,7 +718,11 @@ static int vu_set_vring_kick(struct vu_dev *d, const char **why)
 		*why = "out of memory for a packed ring's buffer table";
 		return -ENOMEM;
 	}
-	ifl = ifl_tracks(d, i);
+	/* at the ring's start only: a second SET_VRING_KICK (a new kick fd)
+	 * on a running ring keeps what it has, or the ring would go back to
+	 * the guest's used index (heads in flight now taken again: completed
+	 * twice) and a second shadow ring replace the first (leaked) */
+	ifl = !v->started && ifl_tracks(d, i);
 	if (ifl && ifl_plan_alloc(&plan, v->vq.size)) {
 		ifl_plan_free(&plan);
 		*why = "out of memory for a ring's in-flight list";

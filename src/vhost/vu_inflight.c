@@ -20,7 +20,10 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <unistd.h>
+
+#include <linux/magic.h>
 
 #include "vhost/vq_internal.h"
 
@@ -94,6 +97,7 @@ int vu_inflight_map(struct vu_inflight *r, int fd, const struct vu_inflight_area
 {
 	long page = sysconf(_SC_PAGESIZE);
 	int seals, err;
+	struct statfs sfs;
 	struct stat st;
 	void *p;
 
@@ -108,14 +112,22 @@ int vu_inflight_map(struct vu_inflight *r, int fd, const struct vu_inflight_area
 		*why = "inflight: mmap_offset not page-aligned or wrapping";
 		return -EINVAL;
 	}
+	/* a region that shrinks under a writer would be a SIGBUS; its size
+	 * counts only once the seal holds it (the front-end has the fd too) */
+	seals = fcntl(fd, F_GET_SEALS);
+	if (seals < 0 || !(seals & F_SEAL_SHRINK)) {
+		*why = "inflight: region file not sealed against shrinking";
+		return -EINVAL;
+	}
 	if (fstat(fd, &st) || (uint64_t)st.st_size < a->mmap_offset + a->mmap_size) {
 		*why = "inflight: region beyond the end of its file";
 		return -EINVAL;
 	}
-	/* a region that shrinks under a writer would be a SIGBUS */
-	seals = fcntl(fd, F_GET_SEALS);
-	if (seals < 0 || !(seals & F_SEAL_SHRINK)) {
-		*why = "inflight: region file not sealed against shrinking";
+	/* F_SEAL_SHRINK does not stop a punched hole: on hugetlbfs its
+	 * reservation goes with it, and a write with the pool empty is a
+	 * SIGBUS (our own regions are plain memfds) */
+	if (fstatfs(fd, &sfs) || sfs.f_type == HUGETLBFS_MAGIC) {
+		*why = "inflight: region on hugetlbfs (a hole punched in it: SIGBUS)";
 		return -EINVAL;
 	}
 	p = mmap(NULL, a->mmap_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, (off_t)a->mmap_offset);

@@ -9,13 +9,17 @@
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <unistd.h>
+
+#include <linux/magic.h>
 
 int vu_log_map(struct vu_log *l, int fd, uint64_t size, uint64_t offset, const char **why)
 {
 	long page = sysconf(_SC_PAGESIZE);
 	uint64_t start = offset & ~(uint64_t)(page - 1);
 	int seals = fcntl(fd, F_GET_SEALS);
+	struct statfs sfs;
 	struct stat st;
 	void *p;
 
@@ -29,6 +33,13 @@ int vu_log_map(struct vu_log *l, int fd, uint64_t size, uint64_t offset, const c
 	}
 	if (seals < 0 || !(seals & F_SEAL_SHRINK)) {
 		*why = "SET_LOG_BASE: log file not sealed against shrinking";
+		return -EINVAL;
+	}
+	/* F_SEAL_SHRINK does not stop a punched hole: on hugetlbfs its
+	 * reservation goes with it, and a bit set with the pool empty is a
+	 * SIGBUS */
+	if (fstatfs(fd, &sfs) || sfs.f_type == HUGETLBFS_MAGIC) {
+		*why = "SET_LOG_BASE: log on hugetlbfs (a hole punched in it: SIGBUS)";
 		return -EINVAL;
 	}
 	p = mmap(NULL, offset - start + size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, (off_t)start);

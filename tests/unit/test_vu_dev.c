@@ -1195,6 +1195,111 @@ static void inflight_bad_region_refused(void **state)
 	close(fd);
 }
 
+/* A second SET_VRING_KICK on a running tracked ring (a new kick fd) keeps
+ * the ring's tracking: no second resubmission of a head still in flight
+ * (a duplicated completion), no second shadow ring (leaked). */
+static void inflight_kick_again_keeps_tracking(void **state)
+{
+	struct vq *vq = &fx.d.vr[1].vq;
+	struct vring_avail *shadow, *guest;
+	struct vu_ifl_queue *q;
+	union vu_payload p;
+	struct vq_chain c;
+	uint8_t *map;
+	int fd, i;
+
+	(void)state;
+	fd = inflight_get(&p);
+	map = mmap(NULL, p.inflight.mmap_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	assert_true(map != MAP_FAILED);
+	q = (struct vu_ifl_queue *)(map + vu_inflight_queue_bytes(RING_SIZE));
+	q->desc[5].inflight = 1;
+	q->desc[5].counter = 41;
+	q->desc[6].inflight = 1;
+	q->desc[6].counter = 42;
+	drv_desc(&fx.r[1], 5, guest_alloc(&fx.g, 64, 8), 64, 0, 0);
+	drv_desc(&fx.r[1], 6, guest_alloc(&fx.g, 64, 8), 64, 0, 0);
+	fx.r[1].avail->ring[0] = 5;
+	fx.r[1].avail->ring[1] = 6;
+	fx.r[1].avail_idx = 2;
+	fx.r[1].avail->idx = 2;
+	fe_send(VU_REQ_SET_INFLIGHT_FD, &p.inflight, sizeof(p.inflight), &fd, 1);
+	dev_ok();
+	send_mem_table_at(0);
+	dev_ok();
+	for (i = 0; i < NVRINGS; i++)
+		setup_vring(i);
+	fe_send_state(VU_REQ_SET_VRING_ENABLE, 1, 1);
+	dev_ok();
+	assert_int_equal(fx.d.st.inflight_resubmits, 2);
+	shadow = vq->ifl_shadow;
+	guest = vq->ifl_guest;
+	assert_non_null(shadow);
+	/* head 5 taken again, still in flight; then a new kick fd */
+	assert_int_equal(vq_pop(vq, &c, false), 0);
+	assert_int_equal(c.head, 5);
+	vu_inflight_popped(vq, &c, 1);
+	fe_send_vring_fd(VU_REQ_SET_VRING_KICK, 1);
+	dev_ok();
+	assert_int_equal(fx.d.st.inflight_resubmits, 2);
+	assert_ptr_equal(vq->ifl_shadow, shadow);
+	assert_ptr_equal(vq->ifl_guest, guest);
+	assert_int_equal(vq_avail_count(vq), 1); /* head 6 only, not 5 again */
+	assert_int_equal(vq_pop(vq, &c, false), 0);
+	assert_int_equal(c.head, 6);
+	vu_inflight_popped(vq, &c, 1);
+	assert_ptr_equal(vq->avail, guest); /* the guest's ring again */
+	assert_int_equal(vq_avail_count(vq), 0);
+	munmap(map, p.inflight.mmap_size);
+	close(fd);
+}
+
+/* A ring started before the memory table (not tracked: not mapped at its
+ * start) runs once the table comes; a second SET_VRING_KICK then must not
+ * start tracking on the running ring: that would put its position back
+ * to the guest's used index, taking a head still in flight again, and
+ * resubmit what the record claims on top. */
+static void inflight_kick_on_running_untracked_ring(void **state)
+{
+	struct vq *vq = &fx.d.vr[1].vq;
+	struct vu_ifl_queue *q;
+	union vu_payload p;
+	struct vq_chain c;
+	uint8_t *map;
+	int fd, i;
+
+	(void)state;
+	fd = inflight_get(&p);
+	map = mmap(NULL, p.inflight.mmap_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	assert_true(map != MAP_FAILED);
+	q = (struct vu_ifl_queue *)(map + vu_inflight_queue_bytes(RING_SIZE));
+	q->desc[5].inflight = 1; /* what the front-end claims */
+	drv_desc(&fx.r[1], 3, guest_alloc(&fx.g, 64, 8), 64, 0, 0);
+	drv_desc(&fx.r[1], 5, guest_alloc(&fx.g, 64, 8), 64, 0, 0);
+	fx.r[1].avail->ring[0] = 3;
+	fx.r[1].avail_idx = 1;
+	fx.r[1].avail->idx = 1;
+	fe_send(VU_REQ_SET_INFLIGHT_FD, &p.inflight, sizeof(p.inflight), &fd, 1);
+	dev_ok();
+	for (i = 0; i < NVRINGS; i++)
+		setup_vring(i);
+	send_mem_table_at(0);
+	dev_ok();
+	fe_send_state(VU_REQ_SET_VRING_ENABLE, 1, 1);
+	dev_ok();
+	assert_true(vq->ready);
+	assert_null(vq->ifl);
+	assert_int_equal(vq_pop(vq, &c, false), 0);
+	assert_int_equal(c.head, 3); /* taken, not yet returned */
+	fe_send_vring_fd(VU_REQ_SET_VRING_KICK, 1);
+	dev_ok();
+	assert_int_equal(fx.d.st.inflight_resubmits, 0);
+	assert_null(vq->ifl);
+	assert_int_equal(vq_avail_count(vq), 0); /* head 3 not taken again */
+	munmap(map, p.inflight.mmap_size);
+	close(fd);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
@@ -1243,6 +1348,8 @@ int main(void)
 		T(inflight_offered_on_split_ports),
 		T(inflight_region_resubmits_at_start),
 		T(inflight_bad_region_refused),
+		T(inflight_kick_again_keeps_tracking),
+		T(inflight_kick_on_running_untracked_ring),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

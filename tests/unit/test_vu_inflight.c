@@ -6,8 +6,11 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "vq_harness.h"
 #include "vhost/vu_inflight.h"
@@ -205,6 +208,74 @@ static void map_refuses_bad_areas(void **state)
 	close(plain);
 	assert_int_equal(vu_inflight_map(&r, fd, &good, 2, &why), 0);
 	vu_inflight_unmap(&r);
+	close(fd);
+}
+
+/* fcntl for this binary (libxvs.a links against it): on race_fd's
+ * F_GET_SEALS, what a front-end does at that moment first: shrink the
+ * file to nothing, then seal it against shrinking. */
+static int race_fd = -1;
+
+int fcntl(int fd, int cmd, ...)
+{
+	unsigned long arg;
+	va_list ap;
+
+	va_start(ap, cmd);
+	arg = va_arg(ap, unsigned long);
+	va_end(ap);
+	if (fd == race_fd && cmd == F_GET_SEALS) {
+		race_fd = -1;
+		assert_int_equal(ftruncate(fd, 0), 0);
+		assert_int_equal(syscall(SYS_fcntl, fd, F_ADD_SEALS, F_SEAL_SHRINK), 0);
+	}
+	return (int)syscall(SYS_fcntl, fd, cmd, arg);
+}
+
+/* A region unsealed and full-sized when we look at its size, shrunk and
+ * sealed before we look at its seals: mapped, its first access would be
+ * a SIGBUS. The size counts only once the seal holds it. */
+static void map_size_checked_once_sealed(void **state)
+{
+	struct vu_inflight r = { 0 };
+	struct vu_inflight_area a = { .num_queues = 2, .queue_size = RING };
+	const char *why = NULL;
+	int fd;
+
+	(void)state;
+	a.mmap_size = 2 * vu_inflight_queue_bytes(RING);
+	fd = memfd_create("racing", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	assert_true(fd >= 0);
+	assert_int_equal(ftruncate(fd, (off_t)a.mmap_size), 0);
+	race_fd = fd;
+	assert_int_equal(vu_inflight_map(&r, fd, &a, 2, &why), -EINVAL);
+	assert_string_equal(why, "inflight: region beyond the end of its file");
+	assert_null(r.map);
+	race_fd = -1;
+	vu_inflight_unmap(&r);
+	close(fd);
+}
+
+/* A hugetlbfs memfd sealed against shrinking can still have a hole
+ * punched in it (only F_SEAL_WRITE stops that) and its reservation go
+ * with the hole: once the pool is empty the next write is a SIGBUS. */
+static void map_refuses_hugetlbfs(void **state)
+{
+	struct vu_inflight r = { 0 };
+	struct vu_inflight_area a = { .num_queues = 2, .queue_size = RING };
+	const char *why = NULL;
+	int fd;
+
+	(void)state;
+	a.mmap_size = 2 * vu_inflight_queue_bytes(RING);
+	fd = memfd_create("huge", MFD_CLOEXEC | MFD_ALLOW_SEALING | MFD_HUGETLB);
+	if (fd < 0)
+		skip(); /* no hugetlbfs: nothing to refuse */
+	assert_int_equal(ftruncate(fd, 2 << 20), 0);
+	assert_int_equal(fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW), 0);
+	assert_int_equal(vu_inflight_map(&r, fd, &a, 2, &why), -EINVAL);
+	assert_string_equal(why, "inflight: region on hugetlbfs (a hole punched in it: SIGBUS)");
+	assert_null(r.map);
 	close(fd);
 }
 
@@ -491,6 +562,8 @@ int main(void)
 		T(layout_sizes),
 		T(create_refuses_bad_geometry),
 		T(map_refuses_bad_areas),
+		T(map_size_checked_once_sealed),
+		T(map_refuses_hugetlbfs),
 		T(tracking_through_pop_and_flush),
 		T(resubmits_exactly_the_heads_in_flight),
 		T(resubmission_order_by_counter),

@@ -73,6 +73,26 @@ static void refuse_bad_logs(void **state)
 	close(loose);
 }
 
+/* A hugetlbfs memfd sealed against shrinking can still have a hole
+ * punched in it, its reservation gone with it: a bit set with the pool
+ * drained would be a SIGBUS in a worker. */
+static void refuse_hugetlbfs_log(void **state)
+{
+	struct vu_log l = { 0 };
+	const char *why = NULL;
+	int fd = memfd_create("xvs-test-log", MFD_CLOEXEC | MFD_ALLOW_SEALING | MFD_HUGETLB);
+
+	(void)state;
+	if (fd < 0)
+		skip(); /* no hugetlbfs: nothing to refuse */
+	assert_int_equal(ftruncate(fd, 2 << 20), 0);
+	assert_int_equal(fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW), 0);
+	assert_int_equal(vu_log_map(&l, fd, 4096, 0, &why), -EINVAL);
+	assert_string_equal(why, "SET_LOG_BASE: log on hugetlbfs (a hole punched in it: SIGBUS)");
+	assert_null(l.map);
+	close(fd);
+}
+
 static void bits_and_bounds(void **state)
 {
 	const char *why = NULL;
@@ -172,6 +192,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(refuse_bad_logs),
+		cmocka_unit_test(refuse_hugetlbfs_log),
 		cmocka_unit_test(bits_and_bounds),
 		cmocka_unit_test_setup_teardown(rx_frame_logged, setup, teardown),
 	};
