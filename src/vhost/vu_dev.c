@@ -729,8 +729,13 @@ static int vu_set_vring_kick(struct vu_dev *d, const char **why)
 		return -ENOMEM;
 	}
 	vq_lock(&v->vq);
-	if (table) /* fresh: no buffer in flight */
+	/* fresh at the ring's start (no buffer in flight); a second
+	 * SET_VRING_KICK on a running ring keeps its table, or the ids in
+	 * flight would be forgotten: made available again, taken twice */
+	if (table && (!v->started || !v->vq.pk_ndesc))
 		old_table = vq_packed_take(&v->vq, table);
+	else
+		old_table = table;
 	v->started = true;
 	/* QEMU sends SET_PROTOCOL_FEATURES (and SET_VRING_ENABLE) before
 	 * SET_FEATURES: either tells us rings wait for SET_VRING_ENABLE */

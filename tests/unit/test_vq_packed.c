@@ -1853,6 +1853,39 @@ static void dev_packed_restart_after_chains(void **state)
 }
 
 /*
+ * A second SET_VRING_KICK on a running packed ring (a new kick fd) keeps
+ * the ring's buffer id table. Regression: the table was replaced by a
+ * fresh one, the ids in flight forgotten, and the guest could make one of
+ * them available again and have it taken twice.
+ */
+static void dev_packed_kick_again_keeps_ids(void **state)
+{
+	struct vq *vq = &dv.d.vr[1].vq;
+	uint64_t a = data_buf(64, 62);
+
+	(void)state;
+	pdrv_init(&dv.r[0], &fx.g, DEV_RING);
+	pdrv_init(&dv.r[1], &fx.g, DEV_RING);
+	dev_negotiate(DEV_FEATURES | BIT(VIRTIO_F_RING_PACKED));
+	dev_start_packed(0, 0x8000);
+	dev_start_packed(1, 0x8000);
+	pdrv_post1(&dv.r[1], a, 60, 0, 4);
+	vq_lock(vq);
+	assert_int_equal(vq_pop(vq, &fx.c, false), 0); /* id 4 in flight */
+	vq_unlock(vq);
+	assert_int_equal(fx.c.head, 4);
+	dev_ok(dev_vring_fd(VU_REQ_SET_VRING_KICK, 1));
+	assert_true(vq->ready);
+	assert_int_equal(vq->pk_ndesc[4], 1);
+	/* id 4 again, while it is in flight: the guest's violation */
+	pdrv_raw(&dv.r[1], 0, a, 60, 4, 0);
+	vq_lock(vq);
+	assert_int_equal(vq_pop(vq, &fx.c, false), -EFAULT);
+	vq_unlock(vq);
+	assert_non_null(strstr(vq->err, "already in flight"));
+}
+
+/*
  * SET_FEATURES on running rings (QEMU sends it again to toggle dirty
  * logging) must not change their layout: a split ring read as a packed one
  * has no buffer id table (vqp_pop would index a NULL pk_ndesc), a packed
@@ -1972,6 +2005,7 @@ int main(void)
 		TD(dev_packed_base),
 		TD(dev_packed_restart_after_chains),
 		TD(dev_features_split_to_packed_on_running_ring),
+		TD(dev_packed_kick_again_keeps_ids),
 		TD(dev_features_packed_to_split_on_running_ring),
 	};
 
