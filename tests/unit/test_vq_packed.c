@@ -1734,6 +1734,16 @@ static void dev_start_packed(uint32_t i, uint32_t base)
 	dev_start(i, base, dv.r[i].desc_gpa, dv.r[i].drv_gpa, dv.r[i].dev_gpa);
 }
 
+/* Both rings packed, fresh, started at position 0 of lap 1. */
+static void dev_up_packed(void)
+{
+	pdrv_init(&dv.r[0], &fx.g, DEV_RING);
+	pdrv_init(&dv.r[1], &fx.g, DEV_RING);
+	dev_negotiate(DEV_FEATURES | BIT(VIRTIO_F_RING_PACKED));
+	dev_start_packed(0, 0x8000);
+	dev_start_packed(1, 0x8000);
+}
+
 /* Make the ring's memory what it is after the driver and the device went
  * round it up to `pos` of lap `wrap` with one-descriptor buffers: used
  * descriptors of that lap before pos, of the lap before from pos on. */
@@ -1820,11 +1830,7 @@ static void dev_packed_restart_after_chains(void **state)
 	int r;
 
 	(void)state;
-	pdrv_init(&dv.r[0], &fx.g, DEV_RING);
-	pdrv_init(&dv.r[1], &fx.g, DEV_RING);
-	dev_negotiate(DEV_FEATURES | BIT(VIRTIO_F_RING_PACKED));
-	dev_start_packed(0, 0x8000);
-	dev_start_packed(1, 0x8000);
+	dev_up_packed();
 	pdrv_post(&dv.r[1], s, 2, 0); /* 0-1 */
 	pdrv_post1(&dv.r[1], a, 60, 0, 1); /* 2 */
 	assert_int_equal(dev_tx_burst(vq), -EAGAIN);
@@ -1864,11 +1870,7 @@ static void dev_packed_kick_again_keeps_ids(void **state)
 	uint64_t a = data_buf(64, 62);
 
 	(void)state;
-	pdrv_init(&dv.r[0], &fx.g, DEV_RING);
-	pdrv_init(&dv.r[1], &fx.g, DEV_RING);
-	dev_negotiate(DEV_FEATURES | BIT(VIRTIO_F_RING_PACKED));
-	dev_start_packed(0, 0x8000);
-	dev_start_packed(1, 0x8000);
+	dev_up_packed();
 	pdrv_post1(&dv.r[1], a, 60, 0, 4);
 	vq_lock(vq);
 	assert_int_equal(vq_pop(vq, &fx.c, false), 0); /* id 4 in flight */
@@ -1929,11 +1931,7 @@ static void dev_features_split_to_packed_on_running_ring(void **state)
 static void dev_features_packed_to_split_on_running_ring(void **state)
 {
 	(void)state;
-	pdrv_init(&dv.r[0], &fx.g, DEV_RING);
-	pdrv_init(&dv.r[1], &fx.g, DEV_RING);
-	dev_negotiate(DEV_FEATURES | BIT(VIRTIO_F_RING_PACKED));
-	dev_start_packed(0, 0x8000);
-	dev_start_packed(1, 0x8000);
+	dev_up_packed();
 	assert_true(dv.d.vr[1].vq.ready);
 	dev_ok(dev_u64(VU_REQ_SET_FEATURES, DEV_FEATURES | BIT(VIRTIO_F_RING_PACKED)));
 	expect_layout_kept(dev_u64(VU_REQ_SET_FEATURES, DEV_FEATURES), true);
