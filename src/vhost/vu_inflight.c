@@ -20,10 +20,8 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
-#include <sys/vfs.h>
 #include <unistd.h>
 
-#include <linux/magic.h>
 
 #include "vhost/vq_internal.h"
 
@@ -96,9 +94,7 @@ int vu_inflight_map(struct vu_inflight *r, int fd, const struct vu_inflight_area
 		    uint16_t max_vrings, const char **why)
 {
 	long page = sysconf(_SC_PAGESIZE);
-	int seals, err;
-	struct statfs sfs;
-	struct stat st;
+	int err;
 	void *p;
 
 	err = check_geometry(a->num_queues, a->queue_size, max_vrings, why);
@@ -112,23 +108,21 @@ int vu_inflight_map(struct vu_inflight *r, int fd, const struct vu_inflight_area
 		*why = "inflight: mmap_offset not page-aligned or wrapping";
 		return -EINVAL;
 	}
-	/* a region that shrinks under a writer would be a SIGBUS; its size
-	 * counts only once the seal holds it (the front-end has the fd too) */
-	seals = fcntl(fd, F_GET_SEALS);
-	if (seals < 0 || !(seals & F_SEAL_SHRINK)) {
+	/* written by the workers outside the guarded guest memory: a region
+	 * that shrinks, or loses a page, under them would be a SIGBUS (our
+	 * own regions are plain sealed memfds) */
+	switch (vu_mem_file_check(fd, a->mmap_offset + a->mmap_size)) {
+	case VU_FILE_UNSEALED:
 		*why = "inflight: region file not sealed against shrinking";
 		return -EINVAL;
-	}
-	if (fstat(fd, &st) || (uint64_t)st.st_size < a->mmap_offset + a->mmap_size) {
+	case VU_FILE_SHORT:
 		*why = "inflight: region beyond the end of its file";
 		return -EINVAL;
-	}
-	/* F_SEAL_SHRINK does not stop a punched hole: on hugetlbfs its
-	 * reservation goes with it, and a write with the pool empty is a
-	 * SIGBUS (our own regions are plain memfds) */
-	if (fstatfs(fd, &sfs) || sfs.f_type == HUGETLBFS_MAGIC) {
+	case VU_FILE_HUGETLB:
 		*why = "inflight: region on hugetlbfs (a hole punched in it: SIGBUS)";
 		return -EINVAL;
+	case VU_FILE_OK:
+		break;
 	}
 	p = mmap(NULL, a->mmap_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, (off_t)a->mmap_offset);
 	if (p == MAP_FAILED) {

@@ -9,38 +9,35 @@
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
-#include <sys/vfs.h>
 #include <unistd.h>
 
-#include <linux/magic.h>
 
 int vu_log_map(struct vu_log *l, int fd, uint64_t size, uint64_t offset, const char **why)
 {
 	long page = sysconf(_SC_PAGESIZE);
 	uint64_t start = offset & ~(uint64_t)(page - 1);
-	int seals = fcntl(fd, F_GET_SEALS);
-	struct statfs sfs;
-	struct stat st;
 	void *p;
 
 	if (!size || size > VU_LOG_MAX) {
 		*why = "SET_LOG_BASE: log size 0 or over 128 MiB";
 		return -EINVAL;
 	}
-	if (fstat(fd, &st) || offset > UINT64_MAX - size || (uint64_t)st.st_size < offset + size) {
+	if (offset > UINT64_MAX - size) {
 		*why = "SET_LOG_BASE: log beyond the end of its file";
 		return -EINVAL;
 	}
-	if (seals < 0 || !(seals & F_SEAL_SHRINK)) {
+	switch (vu_mem_file_check(fd, offset + size)) {
+	case VU_FILE_UNSEALED:
 		*why = "SET_LOG_BASE: log file not sealed against shrinking";
 		return -EINVAL;
-	}
-	/* F_SEAL_SHRINK does not stop a punched hole: on hugetlbfs its
-	 * reservation goes with it, and a bit set with the pool empty is a
-	 * SIGBUS */
-	if (fstatfs(fd, &sfs) || sfs.f_type == HUGETLBFS_MAGIC) {
+	case VU_FILE_SHORT:
+		*why = "SET_LOG_BASE: log beyond the end of its file";
+		return -EINVAL;
+	case VU_FILE_HUGETLB:
 		*why = "SET_LOG_BASE: log on hugetlbfs (a hole punched in it: SIGBUS)";
 		return -EINVAL;
+	case VU_FILE_OK:
+		break;
 	}
 	p = mmap(NULL, offset - start + size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, (off_t)start);
 	if (p == MAP_FAILED) {

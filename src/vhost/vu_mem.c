@@ -9,7 +9,10 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <unistd.h>
+
+#include <linux/magic.h>
 
 /* ---- SIGBUS guard -------------------------------------------------------- */
 
@@ -307,4 +310,19 @@ void vu_mem_unmap(struct vu_mem *m)
 	guard_del(m);
 	munmap(m->base, m->base_len);
 	free(m);
+}
+
+enum vu_file_check vu_mem_file_check(int fd, uint64_t end)
+{
+	int seals = fcntl(fd, F_GET_SEALS);
+	struct statfs sfs;
+	struct stat st;
+
+	if (seals < 0 || !(seals & F_SEAL_SHRINK))
+		return VU_FILE_UNSEALED;
+	if (fstat(fd, &st) || (uint64_t)st.st_size < end)
+		return VU_FILE_SHORT;
+	if (fstatfs(fd, &sfs) || sfs.f_type == HUGETLBFS_MAGIC)
+		return VU_FILE_HUGETLB;
+	return VU_FILE_OK;
 }

@@ -71,6 +71,16 @@ void vu_mem_unmap(struct vu_mem *m);
 struct vu_mem *vu_mem_map_span(const struct vu_mem_table *t, const int *fds, int nfds,
 			       size_t scratch_len, const char **why);
 
+/* A file a front-end shares with us and we write outside the guarded guest
+ * memory (the dirty log, the in-flight region): checked in the order that
+ * holds against a front-end changing it meanwhile (it has the fd too).
+ * VU_FILE_OK, or why not: not sealed against shrinking; shorter than
+ * `end` (read once the seal holds); on hugetlbfs, where F_SEAL_SHRINK
+ * does not stop a punched hole whose reservation goes with it (a write
+ * with the pool empty: SIGBUS). */
+enum vu_file_check { VU_FILE_OK, VU_FILE_UNSEALED, VU_FILE_SHORT, VU_FILE_HUGETLB };
+enum vu_file_check vu_mem_file_check(int fd, uint64_t end);
+
 /* Install the process-wide SIGBUS guard (idempotent); notify_fd (an
  * eventfd, or -1) is written when it contains a fault. Returns 0 or a
  * negative errno. */

@@ -83,8 +83,11 @@ static void refuse_hugetlbfs_log(void **state)
 	int fd = memfd_create("xvs-test-log", MFD_CLOEXEC | MFD_ALLOW_SEALING | MFD_HUGETLB);
 
 	(void)state;
-	if (fd < 0)
-		skip(); /* no hugetlbfs: nothing to refuse */
+	if (fd < 0) {
+		print_message("skip: no hugetlb memfd (MFD_HUGETLB: %s): no hugetlbfs file to refuse\n",
+			      strerror(errno));
+		skip();
+	}
 	assert_int_equal(ftruncate(fd, 2 << 20), 0);
 	assert_int_equal(fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW), 0);
 	assert_int_equal(vu_log_map(&l, fd, 4096, 0, &why), -EINVAL);
