@@ -1078,6 +1078,29 @@ static int inflight_get(union vu_payload *p)
 	return fd;
 }
 
+/* inflight_get, then the region mapped as the front-end sees it (*map):
+ * the record of vring 1, the transmit ring */
+static struct vu_ifl_queue *inflight_tx_record(union vu_payload *p, int *fd, uint8_t **map)
+{
+	*fd = inflight_get(p);
+	*map = mmap(NULL, p->inflight.mmap_size, PROT_READ | PROT_WRITE, MAP_SHARED, *fd, 0);
+	assert_true(*map != MAP_FAILED);
+	return (struct vu_ifl_queue *)(*map + vu_inflight_queue_bytes(RING_SIZE));
+}
+
+/* The guest's transmit ring: heads[0..n) available, each a 64-byte buffer */
+static void tx_post_heads(const uint16_t *heads, uint16_t n)
+{
+	uint16_t i;
+
+	for (i = 0; i < n; i++) {
+		drv_desc(&fx.r[1], heads[i], guest_alloc(&fx.g, 64, 8), 64, 0, 0);
+		fx.r[1].avail->ring[i] = heads[i];
+	}
+	fx.r[1].avail_idx = n;
+	fx.r[1].avail->idx = n;
+}
+
 /* Offered on split ports, not on packed-ring ones. */
 static void inflight_offered_on_split_ports(void **state)
 {
@@ -1107,21 +1130,15 @@ static void inflight_region_resubmits_at_start(void **state)
 	int fd, i;
 
 	(void)state;
-	fd = inflight_get(&p);
+	q = inflight_tx_record(&p, &fd, &map);
 	assert_int_equal(p.inflight.mmap_size, NVRINGS * vu_inflight_queue_bytes(RING_SIZE));
 	assert_int_equal(p.inflight.num_queues, NVRINGS);
 	assert_null(fx.d.ifl.map); /* ours only once it is set */
 	/* what a back-end that died left: head 5 of vring 1 in flight */
-	map = mmap(NULL, p.inflight.mmap_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	assert_true(map != MAP_FAILED);
-	q = (struct vu_ifl_queue *)(map + vu_inflight_queue_bytes(RING_SIZE));
 	assert_int_equal(q->version, 1);
 	q->desc[5].inflight = 1;
 	q->desc[5].counter = 41;
-	drv_desc(&fx.r[1], 5, guest_alloc(&fx.g, 64, 8), 64, 0, 0);
-	fx.r[1].avail->ring[0] = 5;
-	fx.r[1].avail_idx = 1;
-	fx.r[1].avail->idx = 1;
+	tx_post_heads((const uint16_t[]){ 5 }, 1);
 	fe_send(VU_REQ_SET_INFLIGHT_FD, &p.inflight, sizeof(p.inflight), &fd, 1);
 	dev_ok();
 	assert_non_null(fx.d.ifl.map);
@@ -1209,20 +1226,12 @@ static void inflight_kick_again_keeps_tracking(void **state)
 	int fd, i;
 
 	(void)state;
-	fd = inflight_get(&p);
-	map = mmap(NULL, p.inflight.mmap_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	assert_true(map != MAP_FAILED);
-	q = (struct vu_ifl_queue *)(map + vu_inflight_queue_bytes(RING_SIZE));
+	q = inflight_tx_record(&p, &fd, &map);
 	q->desc[5].inflight = 1;
 	q->desc[5].counter = 41;
 	q->desc[6].inflight = 1;
 	q->desc[6].counter = 42;
-	drv_desc(&fx.r[1], 5, guest_alloc(&fx.g, 64, 8), 64, 0, 0);
-	drv_desc(&fx.r[1], 6, guest_alloc(&fx.g, 64, 8), 64, 0, 0);
-	fx.r[1].avail->ring[0] = 5;
-	fx.r[1].avail->ring[1] = 6;
-	fx.r[1].avail_idx = 2;
-	fx.r[1].avail->idx = 2;
+	tx_post_heads((const uint16_t[]){ 5, 6 }, 2);
 	fe_send(VU_REQ_SET_INFLIGHT_FD, &p.inflight, sizeof(p.inflight), &fd, 1);
 	dev_ok();
 	send_mem_table_at(0);
@@ -1269,16 +1278,10 @@ static void inflight_kick_on_running_untracked_ring(void **state)
 	int fd, i;
 
 	(void)state;
-	fd = inflight_get(&p);
-	map = mmap(NULL, p.inflight.mmap_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	assert_true(map != MAP_FAILED);
-	q = (struct vu_ifl_queue *)(map + vu_inflight_queue_bytes(RING_SIZE));
+	q = inflight_tx_record(&p, &fd, &map);
 	q->desc[5].inflight = 1; /* what the front-end claims */
-	drv_desc(&fx.r[1], 3, guest_alloc(&fx.g, 64, 8), 64, 0, 0);
 	drv_desc(&fx.r[1], 5, guest_alloc(&fx.g, 64, 8), 64, 0, 0);
-	fx.r[1].avail->ring[0] = 3;
-	fx.r[1].avail_idx = 1;
-	fx.r[1].avail->idx = 1;
+	tx_post_heads((const uint16_t[]){ 3 }, 1);
 	fe_send(VU_REQ_SET_INFLIGHT_FD, &p.inflight, sizeof(p.inflight), &fd, 1);
 	dev_ok();
 	for (i = 0; i < NVRINGS; i++)
